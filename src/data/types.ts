@@ -177,3 +177,37 @@ export interface OlistDataset {
   readonly geolocation: readonly Geolocation[] | null;
   readonly report: ValidationReport;
 }
+
+/** Oddities of real Olist found in accepted orders. Counted for information; they are not errors. */
+export interface DataAnomalies {
+  /** Status `delivered` without an order_delivered_customer_date. */
+  readonly deliveredWithoutDeliveryDate: number;
+  /** An order_delivered_customer_date on an order whose status is not `delivered` (e.g. canceled). */
+  readonly deliveryDateOnUndeliveredOrder: number;
+  /** order_delivered_carrier_date before order_approved_at. */
+  readonly carrierBeforeApproval: number;
+  /** order_delivered_customer_date before order_delivered_carrier_date. */
+  readonly deliveredBeforeCarrier: number;
+  /** Accepted orders with no accepted item (Olist's `unavailable` and some `canceled` orders). */
+  readonly ordersWithoutItems: number;
+}
+
+/** What the loader noticed beyond the quarantine. */
+export interface DataObservations {
+  /**
+   * Product categories missing from the translation table, with how many accepted products carry each.
+   * Such products are accepted; their English name falls back to the Portuguese one.
+   */
+  readonly untranslatedCategories: readonly { readonly categoryName: string; readonly products: number }[];
+  readonly anomalies: DataAnomalies;
+}
+
+/** The validation report as `loadOlist` and `validateOlist` produce it. */
+export interface OlistValidationReport extends ValidationReport {
+  readonly observations: DataObservations;
+}
+
+/** What `loadOlist` returns: an OlistDataset whose report carries the observations. */
+export interface LoadedOlist extends OlistDataset {
+  readonly report: OlistValidationReport;
+}

@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, describe, it } from 'node:test';
+import { loadOlist } from '../data/index.js';
+import { EmbeddedSchemaRegistry } from '../events/index.js';
+import { SqliteEventLog } from '../log/index.js';
+import { openEmbeddedStore } from '../store/index.js';
+import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
+import { main } from './index.js';
+
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+async function run(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await main(['node', 'orderpulse', ...args], { stdout, stderr, env, cwd });
+  return { code, out: stdout.text, err: stderr.text };
+}
+
+const dir = tempDir();
+after(() => dir.remove());
+
+describe('orderpulse validate', () => {
+  it('reports the exact row count of every file of the sample', async () => {
+    const { code, out } = await run(['validate', '--data', sampleDir, '--json']);
+    assert.equal(code, 0);
+    const report = JSON.parse(out) as { files: { file: string; rowsRead: number; accepted: number; quarantined: number }[] };
+    const rows = Object.fromEntries(report.files.map((f) => [f.file.replace(/\.csv(\.gz)?$/, ''), f.accepted]));
+    assert.deepEqual(rows, {
+      olist_orders_dataset: 13_092,
+      olist_order_items_dataset: 14_852,
+      olist_order_payments_dataset: 13_677,
+      olist_customers_dataset: 13_092,
+      olist_order_reviews_dataset: 13_052,
+      olist_products_dataset: 32_951,
+      olist_sellers_dataset: 3_095,
+      product_category_name_translation: 71,
+    });
+    assert.ok(report.files.every((f) => f.quarantined === 0 && f.rowsRead === f.accepted));
+  });
+
+  it('fails clearly on a directory that does not exist', async () => {
+    const { code, err } = await run(['validate', '--data', join(dir.path, 'nowhere')]);
+    assert.equal(code, 1);
+    assert.match(err, /nowhere/);
+    assert.match(err, /OP_DATA_NO_DIRECTORY/);
+  });
+});
+
+describe('orderpulse replay, topics and tail', () => {
+  const state = join(dir.path, 'state');
+
+  it('replays the sample: one OrderPlaced per order, counts per topic matching the data', async () => {
+    const { code, out } = await run(['--state', state, 'replay', '--data', sampleDir, '--max', '--json']);
+    assert.equal(code, 0, out);
+    const summary = JSON.parse(out) as { byType: Record<string, number>; byTopic: Record<string, number>; completed: boolean };
+    const dataset = await loadOlist(sampleDir);
+    assert.equal(summary.completed, true);
+    assert.equal(summary.byType.OrderPlaced, 13_092);
+    assert.equal(summary.byType.OrderDelivered, dataset.orders.filter((o) => o.deliveredToCustomerAt !== null).length);
+    assert.equal(summary.byTopic.reviews, dataset.reviews.length);
+    assert.equal(summary.byTopic.customers, dataset.customers.length);
+    assert.equal(summary.byTopic.sellers, new Set(dataset.items.map((i) => i.sellerId)).size);
+  });
+
+  it('lists the topics with their end offsets', async () => {
+    const { code, out } = await run(['--state', state, 'topics', '--json']);
+    assert.equal(code, 0);
+    const topics = JSON.parse(out) as { topics: { name: string; partitions: number; records: number }[] };
+    const orders = topics.topics.find((t) => t.name === 'orders');
+    assert.equal(orders?.partitions, 6);
+    const dataset = await loadOlist(sampleDir);
+    const expected =
+      dataset.orders.length * 1 +
+      dataset.orders.filter((o) => o.approvedAt !== null).length +
+      dataset.orders.filter((o) => o.deliveredToCarrierAt !== null).length +
+      dataset.orders.filter((o) => o.deliveredToCustomerAt !== null).length +
+      dataset.orders.filter((o) => o.status === 'canceled' || o.status === 'unavailable').length;
+    assert.equal(orders?.records, expected);
+  });
+
+  it('tail decodes the events as JSON lines', async () => {
+    const { code, out } = await run(['--state', state, 'tail', 'orders', '--from-beginning', '--limit', '3']);
+    assert.equal(code, 0);
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { topic: string; key: string; event: { type: string; orderId: string } });
+    assert.equal(lines.length, 3 * 6);
+    for (const line of lines) {
+      assert.equal(line.topic, 'orders');
+      assert.equal(line.event.orderId, line.key);
+    }
+  });
+
+  it('tail reports a record it cannot decode, names where it is, and goes on', async () => {
+    const db = openEmbeddedStore(join(state, 'orderpulse.db'));
+    const log = new SqliteEventLog(db);
+    const key = Buffer.from('f'.repeat(32));
+    const [bad] = await log.append([{ topic: 'reviews', key, value: Buffer.from([0, 0, 0, 0x7f, 0x7f, 1, 2]), timestamp: 0 }]);
+    await log.close();
+    if (db.open) db.close();
+    assert.ok(bad !== undefined);
+    const { code, out, err } = await run(['--state', state, 'tail', 'reviews', '--partition', String(bad.partition), '--limit', '2']);
+    assert.equal(code, 1);
+    assert.match(err, /OP_EVENTS_UNKNOWN_SCHEMA_ID/);
+    assert.match(err, new RegExp(`offset ${bad.offset}`));
+    assert.equal(out.trim().split('\n').length, 1, 'the good record before it is still printed');
+  });
+
+  it('says which topic is missing', async () => {
+    const { code, err } = await run(['--state', state, 'tail', 'nope']);
+    assert.equal(code, 1);
+    assert.match(err, /topic nope does not exist/);
+  });
+});
+
+describe('orderpulse usage and configuration errors', () => {
+  it('prints help for the command and its subcommands', async () => {
+    const { code, out } = await run(['--help']);
+    assert.equal(code, 0);
+    for (const command of ['validate', 'replay', 'topics', 'tail', 'synth', 'demo', 'schemas']) assert.match(out, new RegExp(command));
+  });
+
+  it('refuses conflicting pacing flags with a usage error', async () => {
+    const { code, err } = await run(['replay', '--speed', '10', '--max']);
+    assert.equal(code, 2);
+    assert.match(err, /--speed.*--max|--max.*--speed/);
+  });
+
+  it('refuses a bad environment value with a usage error naming it', async () => {
+    const { code, err } = await run(['--state', join(dir.path, 'x'), 'topics'], { ORDERPULSE_PARTITIONS: '0' });
+    assert.equal(code, 2);
+    assert.match(err, /ORDERPULSE_PARTITIONS/);
+  });
+
+  it('reports errors as JSON with --json', async () => {
+    const { code, out } = await run(['validate', '--data', join(dir.path, 'missing'), '--json']);
+    assert.equal(code, 1);
+    const body = JSON.parse(out) as { error: { code: string } };
+    assert.equal(body.error.code, 'OP_DATA_NO_DIRECTORY');
+  });
+});
+
+describe('orderpulse synth', () => {
+  it('writes a synthetic directory that validates with scale times the rows', async () => {
+    const out = join(dir.path, 'synth');
+    const result = await run(['synth', '--scale', '2', '--out', out, '--data', sampleDir, '--json']);
+    assert.equal(result.code, 0, result.err);
+    assert.ok(existsSync(join(out, 'SYNTHETIC.md')));
+    assert.match(readFileSync(join(out, 'SYNTHETIC.md'), 'utf8'), /SYNTHETIC/);
+    const { code, out: json } = await run(['validate', '--data', out, '--json']);
+    assert.equal(code, 0);
+    const report = JSON.parse(json) as { files: { table: string; accepted: number; quarantined: number }[] };
+    const orders = report.files.find((f) => f.table === 'orders');
+    assert.equal(orders?.accepted, 2 * 13_092);
+    assert.ok(report.files.every((f) => f.quarantined === 0));
+  });
+});
+
+describe('a replay killed with SIGKILL and run again', () => {
+  it('leaves the log holding exactly what an uninterrupted replay writes', async () => {
+    const bin = join(repoRoot, 'bin', 'orderpulse.js');
+    const whole = join(dir.path, 'whole');
+    const killed = join(dir.path, 'killed');
+    assert.equal((await run(['--state', whole, 'replay', '--data', sampleDir, '--max', '--quiet'])).code, 0);
+
+    // Kill a replay in a real process once it has appended part of the data.
+    const child = spawn(process.execPath, [bin, '--state', killed, 'replay', '--data', sampleDir, '--max', '--batch-size', '300'], {
+      stdio: 'ignore',
+    });
+    const storePath = join(killed, 'orderpulse.db');
+    let appended = 0;
+    while (appended < 15_000) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (child.exitCode !== null) assert.fail('the replay ended before it could be killed');
+      if (!existsSync(storePath)) continue;
+      try {
+        const db = openEmbeddedStore(storePath);
+        const log = new SqliteEventLog(db);
+        appended = (await log.describeTopics()).reduce((s, t) => s + t.endOffsets.reduce((a, b) => a + b, 0), 0);
+        await log.close();
+        db.close();
+      } catch {
+        // The child may still be creating its tables.
+      }
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+
+    const resumed = await run(['--state', killed, 'replay', '--data', sampleDir, '--max', '--json']);
+    assert.equal(resumed.code, 0, resumed.err);
+    const summary = JSON.parse(resumed.out) as { alreadyInLog: number; appended: number; completed: boolean };
+    assert.equal(summary.completed, true);
+    assert.ok(summary.alreadyInLog >= 15_000);
+
+    const contents = async (state: string): Promise<string[]> => {
+      const db = openEmbeddedStore(join(state, 'orderpulse.db'));
+      const log = new SqliteEventLog(db);
+      const registry = new EmbeddedSchemaRegistry(db);
+      const lines: string[] = [];
+      for (const topic of await log.describeTopics()) {
+        for (let p = 0; p < topic.partitions; p++) {
+          for (let offset = 0; ; ) {
+            const records = await log.fetch({ topic: topic.name, partition: p, offset, maxRecords: 10_000 });
+            if (records.length === 0) break;
+            for (const r of records) lines.push(`${r.topic}/${p}/${r.offset} ${Buffer.from(r.value).toString('base64')}`);
+            offset = (records[records.length - 1]?.offset ?? 0) + 1;
+          }
+        }
+      }
+      await registry.close();
+      await log.close();
+      if (db.open) db.close();
+      return lines;
+    };
+    const expected = await contents(whole);
+    const actual = await contents(killed);
+    assert.equal(actual.length, expected.length);
+    assert.deepEqual(actual, expected);
+  });
+});

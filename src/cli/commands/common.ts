@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import type { Settings } from '../config.js';
+import { resolveSettings } from '../config.js';
+import type { CliIO } from '../output.js';
+
+export interface GlobalFlags {
+  readonly state?: string;
+  readonly config?: string;
+}
+
+/** The settings of a command: its own flags over the global ones, environment, config file, defaults. */
+export function settingsFor(command: Command, io: CliIO, flags: Partial<Record<keyof Settings, unknown>> = {}): Settings {
+  const globals = command.optsWithGlobals<GlobalFlags>();
+  return resolveSettings({
+    flags: { state: globals.state, ...flags },
+    configFile: globals.config,
+    env: io.env,
+    cwd: io.cwd,
+  }).settings;
+}
+
+/** Milliseconds as `1.23 s` or `456 ms`. */
+export function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
+}

@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import type { CliIO } from '../output.js';
+import { registerValidate } from './validate.js';
+import { registerReplay } from './replay.js';
+import { registerTopics } from './topics.js';
+import { registerTail } from './tail.js';
+import { registerSynth } from './synth.js';
+import { registerSchemas } from './schemas.js';
+import { registerDemo } from './demo.js';
+
+export type SetExitCode = (code: number) => void;
+
+export function registerCommands(program: Command, io: CliIO, setExitCode: SetExitCode): void {
+  registerDemo(program, io, setExitCode);
+  registerValidate(program, io, setExitCode);
+  registerReplay(program, io, setExitCode);
+  registerTopics(program, io, setExitCode);
+  registerTail(program, io, setExitCode);
+  registerSchemas(program, io, setExitCode);
+  registerSynth(program, io, setExitCode);
+}

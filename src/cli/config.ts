@@ -1,0 +1,153 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { OrderPulseError } from '../errors.js';
+
+/**
+ * Configuration comes from, in order of precedence: command-line flags, environment variables
+ * (`ORDERPULSE_*`), a JSON config file (`--config FILE`, `ORDERPULSE_CONFIG`, or
+ * `./orderpulse.config.json` when present), then defaults. Every value is validated once here and
+ * a bad one is reported with where it came from.
+ */
+export interface Settings {
+  /** Where the embedded store (log, registry) lives. */
+  readonly state: string;
+  /** The Olist directory to read. */
+  readonly data: string;
+  /** Partitions of each topic when created. */
+  readonly partitions: number;
+  /** Records per append. */
+  readonly batchSize: number;
+  /** `process` survives kill -9; `power` also survives power loss (an fsync per commit). */
+  readonly durability: 'process' | 'power';
+}
+
+export class ConfigError extends OrderPulseError {}
+
+type Source = 'flag' | 'environment' | 'config file' | 'default';
+
+type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
+
+interface SettingSpec<K extends keyof Settings> {
+  readonly key: K;
+  readonly env: string;
+  readonly parse: (raw: unknown) => Parsed<Settings[K]>;
+}
+
+const positiveInteger =
+  (max: number) =>
+  (raw: unknown): Parsed<number> => {
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+    return Number.isInteger(n) && n >= 1 && n <= max
+      ? { ok: true, value: n }
+      : { ok: false, problem: `must be a whole number from 1 to ${max}` };
+  };
+const path = (raw: unknown): Parsed<string> =>
+  typeof raw === 'string' && raw !== '' ? { ok: true, value: raw } : { ok: false, problem: 'must be a non-empty path' };
+
+const SPECS: { readonly [K in keyof Settings]: SettingSpec<K> } = {
+  state: { key: 'state', env: 'ORDERPULSE_STATE', parse: path },
+  data: { key: 'data', env: 'ORDERPULSE_DATA', parse: path },
+  partitions: { key: 'partitions', env: 'ORDERPULSE_PARTITIONS', parse: positiveInteger(1024) },
+  batchSize: { key: 'batchSize', env: 'ORDERPULSE_BATCH_SIZE', parse: positiveInteger(1_000_000) },
+  durability: {
+    key: 'durability',
+    env: 'ORDERPULSE_DURABILITY',
+    parse: (raw) =>
+      raw === 'process' || raw === 'power' ? { ok: true, value: raw } : { ok: false, problem: 'must be "process" or "power"' },
+  },
+};
+
+export const DEFAULTS: Settings = {
+  state: '.orderpulse',
+  data: 'data/olist-sample',
+  partitions: 6,
+  batchSize: 5_000,
+  durability: 'process',
+};
+
+export const DEFAULT_CONFIG_FILE = 'orderpulse.config.json';
+
+export interface ResolveInput {
+  /** Values given as flags (undefined when not given). */
+  readonly flags: Partial<Record<keyof Settings, unknown>>;
+  readonly configFile?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+}
+
+export interface ResolvedSettings {
+  readonly settings: Settings;
+  readonly sources: Readonly<Record<keyof Settings, Source>>;
+  readonly configFile: string | null;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError('OP_CONFIG_UNREADABLE', `cannot read config file ${file}: ${(cause as Error).message}`, {
+      details: { file },
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError('OP_CONFIG_BAD_JSON', `config file ${file} is not valid JSON: ${(cause as Error).message}`, {
+      details: { file },
+    });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('OP_CONFIG_BAD_JSON', `config file ${file} must hold a JSON object`, { details: { file } });
+  }
+  const unknown = Object.keys(parsed).filter((k) => !(k in SPECS));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      'OP_CONFIG_UNKNOWN_KEY',
+      `config file ${file}: unknown key ${unknown.map((k) => `"${k}"`).join(', ')}; known keys: ${Object.keys(SPECS).join(', ')}`,
+      { details: { file, keys: unknown } },
+    );
+  }
+  return parsed as Record<string, unknown>;
+}
+
+export function resolveSettings(input: ResolveInput): ResolvedSettings {
+  const env = input.env ?? process.env;
+  const cwd = input.cwd ?? process.cwd();
+  const explicit = input.configFile ?? env.ORDERPULSE_CONFIG;
+  let configFile: string | null = null;
+  if (explicit !== undefined && explicit !== '') configFile = resolve(cwd, explicit);
+  else if (existsSync(resolve(cwd, DEFAULT_CONFIG_FILE))) configFile = resolve(cwd, DEFAULT_CONFIG_FILE);
+  const fromFile = configFile === null ? {} : readConfigFile(configFile);
+
+  const settings: Record<string, unknown> = {};
+  const sources: Record<string, Source> = {};
+  for (const spec of Object.values(SPECS) as SettingSpec<keyof Settings>[]) {
+    const candidates: [Source, unknown, string][] = [
+      ['flag', input.flags[spec.key], `--${spec.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`],
+      ['environment', env[spec.env], spec.env],
+      ['config file', fromFile[spec.key], `"${spec.key}" in ${configFile ?? ''}`],
+    ];
+    const found = candidates.find(([, value]) => value !== undefined && value !== '');
+    if (found === undefined) {
+      settings[spec.key] = DEFAULTS[spec.key];
+      sources[spec.key] = 'default';
+      continue;
+    }
+    const [source, raw, name] = found;
+    const parsed = spec.parse(raw);
+    if (!parsed.ok) {
+      throw new ConfigError('OP_CONFIG_BAD_VALUE', `${name} (from the ${source}) ${parsed.problem}, got ${JSON.stringify(raw)}`, {
+        details: { setting: spec.key, source, value: raw },
+      });
+    }
+    settings[spec.key] = parsed.value;
+    sources[spec.key] = source;
+  }
+  return {
+    settings: settings as unknown as Settings,
+    sources: sources as Record<keyof Settings, Source>,
+    configFile,
+  };
+}

@@ -1,0 +1,60 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { CliIO } from './output.js';
+import { EXIT, describeError, writeJson } from './output.js';
+import { ConfigError } from './config.js';
+import { registerCommands } from './commands/index.js';
+
+export type { CliIO } from './output.js';
+
+/** Parses a positive whole number option, naming the option on error. */
+export function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive whole number.`);
+    return n;
+  };
+}
+
+/**
+ * Runs the `orderpulse` command line and resolves to the process exit code. Everything a command
+ * needs from the process (streams, environment, working directory) comes through `io`, so tests
+ * run commands in-process.
+ */
+export async function main(argv: readonly string[], io: Partial<CliIO> = {}): Promise<number> {
+  const cli: CliIO = {
+    stdout: io.stdout ?? process.stdout,
+    stderr: io.stderr ?? process.stderr,
+    env: io.env ?? process.env,
+    cwd: io.cwd ?? process.cwd(),
+  };
+  let exitCode: number = EXIT.ok;
+  const program = new Command()
+    .name('orderpulse')
+    .description('Real-time delivery-delay alerts and sales intelligence on the Olist marketplace dataset.')
+    .version('0.1.0')
+    .addOption(new Option('--state <dir>', 'state directory (embedded log and registry) [env ORDERPULSE_STATE]'))
+    .addOption(new Option('--config <file>', 'JSON config file [env ORDERPULSE_CONFIG; default ./orderpulse.config.json]'))
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => cli.stdout.write(s),
+      writeErr: (s) => cli.stderr.write(s),
+    });
+  registerCommands(program, cli, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with code 0.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const json = argv.includes('--json');
+    const { line, json: body } = describeError(error);
+    if (json) writeJson(cli, body);
+    else cli.stderr.write(`${line}\n`);
+    return error instanceof ConfigError ? EXIT.usage : EXIT.failed;
+  }
+  return exitCode;
+}

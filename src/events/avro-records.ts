@@ -1,0 +1,268 @@
+import type { BrazilState, LocalDate, PaymentType } from '../data/index.js';
+import type { MarketplaceEvent, TopicName } from './model.js';
+import { TOPIC_OF } from './model.js';
+
+/**
+ * Conversion between OrderPulse's typed events and the Avro records of `schemas/*.avsc`.
+ * Unions are wrapped (avsc `wrapUnions: true`): a union value is `{ "<full type name>": value }`
+ * or null. That keeps the payload union of several record types unambiguous.
+ */
+
+const NS = 'orderpulse.events.';
+const DAY_MS = 86_400_000;
+
+/** Avro `date`: days since 1970-01-01. */
+export function localDateToDays(date: LocalDate): number {
+  return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / DAY_MS;
+}
+
+export function daysToLocalDate(days: number): LocalDate {
+  return new Date(days * DAY_MS).toISOString().slice(0, 10);
+}
+
+type Wrapped = Record<string, unknown> | null;
+const optString = (v: string | null): Wrapped => (v === null ? null : { string: v });
+const optInt = (v: number | null): Wrapped => (v === null ? null : { int: v });
+
+function unwrap<T>(value: unknown): T | null {
+  if (value === null || value === undefined) return null;
+  const entries = Object.values(value as Record<string, T>);
+  return entries[0] ?? null;
+}
+
+/** The Avro record of an event (the value written to its topic). */
+export function toAvroRecord(event: MarketplaceEvent): Record<string, unknown> {
+  const base = { event_id: event.eventId, event_time: event.eventTime };
+  switch (event.type) {
+    case 'OrderPlaced':
+      return {
+        ...base,
+        order_id: event.orderId,
+        payload: {
+          [`${NS}OrderPlaced`]: {
+            customer: {
+              customer_id: event.customer.customerId,
+              customer_unique_id: event.customer.customerUniqueId,
+              zip_code_prefix: event.customer.zipCodePrefix,
+              city: event.customer.city,
+              state: event.customer.state,
+            },
+            items: event.items.map((i) => ({
+              order_item_id: i.orderItemId,
+              product_id: i.productId,
+              seller_id: i.sellerId,
+              shipping_limit_time: i.shippingLimitAt,
+              price_cents: i.priceCents,
+              freight_cents: i.freightCents,
+            })),
+            payments: event.payments.map((p) => ({
+              payment_sequential: p.paymentSequential,
+              payment_type: p.paymentType,
+              payment_installments: p.paymentInstallments,
+              payment_value_cents: p.paymentValueCents,
+            })),
+            estimated_delivery_date: localDateToDays(event.estimatedDeliveryDate),
+          },
+        },
+      };
+    case 'PaymentApproved':
+    case 'OrderHandedToCarrier':
+    case 'OrderDelivered':
+      return { ...base, order_id: event.orderId, payload: { [`${NS}${event.type}`]: {} } };
+    case 'OrderCanceled':
+      return {
+        ...base,
+        order_id: event.orderId,
+        payload: { [`${NS}OrderCanceled`]: { reason: event.reason, time_inferred: event.timeInferred } },
+      };
+    case 'ReviewAnswered':
+      return {
+        ...base,
+        order_id: event.orderId,
+        payload: {
+          [`${NS}ReviewAnswered`]: {
+            review_id: event.reviewId,
+            score: event.score,
+            comment_title: optString(event.commentTitle),
+            comment_message: optString(event.commentMessage),
+            created_date: localDateToDays(event.createdDate),
+          },
+        },
+      };
+    case 'ProductUpserted':
+      return {
+        ...base,
+        product_id: event.productId,
+        payload: {
+          [`${NS}ProductUpserted`]: {
+            category_name: optString(event.categoryName),
+            category_name_english: optString(event.categoryNameEnglish),
+            name_length: optInt(event.nameLength),
+            description_length: optInt(event.descriptionLength),
+            photos_qty: optInt(event.photosQty),
+            weight_g: optInt(event.weightG),
+            length_cm: optInt(event.lengthCm),
+            height_cm: optInt(event.heightCm),
+            width_cm: optInt(event.widthCm),
+          },
+        },
+      };
+    case 'SellerUpserted':
+      return {
+        ...base,
+        seller_id: event.sellerId,
+        payload: {
+          [`${NS}SellerUpserted`]: { zip_code_prefix: event.zipCodePrefix, city: event.city, state: event.state },
+        },
+      };
+    case 'CustomerUpserted':
+      return {
+        ...base,
+        customer_id: event.customerId,
+        payload: {
+          [`${NS}CustomerUpserted`]: {
+            customer_unique_id: event.customerUniqueId,
+            zip_code_prefix: event.zipCodePrefix,
+            city: event.city,
+            state: event.state,
+          },
+        },
+      };
+  }
+}
+
+interface AvroEnvelope {
+  readonly event_id: string;
+  readonly event_time: number;
+  readonly order_id?: string;
+  readonly product_id?: string;
+  readonly seller_id?: string;
+  readonly customer_id?: string;
+  readonly payload: Record<string, Record<string, unknown>>;
+}
+
+interface AvroOrderLine {
+  readonly order_item_id: number;
+  readonly product_id: string;
+  readonly seller_id: string;
+  readonly shipping_limit_time: number;
+  readonly price_cents: number;
+  readonly freight_cents: number;
+}
+
+interface AvroPaymentLine {
+  readonly payment_sequential: number;
+  readonly payment_type: string;
+  readonly payment_installments: number;
+  readonly payment_value_cents: number;
+}
+
+/** Thrown when a decoded record is not an event OrderPulse knows: the codec turns it into a clear error. */
+export class UnknownEventTypeError extends Error {}
+
+/** The typed event of a decoded Avro record (already resolved to the current schema). */
+export function fromAvroRecord(topic: TopicName, record: unknown): MarketplaceEvent {
+  const envelope = record as AvroEnvelope;
+  const [branch, p] = Object.entries(envelope.payload)[0] ?? [];
+  if (branch === undefined || p === undefined) throw new UnknownEventTypeError(`${topic}: record has no payload`);
+  const type = branch.startsWith(NS) ? branch.slice(NS.length) : branch;
+  const base = { eventId: envelope.event_id, eventTime: envelope.event_time };
+  const orderId = envelope.order_id ?? '';
+  const event = ((): MarketplaceEvent => {
+    switch (type) {
+      case 'OrderPlaced': {
+        const c = p.customer as Record<string, string>;
+        return {
+          ...base,
+          type,
+          orderId,
+          customer: {
+            customerId: c.customer_id ?? '',
+            customerUniqueId: c.customer_unique_id ?? '',
+            zipCodePrefix: c.zip_code_prefix ?? '',
+            city: c.city ?? '',
+            state: (c.state ?? '') as BrazilState,
+          },
+          items: (p.items as AvroOrderLine[]).map((i) => ({
+            orderItemId: i.order_item_id,
+            productId: i.product_id,
+            sellerId: i.seller_id,
+            shippingLimitAt: i.shipping_limit_time,
+            priceCents: i.price_cents,
+            freightCents: i.freight_cents,
+          })),
+          payments: (p.payments as AvroPaymentLine[]).map((x) => ({
+            paymentSequential: x.payment_sequential,
+            paymentType: x.payment_type as PaymentType,
+            paymentInstallments: x.payment_installments,
+            paymentValueCents: x.payment_value_cents,
+          })),
+          estimatedDeliveryDate: daysToLocalDate(p.estimated_delivery_date as number),
+        };
+      }
+      case 'PaymentApproved':
+      case 'OrderHandedToCarrier':
+      case 'OrderDelivered':
+        return { ...base, type, orderId };
+      case 'OrderCanceled':
+        return {
+          ...base,
+          type,
+          orderId,
+          reason: p.reason === 'unavailable' ? 'unavailable' : 'canceled',
+          timeInferred: p.time_inferred === true,
+        };
+      case 'ReviewAnswered':
+        return {
+          ...base,
+          type,
+          orderId,
+          reviewId: p.review_id as string,
+          score: p.score as number,
+          commentTitle: unwrap<string>(p.comment_title),
+          commentMessage: unwrap<string>(p.comment_message),
+          createdDate: daysToLocalDate(p.created_date as number),
+        };
+      case 'ProductUpserted':
+        return {
+          ...base,
+          type,
+          productId: envelope.product_id ?? '',
+          categoryName: unwrap<string>(p.category_name),
+          categoryNameEnglish: unwrap<string>(p.category_name_english),
+          nameLength: unwrap<number>(p.name_length),
+          descriptionLength: unwrap<number>(p.description_length),
+          photosQty: unwrap<number>(p.photos_qty),
+          weightG: unwrap<number>(p.weight_g),
+          lengthCm: unwrap<number>(p.length_cm),
+          heightCm: unwrap<number>(p.height_cm),
+          widthCm: unwrap<number>(p.width_cm),
+        };
+      case 'SellerUpserted':
+        return {
+          ...base,
+          type,
+          sellerId: envelope.seller_id ?? '',
+          zipCodePrefix: p.zip_code_prefix as string,
+          city: p.city as string,
+          state: p.state as string,
+        };
+      case 'CustomerUpserted':
+        return {
+          ...base,
+          type,
+          customerId: envelope.customer_id ?? '',
+          customerUniqueId: p.customer_unique_id as string,
+          zipCodePrefix: p.zip_code_prefix as string,
+          city: p.city as string,
+          state: p.state as string,
+        };
+      default:
+        throw new UnknownEventTypeError(`${topic}: unknown event type ${branch}`);
+    }
+  })();
+  if (TOPIC_OF[event.type] !== topic) {
+    throw new UnknownEventTypeError(`${topic}: event type ${event.type} belongs on topic ${TOPIC_OF[event.type]}`);
+  }
+  return event;
+}

@@ -1,0 +1,14 @@
+export * from './model.js';
+export { olistEvents, compareEvents, eventIdOf, INFERRED_CANCEL_DELAY_MS } from './from-olist.js';
+export { EventCodec } from './codec.js';
+export type { EncodedEvent, EventCodecOptions, ValueLocation } from './codec.js';
+export { currentTopicSchemas, topicSchemaHistory, subjectOf, SCHEMA_DIR } from './schemas.js';
+export type { TopicSchema } from './schemas.js';
+export { EventsError, isEventsError, EVENTS_ERROR_CODES } from './errors.js';
+export type { SchemaRegistry, RegisteredSchema, CompatibilityLevel, CompatibilityResult } from './registry-types.js';
+export { COMPATIBILITY_LEVELS } from './registry-types.js';
+export { EmbeddedSchemaRegistry } from './embedded-registry.js';
+export { RestSchemaRegistry } from './rest-registry.js';
+export type { RestSchemaRegistryOptions } from './rest-registry.js';
+export { checkCompatibility } from './compatibility.js';
+export { encodeWireFormat, decodeWireFormat } from './wire-format.js';

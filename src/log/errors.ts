@@ -1,0 +1,48 @@
+import { OrderPulseError } from '../errors.js';
+
+/** Stable codes of the errors the event log throws. */
+export const LOG_ERROR_CODES = [
+  /** A topic named in a call does not exist. */
+  'OP_LOG_UNKNOWN_TOPIC',
+  /** A partition number is not an integer in `[0, partitions)` for its topic. */
+  'OP_LOG_BAD_PARTITION',
+  /** `createTopic` for a name that exists with a different partition count. */
+  'OP_LOG_TOPIC_EXISTS',
+  /** A topic spec is invalid (name or partition count). */
+  'OP_LOG_BAD_TOPIC',
+  /** An offset is negative or not an integer. */
+  'OP_LOG_BAD_OFFSET',
+  /** A record (or request) is malformed: value not bytes, timestamp not an integer, and so on. */
+  'OP_LOG_BAD_RECORD',
+  /** A call's arguments are invalid (group id, maxRecords, timeout, ...). */
+  'OP_LOG_BAD_REQUEST',
+  /** The log was closed. */
+  'OP_LOG_CLOSED',
+  /** The consumer was closed. */
+  'OP_LOG_CONSUMER_CLOSED',
+  /** The embedded log has one member per group: another open consumer of this log holds the group. */
+  'OP_LOG_GROUP_ACTIVE',
+  /** A consumer was asked about a partition it is not assigned. */
+  'OP_LOG_NOT_ASSIGNED',
+  /** Another process held the store's write lock for longer than the busy timeout. Retryable. */
+  'OP_LOG_BUSY',
+  /** The store failed in some other way (disk full, corrupt file, ...). */
+  'OP_LOG_STORAGE',
+] as const;
+export type LogErrorCode = (typeof LOG_ERROR_CODES)[number];
+
+export class LogError extends OrderPulseError {
+  declare readonly code: LogErrorCode;
+
+  constructor(
+    code: LogErrorCode,
+    message: string,
+    options: { details?: Record<string, unknown>; retryable?: boolean; cause?: unknown } = {},
+  ) {
+    super(code, message, options);
+  }
+}
+
+export function isLogError(value: unknown, code?: LogErrorCode): value is LogError {
+  return value instanceof LogError && (code === undefined || value.code === code);
+}

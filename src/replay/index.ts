@@ -1,0 +1,10 @@
+export { replay, datasetFingerprint, REPLAY_SEQUENCE_HEADER, REPLAY_DATASET_HEADER, DEFAULT_PARTITIONS, DEFAULT_BATCH_SIZE } from './replayer.js';
+export type { ReplayOptions, ReplayProgress, ReplaySummary } from './replayer.js';
+export { Schedule, DEFAULT_MAX_GAP_MS } from './pacing.js';
+export type { Pacing } from './pacing.js';
+export { systemClock, ManualClock } from './clock.js';
+export type { Clock } from './clock.js';
+export { ProgressReporter } from './progress.js';
+export type { ProgressSink } from './progress.js';
+export { ReplayError } from './errors.js';
+export { scaleDataset } from './synth.js';

@@ -1,0 +1,235 @@
+import { createHash } from 'node:crypto';
+import type { EventCodec, MarketplaceEvent, TopicName } from '../events/index.js';
+import { TOPIC_NAMES, TOPIC_OF, eventKey } from '../events/index.js';
+import type { EventLog, ProducerRecord, RecordHeader } from '../log/index.js';
+import { partitionFor } from '../log/index.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import { ReplayError } from './errors.js';
+import type { Pacing } from './pacing.js';
+import { Schedule } from './pacing.js';
+
+/** Record headers that let a replay resume exactly where it stopped. */
+export const REPLAY_SEQUENCE_HEADER = 'orderpulse-replay-seq';
+export const REPLAY_DATASET_HEADER = 'orderpulse-dataset';
+
+export const DEFAULT_PARTITIONS = 6;
+export const DEFAULT_BATCH_SIZE = 5_000;
+
+export interface ReplayOptions {
+  readonly log: EventLog;
+  readonly codec: EventCodec;
+  /** The dataset's whole event sequence, in event-time order (see `olistEvents`). */
+  readonly events: readonly MarketplaceEvent[];
+  readonly pacing: Pacing;
+  /** Replay events at or after this instant (reference data from before it is sent first). */
+  readonly from?: number;
+  /** Replay events before this instant. */
+  readonly until?: number;
+  /** Records per append at most. */
+  readonly batchSize?: number;
+  /** Partitions of each topic when the replay creates it. */
+  readonly partitions?: number;
+  readonly clock?: Clock;
+  /** Stops the replay after the batch in flight; the log stays consistent and resumable. */
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: ReplayProgress) => void;
+}
+
+export interface ReplayProgress {
+  /** Events of this replay's window. */
+  readonly total: number;
+  /** Of those, appended by this run. */
+  readonly appended: number;
+  /** Of those, already in the log from an earlier run. */
+  readonly alreadyInLog: number;
+  /** Event time of the newest appended event: the simulated clock. */
+  readonly simulatedTime: number | null;
+  readonly elapsedMs: number;
+  readonly eventsPerSecond: number;
+}
+
+export interface ReplaySummary extends ReplayProgress {
+  /** The dataset fingerprint stamped on every record. */
+  readonly dataset: string;
+  readonly completed: boolean;
+  readonly byTopic: Readonly<Record<TopicName, number>>;
+  readonly byType: Readonly<Record<string, number>>;
+  readonly firstEventTime: number | null;
+  readonly lastEventTime: number | null;
+}
+
+/** A short fingerprint of an event sequence: the same dataset always gives the same one. */
+export function datasetFingerprint(events: readonly MarketplaceEvent[]): string {
+  const hash = createHash('sha256');
+  for (const e of events) hash.update(e.eventId);
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Reference data (the latest state of each entity) is what a replay from a date needs first. */
+function isReferenceData(event: MarketplaceEvent): boolean {
+  return event.type === 'ProductUpserted' || event.type === 'SellerUpserted' || event.type === 'CustomerUpserted';
+}
+
+interface ResumePoint {
+  /** Highest replay sequence number already in each partition, by `topic:partition`. */
+  readonly maxSequence: ReadonlyMap<string, number>;
+}
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
+function header(record: { headers: readonly RecordHeader[] }, key: string): string | null {
+  const h = record.headers.find((x) => x.key === key);
+  return h === undefined ? null : textDecoder.decode(h.value);
+}
+
+/**
+ * What the log already holds of this dataset. Every record carries its position in the dataset's
+ * event sequence; within a partition records keep append order, so the last record of each
+ * partition says how far that partition got. Skipping, per partition, every event at or below that
+ * position makes a resumed replay write exactly what one uninterrupted replay writes, even when
+ * a crash left some partitions further ahead than others.
+ */
+async function findResumePoint(log: EventLog, dataset: string): Promise<ResumePoint> {
+  const maxSequence = new Map<string, number>();
+  for (const topic of await log.describeTopics(TOPIC_NAMES)) {
+    for (let partition = 0; partition < topic.partitions; partition++) {
+      const end = topic.endOffsets[partition] ?? 0;
+      const begin = topic.beginningOffsets[partition] ?? 0;
+      if (end <= begin) continue;
+      const [last] = await log.fetch({ topic: topic.name, partition, offset: end - 1, maxRecords: 1 });
+      if (last === undefined) continue;
+      const seq = header(last, REPLAY_SEQUENCE_HEADER);
+      const owner = header(last, REPLAY_DATASET_HEADER);
+      if (seq === null || owner === null) continue;
+      if (owner !== dataset) {
+        throw new ReplayError(
+          'OP_REPLAY_OTHER_DATASET',
+          `topic ${topic.name} partition ${partition} holds a replay of another dataset (${owner}, this one is ${dataset}); replay into a fresh state directory or Kafka topics`,
+          { details: { topic: topic.name, partition, found: owner, expected: dataset } },
+        );
+      }
+      maxSequence.set(`${topic.name}:${partition}`, Number(seq));
+    }
+  }
+  return { maxSequence };
+}
+
+/**
+ * Replays a dataset's events into the event log in event-time order, paced, in batches. Stop it
+ * (abort signal, Ctrl-C, even kill -9) and run it again with the same dataset: it continues where
+ * it stopped and the log ends up holding exactly what an uninterrupted replay writes.
+ */
+export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
+  const { log, codec, events } = options;
+  const clock = options.clock ?? systemClock;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const partitions = options.partitions ?? DEFAULT_PARTITIONS;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
+  const from = options.from ?? -Infinity;
+  const until = options.until ?? Infinity;
+  const dataset = datasetFingerprint(events);
+
+  for (const topic of TOPIC_NAMES) await log.createTopic({ name: topic, partitions });
+  const partitionCount = new Map((await log.describeTopics(TOPIC_NAMES)).map((t) => [t.name, t.partitions]));
+  const resume = await findResumePoint(log, dataset);
+
+  const selected: number[] = [];
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as MarketplaceEvent;
+    if (e.eventTime >= until) break;
+    if (e.eventTime >= from || isReferenceData(e)) selected.push(i);
+  }
+
+  const byTopic = Object.fromEntries(TOPIC_NAMES.map((t) => [t, 0])) as Record<TopicName, number>;
+  const byType: Record<string, number> = {};
+  const schedule = new Schedule(options.pacing);
+  const seqBytes = (seq: number): Uint8Array => textEncoder.encode(String(seq));
+  const datasetBytes = textEncoder.encode(dataset);
+
+  const start = clock.now();
+  let appended = 0;
+  let alreadyInLog = 0;
+  let simulatedTime: number | null = null;
+  let firstEventTime: number | null = null;
+  let batch: ProducerRecord[] = [];
+  let batchTypes: MarketplaceEvent[] = [];
+
+  const progress = (): ReplayProgress => {
+    const elapsedMs = clock.now() - start;
+    return {
+      total: selected.length,
+      appended,
+      alreadyInLog,
+      simulatedTime,
+      elapsedMs,
+      eventsPerSecond: elapsedMs > 0 ? (appended * 1000) / elapsedMs : 0,
+    };
+  };
+
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    await log.append(batch);
+    for (const e of batchTypes) {
+      byTopic[TOPIC_OF[e.type]]++;
+      byType[e.type] = (byType[e.type] ?? 0) + 1;
+    }
+    appended += batch.length;
+    const last = batchTypes[batchTypes.length - 1];
+    if (last !== undefined) simulatedTime = last.eventTime;
+    firstEventTime ??= batchTypes[0]?.eventTime ?? null;
+    batch = [];
+    batchTypes = [];
+    options.onProgress?.(progress());
+  };
+
+  const needsSkipCheck = resume.maxSequence.size > 0;
+  const stopped = (): boolean => options.signal?.aborted === true;
+  for (const seq of selected) {
+    if (stopped()) break;
+    const event = events[seq] as MarketplaceEvent;
+    if (needsSkipCheck) {
+      const topic = TOPIC_OF[event.type];
+      const partition = partitionFor(textEncoder.encode(eventKey(event)), partitionCount.get(topic) ?? partitions);
+      const done = resume.maxSequence.get(`${topic}:${partition}`);
+      if (done !== undefined && seq <= done) {
+        alreadyInLog++;
+        continue;
+      }
+    }
+    const due = schedule.next(event.eventTime);
+    const wait = start + due - clock.now();
+    // Sleep only for a millisecond or more; closer events join the batch in hand.
+    if (wait >= 1) {
+      await flush();
+      await clock.sleep(start + due - clock.now(), options.signal);
+      if (stopped()) break;
+    }
+    const encoded = codec.encode(event);
+    batch.push({
+      topic: encoded.topic,
+      key: encoded.key,
+      value: encoded.value,
+      timestamp: encoded.timestamp,
+      headers: [
+        { key: REPLAY_SEQUENCE_HEADER, value: seqBytes(seq) },
+        { key: REPLAY_DATASET_HEADER, value: datasetBytes },
+      ],
+    });
+    batchTypes.push(event);
+    if (batch.length >= batchSize) await flush();
+  }
+  await flush();
+
+  const done = progress();
+  return {
+    ...done,
+    dataset,
+    completed: done.appended + done.alreadyInLog === selected.length,
+    byTopic,
+    byType,
+    firstEventTime,
+    lastEventTime: simulatedTime,
+  };
+}
