@@ -108,31 +108,63 @@ export function encodeHeaders(headers: readonly RecordHeader[] | undefined): Buf
   return blob === null ? null : Buffer.from(blob);
 }
 
+/** Header keys seen by the decoder, to skip UTF-8 decoding of keys that repeat on every record. */
+const decodedKeys: { bytes: Buffer; key: string }[] = [];
+const MAX_DECODED_KEYS = 64;
+
+function decodeKey(buf: Buffer, start: number, end: number): string {
+  const length = end - start;
+  search: for (const entry of decodedKeys) {
+    const bytes = entry.bytes;
+    if (bytes.length !== length) continue;
+    for (let i = 0; i < length; i++) if (bytes[i] !== buf[start + i]) continue search;
+    return entry.key;
+  }
+  const key = buf.toString('utf8', start, end);
+  if (decodedKeys.length < MAX_DECODED_KEYS && length <= 64) {
+    decodedKeys.push({ bytes: Buffer.from(buf.subarray(start, end)), key });
+  }
+  return key;
+}
+
+function corrupt(what: string): LogError {
+  return new LogError('OP_LOG_STORAGE', `corrupt record headers: ${what}`);
+}
+
 export function decodeHeaders(blob: Uint8Array | null): readonly RecordHeader[] {
   if (blob === null || blob.length === 0) return NO_HEADERS;
   const buf = Buffer.isBuffer(blob) ? blob : Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+  const end = buf.length;
   let pos = 0;
-  const readVarint = (): number => {
-    let n = 0;
-    let scale = 1;
-    for (;;) {
-      if (pos >= buf.length) throw new LogError('OP_LOG_STORAGE', 'corrupt record headers: truncated varint');
-      const byte = buf[pos++]!;
-      n += (byte & 0x7f) * scale;
-      if (byte < 0x80) return n;
-      scale *= 128;
-    }
-  };
-  const count = readVarint();
-  const headers: RecordHeader[] = [];
+  // Unsigned LEB128, inlined: headers are decoded once per fetched record.
+  let count = 0;
+  for (let scale = 1; ; scale *= 128) {
+    if (pos >= end) throw corrupt('truncated count');
+    const byte = buf[pos++]!;
+    count += (byte & 0x7f) * scale;
+    if (byte < 0x80) break;
+  }
+  const headers = new Array<RecordHeader>(count);
   for (let i = 0; i < count; i++) {
-    const keyLength = readVarint();
-    if (pos + keyLength > buf.length) throw new LogError('OP_LOG_STORAGE', 'corrupt record headers: key overruns');
-    const key = buf.toString('utf8', pos, pos + keyLength);
+    let keyLength = 0;
+    for (let scale = 1; ; scale *= 128) {
+      if (pos >= end) throw corrupt('truncated key length');
+      const byte = buf[pos++]!;
+      keyLength += (byte & 0x7f) * scale;
+      if (byte < 0x80) break;
+    }
+    if (pos + keyLength > end) throw corrupt('key overruns');
+    const key = decodeKey(buf, pos, pos + keyLength);
     pos += keyLength;
-    const valueLength = readVarint();
-    if (pos + valueLength > buf.length) throw new LogError('OP_LOG_STORAGE', 'corrupt record headers: value overruns');
-    headers.push({ key, value: buf.subarray(pos, pos + valueLength) });
+    let valueLength = 0;
+    for (let scale = 1; ; scale *= 128) {
+      if (pos >= end) throw corrupt('truncated value length');
+      const byte = buf[pos++]!;
+      valueLength += (byte & 0x7f) * scale;
+      if (byte < 0x80) break;
+    }
+    if (pos + valueLength > end) throw corrupt('value overruns');
+    headers[i] = { key, value: buf.subarray(pos, pos + valueLength) };
     pos += valueLength;
   }
   return headers;

@@ -444,7 +444,10 @@ export class SqliteEventLog implements EventLog {
       const headers: (Buffer | null)[] = new Array<Buffer | null>(count);
       let lastMeta: TopicMeta | undefined;
       for (let i = 0; i < count; i++) {
-        const record = records[i]!;
+        const record = records[i];
+        if (typeof record !== 'object' || record === null) {
+          throw new LogError('OP_LOG_BAD_RECORD', `record ${i} is not an object`, { details: { index: i } });
+        }
         const meta = lastMeta !== undefined && lastMeta.name === record.topic ? lastMeta : this.topic(record.topic);
         lastMeta = meta;
         const key = record.key;

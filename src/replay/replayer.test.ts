@@ -154,7 +154,7 @@ describe('replay', () => {
     await store.close();
   });
 
-  it('stamps each record with its position in the dataset', async () => {
+  it('stamps each record with its position in the dataset', () => {
     const seqs = reference.map((line) => Number(/orderpulse-replay-seq=(\d+)/.exec(line)?.[1]));
     assert.equal(new Set(seqs).size, events.length);
   });

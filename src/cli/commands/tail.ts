@@ -57,7 +57,7 @@ export function registerTail(program: Command, io: CliIO, setExitCode: SetExitCo
       const onSignal = (): void => stop.abort();
       process.once('SIGINT', onSignal);
       try {
-        const [description] = await runtime.log.describeTopics([topic]);
+        const description = (await runtime.log.describeTopics()).find((t) => t.name === topic);
         if (description === undefined) {
           throw new Error(`topic ${topic} does not exist in ${runtime.storePath}; see \`orderpulse topics\``);
         }
