@@ -169,12 +169,9 @@ async function rejectsWith(promise: Promise<unknown>, code: string, ...patterns:
 
 describe('loadOlist on the real sample', () => {
   let data: LoadedOlist;
-  let seconds = 0;
 
   before(async () => {
-    const start = process.hrtime.bigint();
     data = await loadOlist(sampleDir);
-    seconds = Number(process.hrtime.bigint() - start) / 1e9;
   });
 
   it('accepts every row of every file, with the row counts of SOURCE.md', () => {
@@ -245,8 +242,10 @@ describe('loadOlist on the real sample', () => {
       processing: 48,
       invoiced: 39,
     });
-    const reviewsWithText = data.reviews.filter((r) => r.commentTitle !== null || r.commentMessage !== null);
-    assert.ok(reviewsWithText.length > 0 && reviewsWithText.length <= 819);
+    // Review texts: empty → null; multi-line messages (CRLF inside quotes) kept as written.
+    assert.equal(data.reviews.filter((r) => r.commentMessage !== null).length, 336);
+    assert.equal(data.reviews.filter((r) => r.commentTitle !== null).length, 93);
+    assert.equal(data.reviews.filter((r) => r.commentMessage?.includes('\r\n') === true).length, 30);
   });
 
   it('counts the Olist oddities instead of rejecting them', () => {
@@ -270,10 +269,6 @@ describe('loadOlist on the real sample', () => {
     assert.ok(ids.size < data.reviews.length);
   });
 
-  it('loads in under 2 seconds', (t) => {
-    t.diagnostic(`loadOlist(sample) took ${seconds.toFixed(2)} s`);
-    assert.ok(seconds < 2, `loading took ${seconds.toFixed(2)} s`);
-  });
 });
 
 describe('loadOlist on small directories', () => {

@@ -1,5 +1,5 @@
 import type { BrazilState, LocalDate, PaymentType } from '../data/index.js';
-import type { MarketplaceEvent, TopicName } from './model.js';
+import type { MarketplaceEvent, OrderLine as MarketplaceItem, OrderPaymentLine as MarketplacePayment, TopicName } from './model.js';
 import { TOPIC_OF } from './model.js';
 
 /**
@@ -12,8 +12,15 @@ const NS = 'orderpulse.events.';
 const DAY_MS = 86_400_000;
 
 /** Avro `date`: days since 1970-01-01. */
+const dayCache = new Map<LocalDate, number>();
 export function localDateToDays(date: LocalDate): number {
-  return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / DAY_MS;
+  let days = dayCache.get(date);
+  if (days === undefined) {
+    days = Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / DAY_MS;
+    // A few thousand distinct dates cover the whole dataset.
+    if (dayCache.size < 100_000) dayCache.set(date, days);
+  }
+  return days;
 }
 
 export function daysToLocalDate(days: number): LocalDate {
@@ -30,103 +37,136 @@ function unwrap<T>(value: unknown): T | null {
   return entries[0] ?? null;
 }
 
+// Branch names of the payload unions, built once: this runs for every event encoded.
+const BRANCH = {
+  OrderPlaced: `${NS}OrderPlaced`,
+  PaymentApproved: `${NS}PaymentApproved`,
+  OrderHandedToCarrier: `${NS}OrderHandedToCarrier`,
+  OrderDelivered: `${NS}OrderDelivered`,
+  OrderCanceled: `${NS}OrderCanceled`,
+  ReviewAnswered: `${NS}ReviewAnswered`,
+  ProductUpserted: `${NS}ProductUpserted`,
+  SellerUpserted: `${NS}SellerUpserted`,
+  CustomerUpserted: `${NS}CustomerUpserted`,
+} as const;
+
+const EMPTY = Object.freeze({});
+
+function branch(name: string, value: unknown): Record<string, unknown> {
+  const wrapped: Record<string, unknown> = {};
+  wrapped[name] = value;
+  return wrapped;
+}
+
 /** The Avro record of an event (the value written to its topic). */
 export function toAvroRecord(event: MarketplaceEvent): Record<string, unknown> {
-  const base = { event_id: event.eventId, event_time: event.eventTime };
   switch (event.type) {
-    case 'OrderPlaced':
+    case 'OrderPlaced': {
+      const items = new Array<unknown>(event.items.length);
+      for (let k = 0; k < event.items.length; k++) {
+        const i = event.items[k] as MarketplaceItem;
+        items[k] = {
+          order_item_id: i.orderItemId,
+          product_id: i.productId,
+          seller_id: i.sellerId,
+          shipping_limit_time: i.shippingLimitAt,
+          price_cents: i.priceCents,
+          freight_cents: i.freightCents,
+        };
+      }
+      const payments = new Array<unknown>(event.payments.length);
+      for (let k = 0; k < event.payments.length; k++) {
+        const p = event.payments[k] as MarketplacePayment;
+        payments[k] = {
+          payment_sequential: p.paymentSequential,
+          payment_type: p.paymentType,
+          payment_installments: p.paymentInstallments,
+          payment_value_cents: p.paymentValueCents,
+        };
+      }
+      const c = event.customer;
       return {
-        ...base,
+        event_id: event.eventId,
         order_id: event.orderId,
-        payload: {
-          [`${NS}OrderPlaced`]: {
-            customer: {
-              customer_id: event.customer.customerId,
-              customer_unique_id: event.customer.customerUniqueId,
-              zip_code_prefix: event.customer.zipCodePrefix,
-              city: event.customer.city,
-              state: event.customer.state,
-            },
-            items: event.items.map((i) => ({
-              order_item_id: i.orderItemId,
-              product_id: i.productId,
-              seller_id: i.sellerId,
-              shipping_limit_time: i.shippingLimitAt,
-              price_cents: i.priceCents,
-              freight_cents: i.freightCents,
-            })),
-            payments: event.payments.map((p) => ({
-              payment_sequential: p.paymentSequential,
-              payment_type: p.paymentType,
-              payment_installments: p.paymentInstallments,
-              payment_value_cents: p.paymentValueCents,
-            })),
-            estimated_delivery_date: localDateToDays(event.estimatedDeliveryDate),
+        event_time: event.eventTime,
+        payload: branch(BRANCH.OrderPlaced, {
+          customer: {
+            customer_id: c.customerId,
+            customer_unique_id: c.customerUniqueId,
+            zip_code_prefix: c.zipCodePrefix,
+            city: c.city,
+            state: c.state,
           },
-        },
+          items,
+          payments,
+          estimated_delivery_date: localDateToDays(event.estimatedDeliveryDate),
+        }),
       };
+    }
     case 'PaymentApproved':
     case 'OrderHandedToCarrier':
     case 'OrderDelivered':
-      return { ...base, order_id: event.orderId, payload: { [`${NS}${event.type}`]: {} } };
+      return {
+        event_id: event.eventId,
+        order_id: event.orderId,
+        event_time: event.eventTime,
+        payload: branch(BRANCH[event.type], EMPTY),
+      };
     case 'OrderCanceled':
       return {
-        ...base,
+        event_id: event.eventId,
         order_id: event.orderId,
-        payload: { [`${NS}OrderCanceled`]: { reason: event.reason, time_inferred: event.timeInferred } },
+        event_time: event.eventTime,
+        payload: branch(BRANCH.OrderCanceled, { reason: event.reason, time_inferred: event.timeInferred }),
       };
     case 'ReviewAnswered':
       return {
-        ...base,
+        event_id: event.eventId,
         order_id: event.orderId,
-        payload: {
-          [`${NS}ReviewAnswered`]: {
-            review_id: event.reviewId,
-            score: event.score,
-            comment_title: optString(event.commentTitle),
-            comment_message: optString(event.commentMessage),
-            created_date: localDateToDays(event.createdDate),
-          },
-        },
+        event_time: event.eventTime,
+        payload: branch(BRANCH.ReviewAnswered, {
+          review_id: event.reviewId,
+          score: event.score,
+          comment_title: optString(event.commentTitle),
+          comment_message: optString(event.commentMessage),
+          created_date: localDateToDays(event.createdDate),
+        }),
       };
     case 'ProductUpserted':
       return {
-        ...base,
+        event_id: event.eventId,
         product_id: event.productId,
-        payload: {
-          [`${NS}ProductUpserted`]: {
-            category_name: optString(event.categoryName),
-            category_name_english: optString(event.categoryNameEnglish),
-            name_length: optInt(event.nameLength),
-            description_length: optInt(event.descriptionLength),
-            photos_qty: optInt(event.photosQty),
-            weight_g: optInt(event.weightG),
-            length_cm: optInt(event.lengthCm),
-            height_cm: optInt(event.heightCm),
-            width_cm: optInt(event.widthCm),
-          },
-        },
+        event_time: event.eventTime,
+        payload: branch(BRANCH.ProductUpserted, {
+          category_name: optString(event.categoryName),
+          category_name_english: optString(event.categoryNameEnglish),
+          name_length: optInt(event.nameLength),
+          description_length: optInt(event.descriptionLength),
+          photos_qty: optInt(event.photosQty),
+          weight_g: optInt(event.weightG),
+          length_cm: optInt(event.lengthCm),
+          height_cm: optInt(event.heightCm),
+          width_cm: optInt(event.widthCm),
+        }),
       };
     case 'SellerUpserted':
       return {
-        ...base,
+        event_id: event.eventId,
         seller_id: event.sellerId,
-        payload: {
-          [`${NS}SellerUpserted`]: { zip_code_prefix: event.zipCodePrefix, city: event.city, state: event.state },
-        },
+        event_time: event.eventTime,
+        payload: branch(BRANCH.SellerUpserted, { zip_code_prefix: event.zipCodePrefix, city: event.city, state: event.state }),
       };
     case 'CustomerUpserted':
       return {
-        ...base,
+        event_id: event.eventId,
         customer_id: event.customerId,
-        payload: {
-          [`${NS}CustomerUpserted`]: {
-            customer_unique_id: event.customerUniqueId,
-            zip_code_prefix: event.zipCodePrefix,
-            city: event.city,
-            state: event.state,
-          },
-        },
+        event_time: event.eventTime,
+        payload: branch(BRANCH.CustomerUpserted, {
+          customer_unique_id: event.customerUniqueId,
+          zip_code_prefix: event.zipCodePrefix,
+          city: event.city,
+          state: event.state,
+        }),
       };
   }
 }
