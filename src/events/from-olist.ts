@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { OlistDataset, Order } from '../data/index.js';
 import type {
   CustomerUpserted,
@@ -38,7 +38,7 @@ const RANK: { readonly [T in EventType]: number } = {
 
 /** Deterministic event id: the same event of the same dataset always gets the same 32-hex id. */
 export function eventIdOf(type: EventType, ...naturalKey: readonly string[]): string {
-  return createHash('sha256').update(`${type}:${naturalKey.join(':')}`).digest('hex').slice(0, 32);
+  return hash('sha256', `${type}:${naturalKey.join(':')}`, 'hex').slice(0, 32);
 }
 
 /** A tie-break that makes the event order total, hence the replay deterministic. */

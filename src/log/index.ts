@@ -19,7 +19,7 @@ export type { LogErrorCode } from './errors.js';
 export {
   SqliteEventLog,
   openSqliteEventLog,
-  DEFAULT_WAL_AUTOCHECKPOINT_PAGES,
+  DEFAULT_WAL_AUTOCHECKPOINT_BYTES,
   LOG_SCHEMA_VERSION,
   MAX_PARTITIONS,
 } from './sqlite-log.js';

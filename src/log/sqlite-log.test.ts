@@ -9,7 +9,7 @@ import { tempDir } from '../testing/fixtures.js';
 import { eventLogContract } from './event-log-contract.js';
 import { LogError } from './errors.js';
 import { partitionFor } from './partitioner.js';
-import { DEFAULT_WAL_AUTOCHECKPOINT_PAGES, openSqliteEventLog, SqliteEventLog } from './sqlite-log.js';
+import { DEFAULT_WAL_AUTOCHECKPOINT_BYTES, openSqliteEventLog, SqliteEventLog } from './sqlite-log.js';
 import type { EventLog, LogRecord, ProducerRecord } from './types.js';
 
 const dir = tempDir('orderpulse-log-');
@@ -87,7 +87,7 @@ void describe('SqliteEventLog', () => {
     const plain = openEmbeddedStore(path);
     assert.equal(threshold(plain), 1000);
     await new SqliteEventLog(plain).close();
-    assert.equal(threshold(plain), DEFAULT_WAL_AUTOCHECKPOINT_PAGES);
+    assert.equal(threshold(plain), Math.ceil(DEFAULT_WAL_AUTOCHECKPOINT_BYTES / (plain.pragma('page_size', { simple: true }) as number)));
     const tuned = openEmbeddedStore(path);
     tuned.pragma('wal_autocheckpoint = 500');
     await new SqliteEventLog(tuned).close();

@@ -24,6 +24,13 @@ import type {
  * offsets never collide; consumers re-read end offsets from the file while they wait, so they see
  * records appended by other processes.
  *
+ * Layout, chosen for batched appends: `log_records` is a WITHOUT ROWID table clustered on
+ * (topic_id, partition, offset), so a record is written once (no separate rowid table plus primary
+ * key index) and a fetch is one range scan. Topics are stored by integer id, not by name, on every
+ * record. An append inserts partition by partition, so each partition's B-tree tail is written in
+ * one run. Each partition's end offset is kept in `log_partitions` and updated in the append's
+ * transaction (Kafka's log end offset survives even if records are one day deleted).
+ *
  * better-sqlite3 is synchronous: every call runs on the calling thread and the promises it returns
  * are already settled work. A transaction that waits for another process's write lock blocks the
  * thread for up to the store's busy timeout.
@@ -36,8 +43,11 @@ export const MAX_PARTITIONS = 10_000;
 
 const DEFAULT_MAX_RECORDS = 1000;
 const DEFAULT_POLL_INTERVAL_MS = 25;
-/** The log's WAL auto-checkpoint threshold, in pages (SQLite's own default is 1000). */
-export const DEFAULT_WAL_AUTOCHECKPOINT_PAGES = 10_000;
+/**
+ * How much WAL the log lets build up before a checkpoint: ~40 MB, 10,000 pages of 4 KB (SQLite's
+ * own default is 1000 pages). The threshold is set in pages, so it is scaled by the file's page size.
+ */
+export const DEFAULT_WAL_AUTOCHECKPOINT_BYTES = 10_000 * 4096;
 const SQLITE_DEFAULT_WAL_AUTOCHECKPOINT = 1000;
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -101,7 +111,7 @@ export interface SqliteEventLogOptions {
   /**
    * The connection's WAL auto-checkpoint threshold (`PRAGMA wal_autocheckpoint`, in pages). When
    * undefined, a connection still at SQLite's default (1000 pages, ~4 MB) is raised to
-   * {@link DEFAULT_WAL_AUTOCHECKPOINT_PAGES}; an explicit setting is left alone. `null` leaves the
+   * {@link DEFAULT_WAL_AUTOCHECKPOINT_BYTES} worth of pages; an explicit setting is left alone. `null` leaves the
    * connection alone whatever it holds. Fewer, larger checkpoints (each one an fsync of the main file)
    * make bulk appends much faster; the cost is a WAL file of up to ~40 MB.
    */
@@ -227,7 +237,8 @@ export class SqliteEventLog implements EventLog {
       const pages = options.walAutocheckpointPages;
       if (pages === undefined) {
         if (db.pragma('wal_autocheckpoint', { simple: true }) === SQLITE_DEFAULT_WAL_AUTOCHECKPOINT) {
-          db.pragma(`wal_autocheckpoint = ${DEFAULT_WAL_AUTOCHECKPOINT_PAGES}`);
+          const pageSize = db.pragma('page_size', { simple: true }) as number;
+          db.pragma(`wal_autocheckpoint = ${Math.ceil(DEFAULT_WAL_AUTOCHECKPOINT_BYTES / pageSize)}`);
         }
       } else if (pages !== null) {
         db.pragma(`wal_autocheckpoint = ${checkPositiveInt(pages, 'walAutocheckpointPages')}`);

@@ -1,4 +1,4 @@
-export { replay, datasetFingerprint, REPLAY_SEQUENCE_HEADER, REPLAY_DATASET_HEADER, DEFAULT_PARTITIONS, DEFAULT_BATCH_SIZE } from './replayer.js';
+export { replay, datasetFingerprint, DEFAULT_PARTITIONS, DEFAULT_BATCH_SIZE } from './replayer.js';
 export type { ReplayOptions, ReplayProgress, ReplaySummary } from './replayer.js';
 export { Schedule, DEFAULT_MAX_GAP_MS } from './pacing.js';
 export type { Pacing } from './pacing.js';

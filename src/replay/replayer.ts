@@ -1,17 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { EventCodec, MarketplaceEvent, TopicName } from '../events/index.js';
 import { TOPIC_NAMES, TOPIC_OF, eventKey } from '../events/index.js';
-import type { EventLog, ProducerRecord, RecordHeader } from '../log/index.js';
+import type { EventLog, ProducerRecord } from '../log/index.js';
 import { partitionFor } from '../log/index.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { ReplayError } from './errors.js';
 import type { Pacing } from './pacing.js';
 import { Schedule } from './pacing.js';
-
-/** Record headers that let a replay resume exactly where it stopped. */
-export const REPLAY_SEQUENCE_HEADER = 'orderpulse-replay-seq';
-export const REPLAY_DATASET_HEADER = 'orderpulse-dataset';
 
 export const DEFAULT_PARTITIONS = 6;
 export const DEFAULT_BATCH_SIZE = 5_000;
@@ -50,7 +46,7 @@ export interface ReplayProgress {
 }
 
 export interface ReplaySummary extends ReplayProgress {
-  /** The dataset fingerprint stamped on every record. */
+  /** A fingerprint of the event sequence: the same dataset always gives the same one. */
   readonly dataset: string;
   readonly completed: boolean;
   readonly byTopic: Readonly<Record<TopicName, number>>;
@@ -71,28 +67,29 @@ function isReferenceData(event: MarketplaceEvent): boolean {
   return event.type === 'ProductUpserted' || event.type === 'SellerUpserted' || event.type === 'CustomerUpserted';
 }
 
+const textEncoder = new TextEncoder();
+
 interface ResumePoint {
-  /** Highest replay sequence number already in each partition, by `topic:partition`. */
+  /** Highest position in the event sequence already in each partition, by `topic:partition`. */
   readonly maxSequence: ReadonlyMap<string, number>;
 }
 
-const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder();
-
-function header(record: { headers: readonly RecordHeader[] }, key: string): string | null {
-  const h = record.headers.find((x) => x.key === key);
-  return h === undefined ? null : textDecoder.decode(h.value);
-}
-
 /**
- * What the log already holds of this dataset. Every record carries its position in the dataset's
- * event sequence; within a partition records keep append order, so the last record of each
- * partition says how far that partition got. Skipping, per partition, every event at or below that
- * position makes a resumed replay write exactly what one uninterrupted replay writes, even when
- * a crash left some partitions further ahead than others.
+ * What the log already holds of this event sequence. Within a partition records keep append order,
+ * and the replay appends in sequence order, so the last record of each partition says how far that
+ * partition got: its event id gives its position in the sequence. Skipping, per partition, every
+ * event at or below that position makes a resumed replay write exactly what one uninterrupted
+ * replay writes, even when a crash left some partitions further ahead than others. A last record
+ * whose event is not in this sequence means the log holds another dataset: that is refused.
  */
-async function findResumePoint(log: EventLog, dataset: string): Promise<ResumePoint> {
+async function findResumePoint(
+  log: EventLog,
+  codec: EventCodec,
+  events: readonly MarketplaceEvent[],
+  dataset: string,
+): Promise<ResumePoint> {
   const maxSequence = new Map<string, number>();
+  let positions: Map<string, number> | null = null;
   for (const topic of await log.describeTopics(TOPIC_NAMES)) {
     for (let partition = 0; partition < topic.partitions; partition++) {
       const end = topic.endOffsets[partition] ?? 0;
@@ -100,17 +97,17 @@ async function findResumePoint(log: EventLog, dataset: string): Promise<ResumePo
       if (end <= begin) continue;
       const [last] = await log.fetch({ topic: topic.name, partition, offset: end - 1, maxRecords: 1 });
       if (last === undefined) continue;
-      const seq = header(last, REPLAY_SEQUENCE_HEADER);
-      const owner = header(last, REPLAY_DATASET_HEADER);
-      if (seq === null || owner === null) continue;
-      if (owner !== dataset) {
+      const event = await codec.decode(last.value, last);
+      positions ??= new Map(events.map((e, i) => [e.eventId, i]));
+      const seq = positions.get(event.eventId);
+      if (seq === undefined) {
         throw new ReplayError(
           'OP_REPLAY_OTHER_DATASET',
-          `topic ${topic.name} partition ${partition} holds a replay of another dataset (${owner}, this one is ${dataset}); replay into a fresh state directory or Kafka topics`,
-          { details: { topic: topic.name, partition, found: owner, expected: dataset } },
+          `topic ${topic.name} partition ${partition} ends with event ${event.eventId} (${event.type}), which is not in this dataset (${dataset}); replay into a fresh state directory or fresh topics`,
+          { details: { topic: topic.name, partition, offset: end - 1, eventId: event.eventId, dataset } },
         );
       }
-      maxSequence.set(`${topic.name}:${partition}`, Number(seq));
+      maxSequence.set(`${topic.name}:${partition}`, seq);
     }
   }
   return { maxSequence };
@@ -133,7 +130,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
 
   for (const topic of TOPIC_NAMES) await log.createTopic({ name: topic, partitions });
   const partitionCount = new Map((await log.describeTopics(TOPIC_NAMES)).map((t) => [t.name, t.partitions]));
-  const resume = await findResumePoint(log, dataset);
+  const resume = await findResumePoint(log, codec, events, dataset);
 
   const selected: number[] = [];
   for (let i = 0; i < events.length; i++) {
@@ -145,8 +142,6 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   const byTopic = Object.fromEntries(TOPIC_NAMES.map((t) => [t, 0])) as Record<TopicName, number>;
   const byType: Record<string, number> = {};
   const schedule = new Schedule(options.pacing);
-  const seqBytes = (seq: number): Uint8Array => textEncoder.encode(String(seq));
-  const datasetBytes = textEncoder.encode(dataset);
 
   const start = clock.now();
   let appended = 0;
@@ -212,10 +207,6 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
       key: encoded.key,
       value: encoded.value,
       timestamp: encoded.timestamp,
-      headers: [
-        { key: REPLAY_SEQUENCE_HEADER, value: seqBytes(seq) },
-        { key: REPLAY_DATASET_HEADER, value: datasetBytes },
-      ],
     });
     batchTypes.push(event);
     if (batch.length >= batchSize) await flush();

@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { LocalDate, OlistDataset } from '../data/index.js';
 
 const DAY_MS = 86_400_000;
 
 /** A fresh 32-hex id for copy `copy` of an id: deterministic, and never an id of the real data. */
 function freshId(copy: number, id: string): string {
-  return createHash('sha256').update(`orderpulse-synthetic:${copy}:${id}`).digest('hex').slice(0, 32);
+  return hash('sha256', `orderpulse-synthetic:${copy}:${id}`, 'hex').slice(0, 32);
 }
 
 function shiftDate(date: LocalDate, days: number): LocalDate {
