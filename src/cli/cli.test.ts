@@ -88,6 +88,21 @@ describe('orderpulse replay, topics and tail', () => {
     assert.equal(orders?.records, expected);
   });
 
+  it('shows a consumer group\'s committed offsets and lag', async () => {
+    const db = openEmbeddedStore(join(state, 'orderpulse.db'));
+    const log = new SqliteEventLog(db);
+    await log.commitOffsets('dashboard', [{ topic: 'reviews', partition: 0, offset: 10 }]);
+    const [reviews] = await log.describeTopics(['reviews']);
+    await log.close();
+    if (db.open) db.close();
+    const { code, out } = await run(['--state', state, 'topics', '--group', 'dashboard', '--json']);
+    assert.equal(code, 0);
+    const result = JSON.parse(out) as { groups: { group: string; partitions: { topic: string; partition: number; lag: number; committed: number | null }[] }[] };
+    const partition0 = result.groups[0]?.partitions.find((p) => p.topic === 'reviews' && p.partition === 0);
+    assert.equal(partition0?.committed, 10);
+    assert.equal(partition0?.lag, (reviews?.endOffsets[0] ?? 0) - 10);
+  });
+
   it('tail decodes the events as JSON lines', async () => {
     const { code, out } = await run(['--state', state, 'tail', 'orders', '--from-beginning', '--limit', '3']);
     assert.equal(code, 0);

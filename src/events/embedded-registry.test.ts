@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { openEmbeddedStore } from '../store/embedded-store.js';
+import { openEmbeddedStore } from '../store/index.js';
 import { tempDir } from '../testing/fixtures.js';
 import { EmbeddedSchemaRegistry } from './embedded-registry.js';
 import { EventsError } from './errors.js';

@@ -13,9 +13,9 @@
  * and subject versions never change once written, so they are cached in memory.
  */
 import type { Type } from 'avsc';
-import type { SqliteDatabase } from '../store/embedded-store.js';
-import { openEmbeddedStore } from '../store/embedded-store.js';
-import type { EmbeddedStoreOptions } from '../store/embedded-store.js';
+import type { SqliteDatabase } from '../store/index.js';
+import { openEmbeddedStore } from '../store/index.js';
+import type { EmbeddedStoreOptions } from '../store/index.js';
 import type { CompatibilityLevel, CompatibilityResult, RegisteredSchema, SchemaRegistry } from './registry-types.js';
 import { assertCompatibilityLevel, checkCompatibility } from './compatibility.js';
 import {

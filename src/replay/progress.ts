@@ -23,7 +23,7 @@ function formatSimulated(time: number | null, formatTime: (ms: number) => string
  * clock, events/s and the time left; elsewhere (CI, a pipe) a plain line every `intervalMs`.
  */
 export class ProgressReporter {
-  private lastLine = 0;
+  private lastLine = -Infinity;
   private drewBar = false;
 
   constructor(
