@@ -4,11 +4,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
-import { openEmbeddedStore } from '../store/embedded-store.js';
+import { openEmbeddedStore } from '../store/index.js';
 import { tempDir } from '../testing/fixtures.js';
 import { eventLogContract } from './event-log-contract.js';
 import { LogError } from './errors.js';
 import { partitionFor } from './partitioner.js';
+import { BATCH_LIMITS } from './record-batch.js';
 import { DEFAULT_WAL_AUTOCHECKPOINT_BYTES, openSqliteEventLog, SqliteEventLog } from './sqlite-log.js';
 import type { EventLog, LogRecord, ProducerRecord } from './types.js';
 
@@ -72,11 +73,11 @@ void describe('SqliteEventLog', () => {
     const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
     db.close();
     assert.deepEqual(tables, [
+      'log_batches',
       'log_group_offsets',
       'log_group_topics',
       'log_meta',
       'log_partitions',
-      'log_records',
       'log_topics',
     ]);
   });
@@ -100,19 +101,86 @@ void describe('SqliteEventLog', () => {
     for (const db of [plain, tuned, untouched]) db.close();
   });
 
-  void it('stores no headers blob for a record without headers', async () => {
+  void it('stores one batch row per partition an append touches, splitting slices at the batch limits', async () => {
+    const db = openEmbeddedStore(freshPath());
+    const log = new SqliteEventLog(db);
+    await log.createTopic({ name: 't', partitions: 3 });
+    const batches = (): [number, number, number][] =>
+      db.prepare('SELECT "partition", base_offset, last_offset FROM log_batches ORDER BY "partition", base_offset').raw().all() as [
+        number,
+        number,
+        number,
+      ][];
+    await log.append([...onPartition('t', 0, 3, 'a'), ...onPartition('t', 2, 2, 'a'), ...onPartition('t', 0, 1, 'b')]);
+    assert.deepEqual(batches(), [
+      [0, 0, 3],
+      [2, 0, 1],
+    ]);
+    await log.append(onPartition('t', 0, 2, 'c'));
+    assert.deepEqual(batches(), [
+      [0, 0, 3],
+      [0, 4, 5],
+      [2, 0, 1],
+    ]);
+    // More than BATCH_LIMITS.maxRecords records, then more than BATCH_LIMITS.maxBytes: several rows each.
+    await log.append(onPartition('t', 1, BATCH_LIMITS.maxRecords + 10, 'many-'));
+    const big = Array.from({ length: 3 }, (_, i) => ({
+      topic: 't',
+      key: null,
+      value: new Uint8Array(BATCH_LIMITS.maxBytes / 2).fill(i),
+      timestamp: i,
+      partition: 1,
+    }));
+    await log.append(big);
+    const n = BATCH_LIMITS.maxRecords + 10;
+    assert.deepEqual(
+      batches().filter(([p]) => p === 1),
+      [
+        [1, 0, BATCH_LIMITS.maxRecords - 1],
+        [1, BATCH_LIMITS.maxRecords, n - 1],
+        [1, n, n],
+        [1, n + 1, n + 1],
+        [1, n + 2, n + 2],
+      ],
+    );
+    assert.deepEqual((await log.describeTopics(['t']))[0]?.endOffsets, [6, n + 3, 2]);
+    // Fetches start inside a batch, cross batches and stop at maxRecords or the end.
+    const offsets = async (partition: number, offset: number, maxRecords: number): Promise<number[]> =>
+      (await log.fetch({ topic: 't', partition, offset, maxRecords })).map((r) => r.offset);
+    assert.deepEqual(await offsets(0, 2, 3), [2, 3, 4]);
+    assert.deepEqual(await offsets(0, 3, 100), [3, 4, 5]);
+    assert.deepEqual(await offsets(0, 6, 100), []);
+    assert.deepEqual(await offsets(0, 60, 100), []);
+    const m = BATCH_LIMITS.maxRecords;
+    assert.deepEqual(await offsets(1, m - 2, 4), [m - 2, m - 1, m, m + 1]);
+    assert.deepEqual(await offsets(1, n - 1, 10), [n - 1, n, n + 1, n + 2]);
+    const [second] = await log.fetch({ topic: 't', partition: 1, offset: n + 1, maxRecords: 1 });
+    assert.deepEqual([second?.value.length, second?.value[0], second?.timestamp], [BATCH_LIMITS.maxBytes / 2, 1, 1]);
+    assert.deepEqual(
+      (await log.fetch({ topic: 't', partition: 0, offset: 0 })).map((r) => `${str(r.value)}@${r.timestamp}`),
+      ['a0@0', 'a1@1', 'a2@2', 'b0@0', 'c0@0', 'c1@1'],
+    );
+    await log.close();
+    assert.ok(db.open, 'a log built on a caller’s database leaves it open');
+    db.close();
+  });
+
+  void it('reports a damaged batch in the store as OP_LOG_STORAGE naming topic, partition and offset', async () => {
     const db = openEmbeddedStore(freshPath());
     const log = new SqliteEventLog(db);
     await log.createTopic({ name: 't', partitions: 1 });
-    await log.append([
-      { topic: 't', key: null, value: bytes('a'), timestamp: 1 },
-      { topic: 't', key: null, value: bytes('b'), timestamp: 2, headers: [] },
-      { topic: 't', key: null, value: bytes('c'), timestamp: 3, headers: [{ key: 'h', value: bytes('x') }] },
-    ]);
-    const headers = db.prepare('SELECT headers FROM log_records ORDER BY "offset"').pluck().all() as (Buffer | null)[];
-    assert.deepEqual(headers.map((h) => (h === null ? null : [...h])), [null, null, [1, 1, 0x68, 1, 0x78]]);
+    await log.append(onPartition('t', 0, 10, 'first-'));
+    await log.append(onPartition('t', 0, 10, 'second-'));
+    db.prepare('UPDATE log_batches SET records = substr(records, 1, length(records) - 3) WHERE base_offset = 10').run();
+    assert.equal((await log.fetch({ topic: 't', partition: 0, offset: 0, maxRecords: 15 })).length, 15);
+    await assert.rejects(log.fetch({ topic: 't', partition: 0, offset: 5 }), (error: unknown) => {
+      assert.ok(error instanceof LogError && error.code === 'OP_LOG_STORAGE', String(error));
+      assert.match(error.message, /corrupt record batch in topic "t" partition 0 at offset 19 \(batch of offsets 10\.\.19\)/);
+      return true;
+    });
+    const consumer = await log.consumer({ group: 'g', topics: ['t'], maxRecords: 100 });
+    await assert.rejects(consumer.poll(), rejectsWith('OP_LOG_STORAGE'));
     await log.close();
-    assert.ok(db.open, 'a log built on a caller’s database leaves it open');
     db.close();
   });
 
@@ -210,6 +278,32 @@ void describe('SqliteEventLog', () => {
     other.close();
     assert.deepEqual((await log.append(onPartition('t', 0, 3))).map((p) => p.offset), [0, 1, 2]);
     await log.close();
+    db.close();
+  });
+
+  void it('refuses a store of schema version 1 (one row per record), saying what to do, and leaves it as it was', () => {
+    const path = freshPath();
+    const db = openEmbeddedStore(path);
+    db.exec(`
+      CREATE TABLE log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      INSERT INTO log_meta VALUES ('schema_version', '1');
+      CREATE TABLE log_records (topic_id INTEGER, "partition" INTEGER, "offset" INTEGER, timestamp INTEGER,
+        key BLOB, value BLOB NOT NULL, headers BLOB, PRIMARY KEY (topic_id, "partition", "offset")) WITHOUT ROWID;
+      INSERT INTO log_records VALUES (1, 0, 0, 0, NULL, x'00', NULL);
+    `);
+    const schema = (): unknown => db.prepare('SELECT type, name FROM sqlite_master ORDER BY name').raw().all();
+    const before = schema();
+    assert.throws(
+      () => new SqliteEventLog(db),
+      (error: unknown) => {
+        assert.ok(error instanceof LogError && error.code === 'OP_LOG_STORAGE', String(error));
+        assert.match(error.message, /schema version 1\b.*schema version 2.*Remove the store \(the state directory\)/s);
+        assert.ok(error.message.includes(path), error.message);
+        return true;
+      },
+    );
+    assert.throws(() => openSqliteEventLog(path), rejectsWith('OP_LOG_STORAGE'));
+    assert.deepEqual(schema(), before);
     db.close();
   });
 

@@ -180,6 +180,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   };
 
   const needsSkipCheck = resume.maxSequence.size > 0;
+  const paced = options.pacing.mode !== 'max';
   const stopped = (): boolean => options.signal?.aborted === true;
   for (const seq of selected) {
     if (stopped()) break;
@@ -193,21 +194,16 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
         continue;
       }
     }
-    const due = schedule.next(event.eventTime);
-    const wait = start + due - clock.now();
-    // Sleep only for a millisecond or more; closer events join the batch in hand.
-    if (wait >= 1) {
-      await flush();
-      await clock.sleep(start + due - clock.now(), options.signal);
-      if (stopped()) break;
+    if (paced) {
+      const due = schedule.next(event.eventTime);
+      // Sleep only for a millisecond or more; closer events join the batch in hand.
+      if (start + due - clock.now() >= 1) {
+        await flush();
+        await clock.sleep(start + due - clock.now(), options.signal);
+        if (stopped()) break;
+      }
     }
-    const encoded = codec.encode(event);
-    batch.push({
-      topic: encoded.topic,
-      key: encoded.key,
-      value: encoded.value,
-      timestamp: encoded.timestamp,
-    });
+    batch.push(codec.encode(event));
     batchTypes.push(event);
     if (batch.length >= batchSize) await flush();
   }
