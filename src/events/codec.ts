@@ -120,12 +120,9 @@ export class EventCodec {
     }
     this.scratch[0] = 0;
     this.scratch.writeUInt32BE(writer.id, 1);
-    return {
-      topic,
-      key: Buffer.from(eventKey(event), 'utf8'),
-      value: Buffer.from(this.scratch.subarray(0, end)),
-      timestamp: event.eventTime,
-    };
+    const value = Buffer.allocUnsafe(end);
+    this.scratch.copy(value, 0, 0, end);
+    return { topic, key: Buffer.from(eventKey(event), 'utf8'), value, timestamp: event.eventTime };
   }
 
   /**

@@ -58,7 +58,15 @@ export interface ReplaySummary extends ReplayProgress {
 /** A short fingerprint of an event sequence: the same dataset always gives the same one. */
 export function datasetFingerprint(events: readonly MarketplaceEvent[]): string {
   const hash = createHash('sha256');
-  for (const e of events) hash.update(e.eventId);
+  // Ids go to the hash a thousand at a time: one update per id costs more than the hashing.
+  for (let i = 0; i < events.length; i += 1000) {
+    hash.update(
+      events
+        .slice(i, i + 1000)
+        .map((e) => e.eventId)
+        .join(''),
+    );
+  }
   return hash.digest('hex').slice(0, 16);
 }
 
