@@ -11,6 +11,7 @@ import type {
   ProductUpserted,
   SellerUpserted,
 } from './model.js';
+import { eventKey } from './model.js';
 
 /**
  * Olist records no time for a cancellation. OrderPulse places it one second after the latest time
@@ -43,18 +44,7 @@ export function eventIdOf(type: EventType, ...naturalKey: readonly string[]): st
 
 /** A tie-break that makes the event order total, hence the replay deterministic. */
 function tieBreak(event: MarketplaceEvent): string {
-  switch (event.type) {
-    case 'ProductUpserted':
-      return event.productId;
-    case 'SellerUpserted':
-      return event.sellerId;
-    case 'CustomerUpserted':
-      return event.customerId;
-    case 'ReviewAnswered':
-      return `${event.orderId}:${event.reviewId}`;
-    default:
-      return event.orderId;
-  }
+  return event.type === 'ReviewAnswered' ? `${event.orderId}:${event.reviewId}` : eventKey(event);
 }
 
 export function compareEvents(a: MarketplaceEvent, b: MarketplaceEvent): number {
