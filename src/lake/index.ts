@@ -1,0 +1,13 @@
+/** The lake room: Apache Iceberg tables (format v2) on Parquet, a SQL catalog, DuckDB as the engine. */
+export { Lake, NAMESPACES, parseTableName } from './lake.js';
+export type { LakeOptions, ColumnDefinition, CreateTableOptions } from './lake.js';
+export { IcebergTable } from './table.js';
+export type { CommitResult, RowFilter, ColumnPredicate, ScanOptions, TableScan, SummaryProperties } from './table.js';
+export type { Row, RowValue } from './duckdb-engine.js';
+export type { QueryResult } from './query.js';
+export type { Catalog, TableIdentifier } from './catalog.js';
+export type { FileIO, FileInfo } from './file-io.js';
+export type { CommitRetryPolicy, CommitEvent } from './commit.js';
+export { commitChannel, DEFAULT_COMMIT_RETRY } from './commit.js';
+export type { Snapshot, SnapshotSummary, TableMetadata, Schema, IcebergType, PrimitiveType, DataFile } from './types.js';
+export { LakeError } from './errors.js';

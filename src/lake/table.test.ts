@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { tempDir } from '../testing/fixtures.js';
+import type { IcebergTable, Row } from './index.js';
+import type { LakeError } from './index.js';
+import { Lake } from './index.js';
+
+const columns = [
+  { name: 'event_id', type: 'long', required: true },
+  { name: 'order_id', type: 'string', required: true },
+  { name: 'event_time', type: 'timestamptz', required: true },
+  { name: 'value', type: 'double' },
+] as const;
+
+function events(from: number, count: number, dayOffset = 0): Row[] {
+  return Array.from({ length: count }, (_, k) => {
+    const i = from + k;
+    return {
+      event_id: i,
+      order_id: `order-${i % 50}`,
+      event_time: Date.UTC(2018, 0, 1 + dayOffset + (i % 3), 12, 0, 0),
+      value: i * 0.5,
+    };
+  });
+}
+
+async function count(table: IcebergTable, options: Parameters<IcebergTable['scan']>[0] = {}): Promise<number> {
+  const scan = await table.scan(options);
+  const result = await scan.query('SELECT count(*) AS n FROM t');
+  return Number(result.rows[0]?.n);
+}
+
+describe('Iceberg tables on the local filesystem with the SQLite catalog', () => {
+  const dir = tempDir();
+  let lake: Lake;
+  before(async () => {
+    lake = await Lake.open({ catalogUri: join(dir.path, 'catalog.db'), warehouse: join(dir.path, 'warehouse'), tempDir: join(dir.path, 'tmp') });
+  });
+  after(async () => {
+    await lake.close();
+    dir.remove();
+  });
+
+  it('appends, records summary properties, and reads back every row', async () => {
+    const table = await lake.createTable('bronze.events', { columns: [...columns], partitionBy: [{ source: 'event_time', transform: 'day' }] });
+    const first = await table.append(events(0, 300), { summary: { 'orderpulse.offsets': '{"orders/0":300}' } });
+    assert.equal(first.operation, 'append');
+    assert.equal(first.addedRecords, 300);
+    assert.equal(first.addedFiles, 3, 'one file per day partition');
+    await table.append(events(300, 200));
+    assert.equal(await count(table), 500);
+    assert.equal(table.snapshots().length, 2);
+    assert.equal(table.currentSnapshot()?.summary['total-records'], '500');
+    assert.equal(table.lastSummaryValue('orderpulse.offsets'), '{"orders/0":300}');
+    const sum = await (await table.scan()).query('SELECT sum(event_id) AS s FROM t');
+    assert.equal(Number(sum.rows[0]?.s), (499 * 500) / 2);
+  });
+
+  it('travels in time by snapshot id and by timestamp, and reads incrementally', async () => {
+    const table = await lake.table('bronze.events');
+    const [s1, s2] = table.snapshots();
+    assert.ok(s1 !== undefined && s2 !== undefined);
+    assert.equal(await count(table, { snapshotId: s1['snapshot-id'] }), 300);
+    assert.equal(await count(table, { asOfTimestampMs: s1['timestamp-ms'] }), s1['timestamp-ms'] === s2['timestamp-ms'] ? 500 : 300);
+    const incremental = await table.scan({ sinceSnapshotId: s1['snapshot-id'] });
+    assert.equal(incremental.recordCount, 200);
+    await assert.rejects(table.scan({ snapshotId: 42 }), { code: 'OP_LAKE_NO_SUCH_SNAPSHOT' });
+  });
+
+  it('overwrites by a filter, rewriting files that only partly match', async () => {
+    const table = await lake.table('bronze.events');
+    const result = await table.overwrite(events(10_000, 10), { filter: [{ column: 'order_id', op: '=', value: 'order-7' }] });
+    assert.equal(result.operation, 'overwrite');
+    const scan = await table.scan();
+    const rows = await scan.query("SELECT count(*) AS n, count(*) FILTER (WHERE order_id = 'order-7') AS seven FROM t");
+    assert.equal(Number(rows.rows[0]?.seven), events(10_000, 10).filter((r) => r.order_id === 'order-7').length);
+    assert.equal(Number(rows.rows[0]?.n), 500 - 10 + 10);
+  });
+
+  it('replaces whole partitions', async () => {
+    const table = await lake.createTable('gold.daily', {
+      columns: [
+        { name: 'day', type: 'date', required: true },
+        { name: 'orders', type: 'long' },
+      ],
+      partitionBy: [{ source: 'day', transform: 'identity' }],
+    });
+    await table.append([
+      { day: '2018-01-01', orders: 1 },
+      { day: '2018-01-02', orders: 2 },
+    ]);
+    await table.replacePartitions([{ day: '2018-01-02', orders: 20 }]);
+    const result = await (await table.scan()).query('SELECT day, orders FROM t ORDER BY day');
+    assert.deepEqual(result.rows, [
+      { day: '2018-01-01', orders: 1 },
+      { day: '2018-01-02', orders: 20 },
+    ]);
+  });
+
+  it('adds a column without rewriting files; old rows read it as null', async () => {
+    const table = await lake.table('bronze.events');
+    const filesBefore = (await table.scan()).files.map((f) => f.filePath);
+    const schema = await table.addColumn({ name: 'note', type: 'string' });
+    assert.equal(schema.fields.at(-1)?.name, 'note');
+    await table.append([{ ...events(20_000, 1)[0], note: 'late' }]);
+    const scan = await table.scan();
+    assert.ok(filesBefore.every((f) => scan.files.some((g) => g.filePath === f)), 'old files kept');
+    const notes = await scan.query('SELECT count(note) AS n, count(*) AS total FROM t');
+    assert.equal(Number(notes.rows[0]?.n), 1);
+    assert.equal(Number(notes.rows[0]?.total), 501);
+  });
+
+  it('refuses rows that do not match the schema, naming the row and column', async () => {
+    const table = await lake.table('bronze.events');
+    const before = table.snapshots().length;
+    await assert.rejects(table.append([...events(0, 2), { event_id: 'x', order_id: 'o', event_time: 0 }]), (e: LakeError) => {
+      assert.equal(e.code, 'OP_LAKE_SCHEMA_MISMATCH');
+      assert.match(e.message, /event_id/);
+      return true;
+    });
+    await table.refresh();
+    assert.equal(table.snapshots().length, before);
+  });
+
+  it('compacts small files into fewer, keeping every row, as a replace snapshot', async () => {
+    const table = await lake.createTable('silver.small', { columns: [...columns] });
+    for (let i = 0; i < 5; i++) await table.append(events(i * 10, 10));
+    assert.equal((await table.scan()).files.length, 5);
+    const result = await table.compact({ targetRows: 1_000 });
+    assert.equal(result?.operation, 'replace');
+    const scan = await table.scan();
+    assert.equal(scan.files.length, 1);
+    assert.equal(scan.recordCount, 50);
+    assert.equal(await count(table), 50);
+  });
+
+  it('expires old snapshots and deletes the files only they reached', async () => {
+    const table = await lake.table('silver.small');
+    const oldFiles = (await table.scan({ snapshotId: table.snapshots()[0]?.['snapshot-id'] })).files.map((f) => f.filePath);
+    const result = await table.expireSnapshots({ olderThanMs: Date.now() + 1_000, retainLast: 1 });
+    assert.equal(result.expiredSnapshots, 5);
+    assert.equal(table.snapshots().length, 1);
+    assert.ok(oldFiles.every((f) => !existsSync(f)), 'compacted-away data files deleted');
+    assert.equal(await count(table), 50);
+  });
+
+  it('a crash between writing data files and the commit leaves the table as it was; maintenance removes the orphans', async () => {
+    const table = await lake.table('silver.small');
+    const snapshot = table.currentSnapshot()?.['snapshot-id'];
+    const dataDir = join(table.location, 'data');
+    const orphan = join(dataDir, 'written-then-crashed.parquet');
+    writeFileSync(orphan, 'not committed');
+    await table.refresh();
+    assert.equal(table.currentSnapshot()?.['snapshot-id'], snapshot);
+    const dry = await table.removeOrphanFiles({ olderThanMs: Date.now() + 1_000, dryRun: true });
+    assert.deepEqual(dry, [orphan]);
+    await table.removeOrphanFiles({ olderThanMs: Date.now() + 1_000 });
+    assert.ok(!existsSync(orphan));
+    assert.equal(await count(table), 50);
+    assert.ok(readdirSync(dataDir).length > 0, 'live files kept');
+  });
+
+  it('two writers committing at once both land', async () => {
+    const a = await lake.createTable('bronze.race', { columns: [...columns] });
+    const b = await lake.table('bronze.race');
+    await Promise.all([a.append(events(0, 10)), b.append(events(10, 10)), a.append(events(20, 10)), b.append(events(30, 10))]);
+    const fresh = await lake.table('bronze.race');
+    assert.equal(fresh.snapshots().length, 4);
+    assert.equal(await count(fresh), 40);
+  });
+
+  it('names the file when table metadata is corrupt', async () => {
+    const table = await lake.createTable('bronze.broken', { columns: [...columns] });
+    await table.append(events(0, 5));
+    writeFileSync(table.metadataLocation, '{ not json');
+    await assert.rejects(lake.table('bronze.broken'), (e: LakeError) => {
+      assert.equal(e.code, 'OP_LAKE_CORRUPT_FILE');
+      assert.ok(e.message.includes(table.metadataLocation));
+      return true;
+    });
+  });
+});

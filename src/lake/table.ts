@@ -1,0 +1,779 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { serializeValue } from './bounds.js';
+import type { Catalog, TableIdentifier } from './catalog.js';
+import type { CommitAttempt, CommitRetryPolicy } from './commit.js';
+import { commitWithRetry } from './commit.js';
+import type { DuckDbEngine, Row } from './duckdb-engine.js';
+import { flatFields } from './duckdb-engine.js';
+import { LakeError } from './errors.js';
+import type { FileIO } from './file-io.js';
+import { toLocalPath } from './local-file-io.js';
+import { readManifest, inheritFrom, writeManifest } from './manifest.js';
+import { readManifestList, writeManifestList } from './manifest-list.js';
+import {
+  ancestors,
+  currentSchema,
+  currentSnapshot,
+  defaultSpec,
+  metadataFileLocation,
+  metadataFileVersion,
+  newSnapshotId,
+  snapshotAsOf,
+  withMetadataLog,
+  withSchema,
+  withSnapshot,
+  withoutSnapshots,
+} from './metadata.js';
+import { parseTableMetadata, serializeTableMetadata } from './metadata-json.js';
+import type { ParquetFileStats } from './parquet-writer.js';
+import { writeParquet } from './parquet-writer.js';
+import type { QueryResult } from './query.js';
+import { queryParquet, readRows } from './query.js';
+import { addColumn, rowChecker } from './schema.js';
+import { partitionPath, partitioner } from './transforms.js';
+import type {
+  DataFile,
+  IcebergType,
+  ManifestEntry,
+  ManifestFile,
+  PartitionSpec,
+  PartitionValues,
+  Schema,
+  Snapshot,
+  SnapshotSummary,
+  TableMetadata,
+} from './types.js';
+import { MANIFEST_ENTRY_STATUS } from './types.js';
+
+/** What a table needs from the lake around it. */
+export interface TableContext {
+  readonly catalog: Catalog;
+  readonly io: FileIO;
+  readonly engine: DuckDbEngine;
+  /** A local directory for files on their way to object storage. */
+  readonly tempDir: string;
+  readonly now: () => number;
+  readonly retry?: CommitRetryPolicy;
+}
+
+/** Extra snapshot summary properties (the stream processor records its source offsets here). */
+export type SummaryProperties = Readonly<Record<string, string>>;
+
+/** A conjunction of simple column predicates, for overwrites and scans. */
+export type RowFilter = readonly ColumnPredicate[];
+export interface ColumnPredicate {
+  readonly column: string;
+  readonly op: '=' | '!=' | '<' | '<=' | '>' | '>=';
+  readonly value: string | number | boolean;
+}
+
+export interface CommitResult {
+  readonly snapshotId: number;
+  readonly sequenceNumber: number;
+  readonly operation: SnapshotSummary['operation'];
+  readonly addedFiles: number;
+  readonly deletedFiles: number;
+  readonly addedRecords: number;
+  readonly deletedRecords: number;
+}
+
+export interface ScanOptions {
+  /** Read the table as of a snapshot id. */
+  readonly snapshotId?: number;
+  /** Read the table as it was at an instant (time travel). */
+  readonly asOfTimestampMs?: number;
+  /**
+   * Incremental: only the data files appended after this snapshot, up to the scanned one. Files
+   * that non-append snapshots (overwrite, replace) added are not part of an incremental read.
+   */
+  readonly sinceSnapshotId?: number;
+}
+
+export interface TableScan {
+  readonly snapshotId: number | null;
+  readonly schema: Schema;
+  readonly files: readonly DataFile[];
+  readonly recordCount: number;
+  /** Runs read-only SQL; the table is the view named by `alias` (default `t`). */
+  query(sql: string, alias?: string): Promise<QueryResult>;
+  /** Every row, in the row representation. */
+  rows(): Promise<Row[]>;
+}
+
+const MAIN = 'main';
+
+function summaryNumber(summary: SnapshotSummary | undefined, key: string): number {
+  const n = Number(summary?.[key] ?? 0);
+  return Number.isFinite(n) ? n : 0;
+}
+
+/**
+ * One Iceberg table: reads through its current metadata, writes by committing new snapshots
+ * through the catalog's compare-and-swap. Every write method refreshes first and re-applies its
+ * change on the newest base when a concurrent commit wins, so no commit is lost or overwritten.
+ */
+export class IcebergTable {
+  readonly identifier: TableIdentifier;
+  private readonly ctx: TableContext;
+  private current: { readonly location: string; readonly metadata: TableMetadata };
+
+  constructor(ctx: TableContext, identifier: TableIdentifier, metadataLocation: string, metadata: TableMetadata) {
+    this.ctx = ctx;
+    this.identifier = identifier;
+    this.current = { location: metadataLocation, metadata };
+  }
+
+  get name(): string {
+    return `${this.identifier.namespace}.${this.identifier.name}`;
+  }
+  get metadata(): TableMetadata {
+    return this.current.metadata;
+  }
+  get metadataLocation(): string {
+    return this.current.location;
+  }
+  get schema(): Schema {
+    return currentSchema(this.current.metadata);
+  }
+  get spec(): PartitionSpec {
+    return defaultSpec(this.current.metadata);
+  }
+  get location(): string {
+    return this.current.metadata.location;
+  }
+  currentSnapshot(): Snapshot | null {
+    return currentSnapshot(this.current.metadata);
+  }
+  /** Snapshots oldest first. */
+  snapshots(): readonly Snapshot[] {
+    return this.current.metadata.snapshots;
+  }
+
+  /** Loads the table's current metadata from the catalog. */
+  async refresh(): Promise<TableMetadata> {
+    const location = await this.ctx.catalog.currentMetadataLocation(this.identifier);
+    if (location === null) {
+      throw new LakeError('OP_LAKE_NO_SUCH_TABLE', `table ${this.name} no longer exists in catalog ${this.ctx.catalog.name}`, {
+        details: { table: this.name },
+      });
+    }
+    if (location !== this.current.location) {
+      this.current = { location, metadata: await loadMetadata(this.ctx.io, location) };
+    }
+    return this.current.metadata;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Writes
+  // ------------------------------------------------------------------------------------------
+
+  /** Appends rows as new data files (a fast append: existing manifests are kept as they are). */
+  async append(rows: readonly Row[], options: { readonly summary?: SummaryProperties } = {}): Promise<CommitResult> {
+    await this.refresh();
+    const added = await this.writeDataFiles(rows);
+    return this.commit('append', {
+      summary: options.summary,
+      dataFiles: added,
+      filesToDelete: () => [],
+    });
+  }
+
+  /**
+   * Replaces the rows that match `filter` with `rows`: files whose rows all match are dropped,
+   * files that partly match are rewritten without the matching rows. An empty filter replaces the
+   * whole table.
+   */
+  async overwrite(
+    rows: readonly Row[],
+    options: { readonly filter: RowFilter; readonly summary?: SummaryProperties },
+  ): Promise<CommitResult> {
+    await this.refresh();
+    const added = await this.writeDataFiles(rows);
+    return this.commit('overwrite', {
+      summary: options.summary,
+      dataFiles: added,
+      rewrite: async (live) => this.rewriteMatching(live, options.filter),
+      filesToDelete: () => [],
+    });
+  }
+
+  /** Replaces every partition the rows fall in with the rows (dynamic partition overwrite). */
+  async replacePartitions(rows: readonly Row[], options: { readonly summary?: SummaryProperties } = {}): Promise<CommitResult> {
+    await this.refresh();
+    const added = await this.writeDataFiles(rows);
+    const touched = new Set(added.map((f) => partitionKey(f.partition)));
+    return this.commit('overwrite', {
+      summary: { ...(options.summary ?? {}), 'replace-partitions': 'true' },
+      dataFiles: added,
+      filesToDelete: (live) => live.filter((f) => touched.has(partitionKey(f.partition))),
+    });
+  }
+
+  /** Adds an optional column; existing files are not rewritten (they read it as null). */
+  async addColumn(column: { readonly name: string; readonly type: IcebergType; readonly doc?: string }): Promise<Schema> {
+    let result: Schema | null = null;
+    await commitWithRetry({
+      table: this.name,
+      policy: this.ctx.retry,
+      cleanup: (locations) => this.deleteQuietly(locations),
+      prepare: async () => {
+        const base = await this.refresh();
+        const schema = addColumn(currentSchema(base), column.name, column.type, {
+          lastColumnId: base['last-column-id'],
+          ...(column.doc === undefined ? {} : { doc: column.doc }),
+        });
+        const next = withSchema(base, schema, { nowMs: this.ctx.now() });
+        result = currentSchema(next);
+        return this.prepareMetadataSwap(base, next, result);
+      },
+    });
+    if (result === null) throw new Error('unreachable: commit returned without a schema');
+    return result;
+  }
+
+  /**
+   * Rewrites small files of each partition into files of about `targetRows` rows, committed as a
+   * `replace` snapshot: the same rows, fewer files.
+   */
+  async compact(options: { readonly targetRows?: number; readonly minFiles?: number } = {}): Promise<CommitResult | null> {
+    const targetRows = options.targetRows ?? 1_000_000;
+    const minFiles = options.minFiles ?? 2;
+    await this.refresh();
+    const live = await this.liveFiles(this.currentSnapshot());
+    const small = live.filter((f) => f.recordCount < targetRows);
+    const groups = new Map<string, DataFile[]>();
+    for (const f of small) {
+      const key = partitionKey(f.partition);
+      groups.set(key, [...(groups.get(key) ?? []), f]);
+    }
+    const chosen = [...groups.values()].filter((g) => g.length >= minFiles);
+    if (chosen.length === 0) return null;
+    const schema = this.schema;
+    const added: DataFile[] = [];
+    for (const group of chosen) {
+      const rows = await readRows(this.ctx.engine, await this.localPaths(group), schema);
+      added.push(...(await this.writeDataFiles(rows)));
+    }
+    const replaced = new Set(chosen.flat().map((f) => f.filePath));
+    return this.commit('replace', {
+      dataFiles: added,
+      filesToDelete: (current) => {
+        const present = new Set(current.map((f) => f.filePath));
+        for (const path of replaced) {
+          if (!present.has(path)) {
+            // Another writer removed one of the files being compacted: this compaction no longer applies.
+            throw new LakeError('OP_LAKE_COMMIT_FAILED', `compaction of ${this.name} lost a race: ${path} was removed concurrently`, {
+              details: { table: this.name, file: path },
+            });
+          }
+        }
+        return current.filter((f) => replaced.has(f.filePath));
+      },
+    });
+  }
+
+  /**
+   * Expires snapshots older than `olderThanMs`, always keeping the newest `retainLast` (at least
+   * one, the current), then deletes the files only they reached.
+   */
+  async expireSnapshots(options: { readonly olderThanMs: number; readonly retainLast?: number }): Promise<{
+    readonly expiredSnapshots: number;
+    readonly deletedFiles: number;
+  }> {
+    const retainLast = Math.max(1, options.retainLast ?? 1);
+    let expired: number[] = [];
+    let before: TableMetadata | null = null;
+    let after: TableMetadata | null = null;
+    await commitWithRetry({
+      table: this.name,
+      policy: this.ctx.retry,
+      cleanup: (locations) => this.deleteQuietly(locations),
+      prepare: async () => {
+        const base = await this.refresh();
+        const current = base['current-snapshot-id'];
+        const keep = new Set(
+          [...base.snapshots]
+            .sort((a, b) => b['timestamp-ms'] - a['timestamp-ms'])
+            .slice(0, retainLast)
+            .map((s) => s['snapshot-id']),
+        );
+        if (current !== null && current !== undefined) keep.add(current);
+        for (const ref of Object.values(base.refs)) keep.add(ref['snapshot-id']);
+        expired = base.snapshots
+          .filter((s) => !keep.has(s['snapshot-id']) && s['timestamp-ms'] < options.olderThanMs)
+          .map((s) => s['snapshot-id']);
+        before = base;
+        after = withoutSnapshots(base, expired, { nowMs: this.ctx.now() });
+        return this.prepareMetadataSwap(base, after, null);
+      },
+    });
+    if (expired.length === 0 || before === null || after === null) return { expiredSnapshots: 0, deletedFiles: 0 };
+    const still = await this.reachableFiles(after);
+    const was = await this.reachableFiles(before);
+    const orphaned = [...was].filter((f) => !still.has(f));
+    await this.deleteQuietly(orphaned);
+    return { expiredSnapshots: expired.length, deletedFiles: orphaned.length };
+  }
+
+  /**
+   * Deletes files under the table's location that no snapshot or metadata file refers to and that
+   * are older than `olderThanMs` (files of a commit in flight are younger: keep the margin wide).
+   */
+  async removeOrphanFiles(options: { readonly olderThanMs: number; readonly dryRun?: boolean }): Promise<readonly string[]> {
+    const meta = await this.refresh();
+    const known = await this.reachableFiles(meta);
+    known.add(this.current.location);
+    for (const entry of meta['metadata-log']) known.add(entry['metadata-file']);
+    const orphans: string[] = [];
+    for await (const file of this.ctx.io.list(`${meta.location}/`)) {
+      if (known.has(file.location) || file.lastModifiedMs >= options.olderThanMs) continue;
+      orphans.push(file.location);
+    }
+    if (options.dryRun !== true) await this.deleteQuietly(orphans);
+    return orphans;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Reads
+  // ------------------------------------------------------------------------------------------
+
+  /** Plans a scan: the data files to read, pruned by nothing yet but the snapshot chosen. */
+  async scan(options: ScanOptions = {}): Promise<TableScan> {
+    const meta = await this.refresh();
+    const snapshot = snapshotAsOf(meta, {
+      ...(options.snapshotId === undefined ? {} : { snapshotId: options.snapshotId }),
+      ...(options.asOfTimestampMs === undefined ? {} : { timestampMs: options.asOfTimestampMs }),
+    });
+    // Time travel reads with the schema the snapshot was written with.
+    const schema =
+      snapshot?.['schema-id'] === undefined ? currentSchema(meta) : (meta.schemas.find((s) => s['schema-id'] === snapshot['schema-id']) ?? currentSchema(meta));
+    const files =
+      options.sinceSnapshotId === undefined
+        ? await this.liveFiles(snapshot)
+        : await this.appendedSince(meta, snapshot, options.sinceSnapshotId);
+    const engine = this.ctx.engine;
+    const localPaths = (): Promise<string[]> => this.localPaths(files);
+    return {
+      snapshotId: snapshot?.['snapshot-id'] ?? null,
+      schema,
+      files,
+      recordCount: files.reduce((sum, f) => sum + f.recordCount, 0),
+      query: async (sql, alias = 't') =>
+        queryParquet(engine, { tables: { [alias]: { files: await localPaths(), schema } }, sql }),
+      rows: async () => readRows(engine, await localPaths(), schema),
+    };
+  }
+
+  /** The newest value of a summary property along the current snapshot's ancestry, or null. */
+  lastSummaryValue(key: string): string | null {
+    const current = this.currentSnapshot();
+    if (current === null) return null;
+    for (const snapshot of ancestors(this.current.metadata, current['snapshot-id'])) {
+      const value = snapshot.summary[key];
+      if (value !== undefined) return value;
+    }
+    return null;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Internals
+  // ------------------------------------------------------------------------------------------
+
+  private async commit(
+    operation: SnapshotSummary['operation'],
+    change: {
+      readonly summary?: SummaryProperties;
+      readonly dataFiles: readonly DataFile[];
+      /** Files of the base to delete (decided again on every attempt, on the newest base). */
+      readonly filesToDelete: (live: readonly DataFile[]) => readonly DataFile[];
+      /** Files of the base to rewrite: their replacements and the files they replace. */
+      readonly rewrite?: (live: readonly DataFile[]) => Promise<{ readonly added: readonly DataFile[]; readonly deleted: readonly DataFile[] }>;
+    },
+  ): Promise<CommitResult> {
+    const written = change.dataFiles.map((f) => f.filePath);
+    try {
+      return await commitWithRetry({
+        table: this.name,
+        policy: this.ctx.retry,
+        cleanup: (locations) => this.deleteQuietly(locations),
+        prepare: async (attempt) => this.prepareSnapshot(operation, change, attempt),
+      });
+    } catch (error) {
+      // Data files of a commit that did not land are orphans: remove them now, unless the outcome is unknown.
+      if (!(error instanceof LakeError && error.code === 'OP_LAKE_COMMIT_STATE_UNKNOWN')) await this.deleteQuietly(written);
+      throw error;
+    }
+  }
+
+  private async prepareSnapshot(
+    operation: SnapshotSummary['operation'],
+    change: Parameters<IcebergTable['commit']>[1],
+    attempt: number,
+  ): Promise<CommitAttempt<CommitResult>> {
+    const base = await this.refresh();
+    const parent = currentSnapshot(base);
+    const schema = currentSchema(base);
+    const spec = defaultSpec(base);
+    const snapshotId = newSnapshotId();
+    const sequenceNumber = base['last-sequence-number'] + 1;
+    const tableLocation = base.location;
+    const files: string[] = [];
+
+    const parentManifests = parent === null ? [] : await this.manifestList(parent);
+    let live: DataFile[] = [];
+    if (parent !== null) live = await this.liveFiles(parent);
+    const rewritten = change.rewrite === undefined ? { added: [], deleted: [] } : await change.rewrite(live);
+    files.push(...rewritten.added.map((f) => f.filePath));
+    const deleted = [...change.filesToDelete(live), ...rewritten.deleted];
+    const deletedPaths = new Set(deleted.map((f) => f.filePath));
+    const added = [...change.dataFiles, ...rewritten.added];
+
+    const manifests: ManifestFile[] = [];
+    if (added.length > 0) {
+      const path = `${tableLocation}/metadata/${randomUUID()}-m0.avro`;
+      const entries: ManifestEntry[] = added.map((dataFile) => ({
+        status: MANIFEST_ENTRY_STATUS.added,
+        snapshotId: null,
+        sequenceNumber: null,
+        fileSequenceNumber: null,
+        dataFile,
+      }));
+      const manifest = writeManifest({ schema, spec, entries, snapshotId, manifestPath: path });
+      await this.ctx.io.write(path, manifest.bytes);
+      files.push(path);
+      manifests.push(manifest.manifestFile);
+    }
+    // Keep the parent's manifests; rewrite those that hold a deleted file, marking it DELETED.
+    let i = 1;
+    for (const manifest of parentManifests) {
+      if (deletedPaths.size === 0) {
+        manifests.push(manifest);
+        continue;
+      }
+      const entries = await this.manifestEntries(manifest);
+      if (!entries.some((e) => e.status !== MANIFEST_ENTRY_STATUS.deleted && deletedPaths.has(e.dataFile.filePath))) {
+        manifests.push(manifest);
+        continue;
+      }
+      const kept: ManifestEntry[] = [];
+      for (const e of entries) {
+        if (e.status === MANIFEST_ENTRY_STATUS.deleted) continue;
+        kept.push({
+          ...e,
+          status: deletedPaths.has(e.dataFile.filePath) ? MANIFEST_ENTRY_STATUS.deleted : MANIFEST_ENTRY_STATUS.existing,
+          snapshotId: deletedPaths.has(e.dataFile.filePath) ? snapshotId : e.snapshotId,
+        });
+      }
+      const path = `${tableLocation}/metadata/${randomUUID()}-m${i++}.avro`;
+      const rewrittenManifest = writeManifest({
+        schema,
+        spec: base['partition-specs'].find((s) => s['spec-id'] === manifest.partitionSpecId) ?? spec,
+        entries: kept,
+        snapshotId,
+        manifestPath: path,
+      });
+      await this.ctx.io.write(path, rewrittenManifest.bytes);
+      files.push(path);
+      manifests.push(rewrittenManifest.manifestFile);
+    }
+
+    const listPath = `${tableLocation}/metadata/snap-${snapshotId}-${attempt}-${randomUUID()}.avro`;
+    await this.ctx.io.write(
+      listPath,
+      writeManifestList({ snapshotId, parentSnapshotId: parent?.['snapshot-id'] ?? null, sequenceNumber, manifests }),
+    );
+    files.push(listPath);
+
+    const addedRecords = added.reduce((s, f) => s + f.recordCount, 0);
+    const deletedRecords = deleted.reduce((s, f) => s + f.recordCount, 0);
+    const addedSize = added.reduce((s, f) => s + f.fileSizeInBytes, 0);
+    const removedSize = deleted.reduce((s, f) => s + f.fileSizeInBytes, 0);
+    const previous = parent?.summary;
+    const summary: SnapshotSummary = {
+      ...(change.summary ?? {}),
+      operation,
+      'added-data-files': String(added.length),
+      'added-records': String(addedRecords),
+      'added-files-size': String(addedSize),
+      'deleted-data-files': String(deleted.length),
+      'deleted-records': String(deletedRecords),
+      'removed-files-size': String(removedSize),
+      'changed-partition-count': String(new Set([...added, ...deleted].map((f) => partitionKey(f.partition))).size),
+      'total-records': String(summaryNumber(previous, 'total-records') + addedRecords - deletedRecords),
+      'total-files-size': String(summaryNumber(previous, 'total-files-size') + addedSize - removedSize),
+      'total-data-files': String(summaryNumber(previous, 'total-data-files') + added.length - deleted.length),
+      'total-delete-files': '0',
+      'total-position-deletes': '0',
+      'total-equality-deletes': '0',
+    };
+    const now = this.ctx.now();
+    const snapshot: Snapshot = {
+      'snapshot-id': snapshotId,
+      ...(parent === null ? {} : { 'parent-snapshot-id': parent['snapshot-id'] }),
+      'sequence-number': sequenceNumber,
+      'timestamp-ms': Math.max(now, base['last-updated-ms']),
+      'manifest-list': listPath,
+      summary,
+      'schema-id': schema['schema-id'],
+    };
+    const next = withSnapshot(base, snapshot, { ref: MAIN, nowMs: snapshot['timestamp-ms'] });
+    const swap = await this.prepareMetadataSwap(base, next, {
+      snapshotId,
+      sequenceNumber,
+      operation,
+      addedFiles: added.length,
+      deletedFiles: deleted.length,
+      addedRecords,
+      deletedRecords,
+    });
+    return { ...swap, files: { locations: [...files, ...swap.files.locations] } };
+  }
+
+  /** Writes the next metadata file and returns the swap that makes it current. */
+  private async prepareMetadataSwap<T>(base: TableMetadata, next: TableMetadata, result: T): Promise<CommitAttempt<T>> {
+    const baseLocation = this.current.location;
+    const version = (metadataFileVersion(baseLocation) ?? 0) + 1;
+    const withLog = withMetadataLog(next, baseLocation, base['last-updated-ms']);
+    const location = metadataFileLocation(base.location, version);
+    await this.ctx.io.write(location, new TextEncoder().encode(serializeTableMetadata(withLog)));
+    return {
+      result,
+      files: { locations: [location] },
+      swap: async () => {
+        await this.ctx.catalog.swapMetadataLocation(this.identifier, baseLocation, location);
+        this.current = { location, metadata: withLog };
+      },
+    };
+  }
+
+  private manifestListCache = new Map<string, readonly ManifestFile[]>();
+  private manifestCache = new Map<string, readonly ManifestEntry[]>();
+
+  private async manifestList(snapshot: Snapshot): Promise<readonly ManifestFile[]> {
+    const path = snapshot['manifest-list'];
+    let list = this.manifestListCache.get(path);
+    if (list === undefined) {
+      list = readManifestList(await this.ctx.io.read(path), path);
+      this.manifestListCache.set(path, list);
+    }
+    return list;
+  }
+
+  /** A manifest's entries with inherited snapshot ids and sequence numbers filled in. */
+  private async manifestEntries(manifest: ManifestFile): Promise<readonly ManifestEntry[]> {
+    const key = `${manifest.manifestPath}@${manifest.sequenceNumber}`;
+    let entries = this.manifestCache.get(key);
+    if (entries === undefined) {
+      entries = inheritFrom(manifest, readManifest(await this.ctx.io.read(manifest.manifestPath), manifest.manifestPath));
+      this.manifestCache.set(key, entries);
+    }
+    return entries;
+  }
+
+  /** The data files a snapshot reads. */
+  private async liveFiles(snapshot: Snapshot | null): Promise<DataFile[]> {
+    if (snapshot === null) return [];
+    const out: DataFile[] = [];
+    for (const manifest of await this.manifestList(snapshot)) {
+      if (manifest.content !== 0) continue;
+      for (const e of await this.manifestEntries(manifest)) {
+        if (e.status !== MANIFEST_ENTRY_STATUS.deleted) out.push(e.dataFile);
+      }
+    }
+    return out;
+  }
+
+  /** Data files added by append snapshots after `sinceId` up to `snapshot` (Iceberg's incremental append scan). */
+  private async appendedSince(meta: TableMetadata, snapshot: Snapshot | null, sinceId: number): Promise<DataFile[]> {
+    if (snapshot === null) return [];
+    const chain = ancestors(meta, snapshot['snapshot-id']);
+    const index = chain.findIndex((s) => s['snapshot-id'] === sinceId);
+    if (index === -1) {
+      throw new LakeError(
+        'OP_LAKE_NO_SUCH_SNAPSHOT',
+        `snapshot ${sinceId} is not an ancestor of snapshot ${snapshot['snapshot-id']} in ${this.name} (expired, or from another branch)`,
+        { details: { table: this.name, sinceSnapshotId: sinceId } },
+      );
+    }
+    const appends = new Set(chain.slice(0, index).filter((s) => s.summary.operation === 'append').map((s) => s['snapshot-id']));
+    const out: DataFile[] = [];
+    for (const manifest of await this.manifestList(snapshot)) {
+      if (!appends.has(manifest.addedSnapshotId)) continue;
+      for (const e of await this.manifestEntries(manifest)) {
+        if (e.status === MANIFEST_ENTRY_STATUS.added && e.snapshotId !== null && appends.has(e.snapshotId)) out.push(e.dataFile);
+      }
+    }
+    return out;
+  }
+
+  /** Every file the metadata's snapshots reach: manifest lists, manifests, data files. */
+  private async reachableFiles(meta: TableMetadata): Promise<Set<string>> {
+    const files = new Set<string>();
+    for (const snapshot of meta.snapshots) {
+      files.add(snapshot['manifest-list']);
+      for (const manifest of await this.manifestList(snapshot)) {
+        files.add(manifest.manifestPath);
+        for (const e of await this.manifestEntries(manifest)) {
+          if (e.status !== MANIFEST_ENTRY_STATUS.deleted) files.add(e.dataFile.filePath);
+        }
+      }
+    }
+    return files;
+  }
+
+  /** Splits rows by partition and writes one Parquet file per partition, with its statistics. */
+  private async writeDataFiles(rows: readonly Row[]): Promise<DataFile[]> {
+    if (rows.length === 0) return [];
+    const schema = this.schema;
+    const spec = this.spec;
+    const check = rowChecker(schema);
+    rows.forEach((row, i) => check(row, i));
+    const partitionOf = partitioner(spec, schema);
+    const groups = new Map<string, { values: PartitionValues; rows: Row[] }>();
+    for (const row of rows) {
+      const values = partitionOf(row);
+      const key = partitionKey(values);
+      let group = groups.get(key);
+      if (group === undefined) groups.set(key, (group = { values, rows: [] }));
+      group.rows.push(row);
+    }
+    const written: DataFile[] = [];
+    try {
+      for (const { values, rows: partitionRows } of groups.values()) {
+        const dir = spec.fields.length === 0 ? 'data' : `data/${partitionPath(spec, schema, values)}`;
+        const location = `${this.location}/${dir}/${randomUUID()}.parquet`;
+        const local = this.ctx.io.scheme === 'file' ? toLocalPath(location) : join(this.ctx.tempDir, `${randomUUID()}.parquet`);
+        mkdirSync(this.ctx.tempDir, { recursive: true });
+        const stats = await writeParquet(this.ctx.engine, { schema, rows: partitionRows, path: local });
+        if (this.ctx.io.scheme !== 'file') {
+          try {
+            await this.ctx.io.upload(local, location);
+          } finally {
+            rmSync(local, { force: true });
+          }
+        }
+        written.push(dataFileOf(schema, location, values, stats));
+      }
+    } catch (error) {
+      await this.deleteQuietly(written.map((f) => f.filePath));
+      throw error;
+    }
+    return written;
+  }
+
+  /** For an overwrite: drop files whose rows all match, rewrite those that partly match. */
+  private async rewriteMatching(
+    live: readonly DataFile[],
+    filter: RowFilter,
+  ): Promise<{ readonly added: readonly DataFile[]; readonly deleted: readonly DataFile[] }> {
+    if (filter.length === 0) return { added: [], deleted: live };
+    const schema = this.schema;
+    const where = filterSql(schema, filter);
+    const deleted: DataFile[] = [];
+    const added: DataFile[] = [];
+    for (const file of live) {
+      const [path] = await this.localPaths([file]);
+      const counted = await queryParquet(this.ctx.engine, {
+        tables: { f: { files: [path as string], schema } },
+        sql: `SELECT count(*) FILTER (WHERE ${where}) AS matching, count(*) AS total FROM f`,
+      });
+      const matching = Number(counted.rows[0]?.matching ?? 0);
+      const total = Number(counted.rows[0]?.total ?? 0);
+      if (matching === 0) continue;
+      deleted.push(file);
+      if (matching === total) continue;
+      const remaining = await queryParquet(this.ctx.engine, {
+        tables: { f: { files: [path as string], schema } },
+        sql: `SELECT * FROM f WHERE NOT coalesce(${where}, false)`,
+      });
+      added.push(...(await this.writeDataFiles(remaining.rows as Row[])));
+    }
+    return { added, deleted };
+  }
+
+  private async localPaths(files: readonly DataFile[]): Promise<string[]> {
+    return Promise.all(files.map((f) => this.ctx.io.localPath(f.filePath)));
+  }
+
+  private async deleteQuietly(locations: readonly string[]): Promise<void> {
+    for (const location of locations) await this.ctx.io.delete(location).catch(() => undefined);
+  }
+}
+
+export async function loadMetadata(io: FileIO, location: string): Promise<TableMetadata> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await io.read(location);
+  } catch (cause) {
+    if (cause instanceof LakeError && cause.code === 'OP_LAKE_FILE_NOT_FOUND') {
+      throw new LakeError('OP_LAKE_CORRUPT_FILE', `the table's metadata file ${location} is missing`, { details: { location }, cause });
+    }
+    throw cause;
+  }
+  return parseTableMetadata(bytes, location);
+}
+
+function partitionKey(values: PartitionValues): string {
+  return JSON.stringify(Object.entries(values).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : v]));
+}
+
+function dataFileOf(schema: Schema, location: string, partition: PartitionValues, stats: ParquetFileStats): DataFile {
+  const columnSizes = new Map<number, number>();
+  const valueCounts = new Map<number, number>();
+  const nullValueCounts = new Map<number, number>();
+  const nanValueCounts = new Map<number, number>();
+  const lowerBounds = new Map<number, Uint8Array>();
+  const upperBounds = new Map<number, Uint8Array>();
+  const types = new Map(flatFields(schema).map((f) => [f.id, f.type]));
+  for (const [id, column] of stats.columns) {
+    columnSizes.set(id, column.compressedSize);
+    valueCounts.set(id, column.valueCount);
+    nullValueCounts.set(id, column.nullCount);
+    if (column.nanCount !== null) nanValueCounts.set(id, column.nanCount);
+    const type = types.get(id);
+    if (type === undefined) continue;
+    if (column.min !== null) lowerBounds.set(id, serializeValue(type, column.min));
+    if (column.max !== null) upperBounds.set(id, serializeValue(type, column.max));
+  }
+  return {
+    content: 0,
+    filePath: location,
+    fileFormat: 'PARQUET',
+    partition,
+    recordCount: stats.recordCount,
+    fileSizeInBytes: stats.fileSizeInBytes,
+    columnSizes,
+    valueCounts,
+    nullValueCounts,
+    nanValueCounts,
+    lowerBounds,
+    upperBounds,
+    splitOffsets: stats.splitOffsets.length > 0 ? stats.splitOffsets : null,
+    sortOrderId: null,
+  };
+}
+
+/** The SQL form of a row filter, with literals quoted; columns must exist in the schema. */
+function filterSql(schema: Schema, filter: RowFilter): string {
+  const parts = filter.map((p) => {
+    const field = schema.fields.find((f) => f.name === p.column);
+    if (field === undefined) {
+      throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `filter names column ${p.column}, which the table does not have`, {
+        details: { column: p.column },
+      });
+    }
+    if (!['=', '!=', '<', '<=', '>', '>='].includes(p.op)) {
+      throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `filter operator ${String(p.op)} is not supported`);
+    }
+    const literal =
+      typeof p.value === 'number' || typeof p.value === 'boolean'
+        ? String(p.value)
+        : `'${String(p.value).replace(/'/g, "''")}'`;
+    const column = `"${field.name.replace(/"/g, '""')}"`;
+    const cast = field.type === 'timestamptz' || field.type === 'timestamp' ? `epoch_ms(${column})` : column;
+    return `${cast} ${p.op} ${literal}`;
+  });
+  return parts.join(' AND ');
+}
