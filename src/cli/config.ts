@@ -19,6 +19,13 @@ export interface Settings {
   readonly batchSize: number;
   /** `process` survives kill -9; `power` also survives power loss (an fsync per commit). */
   readonly durability: 'process' | 'power';
+  /** Where Iceberg tables live: a local directory or `s3://bucket/prefix`; default `<state>/warehouse`. */
+  readonly warehouse: string;
+  /** The Iceberg catalog: a SQLite file or a `postgres://` URL; default the embedded store. */
+  readonly catalog: string;
+  /** S3-compatible endpoint for an `s3://` warehouse (e.g. `http://127.0.0.1:8333`); AWS when empty. */
+  readonly s3Endpoint: string;
+  readonly s3Region: string;
 }
 
 export class ConfigError extends OrderPulseError {}
@@ -49,6 +56,10 @@ const SPECS: { readonly [K in keyof Settings]: SettingSpec<K> } = {
   data: { key: 'data', env: 'ORDERPULSE_DATA', parse: path },
   partitions: { key: 'partitions', env: 'ORDERPULSE_PARTITIONS', parse: positiveInteger(1024) },
   batchSize: { key: 'batchSize', env: 'ORDERPULSE_BATCH_SIZE', parse: positiveInteger(1_000_000) },
+  warehouse: { key: 'warehouse', env: 'ORDERPULSE_WAREHOUSE', parse: path },
+  catalog: { key: 'catalog', env: 'ORDERPULSE_CATALOG', parse: path },
+  s3Endpoint: { key: 's3Endpoint', env: 'ORDERPULSE_S3_ENDPOINT', parse: path },
+  s3Region: { key: 's3Region', env: 'ORDERPULSE_S3_REGION', parse: path },
   durability: {
     key: 'durability',
     env: 'ORDERPULSE_DURABILITY',
@@ -63,6 +74,11 @@ export const DEFAULTS: Settings = {
   partitions: 6,
   batchSize: 5_000,
   durability: 'process',
+  // Empty means "derived": the warehouse and catalog default to the state directory's.
+  warehouse: '',
+  catalog: '',
+  s3Endpoint: '',
+  s3Region: 'us-east-1',
 };
 
 export const DEFAULT_CONFIG_FILE = 'orderpulse.config.json';

@@ -5,6 +5,7 @@ import type { EventLog } from '../log/index.js';
 import { SqliteEventLog } from '../log/index.js';
 import type { SqliteDatabase } from '../store/index.js';
 import { openEmbeddedStore } from '../store/index.js';
+import { Lake } from '../lake/index.js';
 import type { Settings } from './config.js';
 
 /**
@@ -17,6 +18,8 @@ export interface Runtime {
   readonly log: EventLog;
   readonly registry: SchemaRegistry;
   codec(): Promise<EventCodec>;
+  /** The lakehouse: Iceberg tables in the warehouse, cataloged in the embedded store by default. */
+  lake(): Promise<Lake>;
   close(): Promise<void>;
 }
 
@@ -29,6 +32,22 @@ export function openRuntime(settings: Settings): Runtime {
   const log = new SqliteEventLog(db);
   const registry = new EmbeddedSchemaRegistry(db);
   let codec: Promise<EventCodec> | null = null;
+  let lake: Promise<Lake> | null = null;
+  const warehouse = settings.warehouse === '' ? join(stateDir, 'warehouse') : settings.warehouse;
+  const openLake = (): Promise<Lake> =>
+    Lake.open({
+      catalogUri: settings.catalog === '' ? storePath : settings.catalog,
+      warehouse: warehouse.startsWith('s3://') ? warehouse : resolve(warehouse),
+      tempDir: join(stateDir, 'tmp'),
+      s3: {
+        region: settings.s3Region,
+        ...(settings.s3Endpoint === '' ? {} : { endpoint: settings.s3Endpoint }),
+        // Credentials come from the AWS variables (AWS_ACCESS_KEY_ID, ...) or the SDK's chain.
+        ...(process.env.AWS_ACCESS_KEY_ID === undefined ? {} : { accessKeyId: process.env.AWS_ACCESS_KEY_ID }),
+        ...(process.env.AWS_SECRET_ACCESS_KEY === undefined ? {} : { secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY }),
+        cacheDir: join(stateDir, 's3-cache'),
+      },
+    });
   return {
     stateDir,
     storePath,
@@ -36,7 +55,9 @@ export function openRuntime(settings: Settings): Runtime {
     registry,
     // The embedded registry is OrderPulse's own: it registers the current schemas itself.
     codec: () => (codec ??= Codec.open(registry, { registerSchemas: true })),
+    lake: () => (lake ??= openLake()),
     close: async () => {
+      if (lake !== null) await (await lake).close();
       await log.close();
       await registry.close();
       if (db.open) db.close();

@@ -13,7 +13,9 @@ import { S3FileIO } from './s3-file-io.js';
 import type { S3FileIOOptions } from './s3-file-io.js';
 import { openSqlCatalog } from './sql-catalog.js';
 import { IcebergTable, loadMetadata } from './table.js';
-import type { IcebergType } from './types.js';
+import type { IcebergType, Schema } from './types.js';
+import type { QueryResult } from './query.js';
+import { queryParquet } from './query.js';
 
 /** The namespaces of OrderPulse's layers. */
 export const NAMESPACES = ['bronze', 'silver', 'gold'] as const;
@@ -153,6 +155,11 @@ export class Lake {
       if (error instanceof LakeError && error.code === 'OP_LAKE_TABLE_EXISTS') return this.table(name);
       throw error;
     }
+  }
+
+  /** Read-only SQL over views of Parquet files (see `queryParquet`). */
+  query(views: Readonly<Record<string, { readonly files: readonly string[]; readonly schema: Schema }>>, sql: string): Promise<QueryResult> {
+    return queryParquet(this.engine, { tables: views, sql });
   }
 
   async listTables(): Promise<readonly string[]> {

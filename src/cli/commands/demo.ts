@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { formatLocal } from '../../data/index.js';
 import { TOPICS, eventKey } from '../../events/index.js';
 import { partitionFor } from '../../log/index.js';
+import { BRONZE_EVENTS_TABLE, loadBronze } from '../../stream/index.js';
 import type { CliIO } from '../output.js';
 import { writeJson } from '../output.js';
 import { openRuntime } from '../runtime.js';
@@ -35,10 +36,13 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
         (o) => o.deliveredToCustomerAt !== null && formatLocal(o.deliveredToCustomerAt).slice(0, 10) > o.estimatedDeliveryDate,
       );
       const journey: { type: string; time: string }[] = [];
-      if (late !== undefined) {
-        const runtime = openRuntime(settings);
-        try {
-          const codec = await runtime.codec();
+      const runtime = openRuntime(settings);
+      let bronze: { rows: number; snapshotId: number | null } = { rows: 0, snapshotId: null };
+      try {
+        const codec = await runtime.codec();
+        // The log into the lake: the order and review events as a bronze Iceberg table.
+        bronze = await loadBronze({ log: runtime.log, codec, lake: await runtime.lake() });
+        if (late !== undefined) {
           const [orders] = await runtime.log.describeTopics([TOPICS.orders]);
           const partition = partitionFor(Buffer.from(late.orderId), orders?.partitions ?? 1);
           for (let offset = 0; ; ) {
@@ -51,9 +55,9 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
             }
             offset = (records[records.length - 1]?.offset ?? offset) + 1;
           }
-        } finally {
-          await runtime.close();
         }
+      } finally {
+        await runtime.close();
       }
 
       if (flags.json === true) {
@@ -61,6 +65,7 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
           ...run.summary,
           state,
           quarantined: run.dataset.report.quarantine.length,
+          bronze: { table: BRONZE_EVENTS_TABLE, ...bronze },
           example: late === undefined ? null : { orderId: late.orderId, estimatedDeliveryDate: late.estimatedDeliveryDate, journey },
         });
         return;
@@ -70,8 +75,11 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
         io.stdout.write(`\none late order, as the log holds it (${late.orderId}, promised for ${late.estimatedDeliveryDate}):\n`);
         for (const step of journey) io.stdout.write(`  ${step.time}  ${step.type}\n`);
       }
-      io.stdout.write(`\nthe log is in ${state}; try:\n`);
+      io.stdout.write(`\n${bronze.rows.toLocaleString('en-US')} order and review events written to the Iceberg table ${BRONZE_EVENTS_TABLE} (snapshot ${bronze.snapshotId ?? '-'})\n`);
+      io.stdout.write(`\nthe log and the lake are in ${state}; try:\n`);
       io.stdout.write(`  npx orderpulse --state ${state} topics\n`);
       io.stdout.write(`  npx orderpulse --state ${state} tail orders --limit 2\n`);
+      io.stdout.write(`  npx orderpulse --state ${state} tables\n`);
+      io.stdout.write(`  npx orderpulse --state ${state} query "SELECT event_type, count(*) AS events FROM bronze_order_events GROUP BY ALL ORDER BY 2 DESC"\n`);
     });
 }

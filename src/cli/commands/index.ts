@@ -7,6 +7,7 @@ import { registerTail } from './tail.js';
 import { registerSynth } from './synth.js';
 import { registerSchemas } from './schemas.js';
 import { registerDemo } from './demo.js';
+import { registerLake } from './lake.js';
 
 export type SetExitCode = (code: number) => void;
 
@@ -18,4 +19,5 @@ export function registerCommands(program: Command, io: CliIO, setExitCode: SetEx
   registerTail(program, io, setExitCode);
   registerSchemas(program, io, setExitCode);
   registerSynth(program, io, setExitCode);
+  registerLake(program, io, setExitCode);
 }

@@ -1,0 +1,129 @@
+# Shared helpers of scripts/services/*.sh: sourced, not run. Bash.
+#
+# Layout: every service keeps its state under $SERVICES_DIR/<service>/ (data, logs, the PID file
+# <service>.pid, the environment file <service>.env). $SERVICES_DIR/env gathers the environment
+# files of the services that are up, for `source .services/env`.
+#
+# A service is a file scripts/services/<name>.sh defining three functions named after it:
+#   <name>_up       start it unless it runs, wait (bounded) until it is ready, write_env its variables
+#   <name>_down     stop it by its recorded PID, drop_env
+#   <name>_running  true when it runs
+# and an entry in ALL_SERVICES below. up.sh, down.sh and with-services.sh call them for the services
+# named on their command line (all of them by default).
+
+set -euo pipefail
+
+SERVICES_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SERVICES_DIR="${ORDERPULSE_SERVICES_DIR:-$SERVICES_ROOT/.services}"
+
+# Every service, in start order (down.sh stops them in reverse). Add new ones here.
+ALL_SERVICES=(postgres s3)
+
+log() { printf '[services] %s\n' "$*" >&2; }
+die() { printf '[services] error: %s\n' "$*" >&2; exit 1; }
+
+now_ms() { date +%s%3N; }
+
+# port_in_use PORT: true when something accepts connections on 127.0.0.1:PORT.
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# pid_alive PID MARK: true when PID runs and its command line contains MARK, a string only our
+# process has (its data directory): a PID file can outlive its process, and the number can be
+# reused by another program, even another server of the same kind.
+pid_alive() {
+  local pid="$1" mark="$2"
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  [[ -r "/proc/$pid/cmdline" ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$mark"
+}
+
+# read_pid FILE: the PID recorded in FILE, or nothing.
+read_pid() {
+  [[ -f "$1" ]] && head -n1 "$1" | tr -dc '0-9' || true
+}
+
+# stop_pid PIDFILE NAME MARK SIGNAL GRACE_SECONDS: sends SIGNAL to the recorded process (when it is
+# ours: see pid_alive), waits up to GRACE seconds for it to exit, then SIGKILL. Only the recorded
+# PID is ever signalled.
+stop_pid() {
+  local pidfile="$1" name="$2" mark="$3" signal="$4" grace="$5" pid waited=0
+  pid="$(read_pid "$pidfile")"
+  if ! pid_alive "$pid" "$mark"; then
+    rm -f "$pidfile"
+    return 0
+  fi
+  log "stopping $name (pid $pid, SIG$signal)"
+  kill -s "$signal" "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do
+    if (( waited >= grace * 5 )); then
+      log "$name (pid $pid) still running after ${grace}s: SIGKILL"
+      kill -s KILL "$pid" 2>/dev/null || true
+      sleep 0.5
+      break
+    fi
+    sleep 0.2
+    waited=$((waited + 1))
+  done
+  rm -f "$pidfile"
+}
+
+# wait_until SECONDS DESCRIPTION COMMAND...: runs COMMAND every 0.25 s until it succeeds; fails with
+# a clear message after SECONDS.
+wait_until() {
+  local limit="$1" what="$2"
+  shift 2
+  local deadline=$(( $(now_ms) + limit * 1000 ))
+  until "$@" >/dev/null; do
+    if (( $(now_ms) > deadline )); then
+      return 1
+    fi
+    sleep 0.25
+  done
+}
+
+# free_port START: the first port from START on that nothing listens on.
+free_port() {
+  local port="$1"
+  while port_in_use "$port"; do
+    port=$((port + 1))
+    (( port < 65000 )) || die "no free port found from $1"
+  done
+  echo "$port"
+}
+
+# write_env SERVICE LINES...: records `export NAME=value` lines for a service, then gathers them all.
+write_env() {
+  local service="$1"
+  shift
+  mkdir -p "$SERVICES_DIR/$service"
+  printf '%s\n' "$@" >"$SERVICES_DIR/$service/$service.env"
+  gather_env
+}
+
+drop_env() {
+  rm -f "$SERVICES_DIR/$1/$1.env"
+  gather_env
+}
+
+gather_env() {
+  mkdir -p "$SERVICES_DIR"
+  local out="$SERVICES_DIR/env" service
+  {
+    echo "# Written by scripts/services/up.sh: the services that are up. Use: source .services/env"
+    for service in "${ALL_SERVICES[@]}"; do
+      if [[ -f "$SERVICES_DIR/$service/$service.env" ]]; then cat "$SERVICES_DIR/$service/$service.env"; fi
+    done
+  } >"$out.tmp"
+  mv "$out.tmp" "$out"
+}
+
+# run_as_postgres COMMAND...: PostgreSQL refuses to run as root; as root, run as the postgres user.
+run_as_postgres() {
+  if [[ "$(id -u)" == 0 ]]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}

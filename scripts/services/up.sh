@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Starts the services tests and developers use, on 127.0.0.1, each in its own state directory under
+# .services/ (gitignored): PostgreSQL (a private cluster) and an S3-compatible server (SeaweedFS).
+# Idempotent: a service already up is left running. Waits until each one is ready (bounded) and
+# fails with a message naming its log otherwise.
+#
+#   scripts/services/up.sh [service...]      # services: postgres s3 (default: all)
+#   eval "$(scripts/services/up.sh)"         # stdout is `export NAME=value` lines; progress goes to stderr
+#   source .services/env                     # the same variables, for the services that are up
+#
+# Stop them with scripts/services/down.sh.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+for service in "${ALL_SERVICES[@]}"; do
+  # shellcheck source=/dev/null
+  source "$here/$service.sh"
+done
+
+services=("$@")
+if (( ${#services[@]} == 0 )); then services=("${ALL_SERVICES[@]}"); fi
+for service in "${services[@]}"; do
+  [[ " ${ALL_SERVICES[*]} " == *" $service "* ]] || die "unknown service '$service' (known: ${ALL_SERVICES[*]})"
+done
+
+mkdir -p "$SERVICES_DIR"
+started="$(now_ms)"
+for service in "${services[@]}"; do
+  "${service}_up"
+done
+log "up: ${services[*]} in $(( $(now_ms) - started )) ms; environment in $SERVICES_DIR/env"
+for service in "${services[@]}"; do
+  cat "$SERVICES_DIR/$service/$service.env"
+done

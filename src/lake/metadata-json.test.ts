@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { describe, it } from 'node:test';
+import { LakeError } from './errors.js';
+import { newTableMetadata, withMetadataLog, withSnapshot } from './metadata.js';
+import { parseTableMetadata, serializeTableMetadata } from './metadata-json.js';
+import type { TableMetadata } from './types.js';
+
+const LOCATION = 's3://lake/bronze/orders/metadata/00002-6b9c6d2f-0c8e-4a8e-9a53-3c7e0d6b2f11.metadata.json';
+
+/** The shape Java's TableMetadataParser writes (trimmed to what v2 requires plus common extras). */
+const JAVA_V2 = {
+  'format-version': 2,
+  'table-uuid': '9c12d441-03fe-4693-9a96-a0705ddf69c1',
+  location: 's3://lake/bronze/orders',
+  'last-sequence-number': 2,
+  'last-updated-ms': 1602638573590,
+  'last-column-id': 5,
+  'current-schema-id': 0,
+  schemas: [
+    {
+      type: 'struct',
+      'schema-id': 0,
+      'identifier-field-ids': [1],
+      fields: [
+        { id: 1, name: 'order_id', required: true, type: 'string' },
+        { id: 2, name: 'amount', required: false, type: 'decimal(10,2)', doc: 'in BRL' },
+        {
+          id: 3,
+          name: 'tags',
+          required: false,
+          type: { type: 'map', 'key-id': 4, key: 'string', 'value-id': 5, value: 'long', 'value-required': false },
+        },
+      ],
+    },
+  ],
+  'default-spec-id': 0,
+  'partition-specs': [{ 'spec-id': 0, fields: [{ name: 'order_id_bucket', transform: 'bucket[16]', 'source-id': 1, 'field-id': 1000 }] }],
+  'last-partition-id': 1000,
+  'default-sort-order-id': 1,
+  'sort-orders': [
+    { 'order-id': 0, fields: [] },
+    { 'order-id': 1, fields: [{ transform: 'identity', 'source-id': 2, direction: 'asc', 'null-order': 'nulls-first' }] },
+  ],
+  properties: { 'write.format.default': 'parquet' },
+  'current-snapshot-id': 3055729675574597,
+  refs: { main: { 'snapshot-id': 3055729675574597, type: 'branch' }, v1: { 'snapshot-id': 3051729675574597, type: 'tag', 'max-ref-age-ms': 86400000 } },
+  snapshots: [
+    {
+      'snapshot-id': 3051729675574597,
+      'timestamp-ms': 1515100955770,
+      'sequence-number': 1,
+      summary: { operation: 'append', 'added-data-files': '1' },
+      'manifest-list': 's3://lake/bronze/orders/metadata/snap-3051729675574597-1-a.avro',
+      'schema-id': 0,
+    },
+    {
+      'snapshot-id': 3055729675574597,
+      'parent-snapshot-id': 3051729675574597,
+      'timestamp-ms': 1555100955770,
+      'sequence-number': 2,
+      summary: { operation: 'overwrite' },
+      'manifest-list': 's3://lake/bronze/orders/metadata/snap-3055729675574597-1-b.avro',
+      'schema-id': 0,
+    },
+  ],
+  statistics: [],
+  'partition-statistics': [],
+  'snapshot-log': [
+    { 'timestamp-ms': 1515100955770, 'snapshot-id': 3051729675574597 },
+    { 'timestamp-ms': 1555100955770, 'snapshot-id': 3055729675574597 },
+  ],
+  'metadata-log': [{ 'timestamp-ms': 1515100, 'metadata-file': 's3://lake/bronze/orders/metadata/00001-x.metadata.json' }],
+};
+
+function corrupt(fn: () => unknown, message: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof LakeError);
+    assert.equal(e.code, 'OP_LAKE_CORRUPT_FILE');
+    assert.ok(e.message.includes(LOCATION), 'names the file');
+    assert.equal(e.details.location, LOCATION);
+    assert.match(e.message, message);
+    return true;
+  });
+}
+
+const without = (key: string): Record<string, unknown> => Object.fromEntries(Object.entries(JAVA_V2).filter(([k]) => k !== key));
+
+void describe('parseTableMetadata', () => {
+  void it("reads Java's v2 metadata, nested types, refs and sort orders included", () => {
+    const meta = parseTableMetadata(JSON.stringify(JAVA_V2), LOCATION);
+    assert.equal(meta['table-uuid'], JAVA_V2['table-uuid']);
+    assert.equal(meta['current-snapshot-id'], 3055729675574597);
+    assert.equal(meta.schemas[0]!.fields[1]!.type, 'decimal(10, 2)', 'respelled as Java writes it');
+    assert.equal(meta.schemas[0]!.fields[1]!.doc, 'in BRL');
+    assert.deepEqual(meta.schemas[0]!['identifier-field-ids'], [1]);
+    assert.deepEqual(meta.schemas[0]!.fields[2]!.type, JAVA_V2.schemas[0]!.fields[2]!.type);
+    assert.equal(meta.snapshots[1]!['parent-snapshot-id'], 3051729675574597);
+    assert.equal(meta.snapshots[0]!['parent-snapshot-id'], undefined);
+    assert.deepEqual(meta.refs.v1, { 'snapshot-id': 3051729675574597, type: 'tag', 'max-ref-age-ms': 86400000 });
+    assert.equal(meta['sort-orders'][1]!.fields[0]!.direction, 'asc');
+  });
+
+  void it('round-trips through serializeTableMetadata', () => {
+    const meta = parseTableMetadata(JSON.stringify(JAVA_V2), LOCATION);
+    const again = parseTableMetadata(serializeTableMetadata(meta), LOCATION);
+    assert.deepEqual(again, meta);
+    const { statistics: _s, 'partition-statistics': _p, ...rest } = JAVA_V2;
+    const written = JSON.parse(serializeTableMetadata(meta)) as Record<string, unknown>;
+    assert.deepEqual(written, {
+      ...rest,
+      schemas: [{ ...JAVA_V2.schemas[0], fields: JAVA_V2.schemas[0]!.fields.map((f) => (f.id === 2 ? { ...f, type: 'decimal(10, 2)' } : f)) }],
+    });
+  });
+
+  void it('round-trips metadata built by the builder, pretty or not', () => {
+    let meta: TableMetadata = newTableMetadata({
+      location: '/tmp/t',
+      schema: { fields: [{ name: 'a', type: 'long', required: true }] },
+      partitionSpec: [{ source: 'a', transform: 'truncate[10]' }],
+      nowMs: 1,
+    });
+    meta = withSnapshot(meta, {
+      'snapshot-id': 5,
+      'sequence-number': 1,
+      'timestamp-ms': 2,
+      'manifest-list': '/tmp/t/metadata/snap-5.avro',
+      summary: { operation: 'append' },
+    });
+    meta = withMetadataLog(meta, '/tmp/t/metadata/00000-a.metadata.json', 1);
+    assert.deepEqual(parseTableMetadata(serializeTableMetadata(meta), LOCATION), meta);
+    assert.deepEqual(parseTableMetadata(serializeTableMetadata(meta, { pretty: true }), LOCATION), meta);
+  });
+
+  void it('writes -1 for no current snapshot (as Java) and reads -1, null or absent as none', () => {
+    const empty = newTableMetadata({ location: '/tmp/t', schema: { fields: [{ name: 'a', type: 'int' }] }, nowMs: 1 });
+    assert.equal((JSON.parse(serializeTableMetadata(empty)) as Record<string, unknown>)['current-snapshot-id'], -1);
+    for (const current of [-1, null, undefined]) {
+      const doc = { ...without('current-snapshot-id'), refs: {}, ...(current === undefined ? {} : { 'current-snapshot-id': current }) };
+      assert.equal(parseTableMetadata(JSON.stringify(doc), LOCATION)['current-snapshot-id'], null);
+    }
+  });
+
+  void it('derives the main branch from current-snapshot-id when refs is missing', () => {
+    const meta = parseTableMetadata(JSON.stringify(without('refs')), LOCATION);
+    assert.deepEqual(meta.refs, { main: { 'snapshot-id': 3055729675574597, type: 'branch' } });
+  });
+
+  void it('reads gzip-compressed metadata given as bytes', () => {
+    const meta = parseTableMetadata(gzipSync(JSON.stringify(JAVA_V2)), LOCATION);
+    assert.equal(meta['last-sequence-number'], 2);
+  });
+
+  void it('reads simple v1 metadata with the v2 defaults of Appendix E', () => {
+    const v1 = {
+      'format-version': 1,
+      'table-uuid': 'd20125c8-7284-442c-9aea-15fee620737c',
+      location: 's3://lake/t',
+      'last-updated-ms': 1602638573874,
+      'last-column-id': 2,
+      schema: { type: 'struct', fields: [{ id: 1, name: 'x', required: true, type: 'long' }, { id: 2, name: 'd', required: false, type: 'date' }] },
+      'partition-spec': [{ name: 'd', transform: 'identity', 'source-id': 2 }],
+      properties: {},
+      'current-snapshot-id': 7,
+      snapshots: [{ 'snapshot-id': 7, 'timestamp-ms': 1, 'manifest-list': 's3://lake/t/metadata/snap-7.avro' }],
+    };
+    const meta = parseTableMetadata(JSON.stringify(v1), LOCATION);
+    assert.equal(meta['format-version'], 2);
+    assert.equal(meta['last-sequence-number'], 0);
+    assert.equal(meta.schemas[0]!['schema-id'], 0);
+    assert.deepEqual(meta['partition-specs'], [{ 'spec-id': 0, fields: [{ name: 'd', transform: 'identity', 'source-id': 2, 'field-id': 1000 }] }]);
+    assert.equal(meta['last-partition-id'], 1000);
+    assert.equal(meta.snapshots[0]!['sequence-number'], 0);
+    assert.deepEqual(meta.snapshots[0]!.summary, { operation: 'append' });
+    assert.deepEqual(meta['sort-orders'], [{ 'order-id': 0, fields: [] }]);
+    assert.deepEqual(meta.refs, { main: { 'snapshot-id': 7, type: 'branch' } });
+  });
+
+  void it('refuses v1 snapshots without a manifest list, and format version 3', () => {
+    const v1 = {
+      'format-version': 1,
+      'table-uuid': 'd20125c8-7284-442c-9aea-15fee620737c',
+      location: 's3://lake/t',
+      'last-updated-ms': 1,
+      'last-column-id': 1,
+      schema: { type: 'struct', fields: [{ id: 1, name: 'x', required: true, type: 'long' }] },
+      'partition-spec': [],
+      snapshots: [{ 'snapshot-id': 7, 'timestamp-ms': 1, manifests: ['s3://lake/t/metadata/m.avro'] }],
+    };
+    corrupt(() => parseTableMetadata(JSON.stringify(v1), LOCATION), /snapshots\[0\]\.manifests/);
+    corrupt(() => parseTableMetadata(JSON.stringify({ ...JAVA_V2, 'format-version': 3 }), LOCATION), /format-version is 3/);
+  });
+
+  void it('names the file and the field for corrupt metadata', () => {
+    corrupt(() => parseTableMetadata('{"format-version": 2,', LOCATION), /not a table metadata JSON file/);
+    corrupt(() => parseTableMetadata('[]', LOCATION), /must be a JSON object/);
+    corrupt(() => parseTableMetadata(JSON.stringify(without('table-uuid')), LOCATION), /table-uuid is missing/);
+    corrupt(() => parseTableMetadata(JSON.stringify(without('last-sequence-number')), LOCATION), /last-sequence-number is missing/);
+    corrupt(() => parseTableMetadata(JSON.stringify({ ...JAVA_V2, 'last-column-id': '5' }), LOCATION), /last-column-id must be an integer/);
+    corrupt(() => parseTableMetadata(JSON.stringify({ ...JAVA_V2, 'current-schema-id': 9 }), LOCATION), /current-schema-id is 9/);
+    corrupt(() => parseTableMetadata(JSON.stringify({ ...JAVA_V2, 'current-snapshot-id': 9 }), LOCATION), /current-snapshot-id is 9|refs\.main/);
+    corrupt(
+      () =>
+        parseTableMetadata(
+          JSON.stringify({ ...JAVA_V2, schemas: [{ ...JAVA_V2.schemas[0], fields: [{ id: 1, name: 'x', required: true, type: 'varchar' }] }] }),
+          LOCATION,
+        ),
+      /schemas\[0\]\.fields\[0\]\.type has unknown or unsupported type "varchar"/,
+    );
+    corrupt(
+      () => parseTableMetadata(JSON.stringify({ ...JAVA_V2, snapshots: [{ ...JAVA_V2.snapshots[0], summary: { operation: 'merge' } }] }), LOCATION),
+      /snapshots\[0\]\.summary\.operation/,
+    );
+    corrupt(() => parseTableMetadata(JSON.stringify({ ...JAVA_V2, refs: { main: { 'snapshot-id': 1, type: 'branch' } } }), LOCATION), /refs\.main/);
+    corrupt(() => parseTableMetadata(new Uint8Array([0xff, 0xfe, 0x00]), LOCATION), /not a table metadata JSON file/);
+  });
+});
+
+void describe('serializeTableMetadata', () => {
+  void it('refuses snapshot ids beyond 2^53 (read rounded from another engine)', () => {
+    const text = JSON.stringify(JAVA_V2).replaceAll('3055729675574597', '2849695781077048051');
+    const meta = parseTableMetadata(text, LOCATION);
+    assert.equal(meta['current-snapshot-id'], 2849695781077048000, 'read rounded, consistently');
+    assert.throws(
+      () => serializeTableMetadata(meta),
+      (e: unknown) => e instanceof LakeError && e.code === 'OP_LAKE_INVALID_ARGUMENT' && /beyond 2\^53/.test(e.message),
+    );
+  });
+});
