@@ -244,7 +244,7 @@ void describe('writeManifest / readManifest', () => {
     const dataFileField = fieldOf(schema, 'data_file');
     const r2 = typeOf(dataFileField);
     assert.equal(r2.name, 'r2');
-    const ids = Object.fromEntries((r2.fields as AvroObject[]).map((f) => [f.name, f['field-id']]));
+    const ids = Object.fromEntries((r2.fields as AvroObject[]).map((f): [string, AvroJson | undefined] => [f.name as string, f['field-id']]));
     assert.deepEqual(ids, {
       content: 134,
       file_path: 100,
@@ -399,7 +399,7 @@ void describe('manifests written by other engines', () => {
     const [entry] = contents.entries;
     assert.equal(entry!.status, 2);
     // Java's 63-bit snapshot id 6420694025394109284, read rounded to a double.
-    assert.equal(entry!.snapshotId, 6420694025394109284);
+    assert.equal(entry!.snapshotId, Number(6420694025394109284n));
     assert.deepEqual([entry!.sequenceNumber, entry!.fileSequenceNumber], [1, 1]);
     assert.equal(entry!.dataFile.filePath, '/tmp/icetest/tbl/data/x/f1.parquet');
     assert.equal(entry!.dataFile.fileFormat, 'PARQUET');

@@ -8,11 +8,14 @@
  * to v2, which the spec allows. Version 3 and later are refused, as the spec requires. A
  * gzip-compressed file (`.gz.metadata.json`) is accepted as bytes.
  *
- * Long ids: JSON.parse keeps numbers as doubles, so an id above 2^53 (Java and PyIceberg draw
- * 63-bit snapshot ids) is read rounded. Reading such a table works (the Avro readers round the same
- * way, so ids still match), but `serializeTableMetadata` refuses to write one: the rounded id would
- * point at a snapshot that does not exist.
+ * Long ids: OrderPulse keeps snapshot ids as JavaScript numbers, but Java and PyIceberg draw 63-bit
+ * ids, which a double cannot hold. Such an id is read as the nearest double (JSON.parse and the
+ * Avro readers round the same way, so ids still match each other), and the exact value is
+ * remembered (`rememberLong`) so that writers put the exact id back (`exactLong`): committing to a
+ * table another engine wrote keeps its lineage intact. A rounded id whose exact value is unknown,
+ * or ambiguous (two ids rounding to the same double), is refused on write rather than corrupted.
  */
+import { randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { LakeError } from './errors.js';
 import { decimalType, primitiveInfo } from './schema.js';
@@ -34,6 +37,74 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
 const OPERATIONS = new Set(['append', 'replace', 'overwrite', 'delete']);
+
+// ---------------------------------------------------------------------------------------------
+// Exact 64-bit ids behind rounded doubles
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Rounded double → the exact long read for it; null when two different longs rounded to it. A
+ * cache of facts, not state: rounding is deterministic, so an entry never changes meaning. Bounded;
+ * an evicted entry comes back the next time its metadata is read (every commit re-reads it).
+ */
+const exactLongs = new Map<number, bigint | null>();
+const EXACT_LONGS_MAX = 100_000;
+
+/**
+ * The number OrderPulse uses for a long: itself when it is a safe integer, else the nearest double,
+ * remembering the exact value for `exactLong`.
+ */
+export function rememberLong(exact: bigint): number {
+  const rounded = Number(exact);
+  if (Number.isSafeInteger(rounded)) return rounded;
+  const known = exactLongs.get(rounded);
+  if (known === undefined) {
+    if (exactLongs.size >= EXACT_LONGS_MAX) exactLongs.delete(exactLongs.keys().next().value!);
+    exactLongs.set(rounded, exact);
+  } else if (known !== null && known !== exact) {
+    exactLongs.set(rounded, null);
+  }
+  return rounded;
+}
+
+/** The exact long a number stands for, or null when it is a rounded id whose exact value is unknown. */
+export function exactLong(n: number): bigint | null {
+  if (Number.isSafeInteger(n)) return BigInt(n);
+  if (!Number.isInteger(n)) return null;
+  return exactLongs.get(n) ?? null;
+}
+
+/** Whether a long can be written exactly (see `exactLong`). */
+export function isWritableLong(n: number): boolean {
+  return exactLong(n) !== null;
+}
+
+/**
+ * Remembers every integer literal of a JSON text that a double cannot hold (JSON.parse rounds
+ * them). A small scanner, so digits inside strings (paths name snapshot ids too) are skipped.
+ */
+function rememberJsonLongs(text: string): void {
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) {
+      inString = true;
+      continue;
+    }
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      let end = i + 1;
+      while (end < text.length && /[0-9eE.+-]/.test(text[end]!)) end++;
+      const token = text.slice(i, end);
+      if (/^-?\d{16,}$/.test(token)) rememberLong(BigInt(token));
+      i = end - 1;
+    }
+  }
+}
 
 /**
  * Reads JSON values, throwing `OP_LAKE_CORRUPT_FILE` that names the file and the JSON path.
@@ -68,7 +139,7 @@ export class JsonReader {
     return value;
   }
 
-  /** An integer (a long may be rounded above 2^53, see the module comment). */
+  /** An integer (a long above 2^53 is the nearest double, see the module comment). */
   integer(value: Json | undefined, path: string): number {
     if (typeof value !== 'number' || !Number.isInteger(value)) this.fail(path, value === undefined ? 'is missing' : 'must be an integer');
     return value;
@@ -94,6 +165,7 @@ export function parseTableMetadata(text: string | Uint8Array, location: string):
   try {
     const source = typeof text === 'string' ? text : decodeBytes(text);
     json = JSON.parse(source) as Json;
+    rememberJsonLongs(source);
   } catch (cause) {
     throw new LakeError('OP_LAKE_CORRUPT_FILE', `${location}: not a table metadata JSON file (${(cause as Error).message})`, {
       details: { location },
@@ -418,10 +490,11 @@ function checkReferences(r: JsonReader, meta: TableMetadata): TableMetadata {
 /**
  * The JSON text of table metadata (format version 2), fields in Appendix C's order. With no
  * current snapshot `current-snapshot-id` is written as -1, as Java does (every reader accepts it).
- * `OP_LAKE_INVALID_ARGUMENT` when a snapshot id is not a safe integer (see the module comment).
+ * Ids above 2^53 are written exactly (see the module comment); `OP_LAKE_INVALID_ARGUMENT` when the
+ * exact value of one is unknown.
  */
 export function serializeTableMetadata(meta: TableMetadata, options: { readonly pretty?: boolean } = {}): string {
-  checkSafeIds(meta);
+  checkWritableIds(meta);
   const doc = {
     'format-version': 2,
     'table-uuid': meta['table-uuid'],
@@ -446,7 +519,34 @@ export function serializeTableMetadata(meta: TableMetadata, options: { readonly 
     'snapshot-log': meta['snapshot-log'].map((e) => ({ 'timestamp-ms': e['timestamp-ms'], 'snapshot-id': e['snapshot-id'] })),
     'metadata-log': meta['metadata-log'].map((e) => ({ 'timestamp-ms': e['timestamp-ms'], 'metadata-file': e['metadata-file'] })),
   };
-  return JSON.stringify(doc, null, options.pretty === true ? 2 : undefined);
+  return stringifyExact(doc, options.pretty === true ? 2 : undefined);
+}
+
+/**
+ * JSON.stringify, writing integers beyond 2^53 as their exact remembered digits: each is first
+ * replaced by a marker string, then the marker by the digits.
+ */
+function stringifyExact(doc: unknown, space: number | undefined): string {
+  const exact: string[] = [];
+  const marker = `exact-long-${randomUUID()}-`;
+  const text = JSON.stringify(
+    doc,
+    (_key, value: unknown) => {
+      if (typeof value !== 'number' || !Number.isInteger(value) || Number.isSafeInteger(value)) return value;
+      const digits = exactLong(value);
+      if (digits === null) throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `integer ${value} is beyond 2^53 and its exact value is unknown`);
+      exact.push(digits.toString());
+      return `${marker}${exact.length - 1}`;
+    },
+    space,
+  );
+  if (exact.length === 0) return text;
+  const quotedMarker = JSON.stringify(marker).slice(0, -1);
+  return text.replace(new RegExp(`${escapeRegExp(quotedMarker)}(\\d+)"`, 'g'), (_m, i: string) => exact[Number(i)]!);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** A schema as Appendix C's JSON object (also the `schema` manifest header). */
@@ -509,16 +609,16 @@ function snapshotJson(s: Snapshot): Record<string, unknown> {
   };
 }
 
-function checkSafeIds(meta: TableMetadata): void {
+function checkWritableIds(meta: TableMetadata): void {
   const ids: [string, number | null | undefined][] = [['current-snapshot-id', meta['current-snapshot-id']]];
   for (const s of meta.snapshots) ids.push(['snapshot-id', s['snapshot-id']], ['parent-snapshot-id', s['parent-snapshot-id']]);
   for (const e of meta['snapshot-log']) ids.push(['snapshot-log snapshot-id', e['snapshot-id']]);
   for (const [name, ref] of Object.entries(meta.refs)) ids.push([`refs.${name}.snapshot-id`, ref['snapshot-id']]);
   for (const [what, id] of ids) {
-    if (id !== null && id !== undefined && !Number.isSafeInteger(id)) {
+    if (id !== null && id !== undefined && !isWritableLong(id)) {
       throw new LakeError(
         'OP_LAKE_INVALID_ARGUMENT',
-        `table ${meta['table-uuid']}: ${what} ${id} is beyond 2^53 (written by another engine) and was read rounded; writing it would corrupt the table`,
+        `table ${meta['table-uuid']}: ${what} ${id} is beyond 2^53 and its exact value is unknown (or ambiguous); writing the rounded id would corrupt the table`,
         { details: { tableUuid: meta['table-uuid'], field: what } },
       );
     }

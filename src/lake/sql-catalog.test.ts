@@ -478,9 +478,17 @@ void describe('SqlCatalog on PostgreSQL', { skip: postgresSkip }, () => {
   });
 });
 
-// ---- interoperability with PyIceberg's SqlCatalog (optional: needs a Python with pyiceberg) -----------
+// ---- interoperability with PyIceberg's SqlCatalog (needs a Python with pyiceberg) --------------------
 
-const pyicebergPython = process.env['ORDERPULSE_TEST_PYICEBERG_PYTHON'] || undefined;
+// As in pyiceberg-referee.test.ts: ORDERPULSE_PYTHON names the interpreter (default python3); the
+// suite is skipped when it lacks PyIceberg, unless ORDERPULSE_REQUIRE_PYICEBERG=1 makes that a failure.
+const python = process.env['ORDERPULSE_PYTHON'] ?? 'python3';
+const pyicebergRequired = process.env['ORDERPULSE_REQUIRE_PYICEBERG'] === '1';
+const canImport = (modules: string): boolean => spawnSync(python, ['-c', `import ${modules}`], { encoding: 'utf8' }).status === 0;
+const pyicebergSkip =
+  pyicebergRequired || canImport('pyiceberg, pyarrow, sqlalchemy')
+    ? false
+    : `PyIceberg is not installed for ${python} (pip install 'pyiceberg[pyarrow,sql-sqlite,sql-postgres]', or set ORDERPULSE_PYTHON)`;
 
 /** PyIceberg's side: step 1 reads what OrderPulse wrote and creates a table; step 2 loads and commits. */
 const PYICEBERG_SIDE = `
@@ -509,23 +517,24 @@ print(json.dumps(out))
 `;
 
 function pyiceberg(step: 1 | 2, uri: string, warehouse: string): Record<string, unknown> {
-  const result = spawnSync(pyicebergPython ?? 'python3', ['-c', PYICEBERG_SIDE, String(step), uri, warehouse], { encoding: 'utf8' });
+  const result = spawnSync(python, ['-c', PYICEBERG_SIDE, String(step), uri, warehouse], { encoding: 'utf8' });
   assert.equal(result.status, 0, `pyiceberg step ${step} failed: ${result.stderr}`);
   return JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
 }
 
-void describe('SqlCatalog and PyIceberg on one catalog', {
-  skip: pyicebergPython === undefined
-    ? "ORDERPULSE_TEST_PYICEBERG_PYTHON not set: point it at a python with `pip install 'pyiceberg[sql-sqlite,sql-postgres,pyarrow]'` to check that PyIceberg's SqlCatalog and this one see each other's namespaces, tables and commits"
-    : false,
-}, () => {
+void describe('SqlCatalog and PyIceberg on one catalog', { skip: pyicebergSkip }, () => {
   const stores: { name: string; ours: (dir: string) => string; theirs: (dir: string) => string; skip: string | false }[] = [
     { name: 'sqlite', ours: (dir) => join(dir, 'catalog.db'), theirs: (dir) => `sqlite:///${join(dir, 'catalog.db')}`, skip: false },
     {
       name: 'postgres',
       ours: () => postgresUrl ?? '',
       theirs: () => (postgresUrl ?? '').replace(/^postgres(ql)?:\/\//, 'postgresql+psycopg2://'),
-      skip: postgresSkip,
+      skip:
+        postgresSkip !== false
+          ? postgresSkip
+          : canImport('psycopg2')
+            ? false
+            : `psycopg2 is not installed for ${python} (pip install 'pyiceberg[sql-postgres]'); ORDERPULSE_REQUIRE_PYICEBERG asks for sql-sqlite only`,
     },
   ];
   for (const store of stores) {

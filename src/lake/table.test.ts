@@ -182,3 +182,55 @@ describe('Iceberg tables on the local filesystem with the SQLite catalog', () =>
     });
   });
 });
+
+const s3Endpoint = process.env.ORDERPULSE_TEST_S3_ENDPOINT;
+const postgresUrl = process.env.ORDERPULSE_TEST_POSTGRES_URL;
+const cluster =
+  s3Endpoint === undefined || postgresUrl === undefined
+    ? 'ORDERPULSE_TEST_S3_ENDPOINT and ORDERPULSE_TEST_POSTGRES_URL not set: run under scripts/services/with-services.sh'
+    : false;
+
+describe('Iceberg tables on S3 with the PostgreSQL catalog', { skip: cluster }, () => {
+  const dir = tempDir();
+  let lake: Lake;
+  const prefix = `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  before(async () => {
+    lake = await Lake.open({
+      catalogUri: postgresUrl ?? '',
+      catalogName: prefix,
+      warehouse: `s3://${process.env.ORDERPULSE_TEST_S3_BUCKET ?? 'orderpulse-test'}/${prefix}`,
+      s3: {
+        endpoint: s3Endpoint ?? '',
+        accessKeyId: process.env.ORDERPULSE_TEST_S3_ACCESS_KEY ?? '',
+        secretAccessKey: process.env.ORDERPULSE_TEST_S3_SECRET_KEY ?? '',
+        cacheDir: join(dir.path, 'cache'),
+      },
+      tempDir: join(dir.path, 'tmp'),
+    });
+  });
+  after(async () => {
+    await lake?.close();
+    dir.remove();
+  });
+
+  it('appends, overwrites, compacts, expires and travels in time, with concurrent writers', async () => {
+    const table = await lake.createTable('bronze.events', { columns: [...columns], partitionBy: [{ source: 'event_time', transform: 'day' }] });
+    assert.ok(table.location.startsWith('s3://'));
+    await table.append(events(0, 300));
+    const other = await lake.table('bronze.events');
+    await Promise.all([table.append(events(300, 100)), other.append(events(400, 100))]);
+    assert.equal(await count(table), 500);
+    await table.overwrite([], { filter: [{ column: 'order_id', op: '=', value: 'order-1' }] });
+    assert.equal(await count(table), 500 - 10);
+    const first = table.snapshots()[0]?.['snapshot-id'];
+    assert.equal(await count(table, { snapshotId: first }), 300);
+    const compacted = await table.compact({ targetRows: 10_000 });
+    assert.equal(compacted?.operation, 'replace');
+    assert.equal(await count(table), 490);
+    const expiry = await table.expireSnapshots({ olderThanMs: Date.now() + 1_000, retainLast: 1 });
+    assert.ok(expiry.deletedFiles > 0);
+    assert.equal(await count(table), 490);
+    const orphans = await table.removeOrphanFiles({ olderThanMs: Date.now() + 1_000, dryRun: true });
+    assert.deepEqual(orphans, []);
+  });
+});

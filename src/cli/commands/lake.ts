@@ -183,5 +183,6 @@ function formatCell(value: unknown): string | number {
   if (typeof value === 'number') return value;
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
-  return String(value);
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value as string | boolean);
 }
