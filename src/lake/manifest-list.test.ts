@@ -81,12 +81,13 @@ void describe('writeManifestList / readManifestList', () => {
     );
   });
 
-  void it('refuses ids beyond 2^53 (read rounded from another engine)', () => {
+  void it('refuses ids beyond 2^53 whose exact value is unknown', () => {
+    const unknown = 2 ** 62 + 2 ** 21;
     assert.throws(
-      () => writeManifestList({ snapshotId: 42, parentSnapshotId: 17, sequenceNumber: 7, manifests: [{ ...OLD_MANIFEST, addedSnapshotId: 2 ** 60 }] }),
+      () => writeManifestList({ snapshotId: 42, parentSnapshotId: 17, sequenceNumber: 7, manifests: [{ ...OLD_MANIFEST, addedSnapshotId: unknown }] }),
       /beyond 2\^53/,
     );
-    assert.throws(() => writeManifestList({ snapshotId: 2 ** 60, parentSnapshotId: null, sequenceNumber: 1, manifests: [] }), LakeError);
+    assert.throws(() => writeManifestList({ snapshotId: unknown, parentSnapshotId: null, sequenceNumber: 1, manifests: [] }), LakeError);
   });
 
   void it('writes the header metadata Java writes ("null" for no parent)', () => {
@@ -210,6 +211,18 @@ void describe('manifest lists written by other engines', () => {
     assert.equal(deserializeValue('date', rewritten!.partitions![0]!.lowerBound!), '2018-01-05');
     assert.equal(deserializeValue('decimal(10, 2)', rewritten!.partitions![2]!.upperBound!), '12.00');
     assert.equal(rewritten!.partitions![0]!.containsNan, false);
+  });
+
+  void it("carries Java's manifests into a new list with their 63-bit ids exact", () => {
+    const java = readManifestListFile(gunzipSync(Buffer.from(JAVA_LIST, 'base64')), 'java-snap.avro');
+    const list = writeManifestList({ snapshotId: 5, parentSnapshotId: java.snapshotId, sequenceNumber: 4, manifests: java.manifests });
+    const { metadata, records } = readAvroContainer(list, 'ours.avro');
+    assert.equal(metadata.get('parent-snapshot-id'), '6420694025394109284');
+    assert.deepEqual(
+      records.map((r) => (r as { added_snapshot_id: unknown }).added_snapshot_id),
+      [6344671349693144198n, 6420694025394109284n],
+    );
+    assert.deepEqual(readManifestList(list, 'ours.avro'), java.manifests);
   });
 
   void it("reads PyIceberg's list (0.12; its record has no name)", () => {

@@ -15,6 +15,7 @@ import {
   RecordReader,
   UNASSIGNED_SEQUENCE_NUMBER,
   asCorrupt,
+  requireWritableId,
   namedTypes,
   readAvroContainer,
   recordView,
@@ -22,6 +23,7 @@ import {
 } from './manifest.js';
 import type { AvroCodec, AvroContainer, AvroJson } from './manifest.js';
 import { LakeError } from './errors.js';
+import { exactLong, rememberLong } from './metadata-json.js';
 import type { FieldSummary, ManifestFile } from './types.js';
 
 const nullable = (type: AvroJson): AvroJson => ['null', type];
@@ -106,23 +108,19 @@ export function assignSequenceNumbers(input: Pick<WriteManifestListInput, 'snaps
   );
 }
 
-/** Writes a v2 manifest list. `OP_LAKE_INVALID_ARGUMENT` for unsafe ids or foreign unassigned manifests. */
+/**
+ * Writes a v2 manifest list. `OP_LAKE_INVALID_ARGUMENT` for a foreign unassigned manifest, or an id
+ * beyond 2^53 whose exact value is unknown.
+ */
 export function writeManifestList(input: WriteManifestListInput): Uint8Array {
-  for (const [what, id] of [
-    ['snapshotId', input.snapshotId],
-    ['parentSnapshotId', input.parentSnapshotId],
-    ['sequenceNumber', input.sequenceNumber],
-  ] as const) {
-    if (id !== null && !Number.isSafeInteger(id)) throw invalid(`${what} ${id} is not a safe integer`, { field: what });
+  requireWritableId(input.snapshotId, 'snapshotId');
+  requireWritableId(input.parentSnapshotId, 'parentSnapshotId');
+  if (!Number.isSafeInteger(input.sequenceNumber) || input.sequenceNumber < 0) {
+    throw invalid(`sequence number ${input.sequenceNumber} is not a non-negative safe integer`);
   }
-  if (input.sequenceNumber < 0) throw invalid(`sequence number ${input.sequenceNumber} is negative`);
   const manifests = assignSequenceNumbers(input);
   const records = manifests.map((m) => {
-    if (!Number.isSafeInteger(m.addedSnapshotId)) {
-      throw invalid(`manifest ${m.manifestPath}: added snapshot id ${m.addedSnapshotId} is beyond 2^53 and was read rounded`, {
-        manifestPath: m.manifestPath,
-      });
-    }
+    requireWritableId(m.addedSnapshotId, `manifest ${m.manifestPath}: added snapshot id`);
     return {
       manifest_path: m.manifestPath,
       manifest_length: m.manifestLength,
@@ -152,8 +150,9 @@ export function writeManifestList(input: WriteManifestListInput): Uint8Array {
   return writeAvroContainer({
     schema: MANIFEST_FILE_SCHEMA,
     metadata: {
-      'snapshot-id': String(input.snapshotId),
-      'parent-snapshot-id': String(input.parentSnapshotId),
+      // Exact digits, also for a rounded 63-bit parent id read from another engine's metadata.
+      'snapshot-id': String(exactLong(input.snapshotId)),
+      'parent-snapshot-id': input.parentSnapshotId === null ? 'null' : String(exactLong(input.parentSnapshotId)),
       'sequence-number': String(input.sequenceNumber),
       'format-version': '2',
     },
@@ -202,9 +201,8 @@ function decodeManifestList(container: AvroContainer, location: string): Manifes
   const headerLong = (key: string): number | null => {
     const text = container.metadata.get(key);
     if (text === undefined || text === 'null' || text === 'None') return null;
-    const n = Number(text);
-    if (!Number.isInteger(n)) rr.fail(`header "${key}"`, `is ${JSON.stringify(text)}, not an integer`);
-    return n;
+    if (!/^-?\d+$/.test(text)) rr.fail(`header "${key}"`, `is ${JSON.stringify(text)}, not an integer`);
+    return rememberLong(BigInt(text));
   };
   const partitionsField = view.byId.get(507);
   const summaryView = partitionsField ? recordView(itemsOf(partitionsField.type, named), named) : null;

@@ -18,7 +18,16 @@ import avro from 'avsc';
 import type { Type } from 'avsc';
 import { bytesToUnscaled, compareValues, isNaNValue, serializeValue, unscaledToFixed } from './bounds.js';
 import { LakeError } from './errors.js';
-import { JsonReader, parsePartitionFields, parseSchema, partitionFieldJson, schemaJson } from './metadata-json.js';
+import {
+  JsonReader,
+  exactLong,
+  isWritableLong,
+  parsePartitionFields,
+  parseSchema,
+  partitionFieldJson,
+  rememberLong,
+  schemaJson,
+} from './metadata-json.js';
 import {
   bytesToHex,
   bytesToUuid,
@@ -71,7 +80,9 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /**
  * Avro longs as JavaScript numbers, or bigints beyond 2^53. avsc's own long type refuses those
  * (Java and PyIceberg snapshot ids are 63-bit), so this one reads them as bigint and lets callers
- * decide; writing takes a safe integer number or a 64-bit bigint.
+ * decide (ids become the nearest double via `rememberLong`; partition values stay bigint). Writing
+ * takes a safe integer, a 64-bit bigint, or a rounded id whose exact value was remembered, which is
+ * written exactly.
  */
 const LONG_TYPE = avro.types.LongType.__with({
   fromBuffer: (buf: Buffer): number | bigint => {
@@ -80,13 +91,13 @@ const LONG_TYPE = avro.types.LongType.__with({
   },
   toBuffer: (value: number | bigint): Buffer => {
     const buf = Buffer.alloc(8);
-    buf.writeBigInt64LE(BigInt(value));
+    buf.writeBigInt64LE(typeof value === 'bigint' ? value : (exactLong(value) ?? BigInt(value)));
     return buf;
   },
   fromJSON: (value: unknown): unknown => value,
   toJSON: (value: number | bigint): number => Number(value),
   isValid: (value: unknown): boolean =>
-    (typeof value === 'number' && Number.isSafeInteger(value)) || (typeof value === 'bigint' && BigInt.asIntN(64, value) === value),
+    (typeof value === 'number' && isWritableLong(value)) || (typeof value === 'bigint' && BigInt.asIntN(64, value) === value),
   compare: (a: number | bigint, b: number | bigint): number => (a < b ? -1 : a > b ? 1 : 0),
 });
 
@@ -495,9 +506,9 @@ export class RecordReader {
     return value;
   }
 
-  /** A long as a number; one beyond 2^53 is rounded (see metadata-json.ts on long ids). */
+  /** A long as a number; one beyond 2^53 is the nearest double, its exact value remembered. */
   long(value: unknown, what: string): number {
-    if (typeof value === 'bigint') return Number(value);
+    if (typeof value === 'bigint') return rememberLong(value);
     if (typeof value !== 'number' || !Number.isInteger(value)) this.fail(what, `is ${describeValue(value)}, not a long`);
     return value;
   }
@@ -709,11 +720,11 @@ export interface WrittenManifest {
  * - EXISTING and DELETED: both sequence numbers must be explicit (the values first inherited);
  *   EXISTING keeps its original snapshot id, DELETED gets `snapshotId` when null.
  * `OP_LAKE_INVALID_ARGUMENT` for entries that break these rules, delete files, partition tuples
- * that do not match the spec, or ids beyond 2^53.
+ * that do not match the spec, or ids beyond 2^53 whose exact value is unknown.
  */
 export function writeManifest(input: WriteManifestInput): WrittenManifest {
   const { schema, spec, snapshotId } = input;
-  requireSafeId(snapshotId, 'snapshotId');
+  requireWritableId(snapshotId, 'snapshotId');
   const bound = bindPartitionSpec(spec, schema);
   for (const b of bound) {
     if (b.transform.kind === 'unknown') {
@@ -776,9 +787,10 @@ export function writeManifest(input: WriteManifestInput): WrittenManifest {
   return Object.freeze({ bytes, manifestFile: Object.freeze(manifestFile) });
 }
 
-function requireSafeId(id: number | null, what: string): void {
-  if (id !== null && !Number.isSafeInteger(id)) {
-    throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `${what} ${id} is not a safe integer (ids beyond 2^53 cannot be written exactly)`, {
+/** An id must be a safe integer, or a rounded 63-bit id whose exact value was read (see metadata-json.ts). */
+export function requireWritableId(id: number | null, what: string): void {
+  if (id !== null && !isWritableLong(id)) {
+    throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `${what} ${id} is not an integer OrderPulse can write exactly (beyond 2^53, exact value unknown)`, {
       details: { field: what },
     });
   }
@@ -789,7 +801,7 @@ function prepareEntry(entry: ManifestEntry, snapshotId: number, what: string): M
     throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `${what}: ${problem}`, { details: { filePath: entry.dataFile.filePath } });
   };
   if (entry.dataFile.content !== 0) bad('is a delete file; OrderPulse writes data manifests only');
-  requireSafeId(entry.snapshotId, `${what} snapshotId`);
+  requireWritableId(entry.snapshotId, `${what} snapshotId`);
   switch (entry.status) {
     case MANIFEST_ENTRY_STATUS.added:
       if (entry.fileSequenceNumber !== null) bad('an added file must leave fileSequenceNumber null (it is assigned at commit)');

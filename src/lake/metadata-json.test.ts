@@ -217,13 +217,45 @@ void describe('parseTableMetadata', () => {
 });
 
 void describe('serializeTableMetadata', () => {
-  void it('refuses snapshot ids beyond 2^53 (read rounded from another engine)', () => {
-    const text = JSON.stringify(JAVA_V2).replaceAll('3055729675574597', '2849695781077048051');
+  void it('writes 63-bit ids read from another engine back exactly (read as the nearest double)', () => {
+    const text = JSON.stringify(JAVA_V2).replaceAll('3055729675574597', '2849695781077048051').replaceAll('3051729675574597', '6420694025394109284');
     const meta = parseTableMetadata(text, LOCATION);
-    assert.equal(meta['current-snapshot-id'], 2849695781077048000, 'read rounded, consistently');
-    assert.throws(
-      () => serializeTableMetadata(meta),
-      (e: unknown) => e instanceof LakeError && e.code === 'OP_LAKE_INVALID_ARGUMENT' && /beyond 2\^53/.test(e.message),
-    );
+    assert.equal(meta['current-snapshot-id'], Number(2849695781077048051n), 'the nearest double');
+    assert.equal(meta.snapshots[1]!['parent-snapshot-id'], Number(6420694025394109284n));
+    const written = serializeTableMetadata(meta);
+    assert.ok(written.includes('"current-snapshot-id":2849695781077048051'), written);
+    assert.ok(written.includes('"parent-snapshot-id":6420694025394109284'));
+    assert.ok(!written.includes('exact-long-'), 'no marker left behind');
+    assert.equal(written.split('2849695781077048051').length - 1, 5, 'current, ref, snapshot, log; and the manifest-list path');
+    // A commit on top: the new snapshot's parent is the rounded id, written exactly.
+    const next = withSnapshot(meta, {
+      'snapshot-id': 77,
+      'parent-snapshot-id': meta['current-snapshot-id']!,
+      'sequence-number': 3,
+      'timestamp-ms': 1555100955771,
+      'manifest-list': 's3://lake/bronze/orders/metadata/snap-77.avro',
+      summary: { operation: 'append' },
+    });
+    assert.ok(serializeTableMetadata(next).includes('"parent-snapshot-id":2849695781077048051'));
+  });
+
+  void it('refuses an id beyond 2^53 whose exact value is unknown or ambiguous', () => {
+    const unknown = { ...parseTableMetadata(JSON.stringify(JAVA_V2), LOCATION), 'last-updated-ms': 1 };
+    const bad: TableMetadata = {
+      ...unknown,
+      snapshots: [...unknown.snapshots, { ...unknown.snapshots[0]!, 'snapshot-id': 2 ** 62 + 2 ** 20 }],
+    };
+    const refused = (meta: TableMetadata): void => {
+      assert.throws(
+        () => serializeTableMetadata(meta),
+        (e: unknown) => e instanceof LakeError && e.code === 'OP_LAKE_INVALID_ARGUMENT' && /exact value is unknown/.test(e.message),
+      );
+    };
+    refused(bad);
+    // Two different ids that round to the same double: which one to write is unknowable.
+    assert.equal(Number(5555555555555555551n), Number(5555555555555555552n));
+    const a = parseTableMetadata(JSON.stringify(JAVA_V2).replaceAll('3055729675574597', '5555555555555555551'), LOCATION);
+    parseTableMetadata(JSON.stringify(JAVA_V2).replaceAll('3055729675574597', '5555555555555555552'), LOCATION);
+    refused(a);
   });
 });

@@ -183,6 +183,7 @@ function formatCell(value: unknown): string | number {
   if (typeof value === 'number') return value;
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value as string | boolean);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean') return String(value);
+  return JSON.stringify(value) ?? '';
 }
