@@ -15,9 +15,10 @@
  * | fixed[L], binary        | the bytes                                                          |
  *
  * Values go in and come out in the JavaScript forms of `schema.ts` (dates as `'YYYY-MM-DD'`,
- * timestamps as epoch milliseconds, decimals as strings...). Two more forms are accepted on the
- * way in because partition tuples use them: a date may be a number of days (the `day` transform's
- * result) and fixed/binary may be lowercase hex text (partition tuples cannot hold bytes).
+ * timestamps as epoch milliseconds, decimals as strings...). More forms are accepted on the way
+ * in because partition tuples use them: a date may be a number of days (the `day` transform's
+ * result), fixed/binary may be lowercase hex text (partition tuples cannot hold bytes), and a time
+ * may be a number of microseconds.
  *
  * Reading follows the spec's type-promotion table: a 4-byte bound of a `long` column was written
  * as an `int`, a 4-byte bound of a `double` as a `float`, a 4-byte bound of a `timestamp` as a

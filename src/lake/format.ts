@@ -101,13 +101,21 @@ export {
 } from './metadata.js';
 export type { NewPartitionField, NewTableOptions } from './metadata.js';
 
-export { parseTableMetadata, schemaJson, serializeTableMetadata } from './metadata-json.js';
+export {
+  exactLong,
+  isWritableLong,
+  parseTableMetadata,
+  rememberLong,
+  schemaJson,
+  serializeTableMetadata,
+} from './metadata-json.js';
 
 export {
   UNASSIGNED_SEQUENCE_NUMBER,
   inheritFrom,
   manifestEntrySchema,
   readAvroContainer,
+  requireWritableId,
   readManifest,
   readManifestFile,
   writeAvroContainer,

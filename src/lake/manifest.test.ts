@@ -340,7 +340,7 @@ void describe('writeManifest / readManifest', () => {
     invalid([{ ...a, dataFile: { ...a.dataFile, partition: { ...a.dataFile.partition, extra: 1 } } }], /'extra'/);
     invalid([{ ...a, dataFile: { ...a.dataFile, partition: { ...a.dataFile.partition, order_id_bucket: 'x' } } }], /order_id_bucket/);
     invalid([{ ...a, dataFile: { ...a.dataFile, content: 1 } }], /delete file/);
-    invalid([a], /not a safe integer/, 2 ** 60);
+    invalid([a], /can write exactly/, 2 ** 62 + 2 ** 22);
   });
 });
 
@@ -408,6 +408,15 @@ void describe('manifests written by other engines', () => {
     assert.equal(deserializeValue('decimal(10, 2)', entry!.dataFile.upperBounds.get(3)!), '12.50');
     assert.equal(deserializeValue('string', entry!.dataFile.lowerBounds.get(1)!), 'a');
     assert.deepEqual([...entry!.dataFile.valueCounts], [[1, 2], [2, 2]]);
+  });
+
+  void it("rewrites Java's entry into an OrderPulse manifest with its 63-bit snapshot id exact", () => {
+    const java = readManifestFile(gunzipSync(Buffer.from(JAVA_MANIFEST, 'base64')), 'java-m0.avro');
+    const existing: ManifestEntry = { ...java.entries[0]!, status: 0 };
+    const written = writeManifest({ schema: java.schema, spec: java.partitionSpec, entries: [existing], snapshotId: 5, manifestPath: 'ours.avro' });
+    const [record] = readAvroContainer(written.bytes, 'ours.avro').records as { snapshot_id: unknown }[];
+    assert.equal(record!.snapshot_id, 6420694025394109284n);
+    assert.deepEqual(readManifest(written.bytes, 'ours.avro')[0], existing);
   });
 
   void it("reads PyIceberg's manifest (0.12, identity partitions, a long beyond 2^53)", () => {

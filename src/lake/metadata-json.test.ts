@@ -230,7 +230,7 @@ void describe('serializeTableMetadata', () => {
     // A commit on top: the new snapshot's parent is the rounded id, written exactly.
     const next = withSnapshot(meta, {
       'snapshot-id': 77,
-      'parent-snapshot-id': meta['current-snapshot-id']!,
+      'parent-snapshot-id': meta['current-snapshot-id'],
       'sequence-number': 3,
       'timestamp-ms': 1555100955771,
       'manifest-list': 's3://lake/bronze/orders/metadata/snap-77.avro',

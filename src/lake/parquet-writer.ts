@@ -322,7 +322,7 @@ async function load(connection: DuckDBConnection, columns: readonly ColumnPlan[]
       }
       for (let r = 0; r < n; r++) {
         const row = rows[offset + r] as Row;
-        if (Object.keys(row).length > (defined[r] ?? 0)) checkKeys(row, offset + r, columns);
+        if (keyCount(row) > (defined[r] as number)) checkKeys(row, offset + r, columns);
       }
       appender.appendDataChunk(chunk);
     }
@@ -336,6 +336,13 @@ function mismatch(row: number, column: ColumnPlan, why: string): LakeError {
   return new LakeError('OP_LAKE_SCHEMA_MISMATCH', `row ${row}, column ${column.name} (${column.icebergType}): ${why}`, {
     details: { row, column: column.name, type: column.icebergType },
   });
+}
+
+/** The row's own enumerable keys, counted without allocating. */
+function keyCount(row: Row): number {
+  let n = 0;
+  for (const key in row) if (Object.hasOwn(row, key)) n++;
+  return n;
 }
 
 /** Refuses a key that is no column (a misspelt column would otherwise be written as null). */

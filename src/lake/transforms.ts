@@ -13,7 +13,20 @@
  *   become lowercase hex text, because a partition tuple cannot hold bytes.
  * - `void`: null. Every transform maps null to null.
  */
-import { bytesToHex, hexToBytes, parseDate, parseDecimal, formatDecimal, parseTime, primitiveInfo, requirePrimitive, typeName, uuidToBytes, daysToDate, describeValue } from './schema.js';
+import {
+  bytesToHex,
+  daysToDate,
+  describeValue,
+  formatDecimal,
+  hexToBytes,
+  parseDate,
+  parseDecimal,
+  parseTime,
+  primitiveInfo,
+  requirePrimitive,
+  typeName,
+  uuidToBytes,
+} from './schema.js';
 import type { PrimitiveInfo } from './schema.js';
 import { unscaledToBytes } from './bounds.js';
 import { LakeError } from './errors.js';
