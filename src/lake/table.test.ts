@@ -3,9 +3,9 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../testing/fixtures.js';
-import type { IcebergTable, Row } from './index.js';
-import type { LakeError } from './index.js';
-import { Lake } from './index.js';
+import type { Row } from './index.js';
+import type { Catalog } from './index.js';
+import { IcebergTable, Lake, LakeError } from './index.js';
 
 const columns = [
   { name: 'event_id', type: 'long', required: true },
@@ -160,6 +160,59 @@ describe('Iceberg tables on the local filesystem with the SQLite catalog', () =>
     assert.ok(!existsSync(orphan));
     assert.equal(await count(table), 50);
     assert.ok(readdirSync(dataDir).length > 0, 'live files kept');
+  });
+
+  it('prunes data files by their column bounds when a scan has a filter', async () => {
+    const table = await lake.createTable('silver.pruned', { columns: [...columns] });
+    await table.append(events(0, 100));
+    await table.append(events(100, 100));
+    await table.append(events(200, 100));
+    assert.equal((await table.scan()).files.length, 3);
+    const one = await table.scan({ filter: [{ column: 'event_id', op: '>=', value: 250 }] });
+    assert.equal(one.files.length, 1);
+    const matching = await one.query('SELECT count(*) AS n FROM t WHERE event_id >= 250');
+    assert.equal(Number(matching.rows[0]?.n), 50);
+    assert.equal((await table.scan({ filter: [{ column: 'event_id', op: '=', value: 150 }] })).files.length, 1);
+    assert.equal((await table.scan({ filter: [{ column: 'event_id', op: '<', value: 0 }] })).files.length, 0);
+    assert.equal((await table.scan({ filter: [{ column: 'order_id', op: '=', value: 'order-1' }] })).files.length, 3);
+  });
+
+  it('a crash at the catalog swap leaves the table at its previous snapshot; the new files are orphans that maintenance removes', async () => {
+    const table = await lake.table('silver.pruned');
+    const before = table.currentSnapshot()?.['snapshot-id'];
+    // The process "dies" as the swap is sent: the outcome is unknown, so nothing is cleaned up.
+    const crashing: Catalog = Object.create(lake.catalog) as Catalog;
+    crashing.swapMetadataLocation = () =>
+      Promise.reject(new LakeError('OP_LAKE_COMMIT_STATE_UNKNOWN', 'connection lost after the update was sent'));
+    const doomed = new IcebergTable(
+      { catalog: crashing, io: lake.io, engine: lake.engine, tempDir: join(dir.path, 'tmp'), now: Date.now },
+      table.identifier,
+      table.metadataLocation,
+      table.metadata,
+    );
+    await assert.rejects(doomed.append(events(1_000, 10)), { code: 'OP_LAKE_COMMIT_STATE_UNKNOWN' });
+    const reloaded = await lake.table('silver.pruned');
+    assert.equal(reloaded.currentSnapshot()?.['snapshot-id'], before);
+    assert.equal(await count(reloaded), 300);
+    const orphans = await reloaded.removeOrphanFiles({ olderThanMs: Date.now() + 1_000 });
+    assert.ok(orphans.some((f) => f.endsWith('.parquet')), 'the uncommitted data file is an orphan');
+    assert.ok(orphans.some((f) => f.endsWith('.metadata.json')), 'so is the uncommitted metadata file');
+    for (const f of orphans) assert.ok(!existsSync(f));
+    assert.equal(await count(reloaded), 300);
+  });
+
+  it('a commit that fails for good deletes every file it wrote', async () => {
+    const table = await lake.table('silver.pruned');
+    const failing: Catalog = Object.create(lake.catalog) as Catalog;
+    failing.swapMetadataLocation = () => Promise.reject(new LakeError('OP_LAKE_COMMIT_FAILED', 'refused'));
+    const doomed = new IcebergTable(
+      { catalog: failing, io: lake.io, engine: lake.engine, tempDir: join(dir.path, 'tmp'), now: Date.now },
+      table.identifier,
+      table.metadataLocation,
+      table.metadata,
+    );
+    await assert.rejects(doomed.append(events(2_000, 10)), { code: 'OP_LAKE_COMMIT_FAILED' });
+    assert.deepEqual(await table.removeOrphanFiles({ olderThanMs: Date.now() + 1_000, dryRun: true }), []);
   });
 
   it('two writers committing at once both land', async () => {

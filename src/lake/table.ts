@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { serializeValue } from './bounds.js';
+import { compareToBound, serializeValue } from './bounds.js';
 import type { Catalog, TableIdentifier } from './catalog.js';
 import type { CommitAttempt, CommitRetryPolicy } from './commit.js';
 import { commitWithRetry } from './commit.js';
@@ -89,6 +89,11 @@ export interface ScanOptions {
    * that non-append snapshots (overwrite, replace) added are not part of an incremental read.
    */
   readonly sinceSnapshotId?: number;
+  /**
+   * Skip data files that cannot hold a matching row, by their column bounds (partition values are
+   * within those bounds too). Rows are not filtered: the query still applies its own WHERE.
+   */
+  readonly filter?: RowFilter;
 }
 
 export interface TableScan {
@@ -349,10 +354,11 @@ export class IcebergTable {
     // Time travel reads with the schema the snapshot was written with.
     const schema =
       snapshot?.['schema-id'] === undefined ? currentSchema(meta) : (meta.schemas.find((s) => s['schema-id'] === snapshot['schema-id']) ?? currentSchema(meta));
-    const files =
+    const planned =
       options.sinceSnapshotId === undefined
         ? await this.liveFiles(snapshot)
         : await this.appendedSince(meta, snapshot, options.sinceSnapshotId);
+    const files = options.filter === undefined ? planned : planned.filter((f) => mayMatch(schema, f, options.filter ?? []));
     const engine = this.ctx.engine;
     const localPaths = (): Promise<string[]> => this.localPaths(files);
     return {
@@ -753,6 +759,48 @@ function dataFileOf(schema: Schema, location: string, partition: PartitionValues
     splitOffsets: stats.splitOffsets.length > 0 ? stats.splitOffsets : null,
     sortOrderId: null,
   };
+}
+
+/**
+ * Whether a data file may hold a row matching every predicate, judged by its lower and upper
+ * bounds. Unknown columns, missing bounds and NaN-bearing float columns keep the file.
+ */
+export function mayMatch(schema: Schema, file: DataFile, filter: RowFilter): boolean {
+  for (const p of filter) {
+    const field = schema.fields.find((f) => f.name === p.column);
+    if (field === undefined || typeof field.type !== 'string') continue;
+    const type = field.type;
+    if ((file.nanValueCounts.get(field.id) ?? 0) > 0) continue;
+    if (file.valueCounts.get(field.id) !== undefined && file.valueCounts.get(field.id) === file.nullValueCounts.get(field.id)) {
+      return false; // only nulls: no comparison can match
+    }
+    const lower = file.lowerBounds.get(field.id);
+    const upper = file.upperBounds.get(field.id);
+    const value = p.value;
+    const below = lower === undefined ? null : compareToBound(type, value, lower); // value vs lower
+    const above = upper === undefined ? null : compareToBound(type, value, upper); // value vs upper
+    switch (p.op) {
+      case '=':
+        if ((below !== null && below < 0) || (above !== null && above > 0)) return false;
+        break;
+      case '<':
+        if (below !== null && below <= 0) return false;
+        break;
+      case '<=':
+        if (below !== null && below < 0) return false;
+        break;
+      case '>':
+        if (above !== null && above >= 0) return false;
+        break;
+      case '>=':
+        if (above !== null && above > 0) return false;
+        break;
+      case '!=':
+        if (below === 0 && above === 0) return false;
+        break;
+    }
+  }
+  return true;
 }
 
 /** The SQL form of a row filter, with literals quoted; columns must exist in the schema. */
