@@ -127,3 +127,22 @@ run_as_postgres() {
     "$@"
   fi
 }
+
+# Sources every service's script from the folder $1 (each defines <name>_up, <name>_down, <name>_running).
+load_services() {
+  local service
+  for service in "${ALL_SERVICES[@]}"; do
+    # shellcheck source=/dev/null
+    source "$1/$service.sh"
+  done
+}
+
+# The services named on the command line (all when none), checked; sets the array SELECTED.
+select_services() {
+  SELECTED=("$@")
+  if (( ${#SELECTED[@]} == 0 )); then SELECTED=("${ALL_SERVICES[@]}"); fi
+  local service
+  for service in "${SELECTED[@]}"; do
+    [[ " ${ALL_SERVICES[*]} " == *" $service "* ]] || die "unknown service '$service' (known: ${ALL_SERVICES[*]})"
+  done
+}

@@ -13,16 +13,10 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 source "$here/lib.sh"
-for service in "${ALL_SERVICES[@]}"; do
-  # shellcheck source=/dev/null
-  source "$here/$service.sh"
-done
+load_services "$here"
 
-services=("$@")
-if (( ${#services[@]} == 0 )); then services=("${ALL_SERVICES[@]}"); fi
-for service in "${services[@]}"; do
-  [[ " ${ALL_SERVICES[*]} " == *" $service "* ]] || die "unknown service '$service' (known: ${ALL_SERVICES[*]})"
-done
+select_services "$@"
+services=("${SELECTED[@]}")
 
 mkdir -p "$SERVICES_DIR"
 started="$(now_ms)"

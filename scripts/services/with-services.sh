@@ -8,10 +8,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 source "$here/lib.sh"
-for service in "${ALL_SERVICES[@]}"; do
-  # shellcheck source=/dev/null
-  source "$here/$service.sh"
-done
+load_services "$here"
 (( $# > 0 )) || die "usage: with-services.sh COMMAND [ARGS...]"
 
 read -r -a services <<<"${SERVICES:-${ALL_SERVICES[*]}}"

@@ -219,20 +219,15 @@ export class IcebergTable {
   /** Adds an optional column; existing files are not rewritten (they read it as null). */
   async addColumn(column: { readonly name: string; readonly type: IcebergType; readonly doc?: string }): Promise<Schema> {
     let result: Schema | null = null;
-    await commitWithRetry({
-      table: this.name,
-      policy: this.ctx.retry,
-      cleanup: (locations) => this.deleteQuietly(locations),
-      prepare: async () => {
-        const base = await this.refresh();
-        const schema = addColumn(currentSchema(base), column.name, column.type, {
-          lastColumnId: base['last-column-id'],
-          ...(column.doc === undefined ? {} : { doc: column.doc }),
-        });
-        const next = withSchema(base, schema, { nowMs: this.ctx.now() });
-        result = currentSchema(next);
-        return this.prepareMetadataSwap(base, next, result);
-      },
+    await this.retrying(async () => {
+      const base = await this.refresh();
+      const schema = addColumn(currentSchema(base), column.name, column.type, {
+        lastColumnId: base['last-column-id'],
+        ...(column.doc === undefined ? {} : { doc: column.doc }),
+      });
+      const next = withSchema(base, schema, { nowMs: this.ctx.now() });
+      result = currentSchema(next);
+      return this.prepareMetadataSwap(base, next, result);
     });
     if (result === null) throw new Error('unreachable: commit returned without a schema');
     return result;
@@ -291,28 +286,23 @@ export class IcebergTable {
     let expired: number[] = [];
     let before: TableMetadata | null = null;
     let after: TableMetadata | null = null;
-    await commitWithRetry({
-      table: this.name,
-      policy: this.ctx.retry,
-      cleanup: (locations) => this.deleteQuietly(locations),
-      prepare: async () => {
-        const base = await this.refresh();
-        const current = base['current-snapshot-id'];
-        const keep = new Set(
-          [...base.snapshots]
-            .sort((a, b) => b['timestamp-ms'] - a['timestamp-ms'])
-            .slice(0, retainLast)
-            .map((s) => s['snapshot-id']),
-        );
-        if (current !== null && current !== undefined) keep.add(current);
-        for (const ref of Object.values(base.refs)) keep.add(ref['snapshot-id']);
-        expired = base.snapshots
-          .filter((s) => !keep.has(s['snapshot-id']) && s['timestamp-ms'] < options.olderThanMs)
-          .map((s) => s['snapshot-id']);
-        before = base;
-        after = withoutSnapshots(base, expired, { nowMs: this.ctx.now() });
-        return this.prepareMetadataSwap(base, after, null);
-      },
+    await this.retrying(async () => {
+      const base = await this.refresh();
+      const current = base['current-snapshot-id'];
+      const keep = new Set(
+        [...base.snapshots]
+          .sort((a, b) => b['timestamp-ms'] - a['timestamp-ms'])
+          .slice(0, retainLast)
+          .map((s) => s['snapshot-id']),
+      );
+      if (current !== null && current !== undefined) keep.add(current);
+      for (const ref of Object.values(base.refs)) keep.add(ref['snapshot-id']);
+      expired = base.snapshots
+        .filter((s) => !keep.has(s['snapshot-id']) && s['timestamp-ms'] < options.olderThanMs)
+        .map((s) => s['snapshot-id']);
+      before = base;
+      after = withoutSnapshots(base, expired, { nowMs: this.ctx.now() });
+      return this.prepareMetadataSwap(base, after, null);
     });
     if (expired.length === 0 || before === null || after === null) return { expiredSnapshots: 0, deletedFiles: 0 };
     const still = await this.reachableFiles(after);
@@ -400,12 +390,7 @@ export class IcebergTable {
   ): Promise<CommitResult> {
     const written = change.dataFiles.map((f) => f.filePath);
     try {
-      return await commitWithRetry({
-        table: this.name,
-        policy: this.ctx.retry,
-        cleanup: (locations) => this.deleteQuietly(locations),
-        prepare: async (attempt) => this.prepareSnapshot(operation, change, attempt),
-      });
+      return await this.retrying((attempt) => this.prepareSnapshot(operation, change, attempt));
     } catch (error) {
       // Data files of a commit that did not land are orphans: remove them now, unless the outcome is unknown.
       if (!(error instanceof LakeError && error.code === 'OP_LAKE_COMMIT_STATE_UNKNOWN')) await this.deleteQuietly(written);
@@ -535,6 +520,16 @@ export class IcebergTable {
       deletedRecords,
     });
     return { ...swap, files: { locations: [...files, ...swap.files.locations] } };
+  }
+
+  /** Commits through the retry loop; a conflicting or failed attempt's files are deleted. */
+  private retrying<T>(prepare: (attempt: number) => Promise<CommitAttempt<T>>): Promise<T> {
+    return commitWithRetry({
+      table: this.name,
+      ...(this.ctx.retry === undefined ? {} : { policy: this.ctx.retry }),
+      cleanup: (locations) => this.deleteQuietly(locations),
+      prepare,
+    });
   }
 
   /** Writes the next metadata file and returns the swap that makes it current. */
