@@ -241,3 +241,49 @@ describe('a replay killed with SIGKILL and run again', () => {
     assert.deepEqual(actual, expected);
   });
 });
+
+describe('orderpulse demo and the lake commands on its tables', () => {
+  const state = join(dir.path, 'lake-state');
+
+  it('the demo writes bronze.order_events, which tables, snapshots, query and maintain work on', async () => {
+    const demo = await run(['--state', state, 'demo', '--json']);
+    assert.equal(demo.code, 0, demo.err);
+    const summary = JSON.parse(demo.out) as { state: string; bronze: { table: string; rows: number; snapshotId: number } };
+    const dataset = await loadOlist(sampleDir);
+    const orderAndReviewEvents =
+      dataset.orders.length +
+      dataset.orders.filter((o) => o.approvedAt !== null).length +
+      dataset.orders.filter((o) => o.deliveredToCarrierAt !== null).length +
+      dataset.orders.filter((o) => o.deliveredToCustomerAt !== null).length +
+      dataset.orders.filter((o) => o.status === 'canceled' || o.status === 'unavailable').length +
+      dataset.reviews.length;
+    assert.equal(summary.bronze.rows, orderAndReviewEvents);
+    const demoState = summary.state;
+
+    const tables = await run(['--state', demoState, 'tables', '--json']);
+    assert.equal(tables.code, 0, tables.err);
+    const listed = JSON.parse(tables.out) as { tables: { table: string; rows: number; snapshots: number; files: number }[] };
+    assert.deepEqual(
+      listed.tables.map((t) => [t.table, t.rows, t.snapshots]),
+      [['bronze.order_events', orderAndReviewEvents, 1]],
+    );
+
+    const snapshots = await run(['--state', demoState, 'snapshots', 'bronze.order_events', '--json']);
+    const history = JSON.parse(snapshots.out) as { snapshots: { snapshotId: number; operation: string; summary: Record<string, string> }[] };
+    assert.equal(history.snapshots[0]?.operation, 'append');
+    assert.ok(history.snapshots[0]?.summary['orderpulse.log-offsets']?.includes('orders/0'));
+
+    const query = await run(['--state', demoState, 'query', "SELECT count(*) AS n FROM bronze_order_events WHERE event_type = 'OrderPlaced'", '--json']);
+    assert.equal(query.code, 0, query.err);
+    assert.deepEqual((JSON.parse(query.out) as { rows: unknown[] }).rows, [{ n: 13_092 }]);
+
+    const refused = await run(['--state', demoState, 'query', 'DROP TABLE bronze_order_events']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /read/i);
+
+    const maintain = await run(['--state', demoState, 'maintain', '--dry-run', '--json']);
+    assert.equal(maintain.code, 0, maintain.err);
+    const report = JSON.parse(maintain.out) as { tables: { table: string; orphanFiles: number }[] };
+    assert.deepEqual(report.tables.map((t) => [t.table, t.orphanFiles]), [['bronze.order_events', 0]]);
+  });
+});
