@@ -20,7 +20,7 @@ interface DemoFlags {
 export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitCode): void {
   program
     .command('demo')
-    .description('replay the bundled Olist sample into a fresh embedded log and show what it holds')
+    .description('replay the bundled Olist sample into a fresh embedded log, load it into the bronze Iceberg table, and show what they hold')
     .option('--data <dir>', 'Olist directory to use instead of the bundled sample')
     .option('--json', 'print the summary as JSON')
     .action(async (flags: DemoFlags, command: Command) => {
