@@ -1,0 +1,416 @@
+import { hash } from 'node:crypto';
+import type { EpochMillis } from '../data/index.js';
+import { formatLocal } from '../data/index.js';
+import type { MarketplaceEvent, OrderLifecycleEvent } from '../events/index.js';
+import type { OrderState } from './order-state.js';
+import {
+  applyOrderEvent,
+  finishedAt,
+  newOrderState,
+  orderFacts,
+  overdueFrom,
+  stageDeadline,
+  stageSatisfiedAt,
+} from './order-state.js';
+import type { Timer } from './timers.js';
+import { TIMER_KINDS, TimerQueue } from './timers.js';
+import type { Alert, AlertChange, ChangeKind, GradeWeight, Rule, StageRule, StreamConfig } from './types.js';
+import { ALERT_STATES, CHANGE_KINDS, DAY_MS, RULE_NAMES, RULES, STAGE_RULES, streamConfig } from './types.js';
+import { WatermarkTracker } from './watermark.js';
+
+/**
+ * The pure core of the speed layer: order events in, alert changes out, in the manner of a Kafka
+ * Streams processor with event-time punctuation. No I/O, no clock: the same events and watermark
+ * calls always give the same changes.
+ *
+ * - Each event advances the watermark (newest event time − allowed lateness); timers due at or before
+ *   it fire first, in due order, then the event is applied to its order's state.
+ * - A stage's deadline passing without its awaited event OPENS an alert (`openedAt` = the instant it
+ *   became overdue), so an order whose next event never comes is flagged when the deadline passes.
+ *   An order's own event later than one of its deadlines proves that deadline passed too, so it opens
+ *   the alert at once, even while the watermark lags by the allowed lateness.
+ * - Every further `escalateEveryMs` overdue ESCALATES it (one change per punctuation, covering every
+ *   step the watermark passed). The awaited event, or a later step, RESOLVES it; a cancellation
+ *   resolves every open alert of the order. A delivery after the deadline also emits the final
+ *   `delivered_late` record. One alert per (order, rule).
+ * - Events before the watermark are late: they are still applied when their order is known (a late
+ *   approval still resolves its alert) and always handed back through `drainLate()`.
+ * - A finished order's state is dropped `stateRetentionMs` of watermark time after it finished.
+ */
+
+const LIFECYCLE_TYPES: ReadonlySet<string> = new Set([
+  'OrderPlaced',
+  'PaymentApproved',
+  'OrderHandedToCarrier',
+  'OrderDelivered',
+  'OrderCanceled',
+]);
+
+function isLifecycle(event: MarketplaceEvent): event is OrderLifecycleEvent {
+  return LIFECYCLE_TYPES.has(event.type);
+}
+
+/** The deterministic id of the alert of `rule` on `orderId`. */
+export function alertIdOf(orderId: string, rule: Rule): string {
+  return hash('sha256', `${orderId}:${rule}`, 'hex').slice(0, 32);
+}
+
+/** Whole calendar days from local date `from` to local date `to` (both `YYYY-MM-DD`). */
+export function localDaysBetween(from: string, to: string): number {
+  const utc = (d: string): number => Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10)));
+  return Math.round((utc(to) - utc(from)) / DAY_MS);
+}
+
+/** An event that arrived before the watermark. `applied`: it still updated its (known) order. */
+export interface LateEvent {
+  readonly event: MarketplaceEvent;
+  readonly watermark: EpochMillis;
+  readonly applied: boolean;
+}
+
+export interface DetectorStats {
+  readonly watermark: EpochMillis;
+  readonly eventsProcessed: number;
+  /** Order events whose `eventId` the order had already seen. */
+  readonly duplicates: number;
+  /** Events before the watermark (order events only), applied or not. */
+  readonly late: number;
+  /** Late order events of an order not (or no longer) held: not applied. */
+  readonly lateNotApplied: number;
+  /** Reference-data and review events: they move the watermark, nothing else. */
+  readonly otherEvents: number;
+  /** Orders whose state is held now. */
+  readonly ordersInState: number;
+  /** Orders whose state was dropped after retention. */
+  readonly ordersDropped: number;
+  readonly timersPending: number;
+  readonly openAlerts: number;
+  readonly changes: { readonly [K in ChangeKind]: number };
+  /** Alerts opened per rule (`delivered_late`: final records emitted). */
+  readonly alertsByRule: { readonly [R in Rule]: number };
+}
+
+interface Entry {
+  readonly state: OrderState;
+  readonly alerts: Map<Rule, Alert>;
+  deadlinesScheduled: boolean;
+  retentionDue: EpochMillis | null;
+  weight: number;
+}
+
+export interface DelayDetectorOptions {
+  /** Product-grade weight of an order's priority; 1.0 for every order when absent. */
+  readonly gradeWeight?: GradeWeight;
+}
+
+const AWAITED: { readonly [R in StageRule]: string } = {
+  approval_overdue: 'payment approved',
+  handoff_overdue: 'handed to the carrier',
+  delivery_overdue: 'delivered',
+};
+
+function hours(ms: number): string {
+  return `${Math.round(ms / 360_000) / 10} h`;
+}
+
+export class DelayDetector {
+  readonly config: StreamConfig;
+  readonly #gradeWeight: GradeWeight | null;
+  readonly #watermark: WatermarkTracker;
+  readonly #timers = new TimerQueue();
+  readonly #orders = new Map<string, Entry>();
+  readonly #open = new Map<string, Alert>();
+  #late: LateEvent[] = [];
+  #eventsProcessed = 0;
+  #duplicates = 0;
+  #lateCount = 0;
+  #lateNotApplied = 0;
+  #otherEvents = 0;
+  #dropped = 0;
+  readonly #changes: Record<ChangeKind, number> = { opened: 0, escalated: 0, resolved: 0, final: 0 };
+  readonly #byRule = Object.fromEntries(RULE_NAMES.map((r) => [r, 0])) as Record<Rule, number>;
+
+  constructor(config: Partial<StreamConfig> = {}, options: DelayDetectorOptions = {}) {
+    this.config = streamConfig(config);
+    this.#gradeWeight = options.gradeWeight ?? null;
+    this.#watermark = new WatermarkTracker(this.config.allowedLatenessMs);
+  }
+
+  get watermark(): EpochMillis {
+    return this.#watermark.current;
+  }
+
+  /** Processes one event; returns the alert changes it caused (timers it let fire first, then its own). */
+  process(event: MarketplaceEvent): AlertChange[] {
+    const changes: AlertChange[] = [];
+    const lifecycle = isLifecycle(event);
+    let entry = lifecycle ? this.#orders.get(event.orderId) : undefined;
+    if (lifecycle && entry !== undefined && entry.state.seenEventIds.has(event.eventId)) {
+      this.#duplicates++;
+      return changes;
+    }
+    this.#eventsProcessed++;
+    const before = this.#watermark.current;
+    const { late } = this.#watermark.observe(event.eventTime);
+    this.#fire(changes);
+    if (!lifecycle) {
+      this.#otherEvents++;
+      return changes;
+    }
+    if (late) this.#lateCount++;
+    if (entry === undefined) {
+      if (late) {
+        // Its order is unknown or already dropped: a late event cannot be placed in time any more.
+        this.#lateNotApplied++;
+        this.#late.push({ event, watermark: before, applied: false });
+        return changes;
+      }
+      entry = {
+        state: newOrderState(event.orderId, event.eventTime),
+        alerts: new Map(),
+        deadlinesScheduled: false,
+        retentionDue: null,
+        weight: 1,
+      };
+      this.#orders.set(event.orderId, entry);
+    }
+    applyOrderEvent(entry.state, event);
+    if (late) this.#late.push({ event, watermark: before, applied: true });
+    this.#reconcile(entry, event.eventTime, changes);
+    return changes;
+  }
+
+  /**
+   * Moves the watermark to `ms` (if later) when the input is quiet, and fires the timers it passes.
+   * The caller asserts that no event before `ms` is still to come (later ones count as late).
+   */
+  advanceWatermark(ms: EpochMillis): AlertChange[] {
+    if (!Number.isFinite(ms)) throw new RangeError(`watermark must be finite, got ${ms}`);
+    const changes: AlertChange[] = [];
+    this.#watermark.advanceIdle(ms);
+    this.#fire(changes);
+    return changes;
+  }
+
+  /** The open and escalated alerts, highest priority first (then oldest, then by id). */
+  openAlerts(): Alert[] {
+    return [...this.#open.values()].sort(
+      (a, b) => b.priority - a.priority || a.openedAt - b.openedAt || (a.alertId < b.alertId ? -1 : a.alertId > b.alertId ? 1 : 0),
+    );
+  }
+
+  /** The current version of an order's alert of `rule`, while the order is held. */
+  alert(orderId: string, rule: Rule): Alert | null {
+    return this.#orders.get(orderId)?.alerts.get(rule) ?? null;
+  }
+
+  /** Hands back (and forgets) the late events seen since the last call. */
+  drainLate(): LateEvent[] {
+    const late = this.#late;
+    this.#late = [];
+    return late;
+  }
+
+  stats(): DetectorStats {
+    return {
+      watermark: this.#watermark.current,
+      eventsProcessed: this.#eventsProcessed,
+      duplicates: this.#duplicates,
+      late: this.#lateCount,
+      lateNotApplied: this.#lateNotApplied,
+      otherEvents: this.#otherEvents,
+      ordersInState: this.#orders.size,
+      ordersDropped: this.#dropped,
+      timersPending: this.#timers.size,
+      openAlerts: this.#open.size,
+      changes: { ...this.#changes },
+      alertsByRule: { ...this.#byRule },
+    };
+  }
+
+  #fire(changes: AlertChange[]): void {
+    const watermark = this.#watermark.current;
+    this.#timers.fireDue(watermark, (timer) => this.#onTimer(timer, watermark, changes));
+  }
+
+  #onTimer(timer: Timer, watermark: EpochMillis, changes: AlertChange[]): void {
+    const entry = this.#orders.get(timer.orderId);
+    if (entry === undefined) return;
+    const state = entry.state;
+    if (timer.kind === TIMER_KINDS.retention) {
+      if (entry.retentionDue !== timer.due) return;
+      entry.retentionDue = null;
+      const finished = finishedAt(state);
+      // Finished orders go; so do orders whose placement never came (orphans of a lost OrderPlaced).
+      if (finished !== null || state.placedAt === null) {
+        for (const alert of entry.alerts.values()) this.#open.delete(alert.alertId);
+        this.#orders.delete(timer.orderId);
+        this.#dropped++;
+      }
+      return;
+    }
+    const rule = timer.rule;
+    if (rule === null) return;
+    const existing = entry.alerts.get(rule);
+    if (timer.kind === TIMER_KINDS.deadline) {
+      if (existing !== undefined || stageSatisfiedAt(state, rule) !== null || state.canceledAt !== null) return;
+      this.#openAlert(entry, rule, watermark, watermark, changes);
+      return;
+    }
+    // Escalation.
+    if (existing === undefined || existing.state === ALERT_STATES.resolved || existing.level >= timer.level) return;
+    const every = this.config.escalateEveryMs;
+    const level = Math.max(timer.level, Math.floor((watermark - existing.openedAt) / every));
+    const overdueMs = Math.max(0, watermark - existing.deadline);
+    this.#emit(entry, CHANGE_KINDS.escalated, {
+      ...existing,
+      state: ALERT_STATES.escalated,
+      updatedAt: watermark,
+      overdueMs,
+      level,
+      priority: this.#priority(entry, overdueMs),
+      reason: `${this.#openReason(entry, rule, existing.deadline)}; overdue ${hours(overdueMs)}, level ${level}`,
+    }, watermark, changes);
+    this.#timers.schedule({ due: existing.openedAt + every * (level + 1), orderId: state.orderId, kind: TIMER_KINDS.escalation, rule, level: level + 1 });
+  }
+
+  /** Brings an order's alerts in line with its state after an event at `at`. */
+  #reconcile(entry: Entry, at: EpochMillis, changes: AlertChange[]): void {
+    const state = entry.state;
+    const watermark = this.#watermark.current;
+    if (state.placedAt !== null && !entry.deadlinesScheduled) {
+      entry.deadlinesScheduled = true;
+      const weight = this.#gradeWeight === null ? 1 : this.#gradeWeight(orderFacts(state));
+      entry.weight = Number.isFinite(weight) && weight >= 0 ? weight : 1;
+      for (const rule of STAGE_RULES) {
+        const deadline = stageDeadline(state, rule, this.config.approvalHours);
+        if (deadline === null) continue;
+        this.#timers.schedule({ due: overdueFrom(rule, deadline), orderId: state.orderId, kind: TIMER_KINDS.deadline, rule, level: 0 });
+      }
+    }
+    for (const rule of STAGE_RULES) {
+      const deadline = stageDeadline(state, rule, this.config.approvalHours);
+      if (deadline === null) continue;
+      const from = overdueFrom(rule, deadline);
+      const satisfied = stageSatisfiedAt(state, rule);
+      const closedAt = satisfied ?? state.canceledAt;
+      let alert = entry.alerts.get(rule);
+      if (closedAt !== null) {
+        // Closed by its awaited step (or a later one) or by cancellation. If that came after the
+        // deadline and the alert was never raised (the watermark lagged), it was overdue all the same.
+        if (alert === undefined && closedAt >= from) alert = this.#openAlert(entry, rule, from, watermark, changes);
+        if (alert !== undefined && alert.state !== ALERT_STATES.resolved) {
+          const overdueMs = Math.max(0, closedAt - alert.deadline);
+          const reason =
+            satisfied !== null
+              ? `${AWAITED[rule]} at ${formatLocal(satisfied)}, ${hours(overdueMs)} after the deadline`
+              : `order canceled at ${formatLocal(closedAt)}`;
+          this.#emit(entry, CHANGE_KINDS.resolved, {
+            ...alert,
+            state: ALERT_STATES.resolved,
+            updatedAt: Math.max(alert.updatedAt, closedAt),
+            overdueMs,
+            priority: this.#priority(entry, overdueMs),
+            reason,
+          }, watermark, changes);
+        }
+        continue;
+      }
+      // The order's own event beyond a deadline proves that deadline has passed.
+      if (alert === undefined && at >= from) this.#openAlert(entry, rule, at, watermark, changes);
+    }
+    this.#finalDeliveredLate(entry, watermark, changes);
+    this.#scheduleRetention(entry);
+  }
+
+  #finalDeliveredLate(entry: Entry, watermark: EpochMillis, changes: AlertChange[]): void {
+    const state = entry.state;
+    const delivered = state.deliveredAt;
+    const deadline = state.deliveryDeadline;
+    const estimated = state.estimatedDeliveryDate;
+    if (delivered === null || deadline === null || estimated === null || delivered < deadline) return;
+    if (entry.alerts.has(RULES.deliveredLate)) return;
+    const deliveredDay = formatLocal(delivered).slice(0, 10);
+    const daysLate = localDaysBetween(estimated, deliveredDay);
+    const overdueMs = delivered - deadline;
+    this.#emit(entry, CHANGE_KINDS.final, {
+      alertId: alertIdOf(state.orderId, RULES.deliveredLate),
+      orderId: state.orderId,
+      rule: RULES.deliveredLate,
+      state: ALERT_STATES.resolved,
+      openedAt: delivered,
+      updatedAt: delivered,
+      deadline,
+      overdueMs,
+      daysLate,
+      priority: (state.orderValueCents / 100) * entry.weight * (1 + daysLate),
+      orderValueCents: state.orderValueCents,
+      level: 0,
+      reason: `delivered ${deliveredDay}, ${daysLate} day${daysLate === 1 ? '' : 's'} after the estimated ${estimated}`,
+      sequence: 0,
+    }, watermark, changes);
+  }
+
+  #scheduleRetention(entry: Entry): void {
+    const state = entry.state;
+    const finished = finishedAt(state);
+    const base = finished ?? (state.placedAt === null ? state.firstSeenAt : null);
+    if (base === null) return;
+    const due = base + this.config.stateRetentionMs;
+    if (entry.retentionDue === due) return;
+    entry.retentionDue = due;
+    this.#timers.schedule({ due, orderId: state.orderId, kind: TIMER_KINDS.retention, rule: null, level: 0 });
+  }
+
+  #openReason(entry: Entry, rule: StageRule, deadline: EpochMillis): string {
+    switch (rule) {
+      case RULES.approvalOverdue:
+        return `payment not approved within ${this.config.approvalHours} h of the purchase (due ${formatLocal(deadline)})`;
+      case RULES.handoffOverdue:
+        return `seller has not handed the order to the carrier by the shipping limit ${formatLocal(deadline)}`;
+      case RULES.deliveryOverdue:
+        return `not delivered by the estimated day ${entry.state.estimatedDeliveryDate ?? '?'}`;
+    }
+  }
+
+  #openAlert(entry: Entry, rule: StageRule, updatedAt: EpochMillis, watermark: EpochMillis, changes: AlertChange[]): Alert {
+    const state = entry.state;
+    const deadline = stageDeadline(state, rule, this.config.approvalHours) as EpochMillis;
+    const from = overdueFrom(rule, deadline);
+    const overdueMs = Math.max(0, updatedAt - deadline);
+    const alert = this.#emit(entry, CHANGE_KINDS.opened, {
+      alertId: alertIdOf(state.orderId, rule),
+      orderId: state.orderId,
+      rule,
+      state: ALERT_STATES.open,
+      openedAt: from,
+      updatedAt: Math.max(from, updatedAt),
+      deadline,
+      overdueMs,
+      daysLate: null,
+      priority: this.#priority(entry, overdueMs),
+      orderValueCents: state.orderValueCents,
+      level: 0,
+      reason: this.#openReason(entry, rule, deadline),
+      sequence: 0,
+    }, watermark, changes);
+    this.#timers.schedule({ due: from + this.config.escalateEveryMs, orderId: state.orderId, kind: TIMER_KINDS.escalation, rule, level: 1 });
+    return alert;
+  }
+
+  #priority(entry: Entry, overdueMs: number): number {
+    return (entry.state.orderValueCents / 100) * entry.weight * (1 + Math.floor(overdueMs / DAY_MS));
+  }
+
+  #emit(entry: Entry, kind: ChangeKind, next: Alert, watermark: EpochMillis, changes: AlertChange[]): Alert {
+    const previous = entry.alerts.get(next.rule);
+    const alert: Alert = { ...next, sequence: (previous?.sequence ?? 0) + 1 };
+    entry.alerts.set(alert.rule, alert);
+    if (alert.state === ALERT_STATES.resolved) this.#open.delete(alert.alertId);
+    else this.#open.set(alert.alertId, alert);
+    this.#changes[kind]++;
+    if (kind === CHANGE_KINDS.opened || kind === CHANGE_KINDS.final) this.#byRule[alert.rule]++;
+    changes.push({ kind, alert, watermark });
+    return alert;
+  }
+}
