@@ -156,6 +156,17 @@ export class IcebergTable {
     return this.current.metadata.snapshots;
   }
 
+  /**
+   * The base of a commit: the current metadata and the location it was read from, taken together.
+   * Several operations may run on one table object at once; pairing one operation's metadata with
+   * a location another operation has since committed would let the swap succeed on a stale base
+   * and lose that other commit.
+   */
+  private async commitBase(): Promise<{ readonly location: string; readonly metadata: TableMetadata }> {
+    await this.refresh();
+    return this.current;
+  }
+
   /** Loads the table's current metadata from the catalog. */
   async refresh(): Promise<TableMetadata> {
     const location = await this.ctx.catalog.currentMetadataLocation(this.identifier);
@@ -220,14 +231,14 @@ export class IcebergTable {
   async addColumn(column: { readonly name: string; readonly type: IcebergType; readonly doc?: string }): Promise<Schema> {
     let result: Schema | null = null;
     await this.retrying(async () => {
-      const base = await this.refresh();
+      const { location: baseLocation, metadata: base } = await this.commitBase();
       const schema = addColumn(currentSchema(base), column.name, column.type, {
         lastColumnId: base['last-column-id'],
         ...(column.doc === undefined ? {} : { doc: column.doc }),
       });
       const next = withSchema(base, schema, { nowMs: this.ctx.now() });
       result = currentSchema(next);
-      return this.prepareMetadataSwap(base, next, result);
+      return this.prepareMetadataSwap(baseLocation, base, next, result);
     });
     if (result === null) throw new Error('unreachable: commit returned without a schema');
     return result;
@@ -287,7 +298,7 @@ export class IcebergTable {
     let before: TableMetadata | null = null;
     let after: TableMetadata | null = null;
     await this.retrying(async () => {
-      const base = await this.refresh();
+      const { location: baseLocation, metadata: base } = await this.commitBase();
       const current = base['current-snapshot-id'];
       const keep = new Set(
         [...base.snapshots]
@@ -302,7 +313,7 @@ export class IcebergTable {
         .map((s) => s['snapshot-id']);
       before = base;
       after = withoutSnapshots(base, expired, { nowMs: this.ctx.now() });
-      return this.prepareMetadataSwap(base, after, null);
+      return this.prepareMetadataSwap(baseLocation, base, after, null);
     });
     if (expired.length === 0 || before === null || after === null) return { expiredSnapshots: 0, deletedFiles: 0 };
     const still = await this.reachableFiles(after);
@@ -403,7 +414,7 @@ export class IcebergTable {
     change: Parameters<IcebergTable['commit']>[1],
     attempt: number,
   ): Promise<CommitAttempt<CommitResult>> {
-    const base = await this.refresh();
+    const { location: baseLocation, metadata: base } = await this.commitBase();
     const parent = currentSnapshot(base);
     const schema = currentSchema(base);
     const spec = defaultSpec(base);
@@ -510,7 +521,7 @@ export class IcebergTable {
       'schema-id': schema['schema-id'],
     };
     const next = withSnapshot(base, snapshot, { ref: MAIN, nowMs: snapshot['timestamp-ms'] });
-    const swap = await this.prepareMetadataSwap(base, next, {
+    const swap = await this.prepareMetadataSwap(baseLocation, base, next, {
       snapshotId,
       sequenceNumber,
       operation,
@@ -533,8 +544,12 @@ export class IcebergTable {
   }
 
   /** Writes the next metadata file and returns the swap that makes it current. */
-  private async prepareMetadataSwap<T>(base: TableMetadata, next: TableMetadata, result: T): Promise<CommitAttempt<T>> {
-    const baseLocation = this.current.location;
+  private async prepareMetadataSwap<T>(
+    baseLocation: string,
+    base: TableMetadata,
+    next: TableMetadata,
+    result: T,
+  ): Promise<CommitAttempt<T>> {
     const version = (metadataFileVersion(baseLocation) ?? 0) + 1;
     const withLog = withMetadataLog(next, baseLocation, base['last-updated-ms']);
     const location = metadataFileLocation(base.location, version);
