@@ -1,5 +1,5 @@
 import type { EventCodec, MarketplaceEvent } from '../events/index.js';
-import { TOPICS, eventKey } from '../events/index.js';
+import { TOPICS, decodeWireFormat, eventKey } from '../events/index.js';
 import type { CreateTableOptions, IcebergTable, Lake, Row } from '../lake/index.js';
 import type { EventLog } from '../log/index.js';
 
@@ -67,7 +67,7 @@ export async function loadBronze(options: {
             key: eventKey(event),
             event_time: event.eventTime,
             ingest_time: ingestTime,
-            schema_id: Buffer.from(record.value.buffer, record.value.byteOffset, record.value.byteLength).readUInt32BE(1),
+            schema_id: decodeWireFormat(record.value).schemaId,
             payload: JSON.stringify(event),
           });
           offset = record.offset + 1;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { EventCodec } from '../../events/index.js';
+import { decodeWireFormat } from '../../events/index.js';
 import type { LogRecord } from '../../log/index.js';
 import type { CliIO } from '../output.js';
 import { EXIT, describeError } from '../output.js';
@@ -33,7 +34,7 @@ async function line(codec: EventCodec, record: LogRecord): Promise<string> {
     offset: record.offset,
     key: record.key === null ? null : Buffer.from(record.key).toString('utf8'),
     timestamp: new Date(record.timestamp).toISOString(),
-    schemaId: Buffer.from(record.value.buffer, record.value.byteOffset, record.value.byteLength).readUInt32BE(1),
+    schemaId: decodeWireFormat(record.value).schemaId,
     event,
   });
 }
