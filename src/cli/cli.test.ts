@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { loadOlist } from '../data/index.js';
-import { EmbeddedSchemaRegistry } from '../events/index.js';
 import { SqliteEventLog } from '../log/index.js';
 import { openEmbeddedStore } from '../store/index.js';
 import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
+import { logContents } from '../testing/log-contents.js';
 import { main } from './index.js';
 
 class Capture extends Writable {
@@ -218,22 +218,12 @@ describe('a replay killed with SIGKILL and run again', () => {
     const contents = async (state: string): Promise<string[]> => {
       const db = openEmbeddedStore(join(state, 'orderpulse.db'));
       const log = new SqliteEventLog(db);
-      const registry = new EmbeddedSchemaRegistry(db);
-      const lines: string[] = [];
-      for (const topic of await log.describeTopics()) {
-        for (let p = 0; p < topic.partitions; p++) {
-          for (let offset = 0; ; ) {
-            const records = await log.fetch({ topic: topic.name, partition: p, offset, maxRecords: 10_000 });
-            if (records.length === 0) break;
-            for (const r of records) lines.push(`${r.topic}/${p}/${r.offset} ${Buffer.from(r.value).toString('base64')}`);
-            offset = (records[records.length - 1]?.offset ?? 0) + 1;
-          }
-        }
+      try {
+        return await logContents(log);
+      } finally {
+        await log.close();
+        if (db.open) db.close();
       }
-      await registry.close();
-      await log.close();
-      if (db.open) db.close();
-      return lines;
     };
     const expected = await contents(whole);
     const actual = await contents(killed);

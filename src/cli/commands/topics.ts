@@ -1,9 +1,15 @@
 import type { Command } from 'commander';
+import type { TopicDescription } from '../../log/index.js';
 import type { CliIO } from '../output.js';
 import { table, writeJson } from '../output.js';
 import { openRuntime } from '../runtime.js';
 import type { SetExitCode } from './index.js';
 import { settingsFor } from './common.js';
+
+/** Records a topic still holds: end minus beginning offset, over its partitions. */
+function recordsHeld(t: TopicDescription): number {
+  return t.endOffsets.reduce((sum, end, p) => sum + end - (t.beginningOffsets[p] ?? 0), 0);
+}
 
 interface TopicsFlags {
   readonly group?: string;
@@ -27,7 +33,7 @@ export function registerTopics(program: Command, io: CliIO, _setExitCode: SetExi
             log: runtime.log.kind,
             topics: topics.map((t) => ({
               ...t,
-              records: t.endOffsets.reduce((sum, end, p) => sum + end - (t.beginningOffsets[p] ?? 0), 0),
+              records: recordsHeld(t),
             })),
             groups: lags.map((g) => ({ ...g, lag: g.partitions.reduce((sum, p) => sum + p.lag, 0) })),
           });
@@ -43,7 +49,7 @@ export function registerTopics(program: Command, io: CliIO, _setExitCode: SetExi
             topics.map((t) => [
               t.name,
               t.partitions,
-              t.endOffsets.reduce((sum, end, p) => sum + end - (t.beginningOffsets[p] ?? 0), 0),
+              recordsHeld(t),
               t.endOffsets.join(' '),
             ]),
           )}\n`,
