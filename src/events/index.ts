@@ -10,5 +10,5 @@ export { COMPATIBILITY_LEVELS } from './registry-types.js';
 export { EmbeddedSchemaRegistry } from './embedded-registry.js';
 export { RestSchemaRegistry } from './rest-registry.js';
 export type { RestSchemaRegistryOptions } from './rest-registry.js';
-export { checkCompatibility } from './compatibility.js';
-export { encodeWireFormat, decodeWireFormat } from './wire-format.js';
+export { checkCompatibility, createReadResolver } from './compatibility.js';
+export { encodeWireFormat, decodeWireFormat, encodeAvroWireFormat, decodeAvroBody } from './wire-format.js';

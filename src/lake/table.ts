@@ -269,6 +269,10 @@ export class IcebergTable {
     }
     const replaced = new Set(chosen.flat().map((f) => f.filePath));
     return this.commit('replace', {
+      // A compaction changes no data, so the application's summary properties (`orderpulse.*`: the
+      // stream's log offsets and position) are carried onto it: expiring the snapshot that wrote
+      // them must not lose them.
+      summary: this.applicationSummary(),
       dataFiles: added,
       filesToDelete: (current) => {
         const present = new Set(current.map((f) => f.filePath));
@@ -371,6 +375,19 @@ export class IcebergTable {
         queryParquet(engine, { tables: { [alias]: { files: await localPaths(), schema } }, sql }),
       rows: async () => readRows(engine, await localPaths(), schema),
     };
+  }
+
+  /** The newest value of every `orderpulse.*` summary property along the current ancestry. */
+  private applicationSummary(): SummaryProperties {
+    const current = this.currentSnapshot();
+    const found: Record<string, string> = {};
+    if (current === null) return found;
+    for (const snapshot of ancestors(this.current.metadata, current['snapshot-id'])) {
+      for (const [key, value] of Object.entries(snapshot.summary)) {
+        if (key.startsWith('orderpulse.') && typeof value === 'string' && !(key in found)) found[key] = value;
+      }
+    }
+    return found;
   }
 
   /** The newest value of a summary property along the current snapshot's ancestry, or null. */

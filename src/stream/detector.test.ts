@@ -54,8 +54,8 @@ describe('DelayDetector', () => {
     assert.equal(d.stats().alertsByRule.approval_overdue, 1, 'one alert per (order, rule)');
   });
 
-  it('escalates every escalateEveryMs overdue, raising the priority', () => {
-    const d = new DelayDetector({ approvalHours: 24, escalateEveryMs: DAY_MS });
+  it('escalates after escalateAfterMs and each time the overdue time doubles, raising the priority', () => {
+    const d = new DelayDetector({ approvalHours: 24, escalateAfterMs: DAY_MS });
     d.process(placed('o1'));
     d.advanceWatermark(T0 + 25 * H);
     const approval = (cs: AlertChange[]): AlertChange[] => cs.filter((c) => c.alert.rule === 'approval_overdue');
@@ -64,11 +64,14 @@ describe('DelayDetector', () => {
     assert.equal(first[0]?.alert.state, 'escalated');
     assert.equal(first[0]?.alert.level, 1);
     assert.equal(first[0]?.alert.priority, 340);
-    // Three days at once: one change, coalesced to level 4.
+    // Three days at once (past the 2- and 4-day steps): one change, coalesced to level 3.
     const jump = approval(d.advanceWatermark(T0 + 24 * H + 4 * DAY_MS + 1));
     assert.deepEqual(brief(jump), ['escalated:o1:approval_overdue']);
-    assert.equal(jump[0]?.alert.level, 4);
+    assert.equal(jump[0]?.alert.level, 3);
     assert.equal(jump[0]?.alert.priority, 170 * 5);
+    // Nothing more until 8 days.
+    assert.deepEqual(approval(d.advanceWatermark(T0 + 24 * H + 8 * DAY_MS - 1)), []);
+    assert.equal(approval(d.advanceWatermark(T0 + 24 * H + 8 * DAY_MS))[0]?.alert.level, 4);
   });
 
   it('ranks open alerts by priority and applies the grade weight', () => {

@@ -29,7 +29,8 @@ import { WatermarkTracker } from './watermark.js';
  *   became overdue), so an order whose next event never comes is flagged when the deadline passes.
  *   An order's own event later than one of its deadlines proves that deadline passed too, so it opens
  *   the alert at once, even while the watermark lags by the allowed lateness.
- * - Every further `escalateEveryMs` overdue ESCALATES it (one change per punctuation, covering every
+ * - Overdue `escalateAfterMs`, and again each time the overdue time doubles (2×, 4×, ...), it
+ *   ESCALATES (one change per punctuation, covering every
  *   step the watermark passed). The awaited event, or a later step, RESOLVES it; a cancellation
  *   resolves every open alert of the order. A delivery after the deadline also emits the final
  *   `delivered_late` record. One alert per (order, rule).
@@ -59,6 +60,22 @@ export function alertIdOf(orderId: string, rule: Rule): string {
 export function localDaysBetween(from: string, to: string): number {
   const utc = (d: string): number => Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10)));
   return Math.round((utc(to) - utc(from)) / DAY_MS);
+}
+
+/**
+ * Escalation backs off: level L is reached `after × 2^(L-1)` after the alert opened (1, 2, 4, 8 days
+ * with the default), so a long-overdue order does not repeat itself daily. On the sample a daily step
+ * made 109k escalations for 2.5k alerts; doubling makes about 10k.
+ */
+export function escalationDelay(level: number, afterMs: number): number {
+  return afterMs * 2 ** (level - 1);
+}
+
+/** The level an alert open for `elapsedMs` has reached (0 before the first escalation). */
+export function escalationLevel(elapsedMs: number, afterMs: number): number {
+  let level = 0;
+  while (elapsedMs >= escalationDelay(level + 1, afterMs)) level++;
+  return level;
 }
 
 /** An event that arrived before the watermark. `applied`: it still updated its (known) order. */
@@ -138,6 +155,17 @@ export class DelayDetector {
 
   get watermark(): EpochMillis {
     return this.#watermark.current;
+  }
+
+  /** The newest event time seen; -Infinity before the first event. */
+  get maxEventTime(): EpochMillis {
+    return this.#watermark.maxEventTime;
+  }
+
+  /** The watermark imposed by `advanceWatermark` (the idle policy); null when none. */
+  get watermarkFloor(): EpochMillis | null {
+    const floor = this.#watermark.floor;
+    return floor === -Infinity ? null : floor;
   }
 
   /** Processes one event; returns the alert changes it caused (timers it let fire first, then its own). */
@@ -259,8 +287,7 @@ export class DelayDetector {
     }
     // Escalation.
     if (existing === undefined || existing.state === ALERT_STATES.resolved || existing.level >= timer.level) return;
-    const every = this.config.escalateEveryMs;
-    const level = Math.max(timer.level, Math.floor((watermark - existing.openedAt) / every));
+    const level = Math.max(timer.level, escalationLevel(watermark - existing.openedAt, this.config.escalateAfterMs));
     const overdueMs = Math.max(0, watermark - existing.deadline);
     this.#emit(entry, CHANGE_KINDS.escalated, {
       ...existing,
@@ -271,7 +298,7 @@ export class DelayDetector {
       priority: this.#priority(entry, overdueMs),
       reason: `${this.#openReason(entry, rule, existing.deadline)}; overdue ${hours(overdueMs)}, level ${level}`,
     }, watermark, changes);
-    this.#timers.schedule({ due: existing.openedAt + every * (level + 1), orderId: state.orderId, kind: TIMER_KINDS.escalation, rule, level: level + 1 });
+    this.#timers.schedule({ due: existing.openedAt + escalationDelay(level + 1, this.config.escalateAfterMs), orderId: state.orderId, kind: TIMER_KINDS.escalation, rule, level: level + 1 });
   }
 
   /** Brings an order's alerts in line with its state after an event at `at`. */
@@ -394,7 +421,7 @@ export class DelayDetector {
       reason: this.#openReason(entry, rule, deadline),
       sequence: 0,
     }, watermark, changes);
-    this.#timers.schedule({ due: from + this.config.escalateEveryMs, orderId: state.orderId, kind: TIMER_KINDS.escalation, rule, level: 1 });
+    this.#timers.schedule({ due: from + escalationDelay(1, this.config.escalateAfterMs), orderId: state.orderId, kind: TIMER_KINDS.escalation, rule, level: 1 });
     return alert;
   }
 

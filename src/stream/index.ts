@@ -1,9 +1,24 @@
 /**
- * The speed layer: the log loaded into the bronze Iceberg table exactly once, and the delay
- * detector (per-order state, event-time watermark, deadline timers, alert rules).
+ * The speed layer: the stream processor (the log → bronze exactly once → the delay detector → alerts
+ * on a topic and in gold tables), and its pure core (per-order state, event-time watermark, deadline
+ * timers, alert rules).
  */
-export { loadBronze, BRONZE_EVENTS_TABLE, BRONZE_EVENTS, OFFSETS_PROPERTY } from './bronze.js';
-export type { BronzeLoadResult } from './bronze.js';
+export { StreamProcessor, DEFAULT_IDLE_POLICY } from './processor.js';
+export type { StreamProcessorOptions, IdlePolicy, BatchReport, RecoveryReport, RunOptions, RunReport, EmittedChange } from './processor.js';
+export {
+  BRONZE_EVENTS_TABLE,
+  LATE_EVENTS_TABLE,
+  ALERT_EVENTS_TABLE,
+  OPEN_ALERTS_TABLE,
+  BRONZE_EVENTS,
+  OFFSETS_PROPERTY,
+  POSITION_PROPERTY,
+  UNDECODABLE_EVENT_TYPE,
+} from './tables.js';
+export type { StreamPosition, PositionedChange } from './tables.js';
+export { AlertCodec, ALERTS_TOPIC, ALERTS_SCHEMA_FILE } from './alert-codec.js';
+export { StreamMetrics } from './metrics.js';
+export { PRODUCT_GRADES_TABLE, GRADE_WEIGHTS, DEFAULT_GRADE_WEIGHT, gradeWeightFrom } from './grades.js';
 export { DelayDetector, alertIdOf, localDaysBetween } from './detector.js';
 export type { DelayDetectorOptions, DetectorStats, LateEvent } from './detector.js';
 export { RULES, RULE_NAMES, STAGE_RULES, ALERT_STATES, CHANGE_KINDS, DEFAULT_STREAM_CONFIG, streamConfig } from './types.js';

@@ -28,6 +28,11 @@ export class WatermarkTracker {
     return this.#maxEventTime;
   }
 
+  /** The watermark imposed by `advanceIdle`; -Infinity when none. */
+  get floor(): EpochMillis {
+    return this.#floor;
+  }
+
   /** Whether an event at `eventTime` would be late now. */
   isLate(eventTime: EpochMillis): boolean {
     return eventTime < this.current;

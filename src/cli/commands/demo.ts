@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { formatLocal } from '../../data/index.js';
 import { TOPICS, eventKey } from '../../events/index.js';
 import { partitionFor } from '../../log/index.js';
-import { BRONZE_EVENTS_TABLE, loadBronze } from '../../stream/index.js';
+import { BRONZE_EVENTS_TABLE, StreamProcessor } from '../../stream/index.js';
 import type { CliIO } from '../output.js';
 import { writeJson } from '../output.js';
 import { openRuntime } from '../runtime.js';
@@ -41,7 +41,9 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
       try {
         const codec = await runtime.codec();
         // The log into the lake: the order and review events as a bronze Iceberg table.
-        bronze = await loadBronze({ log: runtime.log, codec, lake: await runtime.lake() });
+        const processor = await StreamProcessor.open({ log: runtime.log, codec, lake: await runtime.lake(), idle: { afterMs: 0, advanceMs: 0 } });
+        const run = await processor.run({ untilIdle: true });
+        bronze = { rows: run.records, snapshotId: null };
         if (late !== undefined) {
           const [orders] = await runtime.log.describeTopics([TOPICS.orders]);
           const partition = partitionFor(Buffer.from(late.orderId), orders?.partitions ?? 1);

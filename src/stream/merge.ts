@@ -1,0 +1,155 @@
+import type { EventCodec, MarketplaceEvent } from '../events/index.js';
+import { decodeWireFormat, isEventsError } from '../events/index.js';
+import type { EventLog, LogRecord } from '../log/index.js';
+
+/**
+ * The processor's input: the partitions of its topics merged into one sequence, as Kafka Streams
+ * does for a task — each step takes the buffered head with the smallest (event time, topic,
+ * partition, offset). A partition with nothing buffered is fetched before the merge goes on; one
+ * that has nothing more in the log right now is left out until the next batch.
+ *
+ * So over a complete log the sequence depends only on the log, never on how it was cut into batches
+ * or where a run stopped and resumed: a restart refetches from the offsets the lake recorded and
+ * the merge continues exactly as it would have. That is what makes the alerts of a crashed and
+ * resumed run equal to those of an uninterrupted one.
+ */
+
+/** One input record, decoded (or not: `event` null, `error` says why). */
+export interface InputRecord {
+  readonly record: LogRecord;
+  readonly event: MarketplaceEvent | null;
+  /** The record's event time, or its log timestamp when it did not decode. */
+  readonly eventTime: number;
+  /** The writer schema id of the wire header; -1 when the header is unreadable. */
+  readonly schemaId: number;
+  readonly error: string | null;
+}
+
+interface PartitionCursor {
+  readonly topic: string;
+  readonly partition: number;
+  readonly key: string;
+  /** Next offset to fetch. */
+  fetchOffset: number;
+  /** Next offset to hand out (the offset after the last record taken). */
+  consumedOffset: number;
+  buffer: InputRecord[];
+  head: number;
+  /** Fetched nothing in this round: left out of the merge until `newRound()`. */
+  drained: boolean;
+}
+
+export const NEED_FETCH = Symbol('need-fetch');
+
+export function partitionKey(topic: string, partition: number): string {
+  return `${topic}/${partition}`;
+}
+
+function before(a: InputRecord, b: InputRecord): boolean {
+  if (a.eventTime !== b.eventTime) return a.eventTime < b.eventTime;
+  const ra = a.record;
+  const rb = b.record;
+  if (ra.topic !== rb.topic) return ra.topic < rb.topic;
+  if (ra.partition !== rb.partition) return ra.partition < rb.partition;
+  return ra.offset < rb.offset;
+}
+
+export class LogMerger {
+  readonly #log: EventLog;
+  readonly #codec: EventCodec;
+  readonly #cursors: PartitionCursor[];
+  readonly #fetchSize: number;
+
+  constructor(options: {
+    readonly log: EventLog;
+    readonly codec: EventCodec;
+    /** Every partition to read, with the offset to start from. */
+    readonly partitions: readonly { readonly topic: string; readonly partition: number; readonly offset: number }[];
+    readonly fetchSize?: number;
+  }) {
+    this.#log = options.log;
+    this.#codec = options.codec;
+    this.#fetchSize = options.fetchSize ?? 2_000;
+    this.#cursors = options.partitions.map((p) => ({
+      topic: p.topic,
+      partition: p.partition,
+      key: partitionKey(p.topic, p.partition),
+      fetchOffset: p.offset,
+      consumedOffset: p.offset,
+      buffer: [],
+      head: 0,
+      drained: false,
+    }));
+  }
+
+  /** Lets partitions that had nothing take part again (the log may have grown). */
+  newRound(): void {
+    for (const c of this.#cursors) c.drained = false;
+  }
+
+  /**
+   * The next record of the merge; `NEED_FETCH` when a partition must be fetched first (call
+   * `fetch()`), null when every partition is drained for this round.
+   */
+  take(): InputRecord | typeof NEED_FETCH | null {
+    let best: PartitionCursor | null = null;
+    let bestRecord: InputRecord | null = null;
+    for (const c of this.#cursors) {
+      if (c.drained) continue;
+      const head = c.buffer[c.head];
+      if (head === undefined) return NEED_FETCH;
+      if (bestRecord === null || before(head, bestRecord)) {
+        best = c;
+        bestRecord = head;
+      }
+    }
+    if (best === null || bestRecord === null) return null;
+    best.head++;
+    best.consumedOffset = bestRecord.record.offset + 1;
+    return bestRecord;
+  }
+
+  /** Fetches and decodes the next records of every partition whose buffer is used up. */
+  async fetch(): Promise<void> {
+    for (const c of this.#cursors) {
+      if (c.drained || c.head < c.buffer.length) continue;
+      const records = await this.#log.fetch({ topic: c.topic, partition: c.partition, offset: c.fetchOffset, maxRecords: this.#fetchSize });
+      c.buffer = [];
+      c.head = 0;
+      if (records.length === 0) {
+        c.drained = true;
+        continue;
+      }
+      for (const record of records) c.buffer.push(await this.#decode(record));
+      c.fetchOffset = (records[records.length - 1]?.offset ?? c.fetchOffset) + 1;
+    }
+  }
+
+  /** For each partition, the offset after the last record taken: where a restart must resume. */
+  consumedOffsets(): Record<string, number> {
+    return Object.fromEntries(this.#cursors.map((c) => [c.key, c.consumedOffset]));
+  }
+
+  /** Records fetched but not taken yet. */
+  buffered(): number {
+    return this.#cursors.reduce((n, c) => n + c.buffer.length - c.head, 0);
+  }
+
+  async #decode(record: LogRecord): Promise<InputRecord> {
+    let schemaId = -1;
+    try {
+      schemaId = decodeWireFormat(record.value).schemaId;
+    } catch {
+      // Reported by the codec below, with the record's place in the log.
+    }
+    try {
+      const event = await this.#codec.decode(record.value, record);
+      return { record, event, eventTime: event.eventTime, schemaId, error: null };
+    } catch (error) {
+      // A value that cannot be read is the record's fault and is set aside with the reason; a
+      // registry that cannot be reached is not, and stops the batch (it is retried as a whole).
+      if (!isEventsError(error) || error.retryable || error.code === 'OP_EVENTS_REGISTRY_UNAVAILABLE') throw error;
+      return { record, event: null, eventTime: record.timestamp, schemaId, error: error.message };
+    }
+  }
+}

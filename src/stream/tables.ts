@@ -1,0 +1,189 @@
+import type { CreateTableOptions, Row } from '../lake/index.js';
+import type { Alert, AlertChange } from './types.js';
+import type { LateEvent } from './detector.js';
+
+/**
+ * The stream processor's Iceberg tables, and how its records become rows.
+ *
+ * Every row the processor writes carries the PROCESSING POSITION it came from: `processed_seq`, the
+ * place of the input event in the order the detector saw the events (1, 2, 3, ... over the life of
+ * the pipeline), and `watermark_floor`, the watermark the idle policy had imposed by then. Bronze is
+ * the source of truth: the detector's state is rebuilt from it on restart, and each derived table
+ * records in its snapshot summary the position it holds everything up to (see `StreamPosition`).
+ */
+
+export const BRONZE_EVENTS_TABLE = 'bronze.order_events';
+export const LATE_EVENTS_TABLE = 'bronze.late_events';
+export const ALERT_EVENTS_TABLE = 'gold.alert_events';
+export const OPEN_ALERTS_TABLE = 'gold.open_alerts';
+
+/** Summary property of bronze: the log offsets its rows reach, `{"orders/0": 1234, ...}` (next offset to read). */
+export const OFFSETS_PROPERTY = 'orderpulse.log-offsets';
+/** Summary property of every stream table: the `StreamPosition` its rows are complete up to, as JSON. */
+export const POSITION_PROPERTY = 'orderpulse.stream-position';
+
+/** `event_type` of a record that did not decode: kept in bronze, with the error, so nothing is lost. */
+export const UNDECODABLE_EVENT_TYPE = 'Undecodable';
+
+const POSITION_COLUMNS = [
+  { name: 'processed_seq', type: 'long', required: true, doc: 'Place of the input event in processing order' },
+  { name: 'watermark_floor', type: 'timestamptz', doc: 'Watermark imposed by the idle policy when it was processed' },
+] as const;
+
+export const BRONZE_EVENTS: CreateTableOptions = {
+  columns: [
+    { name: 'topic', type: 'string', required: true },
+    { name: 'log_partition', type: 'int', required: true },
+    { name: 'log_offset', type: 'long', required: true },
+    { name: 'event_id', type: 'string', required: true, doc: 'Deterministic event id' },
+    { name: 'event_type', type: 'string', required: true },
+    { name: 'key', type: 'string', required: true, doc: 'The partitioning key: order_id for order events' },
+    { name: 'event_time', type: 'timestamptz', required: true },
+    { name: 'ingest_time', type: 'timestamptz', required: true },
+    { name: 'schema_id', type: 'int', required: true, doc: '-1 when the value has no readable wire header' },
+    { name: 'payload', type: 'string', required: true, doc: `The event as JSON; for ${UNDECODABLE_EVENT_TYPE}: the error and the value in base64` },
+    ...POSITION_COLUMNS,
+  ],
+  partitionBy: [{ source: 'event_time', transform: 'month' }],
+};
+
+export const LATE_EVENTS: CreateTableOptions = {
+  columns: [
+    { name: 'event_id', type: 'string', required: true },
+    { name: 'event_type', type: 'string', required: true },
+    { name: 'order_id', type: 'string', required: true },
+    { name: 'event_time', type: 'timestamptz', required: true },
+    { name: 'watermark', type: 'timestamptz', required: true, doc: 'The watermark the event arrived behind' },
+    { name: 'lateness_ms', type: 'long', required: true },
+    { name: 'applied', type: 'boolean', required: true, doc: 'Whether it still updated its order (the order was held)' },
+    ...POSITION_COLUMNS,
+  ],
+};
+
+const ALERT_COLUMNS = [
+  { name: 'alert_id', type: 'string', required: true },
+  { name: 'order_id', type: 'string', required: true },
+  { name: 'rule', type: 'string', required: true },
+  { name: 'state', type: 'string', required: true },
+  { name: 'opened_at', type: 'timestamptz', required: true },
+  { name: 'updated_at', type: 'timestamptz', required: true },
+  { name: 'deadline', type: 'timestamptz', required: true },
+  { name: 'overdue_ms', type: 'long', required: true },
+  { name: 'days_late', type: 'int' },
+  { name: 'priority', type: 'double', required: true },
+  { name: 'order_value_cents', type: 'long', required: true },
+  { name: 'level', type: 'int', required: true },
+  { name: 'reason', type: 'string', required: true },
+  { name: 'sequence', type: 'int', required: true, doc: 'Version of the alert: 1 for its first change' },
+] as const;
+
+export const ALERT_EVENTS: CreateTableOptions = {
+  columns: [
+    { name: 'change', type: 'string', required: true, doc: 'opened, escalated, resolved or final' },
+    ...ALERT_COLUMNS,
+    { name: 'watermark', type: 'timestamptz', required: true },
+    ...POSITION_COLUMNS,
+  ],
+  partitionBy: [{ source: 'updated_at', transform: 'month' }],
+};
+
+export const OPEN_ALERTS: CreateTableOptions = {
+  columns: [{ name: 'rank', type: 'int', required: true, doc: '1 = highest priority' }, ...ALERT_COLUMNS],
+};
+
+/**
+ * Where in the processing order an output belongs: after the input event `seq` was processed, with
+ * the idle watermark `floor` (null: none imposed). Outputs of event `seq` carry the floor in force
+ * when it was processed; an idle advance after it carries the same `seq` and its new, higher floor.
+ * A table holds every output at or before its recorded position, and none after.
+ */
+export interface StreamPosition {
+  readonly seq: number;
+  readonly floor: number | null;
+}
+
+export const START_POSITION: StreamPosition = { seq: 0, floor: null };
+
+export function comparePositions(a: StreamPosition, b: StreamPosition): number {
+  if (a.seq !== b.seq) return a.seq - b.seq;
+  if (a.floor === b.floor) return 0;
+  if (a.floor === null) return -1;
+  if (b.floor === null) return 1;
+  return a.floor - b.floor;
+}
+
+export function formatPosition(position: StreamPosition): string {
+  return JSON.stringify(position);
+}
+
+/** Reads a recorded position; null for none, an error naming the table for a malformed one. */
+export function parsePosition(text: string | null, table: string): StreamPosition | null {
+  if (text === null) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error(`${table}: summary property ${POSITION_PROPERTY} is not JSON: ${text}`);
+  }
+  const { seq, floor } = (value ?? {}) as { seq?: unknown; floor?: unknown };
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0 || !(floor === null || typeof floor === 'number')) {
+    throw new Error(`${table}: summary property ${POSITION_PROPERTY} is not a stream position: ${text}`);
+  }
+  return { seq, floor };
+}
+
+function positionColumns(position: StreamPosition): Row {
+  return { processed_seq: position.seq, watermark_floor: position.floor };
+}
+
+function alertColumns(a: Alert): Row {
+  return {
+    alert_id: a.alertId,
+    order_id: a.orderId,
+    rule: a.rule,
+    state: a.state,
+    opened_at: a.openedAt,
+    updated_at: a.updatedAt,
+    deadline: a.deadline,
+    overdue_ms: a.overdueMs,
+    days_late: a.daysLate,
+    priority: a.priority,
+    order_value_cents: a.orderValueCents,
+    level: a.level,
+    reason: a.reason,
+    sequence: a.sequence,
+  };
+}
+
+/** An alert change as the processor emits it: with the position of the input that caused it. */
+export interface PositionedChange {
+  readonly change: AlertChange;
+  readonly position: StreamPosition;
+}
+
+export interface PositionedLateEvent {
+  readonly late: LateEvent;
+  readonly position: StreamPosition;
+}
+
+export function alertEventRow({ change, position }: PositionedChange): Row {
+  return { change: change.kind, ...alertColumns(change.alert), watermark: change.watermark, ...positionColumns(position) };
+}
+
+export function openAlertRow(alert: Alert, rank: number): Row {
+  return { rank, ...alertColumns(alert) };
+}
+
+export function lateEventRow({ late, position }: PositionedLateEvent): Row {
+  const event = late.event;
+  return {
+    event_id: event.eventId,
+    event_type: event.type,
+    order_id: 'orderId' in event ? event.orderId : '',
+    event_time: event.eventTime,
+    watermark: late.watermark,
+    lateness_ms: late.watermark - event.eventTime,
+    applied: late.applied,
+    ...positionColumns(position),
+  };
+}
