@@ -26,6 +26,20 @@ export interface Settings {
   /** S3-compatible endpoint for an `s3://` warehouse (e.g. `http://127.0.0.1:8333`); AWS when empty. */
   readonly s3Endpoint: string;
   readonly s3Region: string;
+  /** Stream: hours after the purchase by which the payment should be approved. */
+  readonly approvalHours: number;
+  /** Stream: how late (event time, ms) an event may arrive and still count as on time. */
+  readonly allowedLateness: number;
+  /** Stream: an open alert escalates after this long (ms), then each time that doubles. */
+  readonly escalateAfter: number;
+  /** Stream: a finished order's state is kept this long (ms of event time). */
+  readonly stateRetention: number;
+  /** Stream: records per micro-batch at most. */
+  readonly maxBatch: number;
+  /** Stream: wall-clock ms of a quiet log before the idle policy moves the watermark. */
+  readonly idleAfter: number;
+  /** Stream: the idle policy moves the watermark to the newest event time plus this (ms). */
+  readonly idleAdvance: number;
 }
 
 export class ConfigError extends OrderPulseError {}
@@ -48,6 +62,27 @@ const positiveInteger =
       ? { ok: true, value: n }
       : { ok: false, problem: `must be a whole number from 1 to ${max}` };
   };
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `500ms`, `30s`, `5m`, `2h`, `1d` in milliseconds (a bare number is seconds); null when not a duration. */
+export function durationMs(text: string): number | null {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (match === null) return null;
+  return Number(match[1]) * (DURATION_UNITS[match[2] ?? 's'] ?? 1000);
+}
+
+/** A duration: a string with a unit (`1h`), or a number of milliseconds in the config file. */
+const duration = (raw: unknown): Parsed<number> => {
+  const ms = typeof raw === 'number' ? raw : typeof raw === 'string' ? durationMs(raw) : null;
+  return ms !== null && Number.isFinite(ms) && ms >= 0
+    ? { ok: true, value: ms }
+    : { ok: false, problem: 'must be a duration such as 500ms, 30s, 5m, 2h or 1d' };
+};
+const positiveNumber = (raw: unknown): Parsed<number> => {
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  return Number.isFinite(n) && n > 0 ? { ok: true, value: n } : { ok: false, problem: 'must be a positive number' };
+};
+
 const path = (raw: unknown): Parsed<string> =>
   typeof raw === 'string' && raw !== '' ? { ok: true, value: raw } : { ok: false, problem: 'must be a non-empty path' };
 
@@ -60,6 +95,20 @@ const SPECS: { readonly [K in keyof Settings]: SettingSpec<K> } = {
   catalog: { key: 'catalog', env: 'ORDERPULSE_CATALOG', parse: path },
   s3Endpoint: { key: 's3Endpoint', env: 'ORDERPULSE_S3_ENDPOINT', parse: path },
   s3Region: { key: 's3Region', env: 'ORDERPULSE_S3_REGION', parse: path },
+  approvalHours: { key: 'approvalHours', env: 'ORDERPULSE_APPROVAL_HOURS', parse: positiveNumber },
+  allowedLateness: { key: 'allowedLateness', env: 'ORDERPULSE_ALLOWED_LATENESS', parse: duration },
+  escalateAfter: {
+    key: 'escalateAfter',
+    env: 'ORDERPULSE_ESCALATE_AFTER',
+    parse: (raw) => {
+      const parsed = duration(raw);
+      return parsed.ok && parsed.value === 0 ? { ok: false, problem: 'must be longer than 0' } : parsed;
+    },
+  },
+  stateRetention: { key: 'stateRetention', env: 'ORDERPULSE_STATE_RETENTION', parse: duration },
+  maxBatch: { key: 'maxBatch', env: 'ORDERPULSE_MAX_BATCH', parse: positiveInteger(1_000_000) },
+  idleAfter: { key: 'idleAfter', env: 'ORDERPULSE_IDLE_AFTER', parse: duration },
+  idleAdvance: { key: 'idleAdvance', env: 'ORDERPULSE_IDLE_ADVANCE', parse: duration },
   durability: {
     key: 'durability',
     env: 'ORDERPULSE_DURABILITY',
@@ -79,6 +128,14 @@ export const DEFAULTS: Settings = {
   catalog: '',
   s3Endpoint: '',
   s3Region: 'us-east-1',
+  // The stream's defaults, with the reasoning from the data, are documented in src/stream/types.ts.
+  approvalHours: 96,
+  allowedLateness: 3_600_000,
+  escalateAfter: 86_400_000,
+  stateRetention: 30 * 86_400_000,
+  maxBatch: 20_000,
+  idleAfter: 1_000,
+  idleAdvance: 0,
 };
 
 export const DEFAULT_CONFIG_FILE = 'orderpulse.config.json';

@@ -17,6 +17,8 @@ export interface Runtime {
   readonly storePath: string;
   readonly log: EventLog;
   readonly registry: SchemaRegistry;
+  /** Whether writers register their schemas themselves (the embedded registry is OrderPulse's own). */
+  readonly registersSchemas: boolean;
   codec(): Promise<EventCodec>;
   /** The lakehouse: Iceberg tables in the warehouse, cataloged in the embedded store by default. */
   lake(): Promise<Lake>;
@@ -53,6 +55,7 @@ export function openRuntime(settings: Settings): Runtime {
     storePath,
     log,
     registry,
+    registersSchemas: true,
     // The embedded registry is OrderPulse's own: it registers the current schemas itself.
     codec: () => (codec ??= Codec.open(registry, { registerSchemas: true })),
     lake: () => (lake ??= openLake()),

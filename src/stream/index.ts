@@ -18,6 +18,7 @@ export {
 export type { StreamPosition, PositionedChange } from './tables.js';
 export { AlertCodec, ALERTS_TOPIC, ALERTS_SCHEMA_FILE } from './alert-codec.js';
 export { StreamMetrics } from './metrics.js';
+export { StreamError } from './errors.js';
 export { PRODUCT_GRADES_TABLE, GRADE_WEIGHTS, DEFAULT_GRADE_WEIGHT, gradeWeightFrom } from './grades.js';
 export { DelayDetector, alertIdOf, localDaysBetween } from './detector.js';
 export type { DelayDetectorOptions, DetectorStats, LateEvent } from './detector.js';

@@ -6,6 +6,7 @@ import type { EventLog, RecordPosition } from '../log/index.js';
 import type { AlertCodec } from './alert-codec.js';
 import { ALERTS_TOPIC } from './alert-codec.js';
 import { DelayDetector } from './detector.js';
+import { StreamError } from './errors.js';
 import type { DetectorStats } from './detector.js';
 import { gradeWeightFrom, loadProductGrades } from './grades.js';
 import type { InputRecord } from './merge.js';
@@ -220,10 +221,12 @@ export class StreamProcessor {
     const detector = new DelayDetector(options.config ?? {}, gradeWeight === null ? {} : { gradeWeight });
 
     const topics = options.topics ?? [TOPICS.orders, TOPICS.reviews];
-    const described = await log.describeTopics(topics);
+    const described = (await log.describeTopics()).filter((d) => topics.includes(d.name));
     const missing = topics.filter((t) => !described.some((d) => d.name === t));
     if (missing.length > 0) {
-      throw new Error(`the log has no topic ${missing.join(', ')}: replay into it first (orderpulse replay)`);
+      throw new StreamError('OP_STREAM_NO_INPUT', `the ${log.kind} log has no topic ${missing.join(', ')}: replay into it first (orderpulse replay)`, {
+        details: { topics: missing },
+      });
     }
     let alertPartitions = 0;
     if (options.alertCodec !== undefined && options.alertCodec !== null) {

@@ -1,6 +1,7 @@
 import type { CreateTableOptions, Row } from '../lake/index.js';
 import type { Alert, AlertChange } from './types.js';
 import type { LateEvent } from './detector.js';
+import { StreamError } from './errors.js';
 
 /**
  * The stream processor's Iceberg tables, and how its records become rows.
@@ -123,11 +124,11 @@ export function parsePosition(text: string | null, table: string): StreamPositio
   try {
     value = JSON.parse(text);
   } catch {
-    throw new Error(`${table}: summary property ${POSITION_PROPERTY} is not JSON: ${text}`);
+    throw new StreamError('OP_STREAM_BAD_POSITION', `${table}: summary property ${POSITION_PROPERTY} is not JSON: ${text}`, { details: { table } });
   }
   const { seq, floor } = (value ?? {}) as { seq?: unknown; floor?: unknown };
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0 || !(floor === null || typeof floor === 'number')) {
-    throw new Error(`${table}: summary property ${POSITION_PROPERTY} is not a stream position: ${text}`);
+    throw new StreamError('OP_STREAM_BAD_POSITION', `${table}: summary property ${POSITION_PROPERTY} is not a stream position: ${text}`, { details: { table } });
   }
   return { seq, floor };
 }

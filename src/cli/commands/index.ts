@@ -8,6 +8,8 @@ import { registerSynth } from './synth.js';
 import { registerSchemas } from './schemas.js';
 import { registerDemo } from './demo.js';
 import { registerLake } from './lake.js';
+import { registerStream } from './stream.js';
+import { registerAlerts } from './alerts.js';
 
 export type SetExitCode = (code: number) => void;
 
@@ -19,5 +21,7 @@ export function registerCommands(program: Command, io: CliIO, setExitCode: SetEx
   registerTail(program, io, setExitCode);
   registerSchemas(program, io, setExitCode);
   registerSynth(program, io, setExitCode);
+  registerStream(program, io, setExitCode);
+  registerAlerts(program, io, setExitCode);
   registerLake(program, io, setExitCode);
 }

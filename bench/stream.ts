@@ -1,0 +1,381 @@
+/**
+ * `npm run bench:stream`: the stream processor, for throughput and for alert latency.
+ *
+ * - throughput: the sample at scale 10 (SYNTHETIC, built as `bench:ingest` builds it) is replayed as
+ *   fast as possible into a fresh embedded log (not timed). Then the processor opens on an empty
+ *   lake and runs until the log is done and idle (idle policy: at once, to the newest event): every
+ *   order and review event goes to bronze, the detector, the alert tables and the alerts topic.
+ *   Events/s = records / wall seconds of open + run. It runs once with the default batch size and
+ *   again with larger ones, each time on a fresh copy of the same log; the phase times are the sums
+ *   of the processor's batch reports. The ceiling, measured in the same run: reading the same
+ *   partitions with `log.fetch` (2,000 records at a time) and decoding every value, nothing else.
+ * - latency: the real sample replayed at 5,000 events/s into a fresh embedded store while a
+ *   processor runs beside it in the same process (default idle policy). For every alert change
+ *   caused by a record, latency = wall time the change was emitted − wall time the append of that
+ *   record resolved. `final` and `resolved` changes are caused by an event itself; `opened` and
+ *   `escalated` by a deadline timer, fired when an event moved the watermark. Changes of the idle
+ *   policy (no cause) are only counted.
+ * Goals (the issue): end to end ≥ 150,000 events/s and ≥ half the ceiling; p99 latency < 100 ms.
+ * Prints three tables, then one JSON line with every figure.
+ */
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULTS } from '../src/cli/config.js';
+import type { Runtime } from '../src/cli/runtime.js';
+import { STORE_FILE, openRuntime } from '../src/cli/runtime.js';
+import { loadOlist, writeOlist } from '../src/data/index.js';
+import type { MarketplaceEvent } from '../src/events/index.js';
+import { TOPICS, TOPIC_NAMES, olistEvents } from '../src/events/index.js';
+import type { EventLog, RecordPosition } from '../src/log/index.js';
+import { DEFAULT_PARTITIONS, replay, scaleDataset } from '../src/replay/index.js';
+import type { BatchReport, ChangeKind, EmittedChange } from '../src/stream/index.js';
+import { AlertCodec, StreamProcessor } from '../src/stream/index.js';
+import { sampleDir } from '../src/testing/fixtures.js';
+
+const GOALS = { eventsPerSecond: 150_000, ceilingRatio: 0.5, p99Ms: 100 } as const;
+/** Batch sizes of the throughput runs; undefined: the processor's default. */
+const BATCH_SIZES: readonly (number | undefined)[] = [undefined, 50_000, 100_000];
+const LATENCY_RATE = 5_000;
+const INPUT_TOPICS = [TOPICS.orders, TOPICS.reviews] as const;
+const FETCH_SIZE = 2_000;
+
+const work = join(tmpdir(), `orderpulse-bench-stream-${process.pid}`);
+const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
+const positionKey = (p: RecordPosition): string => `${p.topic}/${p.partition}/${p.offset}`;
+
+function runtimeAt(state: string): Runtime {
+  return openRuntime({ ...DEFAULTS, state });
+}
+
+interface Phases {
+  read: number;
+  detect: number;
+  bronze: number;
+  outputs: number;
+  total: number;
+}
+
+interface ThroughputRun {
+  /** null: the processor's default. */
+  readonly maxBatchEvents: number | null;
+  readonly records: number;
+  readonly batches: number;
+  readonly largestBatch: number;
+  readonly meanBatch: number;
+  readonly alertChanges: number;
+  readonly openMs: number;
+  readonly seconds: number;
+  readonly eventsPerSecond: number;
+  readonly ceilingRatio: number;
+  /** Sums over the batch reports, ms. */
+  readonly phasesMs: Phases;
+}
+
+interface LatencyStats {
+  readonly count: number;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+  readonly maxMs: number | null;
+}
+
+/** The scale-10 dataset's events, as `bench:ingest` builds them: written as Olist files, then loaded. */
+async function scaledEvents(): Promise<MarketplaceEvent[]> {
+  const dir = join(work, 'scale10-data');
+  await writeOlist(scaleDataset(await loadOlist(sampleDir), 10), dir, { note: 'SYNTHETIC benchmark data (scale 10).' });
+  try {
+    return olistEvents(await loadOlist(dir));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Replays the events as fast as possible into a fresh store at `state`; returns the events it appended. */
+async function fillLog(state: string, events: readonly MarketplaceEvent[]): Promise<number> {
+  const runtime = runtimeAt(state);
+  try {
+    const summary = await replay({ log: runtime.log, codec: await runtime.codec(), events, pacing: { mode: 'max' } });
+    if (!summary.completed) throw new Error(`replay appended ${summary.appended} of ${events.length}`);
+    return summary.appended;
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** A fresh state directory holding a copy of the template's store (the lake starts empty). */
+function copyStore(template: string, state: string): void {
+  mkdirSync(state, { recursive: true });
+  for (const suffix of ['', '-wal', '-shm']) {
+    const from = join(template, STORE_FILE + suffix);
+    if (existsSync(from)) copyFileSync(from, join(state, STORE_FILE + suffix));
+  }
+}
+
+/** The ceiling: every record of the input topics fetched and decoded, nothing else. */
+async function readAndDecode(state: string): Promise<{ records: number; seconds: number }> {
+  const runtime = runtimeAt(state);
+  try {
+    const codec = await runtime.codec();
+    const t0 = process.hrtime.bigint();
+    let records = 0;
+    for (const topic of await runtime.log.describeTopics(INPUT_TOPICS)) {
+      for (let partition = 0; partition < topic.partitions; partition++) {
+        let offset = topic.beginningOffsets[partition] ?? 0;
+        for (;;) {
+          const chunk = await runtime.log.fetch({ topic: topic.name, partition, offset, maxRecords: FETCH_SIZE });
+          if (chunk.length === 0) break;
+          for (const record of chunk) await codec.decode(record.value, record);
+          records += chunk.length;
+          offset = (chunk[chunk.length - 1]?.offset ?? offset) + 1;
+        }
+      }
+    }
+    return { records, seconds: seconds(t0) };
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** One processor run over a copy of the template log: open on an empty lake, run until idle. */
+async function processAll(template: string, maxBatchEvents: number | undefined, ceiling: number): Promise<ThroughputRun> {
+  const state = join(work, `throughput-${maxBatchEvents ?? 'default'}`);
+  copyStore(template, state);
+  const runtime = runtimeAt(state);
+  try {
+    const codec = await runtime.codec();
+    const lake = await runtime.lake();
+    const alertCodec = await AlertCodec.open(runtime.registry, { registerSchemas: true });
+    const phases: Phases = { read: 0, detect: 0, bronze: 0, outputs: 0, total: 0 };
+    let largestBatch = 0;
+    const onBatch = (report: BatchReport): void => {
+      for (const phase of Object.keys(phases) as (keyof Phases)[]) phases[phase] += report.timings[phase];
+      largestBatch = Math.max(largestBatch, report.records);
+    };
+    const t0 = process.hrtime.bigint();
+    const processor = await StreamProcessor.open({
+      log: runtime.log,
+      codec,
+      lake,
+      alertCodec,
+      idle: { afterMs: 0, advanceMs: 0 },
+      onBatch,
+      ...(maxBatchEvents === undefined ? {} : { maxBatchEvents }),
+    });
+    const openMs = seconds(t0) * 1000;
+    const run = await processor.run({ untilIdle: true });
+    const wall = seconds(t0);
+    const eventsPerSecond = run.records / wall;
+    process.stderr.write(
+      `throughput, maxBatchEvents ${maxBatchEvents ?? 'default'}: ${run.records} records in ${run.batches} batches, ${wall.toFixed(1)} s, ${run.changes} alert changes\n`,
+    );
+    return {
+      maxBatchEvents: maxBatchEvents ?? null,
+      records: run.records,
+      batches: run.batches,
+      largestBatch,
+      meanBatch: run.batches === 0 ? 0 : run.records / run.batches,
+      alertChanges: run.changes,
+      openMs,
+      seconds: wall,
+      eventsPerSecond,
+      ceilingRatio: eventsPerSecond / ceiling,
+      phasesMs: phases,
+    };
+  } finally {
+    await runtime.close();
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
+/** The log, except that every append notes when it resolved, for each record it placed. */
+function timedLog(log: EventLog, appendedAt: Map<string, number>): EventLog {
+  return {
+    kind: log.kind,
+    createTopic: (spec) => log.createTopic(spec),
+    describeTopics: (names) => log.describeTopics(names),
+    append: async (records) => {
+      const positions = await log.append(records);
+      const now = performance.now();
+      for (const p of positions) appendedAt.set(positionKey(p), now);
+      return positions;
+    },
+    fetch: (request) => log.fetch(request),
+    commitOffsets: (group, offsets) => log.commitOffsets(group, offsets),
+    committedOffsets: (group) => log.committedOffsets(group),
+    listGroups: () => log.listGroups(),
+    lag: (group) => log.lag(group),
+    consumer: (options) => log.consumer(options),
+    close: () => log.close(),
+  };
+}
+
+function stats(latencies: number[]): LatencyStats {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const rank = (q: number): number | null => (sorted.length === 0 ? null : (sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? null));
+  return { count: sorted.length, p50Ms: rank(0.5), p99Ms: rank(0.99), maxMs: sorted[sorted.length - 1] ?? null };
+}
+
+const EVENT_TRIGGERED: ReadonlySet<ChangeKind> = new Set<ChangeKind>(['final', 'resolved']);
+
+interface LatencyResult {
+  readonly events: number;
+  readonly achievedRate: number;
+  readonly batches: number;
+  readonly meanBatch: number;
+  readonly meanBatchMs: number;
+  readonly eventTriggered: LatencyStats;
+  readonly timerTriggered: LatencyStats;
+  readonly all: LatencyStats;
+  readonly idleChanges: number;
+  /** Changes whose cause had no recorded append (should be 0). */
+  readonly unmatched: number;
+}
+
+/** The sample replayed at a fixed rate while a processor runs beside it; latency of every alert change. */
+async function latency(): Promise<LatencyResult> {
+  const state = join(work, 'latency');
+  const events = olistEvents(await loadOlist(sampleDir));
+  const runtime = runtimeAt(state);
+  try {
+    const codec = await runtime.codec();
+    // The processor needs its topics before the replay creates them.
+    for (const topic of TOPIC_NAMES) await runtime.log.createTopic({ name: topic, partitions: DEFAULT_PARTITIONS });
+    const alertCodec = await AlertCodec.open(runtime.registry, { registerSchemas: true });
+    const appendedAt = new Map<string, number>();
+    const byTrigger = { event: [] as number[], timer: [] as number[] };
+    let idleChanges = 0;
+    let unmatched = 0;
+    let batches = 0;
+    let batchRecords = 0;
+    let batchMs = 0;
+    let idleSeen = false;
+    const onAlerts = (changes: readonly EmittedChange[]): void => {
+      const now = performance.now();
+      for (const { change, cause } of changes) {
+        if (cause === null) {
+          idleChanges++;
+          continue;
+        }
+        const at = appendedAt.get(positionKey(cause));
+        if (at === undefined) unmatched++;
+        else (EVENT_TRIGGERED.has(change.kind) ? byTrigger.event : byTrigger.timer).push(now - at);
+      }
+    };
+    const onBatch = (report: BatchReport): void => {
+      if (report.idle) {
+        idleSeen = true;
+        return;
+      }
+      batches++;
+      batchRecords += report.records;
+      batchMs += report.timings.total;
+    };
+    const processor = await StreamProcessor.open({ log: runtime.log, codec, lake: await runtime.lake(), alertCodec, onAlerts, onBatch });
+    const controller = new AbortController();
+    const outcome: { failed: Error | null } = { failed: null };
+    const running = processor.run({ signal: controller.signal }).catch((error: unknown) => {
+      outcome.failed = error instanceof Error ? error : new Error(String(error));
+      return null;
+    });
+    const t0 = process.hrtime.bigint();
+    const summary = await replay({ log: timedLog(runtime.log, appendedAt), codec, events, pacing: { mode: 'rate', eventsPerSecond: LATENCY_RATE } });
+    const replaySeconds = seconds(t0);
+    // Caught up: every order and review record processed; then one idle advance (default policy).
+    const inputs = summary.byTopic.orders + summary.byTopic.reviews;
+    while (outcome.failed === null && processor.position.seq < inputs) await sleep(10);
+    for (let waited = 0; outcome.failed === null && !idleSeen && waited < 5_000; waited += 10) await sleep(10);
+    controller.abort();
+    await running;
+    if (outcome.failed !== null) throw outcome.failed;
+    const all = [...byTrigger.event, ...byTrigger.timer];
+    process.stderr.write(`latency: ${summary.appended} events at ${Math.round(summary.appended / replaySeconds)}/s, ${all.length} alert changes with a cause\n`);
+    return {
+      events: summary.appended,
+      achievedRate: summary.appended / replaySeconds,
+      batches,
+      meanBatch: batches === 0 ? 0 : batchRecords / batches,
+      meanBatchMs: batches === 0 ? 0 : batchMs / batches,
+      eventTriggered: stats(byTrigger.event),
+      timerTriggered: stats(byTrigger.timer),
+      all: stats(all),
+      idleChanges,
+      unmatched,
+    };
+  } finally {
+    await runtime.close();
+  }
+}
+
+function printTable(rows: readonly (readonly string[])[]): void {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  for (const row of rows) console.log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  '));
+}
+
+async function main(): Promise<void> {
+  rmSync(work, { recursive: true, force: true });
+  const template = join(work, 'template');
+  try {
+    const appended = await fillLog(template, await scaledEvents());
+    const ceilingRun = await readAndDecode(template);
+    const ceiling = ceilingRun.records / ceilingRun.seconds;
+    process.stderr.write(`scale 10: ${appended} events in the log, ${ceilingRun.records} of them orders and reviews\n`);
+    const runs: ThroughputRun[] = [];
+    for (const size of BATCH_SIZES) runs.push(await processAll(template, size, ceiling));
+    const lat = await latency();
+
+    const k = (n: number | null): string => (n === null ? '-' : Math.round(n).toLocaleString('en-US'));
+    const ms = (n: number | null): string => (n === null ? '-' : n.toFixed(1));
+    const met = (ok: boolean): string => (ok ? 'yes' : 'NO');
+    const first = runs[0] as ThroughputRun;
+    printTable([
+      ['measure', 'value', 'goal', 'met'],
+      [`end to end, default batch (largest ${k(first.largestBatch)}) (ev/s)`, k(first.eventsPerSecond), `>= ${k(GOALS.eventsPerSecond)}`, met(first.eventsPerSecond >= GOALS.eventsPerSecond)],
+      ['ceiling: fetch + decode only (ev/s)', k(ceiling), '-', '-'],
+      ['end to end / ceiling', first.ceilingRatio.toFixed(3), `>= ${GOALS.ceilingRatio}`, met(first.ceilingRatio >= GOALS.ceilingRatio)],
+      [`alert latency p99, ${k(LATENCY_RATE)} ev/s replay (ms)`, ms(lat.all.p99Ms), `< ${GOALS.p99Ms}`, met(lat.all.p99Ms !== null && lat.all.p99Ms < GOALS.p99Ms)],
+    ]);
+    console.log('');
+    printTable([
+      ['maxBatchEvents', 'records', 'batches', 'mean batch', 'seconds', 'ev/s', '/ceiling', 'open ms', 'read ms', 'detect ms', 'bronze ms', 'outputs ms', 'alert changes'],
+      ...runs.map((r) => [
+        r.maxBatchEvents === null ? 'default' : k(r.maxBatchEvents),
+        k(r.records),
+        k(r.batches),
+        k(r.meanBatch),
+        r.seconds.toFixed(1),
+        k(r.eventsPerSecond),
+        r.ceilingRatio.toFixed(3),
+        k(r.openMs),
+        k(r.phasesMs.read),
+        k(r.phasesMs.detect),
+        k(r.phasesMs.bronze),
+        k(r.phasesMs.outputs),
+        k(r.alertChanges),
+      ]),
+    ]);
+    console.log('');
+    printTable([
+      ['alert latency (ms)', 'count', 'p50', 'p99', 'max'],
+      ['event-triggered (final, resolved)', k(lat.eventTriggered.count), ms(lat.eventTriggered.p50Ms), ms(lat.eventTriggered.p99Ms), ms(lat.eventTriggered.maxMs)],
+      ['timer-triggered (opened, escalated)', k(lat.timerTriggered.count), ms(lat.timerTriggered.p50Ms), ms(lat.timerTriggered.p99Ms), ms(lat.timerTriggered.maxMs)],
+      ['all with a cause', k(lat.all.count), ms(lat.all.p50Ms), ms(lat.all.p99Ms), ms(lat.all.maxMs)],
+    ]);
+    console.log(
+      `(replay ${k(lat.achievedRate)} ev/s; ${k(lat.batches)} batches of ${lat.meanBatch.toFixed(0)} records, ${lat.meanBatchMs.toFixed(1)} ms each; idle advances: ${k(lat.idleChanges)} changes)`,
+    );
+    console.log(
+      JSON.stringify({
+        benchmark: 'stream',
+        node: process.version,
+        goals: GOALS,
+        throughput: { events: ceilingRun.records, logEvents: appended, ceilingEventsPerSecond: ceiling, ceilingSeconds: ceilingRun.seconds, runs },
+        latency: { rate: LATENCY_RATE, ...lat },
+      }),
+    );
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();

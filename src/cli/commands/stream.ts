@@ -1,0 +1,189 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { formatLocal } from '../../data/index.js';
+import type { Alert, BatchReport, EmittedChange, RunReport, StreamProcessor } from '../../stream/index.js';
+import { AlertCodec, ALERT_EVENTS_TABLE, OPEN_ALERTS_TABLE, RULE_NAMES, StreamProcessor as Processor } from '../../stream/index.js';
+import type { Settings } from '../config.js';
+import type { CliIO } from '../output.js';
+import { table, writeJson } from '../output.js';
+import type { Runtime } from '../runtime.js';
+import { openRuntime } from '../runtime.js';
+import type { SetExitCode } from './index.js';
+import { formatMs, settingsFor } from './common.js';
+import { positiveInt } from '../index.js';
+
+interface StreamFlags {
+  readonly untilIdle?: boolean;
+  readonly approvalHours?: string;
+  readonly allowedLateness?: string;
+  readonly escalateAfter?: string;
+  readonly stateRetention?: string;
+  readonly maxBatch?: number;
+  readonly idleAfter?: string;
+  readonly idleAdvance?: string;
+  readonly alerts?: boolean;
+  readonly quiet?: boolean;
+  readonly json?: boolean;
+}
+
+/** Opens the processor over the runtime's log and lake with the settings' stream configuration. */
+export async function openProcessor(
+  runtime: Runtime,
+  settings: Settings,
+  hooks: { onAlerts?: (changes: readonly EmittedChange[]) => void; onBatch?: (batch: BatchReport) => void } = {},
+): Promise<StreamProcessor> {
+  const codec = await runtime.codec();
+  return Processor.open({
+    log: runtime.log,
+    codec,
+    lake: await runtime.lake(),
+    alertCodec: await AlertCodec.open(runtime.registry, { registerSchemas: runtime.registersSchemas }),
+    config: {
+      approvalHours: settings.approvalHours,
+      allowedLatenessMs: settings.allowedLateness,
+      escalateAfterMs: settings.escalateAfter,
+      stateRetentionMs: settings.stateRetention,
+    },
+    maxBatchEvents: settings.maxBatch,
+    idle: { afterMs: settings.idleAfter, advanceMs: settings.idleAdvance },
+    ...hooks,
+  });
+}
+
+/** One alert change as a line: when (event time), what, which order, why. */
+export function describeChange(change: EmittedChange['change']): string {
+  const a = change.alert;
+  const value = `R$ ${(a.orderValueCents / 100).toFixed(2)}`;
+  return `${formatLocal(a.updatedAt)}  ${change.kind.padEnd(9)} ${a.rule.padEnd(16)} ${a.orderId}  ${value.padStart(11)}  priority ${a.priority.toFixed(0).padStart(6)}  ${a.reason}`;
+}
+
+export function openAlertsTable(alerts: readonly Alert[], limit: number): string {
+  return table(
+    ['rank', 'priority', 'rule', 'order', 'value R$', 'overdue', 'since'],
+    alerts.slice(0, limit).map((a, i) => [
+      i + 1,
+      Math.round(a.priority),
+      a.rule,
+      a.orderId,
+      (a.orderValueCents / 100).toFixed(2),
+      `${(a.overdueMs / 86_400_000).toFixed(1)} d`,
+      formatLocal(a.openedAt),
+    ]),
+  );
+}
+
+export interface StreamSummary {
+  readonly records: number;
+  readonly batches: number;
+  readonly changes: number;
+  readonly recovery: StreamProcessor['recovery'];
+  readonly watermark: string | null;
+  readonly stats: ReturnType<StreamProcessor['detector']['stats']>;
+  readonly openAlerts: number;
+  readonly elapsedMs: number;
+}
+
+export function streamSummary(processor: StreamProcessor, run: RunReport, elapsedMs: number): StreamSummary {
+  const stats = processor.detector.stats();
+  return {
+    records: run.records,
+    batches: run.batches,
+    changes: run.changes,
+    recovery: processor.recovery,
+    watermark: Number.isFinite(stats.watermark) ? formatLocal(stats.watermark) : null,
+    stats,
+    openAlerts: stats.openAlerts,
+    elapsedMs,
+  };
+}
+
+export function printStreamSummary(io: CliIO, summary: StreamSummary, open: readonly Alert[]): void {
+  const s = summary.stats;
+  io.stdout.write(
+    `\nprocessed ${summary.records.toLocaleString('en-US')} records in ${summary.batches} batches (${formatMs(summary.elapsedMs)}); watermark ${summary.watermark ?? '-'}\n`,
+  );
+  io.stdout.write(
+    `alert changes: ${s.changes.opened} opened, ${s.changes.escalated} escalated, ${s.changes.resolved} resolved, ${s.changes.final} delivered late` +
+      ` · late events ${s.late} · duplicates ${s.duplicates}\n\n`,
+  );
+  io.stdout.write(`${table(['rule', 'alerts', 'open now'], RULE_NAMES.map((r) => [r, s.alertsByRule[r], open.filter((a) => a.rule === r).length]))}\n`);
+  if (open.length > 0) io.stdout.write(`\nopen alerts by priority (top ${Math.min(10, open.length)} of ${open.length}):\n${openAlertsTable(open, 10)}\n`);
+}
+
+export function registerStream(program: Command, io: CliIO, _setExitCode: SetExitCode): void {
+  program
+    .command('stream')
+    .description(
+      'run the stream processor: read the order and review topics, write bronze exactly once, detect late orders and emit alerts ' +
+        `(alerts topic, ${ALERT_EVENTS_TABLE}, ${OPEN_ALERTS_TABLE}); resumes where it stopped`,
+    )
+    .option('--until-idle', 'stop once the log is read to its end and the idle policy has moved the watermark')
+    .option('--approval-hours <n>', 'payment approval deadline after the purchase [env ORDERPULSE_APPROVAL_HOURS; default 96]')
+    .option('--allowed-lateness <duration>', 'how late an event may arrive and still count [default 1h]')
+    .option('--escalate-after <duration>', 'an open alert escalates after this, then each time it doubles [default 1d]')
+    .option('--state-retention <duration>', "how long a finished order's state is kept (event time) [default 30d]")
+    .addOption(new Option('--max-batch <n>', 'records per micro-batch at most [default 20000]').argParser(positiveInt('--max-batch')))
+    .option('--idle-after <duration>', 'quiet time before the idle policy moves the watermark [default 1s]')
+    .option('--idle-advance <duration>', 'the idle policy moves the watermark to the newest event time plus this [default 0]')
+    .option('--alerts', 'print every alert change as it is emitted (NDJSON with --json)')
+    .option('--quiet', 'no progress output')
+    .option('--json', 'print the summary as JSON (last line)')
+    .action(async (flags: StreamFlags, command: Command) => {
+      const settings = settingsFor(command, io, {
+        approvalHours: flags.approvalHours,
+        allowedLateness: flags.allowedLateness,
+        escalateAfter: flags.escalateAfter,
+        stateRetention: flags.stateRetention,
+        maxBatch: flags.maxBatch,
+        idleAfter: flags.idleAfter,
+        idleAdvance: flags.idleAdvance,
+      });
+      const runtime = openRuntime(settings);
+      const abort = new AbortController();
+      const onSignal = (): void => {
+        if (flags.quiet !== true) io.stderr.write('\nstopping after the batch in flight\n');
+        abort.abort();
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        const started = performance.now();
+        const processor = await openProcessor(runtime, settings, {
+          onAlerts:
+            flags.alerts === true
+              ? (changes) => {
+                  for (const { change } of changes) {
+                    io.stdout.write(flags.json === true ? `${JSON.stringify({ change: change.kind, ...change.alert })}\n` : `${describeChange(change)}\n`);
+                  }
+                }
+              : undefined,
+          onBatch:
+            flags.quiet === true || flags.json === true
+              ? undefined
+              : (b) =>
+                  io.stderr.write(
+                    `${b.idle ? 'idle    ' : 'batch   '} ${b.records.toLocaleString('en-US').padStart(7)} records  ${String(b.changes).padStart(6)} alert changes  ` +
+                      `watermark ${Number.isFinite(b.watermark) ? formatLocal(b.watermark) : '-'}  ${formatMs(b.timings.total)}\n`,
+                  ),
+        });
+        const r = processor.recovery;
+        if (flags.quiet !== true && flags.json !== true && r.replayed > 0) {
+          io.stderr.write(
+            `resumed at position ${r.position.seq.toLocaleString('en-US')}: state rebuilt from ${r.replayed.toLocaleString('en-US')} bronze rows in ${formatMs(r.ms)}` +
+              (r.caughtUp.alertEvents + r.caughtUp.lateEvents + r.caughtUp.published > 0
+                ? `; wrote what the last run left unwritten (${r.caughtUp.alertEvents} alert events, ${r.caughtUp.lateEvents} late events, ${r.caughtUp.published} published)`
+                : '') +
+              '\n',
+          );
+        }
+        const run = await processor.run({ untilIdle: flags.untilIdle === true, signal: abort.signal });
+        const summary = streamSummary(processor, run, performance.now() - started);
+        if (flags.json === true) writeJson(io, summary);
+        else if (flags.quiet !== true) printStreamSummary(io, summary, processor.openAlerts());
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        await runtime.close();
+      }
+    });
+}

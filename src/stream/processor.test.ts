@@ -1,0 +1,301 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DEFAULTS } from '../cli/config.js';
+import type { Runtime } from '../cli/runtime.js';
+import { openRuntime } from '../cli/runtime.js';
+import type { OlistDataset } from '../data/index.js';
+import { formatLocal, loadOlist } from '../data/index.js';
+import type { MarketplaceEvent } from '../events/index.js';
+import { TOPICS, olistEvents } from '../events/index.js';
+import type { Lake } from '../lake/index.js';
+import { replay } from '../replay/index.js';
+import { sampleDir, tempDir } from '../testing/fixtures.js';
+import { H, T0, placed, step } from './test-events.js';
+import type { EmittedChange, RunReport } from './index.js';
+import {
+  ALERTS_TOPIC,
+  ALERT_EVENTS_TABLE,
+  AlertCodec,
+  BRONZE_EVENTS_TABLE,
+  LATE_EVENTS_TABLE,
+  OFFSETS_PROPERTY,
+  OPEN_ALERTS_TABLE,
+  StreamMetrics,
+  StreamProcessor,
+  UNDECODABLE_EVENT_TYPE,
+} from './index.js';
+
+type Rows = Record<string, unknown>[];
+
+async function rowsOf(lake: Lake, table: string, sql = 'SELECT * FROM t'): Promise<Rows> {
+  const scan = await (await lake.table(table)).scan();
+  return (await scan.query(sql)).rows;
+}
+
+async function logRecords(runtime: Runtime, topic: string): Promise<number> {
+  const [d] = await runtime.log.describeTopics([topic]);
+  return (d?.endOffsets ?? []).reduce((a, b) => a + b, 0);
+}
+
+async function openProcessor(runtime: Runtime, extra: Partial<Parameters<typeof StreamProcessor.open>[0]> = {}): Promise<StreamProcessor> {
+  return StreamProcessor.open({
+    log: runtime.log,
+    codec: await runtime.codec(),
+    lake: await runtime.lake(),
+    alertCodec: await AlertCodec.open(runtime.registry, { registerSchemas: true }),
+    idle: { afterMs: 0, advanceMs: 0 },
+    ...extra,
+  });
+}
+
+/** Every record of the alerts topic, decoded, as `alertId/sequence/change`. */
+async function publishedChanges(runtime: Runtime): Promise<string[]> {
+  const codec = await AlertCodec.open(runtime.registry, { registerSchemas: true });
+  const out: string[] = [];
+  const [topic] = await runtime.log.describeTopics([ALERTS_TOPIC]);
+  for (let partition = 0; partition < (topic?.partitions ?? 0); partition++) {
+    for (let offset = 0; ; ) {
+      const records = await runtime.log.fetch({ topic: ALERTS_TOPIC, partition, offset, maxRecords: 5000 });
+      if (records.length === 0) break;
+      for (const r of records) {
+        const { change } = await codec.decode(r.value, r);
+        out.push(`${change.alert.alertId}/${change.alert.sequence}/${change.kind}`);
+      }
+      offset = (records[records.length - 1]?.offset ?? 0) + 1;
+    }
+  }
+  return out.sort();
+}
+
+describe('StreamProcessor on the Olist sample', () => {
+  const dir = tempDir();
+  let runtime: Runtime;
+  let dataset: OlistDataset;
+  let processor: StreamProcessor;
+  let run: RunReport;
+  const emitted: EmittedChange[] = [];
+  const metrics = new StreamMetrics();
+
+  before(async () => {
+    dataset = await loadOlist(sampleDir);
+    runtime = openRuntime({ ...DEFAULTS, state: dir.path });
+    await replay({ log: runtime.log, codec: await runtime.codec(), events: olistEvents(dataset), pacing: { mode: 'max' }, partitions: 3 });
+    // Small batches, so that the run spans many commits.
+    processor = await openProcessor(runtime, { maxBatchEvents: 7_000, metrics, onAlerts: (changes) => emitted.push(...changes) });
+    run = await processor.run({ untilIdle: true });
+  });
+  after(async () => {
+    await runtime.close();
+    dir.remove();
+  });
+
+  it('writes every order and review record to bronze once, with the log offsets it reached', async () => {
+    const records = (await logRecords(runtime, TOPICS.orders)) + (await logRecords(runtime, TOPICS.reviews));
+    assert.ok(run.batches >= 9, `many batches (${run.batches})`);
+    assert.equal(run.records, records);
+    const lake = await runtime.lake();
+    const [counts] = await rowsOf(lake, BRONZE_EVENTS_TABLE, 'SELECT count(*) AS n, count(DISTINCT (topic, log_partition, log_offset)) AS distinct_records, min(processed_seq) AS lo, max(processed_seq) AS hi FROM t');
+    assert.deepEqual(
+      [counts?.n, counts?.distinct_records, counts?.lo, counts?.hi].map(Number),
+      [records, records, 1, records],
+      'one row per record, processing positions 1..n',
+    );
+    const offsets = JSON.parse((await lake.table(BRONZE_EVENTS_TABLE)).lastSummaryValue(OFFSETS_PROPERTY) ?? '{}') as Record<string, number>;
+    for (const d of await runtime.log.describeTopics([TOPICS.orders, TOPICS.reviews])) {
+      d.endOffsets.forEach((end, p) => assert.equal(offsets[`${d.name}/${p}`], end, `${d.name}/${p}`));
+    }
+  });
+
+  it('flags delivered_late for exactly the orders delivered on a later local day than estimated', async () => {
+    const expected = dataset.orders
+      .filter((o) => o.deliveredToCustomerAt !== null && formatLocal(o.deliveredToCustomerAt).slice(0, 10) > o.estimatedDeliveryDate)
+      .map((o) => o.orderId)
+      .sort();
+    assert.equal(expected.length, 855);
+    const rows = await rowsOf(await runtime.lake(), ALERT_EVENTS_TABLE, "SELECT order_id FROM t WHERE rule = 'delivered_late' ORDER BY order_id");
+    assert.deepEqual(rows.map((r) => r.order_id), expected);
+  });
+
+  it('opened delivery_overdue for each of those orders once its deadline passed, before its delivery was processed', async () => {
+    const lake = await runtime.lake();
+    const scan = (name: string) => lake.table(name).then((t) => t.scan());
+    const [alerts, bronze] = await Promise.all([scan(ALERT_EVENTS_TABLE), scan(BRONZE_EVENTS_TABLE)]);
+    const { rows } = await lake.query(
+      { a: { files: alerts.files.map((f) => f.filePath), schema: alerts.schema }, b: { files: bronze.files.map((f) => f.filePath), schema: bronze.schema } },
+      `SELECT f.order_id, o.processed_seq AS opened_seq, epoch_ms(o.opened_at) AS opened_at, epoch_ms(o.deadline) AS deadline,
+              d.processed_seq AS delivered_seq, epoch_ms(d.event_time) AS delivered_at,
+              (SELECT min(x.processed_seq) FROM b x WHERE x.event_time >= o.deadline + INTERVAL 1 HOUR) AS passed_seq
+       FROM a f
+       LEFT JOIN a o ON o.order_id = f.order_id AND o.rule = 'delivery_overdue' AND o.change = 'opened'
+       LEFT JOIN b d ON d.key = f.order_id AND d.event_type = 'OrderDelivered'
+       WHERE f.rule = 'delivered_late'`,
+    );
+    assert.equal(rows.length, 855);
+    let beforeDelivery = 0;
+    for (const r of rows) {
+      assert.notEqual(r.opened_seq, null, `${String(r.order_id)}: delivery_overdue opened`);
+      assert.ok(Number(r.opened_at) >= Number(r.deadline) && Number(r.opened_at) <= Number(r.delivered_at), `${String(r.order_id)}: opened between deadline and delivery`);
+      // The first record at least the allowed lateness (1 h) past the deadline moves the watermark
+      // past it: the alert opens then at the latest (earlier when an event of the order itself, such
+      // as a handoff after the estimated day, proves it overdue), or with the delivery if that came first.
+      assert.ok(Number(r.opened_seq) <= Math.min(Number(r.passed_seq), Number(r.delivered_seq)), String(r.order_id));
+      if (Number(r.opened_seq) < Number(r.delivered_seq)) beforeDelivery++;
+    }
+    assert.ok(beforeDelivery > 800, `most were flagged before their delivery was processed (${beforeDelivery})`);
+  });
+
+  it('publishes to the alerts topic exactly the changes it writes to gold.alert_events, and emitted each once', async () => {
+    const rows = await rowsOf(await runtime.lake(), ALERT_EVENTS_TABLE, "SELECT alert_id || '/' || sequence || '/' || change AS id FROM t");
+    const gold = rows.map((r) => String(r.id)).sort();
+    assert.ok(gold.length > 5_000);
+    assert.equal(new Set(gold).size, gold.length, 'no change twice');
+    assert.deepEqual(await publishedChanges(runtime), gold);
+    assert.deepEqual(emitted.map((e) => `${e.change.alert.alertId}/${e.change.alert.sequence}/${e.change.kind}`).sort(), gold);
+  });
+
+  it('keeps gold.open_alerts equal to the open alerts, ranked by priority', async () => {
+    const rows = await rowsOf(await runtime.lake(), OPEN_ALERTS_TABLE, 'SELECT rank, alert_id, priority FROM t ORDER BY rank');
+    const open = processor.openAlerts();
+    assert.ok(open.length > 100);
+    assert.deepEqual(rows.map((r) => String(r.alert_id)), open.map((a) => a.alertId));
+    assert.deepEqual(rows.map((r) => Number(r.rank)), open.map((_, i) => i + 1));
+    for (let i = 1; i < rows.length; i++) assert.ok(Number(rows[i - 1]?.priority) >= Number(rows[i]?.priority));
+  });
+
+  it('counts records per topic and open alerts per rule in its metrics', async () => {
+    const text = await metrics.registry.metrics();
+    const value = (line: string): number => Number(new RegExp(`^${line.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    assert.equal(value('orderpulse_stream_events_total{topic="orders"}'), await logRecords(runtime, TOPICS.orders));
+    assert.equal(value('orderpulse_stream_events_total{topic="reviews"}'), await logRecords(runtime, TOPICS.reviews));
+    const open = processor.openAlerts();
+    assert.equal(value('orderpulse_stream_open_alerts{rule="delivery_overdue"}'), open.filter((a) => a.rule === 'delivery_overdue').length);
+    assert.equal(value('orderpulse_stream_batch_events_count'), run.batches);
+  });
+
+  it('a restart rebuilds the same state from bronze and writes nothing twice', async () => {
+    const lake = await runtime.lake();
+    const snapshots = async (): Promise<number[]> =>
+      Promise.all([BRONZE_EVENTS_TABLE, ALERT_EVENTS_TABLE, OPEN_ALERTS_TABLE].map(async (t) => (await lake.table(t)).snapshots().length));
+    const before = await snapshots();
+    const published = (await publishedChanges(runtime)).length;
+    const again = await openProcessor(runtime);
+    assert.equal(again.recovery.replayed, run.records);
+    assert.deepEqual(again.recovery.caughtUp, { alertEvents: 0, lateEvents: 0, published: 0 });
+    assert.deepEqual(again.openAlerts(), processor.openAlerts(), 'the same open alerts, field for field');
+    assert.deepEqual(again.detector.stats(), processor.detector.stats());
+    const second = await again.run({ untilIdle: true });
+    assert.equal(second.records, 0);
+    assert.deepEqual(await snapshots(), before);
+    assert.equal((await publishedChanges(runtime)).length, published);
+  });
+});
+
+describe('StreamProcessor on hand-made events', () => {
+  const dirs: { remove: () => void }[] = [];
+  const runtimes: Runtime[] = [];
+  after(async () => {
+    for (const r of runtimes) await r.close();
+    for (const d of dirs) d.remove();
+  });
+
+  /** A fresh store whose orders and reviews topics (one partition each) hold `events`, in order. */
+  async function storeWith(events: readonly MarketplaceEvent[]): Promise<Runtime> {
+    const dir = tempDir();
+    dirs.push(dir);
+    const runtime = openRuntime({ ...DEFAULTS, state: dir.path });
+    runtimes.push(runtime);
+    await runtime.log.createTopic({ name: TOPICS.orders, partitions: 1 });
+    await runtime.log.createTopic({ name: TOPICS.reviews, partitions: 1 });
+    await append(runtime, events);
+    return runtime;
+  }
+
+  async function append(runtime: Runtime, events: readonly MarketplaceEvent[]): Promise<void> {
+    const codec = await runtime.codec();
+    if (events.length > 0) await runtime.log.append(events.map((e) => codec.encode(e)));
+  }
+
+  it('keeps an undecodable record in bronze with the reason and where it was, and goes on', async () => {
+    const runtime = await storeWith([placed('o1')]);
+    await runtime.log.append([{ topic: TOPICS.orders, key: Buffer.from('o2'), value: Buffer.from('not avro'), timestamp: T0 + H }]);
+    await append(runtime, [step('PaymentApproved', 'o1', T0 + 2 * H)]);
+    const processor = await openProcessor(runtime);
+    const run = await processor.run({ untilIdle: true });
+    assert.equal(run.records, 3);
+    const rows = await rowsOf(await runtime.lake(), BRONZE_EVENTS_TABLE, 'SELECT event_type, log_offset, key, payload FROM t ORDER BY processed_seq');
+    assert.deepEqual(rows.map((r) => r.event_type), ['OrderPlaced', UNDECODABLE_EVENT_TYPE, 'PaymentApproved']);
+    const bad = JSON.parse(String(rows[1]?.payload)) as { error: string; value: string };
+    assert.match(bad.error, /topic orders partition 0 offset 1/);
+    assert.equal(Buffer.from(bad.value, 'base64').toString(), 'not avro');
+    assert.equal(rows[1]?.key, 'o2');
+    // The approval after it was still applied: no approval alert can open for o1.
+    assert.equal(processor.detector.alert('o1', 'approval_overdue'), null);
+    assert.equal(processor.detector.stats().eventsProcessed, 2);
+  });
+
+  it('sets late events aside in bronze.late_events and ignores duplicates', async () => {
+    const runtime = await storeWith([
+      placed('o1'),
+      placed('o2', T0 + 10 * H),
+      // 9 hours behind the newest event: past the 1-hour allowed lateness.
+      step('PaymentApproved', 'o1', T0 + H),
+      step('PaymentApproved', 'o2', T0 + 11 * H),
+      step('PaymentApproved', 'o2', T0 + 11 * H),
+    ]);
+    const processor = await openProcessor(runtime);
+    await processor.run({ untilIdle: true });
+    const lake = await runtime.lake();
+    const late = await rowsOf(lake, LATE_EVENTS_TABLE, 'SELECT order_id, event_type, lateness_ms, applied, processed_seq FROM t');
+    assert.deepEqual(late, [{ order_id: 'o1', event_type: 'PaymentApproved', lateness_ms: 8 * H, applied: true, processed_seq: 3 }]);
+    assert.equal(processor.detector.stats().duplicates, 1);
+    assert.equal((await rowsOf(lake, BRONZE_EVENTS_TABLE)).length, 5, 'bronze keeps every record as it arrived');
+  });
+
+  it('moves the watermark by the idle policy when the log goes quiet, and a restart keeps that', async () => {
+    const runtime = await storeWith([placed('o1')]);
+    const day = 24 * H;
+    const idle = { afterMs: 0, advanceMs: 5 * day + H };
+    const first = await openProcessor(runtime, { idle });
+    await first.run({ untilIdle: true });
+    // Approval is due 96 h after the purchase: only the idle advance can have opened it.
+    const opened = first.detector.alert('o1', 'approval_overdue');
+    assert.equal(opened?.state, 'escalated', 'opened at 4 days, escalated at 5');
+    assert.equal(first.detector.watermark, T0 + 5 * day + H);
+    const lake = await runtime.lake();
+    const count = async (): Promise<number> => (await rowsOf(lake, ALERT_EVENTS_TABLE)).length;
+    const rows = await count();
+    assert.ok(rows >= 1);
+
+    const second = await openProcessor(runtime, { idle });
+    assert.equal(second.detector.watermark, T0 + 5 * day + H, 'the idle watermark is recovered');
+    assert.deepEqual(second.recovery.caughtUp, { alertEvents: 0, lateEvents: 0, published: 0 });
+    await second.run({ untilIdle: true });
+    assert.equal(await count(), rows);
+
+    // The next record carries the floor: a third start rebuilds it from bronze alone.
+    await append(runtime, [step('PaymentApproved', 'o1', T0 + 6 * day)]);
+    await second.run({ untilIdle: true });
+    const third = await openProcessor(runtime, { idle });
+    assert.deepEqual(third.detector.stats(), second.detector.stats());
+  });
+
+  it('publishes on its next start what an earlier run never published', async () => {
+    const runtime = await storeWith([placed('o1'), placed('o2', T0 + 200 * H)]);
+    const silent = await openProcessor(runtime, { alertCodec: null });
+    await silent.run({ untilIdle: true });
+    const gold = await rowsOf(await runtime.lake(), ALERT_EVENTS_TABLE, "SELECT alert_id || '/' || sequence || '/' || change AS id FROM t");
+    assert.ok(gold.length >= 1);
+    assert.deepEqual(await runtime.log.describeTopics().then((ts) => ts.some((t) => t.name === ALERTS_TOPIC)), false);
+    const publishing = await openProcessor(runtime);
+    assert.equal(publishing.recovery.caughtUp.published, gold.length);
+    assert.deepEqual(await publishedChanges(runtime), gold.map((r) => String(r.id)).sort());
+  });
+
+  it('refuses to start on a log without its topics, saying what to do', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const runtime = openRuntime({ ...DEFAULTS, state: dir.path });
+    runtimes.push(runtime);
+    await assert.rejects(openProcessor(runtime), /log has no topic orders, reviews: replay into it first/);
+  });
+});
