@@ -69,9 +69,9 @@ describe('DelayDetector', () => {
     assert.deepEqual(brief(jump), ['escalated:o1:approval_overdue']);
     assert.equal(jump[0]?.alert.level, 3);
     assert.equal(jump[0]?.alert.priority, 170 * 5);
-    // Nothing more until 8 days.
-    assert.deepEqual(approval(d.advanceWatermark(T0 + 24 * H + 8 * DAY_MS - 1)), []);
-    assert.equal(approval(d.advanceWatermark(T0 + 24 * H + 8 * DAY_MS))[0]?.alert.level, 4);
+    // Nothing more until 8 days after it opened (it opened 1 ms after the deadline).
+    assert.deepEqual(approval(d.advanceWatermark(T0 + 24 * H + 8 * DAY_MS)), []);
+    assert.equal(approval(d.advanceWatermark(T0 + 24 * H + 8 * DAY_MS + 1))[0]?.alert.level, 4);
   });
 
   it('ranks open alerts by priority and applies the grade weight', () => {

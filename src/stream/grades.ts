@@ -12,7 +12,10 @@ import type { GradeWeight, OrderFacts } from './types.js';
  */
 export const PRODUCT_GRADES_TABLE = 'gold.product_grades';
 
-export const GRADE_WEIGHTS: Readonly<Record<string, number>> = { A: 1.5, B: 1.25, C: 1.0, D: 0.85, E: 0.7 };
+export const GRADES = ['A', 'B', 'C', 'D', 'E'] as const;
+export type Grade = (typeof GRADES)[number];
+export const GRADE_WEIGHTS: Readonly<Record<Grade, number>> = { A: 1.5, B: 1.25, C: 1.0, D: 0.85, E: 0.7 };
+const WEIGHT_OF: ReadonlyMap<string, number> = new Map(Object.entries(GRADE_WEIGHTS));
 export const DEFAULT_GRADE_WEIGHT = 1.0;
 
 /** The weight of an order from a product → grade map. */
@@ -21,7 +24,7 @@ export function gradeWeightFrom(grades: ReadonlyMap<string, string>): GradeWeigh
     let best: number | null = null;
     for (const productId of order.productIds) {
       const grade = grades.get(productId);
-      const weight = grade === undefined ? undefined : GRADE_WEIGHTS[grade];
+      const weight = grade === undefined ? undefined : WEIGHT_OF.get(grade);
       if (weight !== undefined && (best === null || weight > best)) best = weight;
     }
     return best ?? DEFAULT_GRADE_WEIGHT;

@@ -17,7 +17,9 @@ import {
   ALERT_EVENTS_TABLE,
   AlertCodec,
   BRONZE_EVENTS_TABLE,
+  GRADE_WEIGHTS,
   LATE_EVENTS_TABLE,
+  PRODUCT_GRADES_TABLE,
   OFFSETS_PROPERTY,
   OPEN_ALERTS_TABLE,
   StreamMetrics,
@@ -289,6 +291,23 @@ describe('StreamProcessor on hand-made events', () => {
     const publishing = await openProcessor(runtime);
     assert.equal(publishing.recovery.caughtUp.published, gold.length);
     assert.deepEqual(await publishedChanges(runtime), gold.map((r) => String(r.id)).sort());
+  });
+
+  it("weighs an alert's priority by the product grades in gold.product_grades when the table exists", async () => {
+    const runtime = await storeWith([placed('o1')]);
+    const lake = await runtime.lake();
+    const grades = await lake.createTable(PRODUCT_GRADES_TABLE, {
+      columns: [
+        { name: 'product_id', type: 'string', required: true },
+        { name: 'grade', type: 'string', required: true },
+      ],
+    });
+    await grades.append([{ product_id: 'p1', grade: 'D' }, { product_id: 'p2', grade: 'A' }, { product_id: 'p9', grade: 'E' }]);
+    const processor = await openProcessor(runtime, { idle: { afterMs: 0, advanceMs: 100 * H } });
+    await processor.run({ untilIdle: true });
+    // Order value R$ 170 (two items with freight); its best product is graded A (weight 1.5).
+    const approval = processor.detector.alert('o1', 'approval_overdue');
+    assert.equal(approval?.priority, 170 * GRADE_WEIGHTS.A);
   });
 
   it('refuses to start on a log without its topics, saying what to do', async () => {

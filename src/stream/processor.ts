@@ -210,6 +210,14 @@ export class StreamProcessor {
   static async open(options: StreamProcessorOptions): Promise<StreamProcessor> {
     const started = performance.now();
     const { lake, log } = options;
+    const topics = options.topics ?? [TOPICS.orders, TOPICS.reviews];
+    const described = (await log.describeTopics()).filter((d) => topics.includes(d.name));
+    const missing = topics.filter((t) => !described.some((d) => d.name === t));
+    if (missing.length > 0) {
+      throw new StreamError('OP_STREAM_NO_INPUT', `the ${log.kind} log has no topic ${missing.join(', ')}: replay into it first (orderpulse replay)`, {
+        details: { topics: missing },
+      });
+    }
     const tables = [
       await lake.ensureTable(BRONZE_EVENTS_TABLE, BRONZE_EVENTS),
       await lake.ensureTable(ALERT_EVENTS_TABLE, ALERT_EVENTS),
@@ -220,14 +228,6 @@ export class StreamProcessor {
     const gradeWeight = options.gradeWeight ?? (await defaultGradeWeight(lake));
     const detector = new DelayDetector(options.config ?? {}, gradeWeight === null ? {} : { gradeWeight });
 
-    const topics = options.topics ?? [TOPICS.orders, TOPICS.reviews];
-    const described = (await log.describeTopics()).filter((d) => topics.includes(d.name));
-    const missing = topics.filter((t) => !described.some((d) => d.name === t));
-    if (missing.length > 0) {
-      throw new StreamError('OP_STREAM_NO_INPUT', `the ${log.kind} log has no topic ${missing.join(', ')}: replay into it first (orderpulse replay)`, {
-        details: { topics: missing },
-      });
-    }
     let alertPartitions = 0;
     if (options.alertCodec !== undefined && options.alertCodec !== null) {
       alertPartitions = Math.max(...described.map((d) => d.partitions));
@@ -332,10 +332,11 @@ export class StreamProcessor {
       }
     }
     // An idle advance after the last bronze row is recorded only by the outputs it reached.
-    const floors = Object.values(this.#outputs)
-      .map((o) => o.position)
+    const { alertEvents, lateEvents, topic, openAlerts } = this.#outputs;
+    const floors = [alertEvents, lateEvents, topic, openAlerts]
+      .map((o: Output): StreamPosition => o.position)
       .filter((p) => p.seq === through.seq && p.floor !== null)
-      .map((p) => p.floor as number);
+      .map((p) => p.floor ?? -Infinity);
     const floor = Math.max(through.floor ?? -Infinity, ...floors);
     let position: StreamPosition = { seq: through.seq, floor: this.detector.watermarkFloor };
     if (Number.isFinite(floor) && floor > (this.detector.watermarkFloor ?? -Infinity)) {

@@ -1,50 +1,77 @@
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { Option } from 'commander';
 import { formatLocal } from '../../data/index.js';
 import { TOPICS, eventKey } from '../../events/index.js';
 import { partitionFor } from '../../log/index.js';
-import { BRONZE_EVENTS_TABLE, StreamProcessor } from '../../stream/index.js';
+import type { Pacing } from '../../replay/index.js';
+import type { EmittedChange } from '../../stream/index.js';
+import { ALERT_EVENTS_TABLE, ALERTS_TOPIC, BRONZE_EVENTS_TABLE, OPEN_ALERTS_TABLE } from '../../stream/index.js';
 import type { CliIO } from '../output.js';
 import { writeJson } from '../output.js';
 import { openRuntime } from '../runtime.js';
 import type { SetExitCode } from './index.js';
 import { settingsFor } from './common.js';
+import { parsePositiveNumber } from './durations.js';
 import { printSummary, runReplay } from './replay.js';
+import { describeChange, openProcessor, printStreamSummary, streamSummary } from './stream.js';
 
 interface DemoFlags {
   readonly data?: string;
+  readonly rate?: number;
   readonly json?: boolean;
 }
+
+/** Alert lines shown per batch at most: the demo shows the stream, not all of it. */
+const LINES_PER_BATCH = 4;
 
 export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitCode): void {
   program
     .command('demo')
-    .description('replay the bundled Olist sample into a fresh embedded log, load it into the bronze Iceberg table, and show what they hold')
+    .description(
+      'replay the bundled Olist sample into a fresh embedded log while the stream processor watches it: alerts as they open, ' +
+        'then a summary of late orders ranked by the value at stake',
+    )
     .option('--data <dir>', 'Olist directory to use instead of the bundled sample')
+    .addOption(new Option('--rate <n>', 'replay at n events per second (default: as fast as possible)').argParser(parsePositiveNumber('--rate')))
     .option('--json', 'print the summary as JSON')
     .action(async (flags: DemoFlags, command: Command) => {
       const base = settingsFor(command, io, { data: flags.data });
       // The demo always starts from nothing, in its own corner of the state directory.
       const state = join(resolve(io.cwd, base.state), 'demo');
       rmSync(state, { recursive: true, force: true });
-      const settings = { ...base, state };
-      const run = await runReplay(io, settings, { pacing: { mode: 'max' }, quiet: flags.json === true });
+      // A short idle wait: the replay is the only producer, and its end is the end of the input.
+      const settings = { ...base, state, idleAfter: 200 };
+      const quiet = flags.json === true;
+      const pacing: Pacing = flags.rate === undefined ? { mode: 'max' } : { mode: 'rate', eventsPerSecond: flags.rate };
 
-      // Follow one order through the log: the first late delivery of the dataset.
-      const late = run.dataset.orders.find(
-        (o) => o.deliveredToCustomerAt !== null && formatLocal(o.deliveredToCustomerAt).slice(0, 10) > o.estimatedDeliveryDate,
-      );
-      const journey: { type: string; time: string }[] = [];
       const runtime = openRuntime(settings);
-      let bronze: { rows: number; snapshotId: number | null } = { rows: 0, snapshotId: null };
       try {
-        const codec = await runtime.codec();
-        // The log into the lake: the order and review events as a bronze Iceberg table.
-        const processor = await StreamProcessor.open({ log: runtime.log, codec, lake: await runtime.lake(), idle: { afterMs: 0, advanceMs: 0 } });
-        const run = await processor.run({ untilIdle: true });
-        bronze = { rows: run.records, snapshotId: null };
+        // The topics exist before the processor starts; the replay then appends while it reads.
+        for (const topic of [TOPICS.orders, TOPICS.reviews]) await runtime.log.createTopic({ name: topic, partitions: settings.partitions });
+        const showAlerts = (changes: readonly EmittedChange[]): void => {
+          const shown = changes.filter((c) => c.change.kind === 'opened' || c.change.kind === 'final');
+          for (const { change } of shown.slice(0, LINES_PER_BATCH)) io.stdout.write(`${describeChange(change)}\n`);
+          if (shown.length > LINES_PER_BATCH) io.stdout.write(`  … and ${(shown.length - LINES_PER_BATCH).toLocaleString('en-US')} more\n`);
+        };
+        const started = performance.now();
+        const processor = await openProcessor(runtime, settings, quiet ? {} : { onAlerts: showAlerts });
+        const stopLive = new AbortController();
+        const live = processor.run({ signal: stopLive.signal });
+        const replayed = await runReplay(io, settings, { pacing, quiet: true }).finally(() => stopLive.abort());
+        const first = await live;
+        const rest = await processor.run({ untilIdle: true });
+        const run = { batches: first.batches + rest.batches, records: first.records + rest.records, changes: first.changes + rest.changes, stopped: rest.stopped };
+        const summary = streamSummary(processor, run, performance.now() - started);
+
+        // Follow one order through the log: the first late delivery of the dataset.
+        const late = replayed.dataset.orders.find(
+          (o) => o.deliveredToCustomerAt !== null && formatLocal(o.deliveredToCustomerAt).slice(0, 10) > o.estimatedDeliveryDate,
+        );
+        const journey: { type: string; time: string }[] = [];
         if (late !== undefined) {
+          const codec = await runtime.codec();
           const [orders] = await runtime.log.describeTopics([TOPICS.orders]);
           const partition = partitionFor(Buffer.from(late.orderId), orders?.partitions ?? 1);
           for (let offset = 0; ; ) {
@@ -58,30 +85,49 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
             offset = (records[records.length - 1]?.offset ?? offset) + 1;
           }
         }
+        // Its alerts, from the gold table (the processor has long dropped the finished order's state).
+        const alerts: { change: string; rule: string; at: string; reason: string }[] = [];
+        if (late !== undefined) {
+          const scan = await (await (await runtime.lake()).table(ALERT_EVENTS_TABLE)).scan();
+          const { rows } = await scan.query(
+            `SELECT change, rule, epoch_ms(updated_at) AS at, reason FROM t WHERE order_id = '${late.orderId}' ORDER BY processed_seq, sequence`,
+          );
+          for (const r of rows) alerts.push({ change: String(r.change), rule: String(r.rule), at: formatLocal(Number(r.at)), reason: String(r.reason) });
+        }
+
+        if (quiet) {
+          writeJson(io, {
+            ...replayed.summary,
+            state,
+            quarantined: replayed.dataset.report.quarantine.length,
+            bronze: { table: BRONZE_EVENTS_TABLE, rows: processor.position.seq },
+            stream: summary,
+            topOpenAlerts: processor.openAlerts().slice(0, 10),
+            example: late === undefined ? null : { orderId: late.orderId, estimatedDeliveryDate: late.estimatedDeliveryDate, journey, alerts },
+          });
+          return;
+        }
+        io.stdout.write('\n');
+        printSummary(io, replayed);
+        printStreamSummary(io, summary, processor.openAlerts());
+        if (late !== undefined) {
+          io.stdout.write(`\none late order, as the log holds it (${late.orderId}, promised for ${late.estimatedDeliveryDate}):\n`);
+          for (const step of journey) io.stdout.write(`  ${step.time}  ${step.type}\n`);
+          io.stdout.write('and the alerts it raised:\n');
+          for (const a of alerts) io.stdout.write(`  ${a.at}  ${a.change} ${a.rule}: ${a.reason}\n`);
+        }
+        io.stdout.write(
+          `\n${processor.position.seq.toLocaleString('en-US')} order and review events are in ${BRONZE_EVENTS_TABLE}; ` +
+            `alerts in ${ALERT_EVENTS_TABLE}, ${OPEN_ALERTS_TABLE} and on the topic ${ALERTS_TOPIC}\n`,
+        );
+        io.stdout.write(`\nthe log and the lake are in ${state}; try:\n`);
+        io.stdout.write(`  npx orderpulse --state ${state} alerts --open --limit 10\n`);
+        io.stdout.write(`  npx orderpulse --state ${state} alerts --order ${late?.orderId ?? '<order id>'}\n`);
+        io.stdout.write(`  npx orderpulse --state ${state} tables\n`);
+        io.stdout.write(`  npx orderpulse --state ${state} query "SELECT rule, change, count(*) AS n FROM gold_alert_events GROUP BY ALL ORDER BY ALL"\n`);
+        io.stdout.write(`  npx orderpulse --state ${state} tail alerts --limit 2\n`);
       } finally {
         await runtime.close();
       }
-
-      if (flags.json === true) {
-        writeJson(io, {
-          ...run.summary,
-          state,
-          quarantined: run.dataset.report.quarantine.length,
-          bronze: { table: BRONZE_EVENTS_TABLE, ...bronze },
-          example: late === undefined ? null : { orderId: late.orderId, estimatedDeliveryDate: late.estimatedDeliveryDate, journey },
-        });
-        return;
-      }
-      printSummary(io, run);
-      if (late !== undefined) {
-        io.stdout.write(`\none late order, as the log holds it (${late.orderId}, promised for ${late.estimatedDeliveryDate}):\n`);
-        for (const step of journey) io.stdout.write(`  ${step.time}  ${step.type}\n`);
-      }
-      io.stdout.write(`\n${bronze.rows.toLocaleString('en-US')} order and review events written to the Iceberg table ${BRONZE_EVENTS_TABLE} (snapshot ${bronze.snapshotId ?? '-'})\n`);
-      io.stdout.write(`\nthe log and the lake are in ${state}; try:\n`);
-      io.stdout.write(`  npx orderpulse --state ${state} topics\n`);
-      io.stdout.write(`  npx orderpulse --state ${state} tail orders --limit 2\n`);
-      io.stdout.write(`  npx orderpulse --state ${state} tables\n`);
-      io.stdout.write(`  npx orderpulse --state ${state} query "SELECT event_type, count(*) AS events FROM bronze_order_events GROUP BY ALL ORDER BY 2 DESC"\n`);
     });
 }

@@ -3,6 +3,7 @@ import { Option } from 'commander';
 import type { EventCodec } from '../../events/index.js';
 import { decodeWireFormat } from '../../events/index.js';
 import type { LogRecord } from '../../log/index.js';
+import { ALERTS_TOPIC, AlertCodec } from '../../stream/index.js';
 import type { CliIO } from '../output.js';
 import { EXIT, describeError } from '../output.js';
 import { openRuntime } from '../runtime.js';
@@ -25,9 +26,11 @@ const nonNegativeInt = (name: string) => (text: string): number => {
   return n;
 };
 
-/** One decoded record as a JSON line: where it is in the log, then the event. */
-async function line(codec: EventCodec, record: LogRecord): Promise<string> {
-  const event = await codec.decode(record.value, record);
+type Decode = (record: LogRecord) => Promise<unknown>;
+
+/** One decoded record as a JSON line: where it is in the log, then the event (or alert change). */
+async function line(decode: Decode, record: LogRecord): Promise<string> {
+  const event = await decode(record);
   return JSON.stringify({
     topic: record.topic,
     partition: record.partition,
@@ -43,7 +46,7 @@ export function registerTail(program: Command, io: CliIO, setExitCode: SetExitCo
   program
     .command('tail')
     .description('print the decoded events of a topic as JSON lines (the newest by default)')
-    .argument('<topic>', 'topic name: orders, reviews, products, sellers or customers')
+    .argument('<topic>', `topic name: orders, reviews, products, sellers, customers or ${ALERTS_TOPIC}`)
     .addOption(new Option('--partition <n>', 'only this partition').argParser(nonNegativeInt('--partition')))
     .addOption(new Option('--offset <n>', 'start at this offset in each partition').argParser(nonNegativeInt('--offset')))
     .option('--from-beginning', 'start at the first record of each partition')
@@ -67,7 +70,17 @@ export function registerTail(program: Command, io: CliIO, setExitCode: SetExitCo
         for (const p of partitions) {
           if (p >= description.partitions) throw new Error(`topic ${topic} has no partition ${p} (it has ${description.partitions})`);
         }
-        const codec = await runtime.codec();
+        let decode: Decode;
+        if (topic === ALERTS_TOPIC) {
+          const alerts = await AlertCodec.open(runtime.registry, { registerSchemas: runtime.registersSchemas });
+          decode = async (record) => {
+            const { change, position } = await alerts.decode(record.value, record);
+            return { change: change.kind, ...change.alert, watermark: change.watermark, position };
+          };
+        } else {
+          const codec: EventCodec = await runtime.codec();
+          decode = (record) => codec.decode(record.value, record);
+        }
         const position = new Map<number, number>();
         for (const p of partitions) {
           const begin = description.beginningOffsets[p] ?? 0;
@@ -82,7 +95,7 @@ export function registerTail(program: Command, io: CliIO, setExitCode: SetExitCo
             const records = await runtime.log.fetch({ topic, partition: p, offset: position.get(p) ?? 0, maxRecords: limit });
             for (const record of records) {
               try {
-                io.stdout.write(`${await line(codec, record)}\n`);
+                io.stdout.write(`${await line(decode, record)}\n`);
               } catch (error) {
                 failures++;
                 io.stderr.write(`${JSON.stringify(describeError(error).json)}\n`);
