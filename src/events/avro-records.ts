@@ -1,6 +1,6 @@
 import type { BrazilState, LocalDate, PaymentType } from '../data/index.js';
 import type { MarketplaceEvent, OrderLine as MarketplaceItem, OrderPaymentLine as MarketplacePayment, TopicName } from './model.js';
-import { TOPIC_OF } from './model.js';
+import { EVENT_TYPES, TOPIC_OF } from './model.js';
 
 /**
  * Conversion between OrderPulse's typed events and the Avro records of `schemas/*.avsc`.
@@ -9,6 +9,8 @@ import { TOPIC_OF } from './model.js';
  */
 
 const NS = 'orderpulse.events.';
+/** Union branch name (full or short) → event type, so decoding never slices a string. */
+const BRANCH_TYPES: ReadonlyMap<string, string> = new Map(EVENT_TYPES.flatMap((t) => [[`${NS}${t}`, t] as const, [t, t] as const]));
 const DAY_MS = 86_400_000;
 
 /** Avro `date`: days since 1970-01-01. */
@@ -23,8 +25,14 @@ export function localDateToDays(date: LocalDate): number {
   return days;
 }
 
+const dateCache = new Map<number, LocalDate>();
 export function daysToLocalDate(days: number): LocalDate {
-  return new Date(days * DAY_MS).toISOString().slice(0, 10);
+  let date = dateCache.get(days);
+  if (date === undefined) {
+    date = new Date(days * DAY_MS).toISOString().slice(0, 10);
+    if (dateCache.size < 100_000) dateCache.set(days, date);
+  }
+  return date;
 }
 
 type Wrapped = Record<string, unknown> | null;
@@ -33,8 +41,9 @@ const optInt = (v: number | null): Wrapped => (v === null ? null : { int: v });
 
 function unwrap<T>(value: unknown): T | null {
   if (value === null || value === undefined) return null;
-  const entries = Object.values(value as Record<string, T>);
-  return entries[0] ?? null;
+  const wrapped = value as Record<string, T>;
+  for (const key in wrapped) return wrapped[key] ?? null;
+  return null;
 }
 
 // Branch names of the payload unions, built once: this runs for every event encoded.
@@ -202,19 +211,27 @@ export class UnknownEventTypeError extends Error {}
 
 /** The typed event of a decoded Avro record (already resolved to the current schema). */
 export function fromAvroRecord(topic: TopicName, record: unknown): MarketplaceEvent {
+  // The hot path of every consumer: no spreads, no entry arrays, interned type names.
   const envelope = record as AvroEnvelope;
-  const [branch, p] = Object.entries(envelope.payload)[0] ?? [];
+  let branch: string | undefined;
+  for (const key in envelope.payload) {
+    branch = key;
+    break;
+  }
+  const p = branch === undefined ? undefined : envelope.payload[branch];
   if (branch === undefined || p === undefined) throw new UnknownEventTypeError(`${topic}: record has no payload`);
-  const type = branch.startsWith(NS) ? branch.slice(NS.length) : branch;
-  const base = { eventId: envelope.event_id, eventTime: envelope.event_time };
+  const type = BRANCH_TYPES.get(branch) ?? branch;
+  const eventId = envelope.event_id;
+  const eventTime = envelope.event_time;
   const orderId = envelope.order_id ?? '';
   const event = ((): MarketplaceEvent => {
     switch (type) {
       case 'OrderPlaced': {
         const c = p.customer as Record<string, string>;
         return {
-          ...base,
           type,
+          eventId,
+          eventTime,
           orderId,
           customer: {
             customerId: c.customer_id ?? '',
@@ -243,19 +260,21 @@ export function fromAvroRecord(topic: TopicName, record: unknown): MarketplaceEv
       case 'PaymentApproved':
       case 'OrderHandedToCarrier':
       case 'OrderDelivered':
-        return { ...base, type, orderId };
+        return { type, eventId, eventTime, orderId };
       case 'OrderCanceled':
         return {
-          ...base,
           type,
+          eventId,
+          eventTime,
           orderId,
           reason: p.reason === 'unavailable' ? 'unavailable' : 'canceled',
           timeInferred: p.time_inferred === true,
         };
       case 'ReviewAnswered':
         return {
-          ...base,
           type,
+          eventId,
+          eventTime,
           orderId,
           reviewId: p.review_id as string,
           score: p.score as number,
@@ -265,8 +284,9 @@ export function fromAvroRecord(topic: TopicName, record: unknown): MarketplaceEv
         };
       case 'ProductUpserted':
         return {
-          ...base,
           type,
+          eventId,
+          eventTime,
           productId: envelope.product_id ?? '',
           categoryName: unwrap<string>(p.category_name),
           categoryNameEnglish: unwrap<string>(p.category_name_english),
@@ -280,8 +300,9 @@ export function fromAvroRecord(topic: TopicName, record: unknown): MarketplaceEv
         };
       case 'SellerUpserted':
         return {
-          ...base,
           type,
+          eventId,
+          eventTime,
           sellerId: envelope.seller_id ?? '',
           zipCodePrefix: p.zip_code_prefix as string,
           city: p.city as string,
@@ -289,8 +310,9 @@ export function fromAvroRecord(topic: TopicName, record: unknown): MarketplaceEv
         };
       case 'CustomerUpserted':
         return {
-          ...base,
           type,
+          eventId,
+          eventTime,
           customerId: envelope.customer_id ?? '',
           customerUniqueId: p.customer_unique_id as string,
           zipCodePrefix: p.zip_code_prefix as string,

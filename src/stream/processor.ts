@@ -169,7 +169,11 @@ export class StreamProcessor {
   readonly #now: () => number;
   readonly #outputs: Outputs;
   #alertPartitions = 0;
+  /** The position committed to bronze. */
   #position: StreamPosition;
+  /** The position the detector has reached: one batch ahead of `#position` while a commit is in flight. */
+  #detected: StreamPosition;
+  #inFlight: Promise<void> | null = null;
   #openAlertsWrittenAt = 0;
   #idleSince: number | null = null;
   #idleDoneFor = -Infinity;
@@ -191,6 +195,7 @@ export class StreamProcessor {
     [this.#bronze, this.#alertEvents, this.#lateEvents, this.#openAlerts] = init.tables;
     this.#merger = init.merger;
     this.#position = init.position;
+    this.#detected = init.position;
     this.#outputs = init.outputs;
     this.recovery = init.recovery;
     this.#alertPartitions = init.alertPartitions;
@@ -345,13 +350,22 @@ export class StreamProcessor {
     }
     await flush(position);
     this.#position = position;
-    if (comparePositions(this.#outputs.openAlerts.position, position) !== 0) await this.#writeOpenAlerts(position);
+    this.#detected = position;
+    if (comparePositions(this.#outputs.openAlerts.position, position) !== 0) await this.#writeOpenAlerts(position, this.detector.openAlerts());
     this.#updateGauges();
     return caughtUp;
   }
 
-  /** Processes one batch; null when there was nothing to read. */
-  async processBatch(): Promise<BatchReport | null> {
+  /**
+   * Reads and detects one batch, then starts its commit; null when there was nothing to read.
+   *
+   * Pipelined: the batch's bronze commit and output writes run while the next batch is read and
+   * detected (DuckDB and the file system work on their own threads), and commits stay in batch
+   * order — each waits for the one before. `flush()` waits for the last. The detector thus runs at
+   * most one batch ahead of the lake; a crash loses that batch from memory only, and a restart
+   * redoes it from the log.
+   */
+  async processBatch(): Promise<{ readonly records: number; readonly changes: number } | null> {
     const started = performance.now();
     const maxEvents = this.#options.maxBatchEvents ?? 20_000;
     const maxMs = this.#options.maxBatchMs ?? 500;
@@ -367,7 +381,10 @@ export class StreamProcessor {
       if (next === null) break;
       inputs.push(next);
     }
-    if (inputs.length === 0) return null;
+    if (inputs.length === 0) {
+      await this.flush();
+      return null;
+    }
     const read = performance.now();
 
     const floor = this.detector.watermarkFloor;
@@ -375,7 +392,7 @@ export class StreamProcessor {
     const rows: Row[] = new Array<Row>(inputs.length);
     const changes: EmittedChange[] = [];
     const late: PositionedLateEvent[] = [];
-    let seq = this.#position.seq;
+    let seq = this.#detected.seq;
     let undecodable = 0;
     const perTopic = new Map<string, number>();
     for (let i = 0; i < inputs.length; i++) {
@@ -411,34 +428,60 @@ export class StreamProcessor {
       };
     }
     const position: StreamPosition = { seq, floor };
+    this.#detected = position;
+    const offsets = JSON.stringify(this.#merger.consumedOffsets());
+    const openAlerts = this.#openAlertsDue() ? this.detector.openAlerts() : null;
     const detected = performance.now();
-
-    const commit = await this.#bronze.append(rows, {
-      summary: { [OFFSETS_PROPERTY]: JSON.stringify(this.#merger.consumedOffsets()), [POSITION_PROPERTY]: formatPosition(position) },
-    });
-    this.#position = position;
-    const committed = performance.now();
-
-    await this.#writeOutputs(changes, late, position, false);
-    if (this.#outputs.openAlerts.position.seq !== position.seq && this.#now() - this.#openAlertsWrittenAt >= (this.#options.openAlertsEveryMs ?? 1_000)) {
-      await this.#writeOpenAlerts(position);
-    }
-    const done = performance.now();
-    this.#idleSince = null;
-    const report: BatchReport = {
-      records: inputs.length,
-      undecodable,
-      changes: changes.length,
-      lateEvents: late.length,
-      position,
-      bronzeSnapshotId: commit.snapshotId,
-      watermark: this.detector.watermark,
-      timings: { read: read - started, detect: detected - read, bronze: committed - detected, outputs: done - committed, total: done - started },
-      idle: false,
-    };
     for (const [topic, n] of perTopic) this.#options.metrics?.eventsIn.inc({ topic }, n);
-    this.#observe(report, changes);
-    return report;
+
+    const previous = this.#inFlight;
+    this.#inFlight = (async () => {
+      await previous;
+      const committing = performance.now();
+      const commit = await this.#bronze.append(rows, {
+        summary: { [OFFSETS_PROPERTY]: offsets, [POSITION_PROPERTY]: formatPosition(position) },
+      });
+      this.#position = position;
+      const committed = performance.now();
+      await this.#writeOutputs(changes, late, position, false);
+      if (openAlerts !== null) await this.#writeOpenAlerts(position, openAlerts);
+      const done = performance.now();
+      this.#observe(
+        {
+          records: inputs.length,
+          undecodable,
+          changes: changes.length,
+          lateEvents: late.length,
+          position,
+          bronzeSnapshotId: commit.snapshotId,
+          watermark: this.detector.watermark,
+          timings: {
+            read: read - started,
+            detect: detected - read,
+            bronze: committed - committing,
+            outputs: done - committed,
+            total: read - started + (detected - read) + (done - committing),
+          },
+          idle: false,
+        },
+        changes,
+      );
+    })();
+    // A failed commit must stop the next batch, not go unobserved until then.
+    this.#inFlight.catch(() => undefined);
+    this.#idleSince = null;
+    return { records: inputs.length, changes: changes.length };
+  }
+
+  /** Waits for the batch commit in flight, if any; throws its error. */
+  async flush(): Promise<void> {
+    const inFlight = this.#inFlight;
+    this.#inFlight = null;
+    await inFlight;
+  }
+
+  #openAlertsDue(): boolean {
+    return this.#now() - this.#openAlertsWrittenAt >= (this.#options.openAlertsEveryMs ?? 1_000);
   }
 
   /**
@@ -447,6 +490,7 @@ export class StreamProcessor {
    * or null when the policy did nothing.
    */
   async idle(): Promise<BatchReport | null> {
+    await this.flush();
     const policy = this.#options.idle ?? DEFAULT_IDLE_POLICY;
     const now = this.#now();
     this.#idleSince ??= now;
@@ -460,9 +504,10 @@ export class StreamProcessor {
     const position: StreamPosition = { seq: this.#position.seq, floor: target };
     const changes: EmittedChange[] = this.detector.advanceWatermark(target).map((change) => ({ change, position, cause: null }));
     this.#position = position;
+    this.#detected = position;
     const detected = performance.now();
     await this.#writeOutputs(changes, [], position, false);
-    await this.#writeOpenAlerts(position);
+    await this.#writeOpenAlerts(position, this.detector.openAlerts());
     const done = performance.now();
     const report: BatchReport = {
       records: 0,
@@ -504,7 +549,8 @@ export class StreamProcessor {
       if (options.untilIdle === true && this.#quietMs() >= policy.afterMs) break;
       await sleep(poll, undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(() => undefined);
     }
-    if (comparePositions(this.#outputs.openAlerts.position, this.#position) !== 0) await this.#writeOpenAlerts(this.#position);
+    await this.flush();
+    if (comparePositions(this.#outputs.openAlerts.position, this.#position) !== 0) await this.#writeOpenAlerts(this.#position, this.detector.openAlerts());
     return { batches, records, changes, stopped: options.signal?.aborted === true ? 'signal' : 'idle' };
   }
 
@@ -543,8 +589,8 @@ export class StreamProcessor {
     return { alertEvents: newAlertEvents.length, lateEvents: newLate.length, published: toPublish.length };
   }
 
-  async #writeOpenAlerts(position: StreamPosition): Promise<void> {
-    const rows = this.detector.openAlerts().map((alert, i) => openAlertRow(alert, i + 1));
+  async #writeOpenAlerts(position: StreamPosition, open: readonly Alert[]): Promise<void> {
+    const rows = open.map((alert, i) => openAlertRow(alert, i + 1));
     await this.#openAlerts.overwrite(rows, { filter: [], summary: { [POSITION_PROPERTY]: formatPosition(position) } });
     this.#outputs.openAlerts.position = position;
     this.#openAlertsWrittenAt = this.#now();
