@@ -32,7 +32,7 @@ kafka_libs() {
   local stamp
   stamp="$(sha256sum "$KAFKA_POM_DIR/pom.xml" | cut -c1-16)"
   if [[ -f "$KAFKA_DIR/libs/.pom-$stamp" ]]; then return 0; fi
-  command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch Kafka's jars; as root: apt-get install -y maven"
+  need_maven Kafka
   log "fetching Kafka's jars from Maven Central (mvn dependency:copy-dependencies); log: $KAFKA_DIR/mvn.log"
   rm -rf "$KAFKA_DIR/libs.partial" "$KAFKA_DIR/libs"
   (cd "$KAFKA_POM_DIR" && mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \

