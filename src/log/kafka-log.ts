@@ -551,6 +551,7 @@ export class KafkaEventLog implements EventLog {
     const maxRecords = request.maxRecords === undefined ? DEFAULT_MAX_RECORDS : checkPositiveInt(request.maxRecords, 'maxRecords');
     const out: LogRecord[] = [];
     let topic = meta;
+    let unanswered = 0;
     for (let round = 0; round < MAX_FETCH_ROUNDS && out.length < maxRecords; round++) {
       const answer = (await this.fetchFrom(this.reader, [{ topic, partition, offset }], 0)).get(partitionKey(meta.name, partition));
       if (answer === undefined || answer.error !== null) {
@@ -559,7 +560,14 @@ export class KafkaEventLog implements EventLog {
           if (offset >= range.end[partition]!) break;
           offset = Math.max(offset, range.beginning[partition]!);
         } else {
-          // The leader moved (or the answer was lost): ask again with fresh metadata.
+          // The leader moved (or the answer was lost): ask again with fresh metadata, a few times.
+          if (++unanswered > CLIENT_RETRIES) {
+            throw new LogError(
+              'OP_LOG_UNAVAILABLE',
+              `cannot fetch (topic "${meta.name}", partition ${partition}, brokers ${this.brokers.join(',')}): the partition's leader answered ${answer?.error ?? 'nothing'} ${unanswered} times`,
+              { retryable: true, details: { topic: meta.name, partition, kafkaErrors: answer?.error ? [answer.error] : [] } },
+            );
+          }
           await delay(CLIENT_RETRY_DELAY_MS);
           this.reader.clearMetadata();
           topic = await this.topic(meta.name, this.reader, true);
