@@ -26,7 +26,11 @@ import type { EventLog, LogRecord, ProducerRecord, TopicSpec } from './types.js'
 
 const brokersVariable = process.env['ORDERPULSE_TEST_KAFKA_BROKERS'] || undefined;
 const required = process.env['ORDERPULSE_REQUIRE_KAFKA'] === '1';
-const brokers = brokersVariable?.split(',').map((b) => b.trim()).filter((b) => b !== '') ?? [];
+const brokers =
+  brokersVariable
+    ?.split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '') ?? [];
 const skip =
   brokers.length > 0 || required
     ? false
@@ -108,7 +112,9 @@ async function readAll(log: EventLog, topic: string, partition: number): Promise
 
 /** Real Olist order ids from the bundled sample: the keys OrderPulse's `orders` topic is keyed by. */
 function sampleOrderIds(count: number): string[] {
-  const lines = gunzipSync(readFileSync(join(sampleDir, 'olist_orders_dataset.csv.gz'))).toString('utf8').split('\n');
+  const lines = gunzipSync(readFileSync(join(sampleDir, 'olist_orders_dataset.csv.gz')))
+    .toString('utf8')
+    .split('\n');
   return lines
     .slice(1, count + 1)
     .map((line) => line.split(',')[0]!.replace(/"/g, ''))
@@ -168,7 +174,13 @@ void describe('KafkaEventLog on a real cluster', { skip }, () => {
       const described = await withAdmin(async (admin) => {
         const metadata = await admin.metadata({ topics: [topic] });
         const [configs] = await admin.describeConfigs({
-          resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: ['retention.ms', 'min.insync.replicas'] }],
+          resources: [
+            {
+              resourceType: ConfigResourceTypes.TOPIC,
+              resourceName: topic,
+              configurationKeys: ['retention.ms', 'min.insync.replicas'],
+            },
+          ],
         });
         return {
           replicas: metadata.topics.get(topic)!.partitions.map((p) => p.replicas.length),
@@ -190,10 +202,25 @@ void describe('KafkaEventLog on a real cluster', { skip }, () => {
     try {
       await log.createTopic({ name: topic, partitions: 1 });
       // Years apart on one partition: more than one batch's timestamp deltas can hold.
-      const stamps = [Date.UTC(2016, 8, 4, 21, 15, 19), Date.UTC(2018, 9, 17, 17, 30, 18), 0, Date.UTC(2017, 0, 1), 1, Date.UTC(2018, 0, 1) + 999];
-      const positions = await log.append(stamps.map((timestamp, i) => ({ topic, key: bytes(`k${i}`), value: bytes(`v${i}`), timestamp })));
-      assert.deepEqual(positions.map((p) => p.offset), [0, 1, 2, 3, 4, 5]);
-      assert.deepEqual((await readAll(log, topic, 0)).map((r) => r.timestamp), stamps);
+      const stamps = [
+        Date.UTC(2016, 8, 4, 21, 15, 19),
+        Date.UTC(2018, 9, 17, 17, 30, 18),
+        0,
+        Date.UTC(2017, 0, 1),
+        1,
+        Date.UTC(2018, 0, 1) + 999,
+      ];
+      const positions = await log.append(
+        stamps.map((timestamp, i) => ({ topic, key: bytes(`k${i}`), value: bytes(`v${i}`), timestamp })),
+      );
+      assert.deepEqual(
+        positions.map((p) => p.offset),
+        [0, 1, 2, 3, 4, 5],
+      );
+      assert.deepEqual(
+        (await readAll(log, topic, 0)).map((r) => r.timestamp),
+        stamps,
+      );
     } finally {
       await log.close();
     }
@@ -205,13 +232,26 @@ void describe('KafkaEventLog on a real cluster', { skip }, () => {
     const log = new KafkaEventLog(options({ maxBatchBytes: 4096 }));
     try {
       await log.createTopic({ name: topic, partitions: 3 });
-      const records = Array.from({ length: 300 }, (_, i) => ({ topic, key: bytes(`key-${i % 7}`), value: bytes(`${i}:${'x'.repeat(100)}`), timestamp: i }));
+      const records = Array.from({ length: 300 }, (_, i) => ({
+        topic,
+        key: bytes(`key-${i % 7}`),
+        value: bytes(`${i}:${'x'.repeat(100)}`),
+        timestamp: i,
+      }));
       const positions = await log.append(records);
       for (let p = 0; p < 3; p++) {
         const expected = records.filter((_, i) => positions[i]!.partition === p);
         const stored = await readAll(log, topic, p);
-        assert.deepEqual(stored.map((r) => r.offset), expected.map((_, i) => i), `partition ${p}: dense offsets`);
-        assert.deepEqual(stored.map((r) => str(r.value)), expected.map((r) => str(r.value)), `partition ${p}: append order`);
+        assert.deepEqual(
+          stored.map((r) => r.offset),
+          expected.map((_, i) => i),
+          `partition ${p}: dense offsets`,
+        );
+        assert.deepEqual(
+          stored.map((r) => str(r.value)),
+          expected.map((r) => str(r.value)),
+          `partition ${p}: append order`,
+        );
         positions.forEach((pos, i) => {
           if (pos.partition === p) assert.equal(str(stored[pos.offset]!.value), str(records[i]!.value));
         });
@@ -269,7 +309,10 @@ void describe('KafkaEventLog without a cluster', () => {
 
   void it('refuses a missing or malformed broker list', () => {
     for (const bad of [[], ['no-port'], [''], ['host:port']] as string[][]) {
-      assert.throws(() => new KafkaEventLog({ brokers: bad }), (error: unknown) => error instanceof LogError && error.code === 'OP_LOG_BAD_REQUEST');
+      assert.throws(
+        () => new KafkaEventLog({ brokers: bad }),
+        (error: unknown) => error instanceof LogError && error.code === 'OP_LOG_BAD_REQUEST',
+      );
     }
   });
 });

@@ -225,7 +225,10 @@ export class KafkaEventLog implements EventLog {
     }
     this.requestTimeoutMs = checkPositiveInt(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 'requestTimeoutMs');
     this.sessionTimeoutMs = checkPositiveInt(options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS, 'sessionTimeoutMs');
-    this.heartbeatIntervalMs = checkPositiveInt(options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS, 'heartbeatIntervalMs');
+    this.heartbeatIntervalMs = checkPositiveInt(
+      options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
+      'heartbeatIntervalMs',
+    );
     this.maxBatchBytes = checkPositiveInt(options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES, 'maxBatchBytes');
 
     const common = this.clientOptions('admin');
@@ -268,14 +271,27 @@ export class KafkaEventLog implements EventLog {
     const make = (code: LogErrorCode, what: string, retryable: boolean): LogError =>
       new LogError(code, `${action} (${context}): ${what}`, { cause: error, details, retryable });
     if (this.closed) return make('OP_LOG_CLOSED', 'the event log is closed', false);
-    if (isUnknownTopic(error)) return make('OP_LOG_UNKNOWN_TOPIC', `unknown topic${where.topic === undefined ? '' : ` "${where.topic}"`}`, false);
+    if (isUnknownTopic(error))
+      return make('OP_LOG_UNKNOWN_TOPIC', `unknown topic${where.topic === undefined ? '' : ` "${where.topic}"`}`, false);
     const ids = kafkaErrorIds(error);
     if (ids.has('NOT_ENOUGH_REPLICAS') || ids.has('NOT_ENOUGH_REPLICAS_AFTER_APPEND')) {
-      return make('OP_LOG_UNAVAILABLE', `fewer replicas are in sync than the topic's min.insync.replicas (${describeError(error)})`, true);
+      return make(
+        'OP_LOG_UNAVAILABLE',
+        `fewer replicas are in sync than the topic's min.insync.replicas (${describeError(error)})`,
+        true,
+      );
     }
     if (isUnreachable(error)) return make('OP_LOG_UNAVAILABLE', `the cluster cannot be reached (${describeError(error)})`, true);
     const retryable = [...ids].some((id) =>
-      ['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'REQUEST_TIMED_OUT', 'NETWORK_EXCEPTION', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR', 'COORDINATOR_LOAD_IN_PROGRESS'].includes(id),
+      [
+        'NOT_LEADER_OR_FOLLOWER',
+        'LEADER_NOT_AVAILABLE',
+        'REQUEST_TIMED_OUT',
+        'NETWORK_EXCEPTION',
+        'COORDINATOR_NOT_AVAILABLE',
+        'NOT_COORDINATOR',
+        'COORDINATOR_LOAD_IN_PROGRESS',
+      ].includes(id),
     );
     return make(retryable ? 'OP_LOG_UNAVAILABLE' : 'OP_LOG_STORAGE', describeError(error), retryable);
   }
@@ -318,7 +334,9 @@ export class KafkaEventLog implements EventLog {
     this.assertOpen();
     const { name, partitions } = checkTopicSpec(spec);
     const replicas =
-      spec.replicationFactor === undefined ? this.replicationFactor : checkPositiveInt(spec.replicationFactor, 'replicationFactor');
+      spec.replicationFactor === undefined
+        ? this.replicationFactor
+        : checkPositiveInt(spec.replicationFactor, 'replicationFactor');
     const minInsync = this.minInsyncReplicas ?? (replicas >= 3 ? 2 : 1);
     try {
       await this.admin.createTopics({
@@ -365,7 +383,12 @@ export class KafkaEventLog implements EventLog {
       try {
         const meta = await this.topic(name, this.admin, true);
         if (meta.leaders.length === meta.partitions && meta.leaders.every((leader) => leader >= 0)) return meta;
-        last = new Error(`partitions without a leader: ${meta.leaders.map((l, p) => (l < 0 ? p : -1)).filter((p) => p >= 0).join(', ')}`);
+        last = new Error(
+          `partitions without a leader: ${meta.leaders
+            .map((l, p) => (l < 0 ? p : -1))
+            .filter((p) => p >= 0)
+            .join(', ')}`,
+        );
       } catch (error) {
         if (!(error instanceof LogError) || error.code !== 'OP_LOG_UNKNOWN_TOPIC') throw error;
         this.knownTopics.add(name); // created, but this broker has not heard of it yet
@@ -384,7 +407,8 @@ export class KafkaEventLog implements EventLog {
   private async partitionOffsets(topics: readonly TopicMeta[]): Promise<Map<string, { beginning: number[]; end: number[] }>> {
     const out = new Map<string, { beginning: number[]; end: number[] }>();
     if (topics.length === 0) return out;
-    for (const t of topics) out.set(t.name, { beginning: new Array<number>(t.partitions).fill(0), end: new Array<number>(t.partitions).fill(0) });
+    for (const t of topics)
+      out.set(t.name, { beginning: new Array<number>(t.partitions).fill(0), end: new Array<number>(t.partitions).fill(0) });
     const ask = async (timestamp: bigint, into: 'beginning' | 'end'): Promise<void> => {
       const answer = await this.admin.listOffsets({
         topics: topics.map((t) => ({
@@ -442,9 +466,13 @@ export class KafkaEventLog implements EventLog {
     for (let i = 0; i < records.length; i++) {
       const record = checkRecord(records[i], i);
       if (record.timestamp < 0) {
-        throw new LogError('OP_LOG_BAD_RECORD', `record ${i}: Kafka keeps timestamps from 0 (the epoch) on, got ${record.timestamp}`, {
-          details: { index: i, timestamp: record.timestamp },
-        });
+        throw new LogError(
+          'OP_LOG_BAD_RECORD',
+          `record ${i}: Kafka keeps timestamps from 0 (the epoch) on, got ${record.timestamp}`,
+          {
+            details: { index: i, timestamp: record.timestamp },
+          },
+        );
       }
       let meta = metas.get(record.topic);
       if (meta === undefined) {
@@ -464,7 +492,9 @@ export class KafkaEventLog implements EventLog {
     let sent = 0;
     for (const chunk of this.chunks(placed)) {
       try {
-        const result = await this.producer.send({ messages: chunk.map(({ record, partition }) => this.toMessage(record, partition)) });
+        const result = await this.producer.send({
+          messages: chunk.map(({ record, partition }) => this.toMessage(record, partition)),
+        });
         const base = new Map<string, number>();
         for (const o of result.offsets ?? []) base.set(partitionKey(o.topic, o.partition), Number(o.offset));
         const next = new Map<string, number>();
@@ -548,12 +578,15 @@ export class KafkaEventLog implements EventLog {
     const meta = await this.topic(request?.topic, this.reader);
     const partition = checkPartition(meta.name, meta.partitions, request.partition);
     let offset = checkOffset(request.offset, 'a fetch offset');
-    const maxRecords = request.maxRecords === undefined ? DEFAULT_MAX_RECORDS : checkPositiveInt(request.maxRecords, 'maxRecords');
+    const maxRecords =
+      request.maxRecords === undefined ? DEFAULT_MAX_RECORDS : checkPositiveInt(request.maxRecords, 'maxRecords');
     const out: LogRecord[] = [];
     let topic = meta;
     let unanswered = 0;
     for (let round = 0; round < MAX_FETCH_ROUNDS && out.length < maxRecords; round++) {
-      const answer = (await this.fetchFrom(this.reader, [{ topic, partition, offset }], 0)).get(partitionKey(meta.name, partition));
+      const answer = (await this.fetchFrom(this.reader, [{ topic, partition, offset }], 0)).get(
+        partitionKey(meta.name, partition),
+      );
       if (answer === undefined || answer.error !== null) {
         if (answer?.error === 'OFFSET_OUT_OF_RANGE') {
           const range = (await this.partitionOffsets([topic])).get(meta.name)!;
@@ -602,7 +635,8 @@ export class KafkaEventLog implements EventLog {
     const out = new Map<string, PartitionFetch>();
     const requests = [...byLeader].map(async ([leader, list]) => {
       if (leader < 0) {
-        for (const t of list) out.set(partitionKey(t.topic.name, t.partition), { records: [], highWatermark: 0, error: 'LEADER_NOT_AVAILABLE' });
+        for (const t of list)
+          out.set(partitionKey(t.topic.name, t.partition), { records: [], highWatermark: 0, error: 'LEADER_NOT_AVAILABLE' });
         return;
       }
       const byTopic = new Map<string, FetchTarget[]>();
@@ -619,11 +653,19 @@ export class KafkaEventLog implements EventLog {
       }));
       let response: fetchV17.FetchResponse;
       try {
-        response = await client.fetch({ node: leader, topics, maxWaitTime: maxWaitMs, minBytes: 1, maxBytes: FETCH_MAX_BYTES, isolationLevel: 0 });
+        response = await client.fetch({
+          node: leader,
+          topics,
+          maxWaitTime: maxWaitMs,
+          minBytes: 1,
+          maxBytes: FETCH_MAX_BYTES,
+          isolationLevel: 0,
+        });
       } catch (error) {
         // A partition-level error fails the whole request; its answer still holds the other partitions.
         const partial = (error as { response?: unknown }).response;
-        if (typeof partial !== 'object' || partial === null || !Array.isArray((partial as { responses?: unknown }).responses)) throw error;
+        if (typeof partial !== 'object' || partial === null || !Array.isArray((partial as { responses?: unknown }).responses))
+          throw error;
         response = partial as fetchV17.FetchResponse;
       }
       const names = new Map(list.map((t) => [t.topic.id, t.topic.name]));
@@ -643,7 +685,11 @@ export class KafkaEventLog implements EventLog {
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed !== undefined) {
       const only = targets.length === 1 ? targets[0]! : undefined;
-      throw this.failure(failed.reason, 'cannot fetch', only === undefined ? {} : { topic: only.topic.name, partition: only.partition });
+      throw this.failure(
+        failed.reason,
+        'cannot fetch',
+        only === undefined ? {} : { topic: only.topic.name, partition: only.partition },
+      );
     }
     return out;
   }
@@ -651,7 +697,9 @@ export class KafkaEventLog implements EventLog {
   // ---- consumer groups ----
 
   /** Checks commit entries against the cluster's topics; groups them by topic for Kafka's requests. */
-  private async commitEntries(offsets: readonly CommittedOffset[]): Promise<Map<string, { partition: number; offset: number }[]>> {
+  private async commitEntries(
+    offsets: readonly CommittedOffset[],
+  ): Promise<Map<string, { partition: number; offset: number }[]>> {
     if (!isArray(offsets)) throw new LogError('OP_LOG_BAD_REQUEST', 'offsets must be an array');
     const byTopic = new Map<string, { partition: number; offset: number }[]>();
     for (const entry of offsets) {
@@ -697,7 +745,8 @@ export class KafkaEventLog implements EventLog {
       const out: CommittedOffset[] = [];
       for (const topic of answer?.topics ?? []) {
         for (const p of topic.partitions) {
-          if (p.committedOffset >= 0n) out.push({ topic: topic.name, partition: p.partitionIndex, offset: Number(p.committedOffset) });
+          if (p.committedOffset >= 0n)
+            out.push({ topic: topic.name, partition: p.partitionIndex, offset: Number(p.committedOffset) });
         }
       }
       return out.sort(byTopicThenPartition);
@@ -740,7 +789,13 @@ export class KafkaEventLog implements EventLog {
       for (let partition = 0; partition < meta.partitions; partition++) {
         const position = at.get(partitionKey(meta.name, partition)) ?? null;
         const endOffset = end[partition]!;
-        lags.push({ topic: meta.name, partition, committed: position, endOffset, lag: Math.max(0, endOffset - (position ?? beginning[partition]!)) });
+        lags.push({
+          topic: meta.name,
+          partition,
+          committed: position,
+          endOffset,
+          lag: Math.max(0, endOffset - (position ?? beginning[partition]!)),
+        });
       }
     }
     return lags;
@@ -784,10 +839,14 @@ export class KafkaEventLog implements EventLog {
     ]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) {
-      throw new LogError('OP_LOG_UNAVAILABLE', `closing the Kafka clients failed (brokers ${this.brokers.join(',')}): ${describeError(failed.reason)}`, {
-        cause: failed.reason,
-        retryable: false,
-      });
+      throw new LogError(
+        'OP_LOG_UNAVAILABLE',
+        `closing the Kafka clients failed (brokers ${this.brokers.join(',')}): ${describeError(failed.reason)}`,
+        {
+          cause: failed.reason,
+          retryable: false,
+        },
+      );
     }
   }
 
@@ -916,7 +975,9 @@ class KafkaGroupMember implements Consumer {
       for (const { topic } of added) if (!metas.has(topic)) metas.set(topic, await this.log.topic(topic, this.client));
       const committed = await this.log.committedByPartition(this.group);
       const needStart = added.some((p) => !committed.has(partitionKey(p.topic, p.partition)));
-      const offsets = needStart ? await this.log.offsetsOf([...metas.values()]) : new Map<string, { beginning: number[]; end: number[] }>();
+      const offsets = needStart
+        ? await this.log.offsetsOf([...metas.values()])
+        : new Map<string, { beginning: number[]; end: number[] }>();
       for (const { topic, partition } of added) {
         const key = partitionKey(topic, partition);
         const range = offsets.get(topic);
@@ -977,7 +1038,12 @@ class KafkaGroupMember implements Consumer {
     for (const { state, epoch, offset } of asked) {
       const answer = answers.get(partitionKey(state.topic.name, state.partition));
       // Dropped: seeked meanwhile, or no longer assigned.
-      if (answer === undefined || state.epoch !== epoch || this.partitions.get(partitionKey(state.topic.name, state.partition)) !== state) continue;
+      if (
+        answer === undefined ||
+        state.epoch !== epoch ||
+        this.partitions.get(partitionKey(state.topic.name, state.partition)) !== state
+      )
+        continue;
       if (answer.error === 'OFFSET_OUT_OF_RANGE') {
         // As Kafka's auto.offset.reset: a position outside the log moves to the start or the end.
         const range = (await this.log.offsetsOf([state.topic])).get(state.topic.name)!;
@@ -1088,7 +1154,8 @@ class KafkaGroupMember implements Consumer {
 
   private assertOpen(): void {
     if (this.closed) throw new LogError('OP_LOG_CONSUMER_CLOSED', `the consumer of group "${this.group}" is closed`);
-    if (this.log.isClosed) throw new LogError('OP_LOG_CONSUMER_CLOSED', `the consumer of group "${this.group}" is closed (its log was closed)`);
+    if (this.log.isClosed)
+      throw new LogError('OP_LOG_CONSUMER_CLOSED', `the consumer of group "${this.group}" is closed (its log was closed)`);
   }
 }
 

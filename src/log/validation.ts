@@ -30,9 +30,13 @@ export function checkTopicSpec(spec: { readonly name?: unknown; readonly partiti
 } {
   const name = spec?.name;
   if (!isValidTopicName(name)) {
-    throw new LogError('OP_LOG_BAD_TOPIC', `invalid topic name ${JSON.stringify(name)}: use 1-249 characters from [a-zA-Z0-9._-]`, {
-      details: { topic: name },
-    });
+    throw new LogError(
+      'OP_LOG_BAD_TOPIC',
+      `invalid topic name ${JSON.stringify(name)}: use 1-249 characters from [a-zA-Z0-9._-]`,
+      {
+        details: { topic: name },
+      },
+    );
   }
   const partitions = spec?.partitions;
   if (typeof partitions !== 'number' || !Number.isSafeInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
@@ -137,7 +141,6 @@ export function checkConsumerOptions(options: ConsumerOptions | undefined): {
   if (startFrom !== 'earliest' && startFrom !== 'latest') {
     throw new LogError('OP_LOG_BAD_REQUEST', `startFrom must be "earliest" or "latest", got ${String(startFrom)}`);
   }
-  const maxRecords =
-    options.maxRecords === undefined ? DEFAULT_MAX_RECORDS : checkPositiveInt(options.maxRecords, 'maxRecords');
+  const maxRecords = options.maxRecords === undefined ? DEFAULT_MAX_RECORDS : checkPositiveInt(options.maxRecords, 'maxRecords');
   return { group, topics: [...new Set(options.topics)], startFrom, maxRecords };
 }
