@@ -3,7 +3,7 @@
 # order. Idempotent: a service that is not running is skipped. Data stays in .services/ for the
 # next up.sh; remove .services/ to start from scratch.
 #
-#   scripts/services/down.sh [service...]    # services: postgres s3 (default: all)
+#   scripts/services/down.sh [service...]    # services: postgres s3 kafka registry (default: all)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh

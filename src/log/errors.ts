@@ -20,14 +20,24 @@ export const LOG_ERROR_CODES = [
   'OP_LOG_CLOSED',
   /** The consumer was closed. */
   'OP_LOG_CONSUMER_CLOSED',
-  /** The embedded log has one member per group: another open consumer of this log holds the group. */
+  /**
+   * The group has an active member that holds what was asked for: the embedded log allows one member
+   * per group; Kafka refuses a commit from outside a group that has members.
+   */
   'OP_LOG_GROUP_ACTIVE',
   /** A consumer was asked about a partition it is not assigned. */
   'OP_LOG_NOT_ASSIGNED',
   /** Another process held the store's write lock for longer than the busy timeout. Retryable. */
   'OP_LOG_BUSY',
-  /** The store failed in some other way (disk full, corrupt file, ...). */
+  /** The store failed in some other way (disk full, corrupt file, a broker refusing a write, ...). */
   'OP_LOG_STORAGE',
+  /** The Kafka cluster (or the broker leading a partition) could not be reached or did not answer in time. Retryable. */
+  'OP_LOG_UNAVAILABLE',
+  /**
+   * The consumer's group rebalanced since it last polled, so Kafka refused its commit: poll again (the
+   * member rejoins) and commit what it reads then. Retryable.
+   */
+  'OP_LOG_REBALANCED',
 ] as const;
 export type LogErrorCode = (typeof LOG_ERROR_CODES)[number];
 

@@ -1,6 +1,8 @@
 /**
  * The behaviour every `EventLog` must have, as node:test tests. Run it for an implementation with
- * `eventLogContract('embedded', makeLog)` in a test file; the Kafka log reuses it.
+ * `eventLogContract('embedded', makeLog, { capabilities })` in a test file; the Kafka log reuses it.
+ * Where the implementations genuinely differ, the implementation declares its capabilities and the
+ * contract checks the behaviour it declares (see {@link EventLogCapabilities}).
  *
  * Each test makes its own log and uses topic and group names with a random tag, so the suite can
  * run against a shared cluster. No test asserts on time: waits are bounded by counts of empty polls.
@@ -21,6 +23,28 @@ export interface EventLogUnderTest {
    * "reopen after close" test is skipped without it.
    */
   readonly reopen?: () => Promise<EventLog>;
+}
+
+/** What an implementation can promise beyond the common contract. */
+export interface EventLogCapabilities {
+  /**
+   * `append` stores all of a batch or none of it, even when the storage fails midway (the embedded
+   * log: one SQLite transaction). Without it only the checks are all-or-none: a bad record still
+   * appends nothing, but a failure while writing may leave the records written before it (Kafka).
+   */
+  readonly atomicAppend: boolean;
+  /**
+   * Several members of one group share its partitions, and a member joining or leaving rebalances
+   * them (Kafka). Without it a group has one member at a time: a second is refused with
+   * OP_LOG_GROUP_ACTIVE until the first closes (the embedded log).
+   */
+  readonly sharedGroups: boolean;
+}
+
+export interface EventLogContractOptions {
+  readonly capabilities: EventLogCapabilities;
+  /** Skip the whole suite, saying why (e.g. no cluster to test against). */
+  readonly skip?: string | false;
 }
 
 const text = new TextEncoder();
@@ -116,8 +140,12 @@ function assertPartitionOrder(records: readonly LogRecord[]): void {
   }
 }
 
-export function eventLogContract(name: string, makeLog: () => Promise<EventLogUnderTest>): void {
-  void describe(`EventLog contract: ${name}`, () => {
+export function eventLogContract(
+  name: string,
+  makeLog: () => Promise<EventLogUnderTest>,
+  { capabilities, skip = false }: EventLogContractOptions,
+): void {
+  void describe(`EventLog contract: ${name}`, { skip }, () => {
     void test('creates and describes topics; createTopic is idempotent for the same partition count', () =>
       withLog(makeLog, async (log, f) => {
         const a = f.topic('a');
@@ -238,7 +266,11 @@ export function eventLogContract(name: string, makeLog: () => Promise<EventLogUn
       }),
     );
 
-    void test('appends a batch atomically: a bad record appends nothing', () =>
+    void test(
+      capabilities.atomicAppend
+        ? 'appends a batch atomically: a bad record appends nothing'
+        : 'checks a whole batch before writing any of it: a bad record appends nothing',
+      () =>
       withLog(makeLog, async (log, f) => {
         const topic = f.topic('atomic');
         const missing = f.topic('missing');
@@ -385,6 +417,78 @@ export function eventLogContract(name: string, makeLog: () => Promise<EventLogUn
         assert.deepEqual((await waiting).map((r) => str(r.value)).sort(), ['1', '2', '3']);
         await consumer.close();
       }),
+    );
+
+    void test(
+      capabilities.sharedGroups
+        ? 'members of one group share its partitions, and rebalance when one joins or leaves'
+        : 'a group has one member at a time: a second is refused until the first closes',
+      () =>
+        withLog(makeLog, async (log, f) => {
+          const topic = f.topic('members');
+          const group = f.group('g');
+          const all = [0, 1, 2, 3].map((p) => `${topic}/${p}`);
+          const owned = (c: Consumer): string[] => c.assignment().map((a) => `${a.topic}/${a.partition}`);
+          await log.createTopic({ name: topic, partitions: 4 });
+          const first = await log.consumer({ group, topics: [topic] });
+          assert.deepEqual(owned(first), all, 'a lone member reads every partition');
+          if (!capabilities.sharedGroups) {
+            await assert.rejects(log.consumer({ group, topics: [topic] }), rejectsWith('OP_LOG_GROUP_ACTIVE'));
+            await first.close();
+            const next = await log.consumer({ group, topics: [topic] });
+            assert.deepEqual(owned(next), all);
+            await next.close();
+            return;
+          }
+          const second = await log.consumer({ group, topics: [topic] });
+          // The first member learns of the rebalance on its own (heartbeats); polls let it take its new share.
+          let rounds = 0;
+          const settled = (): boolean => {
+            const a = owned(first);
+            const b = owned(second);
+            return a.length > 0 && b.length > 0 && [...a, ...b].sort().join() === all.join();
+          };
+          while (!settled()) {
+            assert.ok(++rounds < 100, `the members never split the partitions: ${owned(first).join()} | ${owned(second).join()}`);
+            await first.poll(100);
+            await second.poll(100);
+          }
+          const values = Array.from({ length: 40 }, (_, i) => `v${i}`);
+          await log.append(values.map((v, i) => record(topic, `key-${i}`, v)));
+          const got = new Map<Consumer, LogRecord[]>([
+            [first, []],
+            [second, []],
+          ]);
+          let empty = 0;
+          while ([...got.values()].flat().length < values.length) {
+            let any = false;
+            for (const [member, records] of got) {
+              const batch = await member.poll(200);
+              if (batch.length > 0) any = true;
+              for (const r of batch) {
+                assert.ok(owned(member).includes(`${r.topic}/${r.partition}`), `${str(r.value)} went to a member that does not own its partition`);
+                records.push(r);
+              }
+            }
+            empty = any ? 0 : empty + 1;
+            assert.ok(empty < 30, `only ${[...got.values()].flat().length} of ${values.length} records arrived`);
+          }
+          const seen = [...got.values()].flat().map((r) => str(r.value));
+          assert.deepEqual([...seen].sort(), [...values].sort(), 'each record went to exactly one member');
+          await first.commit(nextOffsets(got.get(first)!));
+          await second.commit(nextOffsets(got.get(second)!));
+          // The second member leaves: the first takes its partitions over, from the committed offsets.
+          await second.close();
+          rounds = 0;
+          while (owned(first).join() !== all.join()) {
+            assert.ok(++rounds < 100, `the remaining member never took every partition: ${owned(first).join()}`);
+            assert.deepEqual(await first.poll(100), [], 'nothing is read twice after the rebalance');
+          }
+          await log.append(values.slice(0, 8).map((v, i) => record(topic, `key-${i}`, `after-${v}`)));
+          const after = await pollRecords(first, 8);
+          assert.deepEqual(after.map((r) => str(r.value)).sort(), values.slice(0, 8).map((v) => `after-${v}`).sort());
+          await first.close();
+        }),
     );
 
     void test('a consumer does not starve a partition behind another one with a backlog', () =>

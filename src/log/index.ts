@@ -24,3 +24,5 @@ export {
   MAX_PARTITIONS,
 } from './sqlite-log.js';
 export type { SqliteEventLogOptions, OpenSqliteEventLogOptions } from './sqlite-log.js';
+export { KafkaEventLog, openKafkaEventLog } from './kafka-log.js';
+export type { KafkaEventLogOptions, KafkaCompression } from './kafka-log.js';

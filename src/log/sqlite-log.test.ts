@@ -18,14 +18,19 @@ after(() => dir.remove());
 let files = 0;
 const freshPath = (): string => join(dir.path, `store-${++files}.db`);
 
-eventLogContract('embedded (SQLite)', () => {
-  const path = freshPath();
-  return Promise.resolve({
-    log: openSqliteEventLog(path),
-    reopen: () => Promise.resolve(openSqliteEventLog(path)),
-    cleanup: () => Promise.resolve(),
-  });
-});
+eventLogContract(
+  'embedded (SQLite)',
+  () => {
+    const path = freshPath();
+    return Promise.resolve({
+      log: openSqliteEventLog(path),
+      reopen: () => Promise.resolve(openSqliteEventLog(path)),
+      cleanup: () => Promise.resolve(),
+    });
+  },
+  // One SQLite transaction per append; one member per group.
+  { capabilities: { atomicAppend: true, sharedGroups: false } },
+);
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const str = (b: Uint8Array | null): string | null => (b === null ? null : Buffer.from(b).toString('utf8'));

@@ -3,6 +3,19 @@ import { openEmbeddedStore } from '../store/index.js';
 import { LogError } from './errors.js';
 import { Partitioner } from './partitioner.js';
 import { BATCH_LIMITS, decodeRecordBatch, encodeRecordBatch } from './record-batch.js';
+import {
+  DEFAULT_MAX_RECORDS,
+  MAX_PARTITIONS,
+  checkConsumerOptions,
+  checkOffset,
+  checkPartition,
+  checkPollTimeout,
+  checkPositiveInt,
+  checkRecord,
+  checkGroup,
+  checkTopicSpec,
+  isArray,
+} from './validation.js';
 import type {
   CommittedOffset,
   Consumer,
@@ -46,10 +59,8 @@ import type {
 /** 2: record batches (`log_batches`). 1 stored one row per record (`log_records`); it is refused. */
 export const LOG_SCHEMA_VERSION = 2;
 
-/** Most partitions one topic may have here. */
-export const MAX_PARTITIONS = 10_000;
+export { MAX_PARTITIONS } from './validation.js';
 
-const DEFAULT_MAX_RECORDS = 1000;
 const DEFAULT_POLL_INTERVAL_MS = 25;
 /**
  * How much WAL the log lets build up before a checkpoint: ~40 MB, 10,000 pages of 4 KB (SQLite's
@@ -57,8 +68,6 @@ const DEFAULT_POLL_INTERVAL_MS = 25;
  */
 export const DEFAULT_WAL_AUTOCHECKPOINT_BYTES = 10_000 * 4096;
 const SQLITE_DEFAULT_WAL_AUTOCHECKPOINT = 1000;
-
-const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
 const META_SCHEMA = `
 CREATE TABLE IF NOT EXISTS log_meta (
@@ -166,11 +175,6 @@ function rejected(error: unknown): Promise<never> {
   return Promise.reject(error instanceof Error ? error : new Error(String(error)));
 }
 
-/** `Array.isArray` without its narrowing of readonly arrays to `any[]`. */
-function isArray(value: unknown): boolean {
-  return Array.isArray(value);
-}
-
 function isSqliteError(error: unknown): error is Error & { code: string } {
   if (!(error instanceof Error)) return false;
   const code: unknown = (error as Error & { code?: unknown }).code;
@@ -191,43 +195,6 @@ function storageError(error: unknown, action: string): unknown {
     cause: error,
     details: { sqliteCode: error.code },
   });
-}
-
-function checkHeaders(headers: unknown, index: number): void {
-  if (!isArray(headers)) {
-    throw new LogError('OP_LOG_BAD_RECORD', `record ${index}: headers must be an array`, { details: { index } });
-  }
-  for (const header of headers as unknown[]) {
-    const { key, value } = (header ?? {}) as { key?: unknown; value?: unknown };
-    if (typeof key !== 'string' || !(value instanceof Uint8Array)) {
-      throw new LogError('OP_LOG_BAD_RECORD', `record ${index}: a header needs a string key and a Uint8Array value`, {
-        details: { index },
-      });
-    }
-  }
-}
-
-function checkOffset(offset: unknown, what: string): number {
-  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
-    throw new LogError('OP_LOG_BAD_OFFSET', `${what} must be a non-negative integer, got ${String(offset)}`, {
-      details: { offset },
-    });
-  }
-  return offset;
-}
-
-function checkPositiveInt(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new LogError('OP_LOG_BAD_REQUEST', `${what} must be a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
-
-function checkGroup(group: unknown): string {
-  if (typeof group !== 'string' || group.length === 0) {
-    throw new LogError('OP_LOG_BAD_REQUEST', 'a consumer group id must be a non-empty string');
-  }
-  return group;
 }
 
 export class SqliteEventLog implements EventLog {
@@ -387,14 +354,7 @@ export class SqliteEventLog implements EventLog {
   }
 
   private checkPartition(meta: TopicMeta, partition: unknown): number {
-    if (typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0 || partition >= meta.partitions) {
-      throw new LogError(
-        'OP_LOG_BAD_PARTITION',
-        `partition ${String(partition)} is out of range for topic "${meta.name}" (partitions 0..${meta.partitions - 1})`,
-        { details: { topic: meta.name, partition, partitions: meta.partitions } },
-      );
-    }
-    return partition;
+    return checkPartition(meta.name, meta.partitions, partition);
   }
 
   private assertOpen(): void {
@@ -422,22 +382,7 @@ export class SqliteEventLog implements EventLog {
 
   createTopic(spec: TopicSpec): Promise<void> {
     return this.settle('cannot create a topic', () => {
-      const name = spec?.name;
-      if (typeof name !== 'string' || !TOPIC_NAME.test(name) || name === '.' || name === '..') {
-        throw new LogError(
-          'OP_LOG_BAD_TOPIC',
-          `invalid topic name ${JSON.stringify(name)}: use 1-249 characters from [a-zA-Z0-9._-]`,
-          { details: { topic: name } },
-        );
-      }
-      const partitions = spec.partitions;
-      if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
-        throw new LogError(
-          'OP_LOG_BAD_TOPIC',
-          `topic "${name}" needs a partition count from 1 to ${MAX_PARTITIONS}, got ${String(partitions)}`,
-          { details: { topic: name, partitions } },
-        );
-      }
+      const { name, partitions } = checkTopicSpec(spec);
       const meta = this.db
         .transaction(() => {
           const existing = this.stmt.topicByName.get(name) as
@@ -494,25 +439,10 @@ export class SqliteEventLog implements EventLog {
       const slices = new Map<number, PartitionSlice>();
       let lastMeta: TopicMeta | undefined;
       for (let i = 0; i < count; i++) {
-        const record = records[i];
-        if (typeof record !== 'object' || record === null) {
-          throw new LogError('OP_LOG_BAD_RECORD', `record ${i} is not an object`, { details: { index: i } });
-        }
+        const record = checkRecord(records[i], i);
         const meta = lastMeta !== undefined && lastMeta.name === record.topic ? lastMeta : this.topic(record.topic);
         lastMeta = meta;
         const key = record.key;
-        if (key !== null && !(key instanceof Uint8Array)) {
-          throw new LogError('OP_LOG_BAD_RECORD', `record ${i}: key must be a Uint8Array or null`, { details: { index: i } });
-        }
-        if (!(record.value instanceof Uint8Array)) {
-          throw new LogError('OP_LOG_BAD_RECORD', `record ${i}: value must be a Uint8Array`, { details: { index: i } });
-        }
-        if (!Number.isSafeInteger(record.timestamp)) {
-          throw new LogError('OP_LOG_BAD_RECORD', `record ${i}: timestamp must be an integer (ms since the epoch)`, {
-            details: { index: i, timestamp: record.timestamp },
-          });
-        }
-        if (record.headers !== undefined) checkHeaders(record.headers, i);
         const partition =
           record.partition === undefined
             ? this.partitioner.partition(meta.name, key, meta.partitions)
@@ -644,17 +574,8 @@ export class SqliteEventLog implements EventLog {
 
   consumer(options: ConsumerOptions): Promise<Consumer> {
     return this.settle('cannot create a consumer', () => {
-      const group = checkGroup(options?.group);
-      if (!isArray(options.topics) || options.topics.length === 0) {
-        throw new LogError('OP_LOG_BAD_REQUEST', 'a consumer needs at least one topic');
-      }
-      const startFrom = options.startFrom ?? 'earliest';
-      if (startFrom !== 'earliest' && startFrom !== 'latest') {
-        throw new LogError('OP_LOG_BAD_REQUEST', `startFrom must be "earliest" or "latest", got ${String(startFrom)}`);
-      }
-      const maxRecords =
-        options.maxRecords === undefined ? DEFAULT_MAX_RECORDS : checkPositiveInt(options.maxRecords, 'maxRecords');
-      const metas = [...new Set(options.topics)].map((name) => this.topic(name));
+      const { group, topics, startFrom, maxRecords } = checkConsumerOptions(options);
+      const metas = topics.map((name) => this.topic(name));
       if (this.activeGroups.has(group)) {
         throw new LogError(
           'OP_LOG_GROUP_ACTIVE',
@@ -823,9 +744,7 @@ class SqliteConsumer implements Consumer {
 
   async poll(timeoutMs = 0): Promise<readonly LogRecord[]> {
     this.assertOpen();
-    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
-      throw new LogError('OP_LOG_BAD_REQUEST', `poll timeout must be a non-negative number of ms, got ${String(timeoutMs)}`);
-    }
+    checkPollTimeout(timeoutMs);
     if (this.polling) throw new LogError('OP_LOG_BAD_REQUEST', 'poll called while another poll of this consumer is pending');
     this.polling = true;
     try {

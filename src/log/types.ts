@@ -93,7 +93,8 @@ export interface ConsumerOptions {
 
 /**
  * A member of a consumer group. The embedded log has one member per group and assigns it every
- * partition; the Kafka log shares partitions among the members and rebalances.
+ * partition; the Kafka log shares partitions among the members and rebalances. A partition a member
+ * is newly assigned starts at the group's committed offset, else at `startFrom`.
  */
 export interface Consumer {
   /** The partitions this member currently reads. */
@@ -118,7 +119,9 @@ export interface EventLog {
   describeTopics(names?: readonly string[]): Promise<readonly TopicDescription[]>;
   /**
    * Appends records and resolves once they are durable, with the position of each, in input order.
-   * The embedded log appends a batch atomically: all or none.
+   * Every implementation checks the whole batch first, so a bad record appends nothing. The embedded
+   * log also writes a batch atomically (all or none); the Kafka log does not: a cluster failure midway
+   * can leave the records already written (its error says how many).
    */
   append(records: readonly ProducerRecord[]): Promise<readonly RecordPosition[]>;
   fetch(request: FetchRequest): Promise<readonly LogRecord[]>;

@@ -1,0 +1,1165 @@
+import {
+  Admin,
+  Consumer as KafkaClient,
+  IS_CONTROL,
+  ListOffsetTimestamps,
+  ProduceAcks,
+  Producer,
+  protocolErrorsCodesById,
+} from '@platformatic/kafka';
+import type { MessageToProduce, RecordsBatch, fetchV17 } from '@platformatic/kafka';
+import { LogError } from './errors.js';
+import type { LogErrorCode } from './errors.js';
+import { Partitioner } from './partitioner.js';
+import type {
+  CommittedOffset,
+  Consumer,
+  ConsumerOptions,
+  EventLog,
+  FetchRequest,
+  LogRecord,
+  PartitionLag,
+  ProducerRecord,
+  RecordHeader,
+  RecordPosition,
+  TopicDescription,
+  TopicSpec,
+} from './types.js';
+import {
+  DEFAULT_MAX_RECORDS,
+  checkConsumerOptions,
+  checkGroup,
+  checkOffset,
+  checkPartition,
+  checkPollTimeout,
+  checkPositiveInt,
+  checkRecord,
+  checkTopicSpec,
+  isArray,
+  isValidTopicName,
+} from './validation.js';
+
+/**
+ * The event log on an Apache Kafka cluster (cluster mode), through `@platformatic/kafka`.
+ *
+ * - Appends go through one idempotent producer with acks=all: a record is acknowledged once every
+ *   in-sync replica holds it, and a retried request is never stored twice. Each record's partition
+ *   is computed here with Kafka's murmur2 partitioner (`partitioner.ts`) and sent explicitly, so a key
+ *   lands where the embedded log puts it and where Kafka's Java clients put it (the client library's
+ *   own default partitioner differs: it does not mask the hash's sign bit the way Java does).
+ * - An append is checked whole before anything is sent (topics, partitions, record fields), so a bad
+ *   record appends nothing. It is not a transaction: if the cluster fails midway, the records of
+ *   partitions already written stay (the error says how many). Kafka transactions would make it
+ *   atomic, but their commit markers take offsets, and offsets here stay dense.
+ * - Topics are created with `retention.ms=-1`: OrderPulse's events carry event times from 2016–2018,
+ *   and time-based retention would delete their segments at once.
+ * - `fetch` reads by (topic, partition, offset) from the partition's leader. `consumer()` joins a real
+ *   consumer group: the members share the partitions, and a member joining or leaving rebalances them.
+ */
+
+export interface KafkaEventLogOptions {
+  /** Bootstrap brokers, `host:port`. */
+  readonly brokers: readonly string[];
+  /** The client id the brokers see (default `orderpulse`); each Kafka client of the log appends a role. */
+  readonly clientId?: string;
+  /** Replicas of each topic this log creates, unless the topic spec says (default 3). */
+  readonly replicationFactor?: number;
+  /** `min.insync.replicas` of the topics this log creates (default 2 with 3 or more replicas, else 1). */
+  readonly minInsyncReplicas?: number;
+  /** Compression of produced batches (default lz4). zstd needs a newer Node's zlib and is not offered. */
+  readonly compression?: KafkaCompression;
+  /** How long one request to a broker may take (default 30 s). */
+  readonly requestTimeoutMs?: number;
+  /** A group member that stops heartbeating leaves the group after this long (default 20 s). */
+  readonly sessionTimeoutMs?: number;
+  /** How often a group member heartbeats, and so how soon it notices a rebalance (default 1 s). */
+  readonly heartbeatIntervalMs?: number;
+  /** Most bytes of one partition's records in one produce request; larger appends are split (default 512 KiB). */
+  readonly maxBatchBytes?: number;
+}
+
+export type KafkaCompression = 'lz4' | 'snappy' | 'gzip' | 'none';
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_SESSION_TIMEOUT_MS = 20_000;
+const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
+const DEFAULT_MAX_BATCH_BYTES = 512 * 1024;
+/** Retries of one request by the client library (leader changes, a broker restarting). */
+const CLIENT_RETRIES = 5;
+const CLIENT_RETRY_DELAY_MS = 500;
+/** A waiting poll asks the brokers at most this long at a time, then looks at the group again. */
+const MAX_FETCH_WAIT_MS = 200;
+/** Bytes one fetch may bring back per partition, and per broker. */
+const FETCH_PARTITION_BYTES = 1024 * 1024;
+const FETCH_MAX_BYTES = 8 * 1024 * 1024;
+/**
+ * Record timestamps are stored as deltas from the batch's first one, and the client library (through
+ * @platformatic/dynamic-buffer 0.3) encodes a delta of 2^31 ms (about 25 days) or more wrongly. A
+ * produce request holds one batch per partition, so an append whose records of one partition span
+ * more than this is split into several requests.
+ */
+const MAX_TIMESTAMP_SPREAD_MS = 2 ** 31 - 1;
+/** Records of a batch: the record's own bytes plus room for its framing. */
+const RECORD_OVERHEAD_BYTES = 32;
+/** A topic just created may take a moment to have leaders everywhere: metadata is asked this often. */
+const TOPIC_READY_ATTEMPTS = 100;
+const TOPIC_READY_DELAY_MS = 100;
+/** Fetches per `fetch()` call at most, each returning what one broker request brings. */
+const MAX_FETCH_ROUNDS = 100;
+
+interface TopicMeta {
+  readonly name: string;
+  /** Kafka's topic id, which Fetch requests name topics by. */
+  readonly id: string;
+  readonly partitions: number;
+  /** The broker leading each partition (-1 while it has none). */
+  readonly leaders: readonly number[];
+}
+
+/** A partition to read from, at an offset. */
+interface FetchTarget {
+  readonly topic: TopicMeta;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+/** What one fetch brought back for one partition. */
+interface PartitionFetch {
+  readonly records: LogRecord[];
+  /** The high watermark: the offset after the last record every in-sync replica holds. */
+  readonly highWatermark: number;
+  /** The broker's error for this partition (e.g. `OFFSET_OUT_OF_RANGE`), or null. */
+  readonly error: string | null;
+}
+
+/** Any of the log's Kafka clients: each keeps its own metadata, which its requests are routed by. */
+type MetadataSource = Pick<Admin, 'metadata'>;
+
+const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+const byTopicThenPartition = <T extends { topic: string; partition: number }>(a: T, b: T): number =>
+  a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition;
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The Kafka error names (`TOPIC_ALREADY_EXISTS`, ...) found in a client error and its nested errors. */
+function kafkaErrorIds(error: unknown, into: Set<string> = new Set(), depth = 0): Set<string> {
+  if (typeof error !== 'object' || error === null || depth > 5) return into;
+  const { apiId, errors, cause } = error as { apiId?: unknown; errors?: unknown; cause?: unknown };
+  if (typeof apiId === 'string') into.add(apiId);
+  if (Array.isArray(errors)) for (const nested of errors as unknown[]) kafkaErrorIds(nested, into, depth + 1);
+  if (cause !== undefined) kafkaErrorIds(cause, into, depth + 1);
+  return into;
+}
+
+/** True when a client error says a topic does not exist. */
+function isUnknownTopic(error: unknown): boolean {
+  const ids = kafkaErrorIds(error);
+  if (ids.has('UNKNOWN_TOPIC_OR_PARTITION') || ids.has('UNKNOWN_TOPIC_ID')) return true;
+  // The library reports a metadata request for a missing topic as a UserError with this message.
+  return error instanceof Error && /^Unknown topic /.test(error.message);
+}
+
+/** True when a client error is about reaching a broker rather than the request itself. */
+function isUnreachable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, errors, cause } = error as { code?: unknown; errors?: unknown; cause?: unknown };
+  if (code === 'PLT_KFK_NETWORK' || code === 'PLT_KFK_TIMEOUT' || code === 'ECONNREFUSED' || code === 'ECONNRESET') return true;
+  if (Array.isArray(errors) && (errors as unknown[]).some(isUnreachable)) return true;
+  return cause !== undefined && cause !== error && isUnreachable(cause);
+}
+
+/** The deepest message of a client error, which names what the broker said. */
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const ids = [...kafkaErrorIds(error)];
+  const nested = (error as { errors?: unknown }).errors;
+  const inner = Array.isArray(nested) && nested[0] instanceof Error ? describeError(nested[0]) : undefined;
+  const message = inner !== undefined && !inner.includes(error.message) ? `${error.message}: ${inner}` : error.message;
+  return ids.length > 0 && !message.includes(ids[0]!) ? `${message} [${ids.join(', ')}]` : message;
+}
+
+export class KafkaEventLog implements EventLog {
+  readonly kind = 'kafka';
+
+  private readonly brokers: string[];
+  private readonly clientId: string;
+  private readonly replicationFactor: number;
+  private readonly minInsyncReplicas: number | undefined;
+  private readonly compression: KafkaCompression;
+  private readonly requestTimeoutMs: number;
+  private readonly sessionTimeoutMs: number;
+  private readonly heartbeatIntervalMs: number;
+  private readonly maxBatchBytes: number;
+
+  private readonly admin: Admin;
+  private readonly producer: Producer;
+  /** Serves `fetch`: a consumer client that never joins a group. */
+  private readonly reader: KafkaClient;
+  private readonly partitioner = new Partitioner();
+  private readonly members = new Set<KafkaGroupMember>();
+  /** Topic names known to exist, so a missing one is told apart without a slow metadata retry. */
+  private knownTopics = new Set<string>();
+  private closed = false;
+
+  constructor(options: KafkaEventLogOptions) {
+    const brokers = options?.brokers;
+    if (!isArray(brokers) || brokers.length === 0 || !brokers.every((b) => typeof b === 'string' && /^[^\s:]+:\d+$/.test(b))) {
+      throw new LogError('OP_LOG_BAD_REQUEST', `brokers must be a non-empty list of "host:port", got ${JSON.stringify(brokers)}`);
+    }
+    this.brokers = [...brokers];
+    this.clientId = options.clientId ?? 'orderpulse';
+    this.replicationFactor =
+      options.replicationFactor === undefined ? 3 : checkPositiveInt(options.replicationFactor, 'replicationFactor');
+    this.minInsyncReplicas =
+      options.minInsyncReplicas === undefined ? undefined : checkPositiveInt(options.minInsyncReplicas, 'minInsyncReplicas');
+    this.compression = options.compression ?? 'lz4';
+    if (!['lz4', 'snappy', 'gzip', 'none'].includes(this.compression)) {
+      throw new LogError('OP_LOG_BAD_REQUEST', `compression must be lz4, snappy, gzip or none, got ${String(this.compression)}`);
+    }
+    this.requestTimeoutMs = checkPositiveInt(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 'requestTimeoutMs');
+    this.sessionTimeoutMs = checkPositiveInt(options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS, 'sessionTimeoutMs');
+    this.heartbeatIntervalMs = checkPositiveInt(
+      options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
+      'heartbeatIntervalMs',
+    );
+    this.maxBatchBytes = checkPositiveInt(options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES, 'maxBatchBytes');
+
+    const common = this.clientOptions('admin');
+    this.admin = new Admin(common);
+    this.producer = new Producer({
+      ...this.clientOptions('producer'),
+      idempotent: true,
+      acks: ProduceAcks.ALL,
+      compression: this.compression,
+    });
+    this.reader = new KafkaClient({ ...this.clientOptions('reader'), groupId: `${this.clientId}-reader` });
+  }
+
+  /** The options every Kafka client of this log shares. */
+  private clientOptions(role: string) {
+    return {
+      clientId: `${this.clientId}-${role}`,
+      bootstrapBrokers: this.brokers,
+      timeout: this.requestTimeoutMs,
+      retries: CLIENT_RETRIES,
+      retryDelay: CLIENT_RETRY_DELAY_MS,
+      autocreateTopics: false,
+    };
+  }
+
+  // ---- errors ----
+
+  /** Turns a client failure into a LogError that names the brokers and what was being done. */
+  private failure(error: unknown, action: string, where: { topic?: string; partition?: number; group?: string } = {}): LogError {
+    if (error instanceof LogError) return error;
+    const place = [
+      where.topic === undefined ? '' : `topic "${where.topic}"`,
+      where.partition === undefined ? '' : `partition ${where.partition}`,
+      where.group === undefined ? '' : `group "${where.group}"`,
+    ]
+      .filter((s) => s !== '')
+      .join(', ');
+    const context = `${place === '' ? '' : `${place}, `}brokers ${this.brokers.join(',')}`;
+    const details = { ...where, brokers: this.brokers, kafkaErrors: [...kafkaErrorIds(error)] };
+    const make = (code: LogErrorCode, what: string, retryable: boolean): LogError =>
+      new LogError(code, `${action} (${context}): ${what}`, { cause: error, details, retryable });
+    if (this.closed) return make('OP_LOG_CLOSED', 'the event log is closed', false);
+    if (isUnknownTopic(error))
+      return make('OP_LOG_UNKNOWN_TOPIC', `unknown topic${where.topic === undefined ? '' : ` "${where.topic}"`}`, false);
+    const ids = kafkaErrorIds(error);
+    if (ids.has('NOT_ENOUGH_REPLICAS') || ids.has('NOT_ENOUGH_REPLICAS_AFTER_APPEND')) {
+      return make(
+        'OP_LOG_UNAVAILABLE',
+        `fewer replicas are in sync than the topic's min.insync.replicas (${describeError(error)})`,
+        true,
+      );
+    }
+    if (isUnreachable(error)) return make('OP_LOG_UNAVAILABLE', `the cluster cannot be reached (${describeError(error)})`, true);
+    const retryable = [...ids].some((id) =>
+      [
+        'NOT_LEADER_OR_FOLLOWER',
+        'LEADER_NOT_AVAILABLE',
+        'REQUEST_TIMED_OUT',
+        'NETWORK_EXCEPTION',
+        'COORDINATOR_NOT_AVAILABLE',
+        'NOT_COORDINATOR',
+        'COORDINATOR_LOAD_IN_PROGRESS',
+      ].includes(id),
+    );
+    return make(retryable ? 'OP_LOG_UNAVAILABLE' : 'OP_LOG_STORAGE', describeError(error), retryable);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new LogError('OP_LOG_CLOSED', 'the event log is closed');
+  }
+
+  // ---- topics ----
+
+  private unknownTopic(name: unknown): LogError {
+    return new LogError('OP_LOG_UNKNOWN_TOPIC', `unknown topic "${String(name)}" (brokers ${this.brokers.join(',')})`, {
+      details: { topic: name, brokers: this.brokers },
+    });
+  }
+
+  /** Whether a topic exists; asks the cluster for its topic list when this log has not seen the name. */
+  private async topicExists(name: string): Promise<boolean> {
+    if (this.knownTopics.has(name)) return true;
+    this.knownTopics = new Set(await this.admin.listTopics());
+    return this.knownTopics.has(name);
+  }
+
+  /** A topic's metadata (id, partitions, leaders); OP_LOG_UNKNOWN_TOPIC when it does not exist. */
+  async topic(name: unknown, client: MetadataSource = this.admin, forceUpdate = false): Promise<TopicMeta> {
+    if (!isValidTopicName(name)) throw this.unknownTopic(name);
+    try {
+      if (!(await this.topicExists(name))) throw this.unknownTopic(name);
+      const metadata = await client.metadata({ topics: [name], forceUpdate });
+      const topic = metadata.topics.get(name);
+      if (topic === undefined) throw this.unknownTopic(name);
+      return { name, id: topic.id, partitions: topic.partitionsCount, leaders: topic.partitions.map((p) => p.leader) };
+    } catch (error) {
+      if (isUnknownTopic(error)) this.knownTopics.delete(name);
+      throw this.failure(error, 'cannot read the topic', { topic: name });
+    }
+  }
+
+  async createTopic(spec: TopicSpec): Promise<void> {
+    this.assertOpen();
+    const { name, partitions } = checkTopicSpec(spec);
+    const replicas =
+      spec.replicationFactor === undefined
+        ? this.replicationFactor
+        : checkPositiveInt(spec.replicationFactor, 'replicationFactor');
+    const minInsync = this.minInsyncReplicas ?? (replicas >= 3 ? 2 : 1);
+    try {
+      await this.admin.createTopics({
+        topics: [name],
+        partitions,
+        replicas,
+        configs: [
+          // Keep every record: event times are years old, and time-based retention would delete them at once.
+          { name: 'retention.ms', value: '-1' },
+          { name: 'retention.bytes', value: '-1' },
+          { name: 'min.insync.replicas', value: String(Math.min(minInsync, replicas)) },
+        ],
+      });
+    } catch (error) {
+      const ids = kafkaErrorIds(error);
+      if (ids.has('INVALID_REPLICATION_FACTOR')) {
+        throw new LogError(
+          'OP_LOG_BAD_TOPIC',
+          `cannot create topic "${name}" with ${replicas} replicas: the cluster (brokers ${this.brokers.join(',')}) has fewer brokers (${describeError(error)})`,
+          { cause: error, details: { topic: name, replicationFactor: replicas } },
+        );
+      }
+      if (ids.has('INVALID_TOPIC_EXCEPTION') || ids.has('INVALID_PARTITIONS')) {
+        throw new LogError('OP_LOG_BAD_TOPIC', `cannot create topic "${name}": ${describeError(error)}`, {
+          cause: error,
+          details: { topic: name, partitions },
+        });
+      }
+      if (!ids.has('TOPIC_ALREADY_EXISTS')) throw this.failure(error, 'cannot create the topic', { topic: name });
+    }
+    this.knownTopics.add(name);
+    const meta = await this.topicWithLeaders(name);
+    if (meta.partitions !== partitions) {
+      throw new LogError('OP_LOG_TOPIC_EXISTS', `topic "${name}" exists with ${meta.partitions} partitions, not ${partitions}`, {
+        details: { topic: name, partitions: meta.partitions, requested: partitions },
+      });
+    }
+  }
+
+  /** Waits (a bounded number of metadata requests) until every partition of a new topic has a leader. */
+  private async topicWithLeaders(name: string): Promise<TopicMeta> {
+    let last: unknown;
+    for (let attempt = 0; attempt < TOPIC_READY_ATTEMPTS; attempt++) {
+      try {
+        const meta = await this.topic(name, this.admin, true);
+        if (meta.leaders.length === meta.partitions && meta.leaders.every((leader) => leader >= 0)) return meta;
+        last = new Error(
+          `partitions without a leader: ${meta.leaders
+            .map((l, p) => (l < 0 ? p : -1))
+            .filter((p) => p >= 0)
+            .join(', ')}`,
+        );
+      } catch (error) {
+        if (!(error instanceof LogError) || error.code !== 'OP_LOG_UNKNOWN_TOPIC') throw error;
+        this.knownTopics.add(name); // created, but this broker has not heard of it yet
+        last = error;
+      }
+      await delay(TOPIC_READY_DELAY_MS);
+    }
+    throw new LogError(
+      'OP_LOG_UNAVAILABLE',
+      `topic "${name}" was created but its partitions have no leaders after ${TOPIC_READY_ATTEMPTS} metadata requests (brokers ${this.brokers.join(',')}): ${describeError(last)}`,
+      { retryable: true, details: { topic: name } },
+    );
+  }
+
+  /** The first and next offsets of every partition of the topics, in one pair of requests. */
+  private async partitionOffsets(topics: readonly TopicMeta[]): Promise<Map<string, { beginning: number[]; end: number[] }>> {
+    const out = new Map<string, { beginning: number[]; end: number[] }>();
+    if (topics.length === 0) return out;
+    for (const t of topics)
+      out.set(t.name, { beginning: new Array<number>(t.partitions).fill(0), end: new Array<number>(t.partitions).fill(0) });
+    const ask = async (timestamp: bigint, into: 'beginning' | 'end'): Promise<void> => {
+      const answer = await this.admin.listOffsets({
+        topics: topics.map((t) => ({
+          name: t.name,
+          partitions: Array.from({ length: t.partitions }, (_, partitionIndex) => ({ partitionIndex, timestamp })),
+        })),
+      });
+      for (const topic of answer) {
+        const row = out.get(topic.name);
+        for (const p of topic.partitions) if (row !== undefined) row[into][p.partitionIndex] = Number(p.offset);
+      }
+    };
+    try {
+      await ask(ListOffsetTimestamps.EARLIEST, 'beginning');
+      await ask(ListOffsetTimestamps.LATEST, 'end');
+    } catch (error) {
+      throw this.failure(error, 'cannot read partition offsets', topics.length === 1 ? { topic: topics[0]!.name } : {});
+    }
+    return out;
+  }
+
+  async describeTopics(names?: readonly string[]): Promise<readonly TopicDescription[]> {
+    this.assertOpen();
+    let wanted: string[];
+    if (names === undefined) {
+      try {
+        this.knownTopics = new Set(await this.admin.listTopics());
+      } catch (error) {
+        throw this.failure(error, 'cannot list topics');
+      }
+      wanted = [...this.knownTopics].sort();
+    } else {
+      wanted = [...names];
+    }
+    const metas: TopicMeta[] = [];
+    for (const name of wanted) metas.push(await this.topic(name));
+    const offsets = await this.partitionOffsets(metas);
+    return metas.map((meta) => ({
+      name: meta.name,
+      partitions: meta.partitions,
+      beginningOffsets: offsets.get(meta.name)!.beginning,
+      endOffsets: offsets.get(meta.name)!.end,
+    }));
+  }
+
+  // ---- appending ----
+
+  async append(records: readonly ProducerRecord[]): Promise<readonly RecordPosition[]> {
+    this.assertOpen();
+    if (!isArray(records)) throw new LogError('OP_LOG_BAD_RECORD', 'append takes an array of records');
+    if (records.length === 0) return [];
+    // Check and place every record before sending anything, so a bad record appends nothing.
+    const metas = new Map<string, TopicMeta>();
+    const placed: { record: ProducerRecord; partition: number; bytes: number }[] = [];
+    for (let i = 0; i < records.length; i++) {
+      const record = checkRecord(records[i], i);
+      if (record.timestamp < 0) {
+        throw new LogError(
+          'OP_LOG_BAD_RECORD',
+          `record ${i}: Kafka keeps timestamps from 0 (the epoch) on, got ${record.timestamp}`,
+          {
+            details: { index: i, timestamp: record.timestamp },
+          },
+        );
+      }
+      let meta = metas.get(record.topic);
+      if (meta === undefined) {
+        meta = await this.topic(record.topic);
+        metas.set(record.topic, meta);
+      }
+      const partition =
+        record.partition === undefined
+          ? this.partitioner.partition(meta.name, record.key, meta.partitions)
+          : checkPartition(meta.name, meta.partitions, record.partition);
+      let bytes = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + record.value.length;
+      for (const header of record.headers ?? []) bytes += Buffer.byteLength(header.key) + header.value.length + 8;
+      placed.push({ record, partition, bytes });
+    }
+
+    const positions = new Array<RecordPosition>(records.length);
+    let sent = 0;
+    for (const chunk of this.chunks(placed)) {
+      try {
+        const result = await this.producer.send({
+          messages: chunk.map(({ record, partition }) => this.toMessage(record, partition)),
+        });
+        const base = new Map<string, number>();
+        for (const o of result.offsets ?? []) base.set(partitionKey(o.topic, o.partition), Number(o.offset));
+        const next = new Map<string, number>();
+        for (let j = 0; j < chunk.length; j++) {
+          const { record, partition } = chunk[j]!;
+          const key = partitionKey(record.topic, partition);
+          const first = base.get(key);
+          if (first === undefined) {
+            throw new LogError('OP_LOG_STORAGE', `the brokers acknowledged no offset for ${record.topic}/${partition}`, {
+              details: { topic: record.topic, partition },
+            });
+          }
+          const index = next.get(key) ?? 0;
+          next.set(key, index + 1);
+          positions[sent + j] = { topic: record.topic, partition, offset: first + index };
+        }
+        sent += chunk.length;
+      } catch (error) {
+        const first = chunk[0]!;
+        const failure = this.failure(
+          error,
+          `cannot append${sent > 0 ? ` (the first ${sent} of ${records.length} records were appended)` : ''}`,
+          metas.size === 1 ? { topic: first.record.topic } : {},
+        );
+        throw new LogError(failure.code, failure.message, {
+          cause: error,
+          retryable: failure.retryable,
+          details: { ...failure.details, appended: sent, records: records.length },
+        });
+      }
+    }
+    return positions;
+  }
+
+  /**
+   * Splits placed records, in order, into produce requests: each holds at most `maxBatchBytes` of one
+   * partition's records, and no partition's timestamps spread further than the client encodes right.
+   * Requests go one after another, so the records of a partition keep their order.
+   */
+  private *chunks<T extends { record: ProducerRecord; partition: number; bytes: number }>(placed: readonly T[]): Generator<T[]> {
+    let chunk: T[] = [];
+    let slices = new Map<string, { bytes: number; firstTimestamp: number }>();
+    for (const item of placed) {
+      const key = partitionKey(item.record.topic, item.partition);
+      const slice = slices.get(key);
+      if (
+        slice !== undefined &&
+        (slice.bytes + item.bytes > this.maxBatchBytes ||
+          Math.abs(item.record.timestamp - slice.firstTimestamp) > MAX_TIMESTAMP_SPREAD_MS)
+      ) {
+        yield chunk;
+        chunk = [];
+        slices = new Map();
+      }
+      const current = slices.get(key);
+      if (current === undefined) slices.set(key, { bytes: item.bytes, firstTimestamp: item.record.timestamp });
+      else current.bytes += item.bytes;
+      chunk.push(item);
+    }
+    if (chunk.length > 0) yield chunk;
+  }
+
+  private toMessage(record: ProducerRecord, partition: number): MessageToProduce {
+    // A Map keyed by Buffer objects keeps repeated header names: each key is its own object.
+    const headers = new Map<Buffer, Buffer>();
+    for (const header of record.headers ?? []) headers.set(Buffer.from(header.key, 'utf8'), asBuffer(header.value));
+    return {
+      topic: record.topic,
+      partition,
+      key: record.key === null ? undefined : asBuffer(record.key),
+      value: asBuffer(record.value),
+      timestamp: BigInt(record.timestamp),
+      headers,
+    };
+  }
+
+  // ---- reading ----
+
+  async fetch(request: FetchRequest): Promise<readonly LogRecord[]> {
+    this.assertOpen();
+    const meta = await this.topic(request?.topic, this.reader);
+    const partition = checkPartition(meta.name, meta.partitions, request.partition);
+    let offset = checkOffset(request.offset, 'a fetch offset');
+    const maxRecords =
+      request.maxRecords === undefined ? DEFAULT_MAX_RECORDS : checkPositiveInt(request.maxRecords, 'maxRecords');
+    const out: LogRecord[] = [];
+    let topic = meta;
+    let unanswered = 0;
+    for (let round = 0; round < MAX_FETCH_ROUNDS && out.length < maxRecords; round++) {
+      const answer = (await this.fetchFrom(this.reader, [{ topic, partition, offset }], 0)).get(
+        partitionKey(meta.name, partition),
+      );
+      if (answer === undefined || answer.error !== null) {
+        if (answer?.error === 'OFFSET_OUT_OF_RANGE') {
+          const range = (await this.partitionOffsets([topic])).get(meta.name)!;
+          if (offset >= range.end[partition]!) break;
+          offset = Math.max(offset, range.beginning[partition]!);
+        } else {
+          // The leader moved (or the answer was lost): ask again with fresh metadata, a few times.
+          if (++unanswered > CLIENT_RETRIES) {
+            throw new LogError(
+              'OP_LOG_UNAVAILABLE',
+              `cannot fetch (topic "${meta.name}", partition ${partition}, brokers ${this.brokers.join(',')}): the partition's leader answered ${answer?.error ?? 'nothing'} ${unanswered} times`,
+              { retryable: true, details: { topic: meta.name, partition, kafkaErrors: answer?.error ? [answer.error] : [] } },
+            );
+          }
+          await delay(CLIENT_RETRY_DELAY_MS);
+          this.reader.clearMetadata();
+          topic = await this.topic(meta.name, this.reader, true);
+        }
+        continue;
+      }
+      for (const record of answer.records) {
+        if (out.length === maxRecords) break;
+        if (record.offset >= offset) out.push(record);
+      }
+      const last = answer.records.at(-1);
+      if (last === undefined) break;
+      offset = Math.max(offset, last.offset + 1);
+      if (offset >= answer.highWatermark) break;
+    }
+    return out;
+  }
+
+  /**
+   * One fetch per leader for the targets, side by side; each broker waits up to `maxWaitMs` for
+   * records. Partition errors come back in the answer (a partition's error does not lose the others'
+   * records); a failed request throws.
+   */
+  async fetchFrom(client: KafkaClient, targets: readonly FetchTarget[], maxWaitMs: number): Promise<Map<string, PartitionFetch>> {
+    const byLeader = new Map<number, FetchTarget[]>();
+    for (const target of targets) {
+      const leader = target.topic.leaders[target.partition] ?? -1;
+      const list = byLeader.get(leader) ?? [];
+      list.push(target);
+      byLeader.set(leader, list);
+    }
+    const out = new Map<string, PartitionFetch>();
+    const requests = [...byLeader].map(async ([leader, list]) => {
+      if (leader < 0) {
+        for (const t of list)
+          out.set(partitionKey(t.topic.name, t.partition), { records: [], highWatermark: 0, error: 'LEADER_NOT_AVAILABLE' });
+        return;
+      }
+      const byTopic = new Map<string, FetchTarget[]>();
+      for (const t of list) byTopic.set(t.topic.id, [...(byTopic.get(t.topic.id) ?? []), t]);
+      const topics = [...byTopic].map(([topicId, ts]) => ({
+        topicId,
+        partitions: ts.map((t) => ({
+          partition: t.partition,
+          fetchOffset: BigInt(t.offset),
+          partitionMaxBytes: FETCH_PARTITION_BYTES,
+          currentLeaderEpoch: -1,
+          lastFetchedEpoch: -1,
+        })),
+      }));
+      let response: fetchV17.FetchResponse;
+      try {
+        response = await client.fetch({
+          node: leader,
+          topics,
+          maxWaitTime: maxWaitMs,
+          minBytes: 1,
+          maxBytes: FETCH_MAX_BYTES,
+          isolationLevel: 0,
+        });
+      } catch (error) {
+        // A partition-level error fails the whole request; its answer still holds the other partitions.
+        const partial = (error as { response?: unknown }).response;
+        if (typeof partial !== 'object' || partial === null || !Array.isArray((partial as { responses?: unknown }).responses))
+          throw error;
+        response = partial as fetchV17.FetchResponse;
+      }
+      const names = new Map(list.map((t) => [t.topic.id, t.topic.name]));
+      for (const topicAnswer of response.responses) {
+        const name = names.get(topicAnswer.topicId);
+        if (name === undefined) continue;
+        for (const p of topicAnswer.partitions) {
+          out.set(partitionKey(name, p.partitionIndex), {
+            records: p.errorCode === 0 ? decodeBatches(name, p.partitionIndex, p.records ?? []) : [],
+            highWatermark: Number(p.highWatermark),
+            error: p.errorCode === 0 ? null : (protocolErrorsCodesById[p.errorCode] ?? `error ${p.errorCode}`),
+          });
+        }
+      }
+    });
+    const settled = await Promise.allSettled(requests);
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed !== undefined) {
+      const only = targets.length === 1 ? targets[0]! : undefined;
+      throw this.failure(
+        failed.reason,
+        'cannot fetch',
+        only === undefined ? {} : { topic: only.topic.name, partition: only.partition },
+      );
+    }
+    return out;
+  }
+
+  // ---- consumer groups ----
+
+  /** Checks commit entries against the cluster's topics; groups them by topic for Kafka's requests. */
+  private async commitEntries(
+    offsets: readonly CommittedOffset[],
+  ): Promise<Map<string, { partition: number; offset: number }[]>> {
+    if (!isArray(offsets)) throw new LogError('OP_LOG_BAD_REQUEST', 'offsets must be an array');
+    const byTopic = new Map<string, { partition: number; offset: number }[]>();
+    for (const entry of offsets) {
+      const meta = await this.topic(entry?.topic);
+      const partition = checkPartition(meta.name, meta.partitions, entry.partition);
+      const offset = checkOffset(entry.offset, 'a committed offset');
+      byTopic.set(meta.name, [...(byTopic.get(meta.name) ?? []), { partition, offset }]);
+    }
+    return byTopic;
+  }
+
+  async commitOffsets(group: string, offsets: readonly CommittedOffset[]): Promise<void> {
+    this.assertOpen();
+    checkGroup(group);
+    const byTopic = await this.commitEntries(offsets);
+    if (byTopic.size === 0) return;
+    try {
+      await this.admin.alterConsumerGroupOffsets({
+        groupId: group,
+        topics: [...byTopic].map(([name, entries]) => ({
+          name,
+          partitionOffsets: entries.map((e) => ({ partition: e.partition, offset: BigInt(e.offset) })),
+        })),
+      });
+    } catch (error) {
+      const ids = kafkaErrorIds(error);
+      if (ids.has('UNKNOWN_MEMBER_ID') || ids.has('ILLEGAL_GENERATION') || ids.has('REBALANCE_IN_PROGRESS')) {
+        throw new LogError(
+          'OP_LOG_GROUP_ACTIVE',
+          `cannot commit offsets for group "${group}" from outside it: the group has active members (brokers ${this.brokers.join(',')}); commit through one of its consumers`,
+          { cause: error, details: { group, kafkaErrors: [...ids] } },
+        );
+      }
+      throw this.failure(error, 'cannot commit offsets', { group });
+    }
+  }
+
+  async committedOffsets(group: string): Promise<readonly CommittedOffset[]> {
+    this.assertOpen();
+    checkGroup(group);
+    try {
+      const [answer] = await this.admin.listConsumerGroupOffsets({ groups: [group] });
+      const out: CommittedOffset[] = [];
+      for (const topic of answer?.topics ?? []) {
+        for (const p of topic.partitions) {
+          if (p.committedOffset >= 0n)
+            out.push({ topic: topic.name, partition: p.partitionIndex, offset: Number(p.committedOffset) });
+        }
+      }
+      return out.sort(byTopicThenPartition);
+    } catch (error) {
+      throw this.failure(error, 'cannot read committed offsets', { group });
+    }
+  }
+
+  async listGroups(): Promise<readonly string[]> {
+    this.assertOpen();
+    try {
+      return [...(await this.admin.listGroups()).keys()].sort();
+    } catch (error) {
+      throw this.failure(error, 'cannot list groups');
+    }
+  }
+
+  async lag(group: string): Promise<readonly PartitionLag[]> {
+    this.assertOpen();
+    checkGroup(group);
+    const committed = await this.committedOffsets(group);
+    const topics = new Set(committed.map((c) => c.topic));
+    try {
+      // The topics its members subscribe to count too, even where they have committed nothing yet.
+      const described = (await this.admin.describeGroups({ groups: [group] })).get(group);
+      for (const member of described?.members.values() ?? []) for (const t of member.metadata?.topics ?? []) topics.add(t);
+    } catch (error) {
+      throw this.failure(error, 'cannot describe the group', { group });
+    }
+    const metas: TopicMeta[] = [];
+    for (const name of [...topics].sort()) {
+      // A topic deleted since the group committed on it has no lag to show.
+      if (await this.topicExists(name)) metas.push(await this.topic(name));
+    }
+    const offsets = await this.partitionOffsets(metas);
+    const at = new Map(committed.map((c) => [partitionKey(c.topic, c.partition), c.offset]));
+    const lags: PartitionLag[] = [];
+    for (const meta of metas) {
+      const { beginning, end } = offsets.get(meta.name)!;
+      for (let partition = 0; partition < meta.partitions; partition++) {
+        const position = at.get(partitionKey(meta.name, partition)) ?? null;
+        const endOffset = end[partition]!;
+        lags.push({
+          topic: meta.name,
+          partition,
+          committed: position,
+          endOffset,
+          lag: Math.max(0, endOffset - (position ?? beginning[partition]!)),
+        });
+      }
+    }
+    return lags;
+  }
+
+  async consumer(options: ConsumerOptions): Promise<Consumer> {
+    this.assertOpen();
+    const { group, topics, startFrom, maxRecords } = checkConsumerOptions(options);
+    for (const name of topics) await this.topic(name);
+    const client = new KafkaClient({
+      ...this.clientOptions(`consumer-${group}`),
+      groupId: group,
+      sessionTimeout: this.sessionTimeoutMs,
+      heartbeatInterval: this.heartbeatIntervalMs,
+      // A member has this long to rejoin when the group rebalances; a join waits for the others that long at most.
+      rebalanceTimeout: Math.max(this.sessionTimeoutMs, this.heartbeatIntervalMs * 3),
+    });
+    const member = new KafkaGroupMember(this, client, group, startFrom, maxRecords);
+    try {
+      client.topics.trackAll(...topics);
+      await client.joinGroup({});
+      await member.start();
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      throw this.failure(error, 'cannot join the consumer group', { group });
+    }
+    this.members.add(member);
+    return member;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const members = [...this.members];
+    this.members.clear();
+    const results = await Promise.allSettled([
+      ...members.map((m) => m.close()),
+      this.producer.close(),
+      this.reader.close(),
+      this.admin.close(),
+    ]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) {
+      throw new LogError(
+        'OP_LOG_UNAVAILABLE',
+        `closing the Kafka clients failed (brokers ${this.brokers.join(',')}): ${describeError(failed.reason)}`,
+        {
+          cause: failed.reason,
+          retryable: false,
+        },
+      );
+    }
+  }
+
+  // ---- for KafkaGroupMember ----
+
+  /** @internal */
+  release(member: KafkaGroupMember): void {
+    this.members.delete(member);
+  }
+
+  /** @internal */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** @internal */
+  fail(error: unknown, action: string, where: { topic?: string; partition?: number; group?: string }): LogError {
+    return this.failure(error, action, where);
+  }
+
+  /** @internal The group's committed offsets by partition key. */
+  async committedByPartition(group: string): Promise<Map<string, number>> {
+    return new Map((await this.committedOffsets(group)).map((c) => [partitionKey(c.topic, c.partition), c.offset]));
+  }
+
+  /** @internal */
+  offsetsOf(topics: readonly TopicMeta[]): Promise<Map<string, { beginning: number[]; end: number[] }>> {
+    return this.partitionOffsets(topics);
+  }
+
+  /** @internal */
+  checkCommit(offsets: readonly CommittedOffset[]): Promise<Map<string, { partition: number; offset: number }[]>> {
+    return this.commitEntries(offsets);
+  }
+}
+
+/** The records of fetched batches, in offset order, without control records. */
+function decodeBatches(topic: string, partition: number, batches: readonly RecordsBatch[]): LogRecord[] {
+  const out: LogRecord[] = [];
+  for (const batch of batches) {
+    if ((batch.attributes & IS_CONTROL) !== 0) continue;
+    // Attribute bit 3: the broker stamped the batch (LogAppendTime); every record has its max timestamp.
+    const logAppendTime = (batch.attributes & 0b1000) !== 0;
+    for (const record of batch.records) {
+      const headers: RecordHeader[] = record.headers.map(([key, value]) => ({
+        key: key === null ? '' : key.toString('utf8'),
+        value: value ?? new Uint8Array(0),
+      }));
+      out.push({
+        topic,
+        partition,
+        offset: Number(batch.firstOffset) + record.offsetDelta,
+        key: record.key,
+        value: record.value ?? new Uint8Array(0),
+        timestamp: Number(logAppendTime ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta),
+        headers,
+      });
+    }
+  }
+  return out;
+}
+
+/** One assigned partition of a group member: where it reads next, and records fetched but not yet returned. */
+interface MemberPartition {
+  readonly topic: TopicMeta;
+  readonly partition: number;
+  position: number;
+  buffered: LogRecord[];
+  /** Bumped by `seek`, so a fetch that was under way when the position moved is dropped. */
+  epoch: number;
+}
+
+/**
+ * A member of a Kafka consumer group. The client library keeps the membership (join, heartbeats,
+ * rejoining when the group rebalances); this class follows its assignment, keeps a position per
+ * assigned partition and fetches from the partitions' leaders on `poll`. A partition newly assigned
+ * starts at the group's committed offset, else at the earliest or latest offset.
+ */
+class KafkaGroupMember implements Consumer {
+  private readonly partitions = new Map<string, MemberPartition>();
+  /**
+   * The client's assignment this member last followed. The client replaces the object when a
+   * rebalance completes (its generation id changes earlier, before the new assignment arrives).
+   */
+  private followed: unknown = undefined;
+  private rotation = 0;
+  private polling = false;
+  private closed = false;
+  /** A failure the client reported in the background (a rejoin that failed), thrown by the next poll. */
+  private backgroundFailure: unknown = undefined;
+
+  constructor(
+    private readonly log: KafkaEventLog,
+    private readonly client: KafkaClient,
+    private readonly group: string,
+    private readonly startFrom: 'earliest' | 'latest',
+    private readonly maxRecords: number,
+  ) {
+    client.on('error', (error: unknown) => {
+      this.backgroundFailure = error;
+    });
+  }
+
+  /** @internal Takes the first assignment, so `latest` means the end offsets at the time of joining. */
+  async start(): Promise<void> {
+    await this.followAssignment();
+  }
+
+  assignment(): readonly { topic: string; partition: number }[] {
+    return [...this.partitions.values()].map((p) => ({ topic: p.topic.name, partition: p.partition })).sort(byTopicThenPartition);
+  }
+
+  /** Brings the partitions in line with the client's latest assignment (after a rebalance). */
+  private async followAssignment(): Promise<void> {
+    const current = this.client.assignments;
+    // null: between leaving and rejoining; the partitions stay until a new assignment arrives.
+    if (current === this.followed || current === null) return;
+    const assigned = new Map<string, { topic: string; partition: number }>();
+    for (const { topic, partitions } of current) {
+      for (const partition of partitions) assigned.set(partitionKey(topic, partition), { topic, partition });
+    }
+    for (const key of [...this.partitions.keys()]) if (!assigned.has(key)) this.partitions.delete(key);
+    const added = [...assigned].filter(([key]) => !this.partitions.has(key)).map(([, p]) => p);
+    if (added.length > 0) {
+      const metas = new Map<string, TopicMeta>();
+      for (const { topic } of added) if (!metas.has(topic)) metas.set(topic, await this.log.topic(topic, this.client));
+      const committed = await this.log.committedByPartition(this.group);
+      const needStart = added.some((p) => !committed.has(partitionKey(p.topic, p.partition)));
+      const offsets = needStart
+        ? await this.log.offsetsOf([...metas.values()])
+        : new Map<string, { beginning: number[]; end: number[] }>();
+      for (const { topic, partition } of added) {
+        const key = partitionKey(topic, partition);
+        const range = offsets.get(topic);
+        const position =
+          committed.get(key) ?? (this.startFrom === 'earliest' ? range?.beginning[partition] : range?.end[partition]) ?? 0;
+        this.partitions.set(key, { topic: metas.get(topic)!, partition, position, buffered: [], epoch: 0 });
+      }
+    }
+    // Only now: a failure above leaves the assignment unfollowed, so the next poll tries again.
+    this.followed = current;
+  }
+
+  async poll(timeoutMs = 0): Promise<readonly LogRecord[]> {
+    this.assertOpen();
+    checkPollTimeout(timeoutMs);
+    if (this.polling) throw new LogError('OP_LOG_BAD_REQUEST', 'poll called while another poll of this consumer is pending');
+    this.polling = true;
+    try {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (this.closed || this.log.isClosed) return [];
+        if (this.backgroundFailure !== undefined) {
+          const failure = this.backgroundFailure;
+          this.backgroundFailure = undefined;
+          throw this.log.fail(failure, 'the consumer lost its group membership', { group: this.group });
+        }
+        await this.followAssignment();
+        const ready = this.takeBuffered();
+        if (ready.length > 0) return ready;
+        const wait = Math.max(0, Math.min(deadline - Date.now(), MAX_FETCH_WAIT_MS));
+        await this.fetchAssigned(wait);
+        if (this.partitions.size > 0 && [...this.partitions.values()].some((p) => p.buffered.length > 0)) continue;
+        if (Date.now() >= deadline) return [];
+      }
+    } catch (error) {
+      if (this.closed || this.log.isClosed) return [];
+      throw this.log.fail(error, 'cannot poll', { group: this.group });
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /** Fetches for every assigned partition with nothing buffered; waits `maxWaitMs` at most for records. */
+  private async fetchAssigned(maxWaitMs: number): Promise<void> {
+    const wanted = [...this.partitions.values()].filter((p) => p.buffered.length === 0);
+    if (wanted.length === 0) {
+      // Nothing assigned (more members than partitions): wait as a fetch would.
+      if (this.partitions.size === 0 && maxWaitMs > 0) await delay(maxWaitMs);
+      return;
+    }
+    const asked = wanted.map((p) => ({ state: p, epoch: p.epoch, offset: p.position }));
+    const answers = await this.log.fetchFrom(
+      this.client,
+      asked.map(({ state, offset }) => ({ topic: state.topic, partition: state.partition, offset })),
+      maxWaitMs,
+    );
+    let stale = false;
+    for (const { state, epoch, offset } of asked) {
+      const answer = answers.get(partitionKey(state.topic.name, state.partition));
+      // Dropped: seeked meanwhile, or no longer assigned.
+      if (
+        answer === undefined ||
+        state.epoch !== epoch ||
+        this.partitions.get(partitionKey(state.topic.name, state.partition)) !== state
+      )
+        continue;
+      if (answer.error === 'OFFSET_OUT_OF_RANGE') {
+        // As Kafka's auto.offset.reset: a position outside the log moves to the start or the end.
+        const range = (await this.log.offsetsOf([state.topic])).get(state.topic.name)!;
+        state.position = this.startFrom === 'earliest' ? range.beginning[state.partition]! : range.end[state.partition]!;
+        continue;
+      }
+      if (answer.error !== null) {
+        stale = true;
+        continue;
+      }
+      state.buffered = answer.records.filter((r) => r.offset >= offset);
+    }
+    if (stale) {
+      // A leader moved: refresh the metadata the next fetch routes by.
+      this.client.clearMetadata();
+      const fresh = new Map<string, TopicMeta>();
+      for (const [key, state] of this.partitions) {
+        let meta = fresh.get(state.topic.name);
+        if (meta === undefined) {
+          meta = await this.log.topic(state.topic.name, this.client, true);
+          fresh.set(meta.name, meta);
+        }
+        this.partitions.set(key, { ...state, topic: meta });
+      }
+    }
+  }
+
+  /**
+   * Up to `maxRecords` buffered records, shared fairly among the partitions that have some (rotating
+   * which goes first), so a partition with a deep backlog cannot starve the others.
+   */
+  private takeBuffered(): LogRecord[] {
+    const states = [...this.partitions.values()];
+    if (states.length === 0) return [];
+    const start = this.rotation++ % states.length;
+    let open = [...states.slice(start), ...states.slice(0, start)].filter((s) => s.buffered.length > 0);
+    const take = new Map<MemberPartition, number>();
+    let remaining = this.maxRecords;
+    while (remaining > 0 && open.length > 0) {
+      const share = Math.max(1, Math.floor(remaining / open.length));
+      const next: MemberPartition[] = [];
+      for (const state of open) {
+        if (remaining === 0) break;
+        const already = take.get(state) ?? 0;
+        const n = Math.min(share, state.buffered.length - already, remaining);
+        take.set(state, already + n);
+        remaining -= n;
+        if (already + n < state.buffered.length) next.push(state);
+      }
+      open = next;
+    }
+    const out: LogRecord[] = [];
+    for (const [state, n] of take) {
+      if (n === 0) continue;
+      const records = state.buffered.splice(0, n);
+      state.position = records[records.length - 1]!.offset + 1;
+      out.push(...records);
+    }
+    return out;
+  }
+
+  seek(topic: string, partition: number, offset: number): void {
+    this.assertOpen();
+    const state = this.partitions.get(partitionKey(topic, partition));
+    if (state === undefined) {
+      throw new LogError('OP_LOG_NOT_ASSIGNED', `partition ${topic}/${partition} is not assigned to this consumer`, {
+        details: { topic, partition, group: this.group },
+      });
+    }
+    state.position = checkOffset(offset, 'a seek offset');
+    state.buffered = [];
+    state.epoch++;
+  }
+
+  async commit(offsets: readonly CommittedOffset[]): Promise<void> {
+    this.assertOpen();
+    const byTopic = await this.log.checkCommit(offsets);
+    const entries = [...byTopic].flatMap(([topic, list]) =>
+      list.map((e) => ({ topic, partition: e.partition, offset: BigInt(e.offset), leaderEpoch: -1 })),
+    );
+    if (entries.length === 0) return;
+    try {
+      await this.client.commit({ offsets: entries });
+    } catch (error) {
+      const ids = kafkaErrorIds(error);
+      if (ids.has('ILLEGAL_GENERATION') || ids.has('UNKNOWN_MEMBER_ID') || ids.has('REBALANCE_IN_PROGRESS')) {
+        throw new LogError(
+          'OP_LOG_REBALANCED',
+          `cannot commit offsets for group "${this.group}": the group rebalanced and this member's generation is stale; poll again and commit what it reads then`,
+          { cause: error, retryable: true, details: { group: this.group, kafkaErrors: [...ids] } },
+        );
+      }
+      throw this.log.fail(error, 'cannot commit offsets', { group: this.group });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.log.release(this);
+    try {
+      // Leaves the group (the others rebalance at once) and closes the connections.
+      await this.client.close();
+    } catch (error) {
+      throw this.log.fail(error, 'cannot leave the consumer group', { group: this.group });
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new LogError('OP_LOG_CONSUMER_CLOSED', `the consumer of group "${this.group}" is closed`);
+    if (this.log.isClosed)
+      throw new LogError('OP_LOG_CONSUMER_CLOSED', `the consumer of group "${this.group}" is closed (its log was closed)`);
+  }
+}
+
+/** Opens the Kafka event log (the clients connect on first use). */
+export function openKafkaEventLog(options: KafkaEventLogOptions): KafkaEventLog {
+  return new KafkaEventLog(options);
+}
