@@ -36,7 +36,7 @@ import { sampleDir } from '../src/testing/fixtures.js';
 
 const GOALS = { eventsPerSecond: 150_000, ceilingRatio: 0.5, p99Ms: 100 } as const;
 /** Batch sizes of the throughput runs; undefined: the processor's default. */
-const BATCH_SIZES: readonly (number | undefined)[] = [undefined, 50_000, 100_000];
+const BATCH_SIZES: readonly (number | undefined)[] = [undefined, 20_000, 100_000];
 const LATENCY_RATE = 5_000;
 const INPUT_TOPICS = [TOPICS.orders, TOPICS.reviews] as const;
 const FETCH_SIZE = 2_000;

@@ -133,7 +133,7 @@ export const DEFAULTS: Settings = {
   allowedLateness: 3_600_000,
   escalateAfter: 86_400_000,
   stateRetention: 30 * 86_400_000,
-  maxBatch: 20_000,
+  maxBatch: 50_000,
   idleAfter: 1_000,
   idleAdvance: 0,
 };

@@ -78,7 +78,7 @@ export interface StreamProcessorOptions {
   readonly config?: Partial<StreamConfig>;
   /** Topics to read (default: orders and reviews). */
   readonly topics?: readonly string[];
-  /** A batch closes at this many records (default 20,000)... */
+  /** A batch closes at this many records (default 50,000)... */
   readonly maxBatchEvents?: number;
   /** ...or after gathering for this long, in wall-clock ms (default 500). */
   readonly maxBatchMs?: number;
@@ -87,6 +87,8 @@ export interface StreamProcessorOptions {
   readonly idle?: IdlePolicy;
   /** How often (wall-clock ms) `gold.open_alerts` is rewritten while alerts change (default 1,000). */
   readonly openAlertsEveryMs?: number;
+  /** How often (wall-clock ms) alert and late events are appended to their tables (default 1,000). */
+  readonly goldEveryMs?: number;
   /** Wait between polls of a quiet log, ms (default 10). */
   readonly pollIntervalMs?: number;
   /** Product-grade weight; by default read from `gold.product_grades` when it exists. */
@@ -174,6 +176,12 @@ export class StreamProcessor {
   /** The position the detector has reached: one batch ahead of `#position` while a commit is in flight. */
   #detected: StreamPosition;
   #inFlight: Promise<void> | null = null;
+  #pendingChanges: EmittedChange[] = [];
+  #pendingLate: PositionedLateEvent[] = [];
+  #pendingPosition: StreamPosition | null = null;
+  #goldWrittenAt = 0;
+  #lane: Promise<void> = Promise.resolve();
+  #laneError: unknown = null;
   #openAlertsWrittenAt = 0;
   #idleSince: number | null = null;
   #idleDoneFor = -Infinity;
@@ -366,8 +374,9 @@ export class StreamProcessor {
    * redoes it from the log.
    */
   async processBatch(): Promise<{ readonly records: number; readonly changes: number } | null> {
+    this.#checkLane();
     const started = performance.now();
-    const maxEvents = this.#options.maxBatchEvents ?? 20_000;
+    const maxEvents = this.#options.maxBatchEvents ?? 50_000;
     const maxMs = this.#options.maxBatchMs ?? 500;
     const inputs: InputRecord[] = [];
     this.#merger.newRound();
@@ -382,7 +391,8 @@ export class StreamProcessor {
       inputs.push(next);
     }
     if (inputs.length === 0) {
-      await this.flush();
+      await this.#settle();
+      this.#queueGold();
       return null;
     }
     const read = performance.now();
@@ -444,7 +454,7 @@ export class StreamProcessor {
       this.#position = position;
       const committed = performance.now();
       await this.#writeOutputs(changes, late, position, false);
-      if (openAlerts !== null) await this.#writeOpenAlerts(position, openAlerts);
+      if (openAlerts !== null) this.#background(() => this.#writeOpenAlerts(position, openAlerts));
       const done = performance.now();
       this.#observe(
         {
@@ -474,10 +484,17 @@ export class StreamProcessor {
   }
 
   /** Waits for the batch commit in flight, if any; throws its error. */
-  async flush(): Promise<void> {
+  async #settle(): Promise<void> {
     const inFlight = this.#inFlight;
     this.#inFlight = null;
     await inFlight;
+  }
+
+  /** Waits for the batch commit in flight and writes every pending output. */
+  async flush(): Promise<void> {
+    await this.#settle();
+    this.#queueGold(true);
+    await this.#drainLane();
   }
 
   #openAlertsDue(): boolean {
@@ -490,11 +507,13 @@ export class StreamProcessor {
    * or null when the policy did nothing.
    */
   async idle(): Promise<BatchReport | null> {
-    await this.flush();
+    await this.#settle();
+    this.#queueGold();
     const policy = this.#options.idle ?? DEFAULT_IDLE_POLICY;
     const now = this.#now();
     this.#idleSince ??= now;
     if (now - this.#idleSince < policy.afterMs) return null;
+    await this.flush();
     const newest = this.detector.maxEventTime;
     if (!Number.isFinite(newest) || this.#idleDoneFor === newest) return null;
     this.#idleDoneFor = newest;
@@ -507,6 +526,7 @@ export class StreamProcessor {
     this.#detected = position;
     const detected = performance.now();
     await this.#writeOutputs(changes, [], position, false);
+    await this.flush();
     await this.#writeOpenAlerts(position, this.detector.openAlerts());
     const done = performance.now();
     const report: BatchReport = {
@@ -570,8 +590,7 @@ export class StreamProcessor {
     catchUp: boolean,
   ): Promise<{ alertEvents: number; lateEvents: number; published: number }> {
     const after = (output: Output) => (c: { readonly position: StreamPosition }) => !catchUp || comparePositions(c.position, output.position) > 0;
-    const { topic, alertEvents, lateEvents } = this.#outputs;
-    const summary = { [POSITION_PROPERTY]: formatPosition(position) };
+    const { topic } = this.#outputs;
     const toPublish = this.#options.alertCodec === undefined || this.#options.alertCodec === null ? [] : changes.filter(after(topic));
     if (toPublish.length > 0) {
       const codec = this.#options.alertCodec as AlertCodec;
@@ -580,13 +599,76 @@ export class StreamProcessor {
     if (comparePositions(topic.position, position) < 0) topic.position = position;
     if (!catchUp && changes.length > 0) this.#options.onAlerts?.(changes);
 
+    if (!catchUp) {
+      // The gold tables are written at most every goldEveryMs, for many batches at once: a commit
+      // per micro-batch would double the time from an event to its alert. Their recorded positions
+      // make a restart write what a crash kept in memory.
+      for (const c of changes) this.#pendingChanges.push(c);
+      for (const l of late) this.#pendingLate.push(l);
+      this.#pendingPosition = position;
+      this.#queueGold();
+      return { alertEvents: 0, lateEvents: 0, published: toPublish.length };
+    }
+    return { ...(await this.#writeGold(changes, late, position, catchUp)), published: toPublish.length };
+  }
+
+  /**
+   * Queues the pending gold outputs on the background lane when `goldEveryMs` has passed since the
+   * last write (or `force`).
+   */
+  #queueGold(force = false): void {
+    const position = this.#pendingPosition;
+    if (position === null) return;
+    const due = this.#now() - this.#goldWrittenAt >= (this.#options.goldEveryMs ?? 1_000) || this.#pendingChanges.length >= 100_000;
+    if (!force && !due) return;
+    const changes = this.#pendingChanges;
+    const late = this.#pendingLate;
+    this.#pendingChanges = [];
+    this.#pendingLate = [];
+    this.#pendingPosition = null;
+    this.#goldWrittenAt = this.#now();
+    this.#background(async () => {
+      await this.#writeGold(changes, late, position, false);
+    });
+  }
+
+  /**
+   * The background lane: gold writes and open-alert rewrites, in order, off the path from an event
+   * to its alert (the next batch's bronze commit does not wait for them). Its first error stops
+   * the processor at the next batch.
+   */
+  #background(work: () => Promise<void>): void {
+    this.#lane = this.#lane.then(work).catch((error: unknown) => {
+      this.#laneError ??= error;
+    });
+  }
+
+  async #drainLane(): Promise<void> {
+    await this.#lane;
+    this.#checkLane();
+  }
+
+  #checkLane(): void {
+    const error = this.#laneError;
+    if (error !== null) throw error instanceof Error ? error : new Error(`background write failed: ${JSON.stringify(error)}`);
+  }
+
+  async #writeGold(
+    changes: readonly EmittedChange[],
+    late: readonly PositionedLateEvent[],
+    position: StreamPosition,
+    catchUp: boolean,
+  ): Promise<{ alertEvents: number; lateEvents: number }> {
+    const after = (output: Output) => (c: { readonly position: StreamPosition }) => !catchUp || comparePositions(c.position, output.position) > 0;
+    const { alertEvents, lateEvents } = this.#outputs;
+    const summary = { [POSITION_PROPERTY]: formatPosition(position) };
     const newAlertEvents = changes.filter(after(alertEvents));
     if (newAlertEvents.length > 0) await this.#alertEvents.append(newAlertEvents.map(alertEventRow), { summary });
     if (newAlertEvents.length > 0 || comparePositions(alertEvents.position, position) < 0) alertEvents.position = position;
     const newLate = late.filter(after(lateEvents));
     if (newLate.length > 0) await this.#lateEvents.append(newLate.map(lateEventRow), { summary });
     if (comparePositions(lateEvents.position, position) < 0) lateEvents.position = position;
-    return { alertEvents: newAlertEvents.length, lateEvents: newLate.length, published: toPublish.length };
+    return { alertEvents: newAlertEvents.length, lateEvents: newLate.length };
   }
 
   async #writeOpenAlerts(position: StreamPosition, open: readonly Alert[]): Promise<void> {

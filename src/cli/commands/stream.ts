@@ -122,7 +122,7 @@ export function registerStream(program: Command, io: CliIO, _setExitCode: SetExi
     .option('--allowed-lateness <duration>', 'how late an event may arrive and still count [default 1h]')
     .option('--escalate-after <duration>', 'an open alert escalates after this, then each time it doubles [default 1d]')
     .option('--state-retention <duration>', "how long a finished order's state is kept (event time) [default 30d]")
-    .addOption(new Option('--max-batch <n>', 'records per micro-batch at most [default 20000]').argParser(positiveInt('--max-batch')))
+    .addOption(new Option('--max-batch <n>', 'records per micro-batch at most [default 50000]').argParser(positiveInt('--max-batch')))
     .option('--idle-after <duration>', 'quiet time before the idle policy moves the watermark [default 1s]')
     .option('--idle-advance <duration>', 'the idle policy moves the watermark to the newest event time plus this [default 0]')
     .option('--alerts', 'print every alert change as it is emitted (NDJSON with --json)')
