@@ -66,6 +66,8 @@ interface ThroughputRun {
   readonly meanBatch: number;
   readonly alertChanges: number;
   readonly openMs: number;
+  /** A restart after the run: rows of bronze replayed to rebuild the state, and how long opening took. */
+  readonly restart: { readonly replayed: number; readonly ms: number; readonly rowsPerSecond: number } | null;
   readonly seconds: number;
   readonly eventsPerSecond: number;
   readonly ceilingRatio: number;
@@ -165,6 +167,12 @@ async function processAll(template: string, maxBatchEvents: number | undefined, 
     const openMs = seconds(t0) * 1000;
     const run = await processor.run({ untilIdle: true });
     const wall = seconds(t0);
+    let restart: ThroughputRun['restart'] = null;
+    if (maxBatchEvents === undefined) {
+      const reopened = await StreamProcessor.open({ log: runtime.log, codec, lake, alertCodec });
+      const { replayed, ms } = reopened.recovery;
+      restart = { replayed, ms, rowsPerSecond: replayed / (ms / 1000) };
+    }
     const eventsPerSecond = run.records / wall;
     process.stderr.write(
       `throughput, maxBatchEvents ${maxBatchEvents ?? 'default'}: ${run.records} records in ${run.batches} batches, ${wall.toFixed(1)} s, ${run.changes} alert changes\n`,
@@ -177,6 +185,7 @@ async function processAll(template: string, maxBatchEvents: number | undefined, 
       meanBatch: run.batches === 0 ? 0 : run.records / run.batches,
       alertChanges: run.changes,
       openMs,
+      restart,
       seconds: wall,
       eventsPerSecond,
       ceilingRatio: eventsPerSecond / ceiling,
@@ -361,6 +370,9 @@ async function main(): Promise<void> {
       ['timer-triggered (opened, escalated)', k(lat.timerTriggered.count), ms(lat.timerTriggered.p50Ms), ms(lat.timerTriggered.p99Ms), ms(lat.timerTriggered.maxMs)],
       ['all with a cause', k(lat.all.count), ms(lat.all.p50Ms), ms(lat.all.p99Ms), ms(lat.all.maxMs)],
     ]);
+    if (first.restart !== null) {
+      console.log(`restart after the default run: state rebuilt from ${k(first.restart.replayed)} bronze rows in ${(first.restart.ms / 1000).toFixed(1)} s (${k(first.restart.rowsPerSecond)} rows/s)`);
+    }
     console.log(
       `(replay ${k(lat.achievedRate)} ev/s; ${k(lat.batches)} batches of ${lat.meanBatch.toFixed(0)} records, ${lat.meanBatchMs.toFixed(1)} ms each; idle advances: ${k(lat.idleChanges)} changes)`,
     );
