@@ -292,7 +292,7 @@ async function latency(): Promise<LatencyResult> {
     const replaySeconds = seconds(t0);
     // Caught up: every order and review record processed; then one idle advance (default policy).
     const inputs = summary.byTopic.orders + summary.byTopic.reviews;
-    while (outcome.failed === null && processor.position.seq < inputs) await sleep(10);
+    while (outcome.failed === null && processor.processed < inputs) await sleep(10);
     for (let waited = 0; outcome.failed === null && !idleSeen && waited < 5_000; waited += 10) await sleep(10);
     controller.abort();
     await running;

@@ -10,8 +10,9 @@ import type { AlertState, ChangeKind, Rule } from './types.js';
 /**
  * The alerts topic: every alert change the processor emits, Avro in the Confluent wire format under
  * the subject `alerts-value`, keyed by order id (so an order's alert changes stay in order on one
- * partition). Each record carries the processing position of its cause: a restarted processor
- * reads the newest position on the topic and publishes only what comes after it.
+ * partition). Each record carries its task and the processing position of its cause. The topic has
+ * as many partitions as the input topics, so the same key puts task p's alerts on partition p: a
+ * restarted task reads the last record of its partition and publishes only what comes after it.
  */
 export const ALERTS_TOPIC = 'alerts';
 export const ALERTS_SCHEMA_FILE = 'alerts-v1.avsc';
@@ -33,6 +34,7 @@ interface AlertRecord {
   reason: string;
   sequence: number;
   watermark: number;
+  task: number;
   processed_seq: number;
   watermark_floor: number | null;
 }
@@ -82,7 +84,7 @@ export class AlertCodec {
     return new AlertCodec(registry, id, avro.Type.forSchema(JSON.parse(text) as avro.Schema));
   }
 
-  encode({ change, position }: PositionedChange): ProducerRecord {
+  encode({ change, task, position }: PositionedChange): ProducerRecord {
     const a = change.alert;
     const record: AlertRecord = {
       change: change.kind,
@@ -101,6 +103,7 @@ export class AlertCodec {
       reason: a.reason,
       sequence: a.sequence,
       watermark: change.watermark,
+      task,
       processed_seq: position.seq,
       watermark_floor: position.floor,
     };
@@ -148,6 +151,7 @@ export class AlertCodec {
           sequence: r.sequence,
         },
       },
+      task: r.task,
       position: { seq: r.processed_seq, floor: r.watermark_floor },
     };
   }

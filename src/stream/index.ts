@@ -11,11 +11,11 @@ export {
   ALERT_EVENTS_TABLE,
   OPEN_ALERTS_TABLE,
   BRONZE_EVENTS,
-  OFFSETS_PROPERTY,
-  POSITION_PROPERTY,
+  offsetsProperty,
+  positionProperty,
   UNDECODABLE_EVENT_TYPE,
 } from './tables.js';
-export type { StreamPosition, PositionedChange } from './tables.js';
+export type { StreamPosition, PositionedChange, TaskId } from './tables.js';
 export { AlertCodec, ALERTS_TOPIC, ALERTS_SCHEMA_FILE } from './alert-codec.js';
 export { StreamMetrics } from './metrics.js';
 export { StreamError } from './errors.js';

@@ -31,9 +31,14 @@ interface Outcome {
  * batches were reported plus `extraMs`, or `extraMs` after the start when `killAfter` is 0 (a kill
  * while it recovers).
  */
-function runStream(state: string, maxBatch: number, kill?: { readonly afterBatches: number; readonly extraMs: number }): Promise<Outcome> {
+function runStream(
+  state: string,
+  maxBatch: number,
+  kill?: { readonly afterBatches: number; readonly extraMs: number },
+  extraArgs: readonly string[] = [],
+): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, '--state', state, 'stream', '--until-idle', '--idle-after', '0', '--max-batch', String(maxBatch)], {
+    const child = spawn(process.execPath, [CLI, '--state', state, 'stream', '--until-idle', '--idle-after', '0', '--max-batch', String(maxBatch), ...extraArgs], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let batches = 0;
@@ -82,10 +87,10 @@ async function snapshotOf(state: string): Promise<Record<string, string[]>> {
     }
     return {
       // Ingest times differ between runs; where each record went does not.
-      bronze: await rows(BRONZE_EVENTS_TABLE, 'SELECT topic, log_partition, log_offset, event_id, processed_seq, watermark_floor FROM t ORDER BY processed_seq'),
-      alertEvents: await rows(ALERT_EVENTS_TABLE, 'SELECT * FROM t ORDER BY processed_seq, alert_id, sequence'),
-      openAlerts: await rows(OPEN_ALERTS_TABLE, 'SELECT * FROM t ORDER BY rank'),
-      lateEvents: await rows(LATE_EVENTS_TABLE, 'SELECT * FROM t ORDER BY processed_seq'),
+      bronze: await rows(BRONZE_EVENTS_TABLE, 'SELECT topic, log_partition, log_offset, event_id, task, processed_seq, watermark_floor FROM t ORDER BY task, processed_seq'),
+      alertEvents: await rows(ALERT_EVENTS_TABLE, 'SELECT * FROM t ORDER BY task, processed_seq, alert_id, sequence'),
+      openAlerts: await rows(OPEN_ALERTS_TABLE, 'SELECT * FROM t ORDER BY task, alert_id'),
+      lateEvents: await rows(LATE_EVENTS_TABLE, 'SELECT * FROM t ORDER BY task, processed_seq'),
       topic: topic.sort(),
     };
   } finally {
@@ -93,7 +98,7 @@ async function snapshotOf(state: string): Promise<Record<string, string[]>> {
   }
 }
 
-describe('StreamProcessor under kill -9', () => {
+describe('StreamProcessor under kill -9, and shared among processes', () => {
   const dir = tempDir();
   const template = join(dir.path, 'replayed');
 
@@ -103,6 +108,21 @@ describe('StreamProcessor under kill -9', () => {
     await runtime.close();
   });
   after(() => dir.remove());
+
+  it('two processes, each running some of the tasks at the same time, end with the same tables and topic as one process', async () => {
+    const reference = join(dir.path, 'one-process');
+    const shared = join(dir.path, 'two-processes');
+    cpSync(template, reference, { recursive: true });
+    cpSync(template, shared, { recursive: true });
+    await runStream(reference, 20_000);
+    // The topics have 3 partitions, so 3 tasks: one process takes task 0, the other 1 and 2.
+    await Promise.all([runStream(shared, 3_000, undefined, ['--tasks', '0']), runStream(shared, 3_000, undefined, ['--tasks', '1,2'])]);
+    const [expected, actual] = await Promise.all([snapshotOf(reference), snapshotOf(shared)]);
+    for (const part of Object.keys(expected)) {
+      assert.equal(actual[part]?.length, expected[part]?.length, `${part}: row count`);
+      assert.deepEqual(actual[part], expected[part], part);
+    }
+  });
 
   it('killed at 10 random points and restarted, ends with the same tables and alerts topic as an uninterrupted run', async () => {
     const reference = join(dir.path, 'reference');

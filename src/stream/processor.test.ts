@@ -20,11 +20,11 @@ import {
   GRADE_WEIGHTS,
   LATE_EVENTS_TABLE,
   PRODUCT_GRADES_TABLE,
-  OFFSETS_PROPERTY,
   OPEN_ALERTS_TABLE,
   StreamMetrics,
   StreamProcessor,
   UNDECODABLE_EVENT_TYPE,
+  offsetsProperty,
 } from './index.js';
 
 type Rows = Record<string, unknown>[];
@@ -96,15 +96,18 @@ describe('StreamProcessor on the Olist sample', () => {
     assert.ok(run.batches >= 9, `many batches (${run.batches})`);
     assert.equal(run.records, records);
     const lake = await runtime.lake();
-    const [counts] = await rowsOf(lake, BRONZE_EVENTS_TABLE, 'SELECT count(*) AS n, count(DISTINCT (topic, log_partition, log_offset)) AS distinct_records, min(processed_seq) AS lo, max(processed_seq) AS hi FROM t');
-    assert.deepEqual(
-      [counts?.n, counts?.distinct_records, counts?.lo, counts?.hi].map(Number),
-      [records, records, 1, records],
-      'one row per record, processing positions 1..n',
-    );
-    const offsets = JSON.parse((await lake.table(BRONZE_EVENTS_TABLE)).lastSummaryValue(OFFSETS_PROPERTY) ?? '{}') as Record<string, number>;
+    const [counts] = await rowsOf(lake, BRONZE_EVENTS_TABLE, 'SELECT count(*) AS n, count(DISTINCT (topic, log_partition, log_offset)) AS distinct_records FROM t');
+    assert.deepEqual([counts?.n, counts?.distinct_records].map(Number), [records, records], 'one row per record');
+    // One task per partition number: its rows are exactly that partition's, numbered 1..n.
+    const tasks = await rowsOf(lake, BRONZE_EVENTS_TABLE, 'SELECT task, count(*) AS n, min(processed_seq) AS lo, max(processed_seq) AS hi, bool_and(log_partition = task) AS own FROM t GROUP BY task ORDER BY task');
+    assert.deepEqual(tasks.map((t) => Number(t.task)), [0, 1, 2]);
+    for (const t of tasks) assert.deepEqual([Number(t.lo), Number(t.hi), t.own], [1, Number(t.n), true], `task ${String(t.task)}`);
+    const table = await lake.table(BRONZE_EVENTS_TABLE);
     for (const d of await runtime.log.describeTopics([TOPICS.orders, TOPICS.reviews])) {
-      d.endOffsets.forEach((end, p) => assert.equal(offsets[`${d.name}/${p}`], end, `${d.name}/${p}`));
+      d.endOffsets.forEach((end, p) => {
+        const offsets = JSON.parse(table.lastSummaryValue(offsetsProperty(p)) ?? '{}') as Record<string, number>;
+        assert.equal(offsets[`${d.name}/${p}`], end, `${d.name}/${p}`);
+      });
     }
   });
 
@@ -126,7 +129,7 @@ describe('StreamProcessor on the Olist sample', () => {
       { a: { files: alerts.files.map((f) => f.filePath), schema: alerts.schema }, b: { files: bronze.files.map((f) => f.filePath), schema: bronze.schema } },
       `SELECT f.order_id, o.processed_seq AS opened_seq, epoch_ms(o.opened_at) AS opened_at, epoch_ms(o.deadline) AS deadline,
               d.processed_seq AS delivered_seq, epoch_ms(d.event_time) AS delivered_at,
-              (SELECT min(x.processed_seq) FROM b x WHERE x.event_time >= o.deadline + INTERVAL 1 HOUR) AS passed_seq
+              (SELECT min(x.processed_seq) FROM b x WHERE x.task = o.task AND x.event_time >= o.deadline + INTERVAL 1 HOUR) AS passed_seq
        FROM a f
        LEFT JOIN a o ON o.order_id = f.order_id AND o.rule = 'delivery_overdue' AND o.change = 'opened'
        LEFT JOIN b d ON d.key = f.order_id AND d.event_type = 'OrderDelivered'
@@ -137,7 +140,7 @@ describe('StreamProcessor on the Olist sample', () => {
     for (const r of rows) {
       assert.notEqual(r.opened_seq, null, `${String(r.order_id)}: delivery_overdue opened`);
       assert.ok(Number(r.opened_at) >= Number(r.deadline) && Number(r.opened_at) <= Number(r.delivered_at), `${String(r.order_id)}: opened between deadline and delivery`);
-      // The first record at least the allowed lateness (1 h) past the deadline moves the watermark
+      // The first record of its task at least the allowed lateness (1 h) past the deadline moves the watermark
       // past it: the alert opens then at the latest (earlier when an event of the order itself, such
       // as a handoff after the estimated day, proves it overdue), or with the delivery if that came first.
       assert.ok(Number(r.opened_seq) <= Math.min(Number(r.passed_seq), Number(r.delivered_seq)), String(r.order_id));
@@ -156,12 +159,11 @@ describe('StreamProcessor on the Olist sample', () => {
   });
 
   it('keeps gold.open_alerts equal to the open alerts, ranked by priority', async () => {
-    const rows = await rowsOf(await runtime.lake(), OPEN_ALERTS_TABLE, 'SELECT rank, alert_id, priority FROM t ORDER BY rank');
+    const rows = await rowsOf(await runtime.lake(), OPEN_ALERTS_TABLE, 'SELECT alert_id, priority FROM t ORDER BY priority DESC, opened_at, alert_id');
     const open = processor.openAlerts();
     assert.ok(open.length > 100);
     assert.deepEqual(rows.map((r) => String(r.alert_id)), open.map((a) => a.alertId));
-    assert.deepEqual(rows.map((r) => Number(r.rank)), open.map((_, i) => i + 1));
-    for (let i = 1; i < rows.length; i++) assert.ok(Number(rows[i - 1]?.priority) >= Number(rows[i]?.priority));
+    for (let i = 1; i < open.length; i++) assert.ok((open[i - 1]?.priority ?? 0) >= (open[i]?.priority ?? 0));
   });
 
   it('counts records per topic and open alerts per rule in its metrics', async () => {
@@ -184,7 +186,8 @@ describe('StreamProcessor on the Olist sample', () => {
     assert.equal(again.recovery.replayed, run.records);
     assert.deepEqual(again.recovery.caughtUp, { alertEvents: 0, lateEvents: 0, published: 0 });
     assert.deepEqual(again.openAlerts(), processor.openAlerts(), 'the same open alerts, field for field');
-    assert.deepEqual(again.detector.stats(), processor.detector.stats());
+    assert.deepEqual(again.positions(), processor.positions());
+    assert.deepEqual(again.stats(), processor.stats());
     const second = await again.run({ untilIdle: true });
     assert.equal(second.records, 0);
     assert.deepEqual(await snapshots(), before);
@@ -231,8 +234,8 @@ describe('StreamProcessor on hand-made events', () => {
     assert.equal(Buffer.from(bad.value, 'base64').toString(), 'not avro');
     assert.equal(rows[1]?.key, 'o2');
     // The approval after it was still applied: no approval alert can open for o1.
-    assert.equal(processor.detector.alert('o1', 'approval_overdue'), null);
-    assert.equal(processor.detector.stats().eventsProcessed, 2);
+    assert.equal(processor.alert('o1', 'approval_overdue'), null);
+    assert.equal(processor.stats().eventsProcessed, 2);
   });
 
   it('sets late events aside in bronze.late_events and ignores duplicates', async () => {
@@ -249,7 +252,7 @@ describe('StreamProcessor on hand-made events', () => {
     const lake = await runtime.lake();
     const late = await rowsOf(lake, LATE_EVENTS_TABLE, 'SELECT order_id, event_type, lateness_ms, applied, processed_seq FROM t');
     assert.deepEqual(late, [{ order_id: 'o1', event_type: 'PaymentApproved', lateness_ms: 8 * H, applied: true, processed_seq: 3 }]);
-    assert.equal(processor.detector.stats().duplicates, 1);
+    assert.equal(processor.stats().duplicates, 1);
     assert.equal((await rowsOf(lake, BRONZE_EVENTS_TABLE)).length, 5, 'bronze keeps every record as it arrived');
   });
 
@@ -260,16 +263,16 @@ describe('StreamProcessor on hand-made events', () => {
     const first = await openProcessor(runtime, { idle });
     await first.run({ untilIdle: true });
     // Approval is due 96 h after the purchase: only the idle advance can have opened it.
-    const opened = first.detector.alert('o1', 'approval_overdue');
+    const opened = first.alert('o1', 'approval_overdue');
     assert.equal(opened?.state, 'escalated', 'opened at 4 days, escalated at 5');
-    assert.equal(first.detector.watermark, T0 + 5 * day + H);
+    assert.equal(first.watermark, T0 + 5 * day + H);
     const lake = await runtime.lake();
     const count = async (): Promise<number> => (await rowsOf(lake, ALERT_EVENTS_TABLE)).length;
     const rows = await count();
     assert.ok(rows >= 1);
 
     const second = await openProcessor(runtime, { idle });
-    assert.equal(second.detector.watermark, T0 + 5 * day + H, 'the idle watermark is recovered');
+    assert.equal(second.watermark, T0 + 5 * day + H, 'the idle watermark is recovered');
     assert.deepEqual(second.recovery.caughtUp, { alertEvents: 0, lateEvents: 0, published: 0 });
     await second.run({ untilIdle: true });
     assert.equal(await count(), rows);
@@ -278,7 +281,7 @@ describe('StreamProcessor on hand-made events', () => {
     await append(runtime, [step('PaymentApproved', 'o1', T0 + 6 * day)]);
     await second.run({ untilIdle: true });
     const third = await openProcessor(runtime, { idle });
-    assert.deepEqual(third.detector.stats(), second.detector.stats());
+    assert.deepEqual(third.stats(), second.stats());
   });
 
   it('publishes on its next start what an earlier run never published', async () => {
@@ -306,7 +309,7 @@ describe('StreamProcessor on hand-made events', () => {
     const processor = await openProcessor(runtime, { idle: { afterMs: 0, advanceMs: 100 * H } });
     await processor.run({ untilIdle: true });
     // Order value R$ 170 (two items with freight); its best product is graded A (weight 1.5).
-    const approval = processor.detector.alert('o1', 'approval_overdue');
+    const approval = processor.alert('o1', 'approval_overdue');
     assert.equal(approval?.priority, 170 * GRADE_WEIGHTS.A);
   });
 

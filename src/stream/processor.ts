@@ -3,16 +3,18 @@ import type { EventCodec, MarketplaceEvent } from '../events/index.js';
 import { TOPICS, eventKey } from '../events/index.js';
 import type { IcebergTable, Lake, Row } from '../lake/index.js';
 import type { EventLog, RecordPosition } from '../log/index.js';
+import { partitionFor } from '../log/index.js';
 import type { AlertCodec } from './alert-codec.js';
 import { ALERTS_TOPIC } from './alert-codec.js';
-import { DelayDetector } from './detector.js';
-import { StreamError } from './errors.js';
 import type { DetectorStats } from './detector.js';
+import { StreamError } from './errors.js';
 import { gradeWeightFrom, loadProductGrades } from './grades.js';
 import type { InputRecord } from './merge.js';
 import { LogMerger, NEED_FETCH, partitionKey } from './merge.js';
 import type { StreamMetrics } from './metrics.js';
-import type { PositionedChange, PositionedLateEvent, StreamPosition } from './tables.js';
+import type { OutputName } from './task.js';
+import { StreamTask, startPositions } from './task.js';
+import type { PositionedChange, PositionedLateEvent, StreamPosition, TaskId } from './tables.js';
 import {
   ALERT_EVENTS,
   ALERT_EVENTS_TABLE,
@@ -20,49 +22,56 @@ import {
   BRONZE_EVENTS_TABLE,
   LATE_EVENTS,
   LATE_EVENTS_TABLE,
-  OFFSETS_PROPERTY,
   OPEN_ALERTS,
   OPEN_ALERTS_TABLE,
-  POSITION_PROPERTY,
   START_POSITION,
   UNDECODABLE_EVENT_TYPE,
   alertEventRow,
   comparePositions,
   formatPosition,
   lateEventRow,
+  offsetsProperty,
   openAlertRow,
   parsePosition,
+  positionProperty,
 } from './tables.js';
 import type { Alert, GradeWeight, Rule, StreamConfig } from './types.js';
+import { RULE_NAMES } from './types.js';
 
 /**
- * The stream processor: the log in micro-batches → bronze (exactly once) → the delay detector →
+ * The stream processor: the log in micro-batches → bronze (exactly once) → the delay detectors →
  * alerts (the alerts topic, `gold.alert_events`, `gold.open_alerts`) and late events.
  *
- * One batch:
- *   1. take up to `maxBatchEvents` records from the merged partitions (see `LogMerger`), each given
- *      the next processing position (`processed_seq`);
- *   2. run them through the detector, collecting alert changes and late events;
- *   3. append them to bronze in ONE commit whose summary holds the log offsets after the batch and
- *      the position reached: that commit is the decision point;
- *   4. write the outputs: alerts topic, alert events, late events; each output records the position
- *      it holds everything up to (in its records or its snapshot summary).
+ * The work is split in TASKS, one per input partition number (see `StreamTask`): each merges its
+ * partitions of the input topics in event-time order and runs its own detector. A processor runs
+ * the tasks it is given (all by default); several processors can share them, each owning some.
  *
- * Restart (`open`): bronze is read back in processing order and replayed through a new detector,
- * which rebuilds the exact state (the detector is deterministic); the outputs each output lacks —
- * those after its recorded position — are written; reading resumes at bronze's offsets. So a kill -9
- * at any point loses nothing and duplicates nothing in the lake or on the alerts topic.
+ * One batch:
+ *   1. take records from each task's merged input, each given the task's next processing position
+ *      (`processed_seq`);
+ *   2. run them through the task's detector, collecting alert changes and late events;
+ *   3. append them to bronze in ONE commit whose summary holds, per task, the log offsets after the
+ *      batch and the position reached: that commit is the decision point;
+ *   4. publish the alert changes to the alerts topic and hand them on (`onAlerts`); append alert
+ *      and late events to their tables at most every `goldEveryMs`, and rewrite the open alerts at
+ *      most every `openAlertsEveryMs`. Each output records, per task, the position it holds
+ *      everything up to (in its records or its snapshot summary).
+ *
+ * Restart (`open`): each task's bronze rows are read back in processing order and replayed through a
+ * new detector, which rebuilds the exact state (the detector is deterministic); each output gets
+ * what it lacks — the outputs after its recorded position; reading resumes at bronze's offsets. So a
+ * kill -9 at any point loses nothing and duplicates nothing in the lake or on the alerts topic.
  *
  * A failed batch (the lake or log unreachable) stops the processor with the error: its in-memory
  * state may be ahead of the lake, and a restart recovers from the lake.
  */
 
 export interface IdlePolicy {
-  /** Wall-clock milliseconds with nothing to read before the watermark is moved on its own. */
+  /** Wall-clock milliseconds a task reads nothing before its watermark is moved on its own. */
   readonly afterMs: number;
   /**
-   * Where it moves to: the newest event time + this (ms). 0 gives up the allowed lateness: the
-   * watermark catches up with the newest event, so deadlines up to it fire though no event follows.
+   * Where it moves to: the task's newest event time + this (ms). 0 gives up the allowed lateness:
+   * the watermark catches up with the newest event, so deadlines up to it fire though no event follows.
    */
   readonly advanceMs: number;
 }
@@ -76,8 +85,10 @@ export interface StreamProcessorOptions {
   /** Publish alert changes to the alerts topic with this codec; null or absent: do not publish. */
   readonly alertCodec?: AlertCodec | null;
   readonly config?: Partial<StreamConfig>;
-  /** Topics to read (default: orders and reviews). */
+  /** Topics to read (default: orders and reviews). They must have the same number of partitions. */
   readonly topics?: readonly string[];
+  /** The tasks (input partition numbers) this processor runs; all by default. */
+  readonly tasks?: readonly TaskId[];
   /** A batch closes at this many records (default 50,000)... */
   readonly maxBatchEvents?: number;
   /** ...or after gathering for this long, in wall-clock ms (default 500). */
@@ -94,7 +105,7 @@ export interface StreamProcessorOptions {
   /** Product-grade weight; by default read from `gold.product_grades` when it exists. */
   readonly gradeWeight?: GradeWeight;
   readonly metrics?: StreamMetrics;
-  /** Wall clock (ingest times, batch timing). */
+  /** Wall clock (ingest times, batch timing, idle policy). */
   readonly now?: () => number;
   /** Called with every alert change once it is durable (after bronze committed), in emission order. */
   readonly onAlerts?: (changes: readonly EmittedChange[]) => void;
@@ -111,8 +122,10 @@ export interface BatchReport {
   readonly undecodable: number;
   readonly changes: number;
   readonly lateEvents: number;
-  readonly position: StreamPosition;
+  /** The tasks that had input (or, for an idle report, whose watermark the policy moved). */
+  readonly tasks: readonly TaskId[];
   readonly bronzeSnapshotId: number | null;
+  /** The lowest watermark among the processor's tasks. */
   readonly watermark: number;
   /** Wall-clock ms per phase. */
   readonly timings: { readonly read: number; readonly detect: number; readonly bronze: number; readonly outputs: number; readonly total: number };
@@ -121,9 +134,10 @@ export interface BatchReport {
 }
 
 export interface RecoveryReport {
-  /** Bronze rows replayed to rebuild the detector's state. */
+  /** Bronze rows replayed to rebuild the tasks' state. */
   readonly replayed: number;
-  readonly position: StreamPosition;
+  /** Per task, the position it resumes at. */
+  readonly positions: Readonly<Record<string, StreamPosition>>;
   /** Outputs written on recovery that a crash had kept from being written. */
   readonly caughtUp: { readonly alertEvents: number; readonly lateEvents: number; readonly published: number };
   readonly offsets: Readonly<Record<string, number>>;
@@ -131,7 +145,7 @@ export interface RecoveryReport {
 }
 
 export interface RunOptions {
-  /** Stop once the log is read to its end and the idle policy has moved the watermark. */
+  /** Stop once the log is read to its end and the idle policy has moved every task's watermark. */
   readonly untilIdle?: boolean;
   readonly signal?: AbortSignal;
 }
@@ -145,80 +159,49 @@ export interface RunReport {
 
 const REBUILD_CHUNK = 50_000;
 
-/** One place the processor's outputs go, with the position it holds everything up to. */
-interface Output {
-  readonly name: string;
-  position: StreamPosition;
-}
-
-interface Outputs {
-  readonly alertEvents: Output;
-  readonly lateEvents: Output;
-  readonly topic: Output;
-  readonly openAlerts: Output;
-}
+type Counts = { alertEvents: number; lateEvents: number; published: number };
 
 export class StreamProcessor {
-  readonly detector: DelayDetector;
   readonly recovery: RecoveryReport;
+  /** Partitions of each input topic (and of the alerts topic). */
+  readonly partitions: number;
   readonly #options: StreamProcessorOptions;
   readonly #log: EventLog;
   readonly #bronze: IcebergTable;
   readonly #alertEvents: IcebergTable;
   readonly #lateEvents: IcebergTable;
   readonly #openAlerts: IcebergTable;
-  readonly #merger: LogMerger;
+  readonly #tasks: ReadonlyMap<TaskId, StreamTask>;
   readonly #now: () => number;
-  readonly #outputs: Outputs;
-  #alertPartitions = 0;
-  /** The position committed to bronze. */
-  #position: StreamPosition;
-  /** The position the detector has reached: one batch ahead of `#position` while a commit is in flight. */
-  #detected: StreamPosition;
   #inFlight: Promise<void> | null = null;
   #pendingChanges: EmittedChange[] = [];
   #pendingLate: PositionedLateEvent[] = [];
-  #pendingPosition: StreamPosition | null = null;
+  #pendingPositions = new Map<TaskId, StreamPosition>();
   #goldWrittenAt = 0;
+  #openAlertsWrittenAt = 0;
   #lane: Promise<void> = Promise.resolve();
   #laneError: unknown = null;
-  #openAlertsWrittenAt = 0;
-  #idleSince: number | null = null;
-  #idleDoneFor = -Infinity;
   #lastStats: DetectorStats;
 
   private constructor(init: {
     readonly options: StreamProcessorOptions;
-    readonly detector: DelayDetector;
     readonly tables: readonly [IcebergTable, IcebergTable, IcebergTable, IcebergTable];
-    readonly merger: LogMerger;
-    readonly position: StreamPosition;
-    readonly outputs: Outputs;
-    readonly recovery: RecoveryReport;
-    readonly alertPartitions: number;
+    readonly tasks: ReadonlyMap<TaskId, StreamTask>;
+    readonly partitions: number;
   }) {
     this.#options = init.options;
     this.#log = init.options.log;
-    this.detector = init.detector;
     [this.#bronze, this.#alertEvents, this.#lateEvents, this.#openAlerts] = init.tables;
-    this.#merger = init.merger;
-    this.#position = init.position;
-    this.#detected = init.position;
-    this.#outputs = init.outputs;
-    this.recovery = init.recovery;
-    this.#alertPartitions = init.alertPartitions;
+    this.#tasks = init.tasks;
+    this.partitions = init.partitions;
     this.#now = init.options.now ?? Date.now;
-    this.#lastStats = init.detector.stats();
-  }
-
-  /** The position of the last input processed (and committed to bronze). */
-  get position(): StreamPosition {
-    return this.#position;
+    this.recovery = { replayed: 0, positions: {}, caughtUp: { alertEvents: 0, lateEvents: 0, published: 0 }, offsets: {}, ms: 0 };
+    this.#lastStats = this.stats();
   }
 
   /**
-   * Opens the processor: creates its tables and the alerts topic when missing, rebuilds the
-   * detector from bronze and writes what a crash kept from the outputs.
+   * Opens the processor: creates its tables and the alerts topic when missing, rebuilds each task
+   * from bronze and writes what a crash kept from the outputs.
    */
   static async open(options: StreamProcessorOptions): Promise<StreamProcessor> {
     const started = performance.now();
@@ -231,6 +214,22 @@ export class StreamProcessor {
         details: { topics: missing },
       });
     }
+    const partitions = described[0]?.partitions ?? 0;
+    if (described.some((d) => d.partitions !== partitions)) {
+      throw new StreamError(
+        'OP_STREAM_NOT_COPARTITIONED',
+        `the input topics must have the same number of partitions (an order's events share a partition number): ${described.map((d) => `${d.name} has ${d.partitions}`).join(', ')}`,
+        { details: { topics: described.map((d) => ({ topic: d.name, partitions: d.partitions })) } },
+      );
+    }
+    const taskIds = [...new Set(options.tasks ?? Array.from({ length: partitions }, (_, p) => p))].sort((a, b) => a - b);
+    const wrong = taskIds.filter((t) => !Number.isInteger(t) || t < 0 || t >= partitions);
+    if (wrong.length > 0 || taskIds.length === 0) {
+      throw new StreamError('OP_STREAM_BAD_TASKS', `tasks must be partition numbers from 0 to ${partitions - 1}, got ${JSON.stringify(options.tasks)}`, {
+        details: { tasks: options.tasks, partitions },
+      });
+    }
+
     const tables = [
       await lake.ensureTable(BRONZE_EVENTS_TABLE, BRONZE_EVENTS),
       await lake.ensureTable(ALERT_EVENTS_TABLE, ALERT_EVENTS),
@@ -239,84 +238,139 @@ export class StreamProcessor {
     ] as const;
     const [bronze, alertEvents, lateEvents, openAlerts] = tables;
     const gradeWeight = options.gradeWeight ?? (await defaultGradeWeight(lake));
-    const detector = new DelayDetector(options.config ?? {}, gradeWeight === null ? {} : { gradeWeight });
 
-    let alertPartitions = 0;
-    if (options.alertCodec !== undefined && options.alertCodec !== null) {
-      alertPartitions = Math.max(...described.map((d) => d.partitions));
-      await log.createTopic({ name: ALERTS_TOPIC, partitions: alertPartitions });
-      alertPartitions = (await log.describeTopics([ALERTS_TOPIC]))[0]?.partitions ?? alertPartitions;
+    const publishing = options.alertCodec !== undefined && options.alertCodec !== null;
+    if (publishing) {
+      await log.createTopic({ name: ALERTS_TOPIC, partitions });
+    }
+    const published = publishing ? await publishedPositions(log, options.alertCodec, partitions) : new Map<TaskId, StreamPosition>();
+
+    const recorded = (table: IcebergTable, name: string, task: TaskId): StreamPosition =>
+      parsePosition(table.lastSummaryValue(positionProperty(task)), name) ?? START_POSITION;
+    const tasks = new Map<TaskId, StreamTask>();
+    for (const id of taskIds) {
+      const text = bronze.lastSummaryValue(offsetsProperty(id));
+      const offsets = text === null ? {} : (JSON.parse(text) as Record<string, number>);
+      const committed = recorded(bronze, BRONZE_EVENTS_TABLE, id);
+      const outputs = startPositions();
+      outputs.alertEvents = recorded(alertEvents, ALERT_EVENTS_TABLE, id);
+      outputs.lateEvents = recorded(lateEvents, LATE_EVENTS_TABLE, id);
+      outputs.openAlerts = recorded(openAlerts, OPEN_ALERTS_TABLE, id);
+      outputs.topic = publishing ? (published.get(id) ?? START_POSITION) : committed;
+      const merger = new LogMerger({
+        log,
+        codec: options.codec,
+        partitions: described.map((d) => ({ topic: d.name, partition: id, offset: offsets[partitionKey(d.name, id)] ?? d.beginningOffsets[id] ?? 0 })),
+        ...(options.fetchSize === undefined ? {} : { fetchSize: options.fetchSize }),
+      });
+      tasks.set(id, new StreamTask({ id, merger, config: options.config ?? {}, detectorOptions: gradeWeight === null ? {} : { gradeWeight }, committed, outputs }));
     }
 
-    const recordedOffsets = bronze.lastSummaryValue(OFFSETS_PROPERTY);
-    const offsets: Record<string, number> = recordedOffsets === null ? {} : (JSON.parse(recordedOffsets) as Record<string, number>);
-    const bronzePosition = parsePosition(bronze.lastSummaryValue(POSITION_PROPERTY), BRONZE_EVENTS_TABLE) ?? START_POSITION;
-    const outputs = {
-      alertEvents: { name: ALERT_EVENTS_TABLE, position: parsePosition(alertEvents.lastSummaryValue(POSITION_PROPERTY), ALERT_EVENTS_TABLE) ?? START_POSITION },
-      lateEvents: { name: LATE_EVENTS_TABLE, position: parsePosition(lateEvents.lastSummaryValue(POSITION_PROPERTY), LATE_EVENTS_TABLE) ?? START_POSITION },
-      topic: {
-        name: ALERTS_TOPIC,
-        position: options.alertCodec === undefined || options.alertCodec === null ? bronzePosition : await publishedPosition(log, options.alertCodec),
-      },
-      openAlerts: { name: OPEN_ALERTS_TABLE, position: parsePosition(openAlerts.lastSummaryValue(POSITION_PROPERTY), OPEN_ALERTS_TABLE) ?? START_POSITION },
-    };
-
-    const partitions = described.flatMap((d) =>
-      Array.from({ length: d.partitions }, (_, partition) => ({
-        topic: d.name,
-        partition,
-        offset: offsets[partitionKey(d.name, partition)] ?? d.beginningOffsets[partition] ?? 0,
-      })),
-    );
-    const merger = new LogMerger({ log, codec: options.codec, partitions, ...(options.fetchSize === undefined ? {} : { fetchSize: options.fetchSize }) });
-
-    const processor = new StreamProcessor({
-      options,
-      detector,
-      tables,
-      merger,
-      position: bronzePosition,
-      outputs,
-      alertPartitions,
-      recovery: { replayed: 0, position: bronzePosition, caughtUp: { alertEvents: 0, lateEvents: 0, published: 0 }, offsets: {}, ms: 0 },
-    });
-    const caughtUp = await processor.#rebuild(bronzePosition);
-    const recovery: RecoveryReport = {
-      replayed: bronzePosition.seq,
-      position: processor.#position,
+    const processor = new StreamProcessor({ options, tables, tasks, partitions });
+    const caughtUp = await processor.#rebuild();
+    (processor as { recovery: RecoveryReport }).recovery = {
+      replayed: [...tasks.values()].reduce((n, t) => n + t.committed.seq, 0),
+      positions: Object.fromEntries([...tasks.values()].map((t) => [String(t.id), t.committed])),
       caughtUp,
-      offsets: merger.consumedOffsets(),
+      offsets: Object.assign({}, ...[...tasks.values()].map((t) => t.merger.consumedOffsets())) as Record<string, number>,
       ms: performance.now() - started,
     };
-    (processor as { recovery: RecoveryReport }).recovery = recovery;
     return processor;
   }
 
+  /** The tasks this processor runs. */
+  get taskIds(): readonly TaskId[] {
+    return [...this.#tasks.keys()];
+  }
+
+  /** The position each task has committed to bronze. */
+  positions(): ReadonlyMap<TaskId, StreamPosition> {
+    return new Map([...this.#tasks].map(([id, t]) => [id, t.committed]));
+  }
+
+  /** Records processed and committed, over all tasks. */
+  get processed(): number {
+    let n = 0;
+    for (const t of this.#tasks.values()) n += t.committed.seq;
+    return n;
+  }
+
+  /** The lowest watermark among the tasks: event time is complete up to here everywhere. */
+  get watermark(): number {
+    return Math.min(...[...this.#tasks.values()].map((t) => t.detector.watermark));
+  }
+
+  /** The detector statistics, summed over the tasks (the watermark: the lowest). */
+  stats(): DetectorStats {
+    const all = [...this.#tasks.values()].map((t) => t.detector.stats());
+    const sum = (pick: (s: DetectorStats) => number): number => all.reduce((n, s) => n + pick(s), 0);
+    return {
+      watermark: Math.min(...all.map((s) => s.watermark)),
+      eventsProcessed: sum((s) => s.eventsProcessed),
+      duplicates: sum((s) => s.duplicates),
+      late: sum((s) => s.late),
+      lateNotApplied: sum((s) => s.lateNotApplied),
+      otherEvents: sum((s) => s.otherEvents),
+      ordersInState: sum((s) => s.ordersInState),
+      ordersDropped: sum((s) => s.ordersDropped),
+      timersPending: sum((s) => s.timersPending),
+      openAlerts: sum((s) => s.openAlerts),
+      changes: {
+        opened: sum((s) => s.changes.opened),
+        escalated: sum((s) => s.changes.escalated),
+        resolved: sum((s) => s.changes.resolved),
+        final: sum((s) => s.changes.final),
+      },
+      alertsByRule: Object.fromEntries(RULE_NAMES.map((r) => [r, sum((s) => s.alertsByRule[r])])) as DetectorStats['alertsByRule'],
+    };
+  }
+
+  /** The open alerts of every task, highest priority first (then oldest, then by id). */
+  openAlerts(): Alert[] {
+    return [...this.#tasks.values()]
+      .flatMap((t) => t.detector.openAlerts())
+      .sort((a, b) => b.priority - a.priority || a.openedAt - b.openedAt || (a.alertId < b.alertId ? -1 : a.alertId > b.alertId ? 1 : 0));
+  }
+
+  /** The current version of an order's alert of `rule`, while its task holds the order. */
+  alert(orderId: string, rule: Rule): Alert | null {
+    return this.#tasks.get(partitionFor(Buffer.from(orderId, 'utf8'), this.partitions))?.detector.alert(orderId, rule) ?? null;
+  }
+
+  /** The watermark of one task (for tests and diagnostics). */
+  taskWatermark(task: TaskId): number | null {
+    return this.#tasks.get(task)?.detector.watermark ?? null;
+  }
+
   /**
-   * Replays bronze through the detector up to `through`, then moves the watermark to the furthest
-   * idle floor an output recorded; the outputs each output misses are written.
+   * Replays each task's bronze rows through its detector, then moves its watermark to the furthest
+   * idle floor an output recorded; each output is given what it lacks.
    */
-  async #rebuild(through: StreamPosition): Promise<RecoveryReport['caughtUp']> {
-    const caughtUp = { alertEvents: 0, lateEvents: 0, published: 0 };
-    const behind = (output: Output, position: StreamPosition): boolean => comparePositions(output.position, position) < 0;
-    const anyBehind = (): boolean => [this.#outputs.alertEvents, this.#outputs.lateEvents, this.#outputs.topic].some((o) => behind(o, through));
+  async #rebuild(): Promise<Counts> {
+    const caughtUp: Counts = { alertEvents: 0, lateEvents: 0, published: 0 };
+    const tasks = [...this.#tasks.values()];
     let changes: EmittedChange[] = [];
     let late: PositionedLateEvent[] = [];
-    const flush = async (position: StreamPosition): Promise<void> => {
-      const written = await this.#writeOutputs(changes, late, position, true);
+    const collect = (task: StreamTask, position: StreamPosition, produced: readonly PositionedChange['change'][], cause: RecordPosition | null): void => {
+      for (const change of produced) changes.push({ change, task: task.id, position, cause });
+      for (const event of task.detector.drainLate()) late.push({ late: event, task: task.id, position });
+    };
+    const flush = async (upTo: (task: StreamTask) => StreamPosition): Promise<void> => {
+      const positions = new Map(tasks.map((t) => [t.id, upTo(t)]));
+      const written = await this.#catchUp(changes, late, positions);
       caughtUp.alertEvents += written.alertEvents;
       caughtUp.lateEvents += written.lateEvents;
       caughtUp.published += written.published;
       changes = [];
       late = [];
     };
-    const collect = (position: StreamPosition, produced: readonly PositionedChange['change'][], cause: RecordPosition | null): void => {
-      for (const change of produced) changes.push({ change, position, cause });
-      for (const event of this.detector.drainLate()) late.push({ late: event, position });
-    };
+    const outputsBehind = (): boolean => tasks.some((t) => t.behind('alertEvents') || t.behind('lateEvents') || t.behind('topic'));
+    const last = Math.max(0, ...tasks.map((t) => t.committed.seq));
+    const byId = this.#tasks;
+    const ids = tasks.map((t) => t.id).join(', ');
 
-    for (let from = 0; from < through.seq; from += REBUILD_CHUNK) {
-      const to = Math.min(through.seq, from + REBUILD_CHUNK);
+    for (let from = 0; from < last; from += REBUILD_CHUNK) {
+      const to = Math.min(last, from + REBUILD_CHUNK);
       const scan = await this.#bronze.scan({
         filter: [
           { column: 'processed_seq', op: '>', value: from },
@@ -324,52 +378,57 @@ export class StreamProcessor {
         ],
       });
       const { rows } = await scan.query(
-        `SELECT processed_seq AS seq, epoch_ms(watermark_floor) AS floor, topic, log_partition AS partition, log_offset AS "offset", payload
-         FROM t WHERE processed_seq > ${from} AND processed_seq <= ${to} AND event_type <> '${UNDECODABLE_EVENT_TYPE}'
-         ORDER BY processed_seq`,
+        `SELECT task, processed_seq AS seq, epoch_ms(watermark_floor) AS floor, topic, log_partition AS partition, log_offset AS "offset", payload
+         FROM t WHERE task IN (${ids}) AND processed_seq > ${from} AND processed_seq <= ${to} AND event_type <> '${UNDECODABLE_EVENT_TYPE}'
+         ORDER BY task, processed_seq`,
       );
       for (const row of rows) {
+        const task = byId.get(Number(row.task)) as StreamTask;
         const seq = Number(row.seq);
+        if (seq > task.committed.seq) continue;
+        const detector = task.detector;
         const floor = row.floor === null ? null : Number(row.floor);
-        if (floor !== null && floor > (this.detector.watermarkFloor ?? -Infinity)) {
-          collect({ seq: seq - 1, floor }, this.detector.advanceWatermark(floor), null);
+        if (floor !== null && floor > (detector.watermarkFloor ?? -Infinity)) {
+          collect(task, { seq: seq - 1, floor }, detector.advanceWatermark(floor), null);
         }
         const event = JSON.parse(String(row.payload)) as MarketplaceEvent;
         const cause = { topic: String(row.topic), partition: Number(row.partition), offset: Number(row.offset) };
-        collect({ seq, floor: this.detector.watermarkFloor }, this.detector.process(event), cause);
+        collect(task, { seq, floor: detector.watermarkFloor }, detector.process(event), cause);
       }
-      if (anyBehind()) await flush({ seq: to, floor: this.detector.watermarkFloor });
+      if (outputsBehind()) await flush((t) => ({ seq: Math.min(to, t.committed.seq), floor: t.detector.watermarkFloor }));
       else {
         changes = [];
         late = [];
       }
     }
-    // An idle advance after the last bronze row is recorded only by the outputs it reached.
-    const { alertEvents, lateEvents, topic, openAlerts } = this.#outputs;
-    const floors = [alertEvents, lateEvents, topic, openAlerts]
-      .map((o: Output): StreamPosition => o.position)
-      .filter((p) => p.seq === through.seq && p.floor !== null)
-      .map((p) => p.floor ?? -Infinity);
-    const floor = Math.max(through.floor ?? -Infinity, ...floors);
-    let position: StreamPosition = { seq: through.seq, floor: this.detector.watermarkFloor };
-    if (Number.isFinite(floor) && floor > (this.detector.watermarkFloor ?? -Infinity)) {
-      position = { seq: through.seq, floor };
-      collect(position, this.detector.advanceWatermark(floor), null);
+    // An idle advance after a task's last bronze row is recorded only by the outputs it reached.
+    for (const task of tasks) {
+      const through = task.committed;
+      const floors = (['alertEvents', 'lateEvents', 'topic', 'openAlerts'] as const)
+        .map((o) => task.outputs[o])
+        .filter((p) => p.seq === through.seq && p.floor !== null)
+        .map((p) => p.floor ?? -Infinity);
+      const floor = Math.max(through.floor ?? -Infinity, ...floors);
+      let position: StreamPosition = { seq: through.seq, floor: task.detector.watermarkFloor };
+      if (Number.isFinite(floor) && floor > (task.detector.watermarkFloor ?? -Infinity)) {
+        position = { seq: through.seq, floor };
+        collect(task, position, task.detector.advanceWatermark(floor), null);
+      }
+      task.committed = position;
+      task.detected = position;
     }
-    await flush(position);
-    this.#position = position;
-    this.#detected = position;
-    if (comparePositions(this.#outputs.openAlerts.position, position) !== 0) await this.#writeOpenAlerts(position, this.detector.openAlerts());
+    await flush((t) => t.committed);
+    if (tasks.some((t) => comparePositions(t.outputs.openAlerts, t.committed) !== 0)) await this.#writeOpenAlerts(this.#openAlertsNow());
     this.#updateGauges();
     return caughtUp;
   }
 
   /**
-   * Reads and detects one batch, then starts its commit; null when there was nothing to read.
+   * Reads and detects one batch, then starts its commit; null when no task had anything to read.
    *
-   * Pipelined: the batch's bronze commit and output writes run while the next batch is read and
+   * Pipelined: the batch's bronze commit and its publication run while the next batch is read and
    * detected (DuckDB and the file system work on their own threads), and commits stay in batch
-   * order — each waits for the one before. `flush()` waits for the last. The detector thus runs at
+   * order — each waits for the one before. `flush()` waits for the last. The detectors thus run at
    * most one batch ahead of the lake; a crash loses that batch from memory only, and a restart
    * redoes it from the log.
    */
@@ -378,93 +437,111 @@ export class StreamProcessor {
     const started = performance.now();
     const maxEvents = this.#options.maxBatchEvents ?? 50_000;
     const maxMs = this.#options.maxBatchMs ?? 500;
-    const inputs: InputRecord[] = [];
-    this.#merger.newRound();
-    while (inputs.length < maxEvents) {
-      const next = this.#merger.take();
-      if (next === NEED_FETCH) {
-        if (performance.now() - started > maxMs && inputs.length > 0) break;
-        await this.#merger.fetch();
-        continue;
+    const tasks = [...this.#tasks.values()];
+    const share = Math.max(1, Math.ceil(maxEvents / tasks.length));
+    const inputs = new Map<StreamTask, InputRecord[]>();
+    let total = 0;
+    for (const task of tasks) {
+      const taken: InputRecord[] = [];
+      task.merger.newRound();
+      while (taken.length < share && total < maxEvents) {
+        const next = task.merger.take();
+        if (next === NEED_FETCH) {
+          if (performance.now() - started > maxMs && total > 0) break;
+          await task.merger.fetch();
+          continue;
+        }
+        if (next === null) break;
+        taken.push(next);
+        total++;
       }
-      if (next === null) break;
-      inputs.push(next);
+      const now = this.#now();
+      if (taken.length > 0) {
+        inputs.set(task, taken);
+        task.quietSince = null;
+      } else {
+        task.quietSince ??= now;
+      }
     }
-    if (inputs.length === 0) {
+    if (total === 0) {
       await this.#settle();
       this.#queueGold();
       return null;
     }
     const read = performance.now();
 
-    const floor = this.detector.watermarkFloor;
     const ingestTime = this.#now();
-    const rows: Row[] = new Array<Row>(inputs.length);
+    const rows: Row[] = [];
     const changes: EmittedChange[] = [];
     const late: PositionedLateEvent[] = [];
-    let seq = this.#detected.seq;
+    const summary: Record<string, string> = {};
+    const positions = new Map<TaskId, StreamPosition>();
     let undecodable = 0;
     const perTopic = new Map<string, number>();
-    for (let i = 0; i < inputs.length; i++) {
-      const input = inputs[i] as InputRecord;
-      seq++;
+    for (const [task, taken] of inputs) {
+      const detector = task.detector;
+      const floor = detector.watermarkFloor;
+      let seq = task.detected.seq;
+      for (const input of taken) {
+        seq++;
+        const position: StreamPosition = { seq, floor };
+        const record = input.record;
+        perTopic.set(record.topic, (perTopic.get(record.topic) ?? 0) + 1);
+        const event = input.event;
+        if (event === null) {
+          undecodable++;
+          this.#options.metrics?.undecodable.inc({ topic: record.topic });
+          rows.push(undecodableRow(input, ingestTime, task.id, position));
+          continue;
+        }
+        for (const change of detector.process(event)) {
+          changes.push({ change, task: task.id, position, cause: { topic: record.topic, partition: record.partition, offset: record.offset } });
+        }
+        for (const lateEvent of detector.drainLate()) late.push({ late: lateEvent, task: task.id, position });
+        rows.push({
+          topic: record.topic,
+          log_partition: record.partition,
+          log_offset: record.offset,
+          event_id: event.eventId,
+          event_type: event.type,
+          key: eventKey(event),
+          event_time: event.eventTime,
+          ingest_time: ingestTime,
+          schema_id: input.schemaId,
+          payload: JSON.stringify(event),
+          task: task.id,
+          processed_seq: seq,
+          watermark_floor: floor,
+        });
+      }
       const position: StreamPosition = { seq, floor };
-      const record = input.record;
-      perTopic.set(record.topic, (perTopic.get(record.topic) ?? 0) + 1);
-      const event = input.event;
-      if (event === null) {
-        undecodable++;
-        this.#options.metrics?.undecodable.inc({ topic: record.topic });
-        rows[i] = undecodableRow(input, ingestTime, position);
-        continue;
-      }
-      for (const change of this.detector.process(event)) {
-        changes.push({ change, position, cause: { topic: record.topic, partition: record.partition, offset: record.offset } });
-      }
-      for (const event of this.detector.drainLate()) late.push({ late: event, position });
-      rows[i] = {
-        topic: record.topic,
-        log_partition: record.partition,
-        log_offset: record.offset,
-        event_id: event.eventId,
-        event_type: event.type,
-        key: eventKey(event),
-        event_time: event.eventTime,
-        ingest_time: ingestTime,
-        schema_id: input.schemaId,
-        payload: JSON.stringify(event),
-        processed_seq: seq,
-        watermark_floor: floor,
-      };
+      task.detected = position;
+      positions.set(task.id, position);
+      summary[offsetsProperty(task.id)] = JSON.stringify(task.merger.consumedOffsets());
+      summary[positionProperty(task.id)] = formatPosition(position);
     }
-    const position: StreamPosition = { seq, floor };
-    this.#detected = position;
-    const offsets = JSON.stringify(this.#merger.consumedOffsets());
-    const openAlerts = this.#openAlertsDue() ? this.detector.openAlerts() : null;
+    const openAlerts = this.#openAlertsDue() ? this.#openAlertsNow() : null;
     const detected = performance.now();
     for (const [topic, n] of perTopic) this.#options.metrics?.eventsIn.inc({ topic }, n);
 
-    const previous = this.#inFlight;
-    this.#inFlight = (async () => {
-      await previous;
+    const taskIds = [...positions.keys()];
+    this.#chain(async () => {
       const committing = performance.now();
-      const commit = await this.#bronze.append(rows, {
-        summary: { [OFFSETS_PROPERTY]: offsets, [POSITION_PROPERTY]: formatPosition(position) },
-      });
-      this.#position = position;
+      const commit = await this.#bronze.append(rows, { summary });
+      for (const [id, position] of positions) (this.#tasks.get(id) as StreamTask).committed = position;
       const committed = performance.now();
-      await this.#writeOutputs(changes, late, position, false);
-      if (openAlerts !== null) this.#background(() => this.#writeOpenAlerts(position, openAlerts));
+      await this.#emit(changes, late, positions);
+      if (openAlerts !== null) this.#background(() => this.#writeOpenAlerts(openAlerts));
       const done = performance.now();
       this.#observe(
         {
-          records: inputs.length,
+          records: total,
           undecodable,
           changes: changes.length,
           lateEvents: late.length,
-          position,
+          tasks: taskIds,
           bronzeSnapshotId: commit.snapshotId,
-          watermark: this.detector.watermark,
+          watermark: this.watermark,
           timings: {
             read: read - started,
             detect: detected - read,
@@ -476,67 +553,52 @@ export class StreamProcessor {
         },
         changes,
       );
-    })();
-    // A failed commit must stop the next batch, not go unobserved until then.
-    this.#inFlight.catch(() => undefined);
-    this.#idleSince = null;
-    return { records: inputs.length, changes: changes.length };
-  }
-
-  /** Waits for the batch commit in flight, if any; throws its error. */
-  async #settle(): Promise<void> {
-    const inFlight = this.#inFlight;
-    this.#inFlight = null;
-    await inFlight;
-  }
-
-  /** Waits for the batch commit in flight and writes every pending output. */
-  async flush(): Promise<void> {
-    await this.#settle();
-    this.#queueGold(true);
-    await this.#drainLane();
-  }
-
-  #openAlertsDue(): boolean {
-    return this.#now() - this.#openAlertsWrittenAt >= (this.#options.openAlertsEveryMs ?? 1_000);
+    });
+    return { records: total, changes: changes.length };
   }
 
   /**
-   * Applies the idle policy: when nothing has been read for `afterMs`, moves the watermark to the
-   * newest event time + `advanceMs` (once per newest event time). Returns the report of the move,
-   * or null when the policy did nothing.
+   * Applies the idle policy to every task that has read nothing for `afterMs`: moves its watermark
+   * to its newest event time + `advanceMs` (once per newest event time). Returns the report of the
+   * moves, or null when the policy did nothing.
    */
   async idle(): Promise<BatchReport | null> {
-    await this.#settle();
-    this.#queueGold();
+    this.#checkLane();
     const policy = this.#options.idle ?? DEFAULT_IDLE_POLICY;
     const now = this.#now();
-    this.#idleSince ??= now;
-    if (now - this.#idleSince < policy.afterMs) return null;
-    await this.flush();
-    const newest = this.detector.maxEventTime;
-    if (!Number.isFinite(newest) || this.#idleDoneFor === newest) return null;
-    this.#idleDoneFor = newest;
-    const target = newest + policy.advanceMs;
-    if (target <= this.detector.watermark) return null;
     const started = performance.now();
-    const position: StreamPosition = { seq: this.#position.seq, floor: target };
-    const changes: EmittedChange[] = this.detector.advanceWatermark(target).map((change) => ({ change, position, cause: null }));
-    this.#position = position;
-    this.#detected = position;
+    const changes: EmittedChange[] = [];
+    const positions = new Map<TaskId, StreamPosition>();
+    for (const task of this.#tasks.values()) {
+      if (task.quietSince === null || now - task.quietSince < policy.afterMs) continue;
+      const newest = task.detector.maxEventTime;
+      if (!Number.isFinite(newest) || task.idleDoneFor === newest) continue;
+      task.idleDoneFor = newest;
+      const target = newest + policy.advanceMs;
+      if (target <= task.detector.watermark) continue;
+      const position: StreamPosition = { seq: task.detected.seq, floor: target };
+      for (const change of task.detector.advanceWatermark(target)) changes.push({ change, task: task.id, position, cause: null });
+      task.detected = position;
+      positions.set(task.id, position);
+    }
+    if (positions.size === 0) return null;
     const detected = performance.now();
-    await this.#writeOutputs(changes, [], position, false);
+    const openAlerts = this.#openAlertsNow();
+    this.#chain(async () => {
+      for (const [id, position] of positions) (this.#tasks.get(id) as StreamTask).committed = position;
+      await this.#emit(changes, [], positions);
+    });
     await this.flush();
-    await this.#writeOpenAlerts(position, this.detector.openAlerts());
+    await this.#writeOpenAlerts(openAlerts);
     const done = performance.now();
     const report: BatchReport = {
       records: 0,
       undecodable: 0,
       changes: changes.length,
       lateEvents: 0,
-      position,
+      tasks: [...positions.keys()],
       bronzeSnapshotId: null,
-      watermark: this.detector.watermark,
+      watermark: this.watermark,
       timings: { read: 0, detect: detected - started, bronze: 0, outputs: done - detected, total: done - started },
       idle: true,
     };
@@ -544,91 +606,118 @@ export class StreamProcessor {
     return report;
   }
 
-  #quietMs(): number {
-    return this.#idleSince === null ? 0 : this.#now() - this.#idleSince;
+  /** Whether every task has been quiet for the idle policy's `afterMs` and the policy has acted. */
+  #allIdle(): boolean {
+    const policy = this.#options.idle ?? DEFAULT_IDLE_POLICY;
+    const now = this.#now();
+    for (const task of this.#tasks.values()) {
+      if (task.quietSince === null || now - task.quietSince < policy.afterMs) return false;
+      const newest = task.detector.maxEventTime;
+      if (Number.isFinite(newest) && task.idleDoneFor !== newest) return false;
+    }
+    return true;
   }
 
-  /** Runs batches until stopped by the signal, or (with `untilIdle`) until the log is done and idle. */
+  /** Runs batches until stopped by the signal, or (with `untilIdle`) until the log is done and every task idle. */
   async run(options: RunOptions = {}): Promise<RunReport> {
     let batches = 0;
     let records = 0;
     let changes = 0;
     const poll = this.#options.pollIntervalMs ?? 10;
-    const policy = this.#options.idle ?? DEFAULT_IDLE_POLICY;
     while (options.signal?.aborted !== true) {
       const batch = await this.processBatch();
       if (batch !== null) {
         batches++;
         records += batch.records;
         changes += batch.changes;
-        continue;
       }
+      // Tasks whose partitions went quiet move on even while others still have input.
       const idle = await this.idle();
       if (idle !== null) changes += idle.changes;
-      // idle() has applied the policy once the log has been quiet for afterMs.
-      if (options.untilIdle === true && this.#quietMs() >= policy.afterMs) break;
+      if (batch !== null) continue;
+      if (options.untilIdle === true && this.#allIdle()) break;
       await sleep(poll, undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(() => undefined);
     }
     await this.flush();
-    if (comparePositions(this.#outputs.openAlerts.position, this.#position) !== 0) await this.#writeOpenAlerts(this.#position, this.detector.openAlerts());
+    const tasks = [...this.#tasks.values()];
+    if (tasks.some((t) => comparePositions(t.outputs.openAlerts, t.committed) !== 0)) await this.#writeOpenAlerts(this.#openAlertsNow());
     return { batches, records, changes, stopped: options.signal?.aborted === true ? 'signal' : 'idle' };
   }
 
-  /** The open alerts, highest priority first. */
-  openAlerts(): Alert[] {
-    return this.detector.openAlerts();
+  /** Waits for the batch in flight and writes every pending output; throws the first error of either. */
+  async flush(): Promise<void> {
+    await this.#settle();
+    this.#queueGold(true);
+    await this.#lane;
+    this.#checkLane();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Outputs
+  // ------------------------------------------------------------------------------------------
+
+  /** Runs `work` after the batch in flight: commits and publications stay in batch order. */
+  #chain(work: () => Promise<void>): void {
+    const previous = this.#inFlight;
+    const next = (async () => {
+      await previous;
+      await work();
+    })();
+    // A failure surfaces at the next batch or flush; this only keeps it from being reported unhandled meanwhile.
+    next.catch(() => undefined);
+    this.#inFlight = next;
+  }
+
+  async #settle(): Promise<void> {
+    const inFlight = this.#inFlight;
+    this.#inFlight = null;
+    await inFlight;
   }
 
   /**
-   * Writes outputs up to `position` to every output that lacks them. On recovery (`catchUp`), only
-   * the outputs after an output's recorded position go to it.
+   * A committed batch's outputs: published on the alerts topic and handed on at once; queued for
+   * the gold tables, which are written at most every `goldEveryMs` for many batches at once (a
+   * commit per micro-batch would double the time from an event to its alert). Their recorded
+   * positions make a restart write what a crash kept in memory.
    */
-  async #writeOutputs(
-    changes: readonly EmittedChange[],
-    late: readonly PositionedLateEvent[],
-    position: StreamPosition,
-    catchUp: boolean,
-  ): Promise<{ alertEvents: number; lateEvents: number; published: number }> {
-    const after = (output: Output) => (c: { readonly position: StreamPosition }) => !catchUp || comparePositions(c.position, output.position) > 0;
-    const { topic } = this.#outputs;
-    const toPublish = this.#options.alertCodec === undefined || this.#options.alertCodec === null ? [] : changes.filter(after(topic));
-    if (toPublish.length > 0) {
-      const codec = this.#options.alertCodec as AlertCodec;
-      await this.#log.append(toPublish.map((c) => codec.encode(c)));
-    }
-    if (comparePositions(topic.position, position) < 0) topic.position = position;
-    if (!catchUp && changes.length > 0) this.#options.onAlerts?.(changes);
-
-    if (!catchUp) {
-      // The gold tables are written at most every goldEveryMs, for many batches at once: a commit
-      // per micro-batch would double the time from an event to its alert. Their recorded positions
-      // make a restart write what a crash kept in memory.
-      for (const c of changes) this.#pendingChanges.push(c);
-      for (const l of late) this.#pendingLate.push(l);
-      this.#pendingPosition = position;
-      this.#queueGold();
-      return { alertEvents: 0, lateEvents: 0, published: toPublish.length };
-    }
-    return { ...(await this.#writeGold(changes, late, position, catchUp)), published: toPublish.length };
+  async #emit(changes: readonly EmittedChange[], late: readonly PositionedLateEvent[], positions: ReadonlyMap<TaskId, StreamPosition>): Promise<void> {
+    const codec = this.#options.alertCodec;
+    if (codec !== undefined && codec !== null && changes.length > 0) await this.#log.append(changes.map((c) => codec.encode(c)));
+    for (const [id, position] of positions) (this.#tasks.get(id) as StreamTask).advance('topic', position);
+    if (changes.length > 0) this.#options.onAlerts?.(changes);
+    for (const c of changes) this.#pendingChanges.push(c);
+    for (const l of late) this.#pendingLate.push(l);
+    for (const [id, position] of positions) this.#pendingPositions.set(id, position);
+    this.#queueGold();
   }
 
-  /**
-   * Queues the pending gold outputs on the background lane when `goldEveryMs` has passed since the
-   * last write (or `force`).
-   */
+  /** On recovery: writes to each output, per task, the outputs after its recorded position. */
+  async #catchUp(changes: readonly EmittedChange[], late: readonly PositionedLateEvent[], positions: ReadonlyMap<TaskId, StreamPosition>): Promise<Counts> {
+    const tasks = this.#tasks;
+    const after = (output: OutputName) => (c: { readonly task: TaskId; readonly position: StreamPosition }) =>
+      comparePositions(c.position, (tasks.get(c.task) as StreamTask).outputs[output]) > 0;
+    const codec = this.#options.alertCodec;
+    const toPublish = codec === undefined || codec === null ? [] : changes.filter(after('topic'));
+    if (codec !== undefined && codec !== null && toPublish.length > 0) await this.#log.append(toPublish.map((c) => codec.encode(c)));
+    for (const [id, position] of positions) (tasks.get(id) as StreamTask).advance('topic', position);
+    const written = await this.#writeGold(changes.filter(after('alertEvents')), late.filter(after('lateEvents')), positions);
+    return { ...written, published: toPublish.length };
+  }
+
+  /** Queues the pending gold outputs on the background lane when due (or `force`). */
   #queueGold(force = false): void {
-    const position = this.#pendingPosition;
-    if (position === null) return;
+    if (this.#pendingPositions.size === 0) return;
     const due = this.#now() - this.#goldWrittenAt >= (this.#options.goldEveryMs ?? 1_000) || this.#pendingChanges.length >= 100_000;
     if (!force && !due) return;
     const changes = this.#pendingChanges;
     const late = this.#pendingLate;
+    const positions = this.#pendingPositions;
     this.#pendingChanges = [];
     this.#pendingLate = [];
-    this.#pendingPosition = null;
+    this.#pendingPositions = new Map();
     this.#goldWrittenAt = this.#now();
     this.#background(async () => {
-      await this.#writeGold(changes, late, position, false);
+      await this.#writeGold(changes, late, positions);
     });
   }
 
@@ -643,45 +732,77 @@ export class StreamProcessor {
     });
   }
 
-  async #drainLane(): Promise<void> {
-    await this.#lane;
-    this.#checkLane();
-  }
-
   #checkLane(): void {
     const error = this.#laneError;
     if (error !== null) throw error instanceof Error ? error : new Error(`background write failed: ${JSON.stringify(error)}`);
   }
 
+  /** Appends alert and late events, recording each task's position in the same commits. */
   async #writeGold(
     changes: readonly EmittedChange[],
     late: readonly PositionedLateEvent[],
-    position: StreamPosition,
-    catchUp: boolean,
+    positions: ReadonlyMap<TaskId, StreamPosition>,
   ): Promise<{ alertEvents: number; lateEvents: number }> {
-    const after = (output: Output) => (c: { readonly position: StreamPosition }) => !catchUp || comparePositions(c.position, output.position) > 0;
-    const { alertEvents, lateEvents } = this.#outputs;
-    const summary = { [POSITION_PROPERTY]: formatPosition(position) };
-    const newAlertEvents = changes.filter(after(alertEvents));
-    if (newAlertEvents.length > 0) await this.#alertEvents.append(newAlertEvents.map(alertEventRow), { summary });
-    if (newAlertEvents.length > 0 || comparePositions(alertEvents.position, position) < 0) alertEvents.position = position;
-    const newLate = late.filter(after(lateEvents));
-    if (newLate.length > 0) await this.#lateEvents.append(newLate.map(lateEventRow), { summary });
-    if (comparePositions(lateEvents.position, position) < 0) lateEvents.position = position;
-    return { alertEvents: newAlertEvents.length, lateEvents: newLate.length };
+    // Only positions that move a table forward are recorded: a catch-up flush must never record a
+    // position below one the table already holds for a task.
+    const summaryFor = (output: OutputName): Record<string, string> =>
+      Object.fromEntries(
+        [...positions]
+          .filter(([id, position]) => (this.#tasks.get(id) as StreamTask).behind(output, position))
+          .map(([id, position]) => [positionProperty(id), formatPosition(position)]),
+      );
+    if (changes.length > 0) await this.#alertEvents.append(changes.map(alertEventRow), { summary: summaryFor('alertEvents') });
+    if (late.length > 0) await this.#lateEvents.append(late.map(lateEventRow), { summary: summaryFor('lateEvents') });
+    for (const [id, position] of positions) {
+      const task = this.#tasks.get(id) as StreamTask;
+      // Without new rows nothing was committed; the position still holds: there was nothing to add.
+      task.advance('alertEvents', position);
+      task.advance('lateEvents', position);
+    }
+    return { alertEvents: changes.length, lateEvents: late.length };
   }
 
-  async #writeOpenAlerts(position: StreamPosition, open: readonly Alert[]): Promise<void> {
-    const rows = open.map((alert, i) => openAlertRow(alert, i + 1));
-    await this.#openAlerts.overwrite(rows, { filter: [], summary: { [POSITION_PROPERTY]: formatPosition(position) } });
-    this.#outputs.openAlerts.position = position;
+  #openAlertsDue(): boolean {
+    return this.#now() - this.#openAlertsWrittenAt >= (this.#options.openAlertsEveryMs ?? 1_000);
+  }
+
+  /** Each task's open alerts and detected position, taken now (the lake write may come later). */
+  #openAlertsNow(): { readonly rows: Row[]; readonly positions: ReadonlyMap<TaskId, StreamPosition> } {
+    const rows: Row[] = [];
+    const positions = new Map<TaskId, StreamPosition>();
+    for (const task of this.#tasks.values()) {
+      for (const alert of task.detector.openAlerts()) rows.push(openAlertRow(task.id, alert));
+      positions.set(task.id, task.detected);
+    }
+    return { rows, positions };
+  }
+
+  /**
+   * Rewrites the open alerts of this processor's tasks. Owning every task, it replaces the table in
+   * one commit; otherwise each task's rows are replaced on their own, leaving other processors' rows.
+   */
+  async #writeOpenAlerts(open: { readonly rows: readonly Row[]; readonly positions: ReadonlyMap<TaskId, StreamPosition> }): Promise<void> {
     this.#openAlertsWrittenAt = this.#now();
+    const summaryOf = (ids: readonly TaskId[]): Record<string, string> =>
+      Object.fromEntries(ids.map((id) => [positionProperty(id), formatPosition(open.positions.get(id) ?? START_POSITION)]));
+    const ids = [...open.positions.keys()];
+    if (ids.length === this.partitions) {
+      await this.#openAlerts.overwrite(open.rows, { filter: [], summary: summaryOf(ids) });
+    } else {
+      for (const id of ids) {
+        await this.#openAlerts.overwrite(
+          open.rows.filter((r) => r.task === id),
+          { filter: [{ column: 'task', op: '=', value: id }], summary: summaryOf([id]) },
+        );
+      }
+    }
+    for (const [id, position] of open.positions) (this.#tasks.get(id) as StreamTask).advance('openAlerts', position);
   }
 
   #observe(report: BatchReport, changes: readonly EmittedChange[]): void {
     const metrics = this.#options.metrics;
     if (metrics !== undefined) {
-      const stats = this.detector.stats();
+      const stats = this.stats();
       if (!report.idle) {
         metrics.batchEvents.observe(report.records);
         metrics.batchSeconds.observe({ phase: 'read' }, report.timings.read / 1000);
@@ -702,23 +823,20 @@ export class StreamProcessor {
   #updateGauges(): void {
     const metrics = this.#options.metrics;
     if (metrics === undefined) return;
-    const stats = this.detector.stats();
+    const stats = this.stats();
     if (Number.isFinite(stats.watermark)) metrics.watermark.set(stats.watermark / 1000);
-    const newest = this.detector.maxEventTime;
+    const newest = Math.max(...[...this.#tasks.values()].map((t) => t.detector.maxEventTime));
     if (Number.isFinite(newest)) metrics.eventTimeLag.set((this.#now() - newest) / 1000);
     metrics.ordersInState.set(stats.ordersInState);
     const byRule = new Map<Rule, number>();
-    for (const alert of this.detector.openAlerts()) byRule.set(alert.rule, (byRule.get(alert.rule) ?? 0) + 1);
+    for (const task of this.#tasks.values()) {
+      for (const alert of task.detector.openAlerts()) byRule.set(alert.rule, (byRule.get(alert.rule) ?? 0) + 1);
+    }
     metrics.setOpenAlerts(byRule);
-  }
-
-  /** Partitions of the alerts topic (0 when not publishing). */
-  get alertPartitions(): number {
-    return this.#alertPartitions;
   }
 }
 
-function undecodableRow(input: InputRecord, ingestTime: number, position: StreamPosition): Row {
+function undecodableRow(input: InputRecord, ingestTime: number, task: TaskId, position: StreamPosition): Row {
   const record = input.record;
   return {
     topic: record.topic,
@@ -731,6 +849,7 @@ function undecodableRow(input: InputRecord, ingestTime: number, position: Stream
     ingest_time: ingestTime,
     schema_id: input.schemaId,
     payload: JSON.stringify({ error: input.error, value: Buffer.from(record.value).toString('base64') }),
+    task,
     processed_seq: position.seq,
     watermark_floor: position.floor,
   };
@@ -741,18 +860,29 @@ async function defaultGradeWeight(lake: Lake): Promise<GradeWeight | null> {
   return grades === null ? null : gradeWeightFrom(grades);
 }
 
-/** The furthest position found on the alerts topic: the last record of each partition. */
-async function publishedPosition(log: EventLog, codec: AlertCodec): Promise<StreamPosition> {
+/**
+ * Per task, the furthest position published on the alerts topic: the last record of partition p
+ * is task p's (the topic has the input's partition count, and an alert is keyed by its order).
+ */
+async function publishedPositions(log: EventLog, codec: AlertCodec, partitions: number): Promise<Map<TaskId, StreamPosition>> {
   const [topic] = await log.describeTopics([ALERTS_TOPIC]);
-  let furthest = START_POSITION;
-  if (topic === undefined) return furthest;
+  const found = new Map<TaskId, StreamPosition>();
+  if (topic === undefined) return found;
+  if (topic.partitions !== partitions) {
+    throw new StreamError(
+      'OP_STREAM_NOT_COPARTITIONED',
+      `topic ${ALERTS_TOPIC} has ${topic.partitions} partitions but the input topics have ${partitions}: each task publishes to its own partition`,
+      { details: { topic: ALERTS_TOPIC, partitions: topic.partitions, input: partitions } },
+    );
+  }
   for (let partition = 0; partition < topic.partitions; partition++) {
     const end = topic.endOffsets[partition] ?? 0;
     if (end <= (topic.beginningOffsets[partition] ?? 0)) continue;
     const [record] = await log.fetch({ topic: ALERTS_TOPIC, partition, offset: end - 1, maxRecords: 1 });
     if (record === undefined) continue;
-    const { position } = await codec.decode(record.value, record);
-    if (comparePositions(position, furthest) > 0) furthest = position;
+    const { task, position } = await codec.decode(record.value, record);
+    const previous = found.get(task);
+    if (previous === undefined || comparePositions(position, previous) > 0) found.set(task, position);
   }
-  return furthest;
+  return found;
 }

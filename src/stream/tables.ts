@@ -18,16 +18,29 @@ export const LATE_EVENTS_TABLE = 'bronze.late_events';
 export const ALERT_EVENTS_TABLE = 'gold.alert_events';
 export const OPEN_ALERTS_TABLE = 'gold.open_alerts';
 
-/** Summary property of bronze: the log offsets its rows reach, `{"orders/0": 1234, ...}` (next offset to read). */
-export const OFFSETS_PROPERTY = 'orderpulse.log-offsets';
-/** Summary property of every stream table: the `StreamPosition` its rows are complete up to, as JSON. */
-export const POSITION_PROPERTY = 'orderpulse.stream-position';
+/**
+ * The processor's work is split in TASKS, one per input partition number: task 3 reads partition 3
+ * of every input topic (they are co-partitioned by order id), with its own detector, watermark and
+ * processing positions. Tasks never share state, so processors can share them out.
+ */
+export type TaskId = number;
+
+/** Bronze summary property of a task: the log offsets its rows reach, `{"orders/3": 1234, "reviews/3": 99}` (next offset to read). */
+export function offsetsProperty(task: TaskId): string {
+  return `orderpulse.log-offsets.task-${task}`;
+}
+
+/** Summary property of every stream table, per task: the `StreamPosition` its rows of the task are complete up to, as JSON. */
+export function positionProperty(task: TaskId): string {
+  return `orderpulse.stream-position.task-${task}`;
+}
 
 /** `event_type` of a record that did not decode: kept in bronze, with the error, so nothing is lost. */
 export const UNDECODABLE_EVENT_TYPE = 'Undecodable';
 
 const POSITION_COLUMNS = [
-  { name: 'processed_seq', type: 'long', required: true, doc: 'Place of the input event in processing order' },
+  { name: 'task', type: 'int', required: true, doc: 'The processing task: the input partition number' },
+  { name: 'processed_seq', type: 'long', required: true, doc: "Place of the input event in its task's processing order" },
   { name: 'watermark_floor', type: 'timestamptz', doc: 'Watermark imposed by the idle policy when it was processed' },
 ] as const;
 
@@ -89,7 +102,7 @@ export const ALERT_EVENTS: CreateTableOptions = {
 };
 
 export const OPEN_ALERTS: CreateTableOptions = {
-  columns: [{ name: 'rank', type: 'int', required: true, doc: '1 = highest priority' }, ...ALERT_COLUMNS],
+  columns: [{ name: 'task', type: 'int', required: true, doc: 'The processing task that owns the order' }, ...ALERT_COLUMNS],
 };
 
 /**
@@ -119,22 +132,24 @@ export function formatPosition(position: StreamPosition): string {
 
 /** Reads a recorded position; null for none, an error naming the table for a malformed one. */
 export function parsePosition(text: string | null, table: string): StreamPosition | null {
+  // Recorded positions are checked, not trusted: a hand-edited or foreign summary must not
+  // silently skip or repeat outputs.
   if (text === null) return null;
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new StreamError('OP_STREAM_BAD_POSITION', `${table}: summary property ${POSITION_PROPERTY} is not JSON: ${text}`, { details: { table } });
+    throw new StreamError('OP_STREAM_BAD_POSITION', `${table}: stream position is not JSON: ${text}`, { details: { table } });
   }
   const { seq, floor } = (value ?? {}) as { seq?: unknown; floor?: unknown };
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0 || !(floor === null || typeof floor === 'number')) {
-    throw new StreamError('OP_STREAM_BAD_POSITION', `${table}: summary property ${POSITION_PROPERTY} is not a stream position: ${text}`, { details: { table } });
+    throw new StreamError('OP_STREAM_BAD_POSITION', `${table}: not a stream position: ${text}`, { details: { table } });
   }
   return { seq, floor };
 }
 
-function positionColumns(position: StreamPosition): Row {
-  return { processed_seq: position.seq, watermark_floor: position.floor };
+function positionColumns(task: TaskId, position: StreamPosition): Row {
+  return { task, processed_seq: position.seq, watermark_floor: position.floor };
 }
 
 function alertColumns(a: Alert): Row {
@@ -156,26 +171,28 @@ function alertColumns(a: Alert): Row {
   };
 }
 
-/** An alert change as the processor emits it: with the position of the input that caused it. */
+/** An alert change as the processor emits it: with its task and the position of the input that caused it. */
 export interface PositionedChange {
   readonly change: AlertChange;
+  readonly task: TaskId;
   readonly position: StreamPosition;
 }
 
 export interface PositionedLateEvent {
   readonly late: LateEvent;
+  readonly task: TaskId;
   readonly position: StreamPosition;
 }
 
-export function alertEventRow({ change, position }: PositionedChange): Row {
-  return { change: change.kind, ...alertColumns(change.alert), watermark: change.watermark, ...positionColumns(position) };
+export function alertEventRow({ change, task, position }: PositionedChange): Row {
+  return { change: change.kind, ...alertColumns(change.alert), watermark: change.watermark, ...positionColumns(task, position) };
 }
 
-export function openAlertRow(alert: Alert, rank: number): Row {
-  return { rank, ...alertColumns(alert) };
+export function openAlertRow(task: TaskId, alert: Alert): Row {
+  return { task, ...alertColumns(alert) };
 }
 
-export function lateEventRow({ late, position }: PositionedLateEvent): Row {
+export function lateEventRow({ late, task, position }: PositionedLateEvent): Row {
   const event = late.event;
   return {
     event_id: event.eventId,
@@ -185,6 +202,6 @@ export function lateEventRow({ late, position }: PositionedLateEvent): Row {
     watermark: late.watermark,
     lateness_ms: late.watermark - event.eventTime,
     applied: late.applied,
-    ...positionColumns(position),
+    ...positionColumns(task, position),
   };
 }

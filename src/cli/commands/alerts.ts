@@ -50,11 +50,17 @@ export function registerAlerts(program: Command, io: CliIO, setExitCode: SetExit
           ...(flags.order === undefined ? [] : [`order_id = ${sqlString(flags.order)}`]),
         ];
         const filter = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
-        const order =
-          flags.open === true ? 'rank' : flags.order !== undefined ? 'processed_seq, sequence' : 'processed_seq DESC, sequence DESC';
         const t = await lake.table(name);
         const scan = await t.scan();
-        const { rows } = await scan.query(`SELECT * FROM t ${filter} ORDER BY ${order} LIMIT ${flags.limit}`);
+        // Open alerts are ranked by priority (then the oldest first); changes are listed newest first
+        // (an order's: oldest first), in event time, then by their place in their task's processing.
+        const sql =
+          flags.open === true
+            ? `SELECT row_number() OVER (ORDER BY priority DESC, opened_at, alert_id) AS rank, * FROM t ${filter} ORDER BY rank LIMIT ${flags.limit}`
+            : flags.order !== undefined
+              ? `SELECT * FROM t ${filter} ORDER BY processed_seq, sequence LIMIT ${flags.limit}`
+              : `SELECT * FROM t ${filter} ORDER BY updated_at DESC, processed_seq DESC, sequence DESC LIMIT ${flags.limit}`;
+        const { rows } = await scan.query(sql);
         if (flags.json === true) {
           writeJson(io, { table: name, snapshotId: scan.snapshotId, alerts: rows });
           return;

@@ -100,7 +100,7 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
             ...replayed.summary,
             state,
             quarantined: replayed.dataset.report.quarantine.length,
-            bronze: { table: BRONZE_EVENTS_TABLE, rows: processor.position.seq },
+            bronze: { table: BRONZE_EVENTS_TABLE, rows: processor.processed },
             stream: summary,
             topOpenAlerts: processor.openAlerts().slice(0, 10),
             example: late === undefined ? null : { orderId: late.orderId, estimatedDeliveryDate: late.estimatedDeliveryDate, journey, alerts },
@@ -117,7 +117,7 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
           for (const a of alerts) io.stdout.write(`  ${a.at}  ${a.change} ${a.rule}: ${a.reason}\n`);
         }
         io.stdout.write(
-          `\n${processor.position.seq.toLocaleString('en-US')} order and review events are in ${BRONZE_EVENTS_TABLE}; ` +
+          `\n${processor.processed.toLocaleString('en-US')} order and review events are in ${BRONZE_EVENTS_TABLE}; ` +
             `alerts in ${ALERT_EVENTS_TABLE}, ${OPEN_ALERTS_TABLE} and on the topic ${ALERTS_TOPIC}\n`,
         );
         io.stdout.write(`\nthe log and the lake are in ${state}; try:\n`);

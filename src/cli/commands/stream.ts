@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { formatLocal } from '../../data/index.js';
 import type { Alert, BatchReport, EmittedChange, RunReport, StreamProcessor } from '../../stream/index.js';
 import { AlertCodec, ALERT_EVENTS_TABLE, OPEN_ALERTS_TABLE, RULE_NAMES, StreamProcessor as Processor } from '../../stream/index.js';
@@ -21,16 +21,25 @@ interface StreamFlags {
   readonly maxBatch?: number;
   readonly idleAfter?: string;
   readonly idleAdvance?: string;
+  readonly tasks?: readonly number[];
   readonly alerts?: boolean;
   readonly quiet?: boolean;
   readonly json?: boolean;
+}
+
+function parseTasks(text: string): number[] {
+  const tasks = text.split(',').map((t) => Number(t.trim()));
+  if (text.trim() === '' || tasks.some((t) => !Number.isInteger(t) || t < 0)) {
+    throw new InvalidArgumentError('--tasks takes partition numbers separated by commas, e.g. 0,1,2.');
+  }
+  return tasks;
 }
 
 /** Opens the processor over the runtime's log and lake with the settings' stream configuration. */
 export async function openProcessor(
   runtime: Runtime,
   settings: Settings,
-  hooks: { onAlerts?: (changes: readonly EmittedChange[]) => void; onBatch?: (batch: BatchReport) => void } = {},
+  hooks: { onAlerts?: (changes: readonly EmittedChange[]) => void; onBatch?: (batch: BatchReport) => void; tasks?: readonly number[] } = {},
 ): Promise<StreamProcessor> {
   const codec = await runtime.codec();
   return Processor.open({
@@ -78,13 +87,13 @@ export interface StreamSummary {
   readonly changes: number;
   readonly recovery: StreamProcessor['recovery'];
   readonly watermark: string | null;
-  readonly stats: ReturnType<StreamProcessor['detector']['stats']>;
+  readonly stats: ReturnType<StreamProcessor['stats']>;
   readonly openAlerts: number;
   readonly elapsedMs: number;
 }
 
 export function streamSummary(processor: StreamProcessor, run: RunReport, elapsedMs: number): StreamSummary {
-  const stats = processor.detector.stats();
+  const stats = processor.stats();
   return {
     records: run.records,
     batches: run.batches,
@@ -125,6 +134,9 @@ export function registerStream(program: Command, io: CliIO, _setExitCode: SetExi
     .addOption(new Option('--max-batch <n>', 'records per micro-batch at most [default 50000]').argParser(positiveInt('--max-batch')))
     .option('--idle-after <duration>', 'quiet time before the idle policy moves the watermark [default 1s]')
     .option('--idle-advance <duration>', 'the idle policy moves the watermark to the newest event time plus this [default 0]')
+    .addOption(
+      new Option('--tasks <list>', 'run only these tasks (input partition numbers, e.g. 0,1,2), to share the work among processes [default: all]').argParser(parseTasks),
+    )
     .option('--alerts', 'print every alert change as it is emitted (NDJSON with --json)')
     .option('--quiet', 'no progress output')
     .option('--json', 'print the summary as JSON (last line)')
@@ -149,6 +161,7 @@ export function registerStream(program: Command, io: CliIO, _setExitCode: SetExi
       try {
         const started = performance.now();
         const processor = await openProcessor(runtime, settings, {
+          ...(flags.tasks === undefined ? {} : { tasks: flags.tasks }),
           onAlerts:
             flags.alerts === true
               ? (changes) => {
@@ -169,7 +182,7 @@ export function registerStream(program: Command, io: CliIO, _setExitCode: SetExi
         const r = processor.recovery;
         if (flags.quiet !== true && flags.json !== true && r.replayed > 0) {
           io.stderr.write(
-            `resumed at position ${r.position.seq.toLocaleString('en-US')}: state rebuilt from ${r.replayed.toLocaleString('en-US')} bronze rows in ${formatMs(r.ms)}` +
+            `resumed: state rebuilt from ${r.replayed.toLocaleString('en-US')} bronze rows in ${formatMs(r.ms)}` +
               (r.caughtUp.alertEvents + r.caughtUp.lateEvents + r.caughtUp.published > 0
                 ? `; wrote what the last run left unwritten (${r.caughtUp.alertEvents} alert events, ${r.caughtUp.lateEvents} late events, ${r.caughtUp.published} published)`
                 : '') +

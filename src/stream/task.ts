@@ -1,0 +1,66 @@
+import { DelayDetector } from './detector.js';
+import type { DelayDetectorOptions } from './detector.js';
+import type { LogMerger } from './merge.js';
+import type { StreamPosition, TaskId } from './tables.js';
+import { START_POSITION, comparePositions } from './tables.js';
+import type { StreamConfig } from './types.js';
+
+/** Where one output stands for a task: everything at or before `position` is in it. */
+export interface OutputPositions {
+  alertEvents: StreamPosition;
+  lateEvents: StreamPosition;
+  topic: StreamPosition;
+  openAlerts: StreamPosition;
+}
+
+export type OutputName = keyof OutputPositions;
+
+/**
+ * One processing task: partition `id` of every input topic, merged in event-time order, with its
+ * own delay detector (so its own watermark and timers) and its own processing positions. Tasks
+ * share nothing, which is what lets several processors split them.
+ */
+export class StreamTask {
+  readonly id: TaskId;
+  readonly merger: LogMerger;
+  readonly detector: DelayDetector;
+  /** The position committed to bronze. */
+  committed: StreamPosition;
+  /** The position the detector has reached (ahead of `committed` while a commit is in flight). */
+  detected: StreamPosition;
+  readonly outputs: OutputPositions;
+  /** Wall-clock time since which the task has read nothing; null while it has input. */
+  quietSince: number | null = null;
+  /** The newest event time the idle policy has acted on. */
+  idleDoneFor = -Infinity;
+
+  constructor(init: {
+    readonly id: TaskId;
+    readonly merger: LogMerger;
+    readonly config: Partial<StreamConfig>;
+    readonly detectorOptions: DelayDetectorOptions;
+    readonly committed: StreamPosition;
+    readonly outputs: OutputPositions;
+  }) {
+    this.id = init.id;
+    this.merger = init.merger;
+    this.detector = new DelayDetector(init.config, init.detectorOptions);
+    this.committed = init.committed;
+    this.detected = init.committed;
+    this.outputs = init.outputs;
+  }
+
+  /** Whether `output` lacks anything at or before `position`. */
+  behind(output: OutputName, position: StreamPosition = this.committed): boolean {
+    return comparePositions(this.outputs[output], position) < 0;
+  }
+
+  /** Records that `output` now holds everything up to `position` (positions only move forward). */
+  advance(output: OutputName, position: StreamPosition): void {
+    if (comparePositions(this.outputs[output], position) < 0) this.outputs[output] = position;
+  }
+}
+
+export function startPositions(): OutputPositions {
+  return { alertEvents: START_POSITION, lateEvents: START_POSITION, topic: START_POSITION, openAlerts: START_POSITION };
+}
