@@ -21,6 +21,7 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULTS } from '../src/cli/config.js';
 import type { Runtime } from '../src/cli/runtime.js';
@@ -32,7 +33,7 @@ import type { EventLog, RecordPosition } from '../src/log/index.js';
 import { DEFAULT_PARTITIONS, replay, scaleDataset } from '../src/replay/index.js';
 import type { BatchReport, ChangeKind, EmittedChange } from '../src/stream/index.js';
 import { AlertCodec, StreamProcessor } from '../src/stream/index.js';
-import { sampleDir } from '../src/testing/fixtures.js';
+import { repoRoot, sampleDir } from '../src/testing/fixtures.js';
 
 const GOALS = { eventsPerSecond: 150_000, ceilingRatio: 0.5, p99Ms: 100 } as const;
 /** Batch sizes of the throughput runs; undefined: the processor's default. */
@@ -197,6 +198,46 @@ async function processAll(template: string, maxBatchEvents: number | undefined, 
   }
 }
 
+/**
+ * The same work shared by two `orderpulse stream` processes, each running half of the tasks (the
+ * input partitions), at the same time on a copy of the template log: what partition parallelism
+ * gives on this machine's two cores.
+ */
+async function processAllInTwoProcesses(template: string, partitions: number): Promise<{ readonly records: number; readonly seconds: number; readonly eventsPerSecond: number }> {
+  const state = join(work, 'two-processes');
+  copyStore(template, state);
+  const half = Math.ceil(partitions / 2);
+  const shares = [Array.from({ length: half }, (_, i) => i), Array.from({ length: partitions - half }, (_, i) => half + i)];
+  const t0 = process.hrtime.bigint();
+  const runs = shares.map(
+    (tasks) =>
+      new Promise<number>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          [join(repoRoot, 'bin', 'orderpulse.js'), '--state', state, 'stream', '--until-idle', '--idle-after', '0', '--tasks', tasks.join(','), '--json'],
+          { stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+        let out = '';
+        child.stdout.setEncoding('utf8');
+        child.stdout.on('data', (text: string) => (out += text));
+        child.on('error', reject);
+        child.on('exit', (code) => {
+          if (code !== 0) {
+            reject(new Error(`orderpulse stream --tasks ${tasks.join(',')} exited with ${code}`));
+            return;
+          }
+          const summary = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { records?: number };
+          resolve(summary.records ?? 0);
+        });
+      }),
+  );
+  const records = (await Promise.all(runs)).reduce((a, b) => a + b, 0);
+  const wall = seconds(t0);
+  rmSync(state, { recursive: true, force: true });
+  process.stderr.write(`two processes: ${records} records in ${wall.toFixed(1)} s\n`);
+  return { records, seconds: wall, eventsPerSecond: records / wall };
+}
+
 /** The log, except that every append notes when it resolved, for each record it placed. */
 function timedLog(log: EventLog, appendedAt: Map<string, number>): EventLog {
   return {
@@ -331,6 +372,7 @@ async function main(): Promise<void> {
     process.stderr.write(`scale 10: ${appended} events in the log, ${ceilingRun.records} of them orders and reviews\n`);
     const runs: ThroughputRun[] = [];
     for (const size of BATCH_SIZES) runs.push(await processAll(template, size, ceiling));
+    const parallel = await processAllInTwoProcesses(template, DEFAULT_PARTITIONS);
     const lat = await latency();
 
     const k = (n: number | null): string => (n === null ? '-' : Math.round(n).toLocaleString('en-US'));
@@ -341,6 +383,7 @@ async function main(): Promise<void> {
       ['measure', 'value', 'goal', 'met'],
       [`end to end, default batch (largest ${k(first.largestBatch)}) (ev/s)`, k(first.eventsPerSecond), `>= ${k(GOALS.eventsPerSecond)}`, met(first.eventsPerSecond >= GOALS.eventsPerSecond)],
       ['ceiling: fetch + decode only (ev/s)', k(ceiling), '-', '-'],
+      [`two processes sharing the ${DEFAULT_PARTITIONS} tasks (ev/s)`, k(parallel.eventsPerSecond), `>= ${k(GOALS.eventsPerSecond)}`, met(parallel.eventsPerSecond >= GOALS.eventsPerSecond)],
       ['end to end / ceiling', first.ceilingRatio.toFixed(3), `>= ${GOALS.ceilingRatio}`, met(first.ceilingRatio >= GOALS.ceilingRatio)],
       [`alert latency p99, ${k(LATENCY_RATE)} ev/s replay (ms)`, ms(lat.all.p99Ms), `< ${GOALS.p99Ms}`, met(lat.all.p99Ms !== null && lat.all.p99Ms < GOALS.p99Ms)],
     ]);
@@ -381,7 +424,7 @@ async function main(): Promise<void> {
         benchmark: 'stream',
         node: process.version,
         goals: GOALS,
-        throughput: { events: ceilingRun.records, logEvents: appended, ceilingEventsPerSecond: ceiling, ceilingSeconds: ceilingRun.seconds, runs },
+        throughput: { events: ceilingRun.records, logEvents: appended, ceilingEventsPerSecond: ceiling, ceilingSeconds: ceilingRun.seconds, runs, twoProcesses: parallel },
         latency: { rate: LATENCY_RATE, ...lat },
       }),
     );
