@@ -8,6 +8,7 @@ import { OrderPulseError } from '../errors.js';
  * - OP_LAKE_COMMIT_CONFLICT (retryable): the table moved on since the commit's base
  * - OP_LAKE_COMMIT_FAILED: the commit did not land; its new files may be cleaned up
  * - OP_LAKE_COMMIT_STATE_UNKNOWN: it may or may not have landed; nothing is cleaned up
+ * - OP_LAKE_PRECONDITION_FAILED: a commit's expected summary property (`expect`) had changed; nothing was committed
  * - OP_LAKE_SCHEMA_MISMATCH: rows that do not fit the table's schema; names the row and column
  * - OP_LAKE_NO_SUCH_SNAPSHOT, OP_LAKE_INVALID_ARGUMENT
  */

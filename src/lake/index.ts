@@ -2,7 +2,7 @@
 export { Lake, NAMESPACES, parseTableName } from './lake.js';
 export type { LakeOptions, ColumnDefinition, CreateTableOptions } from './lake.js';
 export { IcebergTable } from './table.js';
-export type { CommitResult, RowFilter, ColumnPredicate, ScanOptions, TableScan, SummaryProperties } from './table.js';
+export type { CommitResult, RowFilter, ColumnPredicate, ScanOptions, TableScan, SummaryProperties, SummaryExpectation } from './table.js';
 export type { Row, RowValue } from './duckdb-engine.js';
 export type { QueryResult } from './query.js';
 export type { Catalog, TableIdentifier } from './catalog.js';

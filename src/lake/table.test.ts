@@ -233,6 +233,32 @@ describe('Iceberg tables on the local filesystem with the SQLite catalog', () =>
     }
   });
 
+  it('commits with an expectation only while the summary property is as expected: one of two racing writers lands', async () => {
+    const table = await lake.createTable('bronze.fenced', { columns: [...columns] });
+    await table.append(events(0, 10), { summary: { 'orderpulse.owner': 'a:1' }, expect: { 'orderpulse.owner': null } });
+    // Compaction and other writers' snapshots in between do not matter: the newest value along the history counts.
+    await table.append(events(10, 10));
+    await table.append(events(20, 10), { summary: { 'orderpulse.owner': 'a:2' }, expect: { 'orderpulse.owner': 'a:1' } });
+    const files = (): number => readdirSync(join(dir.path, 'warehouse', 'bronze', 'fenced', 'data')).length;
+    const before = { snapshots: table.snapshots().length, files: files() };
+    await assert.rejects(
+      table.append(events(30, 10), { summary: { 'orderpulse.owner': 'b:2' }, expect: { 'orderpulse.owner': 'a:1' } }),
+      (error: unknown) =>
+        error instanceof LakeError &&
+        error.code === 'OP_LAKE_PRECONDITION_FAILED' &&
+        /orderpulse\.owner is "a:2", expected "a:1"/.test(error.message),
+    );
+    assert.deepEqual({ snapshots: table.snapshots().length, files: files() }, before, 'nothing committed, its data file removed');
+    // Two writers holding the same expectation at once: the compare-and-swap lets exactly one through.
+    const other = await lake.table('bronze.fenced');
+    const results = await Promise.allSettled([
+      table.append(events(40, 5), { summary: { 'orderpulse.owner': 'a:3' }, expect: { 'orderpulse.owner': 'a:2' } }),
+      other.append(events(50, 5), { summary: { 'orderpulse.owner': 'b:3' }, expect: { 'orderpulse.owner': 'a:2' } }),
+    ]);
+    assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+    assert.equal(await count(table), 35);
+  });
+
   it('names the file when table metadata is corrupt', async () => {
     const table = await lake.createTable('bronze.broken', { columns: [...columns] });
     await table.append(events(0, 5));

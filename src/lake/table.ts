@@ -61,6 +61,13 @@ export interface TableContext {
 /** Extra snapshot summary properties (the stream processor records its source offsets here). */
 export type SummaryProperties = Readonly<Record<string, string>>;
 
+/**
+ * A condition on a commit: for each key, the newest value of that summary property along the
+ * current snapshot's ancestry must be this one (null: no snapshot has it). A writer that owns some
+ * progress marker uses it to fence off any other writer of the same marker.
+ */
+export type SummaryExpectation = Readonly<Record<string, string | null>>;
+
 /** A conjunction of simple column predicates, for overwrites and scans. */
 export type RowFilter = readonly ColumnPredicate[];
 export interface ColumnPredicate {
@@ -185,12 +192,17 @@ export class IcebergTable {
   // Writes
   // ------------------------------------------------------------------------------------------
 
-  /** Appends rows as new data files (a fast append: existing manifests are kept as they are). */
-  async append(rows: readonly Row[], options: { readonly summary?: SummaryProperties } = {}): Promise<CommitResult> {
+  /**
+   * Appends rows as new data files (a fast append: existing manifests are kept as they are). With
+   * `expect`, the commit lands only while each named summary property still has the given value
+   * (see `SummaryExpectation`).
+   */
+  async append(rows: readonly Row[], options: { readonly summary?: SummaryProperties; readonly expect?: SummaryExpectation } = {}): Promise<CommitResult> {
     await this.refresh();
     const added = await this.writeDataFiles(rows);
     return this.commit('append', {
       summary: options.summary,
+      ...(options.expect === undefined ? {} : { expect: options.expect }),
       dataFiles: added,
       filesToDelete: () => [],
     });
@@ -203,12 +215,13 @@ export class IcebergTable {
    */
   async overwrite(
     rows: readonly Row[],
-    options: { readonly filter: RowFilter; readonly summary?: SummaryProperties },
+    options: { readonly filter: RowFilter; readonly summary?: SummaryProperties; readonly expect?: SummaryExpectation },
   ): Promise<CommitResult> {
     await this.refresh();
     const added = await this.writeDataFiles(rows);
     return this.commit('overwrite', {
       summary: options.summary,
+      ...(options.expect === undefined ? {} : { expect: options.expect }),
       dataFiles: added,
       rewrite: async (live) => this.rewriteMatching(live, options.filter),
       filesToDelete: () => [],
@@ -393,12 +406,7 @@ export class IcebergTable {
   /** The newest value of a summary property along the current snapshot's ancestry, or null. */
   lastSummaryValue(key: string): string | null {
     const current = this.currentSnapshot();
-    if (current === null) return null;
-    for (const snapshot of ancestors(this.current.metadata, current['snapshot-id'])) {
-      const value = snapshot.summary[key];
-      if (value !== undefined) return value;
-    }
-    return null;
+    return current === null ? null : summaryValueAlong(this.current.metadata, current['snapshot-id'], key);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -409,6 +417,7 @@ export class IcebergTable {
     operation: SnapshotSummary['operation'],
     change: {
       readonly summary?: SummaryProperties;
+      readonly expect?: SummaryExpectation;
       readonly dataFiles: readonly DataFile[];
       /** Files of the base to delete (decided again on every attempt, on the newest base). */
       readonly filesToDelete: (live: readonly DataFile[]) => readonly DataFile[];
@@ -433,6 +442,17 @@ export class IcebergTable {
   ): Promise<CommitAttempt<CommitResult>> {
     const { location: baseLocation, metadata: base } = await this.commitBase();
     const parent = currentSnapshot(base);
+    // Checked on every attempt's base; the compare-and-swap then makes the check and the commit one step.
+    for (const [key, expected] of Object.entries(change.expect ?? {})) {
+      const found = parent === null ? null : summaryValueAlong(base, parent['snapshot-id'], key);
+      if (found !== expected) {
+        throw new LakeError(
+          'OP_LAKE_PRECONDITION_FAILED',
+          `commit to ${this.name} refused: summary property ${key} is ${found === null ? 'absent' : JSON.stringify(found)}, expected ${expected === null ? 'absent' : JSON.stringify(expected)} (another writer changed it)`,
+          { details: { table: this.name, key, expected, found } },
+        );
+      }
+    }
     const schema = currentSchema(base);
     const spec = defaultSpec(base);
     const snapshotId = newSnapshotId();
@@ -746,6 +766,14 @@ export async function loadMetadata(io: FileIO, location: string): Promise<TableM
     throw cause;
   }
   return parseTableMetadata(bytes, location);
+}
+
+function summaryValueAlong(meta: TableMetadata, snapshotId: number, key: string): string | null {
+  for (const snapshot of ancestors(meta, snapshotId)) {
+    const value = snapshot.summary[key];
+    if (value !== undefined) return value;
+  }
+  return null;
 }
 
 /** A map key for a partition tuple. Called per row when routing rows, so it only concatenates. */

@@ -21,6 +21,7 @@ import {
   LATE_EVENTS_TABLE,
   PRODUCT_GRADES_TABLE,
   OPEN_ALERTS_TABLE,
+  StreamError,
   StreamMetrics,
   StreamProcessor,
   UNDECODABLE_EVENT_TYPE,
@@ -311,6 +312,26 @@ describe('StreamProcessor on hand-made events', () => {
     // Order value R$ 170 (two items with freight); its best product is graded A (weight 1.5).
     const approval = processor.alert('o1', 'approval_overdue');
     assert.equal(approval?.priority, 170 * GRADE_WEIGHTS.A);
+  });
+
+  it('refuses a second processor running the same task, committing nothing of its batch', async () => {
+    const runtime = await storeWith([placed('o1'), step('PaymentApproved', 'o1', T0 + H), placed('o2', T0 + 2 * H)]);
+    const first = await openProcessor(runtime, { tasks: [0] });
+    const second = await openProcessor(runtime, { tasks: [0] });
+    await first.run({ untilIdle: true });
+    await assert.rejects(second.run({ untilIdle: true }), (error: unknown) => {
+      assert.ok(error instanceof StreamError);
+      assert.equal(error.code, 'OP_STREAM_TASK_TAKEN');
+      assert.match(error.message, /two processes are running task 0; give each process its own tasks/);
+      return true;
+    });
+    const rows = await rowsOf(await runtime.lake(), BRONZE_EVENTS_TABLE, 'SELECT count(*) AS n, count(DISTINCT log_offset) AS d FROM t');
+    assert.deepEqual([Number(rows[0]?.n), Number(rows[0]?.d)], [3, 3], 'every record once');
+  });
+
+  it('refuses tasks that are not partition numbers of the input', async () => {
+    const runtime = await storeWith([placed('o1')]);
+    await assert.rejects(openProcessor(runtime, { tasks: [1] }), /tasks must be partition numbers from 0 to 0, got \[1\]/);
   });
 
   it('refuses to start on a log without its topics, saying what to do', async () => {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventCodec, MarketplaceEvent } from '../events/index.js';
 import { TOPICS, eventKey } from '../events/index.js';
 import type { IcebergTable, Lake, Row } from '../lake/index.js';
+import { LakeError } from '../lake/index.js';
 import type { EventLog, RecordPosition } from '../log/index.js';
 import { partitionFor } from '../log/index.js';
 import type { AlertCodec } from './alert-codec.js';
@@ -12,7 +13,7 @@ import { gradeWeightFrom, loadProductGrades } from './grades.js';
 import type { InputRecord } from './merge.js';
 import { LogMerger, NEED_FETCH, partitionKey } from './merge.js';
 import type { StreamMetrics } from './metrics.js';
-import type { OutputName } from './task.js';
+import type { FencedTable, OutputName } from './task.js';
 import { StreamTask, startPositions } from './task.js';
 import type { PositionedChange, PositionedLateEvent, StreamPosition, TaskId } from './tables.js';
 import {
@@ -247,6 +248,12 @@ export class StreamProcessor {
 
     const recorded = (table: IcebergTable, name: string, task: TaskId): StreamPosition =>
       parsePosition(table.lastSummaryValue(positionProperty(task)), name) ?? START_POSITION;
+    const texts = (task: TaskId): Record<FencedTable, string | null> => ({
+      bronze: bronze.lastSummaryValue(positionProperty(task)),
+      alertEvents: alertEvents.lastSummaryValue(positionProperty(task)),
+      lateEvents: lateEvents.lastSummaryValue(positionProperty(task)),
+      openAlerts: openAlerts.lastSummaryValue(positionProperty(task)),
+    });
     const tasks = new Map<TaskId, StreamTask>();
     for (const id of taskIds) {
       const text = bronze.lastSummaryValue(offsetsProperty(id));
@@ -263,7 +270,10 @@ export class StreamProcessor {
         partitions: described.map((d) => ({ topic: d.name, partition: id, offset: offsets[partitionKey(d.name, id)] ?? d.beginningOffsets[id] ?? 0 })),
         ...(options.fetchSize === undefined ? {} : { fetchSize: options.fetchSize }),
       });
-      tasks.set(id, new StreamTask({ id, merger, config: options.config ?? {}, detectorOptions: gradeWeight === null ? {} : { gradeWeight }, committed, outputs }));
+      tasks.set(
+        id,
+        new StreamTask({ id, merger, config: options.config ?? {}, detectorOptions: gradeWeight === null ? {} : { gradeWeight }, committed, outputs, recorded: texts(id) }),
+      );
     }
 
     const processor = new StreamProcessor({ options, tables, tasks, partitions });
@@ -527,7 +537,7 @@ export class StreamProcessor {
     const taskIds = [...positions.keys()];
     this.#chain(async () => {
       const committing = performance.now();
-      const commit = await this.#bronze.append(rows, { summary });
+      const commit = await this.#fenced('bronze', taskIds, summary, (expect) => this.#bronze.append(rows, { summary, expect }));
       for (const [id, position] of positions) (this.#tasks.get(id) as StreamTask).committed = position;
       const committed = performance.now();
       await this.#emit(changes, late, positions);
@@ -751,8 +761,14 @@ export class StreamProcessor {
           .filter(([id, position]) => (this.#tasks.get(id) as StreamTask).behind(output, position))
           .map(([id, position]) => [positionProperty(id), formatPosition(position)]),
       );
-    if (changes.length > 0) await this.#alertEvents.append(changes.map(alertEventRow), { summary: summaryFor('alertEvents') });
-    if (late.length > 0) await this.#lateEvents.append(late.map(lateEventRow), { summary: summaryFor('lateEvents') });
+    if (changes.length > 0) {
+      const summary = summaryFor('alertEvents');
+      await this.#fenced('alertEvents', [...positions.keys()], summary, (expect) => this.#alertEvents.append(changes.map(alertEventRow), { summary, expect }));
+    }
+    if (late.length > 0) {
+      const summary = summaryFor('lateEvents');
+      await this.#fenced('lateEvents', [...positions.keys()], summary, (expect) => this.#lateEvents.append(late.map(lateEventRow), { summary, expect }));
+    }
     for (const [id, position] of positions) {
       const task = this.#tasks.get(id) as StreamTask;
       // Without new rows nothing was committed; the position still holds: there was nothing to add.
@@ -760,6 +776,44 @@ export class StreamProcessor {
       task.advance('lateEvents', position);
     }
     return { alertEvents: changes.length, lateEvents: late.length };
+  }
+
+  /**
+   * Commits to a table expecting each task's position property there to be what this processor last
+   * saw, then remembers what it wrote. A second processor running one of the tasks is refused
+   * with an error that says so, and nothing of its commit lands.
+   */
+  async #fenced<T>(
+    table: FencedTable,
+    tasks: readonly TaskId[],
+    summary: Readonly<Record<string, string>>,
+    commit: (expect: Record<string, string | null>) => Promise<T>,
+  ): Promise<T> {
+    const expect: Record<string, string | null> = {};
+    for (const id of tasks) {
+      const key = positionProperty(id);
+      if (key in summary) expect[key] = (this.#tasks.get(id) as StreamTask).recorded[table];
+    }
+    let result: T;
+    try {
+      result = await commit(expect);
+    } catch (error) {
+      if (error instanceof LakeError && error.code === 'OP_LAKE_PRECONDITION_FAILED') {
+        const key = typeof error.details.key === 'string' ? error.details.key : '';
+        const task = Number(/task-(\d+)$/.exec(key)?.[1] ?? NaN);
+        throw new StreamError(
+          'OP_STREAM_TASK_TAKEN',
+          `task ${task} was advanced by another processor (${error.message}): two processes are running task ${task}; give each process its own tasks (--tasks). Nothing of this batch was committed`,
+          { details: { task, table, ...error.details }, cause: error },
+        );
+      }
+      throw error;
+    }
+    for (const id of tasks) {
+      const value = summary[positionProperty(id)];
+      if (value !== undefined) (this.#tasks.get(id) as StreamTask).recorded[table] = value;
+    }
+    return result;
   }
 
   #openAlertsDue(): boolean {
@@ -787,12 +841,16 @@ export class StreamProcessor {
       Object.fromEntries(ids.map((id) => [positionProperty(id), formatPosition(open.positions.get(id) ?? START_POSITION)]));
     const ids = [...open.positions.keys()];
     if (ids.length === this.partitions) {
-      await this.#openAlerts.overwrite(open.rows, { filter: [], summary: summaryOf(ids) });
+      const summary = summaryOf(ids);
+      await this.#fenced('openAlerts', ids, summary, (expect) => this.#openAlerts.overwrite(open.rows, { filter: [], summary, expect }));
     } else {
       for (const id of ids) {
-        await this.#openAlerts.overwrite(
-          open.rows.filter((r) => r.task === id),
-          { filter: [{ column: 'task', op: '=', value: id }], summary: summaryOf([id]) },
+        const summary = summaryOf([id]);
+        await this.#fenced('openAlerts', [id], summary, (expect) =>
+          this.#openAlerts.overwrite(
+            open.rows.filter((r) => r.task === id),
+            { filter: [{ column: 'task', op: '=', value: id }], summary, expect },
+          ),
         );
       }
     }

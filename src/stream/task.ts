@@ -5,6 +5,9 @@ import type { StreamPosition, TaskId } from './tables.js';
 import { START_POSITION, comparePositions } from './tables.js';
 import type { StreamConfig } from './types.js';
 
+/** The tables whose summaries record a task's position, and so fence its writers. */
+export type FencedTable = 'bronze' | 'alertEvents' | 'lateEvents' | 'openAlerts';
+
 /** Where one output stands for a task: everything at or before `position` is in it. */
 export interface OutputPositions {
   alertEvents: StreamPosition;
@@ -33,6 +36,11 @@ export class StreamTask {
   quietSince: number | null = null;
   /** The newest event time the idle policy has acted on. */
   idleDoneFor = -Infinity;
+  /**
+   * The task's position property in each table, exactly as this processor last read or wrote it.
+   * Every commit expects it unchanged: a second processor running the same task is refused.
+   */
+  readonly recorded: Record<FencedTable, string | null>;
 
   constructor(init: {
     readonly id: TaskId;
@@ -41,6 +49,7 @@ export class StreamTask {
     readonly detectorOptions: DelayDetectorOptions;
     readonly committed: StreamPosition;
     readonly outputs: OutputPositions;
+    readonly recorded: Record<FencedTable, string | null>;
   }) {
     this.id = init.id;
     this.merger = init.merger;
@@ -48,6 +57,7 @@ export class StreamTask {
     this.committed = init.committed;
     this.detected = init.committed;
     this.outputs = init.outputs;
+    this.recorded = { ...init.recorded };
   }
 
   /** Whether `output` lacks anything at or before `position`. */
