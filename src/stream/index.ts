@@ -4,6 +4,8 @@
  * timers, alert rules).
  */
 export { StreamProcessor, DEFAULT_IDLE_POLICY } from './processor.js';
+export { runInGroup } from './group.js';
+export type { GroupRunOptions, GroupRunReport } from './group.js';
 export type { StreamProcessorOptions, IdlePolicy, BatchReport, RecoveryReport, RunOptions, RunReport, EmittedChange } from './processor.js';
 export {
   BRONZE_EVENTS_TABLE,

@@ -26,6 +26,7 @@ import {
   StreamProcessor,
   UNDECODABLE_EVENT_TYPE,
   offsetsProperty,
+  runInGroup,
 } from './index.js';
 
 type Rows = Record<string, unknown>[];
@@ -327,6 +328,25 @@ describe('StreamProcessor on hand-made events', () => {
     });
     const rows = await rowsOf(await runtime.lake(), BRONZE_EVENTS_TABLE, 'SELECT count(*) AS n, count(DISTINCT log_offset) AS d FROM t');
     assert.deepEqual([Number(rows[0]?.n), Number(rows[0]?.d)], [3, 3], 'every record once');
+  });
+
+  it('runs as a member of a consumer group: with the embedded log, one member is given every task', async () => {
+    const runtime = await storeWith([placed('o1'), step('PaymentApproved', 'o1', T0 + H), placed('o2', T0 + 200 * H)]);
+    const assignments: (readonly number[])[] = [];
+    const report = await runInGroup({
+      log: runtime.log,
+      codec: await runtime.codec(),
+      lake: await runtime.lake(),
+      alertCodec: await AlertCodec.open(runtime.registry, { registerSchemas: true }),
+      idle: { afterMs: 0, advanceMs: 0 },
+      group: 'orderpulse-stream',
+      untilIdle: true,
+      onAssignment: (tasks) => assignments.push(tasks),
+    });
+    assert.deepEqual(assignments, [[0]]);
+    assert.deepEqual([report.records, report.reassignments], [3, 1]);
+    const alerts = await rowsOf(await runtime.lake(), ALERT_EVENTS_TABLE, "SELECT order_id, rule FROM t WHERE change = 'opened'");
+    assert.deepEqual(alerts, [{ order_id: 'o1', rule: 'handoff_overdue' }], 'the approval came in time; the handoff deadline (48 h) passed');
   });
 
   it('refuses tasks that are not partition numbers of the input', async () => {

@@ -617,7 +617,7 @@ export class StreamProcessor {
   }
 
   /** Whether every task has been quiet for the idle policy's `afterMs` and the policy has acted. */
-  #allIdle(): boolean {
+  allIdle(): boolean {
     const policy = this.#options.idle ?? DEFAULT_IDLE_POLICY;
     const now = this.#now();
     for (const task of this.#tasks.values()) {
@@ -645,7 +645,7 @@ export class StreamProcessor {
       const idle = await this.idle();
       if (idle !== null) changes += idle.changes;
       if (batch !== null) continue;
-      if (options.untilIdle === true && this.#allIdle()) break;
+      if (options.untilIdle === true && this.allIdle()) break;
       await sleep(poll, undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(() => undefined);
     }
     await this.flush();
