@@ -294,6 +294,11 @@ describe('orderpulse demo, stream, alerts and the lake commands on their tables'
     const resumed = JSON.parse(again.out.trim().split('\n').at(-1) ?? '{}') as { records: number; recovery: { replayed: number } };
     assert.deepEqual([resumed.records, resumed.recovery.replayed], [0, orderAndReviewEvents], 'a second run resumes at the end');
 
+    const grouped = await run(['--state', demoState, 'stream', '--group', 'stream-test', '--until-idle', '--idle-after', '0', '--json']);
+    assert.equal(grouped.code, 0, grouped.err);
+    const member = JSON.parse(grouped.out.trim().split('\n').at(-1) ?? '{}') as { group: string; tasks: number[]; records: number };
+    assert.deepEqual([member.group, member.tasks, member.records], ['stream-test', [0, 1, 2, 3, 4, 5], 0], 'the only member runs every task');
+
     const maintain = await run(['--state', demoState, 'maintain', '--dry-run', '--json']);
     assert.equal(maintain.code, 0, maintain.err);
     const report = JSON.parse(maintain.out) as { tables: { table: string; orphanFiles: number }[] };

@@ -31,6 +31,8 @@ export interface GroupRunReport extends RunReport {
   /** How many times this member's tasks changed. */
   readonly reassignments: number;
   readonly tasks: readonly TaskId[];
+  /** The processor of the last assignment (null when none was given), for its state and statistics. */
+  readonly processor: StreamProcessor | null;
 }
 
 export async function runInGroup(options: StreamProcessorOptions & GroupRunOptions): Promise<GroupRunReport> {
@@ -83,7 +85,7 @@ export async function runInGroup(options: StreamProcessorOptions & GroupRunOptio
   } finally {
     await member.close();
   }
-  return { ...totals, stopped: options.signal?.aborted === true ? 'signal' : 'idle', reassignments, tasks };
+  return { ...totals, stopped: options.signal?.aborted === true ? 'signal' : 'idle', reassignments, tasks, processor };
 }
 
 function sameTasks(a: readonly TaskId[], b: readonly TaskId[]): boolean {

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { formatLocal } from '../../data/index.js';
-import type { Alert, BatchReport, EmittedChange, RunReport, StreamProcessor } from '../../stream/index.js';
-import { AlertCodec, ALERT_EVENTS_TABLE, OPEN_ALERTS_TABLE, RULE_NAMES, StreamProcessor as Processor } from '../../stream/index.js';
+import type { Alert, BatchReport, EmittedChange, RunReport, StreamProcessor, StreamProcessorOptions } from '../../stream/index.js';
+import { AlertCodec, ALERT_EVENTS_TABLE, OPEN_ALERTS_TABLE, RULE_NAMES, StreamProcessor as Processor, runInGroup } from '../../stream/index.js';
 import type { Settings } from '../config.js';
 import type { CliIO } from '../output.js';
 import { table, writeJson } from '../output.js';
@@ -22,6 +22,7 @@ interface StreamFlags {
   readonly idleAfter?: string;
   readonly idleAdvance?: string;
   readonly tasks?: readonly number[];
+  readonly group?: string;
   readonly alerts?: boolean;
   readonly quiet?: boolean;
   readonly json?: boolean;
@@ -35,14 +36,17 @@ function parseTasks(text: string): number[] {
   return tasks;
 }
 
+type ProcessorHooks = { onAlerts?: (changes: readonly EmittedChange[]) => void; onBatch?: (batch: BatchReport) => void; tasks?: readonly number[] };
+
 /** Opens the processor over the runtime's log and lake with the settings' stream configuration. */
-export async function openProcessor(
-  runtime: Runtime,
-  settings: Settings,
-  hooks: { onAlerts?: (changes: readonly EmittedChange[]) => void; onBatch?: (batch: BatchReport) => void; tasks?: readonly number[] } = {},
-): Promise<StreamProcessor> {
+export async function openProcessor(runtime: Runtime, settings: Settings, hooks: ProcessorHooks = {}): Promise<StreamProcessor> {
+  return Processor.open(await processorOptions(runtime, settings, hooks));
+}
+
+/** The processor's options from the runtime and the settings. */
+async function processorOptions(runtime: Runtime, settings: Settings, hooks: ProcessorHooks): Promise<StreamProcessorOptions> {
   const codec = await runtime.codec();
-  return Processor.open({
+  return {
     log: runtime.log,
     codec,
     lake: await runtime.lake(),
@@ -56,7 +60,7 @@ export async function openProcessor(
     maxBatchEvents: settings.maxBatch,
     idle: { afterMs: settings.idleAfter, advanceMs: settings.idleAdvance },
     ...hooks,
-  });
+  };
 }
 
 /** One alert change as a line: when (event time), what, which order, why. */
@@ -137,6 +141,9 @@ export function registerStream(program: Command, io: CliIO, _setExitCode: SetExi
     .addOption(
       new Option('--tasks <list>', 'run only these tasks (input partition numbers, e.g. 0,1,2), to share the work among processes [default: all]').argParser(parseTasks),
     )
+    .addOption(
+      new Option('--group <name>', 'share the tasks with the other processes of this consumer group, following its rebalances').conflicts('tasks'),
+    )
     .option('--alerts', 'print every alert change as it is emitted (NDJSON with --json)')
     .option('--quiet', 'no progress output')
     .option('--json', 'print the summary as JSON (last line)')
@@ -160,7 +167,7 @@ export function registerStream(program: Command, io: CliIO, _setExitCode: SetExi
       process.once('SIGTERM', onSignal);
       try {
         const started = performance.now();
-        const processor = await openProcessor(runtime, settings, {
+        const hooks: ProcessorHooks = {
           ...(flags.tasks === undefined ? {} : { tasks: flags.tasks }),
           onAlerts:
             flags.alerts === true
@@ -178,7 +185,28 @@ export function registerStream(program: Command, io: CliIO, _setExitCode: SetExi
                     `${b.idle ? 'idle    ' : 'batch   '} ${b.records.toLocaleString('en-US').padStart(7)} records  ${String(b.changes).padStart(6)} alert changes  ` +
                       `watermark ${Number.isFinite(b.watermark) ? formatLocal(b.watermark) : '-'}  ${formatMs(b.timings.total)}\n`,
                   ),
-        });
+        };
+        if (flags.group !== undefined) {
+          const report = await runInGroup({
+            ...(await processorOptions(runtime, settings, hooks)),
+            group: flags.group,
+            signal: abort.signal,
+            untilIdle: flags.untilIdle === true,
+            onAssignment: (tasks) => {
+              if (flags.quiet !== true && flags.json !== true) io.stderr.write(`group ${flags.group ?? ''}: running tasks ${tasks.length === 0 ? 'none' : tasks.join(', ')}\n`);
+            },
+          });
+          if (report.processor === null) {
+            if (flags.json === true) writeJson(io, { group: flags.group, tasks: [], records: report.records });
+            else if (flags.quiet !== true) io.stdout.write(`the group gave this process no tasks\n`);
+            return;
+          }
+          const summary = { ...streamSummary(report.processor, report, performance.now() - started), group: flags.group, tasks: report.tasks, reassignments: report.reassignments };
+          if (flags.json === true) writeJson(io, summary);
+          else if (flags.quiet !== true) printStreamSummary(io, summary, report.processor.openAlerts());
+          return;
+        }
+        const processor = await openProcessor(runtime, settings, hooks);
         const r = processor.recovery;
         if (flags.quiet !== true && flags.json !== true && r.replayed > 0) {
           io.stderr.write(
