@@ -5,6 +5,7 @@ import type { SchemaRegistry, ValueLocation } from '../events/index.js';
 import { EventsError, SCHEMA_DIR, createReadResolver, decodeAvroBody, decodeWireFormat, encodeAvroWireFormat, subjectOf } from '../events/index.js';
 import type { ProducerRecord } from '../log/index.js';
 import type { PositionedChange } from './tables.js';
+import { alertColumns } from './tables.js';
 import type { AlertState, ChangeKind, Rule } from './types.js';
 
 /**
@@ -17,6 +18,7 @@ import type { AlertState, ChangeKind, Rule } from './types.js';
 export const ALERTS_TOPIC = 'alerts';
 export const ALERTS_SCHEMA_FILE = 'alerts-v1.avsc';
 
+/** The Avro record as read back. */
 interface AlertRecord {
   change: ChangeKind;
   alert_id: string;
@@ -86,27 +88,8 @@ export class AlertCodec {
 
   encode({ change, task, position }: PositionedChange): ProducerRecord {
     const a = change.alert;
-    const record: AlertRecord = {
-      change: change.kind,
-      alert_id: a.alertId,
-      order_id: a.orderId,
-      rule: a.rule,
-      state: a.state,
-      opened_at: a.openedAt,
-      updated_at: a.updatedAt,
-      deadline: a.deadline,
-      overdue_ms: a.overdueMs,
-      days_late: a.daysLate,
-      priority: a.priority,
-      order_value_cents: a.orderValueCents,
-      level: a.level,
-      reason: a.reason,
-      sequence: a.sequence,
-      watermark: change.watermark,
-      task,
-      processed_seq: position.seq,
-      watermark_floor: position.floor,
-    };
+    // The record's fields are the alert tables' columns, plus the change and where it came from.
+    const record = { change: change.kind, ...alertColumns(a), watermark: change.watermark, task, processed_seq: position.seq, watermark_floor: position.floor };
     return {
       topic: ALERTS_TOPIC,
       key: Buffer.from(a.orderId, 'utf8'),

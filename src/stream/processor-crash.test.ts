@@ -10,7 +10,8 @@ import { loadOlist } from '../data/index.js';
 import { olistEvents } from '../events/index.js';
 import { replay } from '../replay/index.js';
 import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
-import { ALERTS_TOPIC, ALERT_EVENTS_TABLE, AlertCodec, BRONZE_EVENTS_TABLE, LATE_EVENTS_TABLE, OPEN_ALERTS_TABLE } from './index.js';
+import { ALERT_EVENTS_TABLE, BRONZE_EVENTS_TABLE, LATE_EVENTS_TABLE, OPEN_ALERTS_TABLE } from './index.js';
+import { readAlertsTopic } from './test-alerts.js';
 
 /**
  * Acceptance: the processor killed with SIGKILL at random points and restarted each time ends with
@@ -74,17 +75,7 @@ async function snapshotOf(state: string): Promise<Record<string, string[]>> {
       const scan = await (await lake.table(table)).scan();
       return (await scan.query(sql)).rows.map((r) => JSON.stringify(r, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)));
     };
-    const codec = await AlertCodec.open(runtime.registry, { registerSchemas: true });
-    const topic: string[] = [];
-    const [alerts] = await runtime.log.describeTopics([ALERTS_TOPIC]);
-    for (let partition = 0; partition < (alerts?.partitions ?? 0); partition++) {
-      for (let offset = 0; ; ) {
-        const records = await runtime.log.fetch({ topic: ALERTS_TOPIC, partition, offset, maxRecords: 5000 });
-        if (records.length === 0) break;
-        for (const r of records) topic.push(JSON.stringify(await codec.decode(r.value, r)));
-        offset = (records[records.length - 1]?.offset ?? 0) + 1;
-      }
-    }
+    const topic = (await readAlertsTopic(runtime.log, runtime.registry)).map((c) => JSON.stringify(c));
     return {
       // Ingest times differ between runs; where each record went does not.
       bronze: await rows(BRONZE_EVENTS_TABLE, 'SELECT topic, log_partition, log_offset, event_id, task, processed_seq, watermark_floor FROM t ORDER BY task, processed_seq'),

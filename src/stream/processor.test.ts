@@ -11,6 +11,7 @@ import type { Lake } from '../lake/index.js';
 import { replay } from '../replay/index.js';
 import { sampleDir, tempDir } from '../testing/fixtures.js';
 import { H, T0, placed, step } from './test-events.js';
+import { readAlertsTopic } from './test-alerts.js';
 import type { EmittedChange, RunReport } from './index.js';
 import {
   ALERTS_TOPIC,
@@ -54,21 +55,7 @@ async function openProcessor(runtime: Runtime, extra: Partial<Parameters<typeof 
 
 /** Every record of the alerts topic, decoded, as `alertId/sequence/change`. */
 async function publishedChanges(runtime: Runtime): Promise<string[]> {
-  const codec = await AlertCodec.open(runtime.registry, { registerSchemas: true });
-  const out: string[] = [];
-  const [topic] = await runtime.log.describeTopics([ALERTS_TOPIC]);
-  for (let partition = 0; partition < (topic?.partitions ?? 0); partition++) {
-    for (let offset = 0; ; ) {
-      const records = await runtime.log.fetch({ topic: ALERTS_TOPIC, partition, offset, maxRecords: 5000 });
-      if (records.length === 0) break;
-      for (const r of records) {
-        const { change } = await codec.decode(r.value, r);
-        out.push(`${change.alert.alertId}/${change.alert.sequence}/${change.kind}`);
-      }
-      offset = (records[records.length - 1]?.offset ?? 0) + 1;
-    }
-  }
-  return out.sort();
+  return (await readAlertsTopic(runtime.log, runtime.registry)).map(({ change }) => `${change.alert.alertId}/${change.alert.sequence}/${change.kind}`).sort();
 }
 
 describe('StreamProcessor on the Olist sample', () => {

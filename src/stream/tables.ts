@@ -152,7 +152,8 @@ function positionColumns(task: TaskId, position: StreamPosition): Row {
   return { task, processed_seq: position.seq, watermark_floor: position.floor };
 }
 
-function alertColumns(a: Alert): Row {
+/** An alert as table columns; the alerts topic's Avro record has the same field names. */
+export function alertColumns(a: Alert): Row {
   return {
     alert_id: a.alertId,
     order_id: a.orderId,
