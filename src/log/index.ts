@@ -25,4 +25,5 @@ export {
 } from './sqlite-log.js';
 export type { SqliteEventLogOptions, OpenSqliteEventLogOptions } from './sqlite-log.js';
 export { KafkaEventLog, openKafkaEventLog } from './kafka-log.js';
+export { withTopicPrefix } from './prefixed-log.js';
 export type { KafkaEventLogOptions, KafkaCompression } from './kafka-log.js';
