@@ -19,7 +19,9 @@ export interface CommitRetryPolicy {
   readonly maxWaitMs: number;
 }
 
-export const DEFAULT_COMMIT_RETRY: CommitRetryPolicy = { attempts: 5, minWaitMs: 50, maxWaitMs: 2_000 };
+// Ten attempts with backoff ride out several writers committing to one table every few hundred
+// milliseconds (stream processors sharing tasks), at a cost of about ten seconds in the worst case.
+export const DEFAULT_COMMIT_RETRY: CommitRetryPolicy = { attempts: 10, minWaitMs: 50, maxWaitMs: 2_000 };
 
 /** What one attempt wrote, so a failed or conflicting attempt can remove it. */
 export interface AttemptFiles {

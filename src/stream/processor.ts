@@ -837,6 +837,17 @@ export class StreamProcessor {
    */
   async #writeOpenAlerts(open: { readonly rows: readonly Row[]; readonly positions: ReadonlyMap<TaskId, StreamPosition> }): Promise<void> {
     this.#openAlertsWrittenAt = this.#now();
+    try {
+      await this.#replaceOpenAlerts(open);
+    } catch (error) {
+      // A snapshot of the open alerts that keeps losing to other writers is simply skipped: the
+      // next one, a moment later, replaces it anyway (and its position says how current it is).
+      if (error instanceof LakeError && error.code === 'OP_LAKE_COMMIT_CONFLICT') return;
+      throw error;
+    }
+  }
+
+  async #replaceOpenAlerts(open: { readonly rows: readonly Row[]; readonly positions: ReadonlyMap<TaskId, StreamPosition> }): Promise<void> {
     const summaryOf = (ids: readonly TaskId[]): Record<string, string> =>
       Object.fromEntries(ids.map((id) => [positionProperty(id), formatPosition(open.positions.get(id) ?? START_POSITION)]));
     const ids = [...open.positions.keys()];
