@@ -7,6 +7,7 @@ import type { OlistDataset } from '../data/index.js';
 import { formatLocal, loadOlist } from '../data/index.js';
 import type { MarketplaceEvent } from '../events/index.js';
 import { TOPICS, olistEvents } from '../events/index.js';
+import { partitionFor } from '../log/index.js';
 import type { Lake } from '../lake/index.js';
 import { replay } from '../replay/index.js';
 import { sampleDir, tempDir } from '../testing/fixtures.js';
@@ -271,6 +272,25 @@ describe('StreamProcessor on hand-made events', () => {
     await second.run({ untilIdle: true });
     const third = await openProcessor(runtime, { idle });
     assert.deepEqual(third.stats(), second.stats());
+  });
+
+  it("moves a quiet partition's watermark up to the newest event of the whole input", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const runtime = openRuntime({ ...DEFAULTS, state: dir.path });
+    runtimes.push(runtime);
+    await runtime.log.createTopic({ name: TOPICS.orders, partitions: 2 });
+    await runtime.log.createTopic({ name: TOPICS.reviews, partitions: 2 });
+    const codec = await runtime.codec();
+    // Two orders on different partitions; only one partition sees time move on (6 days later).
+    const ids = ['o1', 'o2', 'o3', 'o4', 'o5', 'o6'];
+    const byPartition = (p: number): string => ids.find((id) => partitionFor(Buffer.from(id), 2) === p) ?? '';
+    const [quiet, busy] = [byPartition(0), byPartition(1)];
+    await runtime.log.append([placed(quiet), placed(busy), step("PaymentApproved", busy, T0 + H), step("OrderHandedToCarrier", busy, T0 + 144 * H)].map((e) => codec.encode(e)));
+    const processor = await openProcessor(runtime, { idle: { afterMs: 0, advanceMs: 0 } });
+    await processor.run({ untilIdle: true });
+    assert.equal(processor.taskWatermark(0), T0 + 144 * H, 'the quiet task caught up');
+    assert.equal(processor.alert(quiet, 'approval_overdue')?.state, 'escalated', 'its 96-hour approval deadline fired');
   });
 
   it('publishes on its next start what an earlier run never published', async () => {

@@ -71,8 +71,9 @@ export interface IdlePolicy {
   /** Wall-clock milliseconds a task reads nothing before its watermark is moved on its own. */
   readonly afterMs: number;
   /**
-   * Where it moves to: the task's newest event time + this (ms). 0 gives up the allowed lateness:
-   * the watermark catches up with the newest event, so deadlines up to it fire though no event follows.
+   * Where it moves to: the newest event time of the input (any partition, the task's own or not) +
+   * this (ms). 0 gives up the allowed lateness: the watermark catches up with the newest event, so
+   * deadlines up to it fire though no event follows.
    */
   readonly advanceMs: number;
 }
@@ -173,6 +174,7 @@ export class StreamProcessor {
   readonly #lateEvents: IcebergTable;
   readonly #openAlerts: IcebergTable;
   readonly #tasks: ReadonlyMap<TaskId, StreamTask>;
+  readonly #topics: readonly string[];
   readonly #now: () => number;
   #inFlight: Promise<void> | null = null;
   #pendingChanges: EmittedChange[] = [];
@@ -194,6 +196,7 @@ export class StreamProcessor {
     this.#log = init.options.log;
     [this.#bronze, this.#alertEvents, this.#lateEvents, this.#openAlerts] = init.tables;
     this.#tasks = init.tasks;
+    this.#topics = init.options.topics ?? [TOPICS.orders, TOPICS.reviews];
     this.partitions = init.partitions;
     this.#now = init.options.now ?? Date.now;
     this.recovery = { replayed: 0, positions: {}, caughtUp: { alertEvents: 0, lateEvents: 0, published: 0 }, offsets: {}, ms: 0 };
@@ -469,6 +472,7 @@ export class StreamProcessor {
       if (taken.length > 0) {
         inputs.set(task, taken);
         task.quietSince = null;
+        task.idleEvaluated = false;
       } else {
         task.quietSince ??= now;
       }
@@ -579,12 +583,18 @@ export class StreamProcessor {
     const started = performance.now();
     const changes: EmittedChange[] = [];
     const positions = new Map<TaskId, StreamPosition>();
+    let logNewest: number | null = null;
     for (const task of this.#tasks.values()) {
       if (task.quietSince === null || now - task.quietSince < policy.afterMs) continue;
-      const newest = task.detector.maxEventTime;
-      if (!Number.isFinite(newest) || task.idleDoneFor === newest) continue;
-      task.idleDoneFor = newest;
+      logNewest ??= await this.#logNewest();
+      task.idleEvaluated = true;
+      // An idle task catches up with the newest event of the whole input, not only its own: a
+      // partition that stops receiving must not hold its orders' deadlines back.
+      const newest = Math.max(task.detector.maxEventTime, logNewest);
+      if (!Number.isFinite(newest)) continue;
       const target = newest + policy.advanceMs;
+      if (task.idleDoneFor === target) continue;
+      task.idleDoneFor = target;
       if (target <= task.detector.watermark) continue;
       const position: StreamPosition = { seq: task.detected.seq, floor: target };
       for (const change of task.detector.advanceWatermark(target)) changes.push({ change, task: task.id, position, cause: null });
@@ -621,11 +631,26 @@ export class StreamProcessor {
     const policy = this.#options.idle ?? DEFAULT_IDLE_POLICY;
     const now = this.#now();
     for (const task of this.#tasks.values()) {
-      if (task.quietSince === null || now - task.quietSince < policy.afterMs) return false;
-      const newest = task.detector.maxEventTime;
-      if (Number.isFinite(newest) && task.idleDoneFor !== newest) return false;
+      if (task.quietSince === null || now - task.quietSince < policy.afterMs || !task.idleEvaluated) return false;
     }
     return true;
+  }
+
+  /**
+   * The newest record time in any partition of the input topics (records carry their event time):
+   * the same for every processor reading the log, whichever tasks it runs.
+   */
+  async #logNewest(): Promise<number> {
+    let newest = -Infinity;
+    for (const topic of await this.#log.describeTopics(this.#topics)) {
+      for (let partition = 0; partition < topic.partitions; partition++) {
+        const end = topic.endOffsets[partition] ?? 0;
+        if (end <= (topic.beginningOffsets[partition] ?? 0)) continue;
+        const [last] = await this.#log.fetch({ topic: topic.name, partition, offset: end - 1, maxRecords: 1 });
+        if (last !== undefined && last.timestamp > newest) newest = last.timestamp;
+      }
+    }
+    return newest;
   }
 
   /** Runs batches until stopped by the signal, or (with `untilIdle`) until the log is done and every task idle. */

@@ -34,8 +34,10 @@ export class StreamTask {
   readonly outputs: OutputPositions;
   /** Wall-clock time since which the task has read nothing; null while it has input. */
   quietSince: number | null = null;
-  /** The newest event time the idle policy has acted on. */
+  /** The watermark the idle policy last moved this task to. */
   idleDoneFor = -Infinity;
+  /** Whether the idle policy has looked at this task since it last had input. */
+  idleEvaluated = false;
   /**
    * The task's position property in each table, exactly as this processor last read or wrote it.
    * Every commit expects it unchanged: a second processor running the same task is refused.
