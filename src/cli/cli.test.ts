@@ -196,6 +196,17 @@ describe('orderpulse usage and configuration errors', () => {
     assert.equal(existsSync(state), false, 'nothing was opened');
   });
 
+  it('names the Kafka brokers or the registry it cannot reach', async () => {
+    const state = join(dir.path, 'unreachable');
+    // Port 1 on the loopback answers nothing.
+    const topics = await run(['--state', state, '--kafka', '127.0.0.1:1', '--registry', 'http://127.0.0.1:1', 'topics']);
+    assert.equal(topics.code, 1);
+    assert.match(topics.err, /cannot list topics \(brokers 127\.0\.0\.1:1\): the cluster cannot be reached.*\[OP_LOG_UNAVAILABLE\]/);
+    const schemas = await run(['--state', state, '--registry', 'http://127.0.0.1:1/apis/ccompat/v7', 'schemas', 'list']);
+    assert.equal(schemas.code, 1);
+    assert.match(schemas.err, /the schema registry at http:\/\/127\.0\.0\.1:1\/apis\/ccompat\/v7 is unreachable.*\[OP_EVENTS_REGISTRY_UNAVAILABLE\]/);
+  });
+
   it('reports errors as JSON with --json', async () => {
     const { code, out } = await run(['validate', '--data', join(dir.path, 'missing'), '--json']);
     assert.equal(code, 1);
