@@ -9,7 +9,11 @@ import { SqliteEventLog } from '../log/index.js';
 import { openEmbeddedStore } from '../store/index.js';
 import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
 import { logContents } from '../testing/log-contents.js';
+import { ADDED_REQUIRED_FIELD, incompatibleOrdersSchemaDir } from '../testing/schema-dirs.js';
+import { registerTopicSchemas, schemasToRegister } from './commands/schemas.js';
+import { DEFAULTS } from './config.js';
 import { main } from './index.js';
+import { openRuntime } from './runtime.js';
 
 class Capture extends Writable {
   text = '';
@@ -155,11 +159,103 @@ describe('orderpulse usage and configuration errors', () => {
     assert.match(err, /ORDERPULSE_PARTITIONS/);
   });
 
+  it('takes the cluster and lake settings as global flags, over the environment', async () => {
+    const help = await run(['--help']);
+    for (const flag of ['--kafka <brokers>', '--registry <url>', '--warehouse <dir|s3://bucket/prefix>', '--catalog <sqlite file|postgres://...>', '--s3-endpoint <url>', '--s3-region <region>']) {
+      assert.ok(help.out.includes(flag), `--help shows ${flag}`);
+    }
+    const state = join(dir.path, 'global-flags');
+    const warehouse = join(dir.path, 'flag-warehouse');
+    const catalog = join(dir.path, 'flag-catalog.db');
+    const tables = await run(['--state', state, '--warehouse', warehouse, '--catalog', catalog, 'tables', '--json'], {
+      ORDERPULSE_WAREHOUSE: join(dir.path, 'env-warehouse'),
+      ORDERPULSE_CATALOG: 'postgres://nobody@127.0.0.1:1/none',
+    });
+    assert.equal(tables.code, 0, tables.err);
+    assert.equal((JSON.parse(tables.out) as { warehouse: string }).warehouse, warehouse);
+    assert.ok(existsSync(catalog), 'the catalog is the file the flag names');
+  });
+
+  it('refuses bad cluster and lake flags with a usage error naming the flag', async () => {
+    const state = join(dir.path, 'bad-flags');
+    const cases: [string[], RegExp][] = [
+      [['--kafka', 'broker-without-port'], /--kafka \(from the flag\) must be a list of brokers, host:port,host:port; "broker-without-port" is not host:port/],
+      [['--kafka', 'a:9092,b:99999'], /"b:99999" has a port outside 1\.\.65535/],
+      [['--registry', 'localhost:8081'], /--registry \(from the flag\) must be an http:\/\/ or https:\/\/ URL/],
+      [['--warehouse', 'hdfs://nn/warehouse'], /--warehouse \(from the flag\) must be a local directory or s3:\/\/bucket\/prefix/],
+      [['--catalog', 'mysql://db/catalog'], /--catalog \(from the flag\) must be a SQLite file or a postgres:\/\/ URL/],
+      [['--s3-endpoint', 'seaweed:8333'], /--s3-endpoint \(from the flag\) must be an http:\/\/ or https:\/\/ URL/],
+      [['--s3-region', 'Sao Paulo'], /--s3-region \(from the flag\) must be a region name/],
+      [['--kafka', '127.0.0.1:9092'], /kafka is set but registry is not.*\[OP_CONFIG_INCOMPLETE\]/],
+    ];
+    for (const [flags, pattern] of cases) {
+      const { code, err } = await run(['--state', state, ...flags, 'topics']);
+      assert.equal(code, 2, `${flags.join(' ')}: ${err}`);
+      assert.match(err, pattern);
+    }
+    assert.equal(existsSync(state), false, 'nothing was opened');
+  });
+
+  it('names the Kafka brokers or the registry it cannot reach', async () => {
+    const state = join(dir.path, 'unreachable');
+    // Port 1 on the loopback answers nothing.
+    const topics = await run(['--state', state, '--kafka', '127.0.0.1:1', '--registry', 'http://127.0.0.1:1', 'topics']);
+    assert.equal(topics.code, 1);
+    assert.match(topics.err, /cannot list topics \(brokers 127\.0\.0\.1:1\): the cluster cannot be reached.*\[OP_LOG_UNAVAILABLE\]/);
+    const schemas = await run(['--state', state, '--registry', 'http://127.0.0.1:1/apis/ccompat/v7', 'schemas', 'list']);
+    assert.equal(schemas.code, 1);
+    assert.match(schemas.err, /the schema registry at http:\/\/127\.0\.0\.1:1\/apis\/ccompat\/v7 is unreachable.*\[OP_EVENTS_REGISTRY_UNAVAILABLE\]/);
+  });
+
   it('reports errors as JSON with --json', async () => {
     const { code, out } = await run(['validate', '--data', join(dir.path, 'missing'), '--json']);
     assert.equal(code, 1);
     const body = JSON.parse(out) as { error: { code: string } };
     assert.equal(body.error.code, 'OP_DATA_NO_DIRECTORY');
+  });
+});
+
+describe('orderpulse schemas', () => {
+  it("registers every topic's schema, the alerts topic's included, and lists them", async () => {
+    const state = join(dir.path, 'schemas');
+    const registered = await run(['--state', state, 'schemas', 'register', '--json']);
+    assert.equal(registered.code, 0, registered.err);
+    const body = JSON.parse(registered.out) as { registry: string; registered: { subject: string; file: string; version: number; compatibility: string }[] };
+    assert.equal(body.registry, 'embedded');
+    assert.deepEqual(
+      body.registered.map((r) => [r.subject, r.file, r.version, r.compatibility]),
+      [
+        ['orders-value', 'orders-v1.avsc', 1, 'BACKWARD'],
+        ['reviews-value', 'reviews-v1.avsc', 1, 'BACKWARD'],
+        ['products-value', 'products-v1.avsc', 1, 'BACKWARD'],
+        ['sellers-value', 'sellers-v1.avsc', 1, 'BACKWARD'],
+        ['customers-value', 'customers-v1.avsc', 1, 'BACKWARD'],
+        ['alerts-value', 'alerts-v1.avsc', 1, 'BACKWARD'],
+      ],
+    );
+    const again = await run(['--state', state, 'schemas', 'register', '--json']);
+    assert.deepEqual(JSON.parse(again.out), body, 'registering again changes nothing');
+    const list = await run(['--state', state, 'schemas', 'list']);
+    assert.equal(list.code, 0, list.err);
+    assert.match(list.out, /alerts-value\s+1\s+\d+\s+BACKWARD/);
+  });
+
+  it('refuses a schema that breaks the subject\'s compatibility, naming the subject and the reason', async () => {
+    const state = join(dir.path, 'schemas-refused');
+    assert.equal((await run(['--state', state, 'schemas', 'register'])).code, 0);
+    const runtime = openRuntime({ ...DEFAULTS, state });
+    try {
+      const schemas = schemasToRegister(incompatibleOrdersSchemaDir(join(dir.path, 'schemas-v2')));
+      await assert.rejects(registerTopicSchemas(runtime.registry, schemas), (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'OP_EVENTS_INCOMPATIBLE_SCHEMA');
+        assert.match(e.message, /subject "orders-value".*BACKWARD/);
+        assert.ok(e.message.includes(ADDED_REQUIRED_FIELD), e.message);
+        return true;
+      });
+      assert.deepEqual(await runtime.registry.versions('orders-value'), [1]);
+    } finally {
+      await runtime.close();
+    }
   });
 });
 

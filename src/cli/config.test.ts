@@ -64,4 +64,96 @@ describe('resolveSettings', () => {
       dir.remove();
     }
   });
+
+  it('reads the cluster settings: brokers as a list, a registry URL, topic replicas', () => {
+    const dir = tempDir();
+    try {
+      const defaults = resolveSettings({ flags: {}, env: {}, cwd: dir.path });
+      assert.deepEqual(defaults.settings.kafka, []);
+      assert.equal(defaults.settings.registry, '');
+      assert.equal(defaults.settings.kafkaReplicas, 3);
+
+      const fromFlags = resolveSettings({
+        flags: { kafka: ' kafka-1:9092, 10.0.0.2:19094 ', registry: 'https://user:secret@registry.example:8081/apis/ccompat/v7' },
+        env: { ORDERPULSE_KAFKA: 'ignored:1', ORDERPULSE_KAFKA_REPLICAS: '1' },
+        cwd: dir.path,
+      });
+      assert.deepEqual(fromFlags.settings.kafka, ['kafka-1:9092', '10.0.0.2:19094']);
+      assert.equal(fromFlags.sources.kafka, 'flag');
+      assert.equal(fromFlags.settings.registry, 'https://user:secret@registry.example:8081/apis/ccompat/v7');
+      assert.equal(fromFlags.settings.kafkaReplicas, 1);
+
+      writeFileSync(
+        join(dir.path, 'orderpulse.config.json'),
+        JSON.stringify({ kafka: ['a:1', 'b:65535'], registry: 'http://127.0.0.1:8081', kafkaReplicas: 2 }),
+      );
+      const fromFile = resolveSettings({ flags: {}, env: {}, cwd: dir.path });
+      assert.deepEqual(fromFile.settings.kafka, ['a:1', 'b:65535']);
+      assert.equal(fromFile.sources.kafka, 'config file');
+      assert.equal(fromFile.settings.kafkaReplicas, 2);
+      writeFileSync(join(dir.path, 'orderpulse.config.json'), JSON.stringify({ kafka: 'a:1,b:2' }));
+      assert.deepEqual(resolveSettings({ flags: {}, env: {}, cwd: dir.path }).settings.kafka, ['a:1', 'b:2']);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('refuses brokers that are not host:port with a port from 1 to 65535, naming where they came from', () => {
+    const refused = (flags: Record<string, unknown>, env: Record<string, string>, pattern: RegExp): void => {
+      assert.throws(
+        () => resolveSettings({ flags, env, cwd: '/' }),
+        (e: Error & { code?: string }) => {
+          assert.equal(e.code, 'OP_CONFIG_BAD_VALUE');
+          assert.match(e.message, pattern);
+          return true;
+        },
+      );
+    };
+    refused({ kafka: 'localhost' }, {}, /--kafka \(from the flag\) must be a list of brokers, host:port,host:port; "localhost" is not host:port/);
+    refused({}, { ORDERPULSE_KAFKA: 'a:9092,b:0' }, /ORDERPULSE_KAFKA .*"b:0" has a port outside 1\.\.65535/);
+    refused({}, { ORDERPULSE_KAFKA: 'a:65536' }, /"a:65536" has a port outside 1\.\.65535/);
+    refused({}, { ORDERPULSE_KAFKA: 'a:9092,' }, /"" is not host:port/);
+    refused({}, { ORDERPULSE_KAFKA: 'a b:9092' }, /"a b:9092" is not host:port/);
+    refused({}, { ORDERPULSE_KAFKA: 'a:90x' }, /"a:90x" is not host:port/);
+    refused({}, { ORDERPULSE_KAFKA: 'kafka://a:9092' }, /"kafka:\/\/a:9092" is not host:port/);
+    refused({}, { ORDERPULSE_KAFKA_REPLICAS: '0' }, /ORDERPULSE_KAFKA_REPLICAS .*must be a whole number from 1 to 32767/);
+    const dir = tempDir();
+    try {
+      const file = join(dir.path, 'c.json');
+      writeFileSync(file, JSON.stringify({ kafka: ['a:1', 2] }));
+      assert.throws(() => resolveSettings({ flags: {}, configFile: file, env: {}, cwd: dir.path }), /"kafka" in .*c\.json .*must be a list of brokers/);
+      writeFileSync(file, JSON.stringify({ kafka: [] }));
+      assert.throws(() => resolveSettings({ flags: {}, configFile: file, env: {}, cwd: dir.path }), /"kafka" in .*must be a list of brokers/);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('refuses a registry or S3 endpoint that is not an http(s) URL, and a warehouse, catalog or region it cannot use', () => {
+    const cases: [Record<string, unknown>, Record<string, string>, RegExp][] = [
+      [{ registry: 'registry:8081' }, {}, /--registry \(from the flag\) must be an http:\/\/ or https:\/\/ URL \(not registry:\)/],
+      [{}, { ORDERPULSE_REGISTRY: 'not a url' }, /ORDERPULSE_REGISTRY .*must be an http:\/\/ or https:\/\/ URL, got "not a url"/],
+      [{}, { ORDERPULSE_REGISTRY: 'ftp://host/x' }, /not ftp:/],
+      [{ s3Endpoint: '127.0.0.1:8333' }, {}, /--s3-endpoint \(from the flag\) must be an http:\/\/ or https:\/\/ URL/],
+      [{ s3Region: 'US East' }, {}, /--s3-region \(from the flag\) must be a region name such as us-east-1/],
+      [{ warehouse: 'gs://bucket/x' }, {}, /--warehouse \(from the flag\) must be a local directory or s3:\/\/bucket\/prefix/],
+      [{}, { ORDERPULSE_WAREHOUSE: 's3://' }, /ORDERPULSE_WAREHOUSE .*must be a local directory or s3:\/\/bucket\/prefix/],
+      [{ catalog: 'mysql://db/x' }, {}, /--catalog \(from the flag\) must be a SQLite file or a postgres:\/\/ URL/],
+    ];
+    for (const [flags, env, pattern] of cases) {
+      assert.throws(() => resolveSettings({ flags, env, cwd: '/' }), (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'OP_CONFIG_BAD_VALUE');
+        assert.match(e.message, pattern);
+        return true;
+      });
+    }
+    const ok = resolveSettings({
+      flags: { warehouse: 's3://bucket/some/prefix', catalog: 'postgresql://u@h:5432/db', s3Endpoint: 'http://127.0.0.1:8333', s3Region: 'eu-west-3' },
+      env: {},
+      cwd: '/',
+    }).settings;
+    assert.equal(ok.warehouse, 's3://bucket/some/prefix');
+    assert.equal(ok.catalog, 'postgresql://u@h:5432/db');
+    assert.equal(resolveSettings({ flags: { catalog: 'jdbc:sqlite:/tmp/c.db', warehouse: 'relative/dir' }, env: {}, cwd: '/' }).settings.catalog, 'jdbc:sqlite:/tmp/c.db');
+  });
 });

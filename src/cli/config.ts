@@ -9,7 +9,7 @@ import { OrderPulseError } from '../errors.js';
  * a bad one is reported with where it came from.
  */
 export interface Settings {
-  /** Where the embedded store (log, registry) lives. */
+  /** Where the embedded store (log, registry, catalog) and local scratch space live. */
   readonly state: string;
   /** The Olist directory to read. */
   readonly data: string;
@@ -26,6 +26,12 @@ export interface Settings {
   /** S3-compatible endpoint for an `s3://` warehouse (e.g. `http://127.0.0.1:8333`); AWS when empty. */
   readonly s3Endpoint: string;
   readonly s3Region: string;
+  /** Cluster mode: Kafka bootstrap brokers (`host:port`); empty means the embedded log. */
+  readonly kafka: readonly string[];
+  /** Cluster mode: replicas of each topic OrderPulse creates on Kafka. */
+  readonly kafkaReplicas: number;
+  /** Cluster mode: a Confluent-compatible schema registry's URL; empty means the embedded registry. */
+  readonly registry: string;
   /** Stream: hours after the purchase by which the payment should be approved. */
   readonly approvalHours: number;
   /** Stream: how late (event time, ms) an event may arrive and still count as on time. */
@@ -86,15 +92,84 @@ const positiveNumber = (raw: unknown): Parsed<number> => {
 const path = (raw: unknown): Parsed<string> =>
   typeof raw === 'string' && raw !== '' ? { ok: true, value: raw } : { ok: false, problem: 'must be a non-empty path' };
 
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/** A local directory, or `s3://bucket` with an optional prefix (the only remote store the lake writes to). */
+const warehouse = (raw: unknown): Parsed<string> => {
+  const parsed = path(raw);
+  if (!parsed.ok || !SCHEME.test(parsed.value)) return parsed;
+  return /^s3:\/\/[^/\s]+(\/\S*)?$/.test(parsed.value)
+    ? parsed
+    : { ok: false, problem: 'must be a local directory or s3://bucket/prefix' };
+};
+
+/** A SQLite file (a path, or `sqlite:`/`jdbc:sqlite:` as PyIceberg and Java write it) or a `postgres://` URL. */
+const catalog = (raw: unknown): Parsed<string> => {
+  const parsed = path(raw);
+  if (!parsed.ok) return parsed;
+  const bare = parsed.value.replace(/^jdbc:/, '');
+  return SCHEME.test(bare) && !/^(postgres|postgresql|sqlite):\/\//i.test(bare)
+    ? { ok: false, problem: 'must be a SQLite file or a postgres:// URL' }
+    : parsed;
+};
+
+/** An absolute http(s) URL. */
+const httpUrl = (raw: unknown): Parsed<string> => {
+  if (typeof raw !== 'string') return { ok: false, problem: 'must be an http:// or https:// URL' };
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { ok: false, problem: 'must be an http:// or https:// URL' };
+  }
+  return url.protocol === 'http:' || url.protocol === 'https:'
+    ? { ok: true, value: raw }
+    : { ok: false, problem: `must be an http:// or https:// URL (not ${url.protocol})` };
+};
+
+/** Host names, IPv4 addresses: what Kafka clients take in a bootstrap list. */
+const BROKER = /^([A-Za-z0-9][A-Za-z0-9._-]*):(\d+)$/;
+
+/** Bootstrap brokers: `host:port,host:port` (or a JSON array of `host:port` in the config file). */
+const brokers = (raw: unknown): Parsed<readonly string[]> => {
+  const entries =
+    typeof raw === 'string'
+      ? raw.split(',').map((b) => b.trim())
+      : Array.isArray(raw) && raw.every((b): b is string => typeof b === 'string')
+        ? raw.map((b) => b.trim())
+        : null;
+  if (entries === null || entries.length === 0) {
+    return { ok: false, problem: 'must be a list of brokers, host:port,host:port' };
+  }
+  for (const entry of entries) {
+    const match = BROKER.exec(entry);
+    const port = Number(match?.[2]);
+    if (match === null) return { ok: false, problem: `must be a list of brokers, host:port,host:port; "${entry}" is not host:port` };
+    if (!(port >= 1 && port <= 65_535)) return { ok: false, problem: `must be a list of brokers, host:port,host:port; "${entry}" has a port outside 1..65535` };
+  }
+  return { ok: true, value: entries };
+};
+
 const SPECS: { readonly [K in keyof Settings]: SettingSpec<K> } = {
   state: { key: 'state', env: 'ORDERPULSE_STATE', parse: path },
   data: { key: 'data', env: 'ORDERPULSE_DATA', parse: path },
   partitions: { key: 'partitions', env: 'ORDERPULSE_PARTITIONS', parse: positiveInteger(1024) },
   batchSize: { key: 'batchSize', env: 'ORDERPULSE_BATCH_SIZE', parse: positiveInteger(1_000_000) },
-  warehouse: { key: 'warehouse', env: 'ORDERPULSE_WAREHOUSE', parse: path },
-  catalog: { key: 'catalog', env: 'ORDERPULSE_CATALOG', parse: path },
-  s3Endpoint: { key: 's3Endpoint', env: 'ORDERPULSE_S3_ENDPOINT', parse: path },
-  s3Region: { key: 's3Region', env: 'ORDERPULSE_S3_REGION', parse: path },
+  warehouse: { key: 'warehouse', env: 'ORDERPULSE_WAREHOUSE', parse: warehouse },
+  catalog: { key: 'catalog', env: 'ORDERPULSE_CATALOG', parse: catalog },
+  s3Endpoint: { key: 's3Endpoint', env: 'ORDERPULSE_S3_ENDPOINT', parse: httpUrl },
+  s3Region: {
+    key: 's3Region',
+    env: 'ORDERPULSE_S3_REGION',
+    parse: (raw) =>
+      typeof raw === 'string' && /^[a-z0-9][a-z0-9-]*$/.test(raw)
+        ? { ok: true, value: raw }
+        : { ok: false, problem: 'must be a region name such as us-east-1' },
+  },
+  kafka: { key: 'kafka', env: 'ORDERPULSE_KAFKA', parse: brokers },
+  // Kafka caps a topic's replication factor at 32767; more than the cluster's brokers fails at creation.
+  kafkaReplicas: { key: 'kafkaReplicas', env: 'ORDERPULSE_KAFKA_REPLICAS', parse: positiveInteger(32_767) },
+  registry: { key: 'registry', env: 'ORDERPULSE_REGISTRY', parse: httpUrl },
   approvalHours: { key: 'approvalHours', env: 'ORDERPULSE_APPROVAL_HOURS', parse: positiveNumber },
   allowedLateness: { key: 'allowedLateness', env: 'ORDERPULSE_ALLOWED_LATENESS', parse: duration },
   escalateAfter: {
@@ -128,6 +203,10 @@ export const DEFAULTS: Settings = {
   catalog: '',
   s3Endpoint: '',
   s3Region: 'us-east-1',
+  // No brokers and no registry URL: the embedded log and registry.
+  kafka: [],
+  kafkaReplicas: 3,
+  registry: '',
   // The stream's defaults, with the reasoning from the data, are documented in src/stream/types.ts.
   approvalHours: 96,
   allowedLateness: 3_600_000,

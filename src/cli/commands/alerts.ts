@@ -36,7 +36,7 @@ export function registerAlerts(program: Command, io: CliIO, setExitCode: SetExit
     .addOption(new Option('--limit <n>', 'rows at most').argParser(positiveInt('--limit')).default(20))
     .option('--json', 'print as JSON')
     .action(async (flags: AlertsFlags, command: Command) => {
-      const runtime = openRuntime(settingsFor(command, io));
+      const runtime = openRuntime(settingsFor(command, io), { env: io.env });
       try {
         const lake = await runtime.lake();
         const name = flags.open === true ? OPEN_ALERTS_TABLE : ALERT_EVENTS_TABLE;

@@ -6,13 +6,28 @@ import type { CliIO } from '../output.js';
 export interface GlobalFlags {
   readonly state?: string;
   readonly config?: string;
+  readonly kafka?: string;
+  readonly registry?: string;
+  readonly warehouse?: string;
+  readonly catalog?: string;
+  readonly s3Endpoint?: string;
+  readonly s3Region?: string;
 }
 
 /** The settings of a command: its own flags over the global ones, environment, config file, defaults. */
 export function settingsFor(command: Command, io: CliIO, flags: Partial<Record<keyof Settings, unknown>> = {}): Settings {
   const globals = command.optsWithGlobals<GlobalFlags>();
   return resolveSettings({
-    flags: { state: globals.state, ...flags },
+    flags: {
+      state: globals.state,
+      kafka: globals.kafka,
+      registry: globals.registry,
+      warehouse: globals.warehouse,
+      catalog: globals.catalog,
+      s3Endpoint: globals.s3Endpoint,
+      s3Region: globals.s3Region,
+      ...flags,
+    },
     configFile: globals.config,
     env: io.env,
     cwd: io.cwd,

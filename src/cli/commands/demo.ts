@@ -31,7 +31,7 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
     .command('demo')
     .description(
       'replay the bundled Olist sample into a fresh embedded log while the stream processor watches it: alerts as they open, ' +
-        'then a summary of late orders ranked by the value at stake',
+        'then a summary of late orders ranked by the value at stake (always embedded, in <state>/demo: cluster settings are ignored)',
     )
     .option('--data <dir>', 'Olist directory to use instead of the bundled sample')
     .addOption(new Option('--rate <n>', 'replay at n events per second (default: as fast as possible)').argParser(parsePositiveNumber('--rate')))
@@ -41,12 +41,13 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
       // The demo always starts from nothing, in its own corner of the state directory.
       const state = join(resolve(io.cwd, base.state), 'demo');
       rmSync(state, { recursive: true, force: true });
-      // A short idle wait: the replay is the only producer, and its end is the end of the input.
-      const settings = { ...base, state, idleAfter: 200 };
+      // A short idle wait: the replay is the only producer, and its end is the end of the input. The
+      // demo stays embedded whatever cluster settings are given: it must not write into shared ones.
+      const settings = { ...base, state, idleAfter: 200, kafka: [], registry: '', warehouse: '', catalog: '' };
       const quiet = flags.json === true;
       const pacing: Pacing = flags.rate === undefined ? { mode: 'max' } : { mode: 'rate', eventsPerSecond: flags.rate };
 
-      const runtime = openRuntime(settings);
+      const runtime = openRuntime(settings, { env: io.env });
       try {
         // The topics exist before the processor starts; the replay then appends while it reads.
         for (const topic of [TOPICS.orders, TOPICS.reviews]) await runtime.log.createTopic({ name: topic, partitions: settings.partitions });

@@ -18,7 +18,7 @@ export function viewName(tableName: string): string {
 }
 
 async function withLake<T>(command: Command, io: CliIO, body: (lake: Lake) => Promise<T>): Promise<T> {
-  const runtime = openRuntime(settingsFor(command, io));
+  const runtime = openRuntime(settingsFor(command, io), { env: io.env });
   try {
     return await body(await runtime.lake());
   } finally {

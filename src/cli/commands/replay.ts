@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
@@ -56,10 +57,12 @@ export async function runReplay(
   if (!options.quiet) io.stderr.write(`loading ${dataDir}\n`);
   const dataset = await loadOlist(dataDir);
   const events = olistEvents(dataset);
-  const runtime = openRuntime(settings);
+  const runtime = openRuntime(settings, { env: io.env });
   let quarantineFile: string | null = null;
   if (dataset.report.quarantine.length > 0) {
     quarantineFile = join(runtime.stateDir, 'quarantine.jsonl');
+    // In cluster mode nothing else may have created the state directory.
+    mkdirSync(runtime.stateDir, { recursive: true });
     writeQuarantine(quarantineFile, dataset.report);
     io.stderr.write(`${dataset.report.quarantine.length} rows quarantined, written to ${quarantineFile}\n`);
   }

@@ -157,7 +157,7 @@ export function registerStream(program: Command, io: CliIO, _setExitCode: SetExi
         idleAfter: flags.idleAfter,
         idleAdvance: flags.idleAdvance,
       });
-      const runtime = openRuntime(settings);
+      const runtime = openRuntime(settings, { env: io.env });
       const abort = new AbortController();
       const onSignal = (): void => {
         if (flags.quiet !== true) io.stderr.write('\nstopping after the batch in flight\n');

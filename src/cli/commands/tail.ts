@@ -56,14 +56,14 @@ export function registerTail(program: Command, io: CliIO, setExitCode: SetExitCo
     .option('--follow', 'keep printing new records as they arrive (Ctrl-C to stop)')
     .option('--json', 'JSON lines (the only output format; accepted for symmetry with the other commands)')
     .action(async (topic: string, flags: TailFlags, command: Command) => {
-      const runtime = openRuntime(settingsFor(command, io));
+      const runtime = openRuntime(settingsFor(command, io), { env: io.env });
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
       process.once('SIGINT', onSignal);
       try {
         const description = (await runtime.log.describeTopics()).find((t) => t.name === topic);
         if (description === undefined) {
-          throw new Error(`topic ${topic} does not exist in ${runtime.storePath}; see \`orderpulse topics\``);
+          throw new Error(`topic ${topic} does not exist in ${runtime.logLocation}; see \`orderpulse topics\``);
         }
         const partitions =
           flags.partition !== undefined ? [flags.partition] : Array.from({ length: description.partitions }, (_, p) => p);

@@ -23,7 +23,7 @@ export function registerTopics(program: Command, io: CliIO, _setExitCode: SetExi
     .option('--group <name>', 'show only this consumer group')
     .option('--json', 'print as JSON')
     .action(async (flags: TopicsFlags, command: Command) => {
-      const runtime = openRuntime(settingsFor(command, io));
+      const runtime = openRuntime(settingsFor(command, io), { env: io.env });
       try {
         const topics = await runtime.log.describeTopics();
         const groups = flags.group !== undefined ? [flags.group] : await runtime.log.listGroups();
@@ -40,7 +40,7 @@ export function registerTopics(program: Command, io: CliIO, _setExitCode: SetExi
           return;
         }
         if (topics.length === 0) {
-          io.stdout.write(`no topics yet in ${runtime.storePath} (run \`orderpulse replay\`)\n`);
+          io.stdout.write(`no topics yet in ${runtime.logLocation} (run \`orderpulse replay\`)\n`);
           return;
         }
         io.stdout.write(
