@@ -54,7 +54,9 @@ describe('stream processors in a Kafka consumer group', { skip }, () => {
   };
   const contents = async (lake: Lake): Promise<{ bronze: string[]; alerts: string[] }> => {
     const rows = async (table: string, sql: string): Promise<string[]> =>
-      (await (await (await lake.table(table)).scan()).query(sql)).rows.map((r) => JSON.stringify(r, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)));
+      !(await lake.tableExists(table))
+        ? []
+        : (await (await (await lake.table(table)).scan()).query(sql)).rows.map((r) => JSON.stringify(r, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)));
     return {
       bronze: await rows(BRONZE_EVENTS_TABLE, 'SELECT task, processed_seq, topic, log_partition, log_offset, event_id FROM t ORDER BY task, processed_seq'),
       alerts: await rows(ALERT_EVENTS_TABLE, 'SELECT * FROM t ORDER BY task, processed_seq, alert_id, sequence'),
@@ -99,7 +101,9 @@ describe('stream processors in a Kafka consumer group', { skip }, () => {
       runInGroup({ ...(await options(kafka(), lake)), group, untilIdle: true, onAssignment: (t) => seen.push(t) }),
       runInGroup({ ...(await options(kafka(), lake)), group, untilIdle: true, onAssignment: (t) => seen.push(t) }),
     ]);
-    assert.equal(a.records + b.records, reference.bronze.length, 'every record once');
+    // Records read count again when a rebalance moved their task before its commit (the commit is
+    // then refused); what lands in the lake is each record once.
+    assert.ok(a.records + b.records >= reference.bronze.length);
     assert.deepEqual(await contents(lake), reference);
     const published = await readAlertsTopic(log, registry);
     assert.equal(published.length, reference.alerts.length);
@@ -111,19 +115,26 @@ describe('stream processors in a Kafka consumer group', { skip }, () => {
     const leave = new AbortController();
     const stop = new AbortController();
     let leaverBatches = 0;
+    let stayerAssignments = 0;
+    // The leaver leaves once it has done some work while the other member was in the group too.
     const leaver = runInGroup({
       ...(await options(kafka(), lake)),
       maxBatchEvents: 2_000,
       group,
       signal: leave.signal,
       onBatch: () => {
-        if (++leaverBatches === 3) leave.abort();
+        if (++leaverBatches >= 3 && stayerAssignments > 0) leave.abort();
       },
     });
     // The staying member cannot know when the group's work is done: it is stopped once the lake
     // holds everything (or, as a guard against a hang, after five quiet minutes).
-    const stayer = runInGroup({ ...(await options(kafka(), lake)), maxBatchEvents: 2_000, group, signal: stop.signal });
-    const left = await leaver;
+    const stayer = runInGroup({
+      ...(await options(kafka(), lake)),
+      maxBatchEvents: 2_000,
+      group,
+      signal: stop.signal,
+      onAssignment: () => stayerAssignments++,
+    });
     let quietSince = Date.now();
     let last = '';
     for (;;) {
@@ -135,9 +146,10 @@ describe('stream processors in a Kafka consumer group', { skip }, () => {
       last = state;
       await sleep(500);
     }
+    leave.abort();
     stop.abort();
-    const stayed = await stayer;
-    assert.equal(left.stopped, 'signal');
+    const [left, stayed] = await Promise.all([leaver, stayer]);
+    assert.ok(left.records > 0 && left.records < reference.bronze.length, `the leaver did part of the work (${left.records} records) and left`);
     assert.ok(stayed.reassignments >= 2, `the staying member was reassigned (${stayed.reassignments} times)`);
     assert.deepEqual(await contents(lake), reference);
   });

@@ -1,6 +1,10 @@
 import type { EventCodec, MarketplaceEvent } from '../events/index.js';
 import { decodeWireFormat, isEventsError } from '../events/index.js';
 import type { EventLog, LogRecord } from '../log/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StreamError } from './errors.js';
+
+const FETCH_ATTEMPTS = 20;
 
 /**
  * The processor's input: the partitions of its topics merged into one sequence, as Kafka Streams
@@ -113,7 +117,7 @@ export class LogMerger {
   async fetch(): Promise<void> {
     for (const c of this.#cursors) {
       if (c.drained || c.head < c.buffer.length) continue;
-      const records = await this.#log.fetch({ topic: c.topic, partition: c.partition, offset: c.fetchOffset, maxRecords: this.#fetchSize });
+      const records = await this.#fetchFrom(c);
       c.buffer = [];
       c.head = 0;
       if (records.length === 0) {
@@ -122,6 +126,30 @@ export class LogMerger {
       }
       for (const record of records) c.buffer.push(await this.#decode(record));
       c.fetchOffset = (records[records.length - 1]?.offset ?? c.fetchOffset) + 1;
+    }
+  }
+
+  /**
+   * The next records of a partition; none only when the partition holds none after the offset. A
+   * fetch can come back empty before the end (a Kafka leader moving, a request that timed out):
+   * leaving the partition out of the merge then would change the order of the events, so it is
+   * asked again, a few times, before the processor gives up with an error.
+   */
+  async #fetchFrom(c: PartitionCursor): Promise<readonly LogRecord[]> {
+    for (let attempt = 1; ; attempt++) {
+      const records = await this.#log.fetch({ topic: c.topic, partition: c.partition, offset: c.fetchOffset, maxRecords: this.#fetchSize });
+      if (records.length > 0) return records;
+      const [topic] = await this.#log.describeTopics([c.topic]);
+      const end = topic?.endOffsets[c.partition] ?? 0;
+      if (c.fetchOffset >= end) return records;
+      if (attempt >= FETCH_ATTEMPTS) {
+        throw new StreamError(
+          'OP_STREAM_FETCH_EMPTY',
+          `${c.topic}/${c.partition}: the log holds records up to offset ${end} but returned none from offset ${c.fetchOffset}, ${FETCH_ATTEMPTS} times`,
+          { details: { topic: c.topic, partition: c.partition, offset: c.fetchOffset, end }, retryable: true },
+        );
+      }
+      await sleep(50 * attempt);
     }
   }
 

@@ -584,8 +584,18 @@ export class StreamProcessor {
     const changes: EmittedChange[] = [];
     const positions = new Map<TaskId, StreamPosition>();
     let logNewest: number | null = null;
+    let ends: ReadonlyMap<string, number> | null = null;
     for (const task of this.#tasks.values()) {
       if (task.quietSince === null || now - task.quietSince < policy.afterMs) continue;
+      // Quiet means read to the end of the log. A fetch can come back empty before that (a Kafka
+      // leader moving, a request that timed out): that is not idleness, and acting on it would
+      // fire deadlines the records still to come might have met.
+      ends ??= await this.#endOffsets();
+      const consumed = task.merger.consumedOffsets();
+      if (Object.entries(consumed).some(([key, offset]) => offset < (ends?.get(key) ?? 0))) {
+        task.quietSince = null;
+        continue;
+      }
       logNewest ??= await this.#logNewest();
       task.idleEvaluated = true;
       // An idle task catches up with the newest event of the whole input, not only its own: a
@@ -634,6 +644,15 @@ export class StreamProcessor {
       if (task.quietSince === null || now - task.quietSince < policy.afterMs || !task.idleEvaluated) return false;
     }
     return true;
+  }
+
+  /** The end offset of every input partition, keyed `topic/partition`. */
+  async #endOffsets(): Promise<Map<string, number>> {
+    const ends = new Map<string, number>();
+    for (const topic of await this.#log.describeTopics(this.#topics)) {
+      topic.endOffsets.forEach((end, partition) => ends.set(partitionKey(topic.name, partition), end));
+    }
+    return ends;
   }
 
   /**
