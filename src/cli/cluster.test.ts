@@ -250,6 +250,9 @@ describe('cluster mode: Kafka, a schema registry, an S3 warehouse and a PostgreS
   let clusterSettings: Settings = DEFAULTS;
   const env = childEnv({ ...s3Credentials, ORDERPULSE_KAFKA_REPLICAS: replicas });
   let databaseCreated = false;
+  let groupDatabaseCreated = false;
+  /** The embedded run's tables, which every cluster run must reproduce. */
+  let reference: Outcome | null = null;
 
   before(async () => {
     assert.deepEqual(missing, [], `ORDERPULSE_REQUIRE_CLUSTER=1 but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set`);
@@ -287,12 +290,15 @@ describe('cluster mode: Kafka, a schema registry, an S3 warehouse and a PostgreS
         const runtime = openRuntime(clusterSettings, { env: s3Credentials });
         try {
           const lake = await runtime.lake();
-          for await (const file of lake.io.list(`s3://${bucket}/${prefix}/`)) await lake.io.delete(file.location);
+          for (const warehouse of [`s3://${bucket}/${prefix}/`, `s3://${bucket}/${prefix}-group/`]) {
+            for await (const file of lake.io.list(warehouse)) await lake.io.delete(file.location);
+          }
         } finally {
           await runtime.close();
         }
       }
       if (databaseCreated) await withPostgres((client) => client.query(`DROP DATABASE IF EXISTS ${database}`));
+      if (groupDatabaseCreated) await withPostgres((client) => client.query(`DROP DATABASE IF EXISTS ${database}_group`));
     } finally {
       dir.remove();
     }
@@ -368,6 +374,7 @@ describe('cluster mode: Kafka, a schema registry, an S3 warehouse and a PostgreS
       assert.equal(cluster.log.kind, 'kafka');
       assert.equal(cluster.registry.kind, 'rest');
       const [actual, expected] = [await outcomeOf(cluster), await outcomeOf(embedded)];
+      reference = expected;
       assert.equal(actual.bronzeRows, (clusterReplay.byTopic['orders'] ?? 0) + (clusterReplay.byTopic['reviews'] ?? 0), 'bronze holds every order and review event once');
       assert.equal(actual.bronzeRows, expected.bronzeRows, 'bronze rows');
       assert.ok(expected.alertEvents.length > 10_000, `the embedded run raised ${expected.alertEvents.length} alert changes`);
@@ -387,5 +394,79 @@ describe('cluster mode: Kafka, a schema registry, an S3 warehouse and a PostgreS
       await cluster.close();
       await embedded.close();
     }
+  });
+  it('a stream process killed with SIGKILL in a consumer group: the other member takes its tasks over, and the tables are still those of the embedded run', async (t) => {
+    assert.ok(reference !== null, 'the previous test left the embedded reference');
+    const expected = reference;
+    // A fresh lake (its own PostgreSQL database and S3 prefix) over the log the previous test replayed.
+    await withPostgres((client) => client.query(`CREATE DATABASE ${database}_group`));
+    groupDatabaseCreated = true;
+    const url = new URL(catalog);
+    url.pathname = `/${database}_group`;
+    const warehouse = `s3://${bucket}/${prefix}-group`;
+    const flags = clusterFlags.map((f) => (f === catalog ? url.href : f.startsWith(`s3://${bucket}/`) ? warehouse : f));
+    const member = () => {
+      const child = spawn(process.execPath, [CLI, ...flags, 'stream', '--group', `stream-${tag}`, '--max-batch', '2000', '--idle-after', '0'], {
+        cwd: repoRoot,
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let batches = 0;
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (text: string) => {
+        stderr += text;
+        batches += text.split('\n').filter((l) => l.startsWith('batch')).length;
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      return { child, exited, batches: () => batches, stderr: () => stderr };
+    };
+    const started = performance.now();
+    const victim = member();
+    const survivor = member();
+    // Kill the victim once both have done some work, so it dies holding tasks of its own.
+    while (victim.batches() < 3 || survivor.batches() < 1) {
+      assert.equal(victim.child.exitCode, null, `the victim ended early: ${victim.stderr()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const killedAt = performance.now();
+
+    // The survivor cannot know when the work is done: stop it once the lake holds all of it (or,
+    // as a guard against a hang, after five minutes without progress).
+    const settings = { ...clusterSettings, catalog: url.href, warehouse };
+    let last = '';
+    let progressAt = Date.now();
+    for (;;) {
+      const runtime = openRuntime(settings, { env: s3Credentials });
+      let now: Outcome | null = null;
+      try {
+        const lake = await runtime.lake();
+        if ((await lake.tableExists(ALERT_EVENTS_TABLE)) && (await lake.tableExists(BRONZE_EVENTS_TABLE))) now = await outcomeOf(runtime);
+      } finally {
+        await runtime.close();
+      }
+      if (now !== null && now.bronzeRows === expected.bronzeRows && now.alertEvents.length === expected.alertEvents.length) break;
+      const state = now === null ? '' : `${now.bronzeRows}/${now.alertEvents.length}`;
+      if (state !== last) progressAt = Date.now();
+      assert.ok(Date.now() - progressAt < 300_000, `no progress for five minutes at ${state}: ${survivor.stderr()}`);
+      last = state;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    survivor.child.kill('SIGTERM');
+    assert.equal(await survivor.exited, 0, survivor.stderr());
+    assert.match(survivor.stderr(), /group stream-\S+: running tasks 0, 1, 2/, 'the survivor ended with every task');
+
+    const runtime = openRuntime(settings, { env: s3Credentials });
+    try {
+      const actual = await outcomeOf(runtime);
+      for (const part of ['positions', 'alertEvents', 'openAlerts', 'lateEvents'] as const) {
+        assert.equal(actual[part].length, expected[part].length, `${part}: row count`);
+        assert.deepEqual(actual[part], expected[part], part);
+      }
+    } finally {
+      await runtime.close();
+    }
+    t.diagnostic(`killed after ${seconds(killedAt - started)}; the survivor finished ${seconds(performance.now() - killedAt)} later`);
   });
 });

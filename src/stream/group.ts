@@ -81,7 +81,7 @@ export async function runInGroup(options: StreamProcessorOptions & GroupRunOptio
       }
       await sleep(poll, undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(() => undefined);
     }
-    if (processor !== null) await processor.flush();
+    if (processor !== null) await processor.finish();
   } finally {
     await member.close();
   }

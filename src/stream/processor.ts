@@ -692,10 +692,15 @@ export class StreamProcessor {
       if (options.untilIdle === true && this.allIdle()) break;
       await sleep(poll, undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(() => undefined);
     }
+    await this.finish();
+    return { batches, records, changes, stopped: options.signal?.aborted === true ? 'signal' : 'idle' };
+  }
+
+  /** Before stopping: waits for everything in flight and brings every output up to date. */
+  async finish(): Promise<void> {
     await this.flush();
     const tasks = [...this.#tasks.values()];
     if (tasks.some((t) => comparePositions(t.outputs.openAlerts, t.committed) !== 0)) await this.#writeOpenAlerts(this.#openAlertsNow());
-    return { batches, records, changes, stopped: options.signal?.aborted === true ? 'signal' : 'idle' };
   }
 
   /** Waits for the batch in flight and writes every pending output; throws the first error of either. */
