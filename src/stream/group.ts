@@ -53,7 +53,16 @@ export async function runInGroup(options: StreamProcessorOptions & GroupRunOptio
       const assigned = [...new Set(member.assignment().filter((p) => p.topic === driver).map((p) => p.partition))].sort((a, b) => a - b);
       if (processor === null || !sameTasks(assigned, tasks)) {
         if (processor !== null) await giveUp(processor);
-        processor = assigned.length === 0 ? null : await StreamProcessor.open({ ...options, topics, tasks: assigned });
+        processor = null;
+        try {
+          processor = assigned.length === 0 ? null : await StreamProcessor.open({ ...options, topics, tasks: assigned });
+        } catch (error) {
+          if (!(error instanceof StreamError && error.code === 'OP_STREAM_TASK_TAKEN')) throw error;
+          // The task's previous owner was still writing what it had when the task moved (its last
+          // flush): let it finish, then open again on what it wrote.
+          await sleep(poll * 20, undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(() => undefined);
+          continue;
+        }
         tasks = assigned;
         reassignments++;
         options.onAssignment?.(tasks);
