@@ -158,11 +158,6 @@ export class LogMerger {
     return Object.fromEntries(this.#cursors.map((c) => [c.key, c.consumedOffset]));
   }
 
-  /** Records fetched but not taken yet. */
-  buffered(): number {
-    return this.#cursors.reduce((n, c) => n + c.buffer.length - c.head, 0);
-  }
-
   async #decode(record: LogRecord): Promise<InputRecord> {
     let schemaId = -1;
     try {

@@ -583,24 +583,22 @@ export class StreamProcessor {
     const started = performance.now();
     const changes: EmittedChange[] = [];
     const positions = new Map<TaskId, StreamPosition>();
-    let logNewest: number | null = null;
-    let ends: ReadonlyMap<string, number> | null = null;
+    let tail: { readonly ends: ReadonlyMap<string, number>; readonly newest: number } | null = null;
     for (const task of this.#tasks.values()) {
       if (task.quietSince === null || now - task.quietSince < policy.afterMs) continue;
       // Quiet means read to the end of the log. A fetch can come back empty before that (a Kafka
       // leader moving, a request that timed out): that is not idleness, and acting on it would
       // fire deadlines the records still to come might have met.
-      ends ??= await this.#endOffsets();
-      const consumed = task.merger.consumedOffsets();
-      if (Object.entries(consumed).some(([key, offset]) => offset < (ends?.get(key) ?? 0))) {
+      tail ??= await this.#logTail();
+      const { ends } = tail;
+      if (Object.entries(task.merger.consumedOffsets()).some(([key, offset]) => offset < (ends.get(key) ?? 0))) {
         task.quietSince = null;
         continue;
       }
-      logNewest ??= await this.#logNewest();
       task.idleEvaluated = true;
       // An idle task catches up with the newest event of the whole input, not only its own: a
       // partition that stops receiving must not hold its orders' deadlines back.
-      const newest = Math.max(task.detector.maxEventTime, logNewest);
+      const newest = Math.max(task.detector.maxEventTime, tail.newest);
       if (!Number.isFinite(newest)) continue;
       const target = newest + policy.advanceMs;
       if (task.idleDoneFor === target) continue;
@@ -646,30 +644,24 @@ export class StreamProcessor {
     return true;
   }
 
-  /** The end offset of every input partition, keyed `topic/partition`. */
-  async #endOffsets(): Promise<Map<string, number>> {
-    const ends = new Map<string, number>();
-    for (const topic of await this.#log.describeTopics(this.#topics)) {
-      topic.endOffsets.forEach((end, partition) => ends.set(partitionKey(topic.name, partition), end));
-    }
-    return ends;
-  }
-
   /**
-   * The newest record time in any partition of the input topics (records carry their event time):
-   * the same for every processor reading the log, whichever tasks it runs.
+   * The end offset of every input partition (keyed `topic/partition`), and the newest record time in
+   * any of them (records carry their event time): the same for every processor reading the log,
+   * whichever tasks it runs.
    */
-  async #logNewest(): Promise<number> {
+  async #logTail(): Promise<{ readonly ends: ReadonlyMap<string, number>; readonly newest: number }> {
+    const ends = new Map<string, number>();
     let newest = -Infinity;
     for (const topic of await this.#log.describeTopics(this.#topics)) {
       for (let partition = 0; partition < topic.partitions; partition++) {
         const end = topic.endOffsets[partition] ?? 0;
+        ends.set(partitionKey(topic.name, partition), end);
         if (end <= (topic.beginningOffsets[partition] ?? 0)) continue;
         const [last] = await this.#log.fetch({ topic: topic.name, partition, offset: end - 1, maxRecords: 1 });
         if (last !== undefined && last.timestamp > newest) newest = last.timestamp;
       }
     }
-    return newest;
+    return { ends, newest };
   }
 
   /** Runs batches until stopped by the signal, or (with `untilIdle`) until the log is done and every task idle. */
