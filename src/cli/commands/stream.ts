@@ -137,7 +137,7 @@ export function registerStream(program: Command, io: CliIO, _setExitCode: SetExi
     .option('--state-retention <duration>', "how long a finished order's state is kept (event time) [default 30d]")
     .addOption(new Option('--max-batch <n>', 'records per micro-batch at most [default 50000]').argParser(positiveInt('--max-batch')))
     .option('--idle-after <duration>', 'quiet time before the idle policy moves the watermark [default 1s]')
-    .option('--idle-advance <duration>', 'the idle policy moves the watermark to the newest event time plus this [default 0]')
+    .option('--idle-advance <duration>', "the idle policy moves a quiet task's watermark to the newest event time of the whole input plus this [default 0]")
     .addOption(
       new Option('--tasks <list>', 'run only these tasks (input partition numbers, e.g. 0,1,2), to share the work among processes [default: all]').argParser(parseTasks),
     )
