@@ -48,13 +48,19 @@ import {
  *   lands where the embedded log puts it and where Kafka's Java clients put it (the client library's
  *   own default partitioner differs: it does not mask the hash's sign bit the way Java does).
  * - An append is checked whole before anything is sent (topics, partitions, record fields), so a bad
- *   record appends nothing. It is not a transaction: if the cluster fails midway, the records of
- *   partitions already written stay (the error says how many). Kafka transactions would make it
- *   atomic, but their commit markers take offsets, and offsets here stay dense.
+ *   record appends nothing. It is not a transaction: if an append fails for good midway, the records
+ *   of partitions already written stay (the error says how many, also in `details.appended`). Kafka
+ *   transactions would make it atomic, but their commit markers take offsets, and offsets here stay dense.
  * - Topics are created with `retention.ms=-1`: OrderPulse's events carry event times from 2016–2018,
  *   and time-based retention would delete their segments at once.
  * - `fetch` reads by (topic, partition, offset) from the partition's leader. `consumer()` joins a real
  *   consumer group: the members share the partitions, and a member joining or leaving rebalances them.
+ * - Failover: while a broker is down or a partition's leadership moves, appends, reads and offset
+ *   requests are tried again with fresh metadata, for up to `failoverTimeoutMs`, as long as some broker
+ *   of the cluster still answers. A retried append resends only the partitions not yet acknowledged,
+ *   with the same producer sequence numbers, so the brokers store a batch that did arrive only once.
+ *   When no broker answers at all, the error comes at once: that is a wrong address or a cluster that
+ *   is down, not a failover.
  */
 
 export interface KafkaEventLogOptions {
@@ -76,6 +82,11 @@ export interface KafkaEventLogOptions {
   readonly heartbeatIntervalMs?: number;
   /** Most bytes of one partition's records in one produce request; larger appends are split (default 512 KiB). */
   readonly maxBatchBytes?: number;
+  /**
+   * How long an operation keeps being retried while the cluster fails over (a broker down, a leader
+   * moving) before it fails (default 60 s; Kafka fences a silent broker after 9 s by default).
+   */
+  readonly failoverTimeoutMs?: number;
 }
 
 export type KafkaCompression = 'lz4' | 'snappy' | 'gzip' | 'none';
@@ -84,6 +95,10 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_SESSION_TIMEOUT_MS = 20_000;
 const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
 const DEFAULT_MAX_BATCH_BYTES = 512 * 1024;
+const DEFAULT_FAILOVER_TIMEOUT_MS = 60_000;
+/** Pauses between failover retries: doubling from the first to the last. */
+const FAILOVER_FIRST_PAUSE_MS = 200;
+const FAILOVER_LAST_PAUSE_MS = 2_000;
 /** Retries of one request by the client library (leader changes, a broker restarting). */
 const CLIENT_RETRIES = 5;
 const CLIENT_RETRY_DELAY_MS = 500;
@@ -197,6 +212,9 @@ export class KafkaEventLog implements EventLog {
   private readonly sessionTimeoutMs: number;
   private readonly heartbeatIntervalMs: number;
   private readonly maxBatchBytes: number;
+  private readonly failoverTimeoutMs: number;
+  /** Operations tried again during a failover, since the log opened. */
+  private failoverRetries = 0;
 
   private readonly admin: Admin;
   private readonly producer: Producer;
@@ -230,6 +248,7 @@ export class KafkaEventLog implements EventLog {
       'heartbeatIntervalMs',
     );
     this.maxBatchBytes = checkPositiveInt(options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES, 'maxBatchBytes');
+    this.failoverTimeoutMs = checkPositiveInt(options.failoverTimeoutMs ?? DEFAULT_FAILOVER_TIMEOUT_MS, 'failoverTimeoutMs');
 
     const common = this.clientOptions('admin');
     this.admin = new Admin(common);
@@ -298,6 +317,58 @@ export class KafkaEventLog implements EventLog {
 
   private assertOpen(): void {
     if (this.closed) throw new LogError('OP_LOG_CLOSED', 'the event log is closed');
+  }
+
+  // ---- failover ----
+
+  /**
+   * Runs `attempt` until it succeeds. A retryable LogError is tried again, after a pause and with every
+   * client's metadata dropped, while some broker answers and `failoverTimeoutMs` has not passed since
+   * the first failure; any other error, or a cluster where no broker answers, ends it at once.
+   */
+  private async throughFailover<T>(attempt: () => Promise<T>): Promise<T> {
+    let failingSince: number | undefined;
+    for (let round = 0; ; round++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!(error instanceof LogError) || !error.retryable || this.closed) throw error;
+        failingSince ??= Date.now();
+        if (Date.now() - failingSince >= this.failoverTimeoutMs || !(await this.clusterAnswers())) throw error;
+        this.failoverRetries++;
+        await delay(Math.min(FAILOVER_FIRST_PAUSE_MS * 2 ** round, FAILOVER_LAST_PAUSE_MS));
+        if (this.closed) throw error;
+      }
+    }
+  }
+
+  /** Drops every client's metadata and asks the cluster for fresh metadata: true when some broker answers. */
+  private async clusterAnswers(): Promise<boolean> {
+    this.dropMetadata();
+    try {
+      await this.admin.metadata({ topics: [], forceUpdate: true });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** @internal Routes every client's next request by fresh metadata (after a leader moved). */
+  dropMetadata(): void {
+    this.admin.clearMetadata();
+    this.producer.clearMetadata();
+    this.reader.clearMetadata();
+    for (const member of this.members) member.dropMetadata();
+  }
+
+  /** @internal Operations this log tried again during failovers, since it opened. */
+  get retriedDuringFailover(): number {
+    return this.failoverRetries;
+  }
+
+  /** @internal How long failures are retried during a failover. */
+  get failoverWindowMs(): number {
+    return this.failoverTimeoutMs;
   }
 
   // ---- topics ----
@@ -421,12 +492,14 @@ export class KafkaEventLog implements EventLog {
         for (const p of topic.partitions) if (row !== undefined) row[into][p.partitionIndex] = Number(p.offset);
       }
     };
-    try {
-      await ask(ListOffsetTimestamps.EARLIEST, 'beginning');
-      await ask(ListOffsetTimestamps.LATEST, 'end');
-    } catch (error) {
-      throw this.failure(error, 'cannot read partition offsets', topics.length === 1 ? { topic: topics[0]!.name } : {});
-    }
+    await this.throughFailover(async () => {
+      try {
+        await ask(ListOffsetTimestamps.EARLIEST, 'beginning');
+        await ask(ListOffsetTimestamps.LATEST, 'end');
+      } catch (error) {
+        throw this.failure(error, 'cannot read partition offsets', topics.length === 1 ? { topic: topics[0]!.name } : {});
+      }
+    });
     return out;
   }
 
@@ -491,42 +564,72 @@ export class KafkaEventLog implements EventLog {
     const positions = new Array<RecordPosition>(records.length);
     let sent = 0;
     for (const chunk of this.chunks(placed)) {
-      try {
-        const result = await this.producer.send({
-          messages: chunk.map(({ record, partition }) => this.toMessage(record, partition)),
-        });
-        const base = new Map<string, number>();
-        for (const o of result.offsets ?? []) base.set(partitionKey(o.topic, o.partition), Number(o.offset));
-        const next = new Map<string, number>();
-        for (let j = 0; j < chunk.length; j++) {
-          const { record, partition } = chunk[j]!;
-          const key = partitionKey(record.topic, partition);
-          const first = base.get(key);
-          if (first === undefined) {
-            throw new LogError('OP_LOG_STORAGE', `the brokers acknowledged no offset for ${record.topic}/${partition}`, {
-              details: { topic: record.topic, partition },
-            });
-          }
-          const index = next.get(key) ?? 0;
-          next.set(key, index + 1);
-          positions[sent + j] = { topic: record.topic, partition, offset: first + index };
+      await this.deliver(chunk, sent, positions, records.length, metas.size === 1 ? chunk[0]!.record.topic : undefined);
+      sent += chunk.length;
+    }
+    return positions;
+  }
+
+  /**
+   * Sends one chunk (placed records `first`, `first + 1`, ...) and writes the offsets the brokers give
+   * into `positions`. During a failover the partitions already acknowledged are not sent again; the
+   * others are, with their unchanged producer sequence numbers (the client advances a partition's
+   * sequence only when the partition is acknowledged), so a batch that reached the brokers although
+   * its answer was lost is recognised as a duplicate and answered with its first offsets.
+   */
+  private async deliver(
+    chunk: readonly { record: ProducerRecord; partition: number }[],
+    first: number,
+    positions: RecordPosition[],
+    total: number,
+    topic: string | undefined,
+  ): Promise<void> {
+    let pending = chunk.map((item, i) => ({ ...item, index: first + i }));
+    const acknowledge = (offsets: readonly { topic: string; partition: number; offset: bigint }[]): void => {
+      const base = new Map<string, number>();
+      for (const o of offsets) base.set(partitionKey(o.topic, o.partition), Number(o.offset));
+      const next = new Map<string, number>();
+      const left: typeof pending = [];
+      for (const item of pending) {
+        const key = partitionKey(item.record.topic, item.partition);
+        const firstOffset = base.get(key);
+        if (firstOffset === undefined) {
+          left.push(item);
+          continue;
         }
-        sent += chunk.length;
+        const n = next.get(key) ?? 0;
+        next.set(key, n + 1);
+        positions[item.index] = { topic: item.record.topic, partition: item.partition, offset: firstOffset + n };
+      }
+      pending = left;
+    };
+    await this.throughFailover(async () => {
+      try {
+        const result = await this.producer.send({ messages: pending.map((item) => this.toMessage(item.record, item.partition)) });
+        acknowledge(result.offsets ?? []);
       } catch (error) {
-        const first = chunk[0]!;
+        // The partitions acknowledged before the failure (their sequence numbers moved on).
+        const produced = (error as { produced?: { offsets?: { topic: string; partition: number; offset: bigint }[] } }).produced;
+        acknowledge(produced?.offsets ?? []);
+        const appended = first + chunk.length - pending.length;
         const failure = this.failure(
           error,
-          `cannot append${sent > 0 ? ` (the first ${sent} of ${records.length} records were appended)` : ''}`,
-          metas.size === 1 ? { topic: first.record.topic } : {},
+          `cannot append${appended > 0 ? ` (${appended} of ${total} records were appended)` : ''}`,
+          topic === undefined ? {} : { topic },
         );
         throw new LogError(failure.code, failure.message, {
           cause: error,
           retryable: failure.retryable,
-          details: { ...failure.details, appended: sent, records: records.length },
+          details: { ...failure.details, appended, records: total },
         });
       }
-    }
-    return positions;
+      if (pending.length > 0) {
+        const missing = pending[0]!;
+        throw new LogError('OP_LOG_STORAGE', `the brokers acknowledged no offset for ${missing.record.topic}/${missing.partition}`, {
+          details: { topic: missing.record.topic, partition: missing.partition },
+        });
+      }
+    });
   }
 
   /**
@@ -582,31 +685,38 @@ export class KafkaEventLog implements EventLog {
       request.maxRecords === undefined ? DEFAULT_MAX_RECORDS : checkPositiveInt(request.maxRecords, 'maxRecords');
     const out: LogRecord[] = [];
     let topic = meta;
-    let unanswered = 0;
+    let failingSince: number | undefined;
     for (let round = 0; round < MAX_FETCH_ROUNDS && out.length < maxRecords; round++) {
-      const answer = (await this.fetchFrom(this.reader, [{ topic, partition, offset }], 0)).get(
-        partitionKey(meta.name, partition),
-      );
+      let attempts = 0;
+      const answers = await this.throughFailover(async () => {
+        // A retry routes by fresh metadata: the leader this one names did not answer.
+        if (attempts++ > 0) topic = await this.topic(meta.name, this.reader, true);
+        return this.fetchFrom(this.reader, [{ topic, partition, offset }], 0);
+      });
+      const answer = answers.get(partitionKey(meta.name, partition));
       if (answer === undefined || answer.error !== null) {
         if (answer?.error === 'OFFSET_OUT_OF_RANGE') {
           const range = (await this.partitionOffsets([topic])).get(meta.name)!;
           if (offset >= range.end[partition]!) break;
           offset = Math.max(offset, range.beginning[partition]!);
         } else {
-          // The leader moved (or the answer was lost): ask again with fresh metadata, a few times.
-          if (++unanswered > CLIENT_RETRIES) {
+          // The leader moved (or the answer was lost): ask again with fresh metadata, through a failover.
+          failingSince ??= Date.now();
+          if (Date.now() - failingSince >= this.failoverTimeoutMs) {
             throw new LogError(
               'OP_LOG_UNAVAILABLE',
-              `cannot fetch (topic "${meta.name}", partition ${partition}, brokers ${this.brokers.join(',')}): the partition's leader answered ${answer?.error ?? 'nothing'} ${unanswered} times`,
+              `cannot fetch (topic "${meta.name}", partition ${partition}, brokers ${this.brokers.join(',')}): the partition's leader answered ${answer?.error ?? 'nothing'} for ${Math.round((Date.now() - failingSince) / 1000)} s`,
               { retryable: true, details: { topic: meta.name, partition, kafkaErrors: answer?.error ? [answer.error] : [] } },
             );
           }
           await delay(CLIENT_RETRY_DELAY_MS);
           this.reader.clearMetadata();
           topic = await this.topic(meta.name, this.reader, true);
+          round--; // a round lost to a moving leader does not count against the rounds of records
         }
         continue;
       }
+      failingSince = undefined;
       for (const record of answer.records) {
         if (out.length === maxRecords) break;
         if (record.offset >= offset) out.push(record);
@@ -740,6 +850,10 @@ export class KafkaEventLog implements EventLog {
   async committedOffsets(group: string): Promise<readonly CommittedOffset[]> {
     this.assertOpen();
     checkGroup(group);
+    return this.throughFailover(() => this.readCommittedOffsets(group));
+  }
+
+  private async readCommittedOffsets(group: string): Promise<readonly CommittedOffset[]> {
     try {
       const [answer] = await this.admin.listConsumerGroupOffsets({ groups: [group] });
       const out: CommittedOffset[] = [];
@@ -937,6 +1051,8 @@ class KafkaGroupMember implements Consumer {
   private closed = false;
   /** A failure the client reported in the background (a rejoin that failed), thrown by the next poll. */
   private backgroundFailure: unknown = undefined;
+  /** When fetches began to fail for want of an answering broker (a failover), or undefined. */
+  private unansweredSince: number | undefined;
 
   constructor(
     private readonly log: KafkaEventLog,
@@ -1029,11 +1145,23 @@ class KafkaGroupMember implements Consumer {
       return;
     }
     const asked = wanted.map((p) => ({ state: p, epoch: p.epoch, offset: p.position }));
-    const answers = await this.log.fetchFrom(
-      this.client,
-      asked.map(({ state, offset }) => ({ topic: state.topic, partition: state.partition, offset })),
-      maxWaitMs,
-    );
+    let answers: Map<string, PartitionFetch>;
+    try {
+      answers = await this.log.fetchFrom(
+        this.client,
+        asked.map(({ state, offset }) => ({ topic: state.topic, partition: state.partition, offset })),
+        maxWaitMs,
+      );
+    } catch (error) {
+      // A broker that does not answer: a failover, for as long as the log's failover window.
+      if (!(error instanceof LogError) || !error.retryable) throw error;
+      this.unansweredSince ??= Date.now();
+      if (Date.now() - this.unansweredSince >= this.log.failoverWindowMs) throw error;
+      await delay(Math.min(maxWaitMs, MAX_FETCH_WAIT_MS));
+      await this.refreshMetadata();
+      return;
+    }
+    this.unansweredSince = undefined;
     let stale = false;
     for (const { state, epoch, offset } of asked) {
       const answer = answers.get(partitionKey(state.topic.name, state.partition));
@@ -1056,19 +1184,27 @@ class KafkaGroupMember implements Consumer {
       }
       state.buffered = answer.records.filter((r) => r.offset >= offset);
     }
-    if (stale) {
-      // A leader moved: refresh the metadata the next fetch routes by.
-      this.client.clearMetadata();
-      const fresh = new Map<string, TopicMeta>();
-      for (const [key, state] of this.partitions) {
-        let meta = fresh.get(state.topic.name);
-        if (meta === undefined) {
-          meta = await this.log.topic(state.topic.name, this.client, true);
-          fresh.set(meta.name, meta);
-        }
-        this.partitions.set(key, { ...state, topic: meta });
+    // A leader moved: refresh the metadata the next fetch routes by.
+    if (stale) await this.refreshMetadata();
+  }
+
+  /** Routes the next fetch of every assigned partition by fresh metadata. */
+  private async refreshMetadata(): Promise<void> {
+    this.client.clearMetadata();
+    const fresh = new Map<string, TopicMeta>();
+    for (const [key, state] of this.partitions) {
+      let meta = fresh.get(state.topic.name);
+      if (meta === undefined) {
+        meta = await this.log.topic(state.topic.name, this.client, true);
+        fresh.set(meta.name, meta);
       }
+      this.partitions.set(key, { ...state, topic: meta });
     }
+  }
+
+  /** @internal */
+  dropMetadata(): void {
+    this.client.clearMetadata();
   }
 
   /**

@@ -12,8 +12,9 @@ import { KafkaEventLog, openSqliteEventLog, withTopicPrefix } from '../log/index
 import { replay } from '../replay/index.js';
 import { openEmbeddedStore } from '../store/index.js';
 import { sampleDir, tempDir } from '../testing/fixtures.js';
-import { ALERT_EVENTS_TABLE, AlertCodec, BRONZE_EVENTS_TABLE, StreamProcessor, runInGroup } from './index.js';
+import { AlertCodec, StreamProcessor, runInGroup } from './index.js';
 import { readAlertsTopic } from './test-alerts.js';
+import { speedLayerContents } from './test-contents.js';
 
 /**
  * Stream processors sharing the work through a real Kafka consumer group (scripts/services start a
@@ -52,16 +53,7 @@ describe('stream processors in a Kafka consumer group', { skip }, () => {
     lakes.push(lake);
     return lake;
   };
-  const contents = async (lake: Lake): Promise<{ bronze: string[]; alerts: string[] }> => {
-    const rows = async (table: string, sql: string): Promise<string[]> =>
-      !(await lake.tableExists(table))
-        ? []
-        : (await (await (await lake.table(table)).scan()).query(sql)).rows.map((r) => JSON.stringify(r, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)));
-    return {
-      bronze: await rows(BRONZE_EVENTS_TABLE, 'SELECT task, processed_seq, topic, log_partition, log_offset, event_id FROM t ORDER BY task, processed_seq'),
-      alerts: await rows(ALERT_EVENTS_TABLE, 'SELECT * FROM t ORDER BY task, processed_seq, alert_id, sequence'),
-    };
-  };
+  const contents = speedLayerContents;
   const options = async (log: EventLog, lake: Lake) => ({
     log,
     codec,
