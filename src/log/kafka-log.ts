@@ -1,5 +1,6 @@
 import {
   Admin,
+  Base,
   Consumer as KafkaClient,
   IS_CONTROL,
   ListOffsetTimestamps,
@@ -119,6 +120,13 @@ const RECORD_OVERHEAD_BYTES = 32;
 /** A topic just created may take a moment to have leaders everywhere: metadata is asked this often. */
 const TOPIC_READY_ATTEMPTS = 100;
 const TOPIC_READY_DELAY_MS = 100;
+/**
+ * The group client never refreshes its metadata on its own. The client library finds the group's
+ * coordinator once and never again, and when fresh metadata no longer lists that broker (it died) its
+ * next group request fails with a TypeError thrown where nothing can catch it. With metadata kept, the
+ * requests fail as network errors instead, and the member replaces its client (see KafkaGroupMember).
+ */
+const GROUP_METADATA_MAX_AGE_MS = 24 * 3_600_000;
 /** Fetches per `fetch()` call at most, each returning what one broker request brings. */
 const MAX_FETCH_ROUNDS = 100;
 
@@ -161,6 +169,15 @@ function asBuffer(bytes: Uint8Array): Buffer {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Closes a group client's connections without leaving the group: for a client whose coordinator is
+ * gone, where leaving would fail and leave the client open. The group drops the member when its
+ * session times out.
+ */
+async function closeWithoutLeaving(client: KafkaClient): Promise<void> {
+  await Base.prototype.close.call(client).catch(() => undefined);
 }
 
 /** The Kafka error names (`TOPIC_ALREADY_EXISTS`, ...) found in a client error and its nested errors. */
@@ -358,7 +375,6 @@ export class KafkaEventLog implements EventLog {
     this.admin.clearMetadata();
     this.producer.clearMetadata();
     this.reader.clearMetadata();
-    for (const member of this.members) member.dropMetadata();
   }
 
   /** @internal Operations this log tried again during failovers, since it opened. */
@@ -919,6 +935,17 @@ export class KafkaEventLog implements EventLog {
     this.assertOpen();
     const { group, topics, startFrom, maxRecords } = checkConsumerOptions(options);
     for (const name of topics) await this.topic(name);
+    const member = new KafkaGroupMember(this, () => this.joinGroup(group, topics), group, startFrom, maxRecords);
+    await member.start();
+    this.members.add(member);
+    return member;
+  }
+
+  /**
+   * A new client that has joined the group. It keeps its first metadata (see `GROUP_METADATA_MAX_AGE_MS`);
+   * the member routes its fetches by the reader's metadata instead.
+   */
+  private async joinGroup(group: string, topics: readonly string[]): Promise<KafkaClient> {
     const client = new KafkaClient({
       ...this.clientOptions(`consumer-${group}`),
       groupId: group,
@@ -926,18 +953,16 @@ export class KafkaEventLog implements EventLog {
       heartbeatInterval: this.heartbeatIntervalMs,
       // A member has this long to rejoin when the group rebalances; a join waits for the others that long at most.
       rebalanceTimeout: Math.max(this.sessionTimeoutMs, this.heartbeatIntervalMs * 3),
+      metadataMaxAge: GROUP_METADATA_MAX_AGE_MS,
     });
-    const member = new KafkaGroupMember(this, client, group, startFrom, maxRecords);
     try {
       client.topics.trackAll(...topics);
       await client.joinGroup({});
-      await member.start();
+      return client;
     } catch (error) {
-      await client.close().catch(() => undefined);
+      await closeWithoutLeaving(client);
       throw this.failure(error, 'cannot join the consumer group', { group });
     }
-    this.members.add(member);
-    return member;
   }
 
   async close(): Promise<void> {
@@ -969,6 +994,11 @@ export class KafkaEventLog implements EventLog {
   /** @internal */
   release(member: KafkaGroupMember): void {
     this.members.delete(member);
+  }
+
+  /** @internal The client that fetches for `fetch` and for group members. */
+  get readerClient(): KafkaClient {
+    return this.reader;
   }
 
   /** @internal */
@@ -1038,9 +1068,18 @@ interface MemberPartition {
  * rejoining when the group rebalances); this class follows its assignment, keeps a position per
  * assigned partition and fetches from the partitions' leaders on `poll`. A partition newly assigned
  * starts at the group's committed offset, else at the earliest or latest offset.
+ *
+ * When a heartbeat fails (the group's coordinator died or moved), the member replaces its client with
+ * a new one that finds the coordinator afresh and joins again; the client library would keep asking
+ * the old coordinator. The group drops the old membership when its session times out and then
+ * assigns the partitions again. Fetches go through the log's reader client, whose metadata follows
+ * the leaders.
  */
 class KafkaGroupMember implements Consumer {
   private readonly partitions = new Map<string, MemberPartition>();
+  private client!: KafkaClient;
+  /** The client being replaced after a failed heartbeat, while the new one joins. */
+  private replacing: Promise<void> | undefined;
   /**
    * The client's assignment this member last followed. The client replaces the object when a
    * rebalance completes (its generation id changes earlier, before the new assignment arrives).
@@ -1056,19 +1095,53 @@ class KafkaGroupMember implements Consumer {
 
   constructor(
     private readonly log: KafkaEventLog,
-    private readonly client: KafkaClient,
+    private readonly join: () => Promise<KafkaClient>,
     private readonly group: string,
     private readonly startFrom: 'earliest' | 'latest',
     private readonly maxRecords: number,
-  ) {
+  ) {}
+
+  /** @internal Joins the group and takes the first assignment, so `latest` means the end offsets at the time of joining. */
+  async start(): Promise<void> {
+    this.use(await this.join());
+    try {
+      await this.followAssignment();
+    } catch (error) {
+      await this.client.close().catch(() => closeWithoutLeaving(this.client));
+      throw error;
+    }
+  }
+
+  private use(client: KafkaClient): void {
+    this.client = client;
+    this.followed = undefined;
     client.on('error', (error: unknown) => {
-      this.backgroundFailure = error;
+      if (client === this.client) this.backgroundFailure = error;
+    });
+    client.on('consumer:heartbeat:error', () => {
+      if (client === this.client && this.replacing === undefined && !this.closed) this.replacing = this.replaceClient(client);
     });
   }
 
-  /** @internal Takes the first assignment, so `latest` means the end offsets at the time of joining. */
-  async start(): Promise<void> {
-    await this.followAssignment();
+  /** After a failed heartbeat: a new client joins the group, within the log's failover window. */
+  private async replaceClient(old: KafkaClient): Promise<void> {
+    await closeWithoutLeaving(old);
+    const since = Date.now();
+    for (let round = 0; !this.closed && !this.log.isClosed; round++) {
+      try {
+        const client = await this.join();
+        if (this.closed || this.log.isClosed) await client.close().catch(() => closeWithoutLeaving(client));
+        else this.use(client);
+        break;
+      } catch (error) {
+        if (!(error instanceof LogError) || !error.retryable || Date.now() - since >= this.log.failoverWindowMs) {
+          this.backgroundFailure = error;
+          break;
+        }
+        await delay(Math.min(FAILOVER_FIRST_PAUSE_MS * 2 ** round, FAILOVER_LAST_PAUSE_MS));
+      }
+    }
+    this.replacing = undefined;
   }
 
   assignment(): readonly { topic: string; partition: number }[] {
@@ -1088,7 +1161,7 @@ class KafkaGroupMember implements Consumer {
     const added = [...assigned].filter(([key]) => !this.partitions.has(key)).map(([, p]) => p);
     if (added.length > 0) {
       const metas = new Map<string, TopicMeta>();
-      for (const { topic } of added) if (!metas.has(topic)) metas.set(topic, await this.log.topic(topic, this.client));
+      for (const { topic } of added) if (!metas.has(topic)) metas.set(topic, await this.log.topic(topic, this.log.readerClient));
       const committed = await this.log.committedByPartition(this.group);
       const needStart = added.some((p) => !committed.has(partitionKey(p.topic, p.partition)));
       const offsets = needStart
@@ -1148,7 +1221,7 @@ class KafkaGroupMember implements Consumer {
     let answers: Map<string, PartitionFetch>;
     try {
       answers = await this.log.fetchFrom(
-        this.client,
+        this.log.readerClient,
         asked.map(({ state, offset }) => ({ topic: state.topic, partition: state.partition, offset })),
         maxWaitMs,
       );
@@ -1190,21 +1263,16 @@ class KafkaGroupMember implements Consumer {
 
   /** Routes the next fetch of every assigned partition by fresh metadata. */
   private async refreshMetadata(): Promise<void> {
-    this.client.clearMetadata();
+    this.log.readerClient.clearMetadata();
     const fresh = new Map<string, TopicMeta>();
     for (const [key, state] of this.partitions) {
       let meta = fresh.get(state.topic.name);
       if (meta === undefined) {
-        meta = await this.log.topic(state.topic.name, this.client, true);
+        meta = await this.log.topic(state.topic.name, this.log.readerClient, true);
         fresh.set(meta.name, meta);
       }
       this.partitions.set(key, { ...state, topic: meta });
     }
-  }
-
-  /** @internal */
-  dropMetadata(): void {
-    this.client.clearMetadata();
   }
 
   /**
@@ -1280,11 +1348,14 @@ class KafkaGroupMember implements Consumer {
     if (this.closed) return;
     this.closed = true;
     this.log.release(this);
+    // A client joining in place of one whose coordinator died sees `closed` and closes itself.
+    const client = this.client;
     try {
       // Leaves the group (the others rebalance at once) and closes the connections.
-      await this.client.close();
-    } catch (error) {
-      throw this.log.fail(error, 'cannot leave the consumer group', { group: this.group });
+      await client.close();
+    } catch {
+      // The coordinator does not answer: the group drops this member when its session times out.
+      await closeWithoutLeaving(client);
     }
   }
 

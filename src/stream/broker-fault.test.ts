@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { Connection, FindCoordinatorKeyTypes, findCoordinatorV6 } from '@platformatic/kafka';
 import { loadOlist } from '../data/index.js';
 import type { MarketplaceEvent } from '../events/index.js';
 import { EmbeddedSchemaRegistry, EventCodec, TOPICS, TOPIC_NAMES, olistEvents } from '../events/index.js';
@@ -13,10 +14,11 @@ import { KafkaEventLog, openSqliteEventLog, withTopicPrefix } from '../log/index
 import { replay } from '../replay/index.js';
 import { openEmbeddedStore } from '../store/index.js';
 import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
-import { ALERT_EVENTS_TABLE, AlertCodec, BRONZE_EVENTS_TABLE, StreamProcessor } from './index.js';
-import type { StreamProcessorOptions } from './index.js';
+import { ALERT_EVENTS_TABLE, AlertCodec, BRONZE_EVENTS_TABLE, StreamProcessor, runInGroup } from './index.js';
+import type { GroupRunReport, StreamProcessorOptions } from './index.js';
 import { readAlertsTopic } from './test-alerts.js';
 import { speedLayerContents } from './test-contents.js';
+import type { SpeedLayerContents } from './test-contents.js';
 
 /**
  * A Kafka broker crashes (SIGKILL, no controlled shutdown) in the middle of a replay while a stream
@@ -72,9 +74,11 @@ describe('a Kafka broker killed mid-replay', { skip }, () => {
   const logs: EventLog[] = [];
   const lakes: Lake[] = [];
   let killedNode: number | undefined;
+  let referenceLake: Lake;
+  let reference: SpeedLayerContents;
 
   const kafkaLog = (): { log: EventLog; kafka: KafkaEventLog } => {
-    const kafka = new KafkaEventLog({ brokers, clientId: `orderpulse-${prefix}` });
+    const kafka = new KafkaEventLog({ brokers, clientId: `orderpulse-${prefix}`, sessionTimeoutMs: 6_000 });
     const log = withTopicPrefix(kafka, prefix);
     logs.push(log);
     return { log, kafka };
@@ -84,12 +88,29 @@ describe('a Kafka broker killed mid-replay', { skip }, () => {
     lakes.push(lake);
     return lake;
   };
-  const processorOn = async (
-    log: EventLog,
-    lake: Lake,
-    settings: Pick<StreamProcessorOptions, 'idle' | 'config'>,
-  ): Promise<StreamProcessor> =>
-    StreamProcessor.open({ log, codec, lake, alertCodec: await AlertCodec.open(registry, { registerSchemas: true }), ...settings });
+  const processorOptions = async (log: EventLog, lake: Lake, settings: Pick<StreamProcessorOptions, 'idle' | 'config'>): Promise<StreamProcessorOptions> => ({
+    log,
+    codec,
+    lake,
+    alertCodec: await AlertCodec.open(registry, { registerSchemas: true }),
+    ...settings,
+  });
+  const processorOn = async (log: EventLog, lake: Lake, settings: Pick<StreamProcessorOptions, 'idle' | 'config'>): Promise<StreamProcessor> =>
+    StreamProcessor.open(await processorOptions(log, lake, settings));
+  /** Kills the broker that coordinates a consumer group (as Kafka's FindCoordinator names it). */
+  const killCoordinator = async (groupId: string): Promise<void> => {
+    const [host, port] = brokers[0]!.split(':');
+    const connection = new Connection(`orderpulse-${prefix}test`);
+    try {
+      await connection.connect(host!, Number(port));
+      const answer = await findCoordinatorV6.api.async(connection, FindCoordinatorKeyTypes.GROUP, [groupId]);
+      const node = answer.coordinators[0]!.nodeId;
+      kafkaNode('kill', String(node));
+      killedNode = node;
+    } finally {
+      await connection.close();
+    }
+  };
   const deliveredLate = async (lake: Lake): Promise<string[]> =>
     (await (await (await lake.table(ALERT_EVENTS_TABLE)).scan()).query("SELECT order_id FROM t WHERE rule = 'delivered_late' ORDER BY order_id")).rows.map(
       (r) => String(r['order_id']),
@@ -100,6 +121,13 @@ describe('a Kafka broker killed mid-replay', { skip }, () => {
     events = olistEvents(await loadOlist(sampleDir));
     registry = new EmbeddedSchemaRegistry(openEmbeddedStore(join(dir.path, 'registry.db')));
     codec = await EventCodec.open(registry, { registerSchemas: true });
+    // The reference: the same sample through the embedded log and one processor.
+    const embedded = openSqliteEventLog(join(dir.path, 'embedded-log.db'));
+    logs.push(embedded);
+    await replay({ log: embedded, codec, events, pacing: { mode: 'max' }, partitions: PARTITIONS });
+    referenceLake = await lakeAt('reference');
+    await (await processorOn(embedded, referenceLake, AT_ONCE)).run({ untilIdle: true });
+    reference = await speedLayerContents(referenceLake);
   });
   after(async () => {
     // The other suites need the whole cluster: the killed node comes back first.
@@ -111,13 +139,6 @@ describe('a Kafka broker killed mid-replay', { skip }, () => {
   });
 
   it('loses no acknowledged record, and the processor carries on and writes what an embedded run writes', async () => {
-    // The reference: the same sample through the embedded log and one processor.
-    const embedded = openSqliteEventLog(join(dir.path, 'embedded-log.db'));
-    logs.push(embedded);
-    await replay({ log: embedded, codec, events, pacing: { mode: 'max' }, partitions: PARTITIONS });
-    const referenceLake = await lakeAt('reference');
-    await (await processorOn(embedded, referenceLake, AT_ONCE)).run({ untilIdle: true });
-    const reference = await speedLayerContents(referenceLake);
 
     // The topics first, so the broker to kill can be chosen: the leader of orders/0.
     const { log: replayLog, kafka: replayKafka } = kafkaLog();
@@ -208,5 +229,31 @@ describe('a Kafka broker killed mid-replay', { skip }, () => {
     const afterLake = await lakeAt('after');
     await (await processorOn(afterLog, afterLake, AT_ONCE)).run({ untilIdle: true });
     assert.deepEqual(await speedLayerContents(afterLake), reference);
+  });
+
+  it('when the consumer group\'s coordinator dies, the group members carry on and write what an embedded run writes', async () => {
+    // The whole cluster again (the first test's broker comes back), and the complete log of the first test.
+    if (killedNode !== undefined) kafkaNode('start');
+    killedNode = undefined;
+    const lake = await lakeAt('group');
+    const group = 'stream-coordinator-dies';
+    let batches = 0;
+    let killing: Promise<void> | undefined;
+    const member = async (): Promise<GroupRunReport> =>
+      runInGroup({
+        ...(await processorOptions(kafkaLog().log, lake, AT_ONCE)),
+        group,
+        untilIdle: true,
+        maxBatchEvents: 2_000,
+        onBatch: () => {
+          // Once both members have work under way, the broker coordinating their group dies.
+          if (++batches === 6) killing = killCoordinator(`${prefix}${group}`);
+        },
+      });
+    const reports = await Promise.all([member(), member()]);
+    await killing;
+    assert.ok(killedNode !== undefined, 'the coordinator was killed while the members ran');
+    assert.ok(reports.every((r) => r.records > 0), `both members did work (${reports.map((r) => r.records).join(', ')} records)`);
+    assert.deepEqual(await speedLayerContents(lake), reference);
   });
 });
