@@ -165,7 +165,7 @@ void describe('KafkaEventLog on a real cluster', { skip }, () => {
     }
   });
 
-  void it('creates topics with the replication asked for, min.insync.replicas and no time-based retention', async () => {
+  void it('creates topics with the replication asked for, min.insync.replicas, no time-based retention and no time-based rolling', async () => {
     const topic = `configs-${tag()}`;
     topics.add(topic);
     const log = new KafkaEventLog(options());
@@ -178,7 +178,7 @@ void describe('KafkaEventLog on a real cluster', { skip }, () => {
             {
               resourceType: ConfigResourceTypes.TOPIC,
               resourceName: topic,
-              configurationKeys: ['retention.ms', 'min.insync.replicas'],
+              configurationKeys: ['retention.ms', 'min.insync.replicas', 'segment.ms'],
             },
           ],
         });
@@ -189,6 +189,8 @@ void describe('KafkaEventLog on a real cluster', { skip }, () => {
       });
       assert.deepEqual(described.replicas, [replicationFactor, replicationFactor]);
       assert.equal(described.configs['retention.ms'], '-1');
+      // Years of event time in one partition must not roll a segment per week of it.
+      assert.ok(Number(described.configs['segment.ms']) >= 100 * 365 * 86_400_000, `segment.ms ${described.configs['segment.ms']}`);
       assert.equal(described.configs['min.insync.replicas'], replicationFactor >= 3 ? '2' : '1');
     } finally {
       await log.close();

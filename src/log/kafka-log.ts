@@ -53,7 +53,8 @@ import {
  *   of partitions already written stay (the error says how many, also in `details.appended`). Kafka
  *   transactions would make it atomic, but their commit markers take offsets, and offsets here stay dense.
  * - Topics are created with `retention.ms=-1`: OrderPulse's events carry event times from 2016–2018,
- *   and time-based retention would delete their segments at once.
+ *   and time-based retention would delete their segments at once. For the same reason segments roll
+ *   by size only (`segment.ms` of a thousand years), or every week of event time would start one.
  * - `fetch` reads by (topic, partition, offset) from the partition's leader. `consumer()` joins a real
  *   consumer group: the members share the partitions, and a member joining or leaving rebalances them.
  * - Failover: while a broker is down or a partition's leadership moves, appends, reads and offset
@@ -97,6 +98,8 @@ const DEFAULT_SESSION_TIMEOUT_MS = 20_000;
 const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
 const DEFAULT_MAX_BATCH_BYTES = 512 * 1024;
 const DEFAULT_FAILOVER_TIMEOUT_MS = 60_000;
+/** `segment.ms` of the topics this log creates: a thousand years, so in effect never by time. */
+const SEGMENT_MS = 1000 * 365 * 86_400_000;
 /** Pauses between failover retries: doubling from the first to the last. */
 const FAILOVER_FIRST_PAUSE_MS = 200;
 const FAILOVER_LAST_PAUSE_MS = 2_000;
@@ -205,6 +208,12 @@ function isUnreachable(error: unknown): boolean {
   if (code === 'PLT_KFK_NETWORK' || code === 'PLT_KFK_TIMEOUT' || code === 'ECONNREFUSED' || code === 'ECONNRESET') return true;
   if (Array.isArray(errors) && (errors as unknown[]).some(isUnreachable)) return true;
   return cause !== undefined && cause !== error && isUnreachable(cause);
+}
+
+/** True when a client error says the broker asked is not (or no longer) the group's coordinator. */
+function coordinatorMoved(error: unknown): boolean {
+  const ids = kafkaErrorIds(error);
+  return ids.has('NOT_COORDINATOR') || ids.has('COORDINATOR_NOT_AVAILABLE');
 }
 
 /** The deepest message of a client error, which names what the broker said. */
@@ -434,6 +443,10 @@ export class KafkaEventLog implements EventLog {
           // Keep every record: event times are years old, and time-based retention would delete them at once.
           { name: 'retention.ms', value: '-1' },
           { name: 'retention.bytes', value: '-1' },
+          // Segments roll by size only. Time-based rolling compares record timestamps, and a replay
+          // spanning years of event time would roll one every week of it: about a hundred segments
+          // per partition, each holding three open files on every replica.
+          { name: 'segment.ms', value: String(SEGMENT_MS) },
           { name: 'min.insync.replicas', value: String(Math.min(minInsync, replicas)) },
         ],
       });
@@ -1118,7 +1131,9 @@ class KafkaGroupMember implements Consumer {
     client.on('error', (error: unknown) => {
       if (client === this.client) this.backgroundFailure = error;
     });
-    client.on('consumer:heartbeat:error', () => {
+    client.on('consumer:heartbeat:error', (event: { error?: unknown }) => {
+      // Only a coordinator out of reach, or no longer the coordinator; the client handles the rest.
+      if (!isUnreachable(event.error) && !coordinatorMoved(event.error)) return;
       if (client === this.client && this.replacing === undefined && !this.closed) this.replacing = this.replaceClient(client);
     });
   }

@@ -14,6 +14,7 @@ import { KafkaEventLog, openSqliteEventLog, withTopicPrefix } from '../log/index
 import { replay } from '../replay/index.js';
 import { openEmbeddedStore } from '../store/index.js';
 import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
+import { deleteTopicsWithPrefix } from '../testing/kafka-topics.js';
 import { ALERT_EVENTS_TABLE, AlertCodec, BRONZE_EVENTS_TABLE, StreamProcessor, runInGroup } from './index.js';
 import type { GroupRunReport, StreamProcessorOptions } from './index.js';
 import { readAlertsTopic } from './test-alerts.js';
@@ -133,6 +134,7 @@ describe('a Kafka broker killed mid-replay', { skip }, () => {
     // The other suites need the whole cluster: the killed node comes back first.
     if (killedNode !== undefined) kafkaNode('start');
     for (const log of logs) await log.close().catch(() => undefined);
+    await deleteTopicsWithPrefix(brokers, prefix).catch(() => undefined);
     for (const lake of lakes) await lake.close().catch(() => undefined);
     await registry.close();
     dir.remove();

@@ -12,6 +12,7 @@ import { KafkaEventLog, openSqliteEventLog, withTopicPrefix } from '../log/index
 import { replay } from '../replay/index.js';
 import { openEmbeddedStore } from '../store/index.js';
 import { sampleDir, tempDir } from '../testing/fixtures.js';
+import { deleteTopicsWithPrefix } from '../testing/kafka-topics.js';
 import { AlertCodec, StreamProcessor, runInGroup } from './index.js';
 import { readAlertsTopic } from './test-alerts.js';
 import { speedLayerContents } from './test-contents.js';
@@ -79,6 +80,7 @@ describe('stream processors in a Kafka consumer group', { skip }, () => {
   });
   after(async () => {
     for (const log of logs) await log.close().catch(() => undefined);
+    await deleteTopicsWithPrefix(brokers, prefix).catch(() => undefined);
     for (const lake of lakes) await lake.close().catch(() => undefined);
     await registry.close();
     dir.remove();
