@@ -177,6 +177,8 @@ export class StreamProcessor {
   readonly #topics: readonly string[];
   readonly #now: () => number;
   #inFlight: Promise<void> | null = null;
+  /** The work chained before the newest: a batch waits for it, so at most one batch commits behind the one being read. */
+  #beforeNewest: Promise<void> | null = null;
   #pendingChanges: EmittedChange[] = [];
   #pendingLate: PositionedLateEvent[] = [];
   #pendingPositions = new Map<TaskId, StreamPosition>();
@@ -447,6 +449,9 @@ export class StreamProcessor {
    */
   async processBatch(): Promise<{ readonly records: number; readonly changes: number } | null> {
     this.#checkLane();
+    // Reading runs ahead of committing by one batch at most: a slow lake holds the reading back
+    // (memory, and a stop, stay bounded) instead of queueing every batch the log can give.
+    await this.#beforeNewest;
     const started = performance.now();
     const maxEvents = this.#options.maxBatchEvents ?? 50_000;
     const maxMs = this.#options.maxBatchMs ?? 500;
@@ -710,6 +715,7 @@ export class StreamProcessor {
   /** Runs `work` after the batch in flight: commits and publications stay in batch order. */
   #chain(work: () => Promise<void>): void {
     const previous = this.#inFlight;
+    this.#beforeNewest = previous;
     const next = (async () => {
       await previous;
       await work();
@@ -722,6 +728,7 @@ export class StreamProcessor {
   async #settle(): Promise<void> {
     const inFlight = this.#inFlight;
     this.#inFlight = null;
+    this.#beforeNewest = null;
     await inFlight;
   }
 
