@@ -370,7 +370,10 @@ export class KafkaEventLog implements EventLog {
 
   /** Drops every client's metadata and asks the cluster for fresh metadata: true when some broker answers. */
   private async clusterAnswers(): Promise<boolean> {
-    this.dropMetadata();
+    // Every client routes its next request by fresh metadata (a leader moved).
+    this.admin.clearMetadata();
+    this.producer.clearMetadata();
+    this.reader.clearMetadata();
     try {
       await this.admin.metadata({ topics: [], forceUpdate: true });
       return true;
@@ -379,14 +382,7 @@ export class KafkaEventLog implements EventLog {
     }
   }
 
-  /** @internal Routes every client's next request by fresh metadata (after a leader moved). */
-  dropMetadata(): void {
-    this.admin.clearMetadata();
-    this.producer.clearMetadata();
-    this.reader.clearMetadata();
-  }
-
-  /** @internal Operations this log tried again during failovers, since it opened. */
+  /** Operations this log tried again during failovers, since it opened. */
   get retriedDuringFailover(): number {
     return this.failoverRetries;
   }
