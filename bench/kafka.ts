@@ -21,19 +21,24 @@
  * - consume: every partition of those topics read back: with `log.fetch` (2,000 records at a time,
  *   one partition after the other, as the stream processor's merger reads), and with a consumer of
  *   `log.consumer()` (a group member holding every partition; joining included). The ceiling: the
- *   client library's Consumer stream (a group member, from the earliest offsets) reading the raw
- *   topics. Nothing is decoded (Avro is not the log's cost). MB/s count keys and values, uncompressed.
+ *   client's own fetch requests to the raw topics, made as `log.fetch` makes them (one partition at
+ *   a time, from its leader, the same byte limits), records counted, nothing converted. For
+ *   reference, the client's Consumer stream (a group member from the earliest offsets). Nothing is
+ *   decoded (Avro is not the log's cost). MB/s count keys and values, uncompressed.
  * - latency: the real sample replayed at LATENCY_RATE events/s into fresh topics while a stream
- *   processor (every task, default idle policy, a local lake) reads them, in this process, each
- *   with its own Kafka clients (another KafkaEventLog), and a third log's group consumer reads the
- *   alerts topic. For every alert change with a cause, two figures: alert emitted = wall time the
- *   processor's append of the change to the alerts topic was acknowledged (acks=all; its `onAlerts`)
- *   − wall time the append of the causing record was acknowledged; alert read back = wall time a
- *   consumer of the alerts topic received the change − the same. The first term of a third figure,
- *   from the moment the causing record's append was called, shows what the produce itself adds.
+ *   processor (every task, default batch and idle policy, a local lake) reads them, in this
+ *   process, each with its own Kafka clients (another KafkaEventLog), and a third log's group
+ *   consumer reads the alerts topic. For every alert change with a cause:
+ *     read back = wall time the alerts topic's consumer received the change − wall time the append
+ *                 of the causing record was acknowledged (acks=all) — the headline figure;
+ *     emitted   = wall time the processor's append of the change to the alerts topic was
+ *                 acknowledged (its `onAlerts`) − the same;
+ *     and read back − the time the causing record's append was called (the produce included).
  *   `final`/`resolved` changes are caused by an event itself, `opened`/`escalated` by a deadline
  *   timer fired when an event moved the watermark; changes of the idle policy (no cause) are only
- *   counted.
+ *   counted. The processor's fetch and describeTopics calls are counted and timed. The floor, in
+ *   the same run: single records sent by the client's Producer (acks=all) at PING_RATE a second
+ *   and received by its Consumer stream; an alert crosses the cluster at least twice that way.
  * Goal (the issue): alert latency p99 < 500 ms with acks=all.
  * Prints three tables, then one JSON line with every figure; progress goes to stderr.
  */
@@ -57,9 +62,16 @@ import { ALERTS_TOPIC, AlertCodec, StreamProcessor } from '../src/stream/index.j
 import { sampleDir } from '../src/testing/fixtures.js';
 
 const GOALS = { p99Ms: 500 } as const;
-/** Events/s of the latency replay: sustained on this 2-core machine with three brokers beside it. */
-const LATENCY_RATE = 2_000;
+/**
+ * Events/s of the latency replay. On this 2-core machine, with three brokers beside it, the processor
+ * keeps up with 1,000 (about 740 order and review records a second); at 2,000 it falls behind and
+ * the latency grows through the run (p99 10–14 s).
+ */
+const LATENCY_RATE = 1_000;
 const FETCH_SIZE = 2_000;
+/** The raw round trip: records, and records a second. */
+const PING_COUNT = 500;
+const PING_RATE = 50;
 const REPLICATION_FACTOR = 3;
 const MIN_INSYNC_REPLICAS = 2;
 /** The log's produce-request split rules (kafka-log.ts), copied for the raw producer. */
@@ -308,7 +320,57 @@ async function consumeByGroup(cluster: Cluster, expected: number): Promise<Rate 
   }
 }
 
-/** The ceiling: the client's Consumer stream, a group member from the earliest offsets (joining included). */
+/**
+ * The ceiling: the client's own fetch requests, as `log.fetch` makes them (one partition at a time,
+ * from its leader, the same byte limits), the records of each answer counted, nothing converted.
+ */
+async function consumeRawFetch(cluster: Cluster, admin: Admin): Promise<Rate> {
+  const prefix = `${cluster.runPrefix}raw.`;
+  const client = new RawConsumer({ clientId: 'orderpulse-bench-raw-fetch', groupId: `${cluster.runPrefix}raw-fetch`, bootstrapBrokers: [...cluster.brokers] });
+  try {
+    const names = TOPIC_NAMES.map((t) => prefix + t);
+    const metadata = await admin.metadata({ topics: names });
+    let records = 0;
+    let bytes = 0;
+    const t0 = process.hrtime.bigint();
+    for (const name of names) {
+      const topic = metadata.topics.get(name);
+      if (topic === undefined) throw new Error(`no metadata for ${name}`);
+      for (let partition = 0; partition < topic.partitionsCount; partition++) {
+        const leader = topic.partitions[partition]?.leader ?? -1;
+        let offset = 0n;
+        for (;;) {
+          const response = await client.fetch({
+            node: leader,
+            topics: [{ topicId: topic.id, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: FETCH_PARTITION_BYTES, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
+            maxWaitTime: 0,
+            minBytes: 1,
+            maxBytes: FETCH_MAX_BYTES,
+            isolationLevel: 0,
+          });
+          const answer = response.responses[0]?.partitions[0];
+          if (answer === undefined || answer.errorCode !== 0) throw new Error(`${name}/${partition}: fetch at ${offset} failed (error ${answer?.errorCode ?? 'no answer'})`);
+          for (const batch of answer.records ?? []) {
+            for (const r of batch.records) {
+              if (batch.firstOffset + BigInt(r.offsetDelta) < offset) continue;
+              records++;
+              bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
+              offset = batch.firstOffset + BigInt(r.offsetDelta) + 1n;
+            }
+          }
+          if (offset >= answer.highWatermark) break;
+        }
+      }
+    }
+    const wall = seconds(t0);
+    say(`consume, raw fetch: ${records} records in ${wall.toFixed(1)} s`);
+    return rate(records, bytes, wall);
+  } finally {
+    await client.close();
+  }
+}
+
+/** For reference: the client's Consumer stream, a group member from the earliest offsets (joining included). */
 async function consumeRaw(cluster: Cluster, expected: number): Promise<Rate> {
   const prefix = `${cluster.runPrefix}raw.`;
   const consumer = new RawConsumer({
@@ -382,6 +444,51 @@ function timedLog(log: EventLog, calledAt: Map<string, number>, appendedAt: Map<
   };
 }
 
+interface CallCounts {
+  fetch: { calls: number; empty: number; ms: number };
+  describeTopics: { calls: number; ms: number };
+}
+
+/** The log, except that its fetch and describeTopics calls are counted and timed (the processor's reads). */
+function countedLog(log: EventLog, counts: CallCounts): EventLog {
+  return {
+    kind: log.kind,
+    createTopic: (spec) => log.createTopic(spec),
+    describeTopics: async (names) => {
+      const t = performance.now();
+      try {
+        return await log.describeTopics(names);
+      } finally {
+        counts.describeTopics.calls++;
+        counts.describeTopics.ms += performance.now() - t;
+      }
+    },
+    append: (records) => log.append(records),
+    fetch: async (request) => {
+      const t = performance.now();
+      const records = await log.fetch(request);
+      counts.fetch.calls++;
+      if (records.length === 0) counts.fetch.empty++;
+      counts.fetch.ms += performance.now() - t;
+      return records;
+    },
+    commitOffsets: (group, offsets) => log.commitOffsets(group, offsets),
+    committedOffsets: (group) => log.committedOffsets(group),
+    listGroups: () => log.listGroups(),
+    lag: (group) => log.lag(group),
+    consumer: (options) => log.consumer(options),
+    close: () => log.close(),
+  };
+}
+
+interface Phases {
+  read: number;
+  detect: number;
+  bronze: number;
+  outputs: number;
+  total: number;
+}
+
 interface LatencyStats {
   readonly count: number;
   readonly p50Ms: number | null;
@@ -406,6 +513,11 @@ interface LatencyResult {
   readonly batches: number;
   readonly meanBatch: number;
   readonly meanBatchMs: number;
+  readonly largestBatch: number;
+  /** Sums over the batch reports, ms. */
+  readonly phasesMs: Phases;
+  /** The processor's calls to read the log, from its opening to the end of the run. */
+  readonly processorReads: CallCounts;
   /** Alert change acknowledged on the alerts topic − causing record acknowledged. */
   readonly emitted: { readonly eventTriggered: LatencyStats; readonly timerTriggered: LatencyStats; readonly all: LatencyStats };
   /** Alert change read back from the alerts topic by a consumer − causing record acknowledged. */
@@ -447,6 +559,8 @@ async function latency(cluster: Cluster, registry: RestSchemaRegistry): Promise<
     let batches = 0;
     let batchRecords = 0;
     let batchMs = 0;
+    let largestBatch = 0;
+    const phases: Phases = { read: 0, detect: 0, bronze: 0, outputs: 0, total: 0 };
     let idleSeen = false;
     const onAlerts = (changes: readonly EmittedChange[]): void => {
       const now = performance.now();
@@ -464,8 +578,11 @@ async function latency(cluster: Cluster, registry: RestSchemaRegistry): Promise<
       batches++;
       batchRecords += report.records;
       batchMs += report.timings.total;
+      largestBatch = Math.max(largestBatch, report.records);
+      for (const phase of Object.keys(phases) as (keyof Phases)[]) phases[phase] += report.timings[phase];
     };
-    const processor = await StreamProcessor.open({ log: processorLog, codec: processorCodec, lake, alertCodec, onAlerts, onBatch });
+    const reads: CallCounts = { fetch: { calls: 0, empty: 0, ms: 0 }, describeTopics: { calls: 0, ms: 0 } };
+    const processor = await StreamProcessor.open({ log: countedLog(processorLog, reads), codec: processorCodec, lake, alertCodec, onAlerts, onBatch });
 
     // The alerts reader: a group member of its own log; records are timed on arrival, decoded at the end.
     const reader = await readerLog.consumer({ group: 'bench-alerts', topics: [ALERTS_TOPIC], startFrom: 'earliest', maxRecords: FETCH_SIZE });
@@ -542,6 +659,9 @@ async function latency(cluster: Cluster, registry: RestSchemaRegistry): Promise<
       batches,
       meanBatch: batches === 0 ? 0 : batchRecords / batches,
       meanBatchMs: batches === 0 ? 0 : batchMs / batches,
+      largestBatch,
+      phasesMs: phases,
+      processorReads: reads,
       emitted: { eventTriggered: stats(emittedMs.event), timerTriggered: stats(emittedMs.timer), all: stats([...emittedMs.event, ...emittedMs.timer]) },
       readBack: { eventTriggered: stats(readMs.event), timerTriggered: stats(readMs.timer), all: stats([...readMs.event, ...readMs.timer]) },
       readBackFromCall: stats(readFromCallMs),
@@ -554,6 +674,52 @@ async function latency(cluster: Cluster, registry: RestSchemaRegistry): Promise<
   } finally {
     await lake.close();
     for (const log of [replayLog, processorLog, readerLog]) await log.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The floor of any produce → consume path on this cluster: one small record at a time (PING_RATE a
+ * second) through the client's Producer (acks=all), received by its Consumer stream (long polling);
+ * for each, received − send called, and received − send acknowledged.
+ */
+async function rawRoundTrip(cluster: Cluster, admin: Admin): Promise<{ readonly fromCall: LatencyStats; readonly fromAck: LatencyStats; readonly ackMs: LatencyStats }> {
+  const topic = `${cluster.runPrefix}ping`;
+  await createRawTopics(admin, [topic]);
+  const consumer = new RawConsumer({
+    clientId: 'orderpulse-bench-ping-consumer',
+    groupId: `${cluster.runPrefix}ping`,
+    bootstrapBrokers: [...cluster.brokers],
+    autocommit: false,
+    maxWaitTime: 200,
+    isolationLevel: 0,
+  });
+  const producer = new Producer({ clientId: 'orderpulse-bench-ping-producer', bootstrapBrokers: [...cluster.brokers], idempotent: true, acks: ProduceAcks.ALL, compression: 'lz4', autocreateTopics: false });
+  try {
+    const called: number[] = [];
+    const acked: number[] = [];
+    const received: number[] = [];
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest' });
+    stream.on('data', (message: { value: Buffer | undefined }) => {
+      received[Number(message.value?.toString('utf8'))] = performance.now();
+    });
+    await producer.send({ messages: [{ topic, key: Buffer.from('warm-up'), value: Buffer.from('-1') }] });
+    const start = performance.now();
+    for (let i = 0; i < PING_COUNT; i++) {
+      const due = start + (i * 1000) / PING_RATE - performance.now();
+      if (due > 0) await sleep(due);
+      called[i] = performance.now();
+      await producer.send({ messages: [{ topic, key: Buffer.from(String(i)), value: Buffer.from(String(i)), partition: i % DEFAULT_PARTITIONS }] });
+      acked[i] = performance.now();
+    }
+    for (let waited = 0; received.filter((t) => t !== undefined).length < PING_COUNT && waited < 10_000; waited += 10) await sleep(10);
+    await stream.close();
+    const pairs = called.map((c, i) => ({ c, a: acked[i] ?? NaN, r: received[i] }));
+    const done = pairs.filter((p): p is { c: number; a: number; r: number } => p.r !== undefined);
+    say(`raw round trip: ${done.length} of ${PING_COUNT} records received`);
+    return { fromCall: stats(done.map((p) => p.r - p.c)), fromAck: stats(done.map((p) => p.r - p.a)), ackMs: stats(pairs.map((p) => p.a - p.c)) };
+  } finally {
+    await producer.close();
+    await new Promise<void>((resolve, reject) => consumer.close(true, (error) => (error ? reject(error) : resolve())));
   }
 }
 
@@ -595,35 +761,46 @@ async function main(): Promise<void> {
     const raw = await produceRaw(cluster, admin, encoded, bytes);
     const byFetch = await consumeByFetch(cluster);
     const byGroup = await consumeByGroup(cluster, events.length);
-    const rawRead = await consumeRaw(cluster, events.length);
+    const rawFetch = await consumeRawFetch(cluster, admin);
+    const rawStream = await consumeRaw(cluster, events.length);
+    const floor = await rawRoundTrip(cluster, admin);
     const lat = await latency(cluster, registry);
 
     const k = (n: number | null): string => (n === null ? '-' : Math.round(n).toLocaleString('en-US'));
     const mb = (n: number): string => n.toFixed(1);
     const ms = (n: number | null): string => (n === null ? '-' : n.toFixed(1));
     const ratio = (a: Rate, b: Rate): string => (a.eventsPerSecond / b.eventsPerSecond).toFixed(3);
+    const rateRow = (label: string, r: Rate, ceiling: Rate | null): string[] => [label, k(r.eventsPerSecond), mb(r.mbPerSecond), r.seconds.toFixed(1), ceiling === null ? '-' : ratio(r, ceiling)];
     printTable([
       [`throughput, scale 10 (${k(events.length)} events, ${mb(bytes / 1e6)} MB)`, 'ev/s', 'MB/s', 'seconds', '/ceiling'],
-      ['produce: replay --max (encode + append)', k(byReplay.eventsPerSecond), mb(byReplay.mbPerSecond), byReplay.seconds.toFixed(1), ratio(byReplay, raw)],
-      ['produce: log.append, encoded beforehand', k(byAppend.eventsPerSecond), mb(byAppend.mbPerSecond), byAppend.seconds.toFixed(1), ratio(byAppend, raw)],
-      [`produce ceiling: raw Producer, same ${k(raw.requests)} requests`, k(raw.eventsPerSecond), mb(raw.mbPerSecond), raw.seconds.toFixed(1), '1.000'],
-      ['consume: log.fetch, partition by partition', k(byFetch.eventsPerSecond), mb(byFetch.mbPerSecond), byFetch.seconds.toFixed(1), ratio(byFetch, rawRead)],
-      ['consume: log.consumer (group member, join included)', k(byGroup.eventsPerSecond), mb(byGroup.mbPerSecond), byGroup.seconds.toFixed(1), ratio(byGroup, rawRead)],
-      ['consume ceiling: raw Consumer stream (join included)', k(rawRead.eventsPerSecond), mb(rawRead.mbPerSecond), rawRead.seconds.toFixed(1), '1.000'],
-      ['(encode only, for reference)', k(events.length / encodeSeconds), mb(bytes / 1e6 / encodeSeconds), encodeSeconds.toFixed(1), '-'],
+      rateRow('produce: replay --max (encode + append)', byReplay, raw),
+      rateRow('produce: log.append, encoded beforehand', byAppend, raw),
+      rateRow(`produce ceiling: raw Producer, same ${k(raw.requests)} requests`, raw, raw),
+      rateRow('consume: log.fetch, partition by partition', byFetch, rawFetch),
+      rateRow('consume: log.consumer (group member, join included)', byGroup, rawFetch),
+      rateRow('consume ceiling: raw fetch requests, partition by partition', rawFetch, rawFetch),
+      rateRow('(raw Consumer stream, join included)', rawStream, rawFetch),
+      rateRow('(encode only)', rate(events.length, bytes, encodeSeconds), null),
     ]);
     console.log('');
-    const row = (label: string, s: LatencyStats): string[] => [label, k(s.count), ms(s.p50Ms), ms(s.p99Ms), ms(s.maxMs)];
+    const row = (label: string, s: LatencyStats, base: LatencyStats | null = null): string[] => [
+      label,
+      k(s.count),
+      ms(s.p50Ms),
+      ms(s.p99Ms),
+      ms(s.maxMs),
+      base === null || s.p99Ms === null || base.p99Ms === null ? '-' : (s.p99Ms / base.p99Ms).toFixed(1),
+    ];
     printTable([
-      [`alert latency, sample at ${k(LATENCY_RATE)} ev/s (ms)`, 'count', 'p50', 'p99', 'max'],
-      row('emitted − cause acked: event-triggered', lat.emitted.eventTriggered),
-      row('emitted − cause acked: timer-triggered', lat.emitted.timerTriggered),
-      row('emitted − cause acked: all with a cause', lat.emitted.all),
-      row('read back − cause acked: event-triggered', lat.readBack.eventTriggered),
-      row('read back − cause acked: timer-triggered', lat.readBack.timerTriggered),
-      row('read back − cause acked: all with a cause', lat.readBack.all),
-      row('read back − cause append called: all', lat.readBackFromCall),
-      row('replay append call → ack (per append)', lat.appendMs),
+      [`alert latency, sample at ${k(LATENCY_RATE)} ev/s (ms)`, 'count', 'p50', 'p99', 'max', 'p99/floor'],
+      row('read back − cause acked: all with a cause', lat.readBack.all, floor.fromCall),
+      row('read back − cause acked: event-triggered', lat.readBack.eventTriggered, floor.fromCall),
+      row('read back − cause acked: timer-triggered', lat.readBack.timerTriggered, floor.fromCall),
+      row('emitted (alert acked) − cause acked: all', lat.emitted.all, floor.fromCall),
+      row('read back − cause append called: all', lat.readBackFromCall, floor.fromCall),
+      row('replay appends: call → ack', lat.appendMs),
+      row(`floor: raw send called → received, ${PING_RATE}/s`, floor.fromCall),
+      row('floor: raw send acked → received', floor.fromAck),
     ]);
     console.log('');
     const p99 = lat.readBack.all.p99Ms;
@@ -631,8 +808,14 @@ async function main(): Promise<void> {
       ['goal', 'value', 'goal', 'met'],
       ['alert latency p99, read back − cause acked (ms)', ms(p99), `< ${GOALS.p99Ms}`, p99 !== null && p99 < GOALS.p99Ms ? 'yes' : 'NO'],
     ]);
+    const reads = lat.processorReads;
     console.log(
-      `(replay ${k(lat.achievedRate)} ev/s; ${k(lat.batches)} batches of ${lat.meanBatch.toFixed(0)} records, ${lat.meanBatchMs.toFixed(1)} ms each; ` +
+      `(replay ${k(lat.achievedRate)} ev/s; ${k(lat.batches)} batches of ${lat.meanBatch.toFixed(0)} records (largest ${k(lat.largestBatch)}), ${lat.meanBatchMs.toFixed(1)} ms each; ` +
+        `phase sums: read ${k(lat.phasesMs.read)}, detect ${k(lat.phasesMs.detect)}, bronze ${k(lat.phasesMs.bronze)}, outputs ${k(lat.phasesMs.outputs)} ms)`,
+    );
+    console.log(
+      `(the processor's reads: ${k(reads.fetch.calls)} fetches, ${k(reads.fetch.empty)} of them empty, ${k(reads.fetch.ms)} ms; ` +
+        `${k(reads.describeTopics.calls)} describeTopics, ${k(reads.describeTopics.ms)} ms; ` +
         `${k(lat.published)} changes published, ${k(lat.readBackCount)} read back; idle advances: ${k(lat.idleChanges)} changes; unmatched: ${k(lat.unmatched)})`,
     );
     console.log(
@@ -650,11 +833,16 @@ async function main(): Promise<void> {
           ceiling: raw,
         },
         consume: {
-          fetch: { ...byFetch, ceilingRatio: byFetch.eventsPerSecond / rawRead.eventsPerSecond },
-          group: { ...byGroup, ceilingRatio: byGroup.eventsPerSecond / rawRead.eventsPerSecond },
-          ceiling: rawRead,
+          fetch: { ...byFetch, ceilingRatio: byFetch.eventsPerSecond / rawFetch.eventsPerSecond },
+          group: { ...byGroup, ceilingRatio: byGroup.eventsPerSecond / rawFetch.eventsPerSecond },
+          ceiling: rawFetch,
+          rawStream: { ...rawStream, ceilingRatio: rawStream.eventsPerSecond / rawFetch.eventsPerSecond },
         },
-        latency: lat,
+        latency: {
+          ...lat,
+          floor: { rate: PING_RATE, count: PING_COUNT, ...floor },
+          p99ToFloorRatio: p99 === null || floor.fromCall.p99Ms === null ? null : p99 / floor.fromCall.p99Ms,
+        },
       }),
     );
   } finally {
