@@ -24,7 +24,8 @@
  *   client's own fetch requests to the raw topics, made as `log.fetch` makes them (one partition at
  *   a time, from its leader, the same byte limits), records counted, nothing converted. For
  *   reference, the client's Consumer stream (a group member from the earliest offsets). Nothing is
- *   decoded (Avro is not the log's cost). MB/s count keys and values, uncompressed.
+ *   decoded (Avro is not the log's cost). MB/s count keys and values, uncompressed. Each way reads
+ *   the whole set CONSUME_ROUNDS times, the ways taking turns, and its median round is reported.
  * - latency: the real sample replayed at LATENCY_RATE events/s into fresh topics while a stream
  *   processor (every task, default batch and idle policy, a local lake) reads them, in this
  *   process, each with its own Kafka clients (another KafkaEventLog), and a third log's group
