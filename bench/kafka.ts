@@ -70,6 +70,8 @@ const GOALS = { p99Ms: 500 } as const;
  */
 const LATENCY_RATE = 1_000;
 const FETCH_SIZE = 2_000;
+/** Reads of the whole topic set by each way of consuming. */
+const CONSUME_ROUNDS = 3;
 /** The raw round trip: records, and records a second. */
 const PING_COUNT = 500;
 const PING_RATE = 50;
@@ -143,6 +145,14 @@ interface Rate {
 
 function rate(records: number, bytes: number, wall: number): Rate {
   return { records, bytes, seconds: wall, eventsPerSecond: records / wall, mbPerSecond: bytes / 1e6 / wall };
+}
+
+/** The round with the median rate. */
+function median<T extends Rate>(runs: readonly T[]): T {
+  const sorted = [...runs].sort((a, b) => a.eventsPerSecond - b.eventsPerSecond);
+  const middle = sorted[Math.floor(sorted.length / 2)];
+  if (middle === undefined) throw new Error('no rounds');
+  return middle;
 }
 
 // ---- produce ----
@@ -297,13 +307,13 @@ async function consumeByFetch(cluster: Cluster): Promise<Rate> {
 }
 
 /** Every partition through one member of a consumer group of the log (joining included). */
-async function consumeByGroup(cluster: Cluster, expected: number): Promise<Rate & { readonly joinMs: number }> {
+async function consumeByGroup(cluster: Cluster, expected: number, round: number): Promise<Rate & { readonly joinMs: number }> {
   const log = kafkaLog(cluster, 'replay.', 'group');
   try {
     let records = 0;
     let bytes = 0;
     const t0 = process.hrtime.bigint();
-    const consumer = await log.consumer({ group: 'bench-read', topics: TOPIC_NAMES, startFrom: 'earliest', maxRecords: FETCH_SIZE });
+    const consumer = await log.consumer({ group: `bench-read-${round}`, topics: TOPIC_NAMES, startFrom: 'earliest', maxRecords: FETCH_SIZE });
     const joinMs = seconds(t0) * 1000;
     let quiet = 0;
     while (records < expected) {
@@ -372,11 +382,11 @@ async function consumeRawFetch(cluster: Cluster, admin: Admin): Promise<Rate> {
 }
 
 /** For reference: the client's Consumer stream, a group member from the earliest offsets (joining included). */
-async function consumeRaw(cluster: Cluster, expected: number): Promise<Rate> {
+async function consumeRaw(cluster: Cluster, expected: number, round: number): Promise<Rate> {
   const prefix = `${cluster.runPrefix}raw.`;
   const consumer = new RawConsumer({
     clientId: 'orderpulse-bench-raw-consumer',
-    groupId: `${cluster.runPrefix}raw-read`,
+    groupId: `${cluster.runPrefix}raw-read-${round}`,
     bootstrapBrokers: [...cluster.brokers],
     autocommit: false,
     maxBytesPerPartition: FETCH_PARTITION_BYTES,
@@ -760,10 +770,19 @@ async function main(): Promise<void> {
     const byReplay = await produceByReplay(cluster, codec, events, bytes);
     const byAppend = await produceByAppend(cluster, encoded, bytes);
     const raw = await produceRaw(cluster, admin, encoded, bytes);
-    const byFetch = await consumeByFetch(cluster);
-    const byGroup = await consumeByGroup(cluster, events.length);
-    const rawFetch = await consumeRawFetch(cluster, admin);
-    const rawStream = await consumeRaw(cluster, events.length);
+    // Reading takes seconds, so each way reads CONSUME_ROUNDS times, the ways taking turns; the
+    // median round counts (the machine's noise moves single reads by a factor of two).
+    const rounds = { fetch: [] as Rate[], group: [] as Rate[], rawFetch: [] as Rate[], rawStream: [] as Rate[] };
+    for (let round = 0; round < CONSUME_ROUNDS; round++) {
+      rounds.fetch.push(await consumeByFetch(cluster));
+      rounds.group.push(await consumeByGroup(cluster, events.length, round));
+      rounds.rawFetch.push(await consumeRawFetch(cluster, admin));
+      rounds.rawStream.push(await consumeRaw(cluster, events.length, round));
+    }
+    const byFetch = median(rounds.fetch);
+    const byGroup = median(rounds.group);
+    const rawFetch = median(rounds.rawFetch);
+    const rawStream = median(rounds.rawStream);
     const floor = await rawRoundTrip(cluster, admin);
     const lat = await latency(cluster, registry);
 
@@ -777,7 +796,7 @@ async function main(): Promise<void> {
       rateRow('produce: replay --max (encode + append)', byReplay, raw),
       rateRow('produce: log.append, encoded beforehand', byAppend, raw),
       rateRow(`produce ceiling: raw Producer, same ${k(raw.requests)} requests`, raw, raw),
-      rateRow('consume: log.fetch, partition by partition', byFetch, rawFetch),
+      rateRow(`consume: log.fetch, partition by partition (median of ${CONSUME_ROUNDS})`, byFetch, rawFetch),
       rateRow('consume: log.consumer (group member, join included)', byGroup, rawFetch),
       rateRow('consume ceiling: raw fetch requests, partition by partition', rawFetch, rawFetch),
       rateRow('(raw Consumer stream, join included)', rawStream, rawFetch),
@@ -838,6 +857,7 @@ async function main(): Promise<void> {
           group: { ...byGroup, ceilingRatio: byGroup.eventsPerSecond / rawFetch.eventsPerSecond },
           ceiling: rawFetch,
           rawStream: { ...rawStream, ceilingRatio: rawStream.eventsPerSecond / rawFetch.eventsPerSecond },
+          rounds: Object.fromEntries(Object.entries(rounds).map(([way, runs]) => [way, runs.map((r) => Math.round(r.eventsPerSecond))])),
         },
         latency: {
           ...lat,
