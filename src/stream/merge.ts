@@ -113,43 +113,52 @@ export class LogMerger {
     return bestRecord;
   }
 
-  /** Fetches and decodes the next records of every partition whose buffer is used up. */
-  async fetch(): Promise<void> {
-    for (const c of this.#cursors) {
-      if (c.drained || c.head < c.buffer.length) continue;
-      const records = await this.#fetchFrom(c);
-      c.buffer = [];
-      c.head = 0;
-      if (records.length === 0) {
-        c.drained = true;
-        continue;
-      }
-      for (const record of records) c.buffer.push(await this.#decode(record));
-      c.fetchOffset = (records[records.length - 1]?.offset ?? c.fetchOffset) + 1;
-    }
-  }
-
   /**
-   * The next records of a partition; none only when the partition holds none after the offset. A
-   * fetch can come back empty before the end (a Kafka leader moving, a request that timed out):
-   * leaving the partition out of the merge then would change the order of the events, so it is
-   * asked again, a few times, before the processor gives up with an error.
+   * Fetches and decodes the next records of every partition whose buffer is used up. The partitions
+   * are fetched side by side. A fetch can come back empty before the end (a Kafka leader moving, a
+   * request that timed out): leaving the partition out of the merge then would change the order of
+   * the events, so the empty ones are checked against the log's end offsets (one request for all of
+   * them) and asked again, a few times, before the processor gives up with an error.
    */
-  async #fetchFrom(c: PartitionCursor): Promise<readonly LogRecord[]> {
-    for (let attempt = 1; ; attempt++) {
-      const records = await this.#log.fetch({ topic: c.topic, partition: c.partition, offset: c.fetchOffset, maxRecords: this.#fetchSize });
-      if (records.length > 0) return records;
-      const [topic] = await this.#log.describeTopics([c.topic]);
-      const end = topic?.endOffsets[c.partition] ?? 0;
-      if (c.fetchOffset >= end) return records;
-      if (attempt >= FETCH_ATTEMPTS) {
-        throw new StreamError(
-          'OP_STREAM_FETCH_EMPTY',
-          `${c.topic}/${c.partition}: the log holds records up to offset ${end} but returned none from offset ${c.fetchOffset}, ${FETCH_ATTEMPTS} times`,
-          { details: { topic: c.topic, partition: c.partition, offset: c.fetchOffset, end }, retryable: true },
-        );
+  async fetch(): Promise<void> {
+    let wanted = this.#cursors.filter((c) => !c.drained && c.head >= c.buffer.length);
+    for (let attempt = 1; wanted.length > 0; attempt++) {
+      const fetched = await Promise.all(
+        wanted.map((c) => this.#log.fetch({ topic: c.topic, partition: c.partition, offset: c.fetchOffset, maxRecords: this.#fetchSize })),
+      );
+      const empty: PartitionCursor[] = [];
+      for (let i = 0; i < wanted.length; i++) {
+        const c = wanted[i] as PartitionCursor;
+        const records = fetched[i] as readonly LogRecord[];
+        c.buffer = [];
+        c.head = 0;
+        if (records.length === 0) {
+          empty.push(c);
+          continue;
+        }
+        for (const record of records) c.buffer.push(await this.#decode(record));
+        c.fetchOffset = (records[records.length - 1]?.offset ?? c.fetchOffset) + 1;
       }
-      await sleep(50 * attempt);
+      if (empty.length === 0) return;
+      const ends = new Map<string, readonly number[]>();
+      for (const topic of await this.#log.describeTopics([...new Set(empty.map((c) => c.topic))])) ends.set(topic.name, topic.endOffsets);
+      wanted = [];
+      for (const c of empty) {
+        const end = ends.get(c.topic)?.[c.partition] ?? 0;
+        if (c.fetchOffset >= end) {
+          c.drained = true;
+          continue;
+        }
+        if (attempt >= FETCH_ATTEMPTS) {
+          throw new StreamError(
+            'OP_STREAM_FETCH_EMPTY',
+            `${c.topic}/${c.partition}: the log holds records up to offset ${end} but returned none from offset ${c.fetchOffset}, ${FETCH_ATTEMPTS} times`,
+            { details: { topic: c.topic, partition: c.partition, offset: c.fetchOffset, end }, retryable: true },
+          );
+        }
+        wanted.push(c);
+      }
+      if (wanted.length > 0) await sleep(50 * attempt);
     }
   }
 
