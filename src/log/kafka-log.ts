@@ -519,8 +519,8 @@ export class KafkaEventLog implements EventLog {
     };
     await this.throughFailover(async () => {
       try {
-        await ask(ListOffsetTimestamps.EARLIEST, 'beginning');
-        await ask(ListOffsetTimestamps.LATEST, 'end');
+        // Side by side: the stream processor asks for end offsets after every empty fetch.
+        await Promise.all([ask(ListOffsetTimestamps.EARLIEST, 'beginning'), ask(ListOffsetTimestamps.LATEST, 'end')]);
       } catch (error) {
         throw this.failure(error, 'cannot read partition offsets', topics.length === 1 ? { topic: topics[0]!.name } : {});
       }
