@@ -61,6 +61,7 @@ import { DEFAULT_BATCH_SIZE, DEFAULT_PARTITIONS, replay, scaleDataset } from '..
 import type { BatchReport, ChangeKind, EmittedChange, PositionedChange } from '../src/stream/index.js';
 import { ALERTS_TOPIC, AlertCodec, StreamProcessor } from '../src/stream/index.js';
 import { sampleDir } from '../src/testing/fixtures.js';
+import { withOverrides } from '../src/testing/log-overrides.js';
 
 const GOALS = { p99Ms: 500 } as const;
 /**
@@ -430,10 +431,7 @@ async function consumeRaw(cluster: Cluster, expected: number, round: number): Pr
 
 /** The log, except that every append notes when it was called and when it resolved, for each record it placed. */
 function timedLog(log: EventLog, calledAt: Map<string, number>, appendedAt: Map<string, number>, appendMs: number[]): EventLog {
-  return {
-    kind: log.kind,
-    createTopic: (spec) => log.createTopic(spec),
-    describeTopics: (names) => log.describeTopics(names),
+  return withOverrides(log, {
     append: async (records: readonly ProducerRecord[]) => {
       const called = performance.now();
       const positions = await log.append(records);
@@ -445,14 +443,7 @@ function timedLog(log: EventLog, calledAt: Map<string, number>, appendedAt: Map<
       }
       return positions;
     },
-    fetch: (request) => log.fetch(request),
-    commitOffsets: (group, offsets) => log.commitOffsets(group, offsets),
-    committedOffsets: (group) => log.committedOffsets(group),
-    listGroups: () => log.listGroups(),
-    lag: (group) => log.lag(group),
-    consumer: (options) => log.consumer(options),
-    close: () => log.close(),
-  };
+  });
 }
 
 interface CallCounts {
@@ -462,9 +453,7 @@ interface CallCounts {
 
 /** The log, except that its fetch and describeTopics calls are counted and timed (the processor's reads). */
 function countedLog(log: EventLog, counts: CallCounts): EventLog {
-  return {
-    kind: log.kind,
-    createTopic: (spec) => log.createTopic(spec),
+  return withOverrides(log, {
     describeTopics: async (names) => {
       const t = performance.now();
       try {
@@ -474,7 +463,6 @@ function countedLog(log: EventLog, counts: CallCounts): EventLog {
         counts.describeTopics.ms += performance.now() - t;
       }
     },
-    append: (records) => log.append(records),
     fetch: async (request) => {
       const t = performance.now();
       const records = await log.fetch(request);
@@ -483,13 +471,7 @@ function countedLog(log: EventLog, counts: CallCounts): EventLog {
       counts.fetch.ms += performance.now() - t;
       return records;
     },
-    commitOffsets: (group, offsets) => log.commitOffsets(group, offsets),
-    committedOffsets: (group) => log.committedOffsets(group),
-    listGroups: () => log.listGroups(),
-    lag: (group) => log.lag(group),
-    consumer: (options) => log.consumer(options),
-    close: () => log.close(),
-  };
+  });
 }
 
 interface Phases {

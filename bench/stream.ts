@@ -34,6 +34,7 @@ import { DEFAULT_PARTITIONS, replay, scaleDataset } from '../src/replay/index.js
 import type { BatchReport, ChangeKind, EmittedChange } from '../src/stream/index.js';
 import { AlertCodec, StreamProcessor } from '../src/stream/index.js';
 import { repoRoot, sampleDir } from '../src/testing/fixtures.js';
+import { withOverrides } from '../src/testing/log-overrides.js';
 
 const GOALS = { eventsPerSecond: 150_000, ceilingRatio: 0.5, p99Ms: 100 } as const;
 /** Batch sizes of the throughput runs; undefined: the processor's default. */
@@ -240,24 +241,14 @@ async function processAllInTwoProcesses(template: string, partitions: number): P
 
 /** The log, except that every append notes when it resolved, for each record it placed. */
 function timedLog(log: EventLog, appendedAt: Map<string, number>): EventLog {
-  return {
-    kind: log.kind,
-    createTopic: (spec) => log.createTopic(spec),
-    describeTopics: (names) => log.describeTopics(names),
+  return withOverrides(log, {
     append: async (records) => {
       const positions = await log.append(records);
       const now = performance.now();
       for (const p of positions) appendedAt.set(positionKey(p), now);
       return positions;
     },
-    fetch: (request) => log.fetch(request),
-    commitOffsets: (group, offsets) => log.commitOffsets(group, offsets),
-    committedOffsets: (group) => log.committedOffsets(group),
-    listGroups: () => log.listGroups(),
-    lag: (group) => log.lag(group),
-    consumer: (options) => log.consumer(options),
-    close: () => log.close(),
-  };
+  });
 }
 
 function stats(latencies: number[]): LatencyStats {

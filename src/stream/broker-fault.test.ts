@@ -15,6 +15,7 @@ import { replay } from '../replay/index.js';
 import { openEmbeddedStore } from '../store/index.js';
 import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
 import { deleteTopicsWithPrefix } from '../testing/kafka-topics.js';
+import { withOverrides } from '../testing/log-overrides.js';
 import { ALERT_EVENTS_TABLE, AlertCodec, BRONZE_EVENTS_TABLE, StreamProcessor, runInGroup } from './index.js';
 import type { GroupRunReport, StreamProcessorOptions } from './index.js';
 import { readAlertsTopic } from './test-alerts.js';
@@ -160,14 +161,13 @@ describe('a Kafka broker killed mid-replay', { skip }, () => {
 
     // The replay, recording every acknowledged record; the broker dies a third of the way in.
     const acknowledged = new Map<string, ProducerRecord>();
-    const recording: EventLog = {
-      ...replayLog,
+    const recording = withOverrides(replayLog, {
       append: async (records: readonly ProducerRecord[]): Promise<readonly RecordPosition[]> => {
         const positions = await replayLog.append(records);
         positions.forEach((p, i) => acknowledged.set(positionKey(p), records[i]!));
         return positions;
       },
-    };
+    });
     const summary = await replay({
       log: recording,
       codec,

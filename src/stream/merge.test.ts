@@ -7,6 +7,7 @@ import type { MarketplaceEvent } from '../events/index.js';
 import { TOPICS } from '../events/index.js';
 import type { EventLog, FetchRequest, LogRecord } from '../log/index.js';
 import { tempDir } from '../testing/fixtures.js';
+import { withOverrides } from '../testing/log-overrides.js';
 import { StreamError } from './errors.js';
 import { LogMerger, NEED_FETCH } from './merge.js';
 import { H, T0, placed, step } from './test-events.js';
@@ -45,14 +46,7 @@ describe('LogMerger', () => {
       emptied++;
       return [];
     };
-    // Every other method is the log's own, bound to it.
-    const faulty = new Proxy(log, {
-      get: (target, name) => {
-        if (name === 'fetch') return fetch;
-        const value: unknown = Reflect.get(target, name);
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    const faulty = withOverrides(log, { fetch });
     return { log: faulty, emptied: () => emptied };
   }
 
