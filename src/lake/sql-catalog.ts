@@ -595,12 +595,16 @@ export class SqlCatalog implements Catalog {
   }
 }
 
-/** `CREATE TABLE IF NOT EXISTS`, tolerating a concurrent opener that created it first (PostgreSQL). */
+/**
+ * `CREATE TABLE IF NOT EXISTS`, tolerating a concurrent opener that created it first (PostgreSQL):
+ * the loser fails on the catalog's unique index (23505), on the table (42P07) or on the table's row
+ * type, which PostgreSQL creates with it (42710, `type "..." already exists`).
+ */
 async function createIfMissing(driver: SqlDriver, sql: string): Promise<void> {
   try {
     await driver.run(sql);
   } catch (cause) {
-    if (cause instanceof SqlDriverError && (cause.storeCode === '23505' || cause.storeCode === '42P07')) return;
+    if (cause instanceof SqlDriverError && ['23505', '42P07', '42710'].includes(String(cause.storeCode))) return;
     throw cause;
   }
 }
