@@ -44,7 +44,7 @@ registry_answering() {
 }
 
 registry_up() {
-  local started java pid port url
+  local started java pid port url mgmt_port
   started="$(now_ms)"
   mkdir -p "$REGISTRY_DIR"
   command -v curl >/dev/null || die "curl is needed to check the registry"
@@ -63,9 +63,13 @@ registry_up() {
     echo "$port" >"$REGISTRY_DIR/port"
     log "starting Apicurio Registry $REGISTRY_VERSION ($("$java" -version 2>&1 | head -n1)) on 127.0.0.1:$port; log: $REGISTRY_DIR/registry.log"
     # setsid: the server outlives this script and the terminal; its PID is recorded and stopped by PID.
-    # The management interface (health, metrics) stays on the main port, so only one port is taken.
+    # The management interface (health, metrics) is disabled, yet the server still listens on its
+    # port (9000 on every address by default): it gets the next free port, on loopback, so that a
+    # second registry on the machine (another checkout) can start.
+    mgmt_port="$(free_port $((port + 1)))"
     (cd "$REGISTRY_DIR" && exec setsid "$java" -Xms64m -Xmx384m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError \
       -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$port" -Dquarkus.management.enabled=false \
+      -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$mgmt_port" \
       -jar "$(registry_mark)" </dev/null >"$REGISTRY_DIR/registry.log" 2>&1) &
     pid=$!
     echo "$pid" >"$REGISTRY_DIR/registry.pid"
