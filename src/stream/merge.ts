@@ -58,11 +58,37 @@ function before(a: InputRecord, b: InputRecord): boolean {
   return ra.offset < rb.offset;
 }
 
+/**
+ * The end offsets of the input topics, asked of the log once and then remembered until `forget()`:
+ * the processor shares one among its tasks and forgets at each batch, so the tasks that find their
+ * partitions empty in a batch ask the log once between them, not once each.
+ */
+export class EndOffsets {
+  readonly #log: EventLog;
+  readonly #known = new Map<string, readonly number[]>();
+
+  constructor(log: EventLog) {
+    this.#log = log;
+  }
+
+  forget(): void {
+    this.#known.clear();
+  }
+
+  /** Each topic's end offsets by partition; `fresh` asks the log even for the topics it knows. */
+  async of(topics: readonly string[], fresh: boolean): Promise<ReadonlyMap<string, readonly number[]>> {
+    const ask = fresh ? [...topics] : topics.filter((t) => !this.#known.has(t));
+    if (ask.length > 0) for (const topic of await this.#log.describeTopics(ask)) this.#known.set(topic.name, topic.endOffsets);
+    return new Map(topics.map((t) => [t, this.#known.get(t) ?? []]));
+  }
+}
+
 export class LogMerger {
   readonly #log: EventLog;
   readonly #codec: EventCodec;
   readonly #cursors: PartitionCursor[];
   readonly #fetchSize: number;
+  readonly #ends: EndOffsets;
 
   constructor(options: {
     readonly log: EventLog;
@@ -70,9 +96,12 @@ export class LogMerger {
     /** Every partition to read, with the offset to start from. */
     readonly partitions: readonly { readonly topic: string; readonly partition: number; readonly offset: number }[];
     readonly fetchSize?: number;
+    /** Shared with other mergers of the same log (default: one of its own). */
+    readonly endOffsets?: EndOffsets;
   }) {
     this.#log = options.log;
     this.#codec = options.codec;
+    this.#ends = options.endOffsets ?? new EndOffsets(options.log);
     this.#fetchSize = options.fetchSize ?? 2_000;
     this.#cursors = options.partitions.map((p) => ({
       topic: p.topic,
@@ -140,8 +169,9 @@ export class LogMerger {
         c.fetchOffset = (records[records.length - 1]?.offset ?? c.fetchOffset) + 1;
       }
       if (empty.length === 0) return;
-      const ends = new Map<string, readonly number[]>();
-      for (const topic of await this.#log.describeTopics([...new Set(empty.map((c) => c.topic))])) ends.set(topic.name, topic.endOffsets);
+      // The first check may use end offsets known from this batch (records appended since belong to
+      // the next one); a partition asked again is checked against fresh ones.
+      const ends = await this.#ends.of([...new Set(empty.map((c) => c.topic))], attempt > 1);
       wanted = [];
       for (const c of empty) {
         const end = ends.get(c.topic)?.[c.partition] ?? 0;

@@ -11,7 +11,7 @@ import type { DetectorStats } from './detector.js';
 import { StreamError } from './errors.js';
 import { gradeWeightFrom, loadProductGrades } from './grades.js';
 import type { InputRecord } from './merge.js';
-import { LogMerger, NEED_FETCH, partitionKey } from './merge.js';
+import { EndOffsets, LogMerger, NEED_FETCH, partitionKey } from './merge.js';
 import type { StreamMetrics } from './metrics.js';
 import type { FencedTable, OutputName } from './task.js';
 import { StreamTask, startPositions } from './task.js';
@@ -177,6 +177,8 @@ export class StreamProcessor {
   readonly #topics: readonly string[];
   readonly #now: () => number;
   #inFlight: Promise<void> | null = null;
+  /** The input's end offsets, shared by the tasks' mergers and forgotten at each batch. */
+  readonly #endOffsets: EndOffsets;
   /** The work chained before the newest: a batch waits for it, so at most one batch commits behind the one being read. */
   #beforeNewest: Promise<void> | null = null;
   #pendingChanges: EmittedChange[] = [];
@@ -193,8 +195,10 @@ export class StreamProcessor {
     readonly tables: readonly [IcebergTable, IcebergTable, IcebergTable, IcebergTable];
     readonly tasks: ReadonlyMap<TaskId, StreamTask>;
     readonly partitions: number;
+    readonly endOffsets: EndOffsets;
   }) {
     this.#options = init.options;
+    this.#endOffsets = init.endOffsets;
     this.#log = init.options.log;
     [this.#bronze, this.#alertEvents, this.#lateEvents, this.#openAlerts] = init.tables;
     this.#tasks = init.tasks;
@@ -260,6 +264,7 @@ export class StreamProcessor {
       openAlerts: openAlerts.lastSummaryValue(positionProperty(task)),
     });
     const tasks = new Map<TaskId, StreamTask>();
+    const endOffsets = new EndOffsets(log);
     for (const id of taskIds) {
       const text = bronze.lastSummaryValue(offsetsProperty(id));
       const offsets = text === null ? {} : (JSON.parse(text) as Record<string, number>);
@@ -271,6 +276,7 @@ export class StreamProcessor {
       outputs.topic = publishing ? (published.get(id) ?? START_POSITION) : committed;
       const merger = new LogMerger({
         log,
+        endOffsets,
         codec: options.codec,
         partitions: described.map((d) => ({ topic: d.name, partition: id, offset: offsets[partitionKey(d.name, id)] ?? d.beginningOffsets[id] ?? 0 })),
         ...(options.fetchSize === undefined ? {} : { fetchSize: options.fetchSize }),
@@ -281,7 +287,7 @@ export class StreamProcessor {
       );
     }
 
-    const processor = new StreamProcessor({ options, tables, tasks, partitions });
+    const processor = new StreamProcessor({ options, tables, tasks, partitions, endOffsets });
     const caughtUp = await processor.#rebuild();
     (processor as { recovery: RecoveryReport }).recovery = {
       replayed: [...tasks.values()].reduce((n, t) => n + t.committed.seq, 0),
@@ -452,6 +458,7 @@ export class StreamProcessor {
     // Reading runs ahead of committing by one batch at most: a slow lake holds the reading back
     // (memory, and a stop, stay bounded) instead of queueing every batch the log can give.
     await this.#beforeNewest;
+    this.#endOffsets.forget();
     const started = performance.now();
     const maxEvents = this.#options.maxBatchEvents ?? 50_000;
     const maxMs = this.#options.maxBatchMs ?? 500;
