@@ -710,38 +710,27 @@ export class KafkaEventLog implements EventLog {
       request.maxRecords === undefined ? DEFAULT_MAX_RECORDS : checkPositiveInt(request.maxRecords, 'maxRecords');
     const out: LogRecord[] = [];
     let topic = meta;
-    let failingSince: number | undefined;
     for (let round = 0; round < MAX_FETCH_ROUNDS && out.length < maxRecords; round++) {
       let attempts = 0;
-      const answers = await this.throughFailover(async () => {
-        // A retry routes by fresh metadata: the leader this one names did not answer.
+      const answer = await this.throughFailover(async () => {
+        // A retry routes by fresh metadata: the leader this one names did not answer, or moved.
         if (attempts++ > 0) topic = await this.topic(meta.name, this.reader, true);
-        return this.fetchFrom(this.reader, [{ topic, partition, offset }], 0);
-      });
-      const answer = answers.get(partitionKey(meta.name, partition));
-      if (answer === undefined || answer.error !== null) {
-        if (answer?.error === 'OFFSET_OUT_OF_RANGE') {
-          const range = (await this.partitionOffsets([topic])).get(meta.name)!;
-          if (offset >= range.end[partition]!) break;
-          offset = Math.max(offset, range.beginning[partition]!);
-        } else {
-          // The leader moved (or the answer was lost): ask again with fresh metadata, through a failover.
-          failingSince ??= Date.now();
-          if (Date.now() - failingSince >= this.failoverTimeoutMs) {
-            throw new LogError(
-              'OP_LOG_UNAVAILABLE',
-              `cannot fetch (topic "${meta.name}", partition ${partition}, brokers ${this.brokers.join(',')}): the partition's leader answered ${answer?.error ?? 'nothing'} for ${Math.round((Date.now() - failingSince) / 1000)} s`,
-              { retryable: true, details: { topic: meta.name, partition, kafkaErrors: answer?.error ? [answer.error] : [] } },
-            );
-          }
-          await delay(CLIENT_RETRY_DELAY_MS);
-          this.reader.clearMetadata();
-          topic = await this.topic(meta.name, this.reader, true);
-          round--; // a round lost to a moving leader does not count against the rounds of records
+        const answered = (await this.fetchFrom(this.reader, [{ topic, partition, offset }], 0)).get(partitionKey(meta.name, partition));
+        if (answered === undefined || (answered.error !== null && answered.error !== 'OFFSET_OUT_OF_RANGE')) {
+          throw new LogError(
+            'OP_LOG_UNAVAILABLE',
+            `cannot fetch (topic "${meta.name}", partition ${partition}, brokers ${this.brokers.join(',')}): the partition's leader answered ${answered?.error ?? 'nothing'}`,
+            { retryable: true, details: { topic: meta.name, partition, kafkaErrors: answered?.error ? [answered.error] : [] } },
+          );
         }
+        return answered;
+      });
+      if (answer.error === 'OFFSET_OUT_OF_RANGE') {
+        const range = (await this.partitionOffsets([topic])).get(meta.name)!;
+        if (offset >= range.end[partition]!) break;
+        offset = Math.max(offset, range.beginning[partition]!);
         continue;
       }
-      failingSince = undefined;
       for (const record of answer.records) {
         if (out.length === maxRecords) break;
         if (record.offset >= offset) out.push(record);
