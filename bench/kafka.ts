@@ -61,6 +61,7 @@ import { DEFAULT_BATCH_SIZE, DEFAULT_PARTITIONS, replay, scaleDataset } from '..
 import type { BatchReport, ChangeKind, EmittedChange, PositionedChange } from '../src/stream/index.js';
 import { ALERTS_TOPIC, AlertCodec, StreamProcessor } from '../src/stream/index.js';
 import { sampleDir } from '../src/testing/fixtures.js';
+import { testKafkaBrokers } from '../src/testing/kafka.js';
 import { withOverrides } from '../src/testing/log-overrides.js';
 
 const GOALS = { p99Ms: 500 } as const;
@@ -100,10 +101,7 @@ interface Cluster {
 
 /** The services from the environment, or a message naming the command that starts them. */
 function clusterFromEnvironment(): Cluster {
-  const brokers = (process.env['ORDERPULSE_TEST_KAFKA_BROKERS'] ?? '')
-    .split(',')
-    .map((b) => b.trim())
-    .filter((b) => b !== '');
+  const brokers = testKafkaBrokers();
   const registryUrl = (process.env['ORDERPULSE_TEST_REGISTRY_URL'] ?? '').trim();
   const missing = [brokers.length === 0 ? 'ORDERPULSE_TEST_KAFKA_BROKERS' : '', registryUrl === '' ? 'ORDERPULSE_TEST_REGISTRY_URL' : ''].filter((v) => v !== '');
   if (missing.length > 0) {

@@ -27,6 +27,7 @@ import { TOPIC_NAMES, subjectOf } from '../events/index.js';
 import type { Lake } from '../lake/index.js';
 import { ALERTS_TOPIC, ALERT_EVENTS_TABLE, AlertCodec, BRONZE_EVENTS_TABLE, LATE_EVENTS_TABLE, OPEN_ALERTS_TABLE } from '../stream/index.js';
 import { repoRoot, tempDir } from '../testing/fixtures.js';
+import { testKafkaBrokers } from '../testing/kafka.js';
 import { ADDED_REQUIRED_FIELD, incompatibleOrdersSchemaDir } from '../testing/schema-dirs.js';
 import { registerTopicSchemas, schemasToRegister } from './commands/schemas.js';
 import type { Settings } from './config.js';
@@ -53,10 +54,7 @@ const skip =
     ? false
     : `${missing.join(', ')} not set: run \`eval "$(scripts/services/up.sh)"\` (Kafka, a schema registry, S3 and PostgreSQL; or set the variables for your own) to run the cluster-mode test`;
 
-const brokers = (variable('ORDERPULSE_TEST_KAFKA_BROKERS') ?? '')
-  .split(',')
-  .map((b) => b.trim())
-  .filter((b) => b !== '');
+const brokers = testKafkaBrokers();
 const registryUrl = variable('ORDERPULSE_TEST_REGISTRY_URL') ?? '';
 const s3Endpoint = variable('ORDERPULSE_TEST_S3_ENDPOINT') ?? '';
 const bucket = variable('ORDERPULSE_TEST_S3_BUCKET') ?? 'orderpulse-test';

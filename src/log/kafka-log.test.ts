@@ -16,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
 import { sampleDir, tempDir } from '../testing/fixtures.js';
+import { testKafkaBrokers } from '../testing/kafka.js';
 import { eventLogContract } from './event-log-contract.js';
 import { LogError } from './errors.js';
 import { KafkaEventLog } from './kafka-log.js';
@@ -24,13 +25,8 @@ import { partitionFor } from './partitioner.js';
 import { openSqliteEventLog } from './sqlite-log.js';
 import type { EventLog, LogRecord, ProducerRecord, TopicSpec } from './types.js';
 
-const brokersVariable = process.env['ORDERPULSE_TEST_KAFKA_BROKERS'] || undefined;
 const required = process.env['ORDERPULSE_REQUIRE_KAFKA'] === '1';
-const brokers =
-  brokersVariable
-    ?.split(',')
-    .map((b) => b.trim())
-    .filter((b) => b !== '') ?? [];
+const brokers = testKafkaBrokers();
 const skip =
   brokers.length > 0 || required
     ? false

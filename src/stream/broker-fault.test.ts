@@ -14,7 +14,7 @@ import { KafkaEventLog, openSqliteEventLog, withTopicPrefix } from '../log/index
 import { replay } from '../replay/index.js';
 import { openEmbeddedStore } from '../store/index.js';
 import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
-import { deleteTopicsWithPrefix } from '../testing/kafka-topics.js';
+import { deleteTopicsWithPrefix, testKafkaBrokers } from '../testing/kafka.js';
 import { withOverrides } from '../testing/log-overrides.js';
 import { ALERT_EVENTS_TABLE, AlertCodec, BRONZE_EVENTS_TABLE, StreamProcessor, runInGroup } from './index.js';
 import type { GroupRunReport, StreamProcessorOptions } from './index.js';
@@ -34,10 +34,7 @@ import type { SpeedLayerContents } from './test-contents.js';
  * scripts/services/kafka-node.sh can kill and start again; skipped with the reason otherwise, unless
  * ORDERPULSE_REQUIRE_KAFKA=1 (as in CI). The killed node is started again at the end.
  */
-const brokers = (process.env['ORDERPULSE_TEST_KAFKA_BROKERS'] ?? '')
-  .split(',')
-  .map((b) => b.trim())
-  .filter((b) => b !== '');
+const brokers = testKafkaBrokers();
 const required = process.env['ORDERPULSE_REQUIRE_KAFKA'] === '1';
 const skip =
   brokers.length >= 3 || required

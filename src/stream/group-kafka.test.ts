@@ -12,7 +12,7 @@ import { KafkaEventLog, openSqliteEventLog, withTopicPrefix } from '../log/index
 import { replay } from '../replay/index.js';
 import { openEmbeddedStore } from '../store/index.js';
 import { sampleDir, tempDir } from '../testing/fixtures.js';
-import { deleteTopicsWithPrefix } from '../testing/kafka-topics.js';
+import { deleteTopicsWithPrefix, testKafkaBrokers } from '../testing/kafka.js';
 import { AlertCodec, StreamProcessor, runInGroup } from './index.js';
 import { readAlertsTopic } from './test-alerts.js';
 import { speedLayerContents } from './test-contents.js';
@@ -22,10 +22,7 @@ import { speedLayerContents } from './test-contents.js';
  * 3-node cluster and export ORDERPULSE_TEST_KAFKA_BROKERS). Skipped with the reason without it,
  * unless ORDERPULSE_REQUIRE_KAFKA=1 (as in CI). Each run uses its own topic prefix.
  */
-const brokers = (process.env['ORDERPULSE_TEST_KAFKA_BROKERS'] ?? '')
-  .split(',')
-  .map((b) => b.trim())
-  .filter((b) => b !== '');
+const brokers = testKafkaBrokers();
 const required = process.env['ORDERPULSE_REQUIRE_KAFKA'] === '1';
 const skip =
   brokers.length > 0 || required

@@ -1,5 +1,13 @@
 import { Admin } from '@platformatic/kafka';
 
+/** The test cluster's brokers from ORDERPULSE_TEST_KAFKA_BROKERS (`host:port,...`, as scripts/services/up.sh exports it); none when unset. */
+export function testKafkaBrokers(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env['ORDERPULSE_TEST_KAFKA_BROKERS'] ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+}
+
 /**
  * Deletes the topics of a test cluster whose names start with `prefix` (a test run's own), so that a
  * long-lived development cluster does not gather every run's partitions.
