@@ -941,9 +941,15 @@ export class KafkaEventLog implements EventLog {
 
   /**
    * A new client that has joined the group. It keeps its first metadata (see `GROUP_METADATA_MAX_AGE_MS`);
-   * the member routes its fetches by the reader's metadata instead.
+   * the member routes its fetches by the reader's metadata instead. A join that fails while the
+   * cluster fails over (its coordinator died) is tried again with another new client, which asks
+   * for the coordinator afresh.
    */
-  private async joinGroup(group: string, topics: readonly string[]): Promise<KafkaClient> {
+  private joinGroup(group: string, topics: readonly string[]): Promise<KafkaClient> {
+    return this.throughFailover(() => this.joinGroupOnce(group, topics));
+  }
+
+  private async joinGroupOnce(group: string, topics: readonly string[]): Promise<KafkaClient> {
     const client = new KafkaClient({
       ...this.clientOptions(`consumer-${group}`),
       groupId: group,
@@ -1123,25 +1129,19 @@ class KafkaGroupMember implements Consumer {
     });
   }
 
-  /** After a failed heartbeat: a new client joins the group, within the log's failover window. */
+  /** After a failed heartbeat: a new client joins the group (through the log's failover window). */
   private async replaceClient(old: KafkaClient): Promise<void> {
     await closeWithoutLeaving(old);
-    const since = Date.now();
-    for (let round = 0; !this.closed && !this.log.isClosed; round++) {
-      try {
-        const client = await this.join();
-        if (this.closed || this.log.isClosed) await client.close().catch(() => closeWithoutLeaving(client));
-        else this.use(client);
-        break;
-      } catch (error) {
-        if (!(error instanceof LogError) || !error.retryable || Date.now() - since >= this.log.failoverWindowMs) {
-          this.backgroundFailure = error;
-          break;
-        }
-        await delay(Math.min(FAILOVER_FIRST_PAUSE_MS * 2 ** round, FAILOVER_LAST_PAUSE_MS));
-      }
+    try {
+      if (this.closed || this.log.isClosed) return;
+      const client = await this.join();
+      if (this.closed || this.log.isClosed) await client.close().catch(() => closeWithoutLeaving(client));
+      else this.use(client);
+    } catch (error) {
+      this.backgroundFailure = error;
+    } finally {
+      this.replacing = undefined;
     }
-    this.replacing = undefined;
   }
 
   assignment(): readonly { topic: string; partition: number }[] {
