@@ -4,7 +4,7 @@ export type { LakeOptions, ColumnDefinition, CreateTableOptions } from './lake.j
 export { IcebergTable } from './table.js';
 export type { CommitResult, RowFilter, ColumnPredicate, ScanOptions, TableScan, SummaryProperties, SummaryExpectation } from './table.js';
 export type { Row, RowValue } from './duckdb-engine.js';
-export type { QueryResult } from './query.js';
+export type { QueryResult, QueryTable, QueryParam } from './query.js';
 export type { Catalog, TableIdentifier } from './catalog.js';
 export type { FileIO, FileInfo } from './file-io.js';
 export type { CommitRetryPolicy, CommitEvent } from './commit.js';

@@ -14,7 +14,7 @@ import type { S3FileIOOptions } from './s3-file-io.js';
 import { openSqlCatalog } from './sql-catalog.js';
 import { IcebergTable, loadMetadata } from './table.js';
 import type { IcebergType, Schema } from './types.js';
-import type { QueryResult } from './query.js';
+import type { QueryOptions, QueryResult } from './query.js';
 import { queryParquet } from './query.js';
 
 /** The namespaces of OrderPulse's layers. */
@@ -158,8 +158,12 @@ export class Lake {
   }
 
   /** Read-only SQL over views of Parquet files (see `queryParquet`). */
-  query(views: Readonly<Record<string, { readonly files: readonly string[]; readonly schema: Schema }>>, sql: string): Promise<QueryResult> {
-    return queryParquet(this.engine, { tables: views, sql });
+  query(
+    views: Readonly<Record<string, { readonly files: readonly string[]; readonly schema: Schema }>>,
+    sql: string,
+    params?: QueryOptions['params'],
+  ): Promise<QueryResult> {
+    return queryParquet(this.engine, { tables: views, sql, ...(params === undefined ? {} : { params }) });
   }
 
   async listTables(): Promise<readonly string[]> {

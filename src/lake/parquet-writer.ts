@@ -35,6 +35,8 @@ import {
 } from './duckdb-engine.js';
 import { LakeError } from './errors.js';
 import type { NestedField, PrimitiveType, Schema } from './types.js';
+import type { QueryOptions } from './query.js';
+import { prepareQuery } from './query.js';
 
 /**
  * Writes rows as one Parquet data file the way Iceberg wants it: every column carries its field id,
@@ -148,6 +150,73 @@ export async function writeParquet(engine: DuckDbEngine, options: WriteParquetOp
       published = true;
       await fsyncDir(dir);
 
+      const out = new Map<number, ParquetColumnStats>();
+      columns.forEach((c, i) => out.set(c.field.id, { ...(stats.columns[i] as ColumnStatsNoSize), compressedSize: layout.columnSizes[i] ?? 0 }));
+      return { recordCount: stats.recordCount, fileSizeInBytes, columns: out, splitOffsets: layout.splitOffsets };
+    } catch (cause) {
+      if (!published) await unlink(tmp).catch(() => undefined);
+      if (cause instanceof LakeError) throw cause;
+      throw lakeErrorFromDuckDb(cause, `cannot write ${path}`, 'OP_LAKE_IO', { path });
+    }
+  });
+}
+
+export interface WriteQueryOptions {
+  readonly schema: Schema;
+  /** The views the query reads (local Parquet files and their schemas) and the read itself. */
+  readonly tables: QueryOptions['tables'];
+  readonly sql: string;
+  readonly params?: QueryOptions['params'];
+  readonly path: string;
+  readonly compression?: 'zstd' | 'snappy' | 'gzip' | 'uncompressed';
+}
+
+/**
+ * Writes the result of a read query as one Parquet data file, inside DuckDB: the rows never become
+ * JavaScript values. The result's columns are matched to the schema by name and cast to its types;
+ * a column the schema has and the result lacks is an error, and so is a null in a required column.
+ * Returns null, and writes nothing, when the query returns no row.
+ */
+export async function writeParquetFromQuery(engine: DuckDbEngine, options: WriteQueryOptions): Promise<ParquetFileStats | null> {
+  const { schema, path } = options;
+  const compression = options.compression ?? 'zstd';
+  const columns = flatFields(schema).map(planColumn);
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${randomUUID()}.tmp`);
+  await mkdir(dir, { recursive: true });
+  if (await exists(path)) throw new LakeError('OP_LAKE_FILE_EXISTS', `${path} already exists`, { details: { path } });
+  return engine.withConnection(async (connection) => {
+    let published = false;
+    try {
+      await run(connection, `CREATE TEMP TABLE ${STAGE} (${columns.map((c) => `${quoteIdent(c.name)} ${c.type.toString()}`).join(', ')})`);
+      const select = columns.map((c) => `CAST(q.${quoteIdent(c.name)} AS ${c.type.toString()})`).join(', ');
+      const prepared = await prepareQuery(connection, options, (sql) => `INSERT INTO ${STAGE} SELECT ${select} FROM (${sql}) AS q`);
+      try {
+        await prepared.run();
+      } catch (cause) {
+        throw lakeErrorFromDuckDb(cause, `cannot write the query result to ${path}`, 'OP_LAKE_INVALID_ARGUMENT', { sql: options.sql });
+      } finally {
+        prepared.destroySync();
+      }
+      const stats = await computeStats(connection, columns);
+      if (stats.recordCount === 0) return null;
+      columns.forEach((c, i) => {
+        if (c.field.required && (stats.columns[i]?.nullCount ?? 0) > 0) {
+          throw new LakeError('OP_LAKE_SCHEMA_MISMATCH', `column ${c.name} (${c.icebergType}) is required, but the query gives it ${stats.columns[i]?.nullCount} null(s)`, {
+            details: { column: c.name, sql: options.sql },
+          });
+        }
+      });
+      await run(
+        connection,
+        `COPY ${STAGE} TO ${quoteLiteral(tmp)} (FORMAT parquet, COMPRESSION ${compression}, FIELD_IDS {${columns.map((c) => `${quoteIdent(c.name)}: ${c.field.id}`).join(', ')}})`,
+      );
+      const layout = await fileLayout(connection, tmp, columns.length);
+      const fileSizeInBytes = (await stat(tmp)).size;
+      await fsyncFile(tmp);
+      await publish(tmp, path);
+      published = true;
+      await fsyncDir(dir);
       const out = new Map<number, ParquetColumnStats>();
       columns.forEach((c, i) => out.set(c.field.id, { ...(stats.columns[i] as ColumnStatsNoSize), compressedSize: layout.columnSizes[i] ?? 0 }));
       return { recordCount: stats.recordCount, fileSizeInBytes, columns: out, splitOffsets: layout.splitOffsets };

@@ -113,6 +113,38 @@ export async function readRows(
   return rows as Record<string, RowValue>[];
 }
 
+/**
+ * Opens the `tables` as views on `connection` and prepares `sql` as a read with its parameters
+ * bound: the first half of a query, for writers that consume the result inside DuckDB (a query
+ * written straight into a Parquet file) instead of as rows.
+ */
+export async function prepareQuery(
+  connection: DuckDBConnection,
+  options: Pick<QueryOptions, 'tables' | 'sql' | 'params'>,
+  /** Wraps the checked read in the statement to run (an INSERT ... SELECT of it); its parameters stay the read's. */
+  wrap?: (sql: string) => string,
+): Promise<DuckDBPreparedStatement> {
+  const views = Object.entries(options.tables).map(([alias, table]) => viewSpec(alias, table, 'field-id'));
+  checkAliases(Object.keys(options.tables));
+  await createViews(connection, views);
+  let prepared = await prepareReadOnly(connection, options.sql);
+  if (wrap !== undefined) {
+    prepared.destroySync();
+    try {
+      prepared = await connection.prepare(wrap(options.sql));
+    } catch (cause) {
+      throw lakeErrorFromDuckDb(cause, 'invalid query', 'OP_LAKE_INVALID_ARGUMENT', { sql: options.sql });
+    }
+  }
+  try {
+    bindParams(prepared, options.params);
+  } catch (error) {
+    prepared.destroySync();
+    throw error;
+  }
+  return prepared;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Views
 

@@ -28,8 +28,8 @@ import {
 } from './metadata.js';
 import { parseTableMetadata, serializeTableMetadata } from './metadata-json.js';
 import type { ParquetFileStats } from './parquet-writer.js';
-import { writeParquet } from './parquet-writer.js';
-import type { QueryResult } from './query.js';
+import { writeParquet, writeParquetFromQuery } from './parquet-writer.js';
+import type { QueryOptions, QueryResult, QueryTable } from './query.js';
 import { queryParquet, readRows } from './query.js';
 import { addColumn, rowChecker } from './schema.js';
 import { partitionPath, partitioner } from './transforms.js';
@@ -112,6 +112,8 @@ export interface TableScan {
   query(sql: string, alias?: string): Promise<QueryResult>;
   /** Every row, in the row representation. */
   rows(): Promise<Row[]>;
+  /** The scanned files (local paths) and schema, as a view for a query over several tables. */
+  view(): Promise<QueryTable>;
 }
 
 const MAIN = 'main';
@@ -237,6 +239,46 @@ export class IcebergTable {
       summary: { ...(options.summary ?? {}), 'replace-partitions': 'true' },
       dataFiles: added,
       filesToDelete: (live) => live.filter((f) => touched.has(partitionKey(f.partition))),
+    });
+  }
+
+  /**
+   * Replaces every row of the table with the result of a read query over other tables' views, in
+   * one `overwrite` snapshot. The result goes from DuckDB straight into Parquet (no JavaScript
+   * rows); its columns are matched to the table's by name. An empty result leaves the table empty.
+   * Only unpartitioned tables: a query result is one file.
+   */
+  async replaceWithQuery(
+    source: { readonly tables: QueryOptions['tables']; readonly sql: string; readonly params?: QueryOptions['params'] },
+    options: { readonly summary?: SummaryProperties; readonly expect?: SummaryExpectation } = {},
+  ): Promise<CommitResult> {
+    await this.refresh();
+    if (this.spec.fields.length > 0) {
+      throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `${this.name} is partitioned: a query result can replace only an unpartitioned table`, {
+        details: { table: this.name },
+      });
+    }
+    const schema = this.schema;
+    const location = `${this.location}/data/${randomUUID()}.parquet`;
+    const local = this.ctx.io.scheme === 'file' ? toLocalPath(location) : join(this.ctx.tempDir, `${randomUUID()}.parquet`);
+    mkdirSync(this.ctx.tempDir, { recursive: true });
+    const stats = await writeParquetFromQuery(this.ctx.engine, { schema, ...source, path: local });
+    const added: DataFile[] = [];
+    if (stats !== null) {
+      if (this.ctx.io.scheme !== 'file') {
+        try {
+          await this.ctx.io.upload(local, location);
+        } finally {
+          rmSync(local, { force: true });
+        }
+      }
+      added.push(dataFileOf(schema, location, {}, stats));
+    }
+    return this.commit('overwrite', {
+      summary: options.summary,
+      ...(options.expect === undefined ? {} : { expect: options.expect }),
+      dataFiles: added,
+      filesToDelete: (live) => live,
     });
   }
 
@@ -387,6 +429,7 @@ export class IcebergTable {
       query: async (sql, alias = 't') =>
         queryParquet(engine, { tables: { [alias]: { files: await localPaths(), schema } }, sql }),
       rows: async () => readRows(engine, await localPaths(), schema),
+      view: async () => ({ files: await localPaths(), schema }),
     };
   }
 
