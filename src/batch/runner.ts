@@ -62,20 +62,21 @@ export async function runBatch(lake: Lake, options: RunBatchOptions = {}): Promi
 
 async function runJob(lake: Lake, job: BatchJob, full: boolean): Promise<JobReport> {
   const started = performance.now();
-  const target = await lake.ensureTable(job.name, job.table);
-  const previous = parseSources(target.lastSummaryValue(SOURCES_PROPERTY), job.name);
   const views: Record<string, QueryTable> = {};
   const sources: Record<string, number | null> = {};
   let rowsRead = 0;
   for (const name of job.sources) {
-    if (!(await lake.tableExists(name))) {
-      return { job: job.name, outcome: 'no-source', sources, previous, rowsRead: 0, rowsWritten: 0, snapshotId: null, ms: performance.now() - started };
+    // A source with no data yet (missing, or created but never written): nothing to compute from.
+    const scan = (await lake.tableExists(name)) ? await (await lake.table(name)).scan() : null;
+    if (scan === null || scan.snapshotId === null) {
+      return { job: job.name, outcome: 'no-source', sources, previous: null, rowsRead: 0, rowsWritten: 0, snapshotId: null, ms: performance.now() - started };
     }
-    const scan = await (await lake.table(name)).scan();
     sources[name] = scan.snapshotId;
     rowsRead += scan.recordCount;
     views[viewOf(name)] = await scan.view();
   }
+  const target = await lake.ensureTable(job.name, job.table);
+  const previous = parseSources(target.lastSummaryValue(SOURCES_PROPERTY), job.name);
   if (!full && previous !== null && job.sources.every((s) => previous[s] === sources[s])) {
     return { job: job.name, outcome: 'unchanged', sources, previous, rowsRead: 0, rowsWritten: 0, snapshotId: null, ms: performance.now() - started };
   }

@@ -417,3 +417,24 @@ describe('orderpulse demo, stream, alerts and the lake commands on their tables'
     assert.match(badEnv.err, /ORDERPULSE_ESCALATE_AFTER .* must be longer than 0/);
   });
 });
+
+describe('orderpulse batch', () => {
+  const state = join(dir.path, 'batch-state');
+
+  it('runs nothing where bronze does not exist yet, and says so per job', async () => {
+    const { code, out } = await run(['--state', state, 'batch', 'run', '--json']);
+    assert.equal(code, 0, out);
+    const { jobs } = JSON.parse(out) as { jobs: { job: string; outcome: string }[] };
+    assert.ok(jobs.length >= 4);
+    assert.deepEqual(new Set(jobs.map((j) => j.outcome)), new Set(['no-source']));
+    const status = await run(['--state', state, 'batch', 'status', '--json']);
+    assert.equal(status.code, 0, status.err);
+    assert.ok((JSON.parse(status.out) as { jobs: { rows: number }[] }).jobs.every((j) => j.rows === 0));
+  });
+
+  it('refuses an unknown --job with exit status 2, naming the jobs there are', async () => {
+    const { code, err } = await run(['--state', state, 'batch', 'run', '--job', 'gold.nope']);
+    assert.equal(code, 2);
+    assert.match(err, /gold\.nope.*silver\.orders/);
+  });
+});

@@ -10,6 +10,7 @@ import { registerDemo } from './demo.js';
 import { registerLake } from './lake.js';
 import { registerStream } from './stream.js';
 import { registerAlerts } from './alerts.js';
+import { registerBatch } from './batch.js';
 
 export type SetExitCode = (code: number) => void;
 
@@ -24,4 +25,5 @@ export function registerCommands(program: Command, io: CliIO, setExitCode: SetEx
   registerStream(program, io, setExitCode);
   registerAlerts(program, io, setExitCode);
   registerLake(program, io, setExitCode);
+  registerBatch(program, io, setExitCode);
 }

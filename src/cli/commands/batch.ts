@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { BatchError, JOBS, batchStatus, runBatch, selectJobs } from '../../batch/index.js';
+import { ConfigError } from '../config.js';
+import type { CliIO } from '../output.js';
+import { table, writeJson } from '../output.js';
+import { openRuntime } from '../runtime.js';
+import type { SetExitCode } from './index.js';
+import { settingsFor } from './common.js';
+
+interface RunFlags {
+  readonly full?: boolean;
+  readonly job?: string[];
+  readonly json?: boolean;
+}
+
+/** The jobs named by --job; an unknown name is bad usage (exit 2). */
+function jobsNamed(names: readonly string[] | undefined): ReturnType<typeof selectJobs> {
+  try {
+    return selectJobs(names);
+  } catch (error) {
+    if (error instanceof BatchError) throw new ConfigError(error.code, `--job: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+
+export function registerBatch(program: Command, io: CliIO, _setExitCode: SetExitCode): void {
+  const batch = program.command('batch').description('the batch layer: silver and gold Iceberg tables computed from bronze');
+  batch
+    .command('run')
+    .description('run the batch jobs whose sources have new snapshots (each commits its result with the snapshots it read)')
+    .option('--full', 'recompute every job, changed sources or not')
+    .option('--job <name...>', `only these jobs (${JOBS.map((j) => j.name).join(', ')})`)
+    .option('--json', 'print the run as JSON')
+    .action(async (flags: RunFlags, command: Command) => {
+      const jobs = jobsNamed(flags.job); // an unknown name fails before anything opens
+      const runtime = openRuntime(settingsFor(command, io), { env: io.env });
+      try {
+        const lake = await runtime.lake();
+        const progress = flags.json !== true && io.stderr.isTTY === true;
+        const reports = await runBatch(lake, {
+          ...(flags.full === true ? { full: true } : {}),
+          jobs: jobs.map((j) => j.name),
+          ...(progress ? { onJob: (r) => io.stderr.write(`${r.job}: ${r.outcome}\n`) } : {}),
+        });
+        if (flags.json === true) {
+          writeJson(io, { jobs: reports });
+          return;
+        }
+        io.stdout.write(
+          `${table(
+            ['job', 'outcome', 'rows read', 'rows written', 'ms'],
+            reports.map((r) => [r.job, r.outcome, r.rowsRead, r.rowsWritten, Math.round(r.ms)]),
+          )}\n`,
+        );
+      } finally {
+        await runtime.close();
+      }
+    });
+  batch
+    .command('status')
+    .description("per job: its table's last batch snapshot, when, its rows and the source snapshots it consumed")
+    .option('--json', 'print as JSON')
+    .action(async (flags: { json?: boolean }, command: Command) => {
+      const runtime = openRuntime(settingsFor(command, io), { env: io.env });
+      try {
+        const status = await batchStatus(await runtime.lake());
+        if (flags.json === true) {
+          writeJson(io, { jobs: status });
+          return;
+        }
+        io.stdout.write(
+          `${table(
+            ['job', 'last run', 'rows', 'sources'],
+            status.map((s) => [s.job, s.at ?? 'never', s.rows, s.sources === null ? '' : Object.entries(s.sources).map(([k, v]) => `${k}@${String(v)}`).join(' ')]),
+          )}\n`,
+        );
+      } finally {
+        await runtime.close();
+      }
+    });
+}
