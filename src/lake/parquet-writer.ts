@@ -117,7 +117,26 @@ export async function writeParquet(engine: DuckDbEngine, options: WriteParquetOp
     throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `unsupported compression ${String(compression)}`);
   }
   const columns = flatFields(schema).map(planColumn);
+  const stats = await writeStaged(engine, { columns, path, compression, ...(rowGroupSize === undefined ? {} : { rowGroupSize }) }, (connection) =>
+    load(connection, columns, rows),
+  );
+  if (stats === null) throw new Error('unreachable: a staged write without an empty-result check returned nothing');
+  return stats;
+}
 
+/**
+ * The shared path of both writers: a temporary table with the schema's columns, filled by `fill`;
+ * the statistics; an optional check of them (returning false writes nothing and gives null); then
+ * `COPY ... TO` a hidden temporary name next to `path` with the field ids, the layout, fsync, and
+ * the atomic move into place.
+ */
+async function writeStaged(
+  engine: DuckDbEngine,
+  options: { readonly columns: readonly ColumnPlan[]; readonly path: string; readonly compression: string; readonly rowGroupSize?: number },
+  fill: (connection: DuckDBConnection) => Promise<void>,
+  check?: (stats: { recordCount: number; columns: ColumnStatsNoSize[] }) => boolean,
+): Promise<ParquetFileStats | null> {
+  const { columns, path, compression, rowGroupSize } = options;
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${randomUUID()}.tmp`);
   try {
@@ -132,8 +151,9 @@ export async function writeParquet(engine: DuckDbEngine, options: WriteParquetOp
     let published = false;
     try {
       await run(connection, `CREATE TEMP TABLE ${STAGE} (${columns.map((c) => `${quoteIdent(c.name)} ${c.type.toString()}`).join(', ')})`);
-      await load(connection, columns, rows);
+      await fill(connection);
       const stats = await computeStats(connection, columns);
+      if (check !== undefined && !check(stats)) return null;
 
       const copyOptions = [
         'FORMAT parquet',
@@ -178,54 +198,30 @@ export interface WriteQueryOptions {
  * Returns null, and writes nothing, when the query returns no row.
  */
 export async function writeParquetFromQuery(engine: DuckDbEngine, options: WriteQueryOptions): Promise<ParquetFileStats | null> {
-  const { schema, path } = options;
-  const compression = options.compression ?? 'zstd';
-  const columns = flatFields(schema).map(planColumn);
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${randomUUID()}.tmp`);
-  await mkdir(dir, { recursive: true });
-  if (await exists(path)) throw new LakeError('OP_LAKE_FILE_EXISTS', `${path} already exists`, { details: { path } });
-  return engine.withConnection(async (connection) => {
-    let published = false;
+  const columns = flatFields(options.schema).map(planColumn);
+  const fill = async (connection: DuckDBConnection): Promise<void> => {
+    const select = columns.map((c) => `CAST(q.${quoteIdent(c.name)} AS ${c.type.toString()})`).join(', ');
+    const prepared = await prepareQuery(connection, options, (sql) => `INSERT INTO ${STAGE} SELECT ${select} FROM (${sql}) AS q`);
     try {
-      await run(connection, `CREATE TEMP TABLE ${STAGE} (${columns.map((c) => `${quoteIdent(c.name)} ${c.type.toString()}`).join(', ')})`);
-      const select = columns.map((c) => `CAST(q.${quoteIdent(c.name)} AS ${c.type.toString()})`).join(', ');
-      const prepared = await prepareQuery(connection, options, (sql) => `INSERT INTO ${STAGE} SELECT ${select} FROM (${sql}) AS q`);
-      try {
-        await prepared.run();
-      } catch (cause) {
-        throw lakeErrorFromDuckDb(cause, `cannot write the query result to ${path}`, 'OP_LAKE_INVALID_ARGUMENT', { sql: options.sql });
-      } finally {
-        prepared.destroySync();
-      }
-      const stats = await computeStats(connection, columns);
-      if (stats.recordCount === 0) return null;
-      columns.forEach((c, i) => {
-        if (c.field.required && (stats.columns[i]?.nullCount ?? 0) > 0) {
-          throw new LakeError('OP_LAKE_SCHEMA_MISMATCH', `column ${c.name} (${c.icebergType}) is required, but the query gives it ${stats.columns[i]?.nullCount} null(s)`, {
-            details: { column: c.name, sql: options.sql },
-          });
-        }
-      });
-      await run(
-        connection,
-        `COPY ${STAGE} TO ${quoteLiteral(tmp)} (FORMAT parquet, COMPRESSION ${compression}, FIELD_IDS {${columns.map((c) => `${quoteIdent(c.name)}: ${c.field.id}`).join(', ')}})`,
-      );
-      const layout = await fileLayout(connection, tmp, columns.length);
-      const fileSizeInBytes = (await stat(tmp)).size;
-      await fsyncFile(tmp);
-      await publish(tmp, path);
-      published = true;
-      await fsyncDir(dir);
-      const out = new Map<number, ParquetColumnStats>();
-      columns.forEach((c, i) => out.set(c.field.id, { ...(stats.columns[i] as ColumnStatsNoSize), compressedSize: layout.columnSizes[i] ?? 0 }));
-      return { recordCount: stats.recordCount, fileSizeInBytes, columns: out, splitOffsets: layout.splitOffsets };
+      await prepared.run();
     } catch (cause) {
-      if (!published) await unlink(tmp).catch(() => undefined);
-      if (cause instanceof LakeError) throw cause;
-      throw lakeErrorFromDuckDb(cause, `cannot write ${path}`, 'OP_LAKE_IO', { path });
+      throw lakeErrorFromDuckDb(cause, `cannot write the query result to ${options.path}`, 'OP_LAKE_INVALID_ARGUMENT', { sql: options.sql });
+    } finally {
+      prepared.destroySync();
     }
-  });
+  };
+  const check = (stats: { recordCount: number; columns: ColumnStatsNoSize[] }): boolean => {
+    columns.forEach((c, i) => {
+      const nulls = stats.columns[i]?.nullCount ?? 0;
+      if (c.field.required && nulls > 0) {
+        throw new LakeError('OP_LAKE_SCHEMA_MISMATCH', `column ${c.name} (${c.icebergType}) is required, but the query gives it ${nulls} null(s)`, {
+          details: { column: c.name, sql: options.sql },
+        });
+      }
+    });
+    return stats.recordCount > 0;
+  };
+  return writeStaged(engine, { columns, path: options.path, compression: options.compression ?? 'zstd' }, fill, check);
 }
 
 // ---------------------------------------------------------------------------------------------
