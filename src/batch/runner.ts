@@ -1,4 +1,4 @@
-import type { Lake, QueryTable } from '../lake/index.js';
+import type { Lake, QueryTable, TableScan } from '../lake/index.js';
 import { BatchError } from './errors.js';
 import type { BatchJob } from './jobs.js';
 import { JOBS } from './jobs.js';
@@ -62,7 +62,7 @@ export async function runBatch(lake: Lake, options: RunBatchOptions = {}): Promi
 
 async function runJob(lake: Lake, job: BatchJob, full: boolean): Promise<JobReport> {
   const started = performance.now();
-  const views: Record<string, QueryTable> = {};
+  const scans: Record<string, TableScan> = {};
   const sources: Record<string, number | null> = {};
   let rowsRead = 0;
   for (const name of job.sources) {
@@ -73,13 +73,16 @@ async function runJob(lake: Lake, job: BatchJob, full: boolean): Promise<JobRepo
     }
     sources[name] = scan.snapshotId;
     rowsRead += scan.recordCount;
-    views[viewOf(name)] = await scan.view();
+    scans[name] = scan;
   }
   const target = await lake.ensureTable(job.name, job.table);
   const previous = parseSources(target.lastSummaryValue(SOURCES_PROPERTY), job.name);
   if (!full && previous !== null && job.sources.every((s) => previous[s] === sources[s])) {
     return { job: job.name, outcome: 'unchanged', sources, previous, rowsRead: 0, rowsWritten: 0, snapshotId: null, ms: performance.now() - started };
   }
+  // Only now the files are made local (on S3: downloaded), once the job is known to run.
+  const views: Record<string, QueryTable> = {};
+  for (const [name, scan] of Object.entries(scans)) views[viewOf(name)] = await scan.view();
   const result = await target.replaceWithQuery({ tables: views, sql: job.sql }, { summary: { [SOURCES_PROPERTY]: JSON.stringify(sources) } });
   return {
     job: job.name,
