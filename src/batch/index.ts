@@ -1,6 +1,6 @@
 /** The batch layer: silver and gold Iceberg tables computed by DuckDB SQL from bronze, by source snapshot. */
 export { runBatch, batchStatus, selectJobs, viewOf, SOURCES_PROPERTY } from './runner.js';
 export type { JobReport, RunBatchOptions } from './runner.js';
-export { JOBS, SILVER_ORDERS, SILVER_ORDER_ITEMS, SILVER_REVIEWS, GOLD_REVIEW_IMPACT } from './jobs.js';
-export type { BatchJob } from './jobs.js';
+export { JOBS, SILVER_ORDERS, SILVER_ORDER_ITEMS, SILVER_REVIEWS, GOLD_REVIEW_IMPACT } from './jobs/index.js';
+export type { BatchJob } from './job.js';
 export { BatchError } from './errors.js';

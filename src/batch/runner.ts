@@ -1,7 +1,7 @@
 import type { Lake, QueryTable, TableScan } from '../lake/index.js';
 import { BatchError } from './errors.js';
-import type { BatchJob } from './jobs.js';
-import { JOBS } from './jobs.js';
+import type { BatchJob } from './job.js';
+import { JOBS } from './jobs/index.js';
 
 /**
  * Runs batch jobs against the lake. A job runs when one of its sources has a snapshot it has not

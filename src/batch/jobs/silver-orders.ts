@@ -1,37 +1,12 @@
-import type { CreateTableOptions } from '../lake/index.js';
-
-/**
- * The batch jobs, each a declarative unit: the tables it reads (each a view named after the table,
- * `bronze.order_events` → `bronze_order_events`), the SQL that computes its whole target from them,
- * the target table and its grain. The runner (`runner.ts`) decides when a job runs and commits its
- * result together with the source snapshots it consumed.
- *
- * Conventions: money in integer cents; instants as UTC timestamps; `*_date` columns are Brazilian
- * local dates (America/Sao_Paulo rules, as the data room converts them); durations in days.
- */
-export interface BatchJob {
-  /** The job's name, also its target table. */
-  readonly name: string;
-  readonly sources: readonly string[];
-  readonly table: CreateTableOptions;
-  /** The grain: the columns that identify a row. */
-  readonly key: readonly string[];
-  readonly sql: string;
-}
-
-const LOCAL_TZ = 'America/Sao_Paulo';
-
-/** Order events of bronze, decoded and deduplicated by event id (the first copy in the log wins). */
-const ORDER_EVENTS = `
-  SELECT DISTINCT ON (event_id) event_id, event_type, key AS order_id, event_time, payload
-  FROM bronze_order_events
-  WHERE topic IN ('orders', 'reviews') AND event_type <> 'Undecodable' AND json_valid(payload)
-  ORDER BY event_id, topic, log_partition, log_offset`;
+import type { BatchJob } from '../job.js';
+import { LOCAL_TZ } from '../job.js';
+import { ORDER_EVENTS } from './bronze-events.js';
 
 export const SILVER_ORDERS: BatchJob = {
   name: 'silver.orders',
   sources: ['bronze.order_events'],
   key: ['order_id'],
+  mode: 'rebuild',
   table: {
     columns: [
       { name: 'order_id', type: 'string', required: true },
@@ -112,86 +87,3 @@ SELECT order_id,
 FROM o`,
 };
 
-export const SILVER_ORDER_ITEMS: BatchJob = {
-  name: 'silver.order_items',
-  sources: ['bronze.order_events'],
-  key: ['order_id', 'order_item_id'],
-  table: {
-    columns: [
-      { name: 'order_id', type: 'string', required: true },
-      { name: 'order_item_id', type: 'int', required: true },
-      { name: 'product_id', type: 'string', required: true },
-      { name: 'seller_id', type: 'string', required: true },
-      { name: 'price_cents', type: 'long', required: true },
-      { name: 'freight_cents', type: 'long', required: true },
-      { name: 'shipping_limit_at', type: 'timestamptz', required: true },
-    ],
-  },
-  sql: `
-WITH ev AS (${ORDER_EVENTS}),
-placed AS (
-  SELECT DISTINCT ON (order_id) order_id, payload
-  FROM ev WHERE event_type = 'OrderPlaced' ORDER BY order_id, event_time DESC, event_id DESC),
-items AS (SELECT order_id, unnest(CAST(json_extract(payload, '$.items[*]') AS JSON[])) AS item FROM placed)
-SELECT order_id,
-  CAST(json_extract(item, '$.orderItemId') AS INTEGER) AS order_item_id,
-  json_extract_string(item, '$.productId') AS product_id,
-  json_extract_string(item, '$.sellerId') AS seller_id,
-  CAST(json_extract(item, '$.priceCents') AS BIGINT) AS price_cents,
-  CAST(json_extract(item, '$.freightCents') AS BIGINT) AS freight_cents,
-  CAST(epoch_ms(CAST(json_extract(item, '$.shippingLimitAt') AS BIGINT)) AS TIMESTAMPTZ) AS shipping_limit_at
-FROM items`,
-};
-
-export const SILVER_REVIEWS: BatchJob = {
-  name: 'silver.reviews',
-  sources: ['bronze.order_events'],
-  key: ['review_id', 'order_id'],
-  table: {
-    columns: [
-      { name: 'review_id', type: 'string', required: true },
-      { name: 'order_id', type: 'string', required: true },
-      { name: 'score', type: 'int', required: true },
-      { name: 'created_date', type: 'date', required: true },
-      { name: 'answered_at', type: 'timestamptz', required: true },
-      { name: 'has_comment', type: 'boolean', required: true },
-    ],
-  },
-  // Olist reuses a review id across orders now and then: the grain is (review, order), its latest version.
-  sql: `
-WITH ev AS (${ORDER_EVENTS})
-SELECT DISTINCT ON (json_extract_string(payload, '$.reviewId'), order_id)
-  json_extract_string(payload, '$.reviewId') AS review_id, order_id,
-  CAST(json_extract(payload, '$.score') AS INTEGER) AS score,
-  CAST(json_extract_string(payload, '$.createdDate') AS DATE) AS created_date,
-  event_time AS answered_at,
-  json_extract_string(payload, '$.commentMessage') IS NOT NULL AS has_comment
-FROM ev WHERE event_type = 'ReviewAnswered'
-ORDER BY review_id, order_id, event_time DESC, event_id DESC`,
-};
-
-/** Delay bucket of a delivered order: on or before the estimated local day, or how many days after. */
-const DELAY_BUCKET = `CASE WHEN o.days_late = 0 THEN 'on_time' WHEN o.days_late <= 3 THEN '1-3' WHEN o.days_late <= 7 THEN '4-7' ELSE '8+' END`;
-
-export const GOLD_REVIEW_IMPACT: BatchJob = {
-  name: 'gold.review_impact',
-  sources: ['silver.orders', 'silver.reviews'],
-  key: ['delay_bucket'],
-  table: {
-    columns: [
-      { name: 'delay_bucket', type: 'string', required: true, doc: 'on_time, 1-3, 4-7 or 8+ local days late' },
-      { name: 'reviews', type: 'long', required: true },
-      { name: 'mean_score', type: 'double', required: true },
-      { name: 'low_score_share', type: 'double', required: true, doc: 'Share of 1-2 star reviews' },
-    ],
-  },
-  sql: `
-SELECT ${DELAY_BUCKET} AS delay_bucket, count(*) AS reviews, avg(r.score) AS mean_score,
-  avg(CASE WHEN r.score <= 2 THEN 1.0 ELSE 0.0 END) AS low_score_share
-FROM silver_orders o JOIN silver_reviews r USING (order_id)
-WHERE o.delivered_at IS NOT NULL
-GROUP BY 1 ORDER BY 1`,
-};
-
-/** Every job, in an order where each runs after the jobs it reads. */
-export const JOBS: readonly BatchJob[] = [SILVER_ORDERS, SILVER_ORDER_ITEMS, SILVER_REVIEWS, GOLD_REVIEW_IMPACT];

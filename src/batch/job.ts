@@ -1,0 +1,35 @@
+import type { CreateTableOptions } from '../lake/index.js';
+
+/**
+ * A batch job, a declarative unit: the tables it reads, the SQL that computes its result, the
+ * target table, its grain and how the result is written. The runner (`runner.ts`) decides when a
+ * job runs and commits its result together with the source snapshots it consumed.
+ *
+ * In the SQL each source is a view named after its table (`silver.orders` → `silver_orders`), as
+ * of the snapshot the run pinned. Conventions: money in integer cents; instants as UTC timestamps;
+ * `*_date` columns are Brazilian local dates (America/Sao_Paulo rules, as the data room converts
+ * them); durations in days.
+ */
+export interface BatchJob {
+  /** The job's name, also its target table. */
+  readonly name: string;
+  readonly sources: readonly string[];
+  readonly table: CreateTableOptions;
+  /** The grain: the columns that identify a row. */
+  readonly key: readonly string[];
+  /**
+   * - `rebuild`: the SQL computes the whole target from its sources.
+   * - `upsert`: the SQL computes only the rows of the keys that changed. Besides the source views
+   *   it sees `delta_<source>` for each source in `incremental` (the rows appended to that source
+   *   since the job's last run; every row on a first or `--full` run) and `prior` (the target's
+   *   current rows; empty on a `--full` run). The runner keeps every prior row whose key the
+   *   result does not hold.
+   */
+  readonly mode: 'rebuild' | 'upsert';
+  /** Upsert jobs: the sources read incrementally (append-only tables such as bronze). */
+  readonly incremental?: readonly string[];
+  readonly sql: string;
+}
+
+/** The time zone of Olist's local times and dates. */
+export const LOCAL_TZ = 'America/Sao_Paulo';
