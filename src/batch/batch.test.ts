@@ -9,7 +9,7 @@ import { EmbeddedSchemaRegistry, EventCodec, olistEvents } from '../events/index
 import { Lake } from '../lake/index.js';
 import { SqliteEventLog } from '../log/index.js';
 import { replay } from '../replay/index.js';
-import { AlertCodec, StreamProcessor } from '../stream/index.js';
+import { AlertCodec, StreamProcessor, ingestReference } from '../stream/index.js';
 import { openEmbeddedStore } from '../store/index.js';
 import { sampleDir, tempDir } from '../testing/fixtures.js';
 import { BatchError, SOURCES_PROPERTY, runBatch, selectJobs } from './index.js';
@@ -39,6 +39,7 @@ describe('batch layer on the Olist sample', () => {
     lake = await Lake.open({ catalogUri: join(dir.path, 'orderpulse.db'), warehouse: join(dir.path, 'warehouse'), tempDir: join(dir.path, 'tmp') });
     const processor = await StreamProcessor.open({ log, codec, lake, alertCodec: await AlertCodec.open(registry, { registerSchemas: true }), idle: { afterMs: 0, advanceMs: 0 } });
     await processor.run({ untilIdle: true });
+    await ingestReference({ log, codec, lake });
     close = async () => {
       await lake.close();
       await log.close();

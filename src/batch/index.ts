@@ -1,7 +1,17 @@
 /** The batch layer: silver and gold Iceberg tables computed by DuckDB SQL from bronze, by source snapshot. */
-export { runBatch, batchStatus, selectJobs, viewOf, SOURCES_PROPERTY } from './runner.js';
-export type { JobReport, RunBatchOptions } from './runner.js';
-export { JOBS, SILVER_ORDERS, SILVER_ORDER_ITEMS, SILVER_REVIEWS, GOLD_REVIEW_IMPACT } from './jobs/index.js';
+export { runBatch, batchStatus, selectJobs, viewOf, SOURCES_PROPERTY, RUN_PROPERTY } from './runner.js';
+export type { JobReport, JobOutcome, JobStatus, RunBatchOptions, RunFigures } from './runner.js';
+export { JOBS, SILVER_JOBS, SILVER_ORDERS, SILVER_ORDER_ITEMS, SILVER_PAYMENTS, SILVER_REVIEWS, SILVER_CUSTOMERS, SILVER_SELLERS, SILVER_PRODUCTS, SILVER_REJECTS, GOLD_REVIEW_IMPACT } from './jobs/index.js';
+export {
+  GOLD_SALES_MONTHLY,
+  GOLD_PRODUCT_SALES_MONTHLY,
+  GOLD_PRODUCT_PORTFOLIO,
+  GOLD_PRODUCT_GRADES,
+  GOLD_LEAD_TIMES,
+  GOLD_DELIVERY_PERFORMANCE,
+  GOLD_SELLER_SCORECARD,
+  GOLD_ROUTE_NORMS,
+} from './jobs/index.js';
 export type { BatchJob } from './job.js';
 export { BatchError } from './errors.js';
 export { BatchScheduler } from './scheduler.js';

@@ -26,6 +26,16 @@ export interface BatchJob {
    *   result does not hold.
    */
   readonly mode: 'rebuild' | 'upsert';
+  /**
+   * Upsert jobs: the columns whose values the result replaces wholesale (default: `key`). Silver
+   * order items replace by `order_id`: an order's recomputed items replace all of its prior ones.
+   */
+  readonly replaces?: readonly string[];
+  /**
+   * Sources the job can run without: one that does not exist yet is created empty with these
+   * options (its owner creates it the same way), and reads as no rows.
+   */
+  readonly optional?: Readonly<Record<string, CreateTableOptions>>;
   /** Upsert jobs: the sources read incrementally (append-only tables such as bronze). */
   readonly incremental?: readonly string[];
   readonly sql: string;

@@ -1,21 +1,33 @@
-import type { Lake, QueryTable, TableScan } from '../lake/index.js';
+import type { IcebergTable, Lake, QueryTable } from '../lake/index.js';
+import { LakeError } from '../lake/index.js';
 import { BatchError } from './errors.js';
 import type { BatchJob } from './job.js';
 import { JOBS } from './jobs/index.js';
 
 /**
  * Runs batch jobs against the lake. A job runs when one of its sources has a snapshot it has not
- * consumed yet (or with `full`); it then computes its target from the sources as of those snapshots
- * and commits the result and the consumed snapshot ids in ONE commit (the target's snapshot summary,
- * `orderpulse.batch.sources`), so progress and data never disagree: a crash before the commit
- * leaves the previous result and progress, and the rerun does the same work again. A job whose
- * sources have not changed commits nothing.
+ * consumed yet (or with `full`); it then computes its result from the sources as of those
+ * snapshots and commits the result and the consumed snapshot ids in ONE commit (the target's
+ * snapshot summary, `orderpulse.batch.sources`), so progress and data never disagree: a crash
+ * before the commit leaves the previous result and progress, and the rerun does the same work
+ * again. A job whose sources have not changed commits nothing.
+ *
+ * Tables that no job of the run writes (bronze) are pinned at the snapshot the run first sees, so
+ * every job of one run reads the same bronze even while the stream processor keeps appending.
  */
 export const SOURCES_PROPERTY = 'orderpulse.batch.sources';
+/** Summary property with the figures of the run that wrote the snapshot (`RunFigures`). */
+export const RUN_PROPERTY = 'orderpulse.batch.run';
+
+export type JobOutcome = 'written' | 'unchanged' | 'no-source';
 
 export interface JobReport {
   readonly job: string;
-  readonly outcome: 'written' | 'unchanged' | 'no-source';
+  readonly outcome: JobOutcome;
+  /** `incremental`: only the rows appended since the last run were read; `full`: all of them. */
+  readonly mode: 'full' | 'incremental' | null;
+  /** Why a run that could have been incremental was full (first run, --full, a snapshot expired). */
+  readonly fullBecause: string | null;
   /** Source table → the snapshot id read (null: the table has no snapshot yet). */
   readonly sources: Readonly<Record<string, number | null>>;
   /** What the previous run had consumed. */
@@ -26,11 +38,21 @@ export interface JobReport {
   readonly ms: number;
 }
 
+/** What `orderpulse.batch.run` records about the run that wrote a snapshot (its rows: the snapshot's own summary). */
+export interface RunFigures {
+  readonly mode: 'full' | 'incremental';
+  readonly rowsRead: number;
+  /** From the job's start to the start of its commit. */
+  readonly ms: number;
+}
+
 export interface RunBatchOptions {
-  /** Recompute every job even where its sources have not changed. */
+  /** Recompute every job from all of its sources' rows, changed or not. */
   readonly full?: boolean;
   /** Only these jobs (by name); default: all, in dependency order. */
   readonly jobs?: readonly string[];
+  /** Called as each job starts, and with its report as it ends. */
+  readonly onJobStart?: (job: string) => void;
   readonly onJob?: (report: JobReport) => void;
 }
 
@@ -51,42 +73,113 @@ export function selectJobs(names: readonly string[] | undefined): readonly Batch
 }
 
 export async function runBatch(lake: Lake, options: RunBatchOptions = {}): Promise<JobReport[]> {
+  const jobs = selectJobs(options.jobs);
+  const written = new Set(JOBS.map((j) => j.name));
+  const pinned = new Map<string, number | null>();
   const reports: JobReport[] = [];
-  for (const job of selectJobs(options.jobs)) {
-    const report = await runJob(lake, job, options.full === true);
+  for (const job of jobs) {
+    options.onJobStart?.(job.name);
+    const report = await runJob(lake, job, { full: options.full === true, pinned, written });
     reports.push(report);
     options.onJob?.(report);
   }
   return reports;
 }
 
-async function runJob(lake: Lake, job: BatchJob, full: boolean): Promise<JobReport> {
+interface RunContext {
+  readonly full: boolean;
+  /** Snapshot ids of the tables that no job writes, fixed for the whole run. */
+  readonly pinned: Map<string, number | null>;
+  readonly written: ReadonlySet<string>;
+}
+
+async function runJob(lake: Lake, job: BatchJob, ctx: RunContext): Promise<JobReport> {
   const started = performance.now();
-  const scans: Record<string, TableScan> = {};
+  const tables: Record<string, IcebergTable> = {};
   const sources: Record<string, number | null> = {};
-  let rowsRead = 0;
+  const none = (): JobReport => ({
+    job: job.name, outcome: 'no-source', mode: null, fullBecause: null, sources, previous: null, rowsRead: 0, rowsWritten: 0, snapshotId: null, ms: performance.now() - started,
+  });
   for (const name of job.sources) {
-    // A source with no data yet (missing, or created but never written): nothing to compute from.
-    const scan = (await lake.tableExists(name)) ? await (await lake.table(name)).scan() : null;
-    if (scan === null || scan.snapshotId === null) {
-      return { job: job.name, outcome: 'no-source', sources, previous: null, rowsRead: 0, rowsWritten: 0, snapshotId: null, ms: performance.now() - started };
+    const optional = job.optional?.[name];
+    // An optional source that does not exist yet is created empty, so the job reads it as no rows.
+    if (optional !== undefined) await lake.ensureTable(name, optional);
+    // A required source with no data yet (missing, or created but never written): nothing to compute from.
+    else if (!(await lake.tableExists(name))) return none();
+    const table = await lake.table(name);
+    let id: number | null;
+    if (ctx.written.has(name)) {
+      id = table.currentSnapshot()?.['snapshot-id'] ?? null;
+    } else {
+      if (!ctx.pinned.has(name)) ctx.pinned.set(name, table.currentSnapshot()?.['snapshot-id'] ?? null);
+      id = ctx.pinned.get(name) ?? null;
     }
-    sources[name] = scan.snapshotId;
-    rowsRead += scan.recordCount;
-    scans[name] = scan;
+    if (id === null && optional === undefined) return none();
+    sources[name] = id;
+    tables[name] = table;
   }
   const target = await lake.ensureTable(job.name, job.table);
+  // A job whose definition gained columns since its table was made: add them (as optional
+  // columns, so older snapshots stay readable) and recompute every row.
+  const have = new Set(target.schema.fields.map((f) => f.name));
+  const added = job.table.columns.filter((c) => !have.has(c.name));
+  for (const column of added) await target.addColumn({ name: column.name, type: column.type, ...(column.doc === undefined ? {} : { doc: column.doc }) });
+  const full = ctx.full || added.length > 0;
   const previous = parseSources(target.lastSummaryValue(SOURCES_PROPERTY), job.name);
   if (!full && previous !== null && job.sources.every((s) => previous[s] === sources[s])) {
-    return { job: job.name, outcome: 'unchanged', sources, previous, rowsRead: 0, rowsWritten: 0, snapshotId: null, ms: performance.now() - started };
+    return { job: job.name, outcome: 'unchanged', mode: null, fullBecause: null, sources, previous, rowsRead: 0, rowsWritten: 0, snapshotId: null, ms: performance.now() - started };
   }
+
   // Only now the files are made local (on S3: downloaded), once the job is known to run.
   const views: Record<string, QueryTable> = {};
-  for (const [name, scan] of Object.entries(scans)) views[viewOf(name)] = await scan.view();
-  const result = await target.replaceWithQuery({ tables: views, sql: job.sql }, { summary: { [SOURCES_PROPERTY]: JSON.stringify(sources) } });
+  let rowsRead = 0;
+  const scanOf = async (name: string, since?: number): Promise<QueryTable> => {
+    const table = tables[name] as IcebergTable;
+    const id = sources[name] ?? null;
+    if (id === null) return { files: [], schema: table.schema };
+    const scan = await table.scan({ snapshotId: id, ...(since === undefined ? {} : { sinceSnapshotId: since }) });
+    rowsRead += scan.recordCount;
+    return scan.view();
+  };
+  let fullBecause: string | null = null;
+  if (job.mode === 'upsert') {
+    const incremental = job.incremental ?? [];
+    fullBecause = ctx.full ? '--full' : added.length > 0 ? `new columns ${added.map((c) => c.name).join(', ')}` : previous === null ? 'first run' : null;
+    const missing = incremental.find((name) => previous !== null && !(name in previous));
+    if (fullBecause === null && missing !== undefined) fullBecause = `${missing} not consumed before`;
+    const deltas: Record<string, QueryTable> = {};
+    for (const name of fullBecause === null ? incremental : []) {
+      // null: the source had no snapshot when last consumed, so all of its rows are new.
+      const since = previous?.[name] ?? null;
+      try {
+        deltas[name] = since === null ? await scanOf(name) : await scanOf(name, since);
+      } catch (error) {
+        // The consumed snapshot is gone (expired by maintenance): read everything again, from scratch.
+        if (!(error instanceof LakeError && error.code === 'OP_LAKE_NO_SUCH_SNAPSHOT')) throw error;
+        fullBecause = `snapshot ${since} of ${name} no longer exists`;
+        break;
+      }
+    }
+    for (const name of incremental) views[`delta_${viewOf(name)}`] = fullBecause === null ? (deltas[name] as QueryTable) : await scanOf(name);
+    const prior = fullBecause === null ? await target.scan() : null;
+    views.prior = prior === null ? { files: [], schema: target.schema } : await prior.view();
+  }
+  for (const name of job.sources) {
+    if (job.mode === 'upsert' && (job.incremental ?? []).includes(name)) continue;
+    views[viewOf(name)] = await scanOf(name);
+  }
+  const mode = job.mode === 'upsert' && fullBecause === null ? 'incremental' : 'full';
+  const sql = job.mode === 'upsert' ? upsertSql(job) : job.sql;
+  const figures: RunFigures = { mode, rowsRead, ms: Math.round(performance.now() - started) };
+  const result = await target.replaceWithQuery(
+    { tables: views, sql },
+    { summary: { [SOURCES_PROPERTY]: JSON.stringify(sources), [RUN_PROPERTY]: JSON.stringify(figures) } },
+  );
   return {
     job: job.name,
     outcome: 'written',
+    mode,
+    fullBecause,
     sources,
     previous,
     rowsRead,
@@ -94,6 +187,19 @@ async function runJob(lake: Lake, job: BatchJob, full: boolean): Promise<JobRepo
     snapshotId: result.snapshotId,
     ms: performance.now() - started,
   };
+}
+
+/**
+ * An upsert as one query: the job's rows for the keys it recomputed, and every prior row whose
+ * replaced key the result does not hold. Materialised, since it is read twice.
+ */
+function upsertSql(job: BatchJob): string {
+  const replaces = job.replaces ?? job.key;
+  const match = replaces.map((c) => `c."${c}" IS NOT DISTINCT FROM p."${c}"`).join(' AND ');
+  return `WITH changed AS MATERIALIZED (${job.sql})
+SELECT * FROM changed
+UNION ALL BY NAME
+SELECT p.* FROM prior p WHERE NOT EXISTS (SELECT 1 FROM changed c WHERE ${match})`;
 }
 
 /** The consumed snapshots a target records; checked, since a foreign or edited summary must not skip work. */
@@ -118,12 +224,35 @@ function parseSources(text: string | null, table: string): Record<string, number
   return out;
 }
 
-/** Per job: its target's newest batch snapshot, what it consumed, and its row count. */
-export async function batchStatus(lake: Lake): Promise<{ job: string; snapshotId: number | null; at: string | null; rows: number; sources: Record<string, number | null> | null }[]> {
-  const out = [];
+/** The figures a run recorded; null when absent or not readable (they are informative only). */
+function parseFigures(text: string | null): RunFigures | null {
+  if (text === null) return null;
+  try {
+    const value = JSON.parse(text) as Partial<RunFigures> | null;
+    if (value === null || typeof value !== 'object' || (value.mode !== 'full' && value.mode !== 'incremental')) return null;
+    return { mode: value.mode, rowsRead: Number(value.rowsRead), ms: Number(value.ms) };
+  } catch {
+    return null;
+  }
+}
+
+export interface JobStatus {
+  readonly job: string;
+  /** The target's newest batch snapshot, and when it was committed. */
+  readonly snapshotId: number | null;
+  readonly at: string | null;
+  readonly rows: number;
+  readonly sources: Record<string, number | null> | null;
+  /** The figures of the run that wrote it: full or incremental, rows read, duration. */
+  readonly lastRun: RunFigures | null;
+}
+
+/** Per job: its target's newest batch snapshot, what it consumed, its row count and last run's figures. */
+export async function batchStatus(lake: Lake): Promise<JobStatus[]> {
+  const out: JobStatus[] = [];
   for (const job of JOBS) {
     if (!(await lake.tableExists(job.name))) {
-      out.push({ job: job.name, snapshotId: null, at: null, rows: 0, sources: null });
+      out.push({ job: job.name, snapshotId: null, at: null, rows: 0, sources: null, lastRun: null });
       continue;
     }
     const table = await lake.table(job.name);
@@ -135,6 +264,7 @@ export async function batchStatus(lake: Lake): Promise<{ job: string; snapshotId
       at: current === null ? null : new Date(current['timestamp-ms']).toISOString(),
       rows: scan.recordCount,
       sources: parseSources(table.lastSummaryValue(SOURCES_PROPERTY), job.name),
+      lastRun: parseFigures(table.lastSummaryValue(RUN_PROPERTY)),
     });
   }
   return out;

@@ -1,12 +1,22 @@
 import type { BatchJob } from '../job.js';
 import { LOCAL_TZ } from '../job.js';
-import { ORDER_EVENTS } from './bronze-events.js';
+import { LIFECYCLE_EVENTS, LIFECYCLE_TYPES, PLACED_COLUMNS, PLACED_FACTS, decodedOrderEvents } from './bronze-events.js';
 
+/** Steps that cannot come before the purchase (see bronze-events.ts on carrier handoffs). */
+export const STEPS_AFTER_PURCHASE = `('PaymentApproved', 'OrderDelivered')`;
+
+/**
+ * One row per order, merged incrementally: the orders that new bronze events touch are recomputed
+ * from their prior row and those events. Every merge is a maximum (the latest OrderPlaced by event
+ * time then event id, the latest time of each step), so merging in parts equals merging at once,
+ * and a duplicate event changes nothing.
+ */
 export const SILVER_ORDERS: BatchJob = {
   name: 'silver.orders',
   sources: ['bronze.order_events'],
+  incremental: ['bronze.order_events'],
   key: ['order_id'],
-  mode: 'rebuild',
+  mode: 'upsert',
   table: {
     columns: [
       { name: 'order_id', type: 'string', required: true },
@@ -35,27 +45,36 @@ export const SILVER_ORDERS: BatchJob = {
       { name: 'total_days', type: 'double', doc: 'Purchase to delivery' },
       { name: 'delivered_late', type: 'boolean', doc: 'Delivered on a later local day than estimated; null when not delivered' },
       { name: 'days_late', type: 'int', doc: 'Local days after the estimated day (0 when on time); null when not delivered' },
+      { name: 'placed_event_id', type: 'string', required: true, doc: 'The OrderPlaced event the order facts come from' },
     ],
   },
   sql: `
-WITH ev AS (${ORDER_EVENTS}),
+WITH d AS MATERIALIZED (${decodedOrderEvents(LIFECYCLE_EVENTS)}),
+touched AS (SELECT DISTINCT order_id FROM d WHERE reason IS NULL AND event_type IN ${LIFECYCLE_TYPES}),
 placed AS (
-  SELECT DISTINCT ON (order_id) order_id, event_time AS purchased_at, payload
-  FROM ev WHERE event_type = 'OrderPlaced' ORDER BY order_id, event_time DESC, event_id DESC),
+  SELECT w.* FROM (
+    SELECT arg_max(f, (f.purchased_at, f.placed_event_id)) AS w FROM (
+      SELECT ${PLACED_COLUMNS.join(', ')} FROM prior WHERE order_id IN (SELECT order_id FROM touched)
+      UNION ALL BY NAME
+      SELECT ${PLACED_FACTS} FROM d WHERE d.event_type = 'OrderPlaced' AND d.reason IS NULL) f
+    GROUP BY f.order_id)),
 steps AS (
-  SELECT order_id,
-    max(event_time) FILTER (WHERE event_type = 'PaymentApproved') AS approved_at,
-    max(event_time) FILTER (WHERE event_type = 'OrderHandedToCarrier') AS carrier_at,
-    max(event_time) FILTER (WHERE event_type = 'OrderDelivered') AS delivered_at,
-    max(json_extract_string(payload, '$.reason')) FILTER (WHERE event_type = 'OrderCanceled') AS cancel_reason
-  FROM ev GROUP BY order_id),
+  SELECT order_id, max(approved_at) AS approved_at, max(carrier_at) AS carrier_at, max(delivered_at) AS delivered_at, max(cancel_reason) AS cancel_reason
+  FROM (
+    SELECT order_id, approved_at, carrier_at, delivered_at, CASE WHEN status IN ('canceled', 'unavailable') THEN status END AS cancel_reason
+    FROM prior WHERE order_id IN (SELECT order_id FROM touched)
+    UNION ALL
+    SELECT d.order_id,
+      CASE WHEN d.event_type = 'PaymentApproved' THEN d.event_time END,
+      CASE WHEN d.event_type = 'OrderHandedToCarrier' THEN d.event_time END,
+      CASE WHEN d.event_type = 'OrderDelivered' THEN d.event_time END,
+      CASE WHEN d.event_type = 'OrderCanceled' THEN d.e.reason END
+    FROM d JOIN placed p USING (order_id)
+    WHERE d.reason IS NULL AND d.event_type IN ${LIFECYCLE_TYPES} AND d.event_type <> 'OrderPlaced'
+      AND NOT (d.event_type IN ${STEPS_AFTER_PURCHASE} AND d.event_time < p.purchased_at))
+  GROUP BY order_id),
 o AS (
-  SELECT p.order_id, p.purchased_at, p.payload, s.approved_at, s.carrier_at, s.delivered_at, s.cancel_reason,
-    CAST(json_extract(p.payload, '$.items[*].priceCents') AS BIGINT[]) AS prices,
-    CAST(json_extract(p.payload, '$.items[*].freightCents') AS BIGINT[]) AS freights,
-    CAST(json_extract(p.payload, '$.items[*].shippingLimitAt') AS BIGINT[]) AS limits,
-    CAST(json_extract(p.payload, '$.payments[*].paymentInstallments') AS INTEGER[]) AS installments,
-    CAST(json_extract_string(p.payload, '$.estimatedDeliveryDate') AS DATE) AS estimated_delivery_date,
+  SELECT p.*, s.approved_at, s.carrier_at, s.delivered_at, s.cancel_reason,
     CAST(timezone('${LOCAL_TZ}', s.delivered_at) AS DATE) AS delivered_date
   FROM placed p LEFT JOIN steps s USING (order_id))
 SELECT order_id,
@@ -64,26 +83,18 @@ SELECT order_id,
        WHEN carrier_at IS NOT NULL THEN 'shipped'
        WHEN approved_at IS NOT NULL THEN 'approved'
        ELSE 'created' END AS status,
-  json_extract_string(payload, '$.customer.customerId') AS customer_id,
-  json_extract_string(payload, '$.customer.customerUniqueId') AS customer_unique_id,
-  json_extract_string(payload, '$.customer.state') AS customer_state,
-  json_extract_string(payload, '$.customer.city') AS customer_city,
+  customer_id, customer_unique_id, customer_state, customer_city,
   purchased_at,
   CAST(timezone('${LOCAL_TZ}', purchased_at) AS DATE) AS purchase_date,
-  approved_at, carrier_at, delivered_at, delivered_date, estimated_delivery_date,
-  CAST(epoch_ms(list_min(limits)) AS TIMESTAMPTZ) AS seller_deadline,
-  len(prices) AS item_count,
-  coalesce(list_sum(prices), 0) AS items_cents,
-  coalesce(list_sum(freights), 0) AS freight_cents,
-  coalesce(list_sum(prices), 0) + coalesce(list_sum(freights), 0) AS order_value_cents,
-  json_extract_string(payload, '$.payments[0].paymentType') AS payment_type,
-  list_max(installments) AS payment_installments,
+  approved_at, carrier_at, delivered_at, delivered_date, estimated_delivery_date, seller_deadline,
+  item_count, items_cents, freight_cents, items_cents + freight_cents AS order_value_cents,
+  payment_type, payment_installments,
   date_diff('millisecond', purchased_at, approved_at) / 86400000.0 AS approval_days,
   date_diff('millisecond', approved_at, carrier_at) / 86400000.0 AS carrier_days,
   date_diff('millisecond', carrier_at, delivered_at) / 86400000.0 AS transit_days,
   date_diff('millisecond', purchased_at, delivered_at) / 86400000.0 AS total_days,
   delivered_date > estimated_delivery_date AS delivered_late,
-  CASE WHEN delivered_date IS NULL THEN NULL ELSE greatest(date_diff('day', estimated_delivery_date, delivered_date), 0) END AS days_late
+  CASE WHEN delivered_date IS NULL THEN NULL ELSE greatest(date_diff('day', estimated_delivery_date, delivered_date), 0) END AS days_late,
+  placed_event_id
 FROM o`,
 };
-

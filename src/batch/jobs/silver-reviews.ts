@@ -1,31 +1,37 @@
 import type { BatchJob } from '../job.js';
-import { ORDER_EVENTS } from './bronze-events.js';
+import { decodedOrderEvents } from './bronze-events.js';
 
+/**
+ * Reviews of known orders, the latest version of each (by answer time, then event id). Olist reuses
+ * a review id across orders now and then: the grain is (review, order).
+ */
 export const SILVER_REVIEWS: BatchJob = {
   name: 'silver.reviews',
-  sources: ['bronze.order_events'],
+  sources: ['bronze.order_events', 'silver.orders'],
+  incremental: ['bronze.order_events'],
   key: ['review_id', 'order_id'],
-  mode: 'rebuild',
+  mode: 'upsert',
   table: {
     columns: [
       { name: 'review_id', type: 'string', required: true },
       { name: 'order_id', type: 'string', required: true },
-      { name: 'score', type: 'int', required: true },
-      { name: 'created_date', type: 'date', required: true },
+      { name: 'score', type: 'int', required: true, doc: '1 to 5 stars' },
+      { name: 'created_date', type: 'date', required: true, doc: 'Local date the survey was sent' },
       { name: 'answered_at', type: 'timestamptz', required: true },
-      { name: 'has_comment', type: 'boolean', required: true },
+      { name: 'has_comment', type: 'boolean', required: true, doc: 'Whether it has a comment message' },
+      { name: 'comment_title', type: 'string' },
+      { name: 'comment_message', type: 'string' },
+      { name: 'event_id', type: 'string', required: true, doc: 'The event of the version held' },
     ],
   },
-  // Olist reuses a review id across orders now and then: the grain is (review, order), its latest version.
   sql: `
-WITH ev AS (${ORDER_EVENTS})
-SELECT DISTINCT ON (json_extract_string(payload, '$.reviewId'), order_id)
-  json_extract_string(payload, '$.reviewId') AS review_id, order_id,
-  CAST(json_extract(payload, '$.score') AS INTEGER) AS score,
-  CAST(json_extract_string(payload, '$.createdDate') AS DATE) AS created_date,
-  event_time AS answered_at,
-  json_extract_string(payload, '$.commentMessage') IS NOT NULL AS has_comment
-FROM ev WHERE event_type = 'ReviewAnswered'
-ORDER BY review_id, order_id, event_time DESC, event_id DESC`,
+WITH d AS (${decodedOrderEvents(['ReviewAnswered'])}),
+fresh AS (
+  SELECT d.e.reviewId AS review_id, d.order_id, d.e.score AS score, d.e.createdDate AS created_date, d.event_time AS answered_at,
+    d.e.commentMessage IS NOT NULL AS has_comment, d.e.commentTitle AS comment_title, d.e.commentMessage AS comment_message, d.event_id
+  FROM d WHERE d.event_type = 'ReviewAnswered' AND d.reason IS NULL AND d.order_id IN (SELECT order_id FROM silver_orders))
+SELECT DISTINCT ON (review_id, order_id) * FROM (
+  SELECT p.* FROM prior p WHERE EXISTS (SELECT 1 FROM fresh f WHERE f.review_id = p.review_id AND f.order_id = p.order_id)
+  UNION ALL BY NAME SELECT * FROM fresh)
+ORDER BY review_id, order_id, answered_at DESC, event_id DESC`,
 };
-
