@@ -1,4 +1,5 @@
-import type { Lake } from '../lake/index.js';
+import type { IcebergTable, Lake } from '../lake/index.js';
+import { parseTableName } from '../lake/index.js';
 import type { GradeWeight, OrderFacts } from './types.js';
 
 /**
@@ -8,9 +9,18 @@ import type { GradeWeight, OrderFacts } from './types.js';
  * grade (new ones, or before the batch layer has run) weigh 1.0, the weight of a middle grade: until
  * grades exist, priority is the order value at stake times the days overdue.
  *
- * The grades are read once when the processor starts; a restart picks up new ones.
+ * A running processor follows the table: once per batch, at most every `GRADES_CHECK_EVERY_MS`, it
+ * asks the catalog where the table's metadata is (one catalog lookup), and reads the grades again
+ * only when the table has a new current snapshot (`ProductGrades`). An order is weighed when it is
+ * placed, so orders placed after the batch layer wrote new grades get the new weights; an order
+ * already held keeps the weight it was placed with, and its alerts, opened or escalated later, with
+ * it: the priorities of one order's alerts stay comparable. A restart rebuilds every held order
+ * with the grades of its start.
  */
 export const PRODUCT_GRADES_TABLE = 'gold.product_grades';
+
+/** How often at most a running processor asks whether `gold.product_grades` has a new snapshot. */
+export const GRADES_CHECK_EVERY_MS = 5_000;
 
 export const GRADES = ['A', 'B', 'C', 'D', 'E'] as const;
 export type Grade = (typeof GRADES)[number];
@@ -31,10 +41,7 @@ export function gradeWeightFrom(grades: ReadonlyMap<string, string>): GradeWeigh
   };
 }
 
-/** The grades in the lake, or null when the batch layer has not written them yet. */
-export async function loadProductGrades(lake: Lake): Promise<ReadonlyMap<string, string> | null> {
-  if (!(await lake.tableExists(PRODUCT_GRADES_TABLE))) return null;
-  const table = await lake.table(PRODUCT_GRADES_TABLE);
+async function readGrades(table: IcebergTable): Promise<ReadonlyMap<string, string>> {
   const scan = await table.scan();
   const result = await scan.query('SELECT product_id, grade FROM t');
   const grades = new Map<string, string>();
@@ -44,4 +51,69 @@ export async function loadProductGrades(lake: Lake): Promise<ReadonlyMap<string,
     if (typeof productId === 'string' && typeof grade === 'string') grades.set(productId, grade);
   }
   return grades;
+}
+
+/**
+ * The grades as the lake has them now, followed while the processor runs. `weight` always weighs by
+ * the newest grades read; `refresh()` reads them again when the table has a new current snapshot
+ * (or was dropped: then every order weighs the default again).
+ */
+export class ProductGrades {
+  /** Weighs an order by the grades last read. */
+  readonly weight: GradeWeight = (order) => this.#weight(order);
+  readonly #lake: Lake;
+  readonly #checkEveryMs: number;
+  readonly #now: () => number;
+  #weight: GradeWeight = () => DEFAULT_GRADE_WEIGHT;
+  #metadataLocation: string | null = null;
+  #snapshotId: number | null = null;
+  #checkedAt = -Infinity;
+
+  private constructor(lake: Lake, options: { readonly checkEveryMs?: number; readonly now?: () => number }) {
+    this.#lake = lake;
+    this.#checkEveryMs = options.checkEveryMs ?? GRADES_CHECK_EVERY_MS;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Reads the grades the lake has now (none when the table does not exist yet). */
+  static async open(lake: Lake, options: { readonly checkEveryMs?: number; readonly now?: () => number } = {}): Promise<ProductGrades> {
+    const grades = new ProductGrades(lake, options);
+    await grades.#check();
+    return grades;
+  }
+
+  /** The snapshot of `gold.product_grades` the weights come from; null: no grades. */
+  get snapshotId(): number | null {
+    return this.#snapshotId;
+  }
+
+  /** When a check is due, reads the grades again if the table changed; true when they did. */
+  async refresh(): Promise<boolean> {
+    if (this.#now() - this.#checkedAt < this.#checkEveryMs) return false;
+    return this.#check();
+  }
+
+  async #check(): Promise<boolean> {
+    this.#checkedAt = this.#now();
+    // The catalog's pointer moves with every commit: while it stays, nothing was written, and
+    // nothing more is read.
+    const location = await this.#lake.catalog.currentMetadataLocation(parseTableName(PRODUCT_GRADES_TABLE));
+    if (location === this.#metadataLocation) return false;
+    if (location === null) {
+      this.#metadataLocation = null;
+      const had = this.#snapshotId !== null;
+      this.#snapshotId = null;
+      this.#weight = () => DEFAULT_GRADE_WEIGHT;
+      return had;
+    }
+    const table = await this.#lake.table(PRODUCT_GRADES_TABLE);
+    this.#metadataLocation = table.metadataLocation;
+    const snapshotId = table.currentSnapshot()?.['snapshot-id'] ?? null;
+    // A commit that changed no snapshot (a schema change, an expiry) leaves the grades as they are.
+    if (snapshotId === this.#snapshotId) return false;
+    const grades = snapshotId === null ? new Map<string, string>() : await readGrades(table);
+    this.#snapshotId = snapshotId;
+    this.#weight = gradeWeightFrom(grades);
+    return true;
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * The speed layer: the stream processor (the log → bronze exactly once → the delay detector → alerts
- * on a topic and in gold tables), and its pure core (per-order state, event-time watermark, deadline
- * timers, alert rules).
+ * on a topic and in gold tables), the reference events into bronze exactly once, and the pure core
+ * (per-order state, event-time watermark, deadline timers, alert rules).
  */
 export { StreamProcessor, DEFAULT_IDLE_POLICY } from './processor.js';
 export { runInGroup } from './group.js';
@@ -18,10 +18,12 @@ export {
   UNDECODABLE_EVENT_TYPE,
 } from './tables.js';
 export type { StreamPosition, PositionedChange, TaskId } from './tables.js';
+export { REFERENCE_EVENTS_TABLE, REFERENCE_EVENTS, REFERENCE_TOPICS, REFERENCE_OFFSETS_PROPERTY, ingestReference } from './reference.js';
+export type { ReferenceIngestOptions, ReferenceIngestReport } from './reference.js';
 export { AlertCodec, ALERTS_TOPIC, ALERTS_SCHEMA_FILE } from './alert-codec.js';
 export { StreamMetrics } from './metrics.js';
 export { StreamError } from './errors.js';
-export { PRODUCT_GRADES_TABLE, GRADES, GRADE_WEIGHTS, DEFAULT_GRADE_WEIGHT, gradeWeightFrom } from './grades.js';
+export { PRODUCT_GRADES_TABLE, GRADES, GRADE_WEIGHTS, DEFAULT_GRADE_WEIGHT, GRADES_CHECK_EVERY_MS, ProductGrades, gradeWeightFrom } from './grades.js';
 export type { Grade } from './grades.js';
 export { DelayDetector, alertIdOf, localDaysBetween } from './detector.js';
 export type { DelayDetectorOptions, DetectorStats, LateEvent } from './detector.js';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventCodec, MarketplaceEvent } from '../events/index.js';
-import { TOPICS, eventKey } from '../events/index.js';
+import { TOPICS } from '../events/index.js';
 import type { IcebergTable, Lake, Row } from '../lake/index.js';
 import { LakeError } from '../lake/index.js';
 import type { EventLog, RecordPosition } from '../log/index.js';
@@ -9,7 +9,7 @@ import type { AlertCodec } from './alert-codec.js';
 import { ALERTS_TOPIC } from './alert-codec.js';
 import type { DetectorStats } from './detector.js';
 import { StreamError } from './errors.js';
-import { gradeWeightFrom, loadProductGrades } from './grades.js';
+import { ProductGrades } from './grades.js';
 import type { InputRecord } from './merge.js';
 import { EndOffsets, LogMerger, NEED_FETCH, partitionKey } from './merge.js';
 import type { StreamMetrics } from './metrics.js';
@@ -35,6 +35,7 @@ import {
   openAlertRow,
   parsePosition,
   positionProperty,
+  recordColumns,
 } from './tables.js';
 import type { Alert, GradeWeight, Rule, StreamConfig } from './types.js';
 import { RULE_NAMES } from './types.js';
@@ -104,8 +105,13 @@ export interface StreamProcessorOptions {
   readonly goldEveryMs?: number;
   /** Wait between polls of a quiet log, ms (default 10). */
   readonly pollIntervalMs?: number;
-  /** Product-grade weight; by default read from `gold.product_grades` when it exists. */
+  /**
+   * Product-grade weight, fixed. By default the grades of `gold.product_grades` when it exists,
+   * followed while the processor runs (see `ProductGrades`).
+   */
   readonly gradeWeight?: GradeWeight;
+  /** How often at most (wall-clock ms) a batch asks whether `gold.product_grades` changed (default 5,000; 0: every batch). */
+  readonly gradesCheckEveryMs?: number;
   readonly metrics?: StreamMetrics;
   /** Wall clock (ingest times, batch timing, idle policy). */
   readonly now?: () => number;
@@ -189,6 +195,8 @@ export class StreamProcessor {
   #lane: Promise<void> = Promise.resolve();
   #laneError: unknown = null;
   #lastStats: DetectorStats;
+  /** The product grades followed while running; null when the options fixed the weight. */
+  readonly #grades: ProductGrades | null;
 
   private constructor(init: {
     readonly options: StreamProcessorOptions;
@@ -196,8 +204,10 @@ export class StreamProcessor {
     readonly tasks: ReadonlyMap<TaskId, StreamTask>;
     readonly partitions: number;
     readonly endOffsets: EndOffsets;
+    readonly grades: ProductGrades | null;
   }) {
     this.#options = init.options;
+    this.#grades = init.grades;
     this.#endOffsets = init.endOffsets;
     this.#log = init.options.log;
     [this.#bronze, this.#alertEvents, this.#lateEvents, this.#openAlerts] = init.tables;
@@ -247,7 +257,11 @@ export class StreamProcessor {
       await lake.ensureTable(OPEN_ALERTS_TABLE, OPEN_ALERTS),
     ] as const;
     const [bronze, alertEvents, lateEvents, openAlerts] = tables;
-    const gradeWeight = options.gradeWeight ?? (await defaultGradeWeight(lake));
+    const grades =
+      options.gradeWeight === undefined
+        ? await ProductGrades.open(lake, { ...(options.gradesCheckEveryMs === undefined ? {} : { checkEveryMs: options.gradesCheckEveryMs }), now: options.now ?? Date.now })
+        : null;
+    const gradeWeight = options.gradeWeight ?? (grades as ProductGrades).weight;
 
     const publishing = options.alertCodec !== undefined && options.alertCodec !== null;
     if (publishing) {
@@ -283,11 +297,11 @@ export class StreamProcessor {
       });
       tasks.set(
         id,
-        new StreamTask({ id, merger, config: options.config ?? {}, detectorOptions: gradeWeight === null ? {} : { gradeWeight }, committed, outputs, recorded: texts(id) }),
+        new StreamTask({ id, merger, config: options.config ?? {}, detectorOptions: { gradeWeight }, committed, outputs, recorded: texts(id) }),
       );
     }
 
-    const processor = new StreamProcessor({ options, tables, tasks, partitions, endOffsets });
+    const processor = new StreamProcessor({ options, tables, tasks, partitions, endOffsets, grades });
     const caughtUp = await processor.#rebuild();
     (processor as { recovery: RecoveryReport }).recovery = {
       replayed: [...tasks.values()].reduce((n, t) => n + t.committed.seq, 0),
@@ -495,6 +509,8 @@ export class StreamProcessor {
       return null;
     }
     const read = performance.now();
+    // After the read: a record appended after new grades were committed is weighed by them.
+    await this.#grades?.refresh();
 
     const ingestTime = this.#now();
     const rows: Row[] = [];
@@ -517,28 +533,14 @@ export class StreamProcessor {
         if (event === null) {
           undecodable++;
           this.#options.metrics?.undecodable.inc({ topic: record.topic });
-          rows.push(undecodableRow(input, ingestTime, task.id, position));
+          rows.push({ ...recordColumns(input, ingestTime), task: task.id, processed_seq: seq, watermark_floor: floor });
           continue;
         }
         for (const change of detector.process(event)) {
           changes.push({ change, task: task.id, position, cause: { topic: record.topic, partition: record.partition, offset: record.offset } });
         }
         for (const lateEvent of detector.drainLate()) late.push({ late: lateEvent, task: task.id, position });
-        rows.push({
-          topic: record.topic,
-          log_partition: record.partition,
-          log_offset: record.offset,
-          event_id: event.eventId,
-          event_type: event.type,
-          key: eventKey(event),
-          event_time: event.eventTime,
-          ingest_time: ingestTime,
-          schema_id: input.schemaId,
-          payload: JSON.stringify(event),
-          task: task.id,
-          processed_seq: seq,
-          watermark_floor: floor,
-        });
+        rows.push({ ...recordColumns(input, ingestTime), task: task.id, processed_seq: seq, watermark_floor: floor });
       }
       const position: StreamPosition = { seq, floor };
       task.detected = position;
@@ -958,30 +960,6 @@ export class StreamProcessor {
     }
     metrics.setOpenAlerts(byRule);
   }
-}
-
-function undecodableRow(input: InputRecord, ingestTime: number, task: TaskId, position: StreamPosition): Row {
-  const record = input.record;
-  return {
-    topic: record.topic,
-    log_partition: record.partition,
-    log_offset: record.offset,
-    event_id: `undecodable:${record.topic}/${record.partition}/${record.offset}`,
-    event_type: UNDECODABLE_EVENT_TYPE,
-    key: record.key === null ? '' : Buffer.from(record.key).toString('utf8'),
-    event_time: record.timestamp,
-    ingest_time: ingestTime,
-    schema_id: input.schemaId,
-    payload: JSON.stringify({ error: input.error, value: Buffer.from(record.value).toString('base64') }),
-    task,
-    processed_seq: position.seq,
-    watermark_floor: position.floor,
-  };
-}
-
-async function defaultGradeWeight(lake: Lake): Promise<GradeWeight | null> {
-  const grades = await loadProductGrades(lake);
-  return grades === null ? null : gradeWeightFrom(grades);
 }
 
 /**

@@ -1,7 +1,9 @@
+import { eventKey } from '../events/index.js';
 import type { CreateTableOptions, Row } from '../lake/index.js';
 import type { Alert, AlertChange } from './types.js';
 import type { LateEvent } from './detector.js';
 import { StreamError } from './errors.js';
+import type { InputRecord } from './merge.js';
 
 /**
  * The stream processor's Iceberg tables, and how its records become rows.
@@ -37,6 +39,44 @@ export function positionProperty(task: TaskId): string {
 
 /** `event_type` of a record that did not decode: kept in bronze, with the error, so nothing is lost. */
 export const UNDECODABLE_EVENT_TYPE = 'Undecodable';
+
+/**
+ * A log record as bronze keeps it: where it was in the log, the event's id, type, key and time, and
+ * the event itself as JSON (camelCase, as the event model has it). A record that did not decode
+ * gets an id made of its place in the log, its log timestamp as event time, and as payload the
+ * error and its bytes in base64, so nothing is lost. `bronze.order_events` adds its processing
+ * columns to these; `bronze.reference_events` has these alone.
+ */
+export function recordColumns(input: InputRecord, ingestTime: number): Row {
+  const record = input.record;
+  const event = input.event;
+  if (event === null) {
+    return {
+      topic: record.topic,
+      log_partition: record.partition,
+      log_offset: record.offset,
+      event_id: `undecodable:${record.topic}/${record.partition}/${record.offset}`,
+      event_type: UNDECODABLE_EVENT_TYPE,
+      key: record.key === null ? '' : Buffer.from(record.key).toString('utf8'),
+      event_time: record.timestamp,
+      ingest_time: ingestTime,
+      schema_id: input.schemaId,
+      payload: JSON.stringify({ error: input.error, value: Buffer.from(record.value).toString('base64') }),
+    };
+  }
+  return {
+    topic: record.topic,
+    log_partition: record.partition,
+    log_offset: record.offset,
+    event_id: event.eventId,
+    event_type: event.type,
+    key: eventKey(event),
+    event_time: event.eventTime,
+    ingest_time: ingestTime,
+    schema_id: input.schemaId,
+    payload: JSON.stringify(event),
+  };
+}
 
 const POSITION_COLUMNS = [
   { name: 'task', type: 'int', required: true, doc: 'The processing task: the input partition number' },
