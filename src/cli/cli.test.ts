@@ -11,6 +11,7 @@ import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
 import { logContents } from '../testing/log-contents.js';
 import { ADDED_REQUIRED_FIELD, incompatibleOrdersSchemaDir } from '../testing/schema-dirs.js';
 import { registerTopicSchemas, schemasToRegister } from './commands/schemas.js';
+import { JOBS } from '../batch/index.js';
 import { DEFAULTS } from './config.js';
 import { main } from './index.js';
 import { openRuntime } from './runtime.js';
@@ -339,6 +340,12 @@ describe('orderpulse demo, stream, alerts and the lake commands on their tables'
       bronze: { table: string; rows: number };
       stream: { stats: { alertsByRule: Record<string, number>; openAlerts: number } };
       topOpenAlerts: { alertId: string; priority: number }[];
+      batch: { jobs: { job: string; outcome: string }[] };
+      gold: {
+        topCategories: { category: string; revenueCents: number }[] | null;
+        reviewImpact: { delayBucket: string; reviews: number }[] | null;
+        quadrants: { quadrant: string; productMonths: number }[] | null;
+      };
     };
     const dataset = await loadOlist(sampleDir);
     const orderAndReviewEvents =
@@ -355,7 +362,24 @@ describe('orderpulse demo, stream, alerts and the lake commands on their tables'
     const tables = await run(['--state', demoState, 'tables', '--json']);
     assert.equal(tables.code, 0, tables.err);
     const listed = JSON.parse(tables.out) as { tables: { table: string; rows: number; snapshots: number; files: number }[] };
-    assert.deepEqual(listed.tables.map((t) => t.table), ['bronze.late_events', 'bronze.order_events', 'gold.alert_events', 'gold.open_alerts']);
+    // The demo ran the batch once after the stream: besides the stream's tables, only the batch's targets and sources.
+    const streamTables = ['bronze.late_events', 'bronze.order_events', 'gold.alert_events', 'gold.open_alerts'];
+    const batchTables = new Set(JOBS.flatMap((j) => [j.name, ...j.sources]));
+    const names = listed.tables.map((t) => t.table);
+    assert.deepEqual(streamTables.filter((t) => !names.includes(t)), []);
+    assert.deepEqual(names.filter((t) => !streamTables.includes(t) && !batchTables.has(t)), []);
+    assert.deepEqual(new Set(summary.batch.jobs.map((j) => j.outcome)), new Set(['written']));
+    assert.ok(listed.tables.some((t) => t.table === 'silver.orders' && t.rows === 13_092));
+    assert.deepEqual(summary.gold.reviewImpact?.map((r) => r.delayBucket), ['on_time', '1-3', '4-7', '8+']);
+    if (summary.gold.topCategories !== null) {
+      const revenue = summary.gold.topCategories.map((c) => c.revenueCents);
+      assert.ok(revenue.length >= 1 && revenue.length <= 5, `${revenue.length} categories`);
+      assert.deepEqual(revenue, [...revenue].sort((a, b) => b - a));
+    }
+    if (summary.gold.quadrants !== null) {
+      const productMonths = summary.gold.quadrants.reduce((n, q) => n + q.productMonths, 0);
+      assert.equal(productMonths, listed.tables.find((t) => t.table === 'gold.product_portfolio')?.rows);
+    }
     assert.equal(listed.tables.find((t) => t.table === 'bronze.order_events')?.rows, orderAndReviewEvents);
     assert.equal(listed.tables.find((t) => t.table === 'gold.open_alerts')?.rows, summary.stream.stats.openAlerts);
 
@@ -398,7 +422,7 @@ describe('orderpulse demo, stream, alerts and the lake commands on their tables'
     const maintain = await run(['--state', demoState, 'maintain', '--dry-run', '--json']);
     assert.equal(maintain.code, 0, maintain.err);
     const report = JSON.parse(maintain.out) as { tables: { table: string; orphanFiles: number }[] };
-    assert.ok(report.tables.length === 4 && report.tables.every((t) => t.orphanFiles === 0));
+    assert.ok(report.tables.length === listed.tables.length && report.tables.every((t) => t.orphanFiles === 0));
   });
 
   it('stream and alerts say what is missing on an empty state, and stream refuses a bad setting', async () => {
@@ -436,5 +460,56 @@ describe('orderpulse batch', () => {
     const { code, err } = await run(['--state', state, 'batch', 'run', '--job', 'gold.nope']);
     assert.equal(code, 2);
     assert.match(err, /gold\.nope.*silver\.orders/);
+  });
+
+  it('refuses a bad --batch-every with exit status 2, naming where it came from', async () => {
+    const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
+      [['--batch-every', 'soon'], {}, /--batch-every \(from the flag\) must be a duration/],
+      [['--batch-every', '500ms'], {}, /--batch-every \(from the flag\) must be at least 1s/],
+      [['--batch-every'], { ORDERPULSE_BATCH_EVERY: 'often' }, /ORDERPULSE_BATCH_EVERY \(from the environment\) must be a duration/],
+    ];
+    for (const [flags, env, pattern] of cases) {
+      const { code, err } = await run(['--state', join(dir.path, 'bad-batch-every'), 'stream', '--until-idle', ...flags], env);
+      assert.equal(code, 2, `${flags.join(' ')}: ${err}`);
+      assert.match(err, pattern);
+    }
+    assert.equal(existsSync(join(dir.path, 'bad-batch-every')), false, 'nothing was opened');
+  });
+
+  it('stream --until-idle --batch-every runs the batch in the stream process, and batch status shows what it wrote', async () => {
+    const streamed = join(dir.path, 'stream-batch');
+    assert.equal((await run(['--state', streamed, 'replay', '--data', sampleDir, '--max', '--quiet'])).code, 0);
+    const stream = await run(['--state', streamed, 'stream', '--until-idle', '--idle-after', '0', '--batch-every', '1s']);
+    assert.equal(stream.code, 0, stream.err);
+    // Its last run comes after the processor is idle: it reads all of bronze.
+    assert.match(stream.err, /batch run \d+: \d+ written, .* rows written in /);
+
+    const tables = JSON.parse((await run(['--state', streamed, 'tables', '--json'])).out) as { tables: { table: string; rows: number }[] };
+    const rows = new Map(tables.tables.map((t) => [t.table, t.rows]));
+    assert.equal(rows.get('silver.orders'), 13_092);
+    assert.ok((rows.get('silver.order_items') ?? 0) > 0 && (rows.get('silver.reviews') ?? 0) > 0);
+
+    const status = await run(['--state', streamed, 'batch', 'status', '--json']);
+    assert.equal(status.code, 0, status.err);
+    const jobs = (JSON.parse(status.out) as { jobs: { job: string; rows: number; at: string | null; sources: Record<string, number | null> | null }[] }).jobs;
+    const orders = jobs.find((j) => j.job === 'silver.orders');
+    const bronze = (JSON.parse((await run(['--state', streamed, 'snapshots', 'bronze.order_events', '--json'])).out) as { snapshots: { snapshotId: number }[] }).snapshots;
+    assert.equal(orders?.rows, 13_092);
+    assert.ok(orders?.at !== null);
+    assert.equal(orders?.sources?.['bronze.order_events'], bronze.at(-1)?.snapshotId, 'it consumed the newest bronze snapshot');
+
+    const text = await run(['--state', streamed, 'batch', 'status']);
+    assert.equal(text.code, 0, text.err);
+    const line = text.out.split('\n').find((l) => l.startsWith('silver.orders '));
+    assert.match(line ?? '', /silver\.orders\s+\d{4}-\d\d-\d\dT\S+\s+written.*13,092.*bronze\.order_events@\d+/);
+
+    // The stream's summary carries the batch's, as JSON too; a second run finds nothing new.
+    const again = await run(['--state', streamed, 'stream', '--until-idle', '--idle-after', '0', '--batch-every', '1s', '--json']);
+    assert.equal(again.code, 0, again.err);
+    const summary = JSON.parse(again.out.trim().split('\n').at(-1) ?? '{}') as { batch?: { runs: number; failed: number; last: { error: unknown; jobs: { outcome: string }[] } } };
+    assert.ok((summary.batch?.runs ?? 0) >= 1);
+    assert.equal(summary.batch?.failed, 0);
+    assert.equal(summary.batch?.last.error, null);
+    assert.ok(summary.batch?.last.jobs.every((j) => j.outcome === 'unchanged'));
   });
 });

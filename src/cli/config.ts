@@ -46,6 +46,8 @@ export interface Settings {
   readonly idleAfter: number;
   /** Stream: the idle policy moves the watermark to the newest event time plus this (ms). */
   readonly idleAdvance: number;
+  /** Batch: time between two batch runs inside the stream process (`stream --batch-every`), ms. */
+  readonly batchInterval: number;
 }
 
 export class ConfigError extends OrderPulseError {}
@@ -57,6 +59,8 @@ type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false
 interface SettingSpec<K extends keyof Settings> {
   readonly key: K;
   readonly env: string;
+  /** The flag, when it is not the key in kebab case. */
+  readonly flag?: string;
   readonly parse: (raw: unknown) => Parsed<Settings[K]>;
 }
 
@@ -184,6 +188,16 @@ const SPECS: { readonly [K in keyof Settings]: SettingSpec<K> } = {
   maxBatch: { key: 'maxBatch', env: 'ORDERPULSE_MAX_BATCH', parse: positiveInteger(1_000_000) },
   idleAfter: { key: 'idleAfter', env: 'ORDERPULSE_IDLE_AFTER', parse: duration },
   idleAdvance: { key: 'idleAdvance', env: 'ORDERPULSE_IDLE_ADVANCE', parse: duration },
+  batchInterval: {
+    key: 'batchInterval',
+    env: 'ORDERPULSE_BATCH_EVERY',
+    flag: '--batch-every',
+    parse: (raw) => {
+      const parsed = duration(raw);
+      // The scheduler counts whole seconds.
+      return parsed.ok && parsed.value < 1000 ? { ok: false, problem: 'must be at least 1s' } : parsed;
+    },
+  },
   durability: {
     key: 'durability',
     env: 'ORDERPULSE_DURABILITY',
@@ -215,6 +229,7 @@ export const DEFAULTS: Settings = {
   maxBatch: 50_000,
   idleAfter: 1_000,
   idleAdvance: 0,
+  batchInterval: 5 * 60_000,
 };
 
 export const DEFAULT_CONFIG_FILE = 'orderpulse.config.json';
@@ -277,7 +292,7 @@ export function resolveSettings(input: ResolveInput): ResolvedSettings {
   const sources: Record<string, Source> = {};
   for (const spec of Object.values(SPECS) as SettingSpec<keyof Settings>[]) {
     const candidates: [Source, unknown, string][] = [
-      ['flag', input.flags[spec.key], `--${spec.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`],
+      ['flag', input.flags[spec.key], spec.flag ?? `--${spec.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`],
       ['environment', env[spec.env], spec.env],
       ['config file', fromFile[spec.key], `"${spec.key}" in ${configFile ?? ''}`],
     ];

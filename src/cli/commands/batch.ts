@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
+import type { JobReport } from '../../batch/index.js';
 import { BatchError, JOBS, batchStatus, runBatch, selectJobs } from '../../batch/index.js';
 import { ConfigError } from '../config.js';
 import type { CliIO } from '../output.js';
 import { table, writeJson } from '../output.js';
 import { openRuntime } from '../runtime.js';
 import type { SetExitCode } from './index.js';
-import { settingsFor } from './common.js';
+import { formatMs, settingsFor } from './common.js';
 
 interface RunFlags {
   readonly full?: boolean;
@@ -36,11 +37,18 @@ export function registerBatch(program: Command, io: CliIO, _setExitCode: SetExit
       const runtime = openRuntime(settingsFor(command, io), { env: io.env });
       try {
         const lake = await runtime.lake();
+        // On a terminal, a line per job as it ends: a run of many jobs shows where it is.
         const progress = flags.json !== true && io.stderr.isTTY === true;
+        const width = Math.max(...jobs.map((j) => j.name.length));
         const reports = await runBatch(lake, {
           ...(flags.full === true ? { full: true } : {}),
           jobs: jobs.map((j) => j.name),
-          ...(progress ? { onJob: (r) => io.stderr.write(`${r.job}: ${r.outcome}\n`) } : {}),
+          ...(progress
+            ? {
+                onJob: (r: JobReport) =>
+                  io.stderr.write(`${r.job.padEnd(width)}  ${r.outcome.padEnd(9)}  ${r.rowsWritten.toLocaleString('en-US').padStart(9)} rows  ${formatMs(r.ms).padStart(9)}\n`),
+              }
+            : {}),
         });
         if (flags.json === true) {
           writeJson(io, { jobs: reports });
@@ -58,7 +66,7 @@ export function registerBatch(program: Command, io: CliIO, _setExitCode: SetExit
     });
   batch
     .command('status')
-    .description("per job: its table's last batch snapshot, when, its rows and the source snapshots it consumed")
+    .description("per job: its table's last batch run (when, outcome, rows, rows read, duration) and the source snapshots it consumed")
     .option('--json', 'print as JSON')
     .action(async (flags: { json?: boolean }, command: Command) => {
       const runtime = openRuntime(settingsFor(command, io), { env: io.env });
@@ -68,10 +76,19 @@ export function registerBatch(program: Command, io: CliIO, _setExitCode: SetExit
           writeJson(io, { jobs: status });
           return;
         }
+        // A run whose sources had not changed commits nothing, so the last run shown is the last that wrote.
         io.stdout.write(
           `${table(
-            ['job', 'last run', 'rows', 'sources'],
-            status.map((s) => [s.job, s.at ?? 'never', s.rows, s.sources === null ? '' : Object.entries(s.sources).map(([k, v]) => `${k}@${String(v)}`).join(' ')]),
+            ['job', 'last run', 'outcome', 'rows', 'rows read', 'ms', 'sources consumed'],
+            status.map((s) => [
+              s.job,
+              s.at ?? 'never',
+              s.at === null ? '-' : s.lastRun === null ? 'written' : `written (${s.lastRun.mode})`,
+              s.rows,
+              s.lastRun === null ? '-' : s.lastRun.rowsRead,
+              s.lastRun === null ? '-' : Math.round(s.lastRun.ms),
+              s.sources === null ? '' : Object.entries(s.sources).map(([k, v]) => `${k}@${String(v)}`).join(' '),
+            ]),
           )}\n`,
         );
       } finally {

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { runBatch } from '../../batch/index.js';
 import { formatLocal } from '../../data/index.js';
 import { TOPICS, eventKey } from '../../events/index.js';
 import { partitionFor } from '../../log/index.js';
@@ -16,6 +17,7 @@ import { settingsFor } from './common.js';
 import { parsePositiveNumber } from './durations.js';
 import { printSummary, runReplay } from './replay.js';
 import { describeChange, openProcessor, printStreamSummary, streamSummary } from './stream.js';
+import { goldFigures, printGoldFigures } from './gold-figures.js';
 
 interface DemoFlags {
   readonly data?: string;
@@ -66,6 +68,12 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
         const run = { batches: first.batches + rest.batches, records: first.records + rest.records, changes: first.changes + rest.changes, stopped: rest.stopped };
         const summary = streamSummary(processor, run, performance.now() - started);
 
+        // The batch layer once over what the stream wrote, then a few of its gold figures.
+        const batchStarted = performance.now();
+        const batch = await runBatch(await runtime.lake());
+        const batchMs = performance.now() - batchStarted;
+        const gold = await goldFigures(await runtime.lake());
+
         // Follow one order through the log: the first late delivery of the dataset.
         const late = replayed.dataset.orders.find(
           (o) => o.deliveredToCustomerAt !== null && formatLocal(o.deliveredToCustomerAt).slice(0, 10) > o.estimatedDeliveryDate,
@@ -104,6 +112,8 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
             bronze: { table: BRONZE_EVENTS_TABLE, rows: processor.processed },
             stream: summary,
             topOpenAlerts: processor.openAlerts().slice(0, 10),
+            batch: { ms: Math.round(batchMs), jobs: batch },
+            gold,
             example: late === undefined ? null : { orderId: late.orderId, estimatedDeliveryDate: late.estimatedDeliveryDate, journey, alerts },
           });
           return;
@@ -111,6 +121,7 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
         io.stdout.write('\n');
         printSummary(io, replayed);
         printStreamSummary(io, summary, processor.openAlerts());
+        printGoldFigures(io, batch, batchMs, gold);
         if (late !== undefined) {
           io.stdout.write(`\none late order, as the log holds it (${late.orderId}, promised for ${late.estimatedDeliveryDate}):\n`);
           for (const step of journey) io.stdout.write(`  ${step.time}  ${step.type}\n`);

@@ -10,6 +10,7 @@ import type { Runtime } from '../runtime.js';
 import { openRuntime } from '../runtime.js';
 import type { SetExitCode } from './index.js';
 import { formatMs, settingsFor } from './common.js';
+import { StreamBatch } from './batch-schedule.js';
 import { positiveInt } from '../index.js';
 
 interface StreamFlags {
@@ -26,6 +27,8 @@ interface StreamFlags {
   readonly alerts?: boolean;
   readonly quiet?: boolean;
   readonly json?: boolean;
+  /** A duration, or true when given alone (then the batchInterval setting). */
+  readonly batchEvery?: string | true;
 }
 
 function parseTasks(text: string): number[] {
@@ -123,7 +126,7 @@ export function printStreamSummary(io: CliIO, summary: StreamSummary, open: read
   if (open.length > 0) io.stdout.write(`\nopen alerts by priority (top ${Math.min(10, open.length)} of ${open.length}):\n${openAlertsTable(open, 10)}\n`);
 }
 
-export function registerStream(program: Command, io: CliIO, _setExitCode: SetExitCode): void {
+export function registerStream(program: Command, io: CliIO, setExitCode: SetExitCode): void {
   program
     .command('stream')
     .description(
@@ -144,6 +147,10 @@ export function registerStream(program: Command, io: CliIO, _setExitCode: SetExi
     .addOption(
       new Option('--group <name>', 'share the tasks with the other processes of this consumer group, following its rebalances').conflicts('tasks'),
     )
+    .option(
+      '--batch-every [duration]',
+      'also run the batch jobs in this process, every duration (alone: the batchInterval setting) [env ORDERPULSE_BATCH_EVERY; default 5m]',
+    )
     .option('--alerts', 'print every alert change as it is emitted (NDJSON with --json)')
     .option('--quiet', 'no progress output')
     .option('--json', 'print the summary as JSON (last line)')
@@ -156,6 +163,7 @@ export function registerStream(program: Command, io: CliIO, _setExitCode: SetExi
         maxBatch: flags.maxBatch,
         idleAfter: flags.idleAfter,
         idleAdvance: flags.idleAdvance,
+        batchInterval: typeof flags.batchEvery === 'string' ? flags.batchEvery : undefined,
       });
       const runtime = openRuntime(settings, { env: io.env });
       const abort = new AbortController();
@@ -165,7 +173,16 @@ export function registerStream(program: Command, io: CliIO, _setExitCode: SetExi
       };
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
+      let batch: StreamBatch | null = null;
+      // Ends the batch with the processor: with --until-idle one last run reads all the stream wrote.
+      const endBatch = async (): Promise<{ batch?: ReturnType<StreamBatch['summary']> }> => {
+        if (batch === null) return {};
+        const last = await batch.finish(flags.untilIdle === true && !abort.signal.aborted);
+        if (last !== null && last.error !== null) setExitCode(1);
+        return { batch: batch.summary() };
+      };
       try {
+        if (flags.batchEvery !== undefined) batch = StreamBatch.start(await runtime.lake(), settings.batchInterval, io, flags.quiet === true || flags.json === true);
         const started = performance.now();
         const hooks: ProcessorHooks = {
           ...(flags.tasks === undefined ? {} : { tasks: flags.tasks }),
@@ -196,12 +213,13 @@ export function registerStream(program: Command, io: CliIO, _setExitCode: SetExi
               if (flags.quiet !== true && flags.json !== true) io.stderr.write(`group ${flags.group ?? ''}: running tasks ${tasks.length === 0 ? 'none' : tasks.join(', ')}\n`);
             },
           });
+          const batchSummary = await endBatch();
           if (report.processor === null) {
-            if (flags.json === true) writeJson(io, { group: flags.group, tasks: [], records: report.records });
+            if (flags.json === true) writeJson(io, { group: flags.group, tasks: [], records: report.records, ...batchSummary });
             else if (flags.quiet !== true) io.stdout.write(`the group gave this process no tasks\n`);
             return;
           }
-          const summary = { ...streamSummary(report.processor, report, performance.now() - started), group: flags.group, tasks: report.tasks, reassignments: report.reassignments };
+          const summary = { ...streamSummary(report.processor, report, performance.now() - started), group: flags.group, tasks: report.tasks, reassignments: report.reassignments, ...batchSummary };
           if (flags.json === true) writeJson(io, summary);
           else if (flags.quiet !== true) printStreamSummary(io, summary, report.processor.openAlerts());
           return;
@@ -218,12 +236,14 @@ export function registerStream(program: Command, io: CliIO, _setExitCode: SetExi
           );
         }
         const run = await processor.run({ untilIdle: flags.untilIdle === true, signal: abort.signal });
-        const summary = streamSummary(processor, run, performance.now() - started);
+        const summary = { ...streamSummary(processor, run, performance.now() - started), ...(await endBatch()) };
         if (flags.json === true) writeJson(io, summary);
         else if (flags.quiet !== true) printStreamSummary(io, summary, processor.openAlerts());
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        // A failure elsewhere: the run in progress ends before the lake closes under it.
+        await batch?.finish(false);
         await runtime.close();
       }
     });

@@ -1,0 +1,90 @@
+import type { BatchRunReport, JobReport } from '../../batch/index.js';
+import { BatchScheduler } from '../../batch/index.js';
+import type { Lake } from '../../lake/index.js';
+import type { CliIO } from '../output.js';
+import { describeError } from '../output.js';
+import { formatMs } from './common.js';
+
+/** A batch run as JSON: the error as the CLI reports errors, each job's outcome and figures. */
+export interface BatchRunJson {
+  readonly run: number;
+  readonly trigger: BatchRunReport['trigger'];
+  readonly startedAt: string;
+  readonly ms: number;
+  readonly skippedTicks: number;
+  readonly error: Record<string, unknown> | null;
+  readonly jobs: readonly Pick<JobReport, 'job' | 'outcome' | 'rowsRead' | 'rowsWritten' | 'ms'>[];
+}
+
+export interface StreamBatchSummary {
+  readonly intervalMs: number;
+  readonly runs: number;
+  readonly failed: number;
+  readonly skippedTicks: number;
+  readonly last: BatchRunJson | null;
+}
+
+export function batchRunJson(report: BatchRunReport): BatchRunJson {
+  return {
+    run: report.run,
+    trigger: report.trigger,
+    startedAt: report.startedAt,
+    ms: Math.round(report.ms),
+    skippedTicks: report.skippedTicks,
+    error: report.error === null ? null : describeError(report.error).json,
+    jobs: report.jobs.map((j) => ({ job: j.job, outcome: j.outcome, rowsRead: j.rowsRead, rowsWritten: j.rowsWritten, ms: Math.round(j.ms) })),
+  };
+}
+
+/** One short line per run: how many jobs wrote, how many rows, how long; or why it failed. */
+export function describeBatchRun(report: BatchRunReport): string {
+  const count = (outcome: JobReport['outcome']): number => report.jobs.filter((j) => j.outcome === outcome).length;
+  const rows = report.jobs.reduce((s, j) => s + j.rowsWritten, 0);
+  const skipped = report.skippedTicks > 0 ? ` (${report.skippedTicks} tick${report.skippedTicks === 1 ? '' : 's'} skipped while it ran)` : '';
+  if (report.error !== null) {
+    return `batch run ${report.run} failed after ${formatMs(report.ms)} (${report.jobs.length} jobs done): ${describeError(report.error).line}${skipped}`;
+  }
+  return (
+    `batch run ${report.run}: ${count('written')} written, ${count('unchanged')} unchanged, ${count('no-source')} without sources; ` +
+    `${rows.toLocaleString('en-US')} rows written in ${formatMs(report.ms)}${skipped}`
+  );
+}
+
+/**
+ * The batch inside the stream process (`stream --batch-every`): the scheduler, its lines on stderr
+ * unless `quiet`, and its end with the processor's.
+ */
+export class StreamBatch {
+  readonly #scheduler: BatchScheduler;
+
+  private constructor(scheduler: BatchScheduler) {
+    this.#scheduler = scheduler;
+  }
+
+  /** Starts the schedule; the first run comes one interval after the start, once the stream has written. */
+  static start(lake: Lake, intervalMs: number, io: CliIO, quiet: boolean): StreamBatch {
+    const scheduler = new BatchScheduler(lake, {
+      intervalMs,
+      ...(quiet ? {} : { onRun: (report: BatchRunReport) => io.stderr.write(`${describeBatchRun(report)}\n`) }),
+    });
+    scheduler.start();
+    return new StreamBatch(scheduler);
+  }
+
+  /** Ends the schedule, waiting for a run in progress; with `lastRun`, one more run over everything written. */
+  async finish(lastRun: boolean): Promise<BatchRunReport | null> {
+    await this.#scheduler.stop();
+    return lastRun ? this.#scheduler.runNow() : null;
+  }
+
+  summary(): StreamBatchSummary {
+    const stats = this.#scheduler.stats();
+    return {
+      intervalMs: this.#scheduler.intervalMs,
+      runs: stats.runs,
+      failed: stats.failed,
+      skippedTicks: stats.skippedTicks,
+      last: stats.last === null ? null : batchRunJson(stats.last),
+    };
+  }
+}
