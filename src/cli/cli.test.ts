@@ -511,5 +511,35 @@ describe('orderpulse batch', () => {
     assert.equal(summary.batch?.failed, 0);
     assert.equal(summary.batch?.last.error, null);
     assert.ok(summary.batch?.last.jobs.every((j) => j.outcome === 'unchanged'));
+
+    // On a terminal, batch run prints a line per job as it ends, before the table.
+    const tty = Object.assign(new Capture(), { isTTY: true });
+    const stdout = new Capture();
+    const code = await main(['node', 'orderpulse', '--state', streamed, 'batch', 'run', '--full', '--job', 'silver.orders'], { stdout, stderr: tty, env: {}, cwd: repoRoot });
+    assert.equal(code, 0, tty.text);
+    assert.match(tty.text, /^silver\.orders\s+written\s+13,092 rows\s+[\d.]+ m?s\n$/);
+    assert.match(stdout.text, /silver\.orders\s+written/);
+  });
+
+  it('stream --batch-every stops cleanly on Ctrl-C, the batch run in progress included', async () => {
+    const streamed = join(dir.path, 'stream-batch');
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'orderpulse.js'), '--state', streamed, 'stream', '--batch-every', '1s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // Interrupted once the scheduler has run: the processor is idle, the schedule going on.
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        err += chunk.toString();
+        if (/batch run 1:/.test(err)) resolve();
+      });
+      void exited.then(() => resolve());
+    });
+    child.kill('SIGINT');
+    assert.equal(await exited, 0, err);
+    assert.match(err, /batch run 1: /);
+    assert.match(err, /stopping after the batch in flight/);
+    assert.match(out, /processed 0 records/);
   });
 });

@@ -28,6 +28,23 @@ describe('resolveSettings', () => {
     }
   });
 
+  it('takes the batch interval from --batch-every, ORDERPULSE_BATCH_EVERY or batchInterval, at least a second', () => {
+    const dir = tempDir();
+    try {
+      assert.equal(resolveSettings({ flags: {}, env: {}, cwd: dir.path }).settings.batchInterval, 5 * 60_000);
+      assert.equal(resolveSettings({ flags: {}, env: { ORDERPULSE_BATCH_EVERY: '30s' }, cwd: dir.path }).settings.batchInterval, 30_000);
+      assert.equal(resolveSettings({ flags: { batchInterval: '2h' }, env: { ORDERPULSE_BATCH_EVERY: '30s' }, cwd: dir.path }).settings.batchInterval, 7_200_000);
+      const file = join(dir.path, 'c.json');
+      writeFileSync(file, JSON.stringify({ batchInterval: 90_000 }));
+      assert.equal(resolveSettings({ flags: {}, configFile: file, env: {}, cwd: dir.path }).settings.batchInterval, 90_000, 'a number in the file is ms');
+      writeFileSync(file, JSON.stringify({ batchInterval: 'hourly' }));
+      assert.throws(() => resolveSettings({ flags: {}, configFile: file, env: {}, cwd: dir.path }), /"batchInterval" in .*c\.json \(from the config file\) must be a duration/);
+      assert.throws(() => resolveSettings({ flags: { batchInterval: '0' }, env: {}, cwd: dir.path }), /--batch-every \(from the flag\) must be at least 1s/);
+    } finally {
+      dir.remove();
+    }
+  });
+
   it('names the variable and the bad value', () => {
     assert.throws(
       () => resolveSettings({ flags: {}, env: { ORDERPULSE_PARTITIONS: 'many' }, cwd: '/' }),
