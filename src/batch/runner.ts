@@ -169,7 +169,7 @@ async function runJob(lake: Lake, job: BatchJob, ctx: RunContext): Promise<JobRe
     views[viewOf(name)] = await scanOf(name);
   }
   const mode = job.mode === 'upsert' && fullBecause === null ? 'incremental' : 'full';
-  const sql = job.mode === 'upsert' ? upsertSql(job) : job.sql;
+  const sql = jobQuery(job);
   const figures: RunFigures = { mode, rowsRead, ms: Math.round(performance.now() - started) };
   const result = await target.replaceWithQuery(
     { tables: views, sql },
@@ -189,17 +189,22 @@ async function runJob(lake: Lake, job: BatchJob, ctx: RunContext): Promise<JobRe
   };
 }
 
+/** The query that computes a job's whole new target from its views (the job's SQL, or its upsert). */
+export function jobQuery(job: BatchJob): string {
+  return job.mode === 'upsert' ? upsertSql(job) : job.sql;
+}
+
 /**
  * An upsert as one query: the job's rows for the keys it recomputed, and every prior row whose
  * replaced key the result does not hold. Materialised, since it is read twice.
  */
 function upsertSql(job: BatchJob): string {
-  const replaces = job.replaces ?? job.key;
-  const match = replaces.map((c) => `c."${c}" IS NOT DISTINCT FROM p."${c}"`).join(' AND ');
+  // Key columns are required, so plain equality is exact, and it lets DuckDB hash the anti join.
+  const match = (job.replaces ?? job.key).map((c) => `c."${c}" = p."${c}"`).join(' AND ');
   return `WITH changed AS MATERIALIZED (${job.sql})
 SELECT * FROM changed
 UNION ALL BY NAME
-SELECT p.* FROM prior p WHERE NOT EXISTS (SELECT 1 FROM changed c WHERE ${match})`;
+SELECT p.* FROM prior p ANTI JOIN changed c ON ${match}`;
 }
 
 /** The consumed snapshots a target records; checked, since a foreign or edited summary must not skip work. */

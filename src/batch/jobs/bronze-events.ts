@@ -90,11 +90,11 @@ SELECT *, CASE
   END AS reason
 FROM decoded`;
 
-/** The reference events of `delta_bronze_reference_events`, like `decodedOrderEvents()`. */
-export const DECODED_REFERENCE_EVENTS = `
+/** The reference events of `delta_bronze_reference_events` (of `types`, when given), like `decodedOrderEvents()`. */
+export const decodedReferenceEvents = (types?: readonly string[]): string => `
 WITH decoded AS MATERIALIZED (
   SELECT ${ROW_COLUMNS}, valid, CASE WHEN valid THEN json_transform(payload, ${sqlText(REFERENCE_STRUCT)}) END AS e
-  FROM (${firstCopies('delta_bronze_reference_events')}))
+  FROM (${firstCopies('delta_bronze_reference_events', types)}))
 SELECT *, CASE
     WHEN event_type = 'Undecodable' THEN 'undecodable'
     WHEN NOT valid THEN 'malformed'

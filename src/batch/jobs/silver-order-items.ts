@@ -1,6 +1,6 @@
 import { REFERENCE_EVENTS, REFERENCE_EVENTS_TABLE } from '../../stream/index.js';
 import type { BatchJob } from '../job.js';
-import { DECODED_REFERENCE_EVENTS, firstCopies } from './bronze-events.js';
+import { decodedReferenceEvents, firstCopies } from './bronze-events.js';
 
 /**
  * The OrderPlaced events of bronze's new rows that silver.orders now holds for their order, with
@@ -40,7 +40,7 @@ export const SILVER_ORDER_ITEMS: BatchJob = {
     ],
   },
   sql: `
-WITH r AS (${DECODED_REFERENCE_EVENTS}),
+WITH r AS (${decodedReferenceEvents(['ProductUpserted', 'SellerUpserted'])}),
 placed AS (
   SELECT order_id, unnest(items) AS i FROM (${heldPlacedEvents('items', [
     { orderItemId: 'INTEGER', productId: 'VARCHAR', sellerId: 'VARCHAR', shippingLimitAt: 'BIGINT', priceCents: 'BIGINT', freightCents: 'BIGINT' },

@@ -1,6 +1,6 @@
 import { REFERENCE_EVENTS, REFERENCE_EVENTS_TABLE } from '../../stream/index.js';
 import type { BatchJob } from '../job.js';
-import { DECODED_REFERENCE_EVENTS } from './bronze-events.js';
+import { decodedReferenceEvents } from './bronze-events.js';
 
 /**
  * Customers, sellers and products: one row per entity, its latest version (by event time, then
@@ -32,7 +32,7 @@ function referenceJob(options: {
       ],
     },
     sql: `
-WITH r AS (${DECODED_REFERENCE_EVENTS}),
+WITH r AS (${decodedReferenceEvents([options.eventType])}),
 fresh AS (SELECT ${options.select}, r.event_time AS updated_at, r.event_id FROM r WHERE r.reason IS NULL AND r.event_type = '${options.eventType}')
 SELECT DISTINCT ON (${options.key}) * FROM (
   SELECT ${[...names, 'updated_at', 'event_id'].join(', ')} FROM prior WHERE ${options.key} IN (SELECT ${options.key} FROM fresh)

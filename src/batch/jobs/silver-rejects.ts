@@ -1,6 +1,6 @@
 import { REFERENCE_EVENTS, REFERENCE_EVENTS_TABLE } from '../../stream/index.js';
 import type { BatchJob } from '../job.js';
-import { DECODED_REFERENCE_EVENTS, decodedOrderEvents } from './bronze-events.js';
+import { decodedOrderEvents, decodedReferenceEvents } from './bronze-events.js';
 import { STEPS_AFTER_PURCHASE } from './silver-orders.js';
 
 /**
@@ -34,7 +34,7 @@ export const SILVER_REJECTS: BatchJob = {
   },
   sql: `
 WITH d AS (${decodedOrderEvents()}),
-r AS (${DECODED_REFERENCE_EVENTS}),
+r AS (${decodedReferenceEvents()}),
 judged AS (
   SELECT d.*, o.purchased_at,
     coalesce(d.reason, CASE
