@@ -32,8 +32,9 @@ export interface BatchJob {
    */
   readonly replaces?: readonly string[];
   /**
-   * Sources the job can run without: one that does not exist yet is created empty with these
-   * options (its owner creates it the same way), and reads as no rows.
+   * Sources the job can run without, as long as another source has data: one that does not exist
+   * yet is then created empty with these options (its owner creates it the same way) and reads as
+   * no rows.
    */
   readonly optional?: Readonly<Record<string, CreateTableOptions>>;
   /** Upsert jobs: the sources read incrementally (append-only tables such as bronze). */

@@ -101,23 +101,23 @@ async function runJob(lake: Lake, job: BatchJob, ctx: RunContext): Promise<JobRe
     job: job.name, outcome: 'no-source', mode: null, fullBecause: null, sources, previous: null, rowsRead: 0, rowsWritten: 0, snapshotId: null, ms: performance.now() - started,
   });
   for (const name of job.sources) {
-    const optional = job.optional?.[name];
-    // An optional source that does not exist yet is created empty, so the job reads it as no rows.
-    if (optional !== undefined) await lake.ensureTable(name, optional);
-    // A required source with no data yet (missing, or created but never written): nothing to compute from.
-    else if (!(await lake.tableExists(name))) return none();
-    const table = await lake.table(name);
-    let id: number | null;
-    if (ctx.written.has(name)) {
+    const table = (await lake.tableExists(name)) ? await lake.table(name) : null;
+    let id: number | null = null;
+    if (table !== null && ctx.written.has(name)) {
       id = table.currentSnapshot()?.['snapshot-id'] ?? null;
-    } else {
+    } else if (table !== null) {
       if (!ctx.pinned.has(name)) ctx.pinned.set(name, table.currentSnapshot()?.['snapshot-id'] ?? null);
       id = ctx.pinned.get(name) ?? null;
     }
-    if (id === null && optional === undefined) return none();
+    // A required source with no data yet (missing, or created but never written): nothing to compute from.
+    if (id === null && job.optional?.[name] === undefined) return none();
     sources[name] = id;
-    tables[name] = table;
+    if (table !== null) tables[name] = table;
   }
+  if (Object.values(sources).every((id) => id === null)) return none();
+  // An optional source that does not exist yet is created empty (as its owner creates it), so the
+  // job reads it as no rows.
+  for (const [name, options] of Object.entries(job.optional ?? {})) tables[name] ??= await lake.ensureTable(name, options);
   const target = await lake.ensureTable(job.name, job.table);
   // A job whose definition gained columns since its table was made: add them (as optional
   // columns, so older snapshots stay readable) and recompute every row.

@@ -174,3 +174,22 @@ describe('silver on hand-made bronze rows', () => {
     assert.deepEqual((await rows('silver.order_items', 'SELECT DISTINCT category FROM t')).map((r) => r.category), ['games']);
   });
 });
+
+describe('silver before any reference event', () => {
+  it('writes orders and items without category or seller state, and the reference jobs wait', async () => {
+    const dir = tempDir();
+    const lake = await Lake.open({ catalogUri: join(dir.path, 'catalog.db'), warehouse: join(dir.path, 'warehouse'), tempDir: join(dir.path, 'tmp') });
+    try {
+      await (await lake.ensureTable(BRONZE_EVENTS_TABLE, BRONZE_EVENTS)).append([bronzeRow(placed(ORDER, 'p9', '2018-03-01T12:00:00Z', 5_000), ORDER)]);
+      const outcomes = Object.fromEntries((await runBatch(lake)).map((r) => [r.job, r.outcome]));
+      assert.equal(outcomes['silver.products'], 'no-source');
+      assert.equal(outcomes['silver.orders'], 'written');
+      assert.equal(outcomes['silver.order_items'], 'written');
+      const [item] = (await (await (await lake.table('silver.order_items')).scan()).query('SELECT category, seller_state FROM t')).rows;
+      assert.deepEqual(item, { category: null, seller_state: null });
+    } finally {
+      await lake.close();
+      dir.remove();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import { REFERENCE_EVENTS, REFERENCE_EVENTS_TABLE } from '../../stream/index.js';
 import type { BatchJob } from '../job.js';
 import { decodedReferenceEvents, firstCopies } from './bronze-events.js';
+import { SILVER_PRODUCTS, SILVER_SELLERS } from './silver-reference.js';
 
 /**
  * The OrderPlaced events of bronze's new rows that silver.orders now holds for their order, with
@@ -21,7 +22,8 @@ function heldPlacedEvents(field: string, spec: unknown): string {
 export const SILVER_ORDER_ITEMS: BatchJob = {
   name: 'silver.order_items',
   sources: ['bronze.order_events', REFERENCE_EVENTS_TABLE, 'silver.orders', 'silver.products', 'silver.sellers'],
-  optional: { [REFERENCE_EVENTS_TABLE]: REFERENCE_EVENTS },
+  // Without reference events yet, items are written with no category or seller state.
+  optional: { [REFERENCE_EVENTS_TABLE]: REFERENCE_EVENTS, 'silver.products': SILVER_PRODUCTS.table, 'silver.sellers': SILVER_SELLERS.table },
   incremental: ['bronze.order_events', REFERENCE_EVENTS_TABLE],
   key: ['order_id', 'order_item_id'],
   replaces: ['order_id'],
