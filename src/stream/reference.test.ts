@@ -14,6 +14,9 @@ import { SqliteEventLog } from '../log/index.js';
 import { replay } from '../replay/index.js';
 import { openEmbeddedStore } from '../store/index.js';
 import type { SqliteDatabase } from '../store/index.js';
+import { ReferenceIngest } from '../cli/commands/stream.js';
+import { DEFAULTS } from '../cli/config.js';
+import { openRuntime } from '../cli/runtime.js';
 import { sampleDir, tempDir } from '../testing/fixtures.js';
 import { withOverrides } from '../testing/log-overrides.js';
 import { T0 } from './test-events.js';
@@ -311,6 +314,64 @@ describe('ingestReference on a small log', () => {
     await assert.rejects(ingestReference({ log: store.log, codec, lake, maxRecords: 0 }), (error: unknown) => {
       assert.ok(error instanceof StreamError);
       assert.equal(error.code, 'OP_STREAM_BAD_OPTION');
+      return true;
+    });
+  });
+});
+
+describe('reference events beside the stream command (ReferenceIngest)', () => {
+  const dir = tempDir();
+  const runtime = openRuntime({ ...DEFAULTS, state: dir.path });
+  after(async () => {
+    await runtime.close();
+    dir.remove();
+  });
+  const customer = (id: string): CustomerUpserted => ({
+    type: 'CustomerUpserted',
+    eventId: `${id}-upserted`,
+    eventTime: T0,
+    customerId: id,
+    customerUniqueId: `${id}-person`,
+    zipCodePrefix: '01000',
+    city: 'sao paulo',
+    state: 'SP',
+  });
+
+  it('takes new records when nudged, the rest when finished, and stops the command on a failed pass', async () => {
+    const codec = await runtime.codec();
+    await runtime.log.createTopic({ name: TOPICS.customers, partitions: 2 });
+    await runtime.log.append([codec.encode(customer('c1'))]);
+    const passes: number[] = [];
+    let next = (): void => undefined;
+    const reference = await ReferenceIngest.start(runtime, {
+      onAppended: (rows) => {
+        passes.push(rows);
+        next();
+      },
+    });
+    assert.deepEqual(passes, [1], 'a pass before anything else');
+
+    await runtime.log.append([codec.encode(customer('c2')), codec.encode(customer('c3'))]);
+    const appended = new Promise<void>((resolve) => (next = resolve));
+    reference.nudge();
+    await appended;
+    assert.deepEqual(passes, [1, 2]);
+
+    await runtime.log.append([codec.encode(customer('c4'))]);
+    assert.equal(await reference.finish(), 4);
+    const lake = await runtime.lake();
+    assert.deepEqual(await counts(lake), { rows: 4, distinct: 4 });
+
+    // Offsets no writer could have recorded: the next pass refuses them, and the command stops.
+    const failing = await ReferenceIngest.start(runtime);
+    await (await lake.table(REFERENCE_EVENTS_TABLE)).append([], { summary: { [REFERENCE_OFFSETS_PROPERTY]: 'not offsets' } });
+    await runtime.log.append([codec.encode(customer('c5'))]);
+    const failed = new Promise<void>((resolve) => failing.failed.addEventListener('abort', () => resolve()));
+    failing.nudge();
+    await failed;
+    await assert.rejects(failing.finish(), (error: unknown) => {
+      assert.ok(error instanceof StreamError);
+      assert.equal(error.code, 'OP_STREAM_BAD_OFFSETS');
       return true;
     });
   });

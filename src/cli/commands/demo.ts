@@ -8,7 +8,7 @@ import { TOPICS, eventKey } from '../../events/index.js';
 import { partitionFor } from '../../log/index.js';
 import type { Pacing } from '../../replay/index.js';
 import type { EmittedChange } from '../../stream/index.js';
-import { ALERT_EVENTS_TABLE, ALERTS_TOPIC, BRONZE_EVENTS_TABLE, OPEN_ALERTS_TABLE } from '../../stream/index.js';
+import { ALERT_EVENTS_TABLE, ALERTS_TOPIC, BRONZE_EVENTS_TABLE, OPEN_ALERTS_TABLE, REFERENCE_EVENTS_TABLE } from '../../stream/index.js';
 import type { CliIO } from '../output.js';
 import { writeJson } from '../output.js';
 import { openRuntime } from '../runtime.js';
@@ -16,7 +16,7 @@ import type { SetExitCode } from './index.js';
 import { settingsFor } from './common.js';
 import { parsePositiveNumber } from './durations.js';
 import { printSummary, runReplay } from './replay.js';
-import { describeChange, openProcessor, printStreamSummary, streamSummary } from './stream.js';
+import { ReferenceIngest, describeChange, openProcessor, printStreamSummary, streamSummary } from './stream.js';
 import { goldFigures, printGoldFigures } from './gold-figures.js';
 
 interface DemoFlags {
@@ -50,6 +50,7 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
       const pacing: Pacing = flags.rate === undefined ? { mode: 'max' } : { mode: 'rate', eventsPerSecond: flags.rate };
 
       const runtime = openRuntime(settings, { env: io.env });
+      let reference: ReferenceIngest | null = null;
       try {
         // The topics exist before the processor starts; the replay then appends while it reads.
         for (const topic of [TOPICS.orders, TOPICS.reviews]) await runtime.log.createTopic({ name: topic, partitions: settings.partitions });
@@ -59,12 +60,21 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
           if (shown.length > LINES_PER_BATCH) io.stdout.write(`  … and ${(shown.length - LINES_PER_BATCH).toLocaleString('en-US')} more\n`);
         };
         const started = performance.now();
-        const processor = await openProcessor(runtime, settings, quiet ? {} : { onAlerts: showAlerts });
+        // Customers, sellers and products go to bronze beside the processor, as `stream` does.
+        const ingest = await ReferenceIngest.start(runtime);
+        reference = ingest;
+        const processor = await openProcessor(runtime, settings, {
+          ...(quiet ? {} : { onAlerts: showAlerts }),
+          onBatch: (b) => {
+            if (b.idle) ingest.nudge();
+          },
+        });
         const stopLive = new AbortController();
-        const live = processor.run({ signal: stopLive.signal });
+        const live = processor.run({ signal: AbortSignal.any([stopLive.signal, ingest.failed]) });
         const replayed = await runReplay(io, settings, { pacing, quiet: true }).finally(() => stopLive.abort());
         const first = await live;
-        const rest = await processor.run({ untilIdle: true });
+        const rest = await processor.run({ untilIdle: true, signal: ingest.failed });
+        const referenceEvents = await ingest.finish();
         const run = { batches: first.batches + rest.batches, records: first.records + rest.records, changes: first.changes + rest.changes, stopped: rest.stopped };
         const summary = streamSummary(processor, run, performance.now() - started);
 
@@ -110,6 +120,7 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
             state,
             quarantined: replayed.dataset.report.quarantine.length,
             bronze: { table: BRONZE_EVENTS_TABLE, rows: processor.processed },
+            reference: { table: REFERENCE_EVENTS_TABLE, rows: referenceEvents },
             stream: summary,
             topOpenAlerts: processor.openAlerts().slice(0, 10),
             batch: { ms: Math.round(batchMs), jobs: batch },
@@ -129,8 +140,8 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
           for (const a of alerts) io.stdout.write(`  ${a.at}  ${a.change} ${a.rule}: ${a.reason}\n`);
         }
         io.stdout.write(
-          `\n${processor.processed.toLocaleString('en-US')} order and review events are in ${BRONZE_EVENTS_TABLE}; ` +
-            `alerts in ${ALERT_EVENTS_TABLE}, ${OPEN_ALERTS_TABLE} and on the topic ${ALERTS_TOPIC}\n`,
+          `\n${processor.processed.toLocaleString('en-US')} order and review events are in ${BRONZE_EVENTS_TABLE}, ` +
+            `${referenceEvents.toLocaleString('en-US')} customer, seller and product events in ${REFERENCE_EVENTS_TABLE}; alerts in ${ALERT_EVENTS_TABLE}, ${OPEN_ALERTS_TABLE} and on the topic ${ALERTS_TOPIC}\n`,
         );
         io.stdout.write(`\nthe log and the lake are in ${state}; try:\n`);
         io.stdout.write(`  npx orderpulse --state ${state} alerts --open --limit 10\n`);
@@ -139,6 +150,7 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
         io.stdout.write(`  npx orderpulse --state ${state} query "SELECT rule, change, count(*) AS n FROM gold_alert_events GROUP BY ALL ORDER BY ALL"\n`);
         io.stdout.write(`  npx orderpulse --state ${state} tail alerts --limit 2\n`);
       } finally {
+        await reference?.close();
         await runtime.close();
       }
     });

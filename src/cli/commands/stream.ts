@@ -2,7 +2,16 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { formatLocal } from '../../data/index.js';
 import type { Alert, BatchReport, EmittedChange, RunReport, StreamProcessor, StreamProcessorOptions } from '../../stream/index.js';
-import { AlertCodec, ALERT_EVENTS_TABLE, OPEN_ALERTS_TABLE, RULE_NAMES, StreamProcessor as Processor, runInGroup } from '../../stream/index.js';
+import {
+  AlertCodec,
+  ALERT_EVENTS_TABLE,
+  OPEN_ALERTS_TABLE,
+  REFERENCE_EVENTS_TABLE,
+  RULE_NAMES,
+  StreamProcessor as Processor,
+  ingestReference,
+  runInGroup,
+} from '../../stream/index.js';
 import type { Settings } from '../config.js';
 import type { CliIO } from '../output.js';
 import { table, writeJson } from '../output.js';
@@ -64,6 +73,101 @@ async function processorOptions(runtime: Runtime, settings: Settings, hooks: Pro
     idle: { afterMs: settings.idleAfter, advanceMs: settings.idleAdvance },
     ...hooks,
   };
+}
+
+/** How often at least the reference events are taken into bronze while the processor runs (ms). */
+const REFERENCE_EVERY_MS = 5_000;
+
+/**
+ * The reference events (customers, sellers, products) into `bronze.reference_events` beside the
+ * processor: a pass before it starts, one whenever it goes idle (`nudge`), one at least every
+ * `REFERENCE_EVERY_MS` while it runs, and a last one when it ends (`finish`). Every process may run
+ * one, every member of a group included: the passes' fenced commits keep each record written once.
+ * A failed pass aborts `failed`, which the processor's run is given, so the command stops with it.
+ */
+export class ReferenceIngest {
+  readonly #ingest: () => Promise<number>;
+  readonly #failed = new AbortController();
+  #appended = 0;
+  #due = false;
+  #ending = false;
+  #wake: (() => void) | null = null;
+  #loop: Promise<void> = Promise.resolve();
+  #error: Error | null = null;
+
+  private constructor(ingest: () => Promise<number>) {
+    this.#ingest = ingest;
+  }
+
+  /** Runs the first pass, then the passes in the background. `signal` stops a pass between commits. */
+  static async start(runtime: Runtime, options: { readonly signal?: AbortSignal; readonly onAppended?: (rows: number) => void } = {}): Promise<ReferenceIngest> {
+    const log = runtime.log;
+    const codec = await runtime.codec();
+    const lake = await runtime.lake();
+    const ingest = async (): Promise<number> => {
+      const { appended } = await ingestReference({ log, codec, lake, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+      if (appended > 0) options.onAppended?.(appended);
+      return appended;
+    };
+    const reference = new ReferenceIngest(ingest);
+    reference.#appended += await ingest();
+    reference.#loop = reference.#run();
+    return reference;
+  }
+
+  /** Aborted when a pass failed: give it to the processor's run. */
+  get failed(): AbortSignal {
+    return this.#failed.signal;
+  }
+
+  /** Rows appended so far. */
+  get appended(): number {
+    return this.#appended;
+  }
+
+  /** The processor went idle: take what the reference topics hold now. */
+  nudge(): void {
+    this.#due = true;
+    this.#wake?.();
+  }
+
+  /** Ends the background passes, then takes what the log holds; throws the error of a failed pass. */
+  async finish(): Promise<number> {
+    await this.close();
+    if (this.#error !== null) throw this.#error;
+    this.#appended += await this.#ingest();
+    return this.#appended;
+  }
+
+  /** Ends the background passes, waiting for the one in progress (the lake must not close under it). */
+  async close(): Promise<void> {
+    this.#ending = true;
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#ending) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, REFERENCE_EVERY_MS);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        if (this.#due || this.#ending) this.#wake();
+      });
+      this.#wake = null;
+      if (this.#ending) return;
+      this.#due = false;
+      try {
+        this.#appended += await this.#ingest();
+      } catch (error) {
+        this.#error = error instanceof Error ? error : new Error(`reference events: ${String(error)}`);
+        this.#failed.abort(this.#error);
+        return;
+      }
+    }
+  }
 }
 
 /** One alert change as a line: when (event time), what, which order, why. */
@@ -174,6 +278,7 @@ export function registerStream(program: Command, io: CliIO, setExitCode: SetExit
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       let batch: StreamBatch | null = null;
+      let reference: ReferenceIngest | null = null;
       // Ends the batch with the processor: with --until-idle one last run reads all the stream wrote.
       const endBatch = async (): Promise<{ batch?: ReturnType<StreamBatch['summary']> }> => {
         if (batch === null) return {};
@@ -184,6 +289,14 @@ export function registerStream(program: Command, io: CliIO, setExitCode: SetExit
       try {
         if (flags.batchEvery !== undefined) batch = StreamBatch.start(await runtime.lake(), settings.batchInterval, io, flags.quiet === true || flags.json === true);
         const started = performance.now();
+        const progress = flags.quiet !== true && flags.json !== true;
+        const ingest = await ReferenceIngest.start(runtime, {
+          signal: abort.signal,
+          ...(progress ? { onAppended: (rows: number) => io.stderr.write(`reference ${rows.toLocaleString('en-US').padStart(7)} records  into ${REFERENCE_EVENTS_TABLE}\n`) } : {}),
+        });
+        reference = ingest;
+        // The processor stops on Ctrl-C, and on a failed reference pass (whose error `finish` throws).
+        const stop = AbortSignal.any([abort.signal, ingest.failed]);
         const hooks: ProcessorHooks = {
           ...(flags.tasks === undefined ? {} : { tasks: flags.tasks }),
           onAlerts:
@@ -194,32 +307,33 @@ export function registerStream(program: Command, io: CliIO, setExitCode: SetExit
                   }
                 }
               : undefined,
-          onBatch:
-            flags.quiet === true || flags.json === true
-              ? undefined
-              : (b) =>
-                  io.stderr.write(
-                    `${b.idle ? 'idle    ' : 'batch   '} ${b.records.toLocaleString('en-US').padStart(7)} records  ${String(b.changes).padStart(6)} alert changes  ` +
-                      `watermark ${Number.isFinite(b.watermark) ? formatLocal(b.watermark) : '-'}  ${formatMs(b.timings.total)}\n`,
-                  ),
+          onBatch: (b) => {
+            if (b.idle) ingest.nudge();
+            if (!progress) return;
+            io.stderr.write(
+              `${b.idle ? 'idle    ' : 'batch   '} ${b.records.toLocaleString('en-US').padStart(7)} records  ${String(b.changes).padStart(6)} alert changes  ` +
+                `watermark ${Number.isFinite(b.watermark) ? formatLocal(b.watermark) : '-'}  ${formatMs(b.timings.total)}\n`,
+            );
+          },
         };
         if (flags.group !== undefined) {
           const report = await runInGroup({
             ...(await processorOptions(runtime, settings, hooks)),
             group: flags.group,
-            signal: abort.signal,
+            signal: stop,
             untilIdle: flags.untilIdle === true,
             onAssignment: (tasks) => {
               if (flags.quiet !== true && flags.json !== true) io.stderr.write(`group ${flags.group ?? ''}: running tasks ${tasks.length === 0 ? 'none' : tasks.join(', ')}\n`);
             },
           });
+          const referenceEvents = await ingest.finish();
           const batchSummary = await endBatch();
           if (report.processor === null) {
-            if (flags.json === true) writeJson(io, { group: flags.group, tasks: [], records: report.records, ...batchSummary });
+            if (flags.json === true) writeJson(io, { group: flags.group, tasks: [], records: report.records, referenceEvents, ...batchSummary });
             else if (flags.quiet !== true) io.stdout.write(`the group gave this process no tasks\n`);
             return;
           }
-          const summary = { ...streamSummary(report.processor, report, performance.now() - started), group: flags.group, tasks: report.tasks, reassignments: report.reassignments, ...batchSummary };
+          const summary = { ...streamSummary(report.processor, report, performance.now() - started), group: flags.group, tasks: report.tasks, reassignments: report.reassignments, referenceEvents, ...batchSummary };
           if (flags.json === true) writeJson(io, summary);
           else if (flags.quiet !== true) printStreamSummary(io, summary, report.processor.openAlerts());
           return;
@@ -235,8 +349,9 @@ export function registerStream(program: Command, io: CliIO, setExitCode: SetExit
               '\n',
           );
         }
-        const run = await processor.run({ untilIdle: flags.untilIdle === true, signal: abort.signal });
-        const summary = { ...streamSummary(processor, run, performance.now() - started), ...(await endBatch()) };
+        const run = await processor.run({ untilIdle: flags.untilIdle === true, signal: stop });
+        const referenceEvents = await ingest.finish();
+        const summary = { ...streamSummary(processor, run, performance.now() - started), referenceEvents, ...(await endBatch()) };
         if (flags.json === true) writeJson(io, summary);
         else if (flags.quiet !== true) printStreamSummary(io, summary, processor.openAlerts());
       } finally {
@@ -244,6 +359,7 @@ export function registerStream(program: Command, io: CliIO, setExitCode: SetExit
         process.off('SIGTERM', onSignal);
         // A failure elsewhere: the run in progress ends before the lake closes under it.
         await batch?.finish(false);
+        await reference?.close();
         await runtime.close();
       }
     });
