@@ -107,9 +107,12 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
         // Its alerts, from the gold table (the processor has long dropped the finished order's state).
         const alerts: { change: string; rule: string; at: string; reason: string }[] = [];
         if (late !== undefined) {
-          const scan = await (await (await runtime.lake()).table(ALERT_EVENTS_TABLE)).scan();
-          const { rows } = await scan.query(
-            `SELECT change, rule, epoch_ms(updated_at) AS at, reason FROM t WHERE order_id = '${late.orderId}' ORDER BY processed_seq, sequence`,
+          const lake = await runtime.lake();
+          const scan = await (await lake.table(ALERT_EVENTS_TABLE)).scan();
+          const { rows } = await lake.query(
+            { t: await scan.view() },
+            'SELECT change, rule, epoch_ms(updated_at) AS at, reason FROM t WHERE order_id = $1 ORDER BY processed_seq, sequence',
+            [late.orderId],
           );
           for (const r of rows) alerts.push({ change: String(r.change), rule: String(r.rule), at: formatLocal(Number(r.at)), reason: String(r.reason) });
         }
