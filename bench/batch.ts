@@ -21,13 +21,11 @@ import type { JobReport } from '../src/batch/index.js';
 import { JOBS, jobQuery, runBatch, viewOf } from '../src/batch/index.js';
 import { loadOlist, writeOlist } from '../src/data/index.js';
 import type { MarketplaceEvent } from '../src/events/index.js';
-import { EmbeddedSchemaRegistry, EventCodec, olistEvents } from '../src/events/index.js';
-import { Lake } from '../src/lake/index.js';
-import { SqliteEventLog } from '../src/log/index.js';
-import { replay, scaleDataset } from '../src/replay/index.js';
-import { AlertCodec, StreamProcessor, ingestReference } from '../src/stream/index.js';
-import { openEmbeddedStore } from '../src/store/index.js';
+import { olistEvents } from '../src/events/index.js';
+import type { Lake } from '../src/lake/index.js';
+import { DEFAULT_PARTITIONS, scaleDataset } from '../src/replay/index.js';
 import { sampleDir } from '../src/testing/fixtures.js';
+import { openSamplePipeline } from '../src/testing/sample-pipeline.js';
 
 const GOALS = { fullSeconds: 10, incrementalSeconds: 1, ceilingRatio: 2 } as const;
 const SCALE = 10;
@@ -90,19 +88,9 @@ async function main(): Promise<void> {
   const times = events.map((e) => e.eventTime).sort((a, b) => a - b);
   const cut = times[Math.floor(times.length * 0.99)] ?? 0;
 
-  const db = openEmbeddedStore(join(work, 'orderpulse.db'));
-  const log = new SqliteEventLog(db);
-  const registry = new EmbeddedSchemaRegistry(db);
-  const codec = await EventCodec.open(registry, { registerSchemas: true });
-  const lake = await Lake.open({ catalogUri: join(work, 'orderpulse.db'), warehouse: join(work, 'warehouse'), tempDir: join(work, 'tmp') });
-  const alertCodec = await AlertCodec.open(registry, { registerSchemas: true });
-  let processor: StreamProcessor | null = null;
-  const feed = async (until?: number): Promise<void> => {
-    await replay({ log, codec, events, pacing: { mode: 'max' }, ...(until === undefined ? {} : { until }) });
-    processor ??= await StreamProcessor.open({ log, codec, lake, alertCodec, idle: { afterMs: 0, advanceMs: 0 } });
-    await processor.run({ untilIdle: true });
-    await ingestReference({ log, codec, lake });
-  };
+  const pipeline = await openSamplePipeline(work, events, { partitions: DEFAULT_PARTITIONS });
+  const lake = pipeline.lake;
+  const feed = (until?: number): Promise<void> => pipeline.feed(until);
   try {
     console.error(`replaying 99% of ${events.length.toLocaleString('en-US')} events (scale ${SCALE}) and processing them (not timed)…`);
     await feed(cut);
@@ -174,10 +162,7 @@ async function main(): Promise<void> {
       }),
     );
   } finally {
-    await lake.close();
-    await log.close();
-    await registry.close();
-    db.close();
+    await pipeline.close();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -4,14 +4,9 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { loadOlist } from '../data/index.js';
-import { EmbeddedSchemaRegistry, EventCodec, olistEvents } from '../events/index.js';
-import { Lake } from '../lake/index.js';
-import { SqliteEventLog } from '../log/index.js';
-import { replay } from '../replay/index.js';
-import { AlertCodec, StreamProcessor, ingestReference } from '../stream/index.js';
-import { openEmbeddedStore } from '../store/index.js';
+import type { Lake } from '../lake/index.js';
 import { sampleDir, tempDir } from '../testing/fixtures.js';
+import { openSamplePipeline, sampleEvents } from '../testing/sample-pipeline.js';
 import { BatchError, SOURCES_PROPERTY, runBatch, selectJobs } from './index.js';
 
 /** A CSV of the sample, straight from its file: the oracle does not go through the data room. */
@@ -31,21 +26,10 @@ describe('batch layer on the Olist sample', () => {
   let close: () => Promise<void>;
 
   before(async () => {
-    const db = openEmbeddedStore(join(dir.path, 'orderpulse.db'));
-    const log = new SqliteEventLog(db);
-    const registry = new EmbeddedSchemaRegistry(db);
-    const codec = await EventCodec.open(registry, { registerSchemas: true });
-    await replay({ log, codec, events: olistEvents(await loadOlist(sampleDir)), pacing: { mode: 'max' }, partitions: 3 });
-    lake = await Lake.open({ catalogUri: join(dir.path, 'orderpulse.db'), warehouse: join(dir.path, 'warehouse'), tempDir: join(dir.path, 'tmp') });
-    const processor = await StreamProcessor.open({ log, codec, lake, alertCodec: await AlertCodec.open(registry, { registerSchemas: true }), idle: { afterMs: 0, advanceMs: 0 } });
-    await processor.run({ untilIdle: true });
-    await ingestReference({ log, codec, lake });
-    close = async () => {
-      await lake.close();
-      await log.close();
-      await registry.close();
-      db.close();
-    };
+    const pipeline = await openSamplePipeline(dir.path, await sampleEvents());
+    await pipeline.feed();
+    lake = pipeline.lake;
+    close = () => pipeline.close();
   });
   after(async () => {
     await close();

@@ -3,15 +3,11 @@ import { spawn } from 'node:child_process';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadOlist } from '../data/index.js';
 import type { MarketplaceEvent } from '../events/index.js';
-import { EmbeddedSchemaRegistry, EventCodec, olistEvents } from '../events/index.js';
 import { Lake } from '../lake/index.js';
-import { SqliteEventLog } from '../log/index.js';
-import { replay } from '../replay/index.js';
-import { AlertCodec, StreamProcessor, ingestReference } from '../stream/index.js';
-import { openEmbeddedStore } from '../store/index.js';
-import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
+import { repoRoot, tempDir } from '../testing/fixtures.js';
+import type { SamplePipeline } from '../testing/sample-pipeline.js';
+import { openSamplePipeline, sampleEvents } from '../testing/sample-pipeline.js';
 import { JOBS, runBatch } from './index.js';
 
 /**
@@ -24,42 +20,6 @@ import { JOBS, runBatch } from './index.js';
 const CLI = join(repoRoot, 'bin', 'orderpulse.js');
 /** Where the replay is cut (UTC instants): each part is followed by the stream and a batch run. */
 const CUTS = ['2017-03-01', '2017-09-01', '2018-02-01', '2018-06-15'].map((d) => Date.parse(`${d}T00:00:00Z`));
-
-interface Pipeline {
-  readonly state: string;
-  readonly lake: Lake;
-  /** Replays events before `until` (all: undefined), runs the stream until idle and ingests reference data. */
-  feed(until?: number): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** An embedded pipeline in `state`, laid out as the command line lays it out. */
-async function openPipeline(state: string, events: readonly MarketplaceEvent[]): Promise<Pipeline> {
-  const db = openEmbeddedStore(join(state, 'orderpulse.db'));
-  const log = new SqliteEventLog(db);
-  const registry = new EmbeddedSchemaRegistry(db);
-  const codec = await EventCodec.open(registry, { registerSchemas: true });
-  const lake = await Lake.open({ catalogUri: join(state, 'orderpulse.db'), warehouse: join(state, 'warehouse'), tempDir: join(state, 'tmp') });
-  const alertCodec = await AlertCodec.open(registry, { registerSchemas: true });
-  let processor: StreamProcessor | null = null;
-  return {
-    state,
-    lake,
-    async feed(until) {
-      await replay({ log, codec, events, pacing: { mode: 'max' }, partitions: 3, ...(until === undefined ? {} : { until }) });
-      processor ??= await StreamProcessor.open({ log, codec, lake, alertCodec, idle: { afterMs: 0, advanceMs: 0 } });
-      await processor.run({ untilIdle: true });
-      await ingestReference({ log, codec, lake });
-    },
-    async close() {
-      await processor?.finish();
-      await lake.close();
-      await log.close();
-      await registry.close();
-      db.close();
-    },
-  };
-}
 
 /** Every batch table's rows, in a fixed order, as JSON text per table. */
 async function contents(lake: Lake): Promise<Record<string, string[]>> {
@@ -116,12 +76,12 @@ function runBatchProcess(state: string, killAfterMs?: number): Promise<{ code: n
 describe('batch layer: incremental runs, reruns and crashes', () => {
   const dir = tempDir();
   let events: readonly MarketplaceEvent[];
-  let full: Pipeline;
+  let full: SamplePipeline;
   let expected: Record<string, string[]>;
 
   before(async () => {
-    events = olistEvents(await loadOlist(sampleDir));
-    full = await openPipeline(join(dir.path, 'full'), events);
+    events = await sampleEvents();
+    full = await openSamplePipeline(join(dir.path, 'full'), events);
     await full.feed();
     await runBatch(full.lake);
     expected = await contents(full.lake);
@@ -132,7 +92,7 @@ describe('batch layer: incremental runs, reruns and crashes', () => {
   });
 
   it('a batch run after each part of the replay gives the tables of one full run', async () => {
-    const parts = await openPipeline(join(dir.path, 'parts'), events);
+    const parts = await openSamplePipeline(join(dir.path, 'parts'), events);
     try {
       for (const [i, cut] of [...CUTS, undefined].entries()) {
         await parts.feed(cut);
@@ -168,7 +128,7 @@ describe('batch layer: incremental runs, reruns and crashes', () => {
     const random = seeded(seed);
     // A copy of the full pipeline's state before any batch table: bronze only.
     const state = join(dir.path, 'killed');
-    const source = await openPipeline(join(dir.path, 'bronze-only'), events);
+    const source = await openSamplePipeline(join(dir.path, 'bronze-only'), events);
     await source.feed();
     await source.close();
     cpSync(join(dir.path, 'bronze-only'), state, { recursive: true });

@@ -11,15 +11,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadOlist } from '../data/index.js';
-import { EmbeddedSchemaRegistry, EventCodec, olistEvents } from '../events/index.js';
 import type { IcebergTable, IcebergType, Schema } from '../lake/index.js';
-import { Lake } from '../lake/index.js';
-import { SqliteEventLog } from '../log/index.js';
-import { replay } from '../replay/index.js';
-import { AlertCodec, StreamProcessor, ingestReference } from '../stream/index.js';
-import { openEmbeddedStore } from '../store/index.js';
-import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
+import type { Lake } from '../lake/index.js';
+import { repoRoot, tempDir } from '../testing/fixtures.js';
+import { openSamplePipeline, sampleEvents } from '../testing/sample-pipeline.js';
 import { JOBS, runBatch } from './index.js';
 
 const python = process.env.ORDERPULSE_PYTHON ?? 'python3';
@@ -257,28 +252,12 @@ describe('PyIceberg referees the batch tables', { skip }, () => {
 
   before(async () => {
     assert.ok(available, `ORDERPULSE_REQUIRE_PYICEBERG=1 but ${python} cannot import pyiceberg`);
-    const events = olistEvents(await loadOlist(sampleDir));
-    const db = openEmbeddedStore(catalogFile);
-    const log = new SqliteEventLog(db);
-    const registry = new EmbeddedSchemaRegistry(db);
-    const codec = await EventCodec.open(registry, { registerSchemas: true });
-    lake = await Lake.open({ catalogUri: catalogFile, warehouse, tempDir: join(dir.path, 'tmp') });
-    const alertCodec = await AlertCodec.open(registry, { registerSchemas: true });
-    // Opened after the first replay: the processor needs the topics the replay creates.
-    let processor: StreamProcessor | null = null;
-    close = async () => {
-      await processor?.finish();
-      await lake.close();
-      await log.close();
-      await registry.close();
-      db.close();
-    };
+    const pipeline = await openSamplePipeline(dir.path, await sampleEvents());
+    lake = pipeline.lake;
+    close = () => pipeline.close();
     // Two batch runs, the replay cut in between, so every table has an earlier snapshot to travel to.
     for (const until of [CUT, undefined]) {
-      await replay({ log, codec, events, pacing: { mode: 'max' }, partitions: 3, ...(until === undefined ? {} : { until }) });
-      processor ??= await StreamProcessor.open({ log, codec, lake, alertCodec, idle: { afterMs: 0, advanceMs: 0 } });
-      await processor.run({ untilIdle: true });
-      await ingestReference({ log, codec, lake });
+      await pipeline.feed(until);
       await runBatch(lake);
       if (until !== undefined) firstOrders = (await lake.table('silver.orders')).currentSnapshot()?.['snapshot-id'] ?? -1;
     }
