@@ -67,16 +67,25 @@ export function firstCopies(view: string, types?: readonly string[]): string {
     FROM (SELECT ${ROW_COLUMNS} FROM ${view} ${only}) r GROUP BY r.event_id)`;
 }
 
+/** Every row of a bronze view (of `types`, when given), with `valid` telling whether its payload is JSON. */
+function everyCopy(view: string, types?: readonly string[]): string {
+  const only = types === undefined ? '' : `WHERE event_type IN (${types.map((t) => `'${t}'`).join(', ')})`;
+  return `SELECT ${ROW_COLUMNS}, json_valid(payload) AS valid FROM ${view} ${only}`;
+}
+
 /**
  * The order and review events of `delta_bronze_order_events` (only those of `types`, when given:
- * parsing JSON is most of a job's cost), one row per event id (a duplicate in the log is the same
- * event: the first copy wins), decoded into `e`, with `order_id` and `reason`.
+ * parsing JSON is most of a job's cost), decoded into `e`, with `order_id` and `reason`. Every copy
+ * of an event the log holds twice is there: it decodes to the same facts, every merge of the silver
+ * jobs is idempotent, and a job keyed by the event itself keeps one (deduplicating half a million
+ * payloads up front costs more than the rest of the job). The payload text is kept only when
+ * asked for: the result is materialised, and copying half a million strings is not free either.
  */
-export const decodedOrderEvents = (types?: readonly string[]): string => `
+export const decodedOrderEvents = (types?: readonly string[], options: { readonly payload?: boolean } = {}): string => `
 WITH decoded AS MATERIALIZED (
-  SELECT ${ROW_COLUMNS}, key AS order_id, valid,
+  SELECT ${options.payload === true ? ROW_COLUMNS : ROW_COLUMNS.replace(', payload', '')}, key AS order_id, valid,
     CASE WHEN valid AND event_type IN ('OrderPlaced', 'OrderCanceled', 'ReviewAnswered') THEN json_transform(payload, ${sqlText(ORDER_STRUCT)}) END AS e
-  FROM (${firstCopies('delta_bronze_order_events', types)}))
+  FROM (${everyCopy('delta_bronze_order_events', types)}))
 SELECT *, CASE
     WHEN event_type = 'Undecodable' THEN 'undecodable'
     WHEN NOT valid THEN 'malformed'
@@ -94,7 +103,7 @@ FROM decoded`;
 export const decodedReferenceEvents = (types?: readonly string[]): string => `
 WITH decoded AS MATERIALIZED (
   SELECT ${ROW_COLUMNS}, valid, CASE WHEN valid THEN json_transform(payload, ${sqlText(REFERENCE_STRUCT)}) END AS e
-  FROM (${firstCopies('delta_bronze_reference_events', types)}))
+  FROM (${everyCopy('delta_bronze_reference_events', types)}))
 SELECT *, CASE
     WHEN event_type = 'Undecodable' THEN 'undecodable'
     WHEN NOT valid THEN 'malformed'

@@ -34,10 +34,11 @@ function referenceJob(options: {
     sql: `
 WITH r AS (${decodedReferenceEvents([options.eventType])}),
 fresh AS (SELECT ${options.select}, r.event_time AS updated_at, r.event_id FROM r WHERE r.reason IS NULL AND r.event_type = '${options.eventType}')
-SELECT DISTINCT ON (${options.key}) * FROM (
-  SELECT ${[...names, 'updated_at', 'event_id'].join(', ')} FROM prior WHERE ${options.key} IN (SELECT ${options.key} FROM fresh)
-  UNION ALL BY NAME SELECT * FROM fresh)
-ORDER BY ${options.key}, updated_at DESC, event_id DESC`,
+SELECT w.* FROM (
+  SELECT arg_max(v, (v.updated_at, v.event_id)) AS w FROM (
+    SELECT ${[...names, 'updated_at', 'event_id'].join(', ')} FROM prior WHERE ${options.key} IN (SELECT ${options.key} FROM fresh)
+    UNION ALL BY NAME SELECT * FROM fresh) v
+  GROUP BY v.${options.key})`,
   };
 }
 

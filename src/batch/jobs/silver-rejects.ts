@@ -33,7 +33,7 @@ export const SILVER_REJECTS: BatchJob = {
     ],
   },
   sql: `
-WITH d AS (${decodedOrderEvents()}),
+WITH d AS (${decodedOrderEvents(undefined, { payload: true })}),
 r AS (${decodedReferenceEvents()}),
 judged AS (
   SELECT d.*, o.purchased_at,
@@ -41,6 +41,7 @@ judged AS (
       WHEN d.event_type <> 'OrderPlaced' AND o.order_id IS NULL THEN 'unknown_order'
       WHEN d.event_type IN ${STEPS_AFTER_PURCHASE} AND d.event_time < o.purchased_at THEN 'step_before_purchase' END) AS why
   FROM d LEFT JOIN silver_orders o USING (order_id))
+SELECT DISTINCT ON (source_table, event_id) * FROM (
 SELECT 'bronze.order_events' AS source_table, event_id, topic, log_partition, log_offset, event_type, key, event_time, why AS reason,
   CASE why
     WHEN 'undecodable' THEN 'the record did not decode: ' || payload
@@ -58,5 +59,7 @@ SELECT '${REFERENCE_EVENTS_TABLE}', event_id, topic, log_partition, log_offset, 
     WHEN 'malformed' THEN CASE WHEN NOT valid THEN 'the payload is not JSON' ELSE event_type || ' is not a reference event, or lacks its id' END
   END,
   payload
-FROM r WHERE reason IS NOT NULL`,
+FROM r WHERE reason IS NOT NULL)
+-- An event the log holds twice is one reject: its first copy.
+ORDER BY source_table, event_id, topic, log_partition, log_offset`,
 };

@@ -30,8 +30,9 @@ fresh AS (
   SELECT d.e.reviewId AS review_id, d.order_id, d.e.score AS score, d.e.createdDate AS created_date, d.event_time AS answered_at,
     d.e.commentMessage IS NOT NULL AS has_comment, d.e.commentTitle AS comment_title, d.e.commentMessage AS comment_message, d.event_id
   FROM d WHERE d.event_type = 'ReviewAnswered' AND d.reason IS NULL AND d.order_id IN (SELECT order_id FROM silver_orders))
-SELECT DISTINCT ON (review_id, order_id) * FROM (
-  SELECT p.* FROM prior p WHERE EXISTS (SELECT 1 FROM fresh f WHERE f.review_id = p.review_id AND f.order_id = p.order_id)
-  UNION ALL BY NAME SELECT * FROM fresh)
-ORDER BY review_id, order_id, answered_at DESC, event_id DESC`,
+SELECT w.* FROM (
+  SELECT arg_max(v, (v.answered_at, v.event_id)) AS w FROM (
+    SELECT p.* FROM prior p SEMI JOIN fresh f ON f.review_id = p.review_id AND f.order_id = p.order_id
+    UNION ALL BY NAME SELECT * FROM fresh) v
+  GROUP BY v.review_id, v.order_id)`,
 };
