@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Admin } from '@platformatic/kafka';
 import pg from 'pg';
+import { JOBS } from '../batch/index.js';
 import { TOPIC_NAMES, subjectOf } from '../events/index.js';
 import type { Lake } from '../lake/index.js';
 import { ALERTS_TOPIC, ALERT_EVENTS_TABLE, AlertCodec, BRONZE_EVENTS_TABLE, LATE_EVENTS_TABLE, OPEN_ALERTS_TABLE } from '../stream/index.js';
@@ -393,6 +394,31 @@ describe('cluster mode: Kafka, a schema registry, an S3 warehouse and a PostgreS
       await embedded.close();
     }
   });
+  it('the batch layer on the S3 warehouse and the PostgreSQL catalog writes the silver and gold tables of the embedded run', async () => {
+    assert.notEqual(reference, null, 'the embedded and cluster streams ran (the test before this one)');
+    const runs = await Promise.all([
+      orderpulse([...clusterFlags, 'batch', 'run', '--json'], env),
+      orderpulse(['--state', embeddedState, 'batch', 'run', '--json'], childEnv({})),
+    ]);
+    const [clusterRun, embeddedRun] = runs.map((r, i) => jsonOf<{ jobs: { job: string; outcome: string }[] }>(succeeded(r, i === 0 ? 'cluster batch run' : 'embedded batch run')));
+    assert.deepEqual(clusterRun?.jobs.map((j) => [j.job, j.outcome]), JOBS.map((j) => [j.name, 'written']));
+    assert.deepEqual(embeddedRun?.jobs.map((j) => [j.job, j.outcome]), JOBS.map((j) => [j.name, 'written']));
+    const cluster = openRuntime(clusterSettings, { env: s3Credentials });
+    const embedded = openRuntime({ ...DEFAULTS, state: embeddedState });
+    try {
+      const [clusterLake, embeddedLake] = [await cluster.lake(), await embedded.lake()];
+      for (const job of JOBS) {
+        const [actual, expected] = [await rowsOf(clusterLake, job.name, 'SELECT * FROM t ORDER BY ALL'), await rowsOf(embeddedLake, job.name, 'SELECT * FROM t ORDER BY ALL')];
+        assert.ok(job.name === 'silver.rejects' || expected.length > 0, `${job.name} has rows`);
+        assert.equal(actual.length, expected.length, `${job.name}: row count`);
+        assert.deepEqual(actual, expected, job.name);
+      }
+    } finally {
+      await cluster.close();
+      await embedded.close();
+    }
+  });
+
   it('a stream process killed with SIGKILL in a consumer group: the other member takes its tasks over, and the tables are still those of the embedded run', async (t) => {
     assert.ok(reference !== null, 'the previous test left the embedded reference');
     const expected = reference;
