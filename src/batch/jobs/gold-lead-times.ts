@@ -23,15 +23,17 @@ export const GOLD_LEAD_TIMES: BatchJob = {
       },
       { name: 'category', type: 'string', required: true, doc: 'The order’s main category: that of its highest-priced item (lowest item number on a tie)' },
       { name: 'orders', type: 'long', required: true, doc: 'Delivered orders with this stage’s duration recorded' },
-      { name: 'mean_days', type: 'double', required: true },
+      { name: 'mean_days', type: 'double', required: true, doc: 'The mean to the millisecond' },
       { name: 'p50_days', type: 'double', required: true, doc: 'quantile_cont 0.5' },
       { name: 'p90_days', type: 'double', required: true, doc: 'quantile_cont 0.9' },
     ],
   },
   sql: `
 WITH s AS (${DELIVERED_STAGES})
--- The mean sums its floats in order_id order, so that every run gives the same last bits.
-SELECT month, stage, route, category, count(*) AS orders, avg(days ORDER BY order_id) AS mean_days,
+-- The mean sums whole milliseconds (exact in any order, so every run gives the same bits without
+-- sorting): silver's days are milliseconds / 86,400,000, which rounding recovers exactly.
+SELECT month, stage, route, category, count(*) AS orders,
+  sum(CAST(round(days * 86400000) AS BIGINT)) / count(*) / 86400000.0 AS mean_days,
   quantile_cont(days, 0.5) AS p50_days, quantile_cont(days, 0.9) AS p90_days
 FROM s GROUP BY month, stage, route, category
 ORDER BY month, stage, route, category`,
