@@ -51,6 +51,8 @@ export interface RunBatchOptions {
   readonly full?: boolean;
   /** Only these jobs (by name); default: all, in dependency order. */
   readonly jobs?: readonly string[];
+  /** Jobs run at once at most (each waits for the jobs it reads); default 2. */
+  readonly concurrency?: number;
   /** Called as each job starts, and with its report as it ends. */
   readonly onJobStart?: (job: string) => void;
   readonly onJob?: (report: JobReport) => void;
@@ -75,21 +77,66 @@ export function selectJobs(names: readonly string[] | undefined): readonly Batch
 export async function runBatch(lake: Lake, options: RunBatchOptions = {}): Promise<JobReport[]> {
   const jobs = selectJobs(options.jobs);
   const written = new Set(JOBS.map((j) => j.name));
+  // Pinned before any job starts: jobs running side by side must read the same bronze.
   const pinned = new Map<string, number | null>();
-  const reports: JobReport[] = [];
-  for (const job of jobs) {
-    options.onJobStart?.(job.name);
-    const report = await runJob(lake, job, { full: options.full === true, pinned, written });
-    reports.push(report);
-    options.onJob?.(report);
+  for (const name of new Set(jobs.flatMap((j) => j.sources).filter((s) => !written.has(s)))) {
+    pinned.set(name, (await lake.tableExists(name)) ? ((await lake.table(name)).currentSnapshot()?.['snapshot-id'] ?? null) : null);
   }
-  return reports;
+  const ctx: RunContext = { full: options.full === true, pinned, written };
+  const slots = new Slots(options.concurrency ?? DEFAULT_CONCURRENCY);
+  const runs = new Map<string, Promise<JobReport>>();
+  // In dependency order, so every job finds the runs of the jobs it reads; it starts once they end.
+  for (const job of jobs) {
+    const before = job.sources.map((s) => runs.get(s)).filter((r) => r !== undefined);
+    runs.set(
+      job.name,
+      Promise.all(before).then(() =>
+        slots.run(async () => {
+          options.onJobStart?.(job.name);
+          const report = await runJob(lake, job, ctx);
+          options.onJob?.(report);
+          return report;
+        }),
+      ),
+    );
+  }
+  // Every run settles before the batch returns or throws: nothing of it goes on afterwards.
+  const settled = await Promise.allSettled(runs.values());
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<JobReport>).value);
+}
+
+/**
+ * Jobs run side by side, two at a time by default: DuckDB already spreads one query over the cores,
+ * but a job also plans its scans, writes files and commits, and another job's query fills that time.
+ */
+const DEFAULT_CONCURRENCY = 2;
+
+/** At most `size` tasks at once; the others wait in order. */
+class Slots {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+  constructor(size: number) {
+    this.#free = size;
+  }
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#free > 0) this.#free--;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next === undefined) this.#free++;
+      else next();
+    }
+  }
 }
 
 interface RunContext {
   readonly full: boolean;
   /** Snapshot ids of the tables that no job writes, fixed for the whole run. */
-  readonly pinned: Map<string, number | null>;
+  readonly pinned: ReadonlyMap<string, number | null>;
   readonly written: ReadonlySet<string>;
 }
 
@@ -106,7 +153,6 @@ async function runJob(lake: Lake, job: BatchJob, ctx: RunContext): Promise<JobRe
     if (table !== null && ctx.written.has(name)) {
       id = table.currentSnapshot()?.['snapshot-id'] ?? null;
     } else if (table !== null) {
-      if (!ctx.pinned.has(name)) ctx.pinned.set(name, table.currentSnapshot()?.['snapshot-id'] ?? null);
       id = ctx.pinned.get(name) ?? null;
     }
     // A required source with no data yet (missing, or created but never written): nothing to compute from.
