@@ -5,7 +5,7 @@ import type { Row } from '../lake/index.js';
 import { Lake } from '../lake/index.js';
 import { BRONZE_EVENTS, BRONZE_EVENTS_TABLE, REFERENCE_EVENTS, REFERENCE_EVENTS_TABLE } from '../stream/index.js';
 import { tempDir } from '../testing/fixtures.js';
-import { runBatch } from './index.js';
+import { BatchError, SOURCES_PROPERTY, runBatch } from './index.js';
 
 /**
  * Silver's handling of what a real log holds besides well-formed events: duplicates, events that
@@ -187,6 +187,49 @@ describe('silver before any reference event', () => {
       assert.equal(outcomes['silver.order_items'], 'written');
       const [item] = (await (await (await lake.table('silver.order_items')).scan()).query('SELECT category, seller_state FROM t')).rows;
       assert.deepEqual(item, { category: null, seller_state: null });
+    } finally {
+      await lake.close();
+      dir.remove();
+    }
+  });
+});
+
+describe('silver when its progress is gone or unreadable', () => {
+  it('reads all of bronze again when the snapshot it consumed was expired, and gives the same rows', async () => {
+    const dir = tempDir();
+    const lake = await Lake.open({ catalogUri: join(dir.path, 'catalog.db'), warehouse: join(dir.path, 'warehouse'), tempDir: join(dir.path, 'tmp') });
+    try {
+      const bronze = await lake.ensureTable(BRONZE_EVENTS_TABLE, BRONZE_EVENTS);
+      await bronze.append([bronzeRow(placed(ORDER, 'p-x1', '2018-03-01T12:00:00Z', 5_000), ORDER)]);
+      await runBatch(lake);
+      await bronze.append([bronzeRow(step('PaymentApproved', ORDER, 'a-x1', '2018-03-01T13:00:00Z'), ORDER)]);
+      // Maintenance keeps the newest snapshot only: the one silver consumed is gone.
+      const expired = await (await lake.table(BRONZE_EVENTS_TABLE)).expireSnapshots({ olderThanMs: Date.now() + 60_000, retainLast: 1 });
+      assert.ok(expired.expiredSnapshots > 0);
+      const reports = await runBatch(lake);
+      const orders = reports.find((r) => r.job === 'silver.orders');
+      assert.equal(orders?.mode, 'full');
+      assert.match(String(orders?.fullBecause), /snapshot \d+ of bronze\.order_events no longer exists/);
+      const rows = (await (await (await lake.table('silver.orders')).scan()).query('SELECT order_id, status FROM t')).rows;
+      assert.deepEqual(rows, [{ order_id: ORDER, status: 'approved' }]);
+    } finally {
+      await lake.close();
+      dir.remove();
+    }
+  });
+
+  it('refuses to run a job whose recorded progress is not readable, naming the table and the property', async () => {
+    const dir = tempDir();
+    const lake = await Lake.open({ catalogUri: join(dir.path, 'catalog.db'), warehouse: join(dir.path, 'warehouse'), tempDir: join(dir.path, 'tmp') });
+    try {
+      await (await lake.ensureTable(BRONZE_EVENTS_TABLE, BRONZE_EVENTS)).append([bronzeRow(placed(ORDER, 'p-y1', '2018-03-01T12:00:00Z', 5_000), ORDER)]);
+      await runBatch(lake);
+      // A foreign writer left a summary that is not the runner's.
+      await (await lake.table('silver.orders')).append([], { summary: { [SOURCES_PROPERTY]: 'yesterday' } });
+      await assert.rejects(
+        runBatch(lake, { jobs: ['silver.orders'] }),
+        (e: unknown) => e instanceof BatchError && e.code === 'OP_BATCH_BAD_PROGRESS' && /silver\.orders: summary property orderpulse\.batch\.sources is not a JSON object: yesterday/.test(e.message),
+      );
     } finally {
       await lake.close();
       dir.remove();
