@@ -56,8 +56,8 @@ export function registerBatch(program: Command, io: CliIO, _setExitCode: SetExit
         }
         io.stdout.write(
           `${table(
-            ['job', 'outcome', 'rows read', 'rows written', 'ms'],
-            reports.map((r) => [r.job, r.outcome, r.rowsRead, r.rowsWritten, Math.round(r.ms)]),
+            ['job', 'outcome', 'read', 'rows read', 'rows written', 'ms'],
+            reports.map((r) => [r.job, r.outcome, r.mode ?? '-', r.rowsRead, r.rowsWritten, Math.round(r.ms)]),
           )}\n`,
         );
       } finally {
