@@ -42,8 +42,8 @@ export interface JobReport {
 export interface RunFigures {
   readonly mode: 'full' | 'incremental';
   readonly rowsRead: number;
-  /** From the job's start to the start of its commit. */
-  readonly ms: number;
+  /** When the job started (epoch ms): with the snapshot's own time, how long it took. */
+  readonly startedAt: number;
 }
 
 export interface RunBatchOptions {
@@ -142,6 +142,7 @@ interface RunContext {
 
 async function runJob(lake: Lake, job: BatchJob, ctx: RunContext): Promise<JobReport> {
   const started = performance.now();
+  const startedAt = Date.now();
   const tables: Record<string, IcebergTable> = {};
   const sources: Record<string, number | null> = {};
   const none = (): JobReport => ({
@@ -216,7 +217,7 @@ async function runJob(lake: Lake, job: BatchJob, ctx: RunContext): Promise<JobRe
   }
   const mode = job.mode === 'upsert' && fullBecause === null ? 'incremental' : 'full';
   const sql = jobQuery(job);
-  const figures: RunFigures = { mode, rowsRead, ms: Math.round(performance.now() - started) };
+  const figures: RunFigures = { mode, rowsRead, startedAt };
   const result = await target.replaceWithQuery(
     { tables: views, sql },
     { summary: { [SOURCES_PROPERTY]: JSON.stringify(sources), [RUN_PROPERTY]: JSON.stringify(figures) } },
@@ -276,15 +277,23 @@ function parseSources(text: string | null, table: string): Record<string, number
 }
 
 /** The figures a run recorded; null when absent or not readable (they are informative only). */
-function parseFigures(text: string | null): RunFigures | null {
+function parseFigures(text: string | null, committedAt: number): LastRun | null {
   if (text === null) return null;
   try {
     const value = JSON.parse(text) as Partial<RunFigures> | null;
     if (value === null || typeof value !== 'object' || (value.mode !== 'full' && value.mode !== 'incremental')) return null;
-    return { mode: value.mode, rowsRead: Number(value.rowsRead), ms: Number(value.ms) };
+    return { mode: value.mode, rowsRead: Number(value.rowsRead), ms: Math.max(0, committedAt - Number(value.startedAt)) };
   } catch {
     return null;
   }
+}
+
+/** The run that wrote a job's newest snapshot, as `batch status` shows it. */
+export interface LastRun {
+  readonly mode: 'full' | 'incremental';
+  readonly rowsRead: number;
+  /** From the job's start to its commit. */
+  readonly ms: number;
 }
 
 export interface JobStatus {
@@ -294,8 +303,8 @@ export interface JobStatus {
   readonly at: string | null;
   readonly rows: number;
   readonly sources: Record<string, number | null> | null;
-  /** The figures of the run that wrote it: full or incremental, rows read, duration. */
-  readonly lastRun: RunFigures | null;
+  /** The run that wrote it: full or incremental, rows read, duration. */
+  readonly lastRun: LastRun | null;
 }
 
 /** Per job: its target's newest batch snapshot, what it consumed, its row count and last run's figures. */
@@ -315,7 +324,7 @@ export async function batchStatus(lake: Lake): Promise<JobStatus[]> {
       at: current === null ? null : new Date(current['timestamp-ms']).toISOString(),
       rows: scan.recordCount,
       sources: parseSources(table.lastSummaryValue(SOURCES_PROPERTY), job.name),
-      lastRun: parseFigures(table.lastSummaryValue(RUN_PROPERTY)),
+      lastRun: current === null ? null : parseFigures(table.lastSummaryValue(RUN_PROPERTY), current['timestamp-ms']),
     });
   }
   return out;
