@@ -282,7 +282,8 @@ function parseFigures(text: string | null, committedAt: number): LastRun | null 
   try {
     const value = JSON.parse(text) as Partial<RunFigures> | null;
     if (value === null || typeof value !== 'object' || (value.mode !== 'full' && value.mode !== 'incremental')) return null;
-    return { mode: value.mode, rowsRead: Number(value.rowsRead), ms: Math.max(0, committedAt - Number(value.startedAt)) };
+    const startedAt = Number(value.startedAt);
+    return { mode: value.mode, rowsRead: Number(value.rowsRead), ms: Number.isFinite(startedAt) ? Math.max(0, committedAt - startedAt) : null };
   } catch {
     return null;
   }
@@ -292,8 +293,8 @@ function parseFigures(text: string | null, committedAt: number): LastRun | null 
 export interface LastRun {
   readonly mode: 'full' | 'incremental';
   readonly rowsRead: number;
-  /** From the job's start to its commit. */
-  readonly ms: number;
+  /** From the job's start to its commit; null when the run did not record its start. */
+  readonly ms: number | null;
 }
 
 export interface JobStatus {

@@ -86,7 +86,7 @@ export function registerBatch(program: Command, io: CliIO, _setExitCode: SetExit
               s.at === null ? '-' : s.lastRun === null ? 'written' : `written (${s.lastRun.mode})`,
               s.rows,
               s.lastRun === null ? '-' : s.lastRun.rowsRead,
-              s.lastRun === null ? '-' : Math.round(s.lastRun.ms),
+              s.lastRun === null || s.lastRun.ms === null ? '-' : Math.round(s.lastRun.ms),
               s.sources === null ? '' : Object.entries(s.sources).map(([k, v]) => `${k}@${String(v)}`).join(' '),
             ]),
           )}\n`,
