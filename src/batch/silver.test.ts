@@ -226,10 +226,14 @@ describe('silver when its progress is gone or unreadable', () => {
       await runBatch(lake);
       // A foreign writer left a summary that is not the runner's.
       await (await lake.table('silver.orders')).append([], { summary: { [SOURCES_PROPERTY]: 'yesterday' } });
+      const ended: string[] = [];
       await assert.rejects(
-        runBatch(lake, { jobs: ['silver.orders'] }),
+        runBatch(lake, { onJob: (r) => ended.push(r.job) }),
         (e: unknown) => e instanceof BatchError && e.code === 'OP_BATCH_BAD_PROGRESS' && /silver\.orders: summary property orderpulse\.batch\.sources is not a JSON object: yesterday/.test(e.message),
       );
+      // The jobs that read silver.orders did not run; the ones that do not read it ended.
+      assert.ok(ended.includes('silver.customers'));
+      assert.deepEqual(ended.filter((j) => ['silver.order_items', 'silver.reviews', 'silver.rejects', 'gold.sales_monthly'].includes(j)), []);
     } finally {
       await lake.close();
       dir.remove();
