@@ -11,7 +11,7 @@ import type { EmittedChange } from '../../stream/index.js';
 import { ALERT_EVENTS_TABLE, ALERTS_TOPIC, BRONZE_EVENTS_TABLE, OPEN_ALERTS_TABLE, REFERENCE_EVENTS_TABLE } from '../../stream/index.js';
 import type { CliIO } from '../output.js';
 import { writeJson } from '../output.js';
-import { openRuntime } from '../runtime.js';
+import { openRuntime } from '../../deploy/index.js';
 import type { SetExitCode } from './index.js';
 import { settingsFor } from './common.js';
 import { parsePositiveNumber } from './durations.js';

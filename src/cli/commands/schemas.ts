@@ -4,7 +4,7 @@ import { SCHEMA_DIR, currentTopicSchemas, subjectOf } from '../../events/index.j
 import { ALERTS_SCHEMA_FILE, ALERTS_TOPIC, AlertCodec } from '../../stream/index.js';
 import type { CliIO } from '../output.js';
 import { table, writeJson } from '../output.js';
-import { openRuntime } from '../runtime.js';
+import { openRuntime } from '../../deploy/index.js';
 import type { SetExitCode } from './index.js';
 import { settingsFor } from './common.js';
 

@@ -12,11 +12,10 @@ import {
   ingestReference,
   runInGroup,
 } from '../../stream/index.js';
-import type { Settings } from '../config.js';
 import type { CliIO } from '../output.js';
 import { table, writeJson } from '../output.js';
-import type { Runtime } from '../runtime.js';
-import { openRuntime } from '../runtime.js';
+import type { Runtime, Settings } from '../../deploy/index.js';
+import { openRuntime } from '../../deploy/index.js';
 import type { SetExitCode } from './index.js';
 import { formatMs, settingsFor } from './common.js';
 import { StreamBatch } from './batch-schedule.js';
