@@ -10,9 +10,8 @@ import { openEmbeddedStore } from '../store/index.js';
 import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
 import { logContents } from '../testing/log-contents.js';
 import { ADDED_REQUIRED_FIELD, incompatibleOrdersSchemaDir } from '../testing/schema-dirs.js';
-import { registerTopicSchemas, schemasToRegister } from './commands/schemas.js';
 import { JOBS } from '../batch/index.js';
-import { DEFAULTS, openRuntime } from '../deploy/index.js';
+import { DEFAULTS, openRuntime, registerTopicSchemas, schemasToRegister } from '../deploy/index.js';
 import { main } from './index.js';
 
 class Capture extends Writable {
