@@ -50,7 +50,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin, Consumer as RawConsumer, ProduceAcks, Producer } from '@platformatic/kafka';
 import type { MessageToProduce } from '@platformatic/kafka';
-import { registerTopicSchemas, schemasToRegister } from '../src/cli/commands/schemas.js';
+import { registerTopicSchemas, schemasToRegister } from '../src/deploy/index.js';
 import { loadOlist, writeOlist } from '../src/data/index.js';
 import type { EncodedEvent, MarketplaceEvent, ValueLocation } from '../src/events/index.js';
 import { EventCodec, RestSchemaRegistry, TOPIC_NAMES, olistEvents } from '../src/events/index.js';

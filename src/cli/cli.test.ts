@@ -10,11 +10,9 @@ import { openEmbeddedStore } from '../store/index.js';
 import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
 import { logContents } from '../testing/log-contents.js';
 import { ADDED_REQUIRED_FIELD, incompatibleOrdersSchemaDir } from '../testing/schema-dirs.js';
-import { registerTopicSchemas, schemasToRegister } from './commands/schemas.js';
 import { JOBS } from '../batch/index.js';
-import { DEFAULTS } from './config.js';
+import { DEFAULTS, openRuntime, registerTopicSchemas, schemasToRegister } from '../deploy/index.js';
 import { main } from './index.js';
-import { openRuntime } from './runtime.js';
 
 class Capture extends Writable {
   text = '';

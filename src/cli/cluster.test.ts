@@ -30,11 +30,8 @@ import { ALERTS_TOPIC, ALERT_EVENTS_TABLE, AlertCodec, BRONZE_EVENTS_TABLE, LATE
 import { repoRoot, tempDir } from '../testing/fixtures.js';
 import { testKafkaBrokers } from '../testing/kafka.js';
 import { ADDED_REQUIRED_FIELD, incompatibleOrdersSchemaDir } from '../testing/schema-dirs.js';
-import { registerTopicSchemas, schemasToRegister } from './commands/schemas.js';
-import type { Settings } from './config.js';
-import { DEFAULTS, resolveSettings } from './config.js';
-import type { Runtime } from './runtime.js';
-import { STORE_FILE, openRuntime } from './runtime.js';
+import type { Runtime, Settings } from '../deploy/index.js';
+import { DEFAULTS, STORE_FILE, openRuntime, registerTopicSchemas, resolveSettings, schemasToRegister } from '../deploy/index.js';
 
 const variable = (name: string): string | undefined => {
   const value = process.env[name];

@@ -1,7 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { CliIO } from './output.js';
 import { EXIT, describeError, writeJson } from './output.js';
-import { ConfigError } from './config.js';
+import { ConfigError } from '../deploy/index.js';
 import { registerCommands } from './commands/index.js';
 
 export type { CliIO } from './output.js';

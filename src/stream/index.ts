@@ -20,6 +20,8 @@ export {
 export type { StreamPosition, PositionedChange, TaskId } from './tables.js';
 export { REFERENCE_EVENTS_TABLE, REFERENCE_EVENTS, REFERENCE_TOPICS, REFERENCE_OFFSETS_PROPERTY, ingestReference } from './reference.js';
 export type { ReferenceIngestOptions, ReferenceIngestReport } from './reference.js';
+export { ReferenceIngest } from './reference-ingest.js';
+export type { ReferenceSources } from './reference-ingest.js';
 export { AlertCodec, ALERTS_TOPIC, ALERTS_SCHEMA_FILE } from './alert-codec.js';
 export { StreamMetrics } from './metrics.js';
 export { StreamError } from './errors.js';

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DEFAULTS } from '../cli/config.js';
-import type { Runtime } from '../cli/runtime.js';
-import { openRuntime } from '../cli/runtime.js';
+import { DEFAULTS, openRuntime } from '../deploy/index.js';
+import type { Runtime } from '../deploy/index.js';
 import type { OlistDataset } from '../data/index.js';
 import { formatLocal, loadOlist } from '../data/index.js';
 import type { MarketplaceEvent } from '../events/index.js';

@@ -14,14 +14,20 @@ import { SqliteEventLog } from '../log/index.js';
 import { replay } from '../replay/index.js';
 import { openEmbeddedStore } from '../store/index.js';
 import type { SqliteDatabase } from '../store/index.js';
-import { ReferenceIngest } from '../cli/commands/stream.js';
-import { DEFAULTS } from '../cli/config.js';
-import { openRuntime } from '../cli/runtime.js';
+import { DEFAULTS, openRuntime } from '../deploy/index.js';
 import { sampleDir, tempDir } from '../testing/fixtures.js';
 import { withOverrides } from '../testing/log-overrides.js';
 import { T0 } from './test-events.js';
 import type { ReferenceIngestReport } from './index.js';
-import { REFERENCE_EVENTS_TABLE, REFERENCE_OFFSETS_PROPERTY, REFERENCE_TOPICS, StreamError, UNDECODABLE_EVENT_TYPE, ingestReference } from './index.js';
+import {
+  REFERENCE_EVENTS_TABLE,
+  REFERENCE_OFFSETS_PROPERTY,
+  REFERENCE_TOPICS,
+  ReferenceIngest,
+  StreamError,
+  UNDECODABLE_EVENT_TYPE,
+  ingestReference,
+} from './index.js';
 
 type Rows = Record<string, unknown>[];
 

@@ -4,7 +4,7 @@ import { formatLocal } from '../../data/index.js';
 import { ALERT_EVENTS_TABLE, OPEN_ALERTS_TABLE, RULE_NAMES } from '../../stream/index.js';
 import type { CliIO } from '../output.js';
 import { table, writeJson } from '../output.js';
-import { openRuntime } from '../runtime.js';
+import { openRuntime } from '../../deploy/index.js';
 import type { SetExitCode } from './index.js';
 import { settingsFor } from './common.js';
 import { positiveInt } from '../index.js';

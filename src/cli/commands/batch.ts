@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import type { JobReport } from '../../batch/index.js';
 import { BatchError, JOBS, batchStatus, runBatch, selectJobs } from '../../batch/index.js';
-import { ConfigError } from '../config.js';
+import { ConfigError, openRuntime } from '../../deploy/index.js';
 import type { CliIO } from '../output.js';
 import { table, writeJson } from '../output.js';
-import { openRuntime } from '../runtime.js';
 import type { SetExitCode } from './index.js';
 import { formatMs, settingsFor } from './common.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { Settings } from '../config.js';
-import { resolveSettings } from '../config.js';
+import type { Settings } from '../../deploy/index.js';
+import { resolveSettings } from '../../deploy/index.js';
 import type { CliIO } from '../output.js';
 
 export interface GlobalFlags {

@@ -8,15 +8,15 @@ import { TOPICS, eventKey } from '../../events/index.js';
 import { partitionFor } from '../../log/index.js';
 import type { Pacing } from '../../replay/index.js';
 import type { EmittedChange } from '../../stream/index.js';
-import { ALERT_EVENTS_TABLE, ALERTS_TOPIC, BRONZE_EVENTS_TABLE, OPEN_ALERTS_TABLE, REFERENCE_EVENTS_TABLE } from '../../stream/index.js';
+import { ALERT_EVENTS_TABLE, ALERTS_TOPIC, BRONZE_EVENTS_TABLE, OPEN_ALERTS_TABLE, REFERENCE_EVENTS_TABLE, ReferenceIngest } from '../../stream/index.js';
 import type { CliIO } from '../output.js';
 import { writeJson } from '../output.js';
-import { openRuntime } from '../runtime.js';
+import { openRuntime } from '../../deploy/index.js';
 import type { SetExitCode } from './index.js';
 import { settingsFor } from './common.js';
 import { parsePositiveNumber } from './durations.js';
 import { printSummary, runReplay } from './replay.js';
-import { ReferenceIngest, describeChange, openProcessor, printStreamSummary, streamSummary } from './stream.js';
+import { describeChange, openProcessor, printStreamSummary, streamSummary } from './stream.js';
 import { goldFigures, printGoldFigures } from './gold-figures.js';
 
 interface DemoFlags {

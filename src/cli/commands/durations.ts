@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { durationMs } from '../config.js';
+import { durationMs } from '../../deploy/index.js';
 
 /** Parses `250ms`, `30s`, `5m`, `2h`, `1d` (a bare number is seconds) into milliseconds. */
 export function parseDuration(text: string): number {

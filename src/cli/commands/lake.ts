@@ -3,7 +3,7 @@ import { Option } from 'commander';
 import type { IcebergTable, Lake } from '../../lake/index.js';
 import type { CliIO } from '../output.js';
 import { table, writeJson } from '../output.js';
-import { openRuntime } from '../runtime.js';
+import { openRuntime } from '../../deploy/index.js';
 import type { SetExitCode } from './index.js';
 import { settingsFor } from './common.js';
 import { parseDuration } from './durations.js';

@@ -7,10 +7,10 @@ import { formatLocal, loadOlist, parseLocalDateTime } from '../../data/index.js'
 import { olistEvents } from '../../events/index.js';
 import type { Pacing, ReplaySummary } from '../../replay/index.js';
 import { DEFAULT_MAX_GAP_MS, ProgressReporter, replay } from '../../replay/index.js';
-import type { Settings } from '../config.js';
+import type { Settings } from '../../deploy/index.js';
 import type { CliIO } from '../output.js';
 import { table, writeJson } from '../output.js';
-import { openRuntime } from '../runtime.js';
+import { openRuntime } from '../../deploy/index.js';
 import type { SetExitCode } from './index.js';
 import { formatMs, settingsFor } from './common.js';
 import { parseDuration, parsePositiveNumber } from './durations.js';

@@ -6,7 +6,7 @@ import type { LogRecord } from '../../log/index.js';
 import { ALERTS_TOPIC, AlertCodec } from '../../stream/index.js';
 import type { CliIO } from '../output.js';
 import { EXIT, describeError } from '../output.js';
-import { openRuntime } from '../runtime.js';
+import { openRuntime } from '../../deploy/index.js';
 import type { SetExitCode } from './index.js';
 import { settingsFor } from './common.js';
 import { positiveInt } from '../index.js';

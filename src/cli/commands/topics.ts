@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { TopicDescription } from '../../log/index.js';
 import type { CliIO } from '../output.js';
 import { table, writeJson } from '../output.js';
-import { openRuntime } from '../runtime.js';
+import { openRuntime } from '../../deploy/index.js';
 import type { SetExitCode } from './index.js';
 import { settingsFor } from './common.js';
 

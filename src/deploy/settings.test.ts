@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../testing/fixtures.js';
-import { DEFAULTS, resolveSettings } from './config.js';
+import { DEFAULTS, resolveSettings } from './settings.js';
 
 describe('resolveSettings', () => {
   it('takes flags over environment over config file over defaults', () => {

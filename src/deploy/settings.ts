@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { OrderPulseError } from '../errors.js';
+import { ConfigError } from './errors.js';
 
 /**
  * Configuration comes from, in order of precedence: command-line flags, environment variables
@@ -50,9 +50,7 @@ export interface Settings {
   readonly batchInterval: number;
 }
 
-export class ConfigError extends OrderPulseError {}
-
-type Source = 'flag' | 'environment' | 'config file' | 'default';
+export type SettingSource = 'flag' | 'environment' | 'config file' | 'default';
 
 type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
 
@@ -244,7 +242,7 @@ export interface ResolveInput {
 
 export interface ResolvedSettings {
   readonly settings: Settings;
-  readonly sources: Readonly<Record<keyof Settings, Source>>;
+  readonly sources: Readonly<Record<keyof Settings, SettingSource>>;
   readonly configFile: string | null;
 }
 
@@ -289,9 +287,9 @@ export function resolveSettings(input: ResolveInput): ResolvedSettings {
   const fromFile = configFile === null ? {} : readConfigFile(configFile);
 
   const settings: Record<string, unknown> = {};
-  const sources: Record<string, Source> = {};
+  const sources: Record<string, SettingSource> = {};
   for (const spec of Object.values(SPECS) as SettingSpec<keyof Settings>[]) {
-    const candidates: [Source, unknown, string][] = [
+    const candidates: [SettingSource, unknown, string][] = [
       ['flag', input.flags[spec.key], spec.flag ?? `--${spec.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`],
       ['environment', env[spec.env], spec.env],
       ['config file', fromFile[spec.key], `"${spec.key}" in ${configFile ?? ''}`],
@@ -314,7 +312,7 @@ export function resolveSettings(input: ResolveInput): ResolvedSettings {
   }
   return {
     settings: settings as unknown as Settings,
-    sources: sources as Record<keyof Settings, Source>,
+    sources: sources as Record<keyof Settings, SettingSource>,
     configFile,
   };
 }

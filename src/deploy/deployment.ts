@@ -6,8 +6,8 @@ import { KafkaEventLog, SqliteEventLog } from '../log/index.js';
 import type { SqliteDatabase } from '../store/index.js';
 import { openEmbeddedStore } from '../store/index.js';
 import { Lake } from '../lake/index.js';
-import type { Settings } from './config.js';
-import { ConfigError } from './config.js';
+import { ConfigError } from './errors.js';
+import type { Settings } from './settings.js';
 
 /**
  * The parts a command works with. Embedded (the default): one SQLite file in the state directory

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../testing/fixtures.js';
-import { DEFAULTS } from './config.js';
-import { STORE_FILE, openRuntime } from './runtime.js';
+import { DEFAULTS } from './settings.js';
+import { STORE_FILE, openRuntime } from './deployment.js';
 
 /**
  * How the runtime is wired from the settings. Nothing here reaches a broker or a registry: the

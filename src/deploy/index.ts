@@ -1,0 +1,14 @@
+/**
+ * The deploy room, the composition root: the settings of a deployment (defaults, environment,
+ * config file and flags, each value validated once and reported with its source), the runtime that
+ * opens one (the embedded store, or Kafka and a shared registry; the codec; the lake) and the
+ * schemas it registers before anything writes. The CLI, tests and benchmarks wire the parts through
+ * this room and nowhere else.
+ */
+export { ConfigError } from './errors.js';
+export { DEFAULTS, DEFAULT_CONFIG_FILE, durationMs, resolveSettings } from './settings.js';
+export type { ResolveInput, ResolvedSettings, SettingSource, Settings } from './settings.js';
+export { KAFKA_CLIENT_ID, STORE_FILE, openRuntime } from './deployment.js';
+export type { Runtime, RuntimeOptions } from './deployment.js';
+export { registerTopicSchemas, schemasToRegister } from './schemas.js';
+export type { RegisteredSubject, SchemaToRegister } from './schemas.js';
