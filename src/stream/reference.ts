@@ -7,7 +7,7 @@ import { isLogError } from '../log/index.js';
 import { StreamError } from './errors.js';
 import type { InputRecord } from './merge.js';
 import { LogMerger, NEED_FETCH, partitionKey } from './merge.js';
-import { UNDECODABLE_EVENT_TYPE, recordColumns } from './tables.js';
+import { recordColumnDefinitions, recordColumns } from './tables.js';
 
 /**
  * Reference data into bronze: every record of the `customers`, `sellers` and `products` topics
@@ -39,18 +39,7 @@ export const REFERENCE_OFFSETS_PROPERTY = 'orderpulse.log-offsets.reference';
 // (`recordColumns`), so the batch layer reads both tables alike. The tables are small (one row per
 // customer, seller and product sent): unpartitioned.
 export const REFERENCE_EVENTS: CreateTableOptions = {
-  columns: [
-    { name: 'topic', type: 'string', required: true },
-    { name: 'log_partition', type: 'int', required: true },
-    { name: 'log_offset', type: 'long', required: true },
-    { name: 'event_id', type: 'string', required: true, doc: 'Deterministic event id' },
-    { name: 'event_type', type: 'string', required: true },
-    { name: 'key', type: 'string', required: true, doc: 'The partitioning key: customer_id, seller_id or product_id' },
-    { name: 'event_time', type: 'timestamptz', required: true },
-    { name: 'ingest_time', type: 'timestamptz', required: true },
-    { name: 'schema_id', type: 'int', required: true, doc: '-1 when the value has no readable wire header' },
-    { name: 'payload', type: 'string', required: true, doc: `The event as JSON; for ${UNDECODABLE_EVENT_TYPE}: the error and the value in base64` },
-  ],
+  columns: recordColumnDefinitions('The partitioning key: customer_id, seller_id or product_id'),
 };
 
 export interface ReferenceIngestOptions {

@@ -84,20 +84,24 @@ const POSITION_COLUMNS = [
   { name: 'watermark_floor', type: 'timestamptz', doc: 'Watermark imposed by the idle policy when it was processed' },
 ] as const;
 
-export const BRONZE_EVENTS: CreateTableOptions = {
-  columns: [
+/** The columns of a log record in bronze (filled by `recordColumns`); `keyDoc` says what its key is. */
+export function recordColumnDefinitions(keyDoc: string): CreateTableOptions['columns'] {
+  return [
     { name: 'topic', type: 'string', required: true },
     { name: 'log_partition', type: 'int', required: true },
     { name: 'log_offset', type: 'long', required: true },
     { name: 'event_id', type: 'string', required: true, doc: 'Deterministic event id' },
     { name: 'event_type', type: 'string', required: true },
-    { name: 'key', type: 'string', required: true, doc: 'The partitioning key: order_id for order events' },
+    { name: 'key', type: 'string', required: true, doc: keyDoc },
     { name: 'event_time', type: 'timestamptz', required: true },
     { name: 'ingest_time', type: 'timestamptz', required: true },
     { name: 'schema_id', type: 'int', required: true, doc: '-1 when the value has no readable wire header' },
     { name: 'payload', type: 'string', required: true, doc: `The event as JSON; for ${UNDECODABLE_EVENT_TYPE}: the error and the value in base64` },
-    ...POSITION_COLUMNS,
-  ],
+  ];
+}
+
+export const BRONZE_EVENTS: CreateTableOptions = {
+  columns: [...recordColumnDefinitions('The partitioning key: order_id for order events'), ...POSITION_COLUMNS],
   partitionBy: [{ source: 'event_time', transform: 'month' }],
 };
 
