@@ -19,27 +19,13 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { JobReport } from '../src/batch/index.js';
 import { JOBS, jobQuery, runBatch, viewOf } from '../src/batch/index.js';
-import { loadOlist, writeOlist } from '../src/data/index.js';
-import type { MarketplaceEvent } from '../src/events/index.js';
-import { olistEvents } from '../src/events/index.js';
 import type { Lake } from '../src/lake/index.js';
-import { DEFAULT_PARTITIONS, scaleDataset } from '../src/replay/index.js';
-import { sampleDir } from '../src/testing/fixtures.js';
-import { openSamplePipeline } from '../src/testing/sample-pipeline.js';
+import { DEFAULT_PARTITIONS } from '../src/replay/index.js';
+import { openSamplePipeline, scaledSampleEvents } from '../src/testing/sample-pipeline.js';
 
 const GOALS = { fullSeconds: 10, incrementalSeconds: 1, ceilingRatio: 2 } as const;
 const SCALE = 10;
 const work = join(tmpdir(), `orderpulse-bench-batch-${process.pid}`);
-
-async function scaledEvents(): Promise<readonly MarketplaceEvent[]> {
-  const dir = join(work, 'olist-x10');
-  await writeOlist(scaleDataset(await loadOlist(sampleDir), SCALE), dir, { note: 'SYNTHETIC benchmark data (scale 10).' });
-  try {
-    return olistEvents(await loadOlist(dir));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /**
  * The ceiling of one job: its SQL over plain `read_parquet` views of the same files, copied into a
@@ -84,7 +70,7 @@ function printTable(rows: readonly (readonly string[])[]): void {
 async function main(): Promise<void> {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  const events = await scaledEvents();
+  const events = await scaledSampleEvents(SCALE, work);
   const times = events.map((e) => e.eventTime).sort((a, b) => a - b);
   const cut = times[Math.floor(times.length * 0.99)] ?? 0;
 

@@ -25,15 +25,16 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULTS, STORE_FILE, openRuntime } from '../src/deploy/index.js';
 import type { Runtime } from '../src/deploy/index.js';
-import { loadOlist, writeOlist } from '../src/data/index.js';
+import { loadOlist } from '../src/data/index.js';
 import type { MarketplaceEvent } from '../src/events/index.js';
 import { TOPICS, TOPIC_NAMES, olistEvents } from '../src/events/index.js';
 import type { EventLog, RecordPosition } from '../src/log/index.js';
-import { DEFAULT_PARTITIONS, replay, scaleDataset } from '../src/replay/index.js';
+import { DEFAULT_PARTITIONS, replay } from '../src/replay/index.js';
 import type { BatchReport, ChangeKind, EmittedChange } from '../src/stream/index.js';
 import { AlertCodec, StreamProcessor } from '../src/stream/index.js';
 import { repoRoot, sampleDir } from '../src/testing/fixtures.js';
 import { withOverrides } from '../src/testing/log-overrides.js';
+import { scaledSampleEvents } from '../src/testing/sample-pipeline.js';
 
 const GOALS = { eventsPerSecond: 150_000, ceilingRatio: 0.5, p99Ms: 100 } as const;
 /** Batch sizes of the throughput runs; undefined: the processor's default. */
@@ -84,16 +85,6 @@ interface LatencyStats {
 }
 
 /** The scale-10 dataset's events, as `bench:ingest` builds them: written as Olist files, then loaded. */
-async function scaledEvents(): Promise<MarketplaceEvent[]> {
-  const dir = join(work, 'scale10-data');
-  await writeOlist(scaleDataset(await loadOlist(sampleDir), 10), dir, { note: 'SYNTHETIC benchmark data (scale 10).' });
-  try {
-    return olistEvents(await loadOlist(dir));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 /** Replays the events as fast as possible into a fresh store at `state`; returns the events it appended. */
 async function fillLog(state: string, events: readonly MarketplaceEvent[]): Promise<number> {
   const runtime = runtimeAt(state);
@@ -356,7 +347,7 @@ async function main(): Promise<void> {
   rmSync(work, { recursive: true, force: true });
   const template = join(work, 'template');
   try {
-    const appended = await fillLog(template, await scaledEvents());
+    const appended = await fillLog(template, await scaledSampleEvents(10, work));
     const ceilingRun = await readAndDecode(template);
     const ceiling = ceilingRun.records / ceilingRun.seconds;
     process.stderr.write(`scale 10: ${appended} events in the log, ${ceilingRun.records} of them orders and reviews\n`);

@@ -1,10 +1,11 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadOlist } from '../data/index.js';
+import { loadOlist, writeOlist } from '../data/index.js';
 import type { MarketplaceEvent } from '../events/index.js';
 import { EmbeddedSchemaRegistry, EventCodec, olistEvents } from '../events/index.js';
 import { Lake } from '../lake/index.js';
 import { SqliteEventLog } from '../log/index.js';
-import { replay } from '../replay/index.js';
+import { replay, scaleDataset } from '../replay/index.js';
 import { AlertCodec, StreamProcessor, ingestReference } from '../stream/index.js';
 import { openEmbeddedStore } from '../store/index.js';
 import { sampleDir } from './fixtures.js';
@@ -24,6 +25,20 @@ export interface SamplePipeline {
 /** The bundled sample's events. */
 export async function sampleEvents(): Promise<readonly MarketplaceEvent[]> {
   return olistEvents(await loadOlist(sampleDir));
+}
+
+/**
+ * The sample scaled up `scale` times (SYNTHETIC data, for benchmarks), as events: written as Olist
+ * files under `workDir` and loaded back, as `orderpulse synth` then `replay` would, then removed.
+ */
+export async function scaledSampleEvents(scale: number, workDir: string): Promise<MarketplaceEvent[]> {
+  const dir = join(workDir, `olist-x${scale}`);
+  await writeOlist(scaleDataset(await loadOlist(sampleDir), scale), dir, { note: `SYNTHETIC benchmark data (scale ${scale}).` });
+  try {
+    return olistEvents(await loadOlist(dir));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
