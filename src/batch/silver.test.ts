@@ -21,11 +21,13 @@ const SELLER = 'e'.repeat(32);
 const t = (iso: string): number => Date.parse(iso);
 
 let offset = 0;
-/** A bronze row of the orders (or reviews) topic holding `event` as its payload. */
-function bronzeRow(event: { type: string; eventId: string; eventTime: number; [k: string]: unknown }, key: string, payload?: string): Row {
+type HandMadeEvent = { type: string; eventId: string; eventTime: number; [k: string]: unknown };
+
+/** A log record as bronze keeps it, on `topic`, holding `event` (or `payload` as it is). */
+function recordRow(topic: string, event: HandMadeEvent, key: string, payload?: string): Row {
   offset++;
   return {
-    topic: event.type === 'ReviewAnswered' ? 'reviews' : 'orders',
+    topic,
     log_partition: 0,
     log_offset: offset,
     event_id: event.eventId,
@@ -35,10 +37,13 @@ function bronzeRow(event: { type: string; eventId: string; eventTime: number; [k
     ingest_time: t('2026-01-01T00:00:00Z'),
     schema_id: 1,
     payload: payload ?? JSON.stringify(event),
-    task: 0,
-    processed_seq: offset,
-    watermark_floor: null,
   };
+}
+
+/** A row of bronze.order_events: the orders (or reviews) topic, with its processing position. */
+function bronzeRow(event: HandMadeEvent, key: string, payload?: string): Row {
+  const row = recordRow(event.type === 'ReviewAnswered' ? 'reviews' : 'orders', event, key, payload);
+  return { ...row, task: 0, processed_seq: row.log_offset, watermark_floor: null };
 }
 
 function placed(orderId: string, eventId: string, at: string, priceCents: number, extra: Record<string, unknown> = {}) {
@@ -57,20 +62,9 @@ function placed(orderId: string, eventId: string, at: string, priceCents: number
 
 const step = (type: string, orderId: string, eventId: string, at: string) => ({ type, eventId, eventTime: t(at), orderId });
 
-function referenceRow(event: { type: string; eventId: string; eventTime: number; [k: string]: unknown }, key: string): Row {
-  offset++;
-  return {
-    topic: event.type === 'ProductUpserted' ? 'products' : 'sellers',
-    log_partition: 0,
-    log_offset: offset,
-    event_id: event.eventId,
-    event_type: event.type,
-    key,
-    event_time: event.eventTime,
-    ingest_time: t('2026-01-01T00:00:00Z'),
-    schema_id: 1,
-    payload: JSON.stringify(event),
-  };
+/** A row of bronze.reference_events. */
+function referenceRow(event: HandMadeEvent, key: string): Row {
+  return recordRow(event.type === 'ProductUpserted' ? 'products' : 'sellers', event, key);
 }
 
 const product = (eventId: string, at: string, categoryNameEnglish: string) => ({
