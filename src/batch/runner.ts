@@ -203,6 +203,7 @@ async function runJob(lake: Lake, job: BatchJob, ctx: RunContext): Promise<JobRe
       } catch (error) {
         // The consumed snapshot is gone (expired by maintenance): read everything again, from scratch.
         if (!(error instanceof LakeError && error.code === 'OP_LAKE_NO_SUCH_SNAPSHOT')) throw error;
+        rowsRead = 0; // the deltas planned so far are not read
         fullBecause = `snapshot ${since} of ${name} no longer exists`;
         break;
       }

@@ -17,7 +17,7 @@ export interface BatchRunReport {
   /** When the run started (ISO 8601, UTC). */
   readonly startedAt: string;
   readonly ms: number;
-  /** The jobs that finished, in order; a failed run holds those before the failure. */
+  /** The jobs that finished, in the order they ended; a failed run holds those that ended. */
   readonly jobs: readonly JobReport[];
   /** Why the run failed; null when every job finished. */
   readonly error: Error | null;
