@@ -1,0 +1,267 @@
+/**
+ * What the read model answers: the shapes the CLI prints and the HTTP API sends as JSON. The web app
+ * imports these types (types only) so that a change of shape fails the build of both sides.
+ *
+ * Conventions: instants are ISO 8601 strings in UTC (`2017-05-04T13:22:00.000Z`); the web app shows
+ * them in Brazil's time (America/Sao_Paulo), as Olist recorded them. Months are `YYYY-MM` (purchase
+ * month, as the gold tables have them). Money is in integer cents of BRL (`…Cents`). Rates are
+ * fractions (0.07, not 7 %). A figure the data does not have is null, never 0.
+ */
+
+/** The alert rules, the alert states and the product grades, as the stream and the batch name them. */
+export type RuleName = 'approval_overdue' | 'handoff_overdue' | 'delivery_overdue' | 'delivered_late';
+export type AlertStateName = 'open' | 'escalated' | 'resolved';
+export type GradeName = 'A' | 'B' | 'C' | 'D' | 'E';
+/** The stage an open alert waits for: approval (payment), handoff (seller to carrier), delivery. */
+export type StageName = 'approval' | 'handoff' | 'delivery';
+
+/**
+ * The global filters of the dashboard: a purchase-month range, the customer's state (UF, two
+ * capitals), a product category (English name, as silver has it) and a product grade. Every read
+ * that takes filters applies those its data has the dimension for and lists them in `applied`.
+ */
+export interface Filters {
+  /** First purchase month, inclusive. */
+  readonly from?: string;
+  /** Last purchase month, inclusive. */
+  readonly to?: string;
+  readonly state?: string;
+  readonly category?: string;
+  readonly grade?: GradeName;
+}
+export type FilterName = keyof Filters;
+
+/** Every answer built from lake tables says which snapshots it read, so a figure can be traced. */
+export interface Provenance {
+  /** Table name → the snapshot id read (a decimal string: ids exceed 2^53), or null when the table does not exist yet. */
+  readonly snapshots: Readonly<Record<string, string | null>>;
+  /** The filters this answer honoured (a filter on a dimension the data lacks is not applied). */
+  readonly applied: readonly FilterName[];
+}
+
+// ---------------------------------------------------------------------------------------- alerts
+
+export interface AlertRow {
+  readonly alertId: string;
+  readonly orderId: string;
+  readonly rule: RuleName;
+  readonly stage: StageName | null;
+  readonly state: AlertStateName;
+  readonly openedAt: string;
+  readonly updatedAt: string;
+  readonly deadline: string;
+  readonly overdueMs: number;
+  readonly daysLate: number | null;
+  readonly priority: number;
+  readonly orderValueCents: number;
+  readonly level: number;
+  readonly reason: string;
+  readonly sequence: number;
+  /** From silver and gold (null until the batch layer has seen the order): the category and grade of the order's most valuable item, the customer's state. */
+  readonly category: string | null;
+  readonly grade: GradeName | null;
+  readonly customerState: string | null;
+}
+
+export interface OpenAlertsQuery {
+  readonly rule?: RuleName;
+  readonly stage?: StageName;
+  readonly state?: AlertStateName;
+  readonly category?: string;
+  readonly grade?: GradeName;
+  readonly customerState?: string;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+export interface OpenAlerts extends Provenance {
+  /** Open alerts matching the query in all (not only this page). */
+  readonly total: number;
+  /** Sum of the matching alerts' order values. */
+  readonly valueAtRiskCents: number;
+  /** Highest priority first (then the oldest), `rank` counting from 1 over the whole match. */
+  readonly alerts: readonly (AlertRow & { readonly rank: number })[];
+}
+
+/** One change of an alert, as `gold.alert_events` holds it. */
+export interface AlertChangeRow extends AlertRow {
+  readonly change: 'opened' | 'escalated' | 'resolved' | 'final';
+  readonly watermark: string;
+}
+
+// ---------------------------------------------------------------------------------------- orders
+
+export interface OrderEvent {
+  readonly eventId: string;
+  readonly type: string;
+  readonly eventTime: string;
+  readonly topic: string;
+  /** The event as the log carried it (camelCase fields). */
+  readonly payload: unknown;
+}
+
+export interface OrderDeadline {
+  readonly stage: StageName;
+  /** The deadline (null when the order's events do not give it yet). */
+  readonly due: string | null;
+  /** When the stage was done (null: not yet). */
+  readonly doneAt: string | null;
+  /** done after due, or not done and due before the stream's watermark. */
+  readonly late: boolean;
+}
+
+export interface OrderTimeline extends Provenance {
+  readonly orderId: string;
+  readonly status: string | null;
+  readonly customerState: string | null;
+  readonly orderValueCents: number | null;
+  readonly items: readonly { readonly productId: string; readonly sellerId: string; readonly category: string | null; readonly grade: GradeName | null; readonly priceCents: number; readonly freightCents: number }[];
+  /** Every event of the order in bronze, by event time. */
+  readonly events: readonly OrderEvent[];
+  /** Approval, handoff, delivery: always three, in that order. */
+  readonly deadlines: readonly OrderDeadline[];
+  /** Every alert change of the order, oldest first. */
+  readonly alerts: readonly AlertChangeRow[];
+}
+
+// ---------------------------------------------------------------------------------------- sales
+
+export interface SalesMonth {
+  readonly month: string;
+  readonly orders: number;
+  readonly items: number;
+  readonly revenueCents: number;
+  readonly freightCents: number;
+}
+export interface Sales extends Provenance {
+  readonly months: readonly SalesMonth[];
+  readonly totals: { readonly orders: number; readonly items: number; readonly revenueCents: number };
+  /** Categories by revenue over the filtered period, highest first. */
+  readonly categories: readonly { readonly category: string; readonly items: number; readonly revenueCents: number }[];
+}
+
+export interface ProductRank {
+  readonly productId: string;
+  readonly category: string;
+  readonly quantity: number;
+  readonly revenueCents: number;
+  readonly grade: GradeName | null;
+}
+export interface Products extends Provenance {
+  readonly products: readonly ProductRank[];
+}
+
+export type Quadrant = 'Star' | 'Cash Cow' | 'Question Mark' | 'Dog' | string;
+export interface PortfolioPoint {
+  readonly productId: string;
+  readonly category: string;
+  readonly month: string;
+  readonly quantity: number;
+  readonly unitPriceCents: number;
+  readonly revenueCents: number;
+  readonly quadrant: Quadrant;
+}
+export interface Portfolio extends Provenance {
+  readonly points: readonly PortfolioPoint[];
+  readonly quadrants: readonly { readonly quadrant: Quadrant; readonly productMonths: number; readonly revenueCents: number }[];
+}
+
+/** Quantity and revenue per product grade, and the review score mix (1–5 stars) of each grade. */
+export interface Grades extends Provenance {
+  readonly grades: readonly {
+    readonly grade: GradeName;
+    readonly products: number;
+    readonly quantity: number;
+    readonly revenueCents: number;
+    /** Reviews per score, index 0 = 1 star … 4 = 5 stars. */
+    readonly reviewScores: readonly [number, number, number, number, number];
+  }[];
+}
+
+// ---------------------------------------------------------------------------------------- delivery
+
+export interface LeadTimes extends Provenance {
+  /** Per purchase month and stage (approval, carrier_handoff, transit, total), weighted over routes and categories. */
+  readonly rows: readonly { readonly month: string; readonly stage: string; readonly orders: number; readonly meanDays: number }[];
+}
+
+export interface DeliveryPerformance extends Provenance {
+  readonly months: readonly { readonly month: string; readonly deliveredOrders: number; readonly lateOrders: number; readonly lateRate: number }[];
+  /** Per customer state, for the map. */
+  readonly states: readonly { readonly state: string; readonly deliveredOrders: number; readonly lateOrders: number; readonly lateRate: number }[];
+  /** Routes (seller state → customer state) with the most late deliveries, worst first. */
+  readonly routes: readonly { readonly sellerState: string; readonly customerState: string; readonly deliveredOrders: number; readonly lateOrders: number; readonly lateRate: number; readonly meanDaysLate: number | null }[];
+  readonly totals: { readonly deliveredOrders: number; readonly lateOrders: number; readonly lateRate: number | null };
+}
+
+export interface OpenOrdersByStage extends Provenance {
+  /** Orders the stream holds open, per stage they wait for, with their age (since purchase) at the watermark. */
+  readonly stages: readonly { readonly stage: StageName; readonly orders: number; readonly valueCents: number; readonly medianAgeDays: number | null; readonly maxAgeDays: number | null }[];
+}
+
+export interface SellerRow {
+  readonly sellerId: string;
+  readonly sellerState: string;
+  readonly orders: number;
+  readonly handoffs: number;
+  readonly onTimeRate: number | null;
+  readonly medianSlackHours: number | null;
+  readonly deliveredOrders: number;
+  readonly lateDeliveries: number;
+  readonly reviews: number;
+  readonly meanReviewScore: number | null;
+  readonly recentOnTimeRate: number | null;
+  readonly priorOnTimeRate: number | null;
+}
+export type SellerSort = 'orders' | 'onTimeRate' | 'lateDeliveries' | 'meanReviewScore' | 'trend';
+export interface Sellers extends Provenance {
+  readonly total: number;
+  readonly sellers: readonly SellerRow[];
+}
+export interface SellerDetail extends Provenance {
+  readonly seller: SellerRow;
+  /** The seller's late orders (handoff or delivery), newest first. */
+  readonly lateOrders: readonly { readonly orderId: string; readonly purchasedAt: string; readonly stage: StageName; readonly daysLate: number | null; readonly valueCents: number }[];
+  /** Per purchase month: handoffs and on-time rate. */
+  readonly trend: readonly { readonly month: string; readonly handoffs: number; readonly onTimeRate: number | null; readonly lateDeliveries: number }[];
+}
+
+export interface ReviewImpact extends Provenance {
+  /** In the order of lateness: on_time, 1-3, 4-7, 8+ days late. */
+  readonly buckets: readonly { readonly delayBucket: string; readonly reviews: number; readonly meanScore: number; readonly lowScoreShare: number }[];
+}
+
+// ---------------------------------------------------------------------------------------- freshness and pipeline
+
+export interface Freshness {
+  /** The stream's watermark: every event up to this event time is in (min over tasks); null before the first batch. */
+  readonly completeUpTo: string | null;
+  /** When the stream last committed (wall clock), and how long ago. */
+  readonly streamCommittedAt: string | null;
+  readonly behindMs: number | null;
+  /** The last batch run: when it ended, its mode and whether every job succeeded. */
+  readonly lastBatch: { readonly endedAt: string; readonly mode: string; readonly ok: boolean } | null;
+}
+
+export interface KPIs extends Provenance {
+  readonly orders: number;
+  readonly revenueCents: number;
+  readonly lateRate: number | null;
+  readonly openAlerts: number;
+  readonly valueAtRiskCents: number;
+  readonly freshness: Freshness;
+}
+
+export interface PipelineStatus {
+  readonly topics: readonly { readonly topic: string; readonly partitions: readonly { readonly partition: number; readonly endOffset: number; readonly processedOffset: number | null; readonly lag: number | null }[] }[];
+  /** Per stream task: its watermark and the position its outputs are complete up to. */
+  readonly tasks: readonly { readonly task: number; readonly watermark: string | null; readonly processedSeq: number }[];
+  readonly batchRuns: readonly { readonly table: string; readonly snapshotId: string; readonly at: string; readonly mode: string; readonly rowsRead: number | null }[];
+  readonly tables: readonly { readonly table: string; readonly snapshotId: string | null; readonly snapshots: number; readonly rows: number | null; readonly committedAt: string | null }[];
+}
+
+/** What the live stream (Server-Sent Events) sends. */
+export type LiveMessage =
+  | { readonly type: 'alert'; readonly change: AlertChangeRow }
+  | { readonly type: 'watermark'; readonly completeUpTo: string | null; readonly behindMs: number | null }
+  | { readonly type: 'rates'; readonly eventsPerSecond: number; readonly at: string };
