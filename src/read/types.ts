@@ -265,3 +265,99 @@ export type LiveMessage =
   | { readonly type: 'alert'; readonly change: AlertChangeRow }
   | { readonly type: 'watermark'; readonly completeUpTo: string | null; readonly behindMs: number | null }
   | { readonly type: 'rates'; readonly eventsPerSecond: number; readonly at: string };
+
+// ---------------------------------------------------------------------------------------- the reads
+
+export interface AlertChangesQuery {
+  readonly rule?: RuleName;
+  /** One order's changes, oldest first; without it the newest changes first. */
+  readonly orderId?: string;
+  readonly limit: number;
+}
+export interface AlertChanges extends Provenance {
+  readonly alerts: readonly AlertChangeRow[];
+}
+
+export interface PageQuery {
+  readonly limit: number;
+  readonly offset: number;
+}
+export interface SellersQuery extends PageQuery {
+  readonly sort: SellerSort;
+  readonly direction: 'asc' | 'desc';
+  readonly state?: string;
+}
+
+/**
+ * Every read the CLI and the HTTP API make. Values reach SQL as bound parameters only. A table the
+ * pipeline has not written yet gives an empty answer (its snapshot null in `snapshots`), not an error;
+ * an unknown order or seller gives null.
+ */
+export interface ReadModel {
+  openAlerts(query: OpenAlertsQuery): Promise<OpenAlerts>;
+  alertChanges(query: AlertChangesQuery): Promise<AlertChanges>;
+  order(orderId: string): Promise<OrderTimeline | null>;
+  kpis(filters: Filters): Promise<KPIs>;
+  sales(filters: Filters): Promise<Sales>;
+  products(filters: Filters, page: PageQuery): Promise<Products>;
+  portfolio(filters: Filters, page: PageQuery): Promise<Portfolio>;
+  grades(filters: Filters): Promise<Grades>;
+  leadTimes(filters: Filters): Promise<LeadTimes>;
+  deliveryPerformance(filters: Filters): Promise<DeliveryPerformance>;
+  openOrders(filters: Filters): Promise<OpenOrdersByStage>;
+  sellers(query: SellersQuery): Promise<Sellers>;
+  seller(sellerId: string): Promise<SellerDetail | null>;
+  reviewImpact(filters: Filters): Promise<ReviewImpact>;
+  freshness(): Promise<Freshness>;
+  pipeline(): Promise<PipelineStatus>;
+}
+
+/**
+ * The HTTP API's routes (all GET, JSON), each calling one read. Filters are query parameters
+ * `from`, `to` (YYYY-MM), `state` (UF), `category`, `grade`; pages `limit`, `offset`.
+ *   /api/health                      → { ok: true } (no lake read: the floor of the serving benchmark)
+ *   /api/alerts                      → OpenAlerts        (rule, stage, state, category, grade, customerState, limit, offset)
+ *   /api/alerts/changes              → AlertChanges      (rule, order, limit)
+ *   /api/orders/:orderId             → OrderTimeline     (404 when unknown)
+ *   /api/kpis                        → KPIs              (filters)
+ *   /api/sales                       → Sales             (filters)
+ *   /api/products                    → Products          (filters, limit, offset)
+ *   /api/portfolio                   → Portfolio         (filters, limit, offset)
+ *   /api/grades                      → Grades            (filters)
+ *   /api/lead-times                  → LeadTimes         (filters)
+ *   /api/delivery                    → DeliveryPerformance (filters)
+ *   /api/open-orders                 → OpenOrdersByStage (filters)
+ *   /api/sellers                     → Sellers           (sort, direction, state, limit, offset)
+ *   /api/sellers/:sellerId           → SellerDetail      (404 when unknown)
+ *   /api/review-impact               → ReviewImpact      (filters)
+ *   /api/freshness                   → Freshness
+ *   /api/pipeline                    → PipelineStatus
+ *   /api/live                        → Server-Sent Events of LiveMessage: `event: alert` (with `id:` a
+ *                                      resumable cursor; send it back as Last-Event-ID), `event: watermark`,
+ *                                      `event: rates`
+ *   /api/openapi.json                → the OpenAPI 3 document of all of the above
+ * Errors: { code, message } with the HTTP status (400 validation, 401 token, 404, 413, 429, 500).
+ * With a token set, every /api/ route but /api/health needs `Authorization: Bearer <token>`;
+ * /api/live also takes `?token=` because a browser's EventSource cannot send headers.
+ */
+export const API_ROUTES = [
+  '/api/health',
+  '/api/alerts',
+  '/api/alerts/changes',
+  '/api/orders/:orderId',
+  '/api/kpis',
+  '/api/sales',
+  '/api/products',
+  '/api/portfolio',
+  '/api/grades',
+  '/api/lead-times',
+  '/api/delivery',
+  '/api/open-orders',
+  '/api/sellers',
+  '/api/sellers/:sellerId',
+  '/api/review-impact',
+  '/api/freshness',
+  '/api/pipeline',
+  '/api/live',
+  '/api/openapi.json',
+] as const;
