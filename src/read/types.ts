@@ -151,7 +151,8 @@ export interface Products extends Provenance {
   readonly products: readonly ProductRank[];
 }
 
-export type Quadrant = 'Star' | 'Cash Cow' | 'Question Mark' | 'Dog' | string;
+/** The portfolio quadrants of gold.product_portfolio (quantity and unit price against their category-month medians). */
+export type Quadrant = 'Star' | 'Volume Driver' | 'Niche Gem' | 'Question Mark';
 export interface PortfolioPoint {
   readonly productId: string;
   readonly category: string;
