@@ -18,3 +18,5 @@ export { StreamBatch } from './batch-schedule.js';
 export type { StreamBatchOptions } from './batch-schedule.js';
 export { loadReplaySource, runReplay, writeReplayQuarantine } from './replay.js';
 export type { ReplayRun, ReplayRunOptions, ReplaySource } from './replay.js';
+export { LIVE_DEFAULTS, LIVE_DIR, LivePipeline, livePacing, liveStateDir } from './live.js';
+export type { HistoryReport, LiveOptions, LivePace, LivePhase, LiveStatus, LiveStep } from './live.js';
