@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { JOBS } from '../batch/index.js';
 import type { OlistDataset } from '../data/index.js';
 import { loadOlist, parseLocalDateTime } from '../data/index.js';
+import { TOPIC_NAMES } from '../events/index.js';
 import type { Lake } from '../lake/index.js';
 import { BRONZE_EVENTS_TABLE } from '../stream/index.js';
 import { sampleDir, tempDir } from '../testing/fixtures.js';
@@ -33,6 +34,22 @@ function expectedBronze(dataset: OlistDataset, until: number): Record<string, nu
   }
   for (const r of dataset.reviews) count('ReviewAnswered', r.answeredAt);
   return counts;
+}
+
+/**
+ * Every event of the dataset once: the order and review events, each customer of an order, and
+ * each seller and product an order names (those the reference tables know).
+ */
+function expectedLog(dataset: OlistDataset): number {
+  const known = (ids: readonly string[]): Set<string> => new Set(ids);
+  const customers = known(dataset.customers.map((c) => c.customerId));
+  const sellers = known(dataset.sellers.map((s) => s.sellerId));
+  const products = known(dataset.products.map((p) => p.productId));
+  const orderCustomers = new Set(dataset.orders.map((o) => o.customerId).filter((id) => customers.has(id)));
+  const usedSellers = new Set(dataset.items.map((i) => i.sellerId).filter((id) => sellers.has(id)));
+  const usedProducts = new Set(dataset.items.map((i) => i.productId).filter((id) => products.has(id)));
+  const bronze = Object.values(expectedBronze(dataset, Infinity)).reduce((a, b) => a + b, 0);
+  return bronze + orderCustomers.size + usedSellers.size + usedProducts.size;
 }
 
 /** Bronze's rows by event type, each event once (distinct ids equal rows). */
@@ -92,6 +109,11 @@ describe('LivePipeline', () => {
     await pipeline.caughtUp();
     assert.equal(pipeline.phase, 'replay-ended');
     assert.deepEqual(sorted(await bronzeByType(await pipeline.runtime.lake())), sorted(expectedBronze(dataset, Infinity)));
+
+    // The live replay went on from the cut: nothing the history appended was appended again.
+    const topics = await pipeline.runtime.log.describeTopics(TOPIC_NAMES);
+    const inLog = topics.reduce((n, t) => n + t.endOffsets.reduce((m, end) => m + end, 0), 0);
+    assert.equal(inLog, expectedLog(dataset));
 
     await pipeline.stop();
     assert.equal(pipeline.phase, 'stopped');
