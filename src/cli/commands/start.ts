@@ -18,6 +18,9 @@ import { parseInstant } from './replay.js';
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 3000;
 
+/** Replay progress lines come at most this often (wall-clock ms). */
+const PROGRESS_EVERY_MS = 5_000;
+
 /** What the server is given once the history is in every table. */
 export interface ServeContext {
   readonly pipeline: LivePipeline;
@@ -197,6 +200,7 @@ export function registerStart(program: Command, io: CliIO, _setExitCode: SetExit
         if (json) writeJson(io, value);
       };
       const reporter = new ProgressReporter(io.stderr, formatLocal);
+      let lastProgress = -Infinity;
 
       // Ends the wait: a signal (exit 0) or a part that failed (exit 1).
       let finish: (failure: Error | null) => void = () => undefined;
@@ -217,7 +221,19 @@ export function registerStart(program: Command, io: CliIO, _setExitCode: SetExit
           if (line !== null) say(line);
         },
         onReplayProgress: (phase, progress) => {
-          if (phase === 'history' && !quiet && !json) reporter.update(progress);
+          if (phase === 'history' && !quiet && !json) {
+            reporter.update(progress);
+            return;
+          }
+          // At most a line every PROGRESS_EVERY_MS, and the last one.
+          // What the log held already (a resumed run; the reference data from before the cut) is not this run's to replay.
+          const toReplay = progress.total - progress.alreadyInLog;
+          const now = performance.now();
+          if (now - lastProgress < PROGRESS_EVERY_MS && progress.appended < toReplay) return;
+          lastProgress = now;
+          const clock = progress.simulatedTime === null ? null : formatLocal(progress.simulatedTime);
+          emit({ step: 'progress', phase, appended: progress.appended, toReplay, simulatedTime: clock, eventsPerSecond: Math.round(progress.eventsPerSecond) });
+          say(`live: simulated clock ${clock ?? '-'}, ${progress.appended.toLocaleString('en-US')} of ${toReplay.toLocaleString('en-US')} events replayed live`);
         },
         onBatchRun: (report) => {
           // The history's run is reported as its step.
@@ -252,9 +268,14 @@ export function registerStart(program: Command, io: CliIO, _setExitCode: SetExit
         say(`state ${liveStateDir(settings.state)} (${flags.resume === true ? 'resumed' : 'fresh'})`);
         // A signal during the history phase stops it: `start` then returns early. A failure of
         // `start` has stopped the pipeline already and goes to the command line's error report.
-        void ended.then(() => pipeline.stop().catch(() => undefined));
+        let live = false;
+        void ended.then(() => {
+          if (!live) void pipeline.stop().catch(() => undefined);
+        });
         const history = await pipeline.start();
-        if (!history.stopped) failure = await ended;
+        live = !history.stopped;
+        // Once live, the server closes before the pipeline stops (below), so no request reads a closing lake.
+        if (live) failure = await ended;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
