@@ -1,9 +1,11 @@
 /**
  * The deploy room, the composition root: the settings of a deployment (defaults, environment,
  * config file and flags, each value validated once and reported with its source), the runtime that
- * opens one (the embedded store, or Kafka and a shared registry; the codec; the lake) and the
- * schemas it registers before anything writes. The CLI, tests and benchmarks wire the parts through
- * this room and nowhere else.
+ * opens one (the embedded store, or Kafka and a shared registry; the codec; the lake), the
+ * schemas it registers before anything writes, and the parts run on a runtime: the stream
+ * processor, the batch schedule beside it, a dataset's replay, and the live pipeline that runs them
+ * all (`orderpulse start`). The CLI, a server, tests and benchmarks wire the parts through this room
+ * and nowhere else.
  */
 export { ConfigError } from './errors.js';
 export { DEFAULTS, DEFAULT_CONFIG_FILE, durationMs, resolveSettings } from './settings.js';
