@@ -1,7 +1,5 @@
 import type { BatchRunReport, JobReport } from '../../batch/index.js';
-import { BatchScheduler } from '../../batch/index.js';
-import type { Lake } from '../../lake/index.js';
-import type { CliIO } from '../output.js';
+import type { StreamBatch } from '../../deploy/index.js';
 import { describeError } from '../output.js';
 import { formatMs } from './common.js';
 
@@ -50,41 +48,14 @@ export function describeBatchRun(report: BatchRunReport): string {
   );
 }
 
-/**
- * The batch inside the stream process (`stream --batch-every`): the scheduler, its lines on stderr
- * unless `quiet`, and its end with the processor's.
- */
-export class StreamBatch {
-  readonly #scheduler: BatchScheduler;
-
-  private constructor(scheduler: BatchScheduler) {
-    this.#scheduler = scheduler;
-  }
-
-  /** Starts the schedule; the first run comes one interval after the start, once the stream has written. */
-  static start(lake: Lake, intervalMs: number, io: CliIO, quiet: boolean): StreamBatch {
-    const scheduler = new BatchScheduler(lake, {
-      intervalMs,
-      ...(quiet ? {} : { onRun: (report: BatchRunReport) => io.stderr.write(`${describeBatchRun(report)}\n`) }),
-    });
-    scheduler.start();
-    return new StreamBatch(scheduler);
-  }
-
-  /** Ends the schedule, waiting for a run in progress; with `lastRun`, one more run over everything written. */
-  async finish(lastRun: boolean): Promise<BatchRunReport | null> {
-    await this.#scheduler.stop();
-    return lastRun ? this.#scheduler.runNow() : null;
-  }
-
-  summary(): StreamBatchSummary {
-    const stats = this.#scheduler.stats();
-    return {
-      intervalMs: this.#scheduler.intervalMs,
-      runs: stats.runs,
-      failed: stats.failed,
-      skippedTicks: stats.skippedTicks,
-      last: stats.last === null ? null : batchRunJson(stats.last),
-    };
-  }
+/** The batch layer's runs in a stream process, as the summary shows them. */
+export function streamBatchSummary(batch: StreamBatch): StreamBatchSummary {
+  const stats = batch.stats();
+  return {
+    intervalMs: batch.intervalMs,
+    runs: stats.runs,
+    failed: stats.failed,
+    skippedTicks: stats.skippedTicks,
+    last: stats.last === null ? null : batchRunJson(stats.last),
+  };
 }

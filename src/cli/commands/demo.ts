@@ -11,12 +11,12 @@ import type { EmittedChange } from '../../stream/index.js';
 import { ALERT_EVENTS_TABLE, ALERTS_TOPIC, BRONZE_EVENTS_TABLE, OPEN_ALERTS_TABLE, REFERENCE_EVENTS_TABLE, ReferenceIngest } from '../../stream/index.js';
 import type { CliIO } from '../output.js';
 import { writeJson } from '../output.js';
-import { openRuntime } from '../../deploy/index.js';
+import { openProcessor, openRuntime } from '../../deploy/index.js';
 import type { SetExitCode } from './index.js';
 import { settingsFor } from './common.js';
 import { parsePositiveNumber } from './durations.js';
-import { printSummary, runReplay } from './replay.js';
-import { describeChange, openProcessor, printStreamSummary, streamSummary } from './stream.js';
+import { printSummary, replayWithProgress } from './replay.js';
+import { describeChange, printStreamSummary, streamSummary } from './stream.js';
 import { goldFigures, printGoldFigures } from './gold-figures.js';
 
 interface DemoFlags {
@@ -71,7 +71,7 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
         });
         const stopLive = new AbortController();
         const live = processor.run({ signal: AbortSignal.any([stopLive.signal, ingest.failed]) });
-        const replayed = await runReplay(io, settings, { pacing, quiet: true }).finally(() => stopLive.abort());
+        const replayed = await replayWithProgress(io, settings, { pacing, quiet: true }).finally(() => stopLive.abort());
         const first = await live;
         const rest = await processor.run({ untilIdle: true, signal: ingest.failed });
         const referenceEvents = await ingest.finish();

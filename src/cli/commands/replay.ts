@@ -1,21 +1,17 @@
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
-import type { OlistDataset } from '../../data/index.js';
-import { formatLocal, loadOlist, parseLocalDateTime } from '../../data/index.js';
-import { olistEvents } from '../../events/index.js';
-import type { Pacing, ReplaySummary } from '../../replay/index.js';
-import { DEFAULT_MAX_GAP_MS, ProgressReporter, replay } from '../../replay/index.js';
-import type { Settings } from '../../deploy/index.js';
+import { formatLocal, parseLocalDateTime } from '../../data/index.js';
+import type { Pacing, ReplayProgress } from '../../replay/index.js';
+import { DEFAULT_MAX_GAP_MS, ProgressReporter } from '../../replay/index.js';
+import type { ReplayRun, Settings } from '../../deploy/index.js';
+import { runReplay } from '../../deploy/index.js';
 import type { CliIO } from '../output.js';
 import { table, writeJson } from '../output.js';
-import { openRuntime } from '../../deploy/index.js';
 import type { SetExitCode } from './index.js';
 import { formatMs, settingsFor } from './common.js';
 import { parseDuration, parsePositiveNumber } from './durations.js';
 import { positiveInt } from '../index.js';
-import { writeQuarantine } from './validate.js';
 
 interface ReplayFlags {
   readonly data?: string;
@@ -31,7 +27,7 @@ interface ReplayFlags {
   readonly quiet?: boolean;
 }
 
-function parseInstant(name: string) {
+export function parseInstant(name: string) {
   return (text: string): number => {
     try {
       return parseLocalDateTime(text);
@@ -41,31 +37,12 @@ function parseInstant(name: string) {
   };
 }
 
-export interface ReplayRun {
-  readonly summary: ReplaySummary;
-  readonly dataset: OlistDataset;
-  readonly quarantineFile: string | null;
-}
-
-/** Loads a dataset and replays it into the configured log: the shared body of `replay` and `demo`. */
-export async function runReplay(
+/** Replays a dataset with progress on stderr, stopping on Ctrl-C after the batch in flight: `replay` and `demo`. */
+export async function replayWithProgress(
   io: CliIO,
   settings: Settings,
   options: { pacing: Pacing; from?: number; until?: number; quiet: boolean },
 ): Promise<ReplayRun> {
-  const dataDir = resolve(io.cwd, settings.data);
-  if (!options.quiet) io.stderr.write(`loading ${dataDir}\n`);
-  const dataset = await loadOlist(dataDir);
-  const events = olistEvents(dataset);
-  const runtime = openRuntime(settings, { env: io.env });
-  let quarantineFile: string | null = null;
-  if (dataset.report.quarantine.length > 0) {
-    quarantineFile = join(runtime.stateDir, 'quarantine.jsonl');
-    // In cluster mode nothing else may have created the state directory.
-    mkdirSync(runtime.stateDir, { recursive: true });
-    writeQuarantine(quarantineFile, dataset.report);
-    io.stderr.write(`${dataset.report.quarantine.length} rows quarantined, written to ${quarantineFile}\n`);
-  }
   const reporter = new ProgressReporter(io.stderr, formatLocal);
   const abort = new AbortController();
   const onSignal = (): void => {
@@ -75,25 +52,21 @@ export async function runReplay(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const codec = await runtime.codec();
-    const summary = await replay({
-      log: runtime.log,
-      codec,
-      events,
+    const run = await runReplay(settings, {
       pacing: options.pacing,
       from: options.from,
       until: options.until,
-      batchSize: settings.batchSize,
-      partitions: settings.partitions,
       signal: abort.signal,
-      onProgress: options.quiet ? undefined : (p) => reporter.update(p),
+      cwd: io.cwd,
+      env: io.env,
+      ...(options.quiet ? {} : { onLoading: (dataDir: string) => io.stderr.write(`loading ${dataDir}\n`), onProgress: (p: ReplayProgress) => reporter.update(p) }),
+      onQuarantine: (rows, file) => io.stderr.write(`${rows} rows quarantined, written to ${file}\n`),
     });
     reporter.finish();
-    return { summary, dataset, quarantineFile };
+    return run;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await runtime.close();
   }
 }
 
@@ -153,7 +126,7 @@ export function registerReplay(program: Command, io: CliIO, _setExitCode: SetExi
           : flags.rate !== undefined
             ? { mode: 'rate', eventsPerSecond: flags.rate }
             : { mode: 'max' };
-      const run = await runReplay(io, settings, {
+      const run = await replayWithProgress(io, settings, {
         pacing,
         from: flags.from,
         until: flags.until,

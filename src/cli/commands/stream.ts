@@ -1,24 +1,16 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { formatLocal } from '../../data/index.js';
-import type { Alert, BatchReport, EmittedChange, RunReport, StreamProcessor, StreamProcessorOptions } from '../../stream/index.js';
-import {
-  AlertCodec,
-  ALERT_EVENTS_TABLE,
-  OPEN_ALERTS_TABLE,
-  REFERENCE_EVENTS_TABLE,
-  RULE_NAMES,
-  StreamProcessor as Processor,
-  ReferenceIngest,
-  runInGroup,
-} from '../../stream/index.js';
+import type { Alert, EmittedChange, RunReport, StreamProcessor } from '../../stream/index.js';
+import { ALERT_EVENTS_TABLE, OPEN_ALERTS_TABLE, REFERENCE_EVENTS_TABLE, RULE_NAMES, ReferenceIngest, runInGroup } from '../../stream/index.js';
 import type { CliIO } from '../output.js';
 import { table, writeJson } from '../output.js';
-import type { Runtime, Settings } from '../../deploy/index.js';
-import { openRuntime } from '../../deploy/index.js';
+import type { ProcessorHooks } from '../../deploy/index.js';
+import { StreamBatch, openProcessor, openRuntime, processorOptions } from '../../deploy/index.js';
 import type { SetExitCode } from './index.js';
 import { formatMs, settingsFor } from './common.js';
-import { StreamBatch } from './batch-schedule.js';
+import type { StreamBatchSummary } from './batch-schedule.js';
+import { describeBatchRun, streamBatchSummary } from './batch-schedule.js';
 import { positiveInt } from '../index.js';
 
 interface StreamFlags {
@@ -45,33 +37,6 @@ function parseTasks(text: string): number[] {
     throw new InvalidArgumentError('--tasks takes partition numbers separated by commas, e.g. 0,1,2.');
   }
   return tasks;
-}
-
-type ProcessorHooks = { onAlerts?: (changes: readonly EmittedChange[]) => void; onBatch?: (batch: BatchReport) => void; tasks?: readonly number[] };
-
-/** Opens the processor over the runtime's log and lake with the settings' stream configuration. */
-export async function openProcessor(runtime: Runtime, settings: Settings, hooks: ProcessorHooks = {}): Promise<StreamProcessor> {
-  return Processor.open(await processorOptions(runtime, settings, hooks));
-}
-
-/** The processor's options from the runtime and the settings. */
-async function processorOptions(runtime: Runtime, settings: Settings, hooks: ProcessorHooks): Promise<StreamProcessorOptions> {
-  const codec = await runtime.codec();
-  return {
-    log: runtime.log,
-    codec,
-    lake: await runtime.lake(),
-    alertCodec: await AlertCodec.open(runtime.registry, { registerSchemas: runtime.registersSchemas }),
-    config: {
-      approvalHours: settings.approvalHours,
-      allowedLatenessMs: settings.allowedLateness,
-      escalateAfterMs: settings.escalateAfter,
-      stateRetentionMs: settings.stateRetention,
-    },
-    maxBatchEvents: settings.maxBatch,
-    idle: { afterMs: settings.idleAfter, advanceMs: settings.idleAdvance },
-    ...hooks,
-  };
 }
 
 /** One alert change as a line: when (event time), what, which order, why. */
@@ -184,14 +149,20 @@ export function registerStream(program: Command, io: CliIO, setExitCode: SetExit
       let batch: StreamBatch | null = null;
       let reference: ReferenceIngest | null = null;
       // Ends the batch with the processor: with --until-idle one last run reads all the stream wrote.
-      const endBatch = async (): Promise<{ batch?: ReturnType<StreamBatch['summary']> }> => {
+      const endBatch = async (): Promise<{ batch?: StreamBatchSummary }> => {
         if (batch === null) return {};
         const last = await batch.finish(flags.untilIdle === true && !abort.signal.aborted);
         if (last !== null && last.error !== null) setExitCode(1);
-        return { batch: batch.summary() };
+        return { batch: streamBatchSummary(batch) };
       };
       try {
-        if (flags.batchEvery !== undefined) batch = StreamBatch.start(await runtime.lake(), settings.batchInterval, io, flags.quiet === true || flags.json === true);
+        if (flags.batchEvery !== undefined) {
+          const quietBatch = flags.quiet === true || flags.json === true;
+          batch = StreamBatch.start(await runtime.lake(), {
+            intervalMs: settings.batchInterval,
+            ...(quietBatch ? {} : { onRun: (report) => io.stderr.write(`${describeBatchRun(report)}\n`) }),
+          });
+        }
         const started = performance.now();
         const progress = flags.quiet !== true && flags.json !== true;
         const ingest = await ReferenceIngest.start(runtime, {

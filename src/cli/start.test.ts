@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, describe, it } from 'node:test';
+import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
+import { main } from './index.js';
+
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+const dir = tempDir();
+after(() => dir.remove());
+
+describe('orderpulse start', () => {
+  it('runs the history, goes live, and on SIGTERM stops everything and exits 0', async () => {
+    const state = join(dir.path, 'state');
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, 'bin', 'orderpulse.js'), '--state', state, 'start', '--data', sampleDir, '--max', '--history-until', '2018-08-01', '--batch-every', '1s', '--json'],
+      { cwd: dir.path, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('"step":"live-started"')) resolve();
+      });
+      void exited.then(() => resolve());
+    });
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, err);
+
+    const steps = out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { step: string; appended?: number; until?: string; state?: string; url?: string | null; tablesWritten?: number });
+    const names = steps.map((s) => s.step);
+    for (const step of ['loaded', 'history-replayed', 'stream-caught-up', 'history-batch', 'ready', 'live-started']) assert.ok(names.includes(step), `${step} in ${names.join(', ')}`);
+    assert.equal(names.at(-1), 'stopped');
+    const history = steps.find((s) => s.step === 'history-replayed');
+    assert.equal(history?.until, '2018-08-01 00:00:00');
+    assert.ok((history?.appended ?? 0) > 0);
+    assert.ok((steps.find((s) => s.step === 'history-batch')?.tablesWritten ?? 0) > 0);
+    const ready = steps.find((s) => s.step === 'ready');
+    assert.equal(ready?.state, join(state, 'live'));
+    assert.equal(ready?.url, null, 'no server on this command line: the state and the commands to read it instead');
+    assert.ok(existsSync(join(state, 'live', 'orderpulse.db')));
+  });
+
+  for (const [args, pattern] of [
+    [['--history-until', 'June'], /--history-until takes a Brazilian local date/],
+    [['--day-every', '0s'], /--day-every must be longer than 0/],
+    [['--day-every', 'soon'], /"soon" is not a duration/],
+    [['--max', '--day-every', '5s'], /--day-every.*cannot be used with.*--max|--max.*cannot be used with.*--day-every/],
+    [['--port', '70000'], /--port takes a port number from 0 to 65535/],
+    [['--batch-every', '500ms'], /--batch-every \(from the flag\) must be at least 1s/],
+  ] as const) {
+    it(`refuses ${args.join(' ')} with a usage error naming the option`, async () => {
+      const stdout = new Capture();
+      const stderr = new Capture();
+      const code = await main(['node', 'orderpulse', '--state', join(dir.path, 'refused'), 'start', ...args], { stdout, stderr, env: {}, cwd: repoRoot });
+      assert.equal(code, 2, stderr.text);
+      assert.match(stderr.text, pattern);
+      assert.equal(existsSync(join(dir.path, 'refused')), false, 'nothing was started');
+    });
+  }
+});
