@@ -81,6 +81,24 @@ function sendError(reply: FastifyReply, status: number, code: string, message: s
   return reply.code(status).type('application/json; charset=utf-8').send({ code, message });
 }
 
+/** Why a request is refused before routing (its declared body, its token), or null when it may pass. */
+function refusal(request: FastifyRequest, token: string | undefined): ServeError | null {
+  // Every route is a GET: a declared body over the limit is refused before it is read, on any path.
+  const length = Number(request.headers['content-length'] ?? 0);
+  if (length > BODY_LIMIT_BYTES) {
+    return new ServeError(SERVE_ERROR_CODES.payloadTooLarge, `request body too large: ${length} bytes, at most ${BODY_LIMIT_BYTES}`);
+  }
+  if (token === undefined || !isApi(request) || request.routeOptions.url === '/api/health') return null;
+  const header = request.headers.authorization;
+  const bearer = header?.startsWith('Bearer ') === true ? header.slice('Bearer '.length) : undefined;
+  // An EventSource cannot send headers, so the live stream also takes the token in the query.
+  const query = request.routeOptions.url === '/api/live' ? (request.query as { token?: unknown }).token : undefined;
+  const given = bearer ?? (typeof query === 'string' ? query : undefined);
+  if (given === undefined) return new ServeError(SERVE_ERROR_CODES.unauthorized, 'this server needs a token: send the header Authorization: Bearer <token>');
+  if (!sameToken(given, token)) return new ServeError(SERVE_ERROR_CODES.unauthorized, 'the token is wrong');
+  return null;
+}
+
 /**
  * The HTTP server: the API's routes over a read model, the live stream over the event log, the web
  * app's files. Built, not listening: `inject` tests it, `startServer` listens.
@@ -118,20 +136,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
     return sendError(reply, 404, SERVE_ERROR_CODES.notFound, `no such route: ${request.method} ${path.slice(0, 200)}`);
   });
 
-  app.addHook('onRequest', async (request) => {
-    // Every route is a GET: a declared body over the limit is refused before it is read, on any path.
-    const length = Number(request.headers['content-length'] ?? 0);
-    if (length > BODY_LIMIT_BYTES) {
-      throw new ServeError(SERVE_ERROR_CODES.payloadTooLarge, `request body too large: ${length} bytes, at most ${BODY_LIMIT_BYTES}`);
-    }
-    if (options.token === undefined || !isApi(request) || request.routeOptions.url === '/api/health') return;
-    const header = request.headers.authorization;
-    const bearer = header?.startsWith('Bearer ') === true ? header.slice('Bearer '.length) : undefined;
-    // An EventSource cannot send headers, so the live stream also takes the token in the query.
-    const query = request.routeOptions.url === '/api/live' ? (request.query as { token?: unknown }).token : undefined;
-    const given = bearer ?? (typeof query === 'string' ? query : undefined);
-    if (given === undefined) throw new ServeError(SERVE_ERROR_CODES.unauthorized, 'this server needs a token: send the header Authorization: Bearer <token>');
-    if (!sameToken(given, options.token)) throw new ServeError(SERVE_ERROR_CODES.unauthorized, 'the token is wrong');
+  app.addHook('onRequest', (request, _reply, done) => {
+    done(refusal(request, options.token) ?? undefined);
   });
 
   void app.register(helmet, {
@@ -176,10 +182,10 @@ export function createServer(options: ServerOptions): FastifyInstance {
 
   const feed = new LiveFeed({ source: options.live, freshness: () => options.read.freshness(), timing: options.liveTiming ?? {}, log: app.log });
   // Open live streams would hold the server's close forever: they end first.
-  app.addHook('preClose', async () => feed.close());
+  app.addHook('preClose', () => feed.close());
 
   // Registered after the plugins so that their route hooks (the API document, the rate limit) see every route.
-  void app.register(async (api) => {
+  void app.register((api, _options, done) => {
     registerOverviewRoutes(api, options.read);
     registerAlertRoutes(api, options.read);
     registerOrderRoutes(api, options.read);
@@ -188,6 +194,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     registerSellerRoutes(api, options.read);
     registerLiveRoute(api, feed);
     api.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
+    done();
   });
   return app;
 }

@@ -23,27 +23,11 @@ export const FILTER_NAMES = ['from', 'to', 'state', 'category', 'grade'] as cons
 
 // ------------------------------------------------------------------------------- query parameters
 
-/**
- * What each query or path parameter must be, in words: the validation error names the parameter and
- * says this, instead of the validator's schema jargon.
- */
-export const PARAMETER_RULES: Readonly<Record<string, string>> = {
-  from: 'a month as YYYY-MM (e.g. 2017-05)',
-  to: 'a month as YYYY-MM (e.g. 2017-05)',
-  state: "a Brazilian state's two capital letters (e.g. SP)",
-  customerState: "a Brazilian state's two capital letters (e.g. SP)",
-  category: `a product category of at most ${CATEGORY_MAX_LENGTH} characters`,
-  grade: `one of ${GRADE_NAMES.join(', ')}`,
-  rule: `one of ${RULE_NAMES.join(', ')}`,
-  stage: `one of ${STAGE_NAMES.join(', ')}`,
-  limit: `a whole number from 1 to ${MAX_LIMIT}`,
-  offset: 'a whole number, 0 or more',
-  order: 'an order id of 32 lowercase hex digits',
-  orderId: 'an order id of 32 lowercase hex digits',
-  sellerId: 'a seller id of 32 lowercase hex digits',
-  sort: 'one of orders, onTimeRate, lateDeliveries, meanReviewScore, trend',
-  direction: 'asc or desc',
-  token: 'the access token',
+/** What a pattern asks for, in words: a validation error says this, not the regular expression. */
+export const PATTERN_WORDS: Readonly<Record<string, string>> = {
+  [MONTH_PATTERN]: 'a month as YYYY-MM (e.g. 2017-05)',
+  [UF_PATTERN]: "a Brazilian state's two capital letters (e.g. SP)",
+  [ID_PATTERN]: 'an id of 32 lowercase hex digits',
 };
 
 const month = { type: 'string', pattern: MONTH_PATTERN } as const;

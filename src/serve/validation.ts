@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyRequest } from 'fastify';
-import { PARAMETER_RULES } from './schemas-common.js';
+import { PATTERN_WORDS } from './schemas-common.js';
 
 const PLACE: Readonly<Record<string, string>> = {
   querystring: 'query parameter',
@@ -13,10 +13,34 @@ function shown(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+interface ParameterSchema {
+  readonly type?: string;
+  readonly enum?: readonly unknown[];
+  readonly pattern?: string;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly maxLength?: number;
+}
+
 /** The parameters a route takes in `context` (querystring, params), from its schema. */
-function allowed(request: FastifyRequest, context: string): string[] {
-  const schema = (request.routeOptions.schema as Record<string, { properties?: Record<string, unknown> } | undefined> | undefined)?.[context];
-  return Object.keys(schema?.properties ?? {});
+function parametersOf(request: FastifyRequest, context: string): Record<string, ParameterSchema> {
+  const schema = (request.routeOptions.schema as Record<string, { properties?: Record<string, ParameterSchema> } | undefined> | undefined)?.[context];
+  return schema?.properties ?? {};
+}
+
+/** What a parameter must be, in words, from its schema. */
+function ruleOf(schema: ParameterSchema | undefined): string | undefined {
+  if (schema === undefined) return undefined;
+  if (schema.enum !== undefined) {
+    const values = schema.enum.map(String);
+    return values.length === 2 ? `${values[0]} or ${values[1]}` : `one of ${values.join(', ')}`;
+  }
+  if (schema.type === 'integer') {
+    return schema.maximum === undefined ? `a whole number, ${schema.minimum ?? 0} or more` : `a whole number from ${schema.minimum ?? 0} to ${schema.maximum}`;
+  }
+  if (schema.pattern !== undefined) return PATTERN_WORDS[schema.pattern] ?? `text matching ${schema.pattern}`;
+  if (schema.maxLength !== undefined) return `text of 1 to ${schema.maxLength} characters`;
+  return undefined;
 }
 
 /**
@@ -28,17 +52,17 @@ export function describeValidation(error: FastifyError, request: FastifyRequest)
   const place = PLACE[context] ?? context;
   const [first] = error.validation ?? [];
   if (first === undefined) return error.message;
-  const params = first.params as Record<string, unknown>;
+  const params = first.params;
   if (first.keyword === 'additionalProperties') {
     const name = String(params['additionalProperty']);
-    const names = allowed(request, context);
+    const names = Object.keys(parametersOf(request, context));
     return `unknown ${place} ${name}; ${names.length === 0 ? 'this route takes none' : `this route takes ${names.join(', ')}`}`;
   }
   const name = first.keyword === 'required' ? String(params['missingProperty']) : first.instancePath.replace(/^\//, '').split('/')[0] ?? '';
-  if (first.keyword === 'required') return `${place} ${name} is required: ${PARAMETER_RULES[name] ?? 'see the API document'}`;
+  const rule = ruleOf(parametersOf(request, context)[name]) ?? first.message ?? 'valid';
+  if (first.keyword === 'required') return `${place} ${name} is required: ${rule}`;
   const source = (context === 'params' ? request.params : context === 'headers' ? request.headers : request.query) as Record<string, unknown> | undefined;
   const value = source?.[name];
   if (Array.isArray(value)) return `${place} ${name} must be given once (it was given ${value.length} times)`;
-  const rule = PARAMETER_RULES[name] ?? first.message ?? 'valid';
   return `${place} ${name} must be ${rule}; got ${shown(value)}`;
 }
