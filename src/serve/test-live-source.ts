@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { EmbeddedSchemaRegistry } from '../events/index.js';
-import type { EventLog } from '../log/index.js';
+import type { EventLog, RecordPosition } from '../log/index.js';
 import { openSqliteEventLog } from '../log/index.js';
 import type { Alert, AlertState, ChangeKind, PositionedChange, Rule } from '../stream/index.js';
 import { ALERTS_TOPIC, AlertCodec } from '../stream/index.js';
@@ -12,7 +12,7 @@ export interface TestLiveLog {
   readonly codec: AlertCodec;
   readonly source: LiveSource;
   /** Appends alert changes to the alerts topic (placed by order id, as the stream processor does). */
-  appendChanges(changes: readonly PositionedChange[]): Promise<void>;
+  appendChanges(changes: readonly PositionedChange[]): Promise<readonly RecordPosition[]>;
   close(): Promise<void>;
 }
 
@@ -25,8 +25,8 @@ export async function openTestLiveLog(dir: string, options: { readonly partition
     log,
     codec,
     source: { log, alerts: codec },
-    async appendChanges(changes) {
-      await log.append(changes.map((c) => codec.encode(c)));
+    appendChanges(changes) {
+      return log.append(changes.map((c) => codec.encode(c)));
     },
     async close() {
       await log.close();
