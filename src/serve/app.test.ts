@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
@@ -332,6 +333,27 @@ describe('the web files', () => {
       const response = await app.inject(url);
       assert.doesNotMatch(response.body, /TOP-SECRET|HIDDEN-DOTFILE/, url);
       assert.notEqual(response.statusCode, 500, url);
+    }
+  });
+
+  it('a raw request line with .. (as no browser or client library would send it) gets nothing out of the web root', async () => {
+    const listening = appWith(new FakeReadModel(), { webRoot: web });
+    await listening.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = listening.server.address() as { port: number };
+    const rawGet = (path: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
+        let answer = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (answer += chunk));
+        socket.on('end', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    for (const path of ['/../secret.txt', '/assets/../../secret.txt', '/%2e%2e/secret.txt', '/assets/%2e%2e/%2e%2e/secret.txt', '/..%2fsecret.txt', '/assets/..\\..\\secret.txt']) {
+      const answer = await rawGet(path);
+      assert.match(answer, /^HTTP\/1\.1 (400|403|404) /, path);
+      assert.match(answer, /"code":"OP_(BAD_REQUEST|FORBIDDEN|NOT_FOUND)"/, path);
+      assert.doesNotMatch(answer, /TOP-SECRET/, path);
     }
   });
 });

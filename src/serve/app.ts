@@ -30,8 +30,8 @@ export interface ServerOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** A logger of your own (pino-like), instead of `logger`. */
   readonly loggerInstance?: FastifyBaseLogger;
-  /** Requests per minute per client address (default 1200: a dashboard's bursts pass, a flood does not). */
-  readonly rateLimitPerMinute?: number;
+  /** Requests per minute per client address (default 1200: a dashboard's bursts pass, a flood does not); null: no limit (a load benchmark). */
+  readonly rateLimitPerMinute?: number | null;
   /** The live feed's intervals (tests shorten them). */
   readonly liveTiming?: Partial<LiveTiming>;
   /** The API document's version (default: package.json's). */
@@ -50,7 +50,6 @@ function packageVersion(): string {
 const CODE_OF_STATUS: Readonly<Record<number, string>> = {
   400: SERVE_ERROR_CODES.badRequest,
   401: SERVE_ERROR_CODES.unauthorized,
-  403: 'OP_FORBIDDEN',
   404: SERVE_ERROR_CODES.notFound,
   405: 'OP_METHOD_NOT_ALLOWED',
   406: 'OP_NOT_ACCEPTABLE',
@@ -121,6 +120,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     if (error.validation !== undefined) return sendError(reply, 400, SERVE_ERROR_CODES.badRequest, describeValidation(error, request));
     if (error instanceof ServeError) return sendError(reply, error.statusCode, error.code, error.message);
     const status = error.statusCode ?? 500;
+    if (status === 403) return sendError(reply, 403, 'OP_FORBIDDEN', `the path ${pathOf(request).slice(0, 200)} is outside the web files`);
     if (status >= 400 && status < 500) return sendError(reply, status, CODE_OF_STATUS[status] ?? SERVE_ERROR_CODES.badRequest, error.message);
     request.log.error({ err: error, url: request.url }, 'request failed');
     return sendError(reply, 500, SERVE_ERROR_CODES.internal, 'the server could not answer this request; the error is in its log');
@@ -162,12 +162,14 @@ export function createServer(options: ServerOptions): FastifyInstance {
     // Served over plain HTTP on a local or private address: asking browsers for HTTPS would break it.
     strictTransportSecurity: false,
   });
-  void app.register(rateLimit, {
-    max: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
-    timeWindow: 60_000,
-    errorResponseBuilder: (_request, context) =>
-      new ServeError(SERVE_ERROR_CODES.rateLimited, `too many requests from this address; try again in ${context.after}`, { statusCode: context.statusCode }),
-  });
+  if (options.rateLimitPerMinute !== null) {
+    void app.register(rateLimit, {
+      max: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
+      timeWindow: 60_000,
+      errorResponseBuilder: (_request, context) =>
+        new ServeError(SERVE_ERROR_CODES.rateLimited, `too many requests from this address; try again in ${context.after}`, { statusCode: context.statusCode }),
+    });
+  }
   void app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

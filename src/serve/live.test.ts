@@ -4,6 +4,10 @@ import type { AlertChangeRow, LiveMessage } from '../read/types.js';
 import type { PositionedChange } from '../stream/index.js';
 import { ALERTS_TOPIC } from '../stream/index.js';
 import { tempDir } from '../testing/fixtures.js';
+import type { FastifyBaseLogger } from 'fastify';
+import { formatCursor, parseCursor } from './cursor.js';
+import type { LiveSubscriber } from './live.js';
+import { LiveFeed } from './live.js';
 import type { RunningServer } from './server.js';
 import { startServer } from './server.js';
 import { FakeReadModel } from './test-read-model.js';
@@ -254,5 +258,52 @@ describe('the live stream with a token', () => {
       await log.close();
       dir.remove();
     }
+  });
+});
+
+describe('the live feed', () => {
+  const quiet = { level: 'silent', fatal() {}, error() {}, warn() {}, info() {}, debug() {}, trace() {}, silent() {}, child: () => quiet } as unknown as FastifyBaseLogger;
+  class Recorder implements LiveSubscriber {
+    readonly messages: { message: LiveMessage; id: string | undefined }[] = [];
+    ended = false;
+    send(message: LiveMessage, id?: string): void {
+      this.messages.push({ message, id });
+    }
+    heartbeat(): void {}
+    end(): void {
+      this.ended = true;
+    }
+  }
+
+  it('a client that leaves before it has joined is refused and not kept; close ends the joined ones', async () => {
+    const dir = tempDir('orderpulse-live-');
+    const log = await openTestLiveLog(dir.path);
+    const feed = new LiveFeed({ source: log.source, freshness: () => new FakeReadModel().freshness(), log: quiet });
+    try {
+      await log.appendChanges([testChange(orderId(1), 1, T0), testChange(orderId(2), 2, T0)]);
+      const leaving = new Recorder();
+      const joining = feed.subscribe(leaving, parseCursor('0:0,1:0,2:0'));
+      feed.unsubscribe(leaving);
+      await assert.rejects(joining, /the client left/);
+      const staying = new Recorder();
+      await feed.subscribe(staying, parseCursor('0:0,1:0,2:0'));
+      assert.equal(feed.clients, 1);
+      assert.deepEqual(staying.messages.filter((m) => m.message.type === 'alert').length, 2, 'the catch-up from the cursor');
+      assert.deepEqual(leaving.messages, []);
+      await feed.close();
+      assert.equal(staying.ended, true);
+      assert.equal(feed.clients, 0);
+      await assert.rejects(feed.subscribe(new Recorder(), null), /closing/);
+    } finally {
+      await feed.close();
+      await log.close();
+      dir.remove();
+    }
+  });
+
+  it('reads and writes cursors, refusing what is not one', () => {
+    assert.deepEqual(parseCursor('0:120,1:98,2:77'), new Map([[0, 120], [1, 98], [2, 77]]));
+    assert.equal(formatCursor(new Map([[2, 77], [0, 120], [1, 98]])), '0:120,1:98,2:77');
+    for (const bad of ['', '0:1,', '0:1,0:2', 'a:1', '0:1.5', '0:-1', '0 :1', '99999999:1', '0:99999999999999999']) assert.equal(parseCursor(bad), null, bad);
   });
 });

@@ -109,6 +109,8 @@ export class LiveFeed {
   readonly #log: FastifyBaseLogger;
   readonly #members = new Set<Member>();
   #joining: Joining[] = [];
+  /** Clients gone while they were joining (their catch-up may be under way). */
+  readonly #left = new WeakSet<LiveSubscriber>();
   /** The feed's next offset per partition; null while stopped. */
   #positions: Map<number, number> | null = null;
   #loop: Promise<void> | null = null;
@@ -144,7 +146,9 @@ export class LiveFeed {
   }
 
   unsubscribe(subscriber: LiveSubscriber): void {
+    this.#left.add(subscriber);
     for (const member of this.#members) if (member.subscriber === subscriber) this.#members.delete(member);
+    for (const j of this.#joining) if (j.subscriber === subscriber) j.refused(new Error('the client left'));
     this.#joining = this.#joining.filter((j) => j.subscriber !== subscriber);
   }
 
@@ -213,14 +217,29 @@ export class LiveFeed {
 
     const joining = this.#joining;
     this.#joining = [];
-    for (const j of joining) {
+    for (const [i, j] of joining.entries()) {
+      if (this.#closed) {
+        j.refused(new Error('the server is closing'));
+        continue;
+      }
+      if (this.#left.has(j.subscriber)) continue;
       const member: Member = { subscriber: j.subscriber, positions: new Map(feed) };
       if (j.cursor !== null) {
         // A partition the cursor does not name is read from its beginning; an offset the log no longer holds, from the oldest it holds.
         for (const p of feed.keys()) member.positions.set(p, Math.max(j.cursor.get(p) ?? beginning(p), beginning(p)));
-        await this.#catchUp(member, feed);
+        try {
+          await this.#catchUp(member, feed);
+        } catch (error) {
+          // This client reconnects and tries again; the others wait for the next poll.
+          j.refused(error as Error);
+          this.#joining.unshift(...joining.slice(i + 1));
+          throw error;
+        }
       }
-      if (this.#closed) return;
+      if (this.#closed || this.#left.has(j.subscriber)) {
+        j.refused(new Error('the client left or the server is closing'));
+        continue;
+      }
       this.#members.add(member);
       j.accepted();
       if (this.#lastWatermark !== null) member.subscriber.send(this.#lastWatermark);
