@@ -258,6 +258,9 @@ describe('the token', () => {
       assert.equal(right.statusCode, url === '/api/nope' ? 404 : 200, url);
     }
     assert.equal((await app.inject('/api/health')).statusCode, 200);
+    // A route reached through an encoded path is still a route that needs the token.
+    assert.equal((await app.inject('/%61pi/kpis')).statusCode, 401);
+    assert.equal((await app.inject('/api/%6Bpis')).statusCode, 401);
   });
 
   it('a query token is taken by the live stream only', async () => {
