@@ -122,7 +122,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
     const status = error.statusCode ?? 500;
     if (status === 403) return sendError(reply, 403, 'OP_FORBIDDEN', `the path ${pathOf(request).slice(0, 200)} is outside the web files`);
     if (status >= 400 && status < 500) return sendError(reply, status, CODE_OF_STATUS[status] ?? SERVE_ERROR_CODES.badRequest, error.message);
-    request.log.error({ err: error, url: request.url }, 'request failed');
+    // The path only: a query may hold the live stream's token.
+    request.log.error({ err: error, method: request.method, path: pathOf(request) }, 'request failed');
     return sendError(reply, 500, SERVE_ERROR_CODES.internal, 'the server could not answer this request; the error is in its log');
   });
 
