@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify';
+import type { AlertStateName, GradeName, ReadModel, RuleName, StageName } from '../read/types.js';
+import { definedOnly } from './query.js';
+import { alertChangesSchema, openAlertsSchema } from './schemas-alerts.js';
+
+interface OpenAlertsQuerystring {
+  readonly rule?: RuleName;
+  readonly stage?: StageName;
+  readonly state?: AlertStateName;
+  readonly category?: string;
+  readonly grade?: GradeName;
+  readonly customerState?: string;
+  readonly limit: number;
+  readonly offset: number;
+}
+interface AlertChangesQuerystring {
+  readonly rule?: RuleName;
+  readonly order?: string;
+  readonly limit: number;
+}
+
+/** /api/alerts and /api/alerts/changes. */
+export function registerAlertRoutes(api: FastifyInstance, read: ReadModel): void {
+  api.get<{ Querystring: OpenAlertsQuerystring }>('/api/alerts', { schema: openAlertsSchema }, async (request) =>
+    read.openAlerts(definedOnly({ ...request.query })),
+  );
+  api.get<{ Querystring: AlertChangesQuerystring }>('/api/alerts/changes', { schema: alertChangesSchema }, async (request) => {
+    const { rule, order, limit } = request.query;
+    return read.alertChanges(definedOnly({ rule, orderId: order, limit }));
+  });
+}
