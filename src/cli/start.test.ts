@@ -19,11 +19,11 @@ const dir = tempDir();
 after(() => dir.remove());
 
 describe('orderpulse start', () => {
-  it('runs the history, goes live, and on SIGTERM stops everything and exits 0', async () => {
+  it('runs the history, serves it over HTTP, goes live, and on SIGTERM stops everything and exits 0', async () => {
     const state = join(dir.path, 'state');
     const child = spawn(
       process.execPath,
-      [join(repoRoot, 'bin', 'orderpulse.js'), '--state', state, 'start', '--data', sampleDir, '--max', '--history-until', '2018-08-01', '--batch-every', '1s', '--json'],
+      [join(repoRoot, 'bin', 'orderpulse.js'), '--state', state, 'start', '--data', sampleDir, '--max', '--history-until', '2018-08-01', '--batch-every', '1s', '--port', '0', '--json'],
       { cwd: dir.path, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
@@ -37,6 +37,11 @@ describe('orderpulse start', () => {
       });
       void exited.then(() => resolve());
     });
+    // The server answers while the pipeline runs: the history's figures are there at once.
+    const url = (JSON.parse(out.split('\n').find((line) => line.includes('"step":"ready"')) ?? '{}') as { url?: string }).url;
+    assert.match(url ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
+    const kpis = (await (await fetch(`${url ?? ''}/api/kpis`)).json()) as { orders: number };
+    assert.ok(kpis.orders > 0, `orders in the served KPIs: ${JSON.stringify(kpis)}`);
     child.kill('SIGTERM');
     assert.equal(await exited, 0, err);
 
@@ -53,7 +58,7 @@ describe('orderpulse start', () => {
     assert.ok((steps.find((s) => s.step === 'history-batch')?.tablesWritten ?? 0) > 0);
     const ready = steps.find((s) => s.step === 'ready');
     assert.equal(ready?.state, join(state, 'live'));
-    assert.equal(ready?.url, null, 'no server on this command line: the state and the commands to read it instead');
+    assert.equal(ready?.url, url);
     assert.ok(existsSync(join(state, 'live', 'orderpulse.db')));
   });
 

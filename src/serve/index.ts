@@ -12,3 +12,5 @@ export type { LiveSource, LiveTiming, LiveSubscriber } from './live.js';
 export { formatCursor, parseCursor } from './cursor.js';
 export type { Cursor } from './cursor.js';
 export { ServeError, SERVE_ERROR_CODES } from './errors.js';
+export { serveRuntime, WEB_ROOT } from './runtime.js';
+export type { ServeRuntimeOptions } from './runtime.js';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import type { Settings } from '../../deploy/index.js';
 import { resolveSettings } from '../../deploy/index.js';
 import type { CliIO } from '../output.js';
@@ -37,4 +38,11 @@ export function settingsFor(command: Command, io: CliIO, flags: Partial<Record<k
 /** Milliseconds as `1.23 s` or `456 ms`. */
 export function formatMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
+}
+
+/** A TCP port flag: 0 to 65535, 0 meaning any free port. */
+export function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(port) || port > 65_535) throw new InvalidArgumentError('--port takes a port number from 0 to 65535 (0: any free port).');
+  return port;
 }

@@ -12,12 +12,13 @@ import { registerStream } from './stream.js';
 import { registerAlerts } from './alerts.js';
 import { registerBatch } from './batch.js';
 import { registerStart } from './start.js';
+import { registerServe } from './serve.js';
 
 export type SetExitCode = (code: number) => void;
 
 export function registerCommands(program: Command, io: CliIO, setExitCode: SetExitCode): void {
-  // The HTTP server is given to `start` as its last argument (a ServeHook) once it exists.
   registerStart(program, io, setExitCode);
+  registerServe(program, io, setExitCode);
   registerDemo(program, io, setExitCode);
   registerValidate(program, io, setExitCode);
   registerReplay(program, io, setExitCode);

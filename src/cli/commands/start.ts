@@ -3,46 +3,18 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { formatLocal, parseLocalDateTime } from '../../data/index.js';
 import type { HistoryReport, LivePace, LiveStep, Runtime, Settings } from '../../deploy/index.js';
+import type { RunningServer } from '../../serve/index.js';
+import { DEFAULT_HOST, DEFAULT_PORT, serveRuntime } from '../../serve/index.js';
 import { LIVE_DEFAULTS, LivePipeline, liveStateDir, resolveSettings } from '../../deploy/index.js';
 import { ProgressReporter } from '../../replay/index.js';
 import type { CliIO } from '../output.js';
 import { writeJson } from '../output.js';
 import type { SetExitCode } from './index.js';
 import type { GlobalFlags } from './common.js';
-import { formatMs } from './common.js';
+import { formatMs, parsePort } from './common.js';
 import { batchRunJson, describeBatchRun } from './batch-schedule.js';
 import { parseDuration } from './durations.js';
 import { parseInstant } from './replay.js';
-
-/** Where the HTTP server listens unless told otherwise: this machine only. */
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_PORT = 3000;
-
-/** Replay progress lines come at most this often (wall-clock ms). */
-const PROGRESS_EVERY_MS = 5_000;
-
-/** What the server is given once the history is in every table. */
-export interface ServeContext {
-  readonly pipeline: LivePipeline;
-  readonly runtime: Runtime;
-  readonly host: string;
-  readonly port: number;
-  /** The bearer token the API asks for; undefined when none was set. */
-  readonly token: string | undefined;
-}
-
-/** A started server: where it answers, and how it ends. */
-export interface Serving {
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-/**
- * Starts what serves the pipeline's tables (the HTTP API and the dashboard). `start` calls it once
- * the history phase has filled every table and before the live phase begins; it is closed before
- * the pipeline stops.
- */
-export type ServeHook = (context: ServeContext) => Promise<Serving>;
 
 interface StartFlags {
   readonly historyUntil?: number;
@@ -58,11 +30,6 @@ interface StartFlags {
   readonly quiet?: boolean;
 }
 
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InvalidArgumentError('--port takes a port number from 0 to 65535 (0: any free port).');
-  return port;
-}
 
 function parsePositiveDuration(name: string) {
   return (text: string): number => {
@@ -143,25 +110,23 @@ function describeStep(step: LiveStep, pace: LivePace): string | null {
   }
 }
 
-/** How to look at the data while the pipeline runs, without a server. */
+/** How to look at the data from a terminal while the pipeline runs. */
 function printLookCommands(io: CliIO, stateDir: string): void {
   const state = JSON.stringify(stateDir);
-  io.stdout.write(`\nthe pipeline writes to ${stateDir}; to look at the data while it runs, in another terminal:\n`);
+  io.stdout.write(`the pipeline writes to ${stateDir}; the same data from a terminal, while it runs:\n`);
   io.stdout.write(`  npx orderpulse --state ${state} alerts --open --limit 10\n`);
   io.stdout.write(`  npx orderpulse --state ${state} tables\n`);
   io.stdout.write(`  npx orderpulse --state ${state} batch status\n`);
   io.stdout.write(`  npx orderpulse --state ${state} query "SELECT month, sum(revenue_cents) / 100 AS revenue FROM gold_sales_monthly GROUP BY ALL ORDER BY ALL"\n`);
-  io.stdout.write(`  npx orderpulse --state ${state} tail alerts --limit 5\n`);
-  io.stdout.write('Ctrl-C stops everything.\n\n');
+  io.stdout.write(`  npx orderpulse --state ${state} tail alerts --limit 5\n\n`);
 }
 
 /**
  * `orderpulse start`: the live pipeline on the embedded state, in `<state>/live` (wiped at start
- * unless --resume), until Ctrl-C or SIGTERM, which stop every part cleanly and exit 0. `serve`
- * starts the HTTP server once the history is in; without it the command prints how to look at
- * the data instead.
+ * unless --resume), until Ctrl-C or SIGTERM, which stop every part cleanly and exit 0. The HTTP
+ * server (API and dashboard) starts once the history is in every table, so every page has data.
  */
-export function registerStart(program: Command, io: CliIO, _setExitCode: SetExitCode, serve?: ServeHook): void {
+export function registerStart(program: Command, io: CliIO, _setExitCode: SetExitCode): void {
   program
     .command('start')
     .description(
@@ -206,7 +171,7 @@ export function registerStart(program: Command, io: CliIO, _setExitCode: SetExit
       let finish: (failure: Error | null) => void = () => undefined;
       const ended = new Promise<Error | null>((done) => (finish = done));
       // Set by the hook below; a holder, since the assignment happens in a callback.
-      const serving: { server: Serving | null } = { server: null };
+      const serving: { server: RunningServer | null } = { server: null };
       const pipeline = new LivePipeline({
         settings,
         historyUntil,
@@ -244,17 +209,14 @@ export function registerStart(program: Command, io: CliIO, _setExitCode: SetExit
         },
         onFailure: (error) => finish(error),
         onHistoryReady: async (_history: HistoryReport, runtime: Runtime) => {
-          // ---- THE HTTP SERVER STARTS HERE: after the history phase, before the live phase. ----
-          if (serve === undefined) {
-            if (!quiet && !json) printLookCommands(io, liveStateDir(settings.state));
-            emit({ step: 'ready', state: liveStateDir(settings.state), url: null });
-            return;
-          }
+          // After the history phase, before the live phase: every page has data from its first load.
           const token = flags.token ?? (io.env.ORDERPULSE_TOKEN === '' ? undefined : io.env.ORDERPULSE_TOKEN);
-          const server = await serve({ pipeline, runtime, host: flags.host, port: flags.port, token });
+          const server = await serveRuntime(runtime, { host: flags.host, port: flags.port, approvalHours: settings.approvalHours, ...(token === undefined ? {} : { token }) });
           serving.server = server;
-          emit({ step: 'ready', state: liveStateDir(settings.state), url: server.url });
-          say(`\nOrderPulse is at ${server.url}  (state in ${liveStateDir(settings.state)}; Ctrl-C stops everything)\n`);
+          emit({ step: 'ready', state: liveStateDir(settings.state), url: server.url, portTaken: server.portTaken });
+          if (server.portTaken !== null) say(`port ${server.portTaken} is taken: listening on ${server.port} instead`);
+          say(`\nOrderPulse is at ${server.url}  (Ctrl-C stops everything)\n`);
+          if (!quiet && !json) printLookCommands(io, liveStateDir(settings.state));
         },
       });
       const onSignal = (): void => {
