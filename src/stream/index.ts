@@ -15,6 +15,7 @@ export {
   BRONZE_EVENTS,
   offsetsProperty,
   positionProperty,
+  watermarkProperty,
   UNDECODABLE_EVENT_TYPE,
 } from './tables.js';
 export type { StreamPosition, PositionedChange, TaskId } from './tables.js';
@@ -31,5 +32,7 @@ export { DelayDetector, alertIdOf, localDaysBetween } from './detector.js';
 export type { DelayDetectorOptions, DetectorStats, LateEvent } from './detector.js';
 export { RULES, RULE_NAMES, STAGE_RULES, ALERT_STATES, CHANGE_KINDS, DEFAULT_STREAM_CONFIG, streamConfig } from './types.js';
 export type { Alert, AlertChange, AlertState, ChangeKind, Rule, StageRule, StreamConfig, GradeWeight, OrderFacts } from './types.js';
+export { newOrderState, applyOrderEvent, stageDeadline, stageSatisfiedAt, overdueFrom } from './order-state.js';
+export type { OrderState } from './order-state.js';
 export { TimerQueue } from './timers.js';
 export { WatermarkTracker } from './watermark.js';
