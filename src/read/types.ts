@@ -151,7 +151,8 @@ export interface Products extends Provenance {
   readonly products: readonly ProductRank[];
 }
 
-export type Quadrant = 'Star' | 'Cash Cow' | 'Question Mark' | 'Dog' | string;
+/** The quadrants of gold.product_portfolio: quantity above the category-month's median, price at or above it. */
+export type Quadrant = 'Star' | 'Volume Driver' | 'Niche Gem' | 'Question Mark';
 export interface PortfolioPoint {
   readonly productId: string;
   readonly category: string;

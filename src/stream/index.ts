@@ -13,6 +13,8 @@ export {
   ALERT_EVENTS_TABLE,
   OPEN_ALERTS_TABLE,
   BRONZE_EVENTS,
+  ALERT_EVENTS,
+  OPEN_ALERTS,
   offsetsProperty,
   positionProperty,
   watermarkProperty,
