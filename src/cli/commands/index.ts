@@ -11,6 +11,7 @@ import { registerLake } from './lake.js';
 import { registerStream } from './stream.js';
 import { registerAlerts } from './alerts.js';
 import { registerBatch } from './batch.js';
+import { registerOrder } from './order.js';
 
 export type SetExitCode = (code: number) => void;
 
@@ -24,6 +25,7 @@ export function registerCommands(program: Command, io: CliIO, setExitCode: SetEx
   registerSynth(program, io, setExitCode);
   registerStream(program, io, setExitCode);
   registerAlerts(program, io, setExitCode);
+  registerOrder(program, io, setExitCode);
   registerLake(program, io, setExitCode);
   registerBatch(program, io, setExitCode);
 }
