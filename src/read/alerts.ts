@@ -99,18 +99,19 @@ export async function openAlerts(source: LakeSource, q: OpenAlertsQuery): Promis
        SELECT * FROM e ${whereClause(conditions)} ORDER BY priority DESC, opened_at, alert_id`,
       params.values,
     );
-    return rows.map(alertRow);
+    return { snapshots: snapshotsOf(all), alerts: rows.map(alertRow) };
   });
   const applied: FilterName[] = [];
   if (q.category !== undefined) applied.push('category');
   if (q.grade !== undefined) applied.push('grade');
   if (q.customerState !== undefined) applied.push('state');
   return {
-    snapshots: snapshotsOf(all),
+    // The snapshots the match was read from (an answer served while a newer one is read says so).
+    snapshots: matched.snapshots,
     applied,
-    total: matched.length,
-    valueAtRiskCents: matched.reduce((sum, a) => sum + a.orderValueCents, 0),
-    alerts: matched.slice(q.offset, q.offset + q.limit).map((a, i) => ({ ...a, rank: q.offset + i + 1 })),
+    total: matched.alerts.length,
+    valueAtRiskCents: matched.alerts.reduce((sum, a) => sum + a.orderValueCents, 0),
+    alerts: matched.alerts.slice(q.offset, q.offset + q.limit).map((a, i) => ({ ...a, rank: q.offset + i + 1 })),
   };
 }
 
@@ -120,7 +121,7 @@ export async function alertChanges(source: LakeSource, q: AlertChangesQuery): Pr
   if (q.orderId !== undefined && typeof q.orderId !== 'string') throw badArgument('orderId', q.orderId, 'a string');
   const t = await tablesOf(source, ['alertEvents', 'items', 'grades', 'orders']);
   const all = [t.alertEvents, t.items, t.grades, t.orders];
-  const alerts = await source.memo(`alertChanges:${JSON.stringify([q.rule, q.orderId, q.limit])}`, all, async () => {
+  return source.memo(`alertChanges:${JSON.stringify([q.rule, q.orderId, q.limit])}`, all, async () => {
     const params = new Params();
     const conditions: string[] = [];
     if (q.rule !== undefined) conditions.push(`rule = ${params.p(q.rule)}`);
@@ -134,7 +135,6 @@ export async function alertChanges(source: LakeSource, q: AlertChangesQuery): Pr
        SELECT * FROM e ORDER BY ${order}`,
       params.values,
     );
-    return rows.map(alertChangeRow);
+    return { snapshots: snapshotsOf(all), applied: [], alerts: rows.map(alertChangeRow) };
   });
-  return { snapshots: snapshotsOf(all), applied: [], alerts };
 }

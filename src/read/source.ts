@@ -10,6 +10,10 @@ import { exactLong } from '../lake/format.js';
  *
  * Answers are memoized too, keyed by the read, its arguments and the snapshots of the tables it
  * read: the same question on the same snapshots gives the same answer, so it is not asked again.
+ *
+ * While the stream commits every second, a question's snapshots change as often. So that no caller
+ * waits for the new answer, the previous one is served while the new one is computed, for at most
+ * `serveStaleMs` after the newer snapshot was seen (the answer's `snapshots` say which it read).
  */
 
 /** One table as a read sees it: its view (empty when the table does not exist yet) and snapshots. */
@@ -31,6 +35,16 @@ interface Cached {
   checkedAt: number;
 }
 
+interface Answer {
+  /** The snapshots the answer was computed on. */
+  snapshots: string;
+  promise: Promise<unknown>;
+  settled: boolean;
+  value: unknown;
+  /** A computation on newer snapshots, under way. */
+  next: { readonly snapshots: string; readonly promise: Promise<unknown>; readonly startedAt: number } | null;
+}
+
 /** A snapshot id as an exact decimal string: through the lake's exact long when the id is beyond 2^53. */
 export function snapshotIdText(id: number): string {
   return String(exactLong(id) ?? BigInt(id));
@@ -48,27 +62,36 @@ export function schemaOf(columns: readonly ColumnDefinition[]): Schema {
 export interface SourceOptions {
   /** How long a table's state is trusted before the catalog is asked again (ms); 0 asks every time. */
   readonly refreshMs?: number;
-  /** Answers kept at most (the oldest goes first). */
+  /**
+   * How long after newer snapshots were seen the answer computed on the older ones may still be
+   * served while the new one is computed (ms); 0 makes every caller wait for the new answer.
+   * Default 2 s, and 0 when `refreshMs` is 0 (then every read is of the current snapshots).
+   */
+  readonly serveStaleMs?: number;
+  /** Answers kept at most (the least recently used goes first). */
   readonly memoEntries?: number;
   readonly now?: () => number;
 }
 
 export const DEFAULT_REFRESH_MS = 500;
+export const DEFAULT_SERVE_STALE_MS = 2_000;
 const DEFAULT_MEMO_ENTRIES = 2_000;
 
 export class LakeSource {
   readonly lake: Lake;
   readonly #refreshMs: number;
+  readonly #serveStaleMs: number;
   readonly #memoEntries: number;
   readonly #now: () => number;
   /** Table states, and the loads under way (so that concurrent reads share one). */
   readonly #tables = new Map<string, Cached>();
   readonly #loading = new Map<string, Promise<TableState>>();
-  readonly #memo = new Map<string, Promise<unknown>>();
+  readonly #answers = new Map<string, Answer>();
 
   constructor(lake: Lake, options: SourceOptions = {}) {
     this.lake = lake;
     this.#refreshMs = options.refreshMs ?? DEFAULT_REFRESH_MS;
+    this.#serveStaleMs = this.#refreshMs === 0 ? 0 : (options.serveStaleMs ?? DEFAULT_SERVE_STALE_MS);
     this.#memoEntries = options.memoEntries ?? DEFAULT_MEMO_ENTRIES;
     this.#now = options.now ?? Date.now;
   }
@@ -76,11 +99,19 @@ export class LakeSource {
   /** The table as of its current snapshot; `columns` give the empty view's schema when it does not exist. */
   async table(name: string, columns: readonly ColumnDefinition[]): Promise<TableState> {
     const cached = this.#tables.get(name);
-    if (cached !== undefined && this.#now() - cached.checkedAt < this.#refreshMs) return cached.state;
-    const loading = this.#loading.get(name);
-    if (loading !== undefined) return loading;
-    const load = this.#load(name, columns, cached).finally(() => this.#loading.delete(name));
-    this.#loading.set(name, load);
+    const age = cached === undefined ? Infinity : this.#now() - cached.checkedAt;
+    if (cached !== undefined && age < this.#refreshMs) return cached.state;
+    let load = this.#loading.get(name);
+    if (load === undefined) {
+      load = this.#load(name, columns, cached).finally(() => this.#loading.delete(name));
+      this.#loading.set(name, load);
+    }
+    if (cached !== undefined && age < this.#refreshMs + this.#serveStaleMs) {
+      // The state checked a moment ago serves while the catalog is asked again; a failure there
+      // shows on a later call, which waits for its own check.
+      load.catch(() => undefined);
+      return cached.state;
+    }
     return load;
   }
 
@@ -132,23 +163,50 @@ export class LakeSource {
   }
 
   /**
-   * The answer of `compute` for `key` over these table states, computed once per set of snapshots.
-   * A failed computation is not kept.
+   * The answer of `compute` for `key` over these table states, computed once per set of snapshots
+   * (see `serveStaleMs` for what is served while it is computed again). A failed computation is
+   * not kept.
    */
   memo<T>(key: string, tables: readonly TableState[], compute: () => Promise<T>): Promise<T> {
-    const full = `${key}\u0000${tables.map((t) => `${t.name}@${t.snapshotId ?? '-'}`).join(',')}`;
-    const found = this.#memo.get(full);
+    const snapshots = tables.map((t) => `${t.name}@${t.snapshotId ?? '-'}`).join(',');
+    const found = this.#answers.get(key);
     if (found !== undefined) {
       // Most recently used last.
-      this.#memo.delete(full);
-      this.#memo.set(full, found);
-      return found as Promise<T>;
+      this.#answers.delete(key);
+      this.#answers.set(key, found);
+      if (found.snapshots === snapshots) return found.promise as Promise<T>;
+      const now = this.#now();
+      if (found.next === null || found.next.snapshots !== snapshots) {
+        const next = { snapshots, promise: compute(), startedAt: now };
+        found.next = next;
+        next.promise.then(
+          (value) => {
+            if (found.next !== next) return;
+            Object.assign(found, { snapshots, promise: next.promise, settled: true, value, next: null });
+          },
+          () => {
+            if (found.next === next) found.next = null;
+          },
+        );
+      }
+      if (found.settled && now - found.next.startedAt < this.#serveStaleMs) return Promise.resolve(found.value as T);
+      return found.next.promise as Promise<T>;
     }
-    const computing = compute();
-    this.#memo.set(full, computing);
-    computing.catch(() => this.#memo.delete(full));
-    while (this.#memo.size > this.#memoEntries) this.#memo.delete(this.#memo.keys().next().value as string);
-    return computing;
+    const promise = compute();
+    const answer: Answer = { snapshots, promise, settled: false, value: undefined, next: null };
+    this.#answers.set(key, answer);
+    promise.then(
+      (value) => {
+        if (answer.promise !== promise) return;
+        answer.settled = true;
+        answer.value = value;
+      },
+      () => {
+        if (this.#answers.get(key) === answer && answer.promise === promise) this.#answers.delete(key);
+      },
+    );
+    while (this.#answers.size > this.#memoEntries) this.#answers.delete(this.#answers.keys().next().value as string);
+    return promise;
   }
 }
 

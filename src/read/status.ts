@@ -103,19 +103,23 @@ async function jobStates(source: LakeSource): Promise<TableState[]> {
 
 export async function freshness(source: LakeSource, now: number): Promise<Freshness> {
   const t = await tablesOf(source, ['bronze', 'openAlerts', 'alertEvents']);
-  const upTo = completeUpTo(taskProgress(t.bronze, t.openAlerts, t.alertEvents));
-  const committed = t.bronze.snapshot?.['timestamp-ms'] ?? null;
   const jobs = await jobStates(source);
-  const runs = batchRuns(jobs);
-  const newest = runs[0];
-  // A failed job commits nothing, so the lake keeps no record of the failure itself: the batch
-  // counts as ok once every job has written its table.
-  const lastBatch = newest === undefined ? null : { endedAt: new Date(newest.at).toISOString(), mode: newest.mode, ok: jobs.every((j) => j.snapshot !== null) };
+  const known = await source.memo('freshness', [t.bronze, t.openAlerts, t.alertEvents, ...jobs], () => {
+    const upTo = completeUpTo(taskProgress(t.bronze, t.openAlerts, t.alertEvents));
+    const newest = batchRuns(jobs)[0];
+    return Promise.resolve({
+      completeUpTo: upTo === null ? null : new Date(upTo).toISOString(),
+      committed: t.bronze.snapshot?.['timestamp-ms'] ?? null,
+      // A failed job commits nothing, so the lake keeps no record of the failure itself: the batch
+      // counts as ok once every job has written its table.
+      lastBatch: newest === undefined ? null : { endedAt: new Date(newest.at).toISOString(), mode: newest.mode, ok: jobs.every((j) => j.snapshot !== null) },
+    });
+  });
   return {
-    completeUpTo: upTo === null ? null : new Date(upTo).toISOString(),
-    streamCommittedAt: committed === null ? null : new Date(committed).toISOString(),
-    behindMs: committed === null ? null : Math.max(0, now - committed),
-    lastBatch,
+    completeUpTo: known.completeUpTo,
+    streamCommittedAt: known.committed === null ? null : new Date(known.committed).toISOString(),
+    behindMs: known.committed === null ? null : Math.max(0, now - known.committed),
+    lastBatch: known.lastBatch,
   };
 }
 
