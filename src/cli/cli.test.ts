@@ -397,7 +397,7 @@ describe('orderpulse demo, stream, alerts and the lake commands on their tables'
 
     const open = await run(['--state', demoState, 'alerts', '--open', '--limit', '5', '--json']);
     assert.equal(open.code, 0, open.err);
-    const ranked = (JSON.parse(open.out) as { alerts: { rank: number; alert_id: string }[] }).alerts;
+    const ranked = (JSON.parse(open.out) as { alerts: { rank: number; alert_id: string; order_id: string }[] }).alerts;
     assert.deepEqual(ranked.map((a) => a.rank), [1, 2, 3, 4, 5]);
     assert.deepEqual(ranked.map((a) => a.alert_id), summary.topOpenAlerts.slice(0, 5).map((a) => a.alertId));
 
@@ -406,6 +406,32 @@ describe('orderpulse demo, stream, alerts and the lake commands on their tables'
     const badRule = await run(['--state', demoState, 'alerts', '--rule', 'late']);
     assert.equal(badRule.code, 2);
     assert.match(badRule.err, /--rule must be one of approval_overdue/);
+    const stage = await run(['--state', demoState, 'alerts', '--open', '--stage', 'delivery', '--limit', '1000', '--json']);
+    assert.equal(stage.code, 0, stage.err);
+    const delivery = (JSON.parse(stage.out) as { alerts: { rule: string }[] }).alerts;
+    assert.ok(delivery.length > 0 && delivery.every((a) => a.rule === 'delivery_overdue'), 'the delivery stage is the delivery_overdue rule');
+    const stageAlone = await run(['--state', demoState, 'alerts', '--stage', 'delivery']);
+    assert.equal(stageAlone.code, 2);
+    assert.match(stageAlone.err, /add --open/);
+
+    // An order's timeline: the top open alert's order, its events as bronze has them, its alerts.
+    const topOrder = ranked[0]?.order_id ?? '';
+    const order = await run(['--state', demoState, 'order', topOrder, '--json']);
+    assert.equal(order.code, 0, order.err);
+    const timeline = JSON.parse(order.out) as { orderId: string; events: { type: string }[]; deadlines: { stage: string }[]; alerts: { orderId: string }[] };
+    assert.equal(timeline.orderId, topOrder);
+    assert.equal(timeline.events[0]?.type, 'OrderPlaced');
+    assert.deepEqual(timeline.deadlines.map((d) => d.stage), ['approval', 'handoff', 'delivery']);
+    assert.ok(timeline.alerts.length > 0 && timeline.alerts.every((a) => a.orderId === topOrder));
+    const printed = await run(['--state', demoState, 'order', topOrder]);
+    assert.equal(printed.code, 0, printed.err);
+    assert.match(printed.out, new RegExp(`order ${topOrder}`));
+    assert.match(printed.out, /OrderPlaced/);
+    const unknown = await run(['--state', demoState, 'order', 'no-such-order']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.err, /no order no-such-order/);
+    const injected = await run(['--state', demoState, 'order', "' OR 1=1 --"]);
+    assert.equal(injected.code, 1, 'a quote in the id is a value, not SQL');
 
     const again = await run(['--state', demoState, 'stream', '--until-idle', '--idle-after', '0', '--json']);
     assert.equal(again.code, 0, again.err);

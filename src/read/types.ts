@@ -151,7 +151,7 @@ export interface Products extends Provenance {
   readonly products: readonly ProductRank[];
 }
 
-/** The portfolio quadrants of gold.product_portfolio (quantity and unit price against their category-month medians). */
+/** The quadrants of gold.product_portfolio: quantity above the category-month's median, price at or above it. */
 export type Quadrant = 'Star' | 'Volume Driver' | 'Niche Gem' | 'Question Mark';
 export interface PortfolioPoint {
   readonly productId: string;

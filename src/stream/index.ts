@@ -13,8 +13,11 @@ export {
   ALERT_EVENTS_TABLE,
   OPEN_ALERTS_TABLE,
   BRONZE_EVENTS,
+  ALERT_EVENTS,
+  OPEN_ALERTS,
   offsetsProperty,
   positionProperty,
+  watermarkProperty,
   UNDECODABLE_EVENT_TYPE,
 } from './tables.js';
 export type { StreamPosition, PositionedChange, TaskId } from './tables.js';
@@ -31,5 +34,7 @@ export { DelayDetector, alertIdOf, localDaysBetween } from './detector.js';
 export type { DelayDetectorOptions, DetectorStats, LateEvent } from './detector.js';
 export { RULES, RULE_NAMES, STAGE_RULES, ALERT_STATES, CHANGE_KINDS, DEFAULT_STREAM_CONFIG, streamConfig } from './types.js';
 export type { Alert, AlertChange, AlertState, ChangeKind, Rule, StageRule, StreamConfig, GradeWeight, OrderFacts } from './types.js';
+export { newOrderState, applyOrderEvent, stageDeadline, stageSatisfiedAt, overdueFrom } from './order-state.js';
+export type { OrderState } from './order-state.js';
 export { TimerQueue } from './timers.js';
 export { WatermarkTracker } from './watermark.js';

@@ -18,6 +18,7 @@ import {
   ALERT_EVENTS_TABLE,
   AlertCodec,
   BRONZE_EVENTS_TABLE,
+  DEFAULT_STREAM_CONFIG,
   GRADE_WEIGHTS,
   LATE_EVENTS_TABLE,
   PRODUCT_GRADES_TABLE,
@@ -28,6 +29,7 @@ import {
   UNDECODABLE_EVENT_TYPE,
   offsetsProperty,
   runInGroup,
+  watermarkProperty,
 } from './index.js';
 
 type Rows = Record<string, unknown>[];
@@ -97,6 +99,15 @@ describe('StreamProcessor on the Olist sample', () => {
         const offsets = JSON.parse(table.lastSummaryValue(offsetsProperty(p)) ?? '{}') as Record<string, number>;
         assert.equal(offsets[`${d.name}/${p}`], end, `${d.name}/${p}`);
       });
+    }
+    // Each task's watermark after its last batch: its newest event time less the allowed lateness
+    // (no idle floor yet: the log was read to its end only after the last batch).
+    const newest = await rowsOf(lake, BRONZE_EVENTS_TABLE, 'SELECT task, epoch_ms(max(event_time)) AS newest FROM t GROUP BY task ORDER BY task');
+    for (const t of newest) {
+      const task = Number(t.task);
+      const recorded = Number(table.lastSummaryValue(watermarkProperty(task)));
+      assert.equal(recorded, Number(t.newest) - DEFAULT_STREAM_CONFIG.allowedLatenessMs, `task ${task}`);
+      assert.ok(recorded <= (processor.taskWatermark(task) ?? -Infinity), 'the idle policy only moved it on');
     }
   });
 

@@ -35,6 +35,7 @@ import {
   openAlertRow,
   parsePosition,
   positionProperty,
+  watermarkProperty,
   recordColumns,
 } from './tables.js';
 import type { Alert, GradeWeight, Rule, StreamConfig } from './types.js';
@@ -547,6 +548,7 @@ export class StreamProcessor {
       positions.set(task.id, position);
       summary[offsetsProperty(task.id)] = JSON.stringify(task.merger.consumedOffsets());
       summary[positionProperty(task.id)] = formatPosition(position);
+      if (Number.isFinite(detector.watermark)) summary[watermarkProperty(task.id)] = String(detector.watermark);
     }
     const openAlerts = this.#openAlertsDue() ? this.#openAlertsNow() : null;
     const detected = performance.now();

@@ -32,6 +32,14 @@ export function offsetsProperty(task: TaskId): string {
   return `orderpulse.log-offsets.task-${task}`;
 }
 
+/**
+ * Bronze summary property of a task: its watermark after the batch, in epoch milliseconds. With it a
+ * reader knows how far event time is complete without running a detector.
+ */
+export function watermarkProperty(task: TaskId): string {
+  return `orderpulse.watermark.task-${task}`;
+}
+
 /** Summary property of every stream table, per task: the `StreamPosition` its rows of the task are complete up to, as JSON. */
 export function positionProperty(task: TaskId): string {
   return `orderpulse.stream-position.task-${task}`;

@@ -13,6 +13,7 @@ import { registerAlerts } from './alerts.js';
 import { registerBatch } from './batch.js';
 import { registerStart } from './start.js';
 import { registerServe } from './serve.js';
+import { registerOrder } from './order.js';
 
 export type SetExitCode = (code: number) => void;
 
@@ -28,6 +29,7 @@ export function registerCommands(program: Command, io: CliIO, setExitCode: SetEx
   registerSynth(program, io, setExitCode);
   registerStream(program, io, setExitCode);
   registerAlerts(program, io, setExitCode);
+  registerOrder(program, io, setExitCode);
   registerLake(program, io, setExitCode);
   registerBatch(program, io, setExitCode);
 }

@@ -16,6 +16,9 @@ import { batchRunJson, describeBatchRun } from './batch-schedule.js';
 import { parseDuration } from './durations.js';
 import { parseInstant } from './replay.js';
 
+/** Replay progress lines come at most this often (wall-clock ms). */
+const PROGRESS_EVERY_MS = 5_000;
+
 interface StartFlags {
   readonly historyUntil?: number;
   readonly dayEvery?: number;
