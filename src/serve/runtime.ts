@@ -24,6 +24,9 @@ export async function serveRuntime(runtime: Runtime, options: ServeRuntimeOption
   const { approvalHours, webRoot, ...rest } = options;
   const read = new LakeReadModel({ lake: await runtime.lake(), log: runtime.log, ...(approvalHours === undefined ? {} : { approvalHours }) });
   const alerts = await AlertCodec.open(runtime.registry, { registerSchemas: runtime.registersSchemas });
+  // The first read of a table opens its metadata and files (about 0.1 s each): done before the
+  // first visitor, not during their first page. A failure here is the route's to report later.
+  await Promise.allSettled([read.kpis({}), read.openAlerts({ limit: 50, offset: 0 }), read.freshness(), read.pipeline(), read.leadTimes({}), read.sellers({ sort: 'orders', direction: 'desc', limit: 50, offset: 0 })]);
   const root = webRoot === undefined ? (existsSync(WEB_ROOT) ? WEB_ROOT : undefined) : (webRoot ?? undefined);
   return startServer({ ...rest, read, live: { log: runtime.log, alerts }, ...(root === undefined ? {} : { webRoot: root }) });
 }

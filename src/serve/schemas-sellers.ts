@@ -5,7 +5,6 @@ import {
   errorResponses,
   idParameter,
   int,
-  nullableInt,
   nullableNum,
   object,
   pageProperties,
@@ -56,7 +55,7 @@ export const sellerSchema = {
   response: {
     200: withProvenance({
       seller: sellerRow,
-      lateOrders: arrayOf(object({ orderId: str, purchasedAt: str, stage, daysLate: nullableInt, valueCents: int })),
+      lateOrders: arrayOf(object({ orderId: str, purchasedAt: str, stage, daysLate: nullableNum, valueCents: int })),
       trend: arrayOf(object({ month: str, handoffs: int, onTimeRate: nullableNum, lateDeliveries: int })),
     }),
     404: errorBody,

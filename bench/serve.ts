@@ -1,0 +1,293 @@
+/**
+ * `npm run bench:serve`: the HTTP API and its live stream.
+ *
+ * - routes: the sample at scale 10 (SYNTHETIC, built as `bench:ingest` builds it) replayed, streamed
+ *   and batch-processed into a fresh embedded state (not timed); then the server opens on it as
+ *   `orderpulse serve` would (rate limit off) and autocannon sends each route a fixed 200 requests/s
+ *   for a few seconds over 10 connections. Latency percentiles are autocannon's (whole ms). The
+ *   floor, in the same run: `/api/health`, a route that reads nothing.
+ * - live: the real sample (scale 1) replayed at 5,000 events/s into a fresh embedded store while a
+ *   stream processor and the server run beside it in this process, and an SSE client listens to
+ *   /api/live. For every alert change caused by a record, latency = wall time the client received
+ *   it − wall time the append of that record resolved. The floor, in the same run: the log's own
+ *   append-to-fetch time, a reader polling the input topics at the live feed's cadence.
+ * Goals: p99 < 30 ms per route at 200 requests/s; alert change to SSE client p99 < 250 ms.
+ * Prints two tables, then one JSON line with every figure.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import { runBatch } from '../src/batch/index.js';
+import { loadOlist } from '../src/data/index.js';
+import { DEFAULTS, openRuntime } from '../src/deploy/index.js';
+import { TOPIC_NAMES, TOPICS, olistEvents } from '../src/events/index.js';
+import type { EventLog, RecordPosition } from '../src/log/index.js';
+import { DEFAULT_PARTITIONS, replay } from '../src/replay/index.js';
+import { DEFAULT_LIVE_TIMING, serveRuntime } from '../src/serve/index.js';
+import type { EmittedChange } from '../src/stream/index.js';
+import { AlertCodec, StreamProcessor } from '../src/stream/index.js';
+import { sampleDir } from '../src/testing/fixtures.js';
+import { withOverrides } from '../src/testing/log-overrides.js';
+import { openSamplePipeline, scaledSampleEvents } from '../src/testing/sample-pipeline.js';
+
+const GOALS = { routeP99Ms: 30, liveP99Ms: 250 } as const;
+const SCALE = 10;
+const RATE = 200;
+const SECONDS = 5;
+const LIVE_RATE = 5_000;
+const work = join(tmpdir(), `orderpulse-bench-serve-${process.pid}`);
+
+interface LatencyStats {
+  readonly count: number;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+  readonly maxMs: number | null;
+}
+
+function stats(latencies: readonly number[]): LatencyStats {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const rank = (q: number): number | null => (sorted.length === 0 ? null : (sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? null));
+  return { count: sorted.length, p50Ms: rank(0.5), p99Ms: rank(0.99), maxMs: sorted[sorted.length - 1] ?? null };
+}
+
+interface RouteResult {
+  readonly path: string;
+  readonly requests: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+async function load(url: string, path: string): Promise<RouteResult> {
+  const result = await autocannon({ url: `${url}${path}`, connections: 10, overallRate: RATE, duration: SECONDS });
+  return {
+    path,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    rps: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    maxMs: result.latency.max,
+  };
+}
+
+/** The scale-10 state, then each route under a fixed load. */
+async function routes(): Promise<{ events: number; results: RouteResult[] }> {
+  const state = join(work, 'routes');
+  const events = await scaledSampleEvents(SCALE, work);
+  console.error(`building the state: ${events.length.toLocaleString('en-US')} events (scale ${SCALE}) replayed, streamed and batch-processed (not timed)…`);
+  const pipeline = await openSamplePipeline(state, events, { partitions: DEFAULT_PARTITIONS });
+  let orderId = '';
+  let sellerId = '';
+  try {
+    await pipeline.feed();
+    await runBatch(pipeline.lake);
+    const scan = await (await pipeline.lake.table('gold.seller_scorecard')).scan();
+    const { rows } = await pipeline.lake.query({ t: await scan.view() }, 'SELECT seller_id FROM t ORDER BY orders DESC, seller_id LIMIT 1');
+    sellerId = typeof rows[0]?.seller_id === 'string' ? rows[0].seller_id : '';
+    const open = await (await pipeline.lake.table('gold.open_alerts')).scan();
+    const first = await pipeline.lake.query({ t: await open.view() }, 'SELECT order_id FROM t ORDER BY priority DESC, order_id LIMIT 1');
+    orderId = typeof first.rows[0]?.order_id === 'string' ? first.rows[0].order_id : '';
+  } finally {
+    await pipeline.close();
+  }
+  const runtime = openRuntime({ ...DEFAULTS, state });
+  const server = await serveRuntime(runtime, { port: 0, rateLimitPerMinute: null, webRoot: null });
+  try {
+    const paths = [
+      '/api/health',
+      '/api/alerts',
+      '/api/alerts?state=escalated&limit=20',
+      '/api/kpis',
+      '/api/kpis?from=2018-01&to=2018-06&state=SP',
+      '/api/sales',
+      '/api/delivery',
+      '/api/lead-times',
+      '/api/sellers?sort=onTimeRate&direction=asc',
+      `/api/sellers/${sellerId}`,
+      `/api/orders/${orderId}`,
+      '/api/freshness',
+      '/api/pipeline',
+    ];
+    const results: RouteResult[] = [];
+    for (const path of paths) {
+      console.error(`load: ${path}`);
+      results.push(await load(server.url, path));
+    }
+    return { events: events.length, results };
+  } finally {
+    await server.close();
+    await runtime.close();
+  }
+}
+
+/** Reads an SSE stream and calls back with each `event: alert` and the time it arrived. */
+function listen(url: string, onAlert: (data: string, at: number) => void): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { accept: 'text/event-stream' } }, (response) => {
+      let buffer = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        const at = performance.now();
+        buffer += chunk;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) !== -1) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const lines = block.split('\n');
+          if (!lines.includes('event: alert')) continue;
+          onAlert(lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n'), at);
+        }
+      });
+      response.on('error', () => undefined);
+      resolve(() => req.destroy());
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const positionKey = (p: RecordPosition): string => `${p.topic}/${p.partition}/${p.offset}`;
+
+/** The sample replayed at a fixed rate beside the processor and the server; append → SSE client. */
+async function live(): Promise<{ events: number; achievedRate: number; sse: LatencyStats; floor: LatencyStats; unmatched: number }> {
+  const state = join(work, 'live');
+  const events = olistEvents(await loadOlist(sampleDir));
+  const runtime = openRuntime({ ...DEFAULTS, state });
+  try {
+    const codec = await runtime.codec();
+    for (const topic of TOPIC_NAMES) await runtime.log.createTopic({ name: topic, partitions: DEFAULT_PARTITIONS });
+    const alertCodec = await AlertCodec.open(runtime.registry, { registerSchemas: true });
+    const appendedAt = new Map<string, number>();
+    const timed: EventLog = withOverrides(runtime.log, {
+      append: async (records) => {
+        const positions = await runtime.log.append(records);
+        const now = performance.now();
+        for (const p of positions) appendedAt.set(positionKey(p), now);
+        return positions;
+      },
+    });
+    // Which record caused each alert version, from the processor; when the client got it, from the stream.
+    const causeOf = new Map<string, string>();
+    const onAlerts = (changes: readonly EmittedChange[]): void => {
+      for (const { change, cause } of changes) if (cause !== null) causeOf.set(`${change.alert.alertId}#${change.alert.sequence}`, positionKey(cause));
+    };
+    const processor = await StreamProcessor.open({ log: runtime.log, codec, lake: await runtime.lake(), alertCodec, onAlerts });
+    const server = await serveRuntime(runtime, { port: 0, rateLimitPerMinute: null, webRoot: null });
+    const received: { key: string; at: number }[] = [];
+    const stopListening = await listen(`${server.url}/api/live`, (data, at) => {
+      const message = JSON.parse(data) as { change: { alertId: string; sequence: number } };
+      received.push({ key: `${message.change.alertId}#${message.change.sequence}`, at });
+    });
+    // The floor: the log's own append-to-fetch time at the live feed's poll cadence.
+    const floor: number[] = [];
+    const polling = new AbortController();
+    const poller = (async () => {
+      const next = new Map<string, number>();
+      while (!polling.signal.aborted) {
+        for (const topic of [TOPICS.orders, TOPICS.reviews]) {
+          for (let partition = 0; partition < DEFAULT_PARTITIONS; partition++) {
+            const key = `${topic}/${partition}`;
+            const records = await runtime.log.fetch({ topic, partition, offset: next.get(key) ?? 0, maxRecords: 1000 });
+            const now = performance.now();
+            for (const r of records) {
+              const at = appendedAt.get(positionKey(r));
+              if (at !== undefined) floor.push(now - at);
+            }
+            const last = records[records.length - 1];
+            if (last !== undefined) next.set(key, last.offset + 1);
+          }
+        }
+        await sleep(DEFAULT_LIVE_TIMING.pollMs);
+      }
+    })();
+    const controller = new AbortController();
+    const running = processor.run({ signal: controller.signal });
+    try {
+      const t0 = performance.now();
+      const summary = await replay({ log: timed, codec, events, pacing: { mode: 'rate', eventsPerSecond: LIVE_RATE } });
+      const seconds = (performance.now() - t0) / 1000;
+      const inputs = summary.byTopic.orders + summary.byTopic.reviews;
+      while (processor.processed < inputs) await sleep(10);
+      // The last changes reach the client within the feed's next polls.
+      await sleep(1_000);
+      const latencies: number[] = [];
+      let unmatched = 0;
+      for (const { key, at } of received) {
+        const cause = causeOf.get(key);
+        const appended = cause === undefined ? undefined : appendedAt.get(cause);
+        if (appended === undefined) unmatched++;
+        else latencies.push(at - appended);
+      }
+      return { events: summary.appended, achievedRate: summary.appended / seconds, sse: stats(latencies), floor: stats(floor), unmatched };
+    } finally {
+      polling.abort();
+      await poller;
+      stopListening();
+      controller.abort();
+      await running;
+      await server.close();
+    }
+  } finally {
+    await runtime.close();
+  }
+}
+
+function printTable(rows: readonly (readonly string[])[]): void {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  for (const row of rows) console.log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  '));
+}
+
+async function main(): Promise<void> {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  try {
+    const r = await routes();
+    console.error('live: the sample replayed beside the processor and the server…');
+    const l = await live();
+    const floor = r.results.find((x) => x.path === '/api/health');
+    const main = r.results.filter((x) => x.path !== '/api/health');
+    const worst = Math.max(...main.map((x) => x.p99Ms));
+    const ms = (v: number | null): string => (v === null ? '-' : v.toFixed(1));
+    console.log(`\nroutes at ${RATE} requests/s for ${SECONDS} s each (scale ${SCALE}: ${r.events.toLocaleString('en-US')} events), latency in ms:`);
+    printTable([
+      ['route', 'requests', 'non-2xx', 'p50', 'p99', 'max', 'p99 / floor p99', `goal p99 < ${GOALS.routeP99Ms}`],
+      ...r.results.map((x) => [
+        x.path,
+        String(x.requests),
+        String(x.non2xx + x.errors),
+        ms(x.p50Ms),
+        ms(x.p99Ms),
+        ms(x.maxMs),
+        floor === undefined || floor.p99Ms === 0 ? '-' : (x.p99Ms / floor.p99Ms).toFixed(1),
+        x.path === '/api/health' ? 'floor' : x.p99Ms < GOALS.routeP99Ms ? 'met' : 'NOT met',
+      ]),
+    ]);
+    console.log(`\nlive: ${l.events.toLocaleString('en-US')} events at ${Math.round(l.achievedRate).toLocaleString('en-US')}/s; latency in ms:`);
+    printTable([
+      ['measure', 'count', 'p50', 'p99', 'max', `goal p99 < ${GOALS.liveP99Ms}`],
+      ['append → alert change at the SSE client', String(l.sse.count), ms(l.sse.p50Ms), ms(l.sse.p99Ms), ms(l.sse.maxMs), l.sse.p99Ms !== null && l.sse.p99Ms < GOALS.liveP99Ms ? 'met' : 'NOT met'],
+      [`floor: append → fetch, polled every ${DEFAULT_LIVE_TIMING.pollMs} ms`, String(l.floor.count), ms(l.floor.p50Ms), ms(l.floor.p99Ms), ms(l.floor.maxMs), ''],
+    ]);
+    console.log(
+      JSON.stringify({
+        bench: 'serve',
+        date: new Date().toISOString(),
+        goals: GOALS,
+        routes: { scale: SCALE, events: r.events, rate: RATE, seconds: SECONDS, results: r.results, worstP99Ms: worst, floorP99Ms: floor?.p99Ms ?? null },
+        live: { rate: LIVE_RATE, ...l },
+      }),
+    );
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
