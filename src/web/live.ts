@@ -1,0 +1,121 @@
+/**
+ * The live stream (/api/live, Server-Sent Events): alert changes, the stream's watermark and the
+ * event rate. The browser's EventSource reconnects by itself after a dropped connection (sending
+ * Last-Event-ID); when it gives up (the server refused, e.g. a 401), this reopens it with a growing
+ * delay, and with the token once one is known (an EventSource cannot send headers, hence `?token=`).
+ */
+import type { AlertChangeRow, LiveMessage } from '../read/types.js';
+import { onToken, storedToken } from './api.js';
+
+type Watermark = Extract<LiveMessage, { type: 'watermark' }>;
+type Rates = Extract<LiveMessage, { type: 'rates' }>;
+export interface LiveEvents {
+  readonly alert: AlertChangeRow;
+  readonly watermark: Watermark;
+  readonly rates: Rates;
+}
+export type LiveKind = keyof LiveEvents;
+export type LiveState = 'connecting' | 'open' | 'reconnecting';
+
+/** How many rate samples the pipeline chart keeps (one a second: two minutes). */
+const RATE_HISTORY = 120;
+const MAX_RETRY_MS = 30_000;
+
+export class LiveStream {
+  #source: EventSource | null = null;
+  #retryMs = 1000;
+  #retryTimer: number | undefined;
+  readonly #listeners: { [K in LiveKind]: Set<(event: LiveEvents[K]) => void> } = { alert: new Set(), watermark: new Set(), rates: new Set() };
+  readonly #stateListeners = new Set<(state: LiveState) => void>();
+  /** Recent rates, so the pipeline page has a line as soon as it opens. */
+  readonly rates: Rates[] = [];
+  lastWatermark: Watermark | null = null;
+  state: LiveState = 'connecting';
+
+  constructor() {
+    onToken(() => this.reopen());
+  }
+
+  open(): void {
+    this.#close();
+    const token = storedToken();
+    const source = new EventSource(token ? `/api/live?token=${encodeURIComponent(token)}` : '/api/live');
+    this.#source = source;
+    source.addEventListener('open', () => {
+      this.#retryMs = 1000;
+      this.#setState('open');
+    });
+    source.addEventListener('error', () => {
+      if (source.readyState === EventSource.CLOSED) {
+        this.#setState('reconnecting');
+        this.#retryTimer = window.setTimeout(() => this.open(), this.#retryMs);
+        this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
+      } else {
+        this.#setState('reconnecting');
+      }
+    });
+    source.addEventListener('alert', (event) => {
+      const message = parse(event);
+      const change = message && (message.type === 'alert' ? message.change : (message as unknown as AlertChangeRow));
+      if (change && typeof change.alertId === 'string') this.#emit('alert', change);
+    });
+    source.addEventListener('watermark', (event) => {
+      const message = parse(event);
+      if (message?.type === 'watermark') {
+        this.lastWatermark = message;
+        this.#emit('watermark', message);
+      }
+    });
+    source.addEventListener('rates', (event) => {
+      const message = parse(event);
+      if (message?.type === 'rates') {
+        this.rates.push(message);
+        if (this.rates.length > RATE_HISTORY) this.rates.splice(0, this.rates.length - RATE_HISTORY);
+        this.#emit('rates', message);
+      }
+    });
+  }
+
+  reopen(): void {
+    this.#retryMs = 1000;
+    this.open();
+  }
+
+  on<K extends LiveKind>(kind: K, listener: (event: LiveEvents[K]) => void): () => void {
+    const set = this.#listeners[kind] as Set<(event: LiveEvents[K]) => void>;
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  onState(listener: (state: LiveState) => void): () => void {
+    this.#stateListeners.add(listener);
+    listener(this.state);
+    return () => this.#stateListeners.delete(listener);
+  }
+
+  #emit<K extends LiveKind>(kind: K, event: LiveEvents[K]): void {
+    for (const listener of this.#listeners[kind] as Set<(event: LiveEvents[K]) => void>) listener(event);
+  }
+
+  #setState(state: LiveState): void {
+    if (state === this.state) return;
+    this.state = state;
+    for (const listener of this.#stateListeners) listener(state);
+  }
+
+  #close(): void {
+    window.clearTimeout(this.#retryTimer);
+    this.#source?.close();
+    this.#source = null;
+  }
+}
+
+function parse(event: Event): LiveMessage | null {
+  if (!(event instanceof MessageEvent) || typeof event.data !== 'string') return null;
+  try {
+    const value: unknown = JSON.parse(event.data);
+    return typeof value === 'object' && value !== null ? (value as LiveMessage) : null;
+  } catch {
+    return null;
+  }
+}
