@@ -1,7 +1,8 @@
 /**
  * Typed reads of the HTTP API. An answer other than 2xx becomes an ApiError carrying the API's
  * `{code, message}`; a request that never got an answer becomes a NetworkError (and raises the
- * banner). A 401 asks for the token once, keeps it for the tab (sessionStorage) and retries.
+ * banner). A 401 asks for the token (one dialog for all the requests that met it), keeps it for
+ * the tab (sessionStorage) and retries; a token the server refuses is asked for again.
  */
 import { h } from './dom.js';
 
@@ -45,7 +46,8 @@ function storeToken(token: string): void {
   memoryToken = token;
 }
 let memoryToken: string | null = null;
-function currentToken(): string | null {
+/** The token to send: the tab's stored one, or the one entered if storage refused it. */
+export function currentToken(): string | null {
   return storedToken() ?? memoryToken;
 }
 
@@ -127,7 +129,7 @@ export function apiUrl(path: string, params?: Params): URL {
 /** GET a JSON answer of the API; its shape is the contract's (src/read/types.ts). */
 export async function apiGet<T>(path: string, params?: Params, signal?: AbortSignal): Promise<T> {
   const url = apiUrl(path, params);
-  for (let attempt = 0; ; attempt++) {
+  for (;;) {
     const token = currentToken();
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (token) headers.Authorization = `Bearer ${token}`;
@@ -141,9 +143,11 @@ export async function apiGet<T>(path: string, params?: Params, signal?: AbortSig
       throw error;
     }
     network({ ok: true });
-    if (response.status === 401 && attempt === 0 && !declined) {
-      const entered = await askToken(token !== null);
-      if (entered) continue;
+    if (response.status === 401) {
+      // Another request may have got a token while this one was on its way: retry with it.
+      if (currentToken() !== token) continue;
+      // Asked until the server takes the token or the user cancels (then the page says what is needed).
+      if (!declined && (await askToken(token !== null))) continue;
     }
     if (!response.ok) throw await errorOf(response, path);
     return (await response.json()) as T;

@@ -5,7 +5,7 @@
  * delay, and with the token once one is known (an EventSource cannot send headers, hence `?token=`).
  */
 import type { AlertChangeRow, LiveMessage } from '../read/types.js';
-import { onToken, storedToken } from './api.js';
+import { currentToken, onToken, tokenDeclined } from './api.js';
 
 type Watermark = Extract<LiveMessage, { type: 'watermark' }>;
 type Rates = Extract<LiveMessage, { type: 'rates' }>;
@@ -38,7 +38,7 @@ export class LiveStream {
 
   open(): void {
     this.#close();
-    const token = storedToken();
+    const token = currentToken();
     const source = new EventSource(token ? `/api/live?token=${encodeURIComponent(token)}` : '/api/live');
     this.#source = source;
     source.addEventListener('open', () => {
@@ -48,6 +48,8 @@ export class LiveStream {
     source.addEventListener('error', () => {
       if (source.readyState === EventSource.CLOSED) {
         this.#setState('reconnecting');
+        // Refused for want of a token the user chose not to give: wait for one (onToken reopens).
+        if (tokenDeclined()) return;
         this.#retryTimer = window.setTimeout(() => this.open(), this.#retryMs);
         this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
       } else {

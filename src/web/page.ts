@@ -79,10 +79,27 @@ export async function load(ctx: PageContext, body: HTMLElement, task: () => Prom
     await task();
   } catch (error) {
     if (isAbort(error) || ctx.signal.aborted) return;
-    body.replaceChildren(errorBox(ctx, error));
+    if (error instanceof ApiError && error.status === 400) {
+      // A bad value in the address fails every panel alike: said once, at the top of the page.
+      pageNotice(ctx, error);
+      body.replaceChildren(h('p', { class: 'empty' }, 'Not shown: the address has a value the server does not accept (see above).'));
+    } else {
+      body.replaceChildren(errorBox(ctx, error));
+    }
   } finally {
     body.removeAttribute('aria-busy');
   }
+}
+
+function pageNotice(ctx: PageContext, error: ApiError): void {
+  const shown = [...ctx.root.querySelectorAll<HTMLElement>('.page-error')].some((el) => el.dataset.message === error.message);
+  if (shown) return;
+  const box = errorBox(ctx, error);
+  box.classList.add('page-error');
+  box.dataset.message = error.message;
+  const head = ctx.root.querySelector('.page-head');
+  if (head) head.after(box);
+  else ctx.root.prepend(box);
 }
 
 /** What went wrong, in words a user can act on; the API's code and message as it sent them. */
