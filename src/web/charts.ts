@@ -29,10 +29,11 @@ export type Chart = echarts.ECharts;
 /** The palette the pages share (colour-blind safe, from the Okabe–Ito set). */
 export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442', '#000000'];
 
+const GRID = { left: 8, right: 16, top: 40, bottom: 8, containLabel: true };
 const BASE: ChartOption = {
   color: PALETTE,
   textStyle: { fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif' },
-  grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+  grid: GRID,
   tooltip: { confine: true },
   animationDuration: 300,
 };
@@ -40,7 +41,9 @@ const BASE: ChartOption = {
 /** A chart in `el`; the returned dispose stops following the size and frees the canvas. */
 export function createChart(el: HTMLElement, option: ChartOption): { readonly chart: Chart; readonly dispose: () => void } {
   const chart = echarts.init(el, null, { renderer: 'canvas' });
-  chart.setOption({ ...BASE, ...withLocalAxes(option) });
+  // A legend sits under the plot (above it, it collides with the axis names on a phone).
+  const room: ChartOption = option.legend !== undefined && option.grid === undefined ? { grid: { ...GRID, bottom: 36 } } : {};
+  chart.setOption({ ...BASE, ...room, ...withLocalAxes(option) });
   const observer = new ResizeObserver(() => chart.resize());
   observer.observe(el);
   return {

@@ -62,7 +62,7 @@ export const monitorPage: PageDef = {
         lead.body.replaceChildren(box);
         if (data.rows.length === 0) lead.body.append(h('p', { class: 'empty' }, 'No delivered orders yet.'));
         ctx.chart(box, {
-          legend: { top: 0 },
+          legend: { bottom: 0 },
           tooltip: { trigger: 'axis', valueFormatter: (v) => `${dec1(Number(v))} d` },
           xAxis: { type: 'category', data: months },
           yAxis: { type: 'value', name: 'days' },

@@ -33,7 +33,7 @@ export const salesPage: PageDef = {
         box.setAttribute('aria-label', `Monthly revenue and orders; total ${brl(sales.totals.revenueCents)} from ${int(sales.totals.orders)} orders`);
         monthly.body.replaceChildren(h('p', { class: 'summary' }, `${brl(sales.totals.revenueCents)} from ${int(sales.totals.orders)} orders (${int(sales.totals.items)} items).`), box, appliedNote(ctx.filters, sales) ?? '');
         ctx.chart(box, {
-          legend: { top: 0 },
+          legend: { bottom: 0 },
           tooltip: { trigger: 'axis' },
           xAxis: { type: 'category', data: sales.months.map((m) => m.month) },
           yAxis: [
@@ -53,7 +53,7 @@ export const salesPage: PageDef = {
         ctx.chart(catBox, {
           grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
           tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v) => brl(Number(v) * 100) },
-          xAxis: { type: 'value', axisLabel: { formatter: (v: number) => brlCompact(v * 100) } },
+          xAxis: { type: 'value', splitNumber: 3, axisLabel: { hideOverlap: true, formatter: (v: number) => brlCompact(v * 100) } },
           yAxis: { type: 'category', data: top.map((c) => c.category), axisLabel: { width: 140, overflow: 'truncate' } },
           series: [{ type: 'bar', name: 'Revenue', data: top.map((c) => c.revenueCents / 100) }],
         });
@@ -87,8 +87,8 @@ export const salesPage: PageDef = {
           appliedNote(ctx.filters, data) ?? '',
         );
         ctx.chart(box, {
-          legend: { top: 0 },
-          grid: { left: 8, right: 24, top: 40, bottom: 28, containLabel: true },
+          legend: { bottom: 0 },
+          grid: { left: 8, right: 24, top: 40, bottom: 60, containLabel: true },
           tooltip: {
             trigger: 'item',
             formatter: (p) => {
@@ -116,7 +116,7 @@ export const salesPage: PageDef = {
         box.setAttribute('aria-label', 'Quantity and revenue per product grade');
         grades.body.replaceChildren(box, appliedNote(ctx.filters, data) ?? '');
         ctx.chart(box, {
-          legend: { top: 0 },
+          legend: { bottom: 0 },
           tooltip: { trigger: 'axis' },
           xAxis: { type: 'category', data: data.grades.map((g) => g.grade) },
           yAxis: [
@@ -132,7 +132,7 @@ export const salesPage: PageDef = {
         mix.setAttribute('aria-label', 'Share of review scores 1 to 5 stars per product grade');
         reviews.body.replaceChildren(mix);
         ctx.chart(mix, {
-          legend: { top: 0 },
+          legend: { bottom: 0 },
           tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v) => `${Number(v).toFixed(1)} %` },
           xAxis: { type: 'category', data: data.grades.map((g) => g.grade) },
           yAxis: { type: 'value', max: 100, axisLabel: { formatter: '{value} %' } },

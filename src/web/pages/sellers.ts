@@ -96,7 +96,7 @@ export const sellerPage: PageDef = {
       box.setAttribute('aria-label', 'Handoffs per month and the share on time');
       trendPanel.body.replaceChildren(box);
       ctx.chart(box, {
-        legend: { top: 0 },
+        legend: { bottom: 0 },
         tooltip: { trigger: 'axis' },
         xAxis: { type: 'category', data: data.trend.map((t) => t.month) },
         yAxis: [{ type: 'value', name: 'Handoffs' }, { type: 'value', name: 'On time', min: 0, max: 1, splitLine: { show: false }, axisLabel: { formatter: (v: number) => pct(v) } }],
