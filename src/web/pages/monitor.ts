@@ -9,18 +9,11 @@ import { brl, daysFromMs, dateTime, dateTimeShort, dec1, escapeHtml, int, pct } 
 import { appliedNote, withQuery } from '../filters.js';
 import { chartBox, grid, intParam, load, pageHeader, pager, panel } from '../page.js';
 import type { PageContext, PageDef } from '../page.js';
-import { RULE_LABEL, STAGE_LABEL, filterParams, label } from './shared.js';
+import { RULE_LABEL, STAGE_LABEL, filterParams, label, tier } from './shared.js';
 
 const QUEUE_PAGE = 25;
 /** How long a row that just arrived stays highlighted. */
 const FRESH_MS = 4000;
-
-/** Tiers of the queue by rank: the first ten need someone now, the next forty today. */
-export function tier(rank: number): { readonly name: string; readonly className: string } {
-  if (rank <= 10) return { name: 'Critical', className: 'tier-1' };
-  if (rank <= 50) return { name: 'High', className: 'tier-2' };
-  return { name: 'Normal', className: 'tier-3' };
-}
 
 export const monitorPage: PageDef = {
   title: 'Delivery monitor',

@@ -26,3 +26,13 @@ export const RULE_LABEL: Readonly<Record<string, string>> = {
 export function label(map: Readonly<Record<string, string>>, key: string | null): string {
   return key === null ? '—' : (map[key] ?? key);
 }
+
+/**
+ * Tiers of the alert queue by rank (the queue is ordered by priority, whose scale follows order
+ * values): the first ten need someone now, the next forty today, the rest in turn.
+ */
+export function tier(rank: number): { readonly name: 'Critical' | 'High' | 'Normal'; readonly className: string } {
+  if (rank <= 10) return { name: 'Critical', className: 'tier-1' };
+  if (rank <= 50) return { name: 'High', className: 'tier-2' };
+  return { name: 'Normal', className: 'tier-3' };
+}
