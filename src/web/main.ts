@@ -48,8 +48,14 @@ const router = new Router<PageDef>(
 const live = new LiveStream();
 let leaving: (() => void) | null = null;
 let firstRender = true;
+let lastPath = '';
 
 function render(): void {
+  // A new page focuses its heading; the same page with a new query (a filter, a sort, the next
+  // page of a list) gives the focus back to the control that was used, once it is drawn again.
+  const samePage = location.pathname === lastPath;
+  const focusId = samePage && document.activeElement instanceof HTMLElement && document.activeElement.id ? document.activeElement.id : null;
+  lastPath = location.pathname;
   leaving?.();
   const main = document.getElementById('main') as HTMLElement;
   const filterForm = document.getElementById('filters') as HTMLFormElement;
@@ -70,6 +76,7 @@ function render(): void {
   }
   filterForm.hidden = !page.filters;
   if (page.filters) renderFilterBar(filterForm, filters, (url) => router.navigate(url));
+  if (focusId) document.getElementById(focusId)?.focus({ preventScroll: true });
   document.title = `${page.title} · OrderPulse`;
 
   const ctx: PageContext = {
@@ -79,6 +86,7 @@ function render(): void {
     filters,
     signal: controller.signal,
     live,
+    focusId,
     get: <T>(path: string, params?: Params) => apiGet<T>(path, params, controller.signal),
     chart(el, option) {
       const { chart, dispose } = createChart(el, option);
@@ -100,7 +108,7 @@ function render(): void {
   };
 
   main.replaceChildren();
-  const focusHeading = !firstRender;
+  const focusHeading = !firstRender && !samePage;
   firstRender = false;
   const failed = (error: unknown): void => {
     if (!isAbort(error) && !controller.signal.aborted) main.append(errorBox(ctx, error));
@@ -113,7 +121,7 @@ function render(): void {
   }
   // After a navigation the heading takes the focus, so a screen reader announces the new page.
   if (focusHeading) main.querySelector<HTMLElement>('h1')?.focus({ preventScroll: true });
-  window.scrollTo(0, 0);
+  if (!samePage) window.scrollTo(0, 0);
 }
 
 function wireOrderSearch(): void {

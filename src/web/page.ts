@@ -19,6 +19,8 @@ export interface PageContext {
   readonly filters: RawFilters;
   readonly signal: AbortSignal;
   readonly live: LiveStream;
+  /** The id of the control that had the focus when only the query changed (focused again once redrawn). */
+  readonly focusId: string | null;
   get<T>(path: string, params?: Params): Promise<T>;
   chart(el: HTMLElement, option: ChartOption): Chart;
   onLive<K extends LiveKind>(kind: K, listener: (event: LiveEvents[K]) => void): void;
@@ -89,6 +91,9 @@ export async function load(ctx: PageContext, body: HTMLElement, task: () => Prom
   } finally {
     body.removeAttribute('aria-busy');
   }
+  if (ctx.focusId && !ctx.signal.aborted && (document.activeElement === document.body || document.activeElement === null)) {
+    document.getElementById(ctx.focusId)?.focus({ preventScroll: true });
+  }
 }
 
 function pageNotice(ctx: PageContext, error: ApiError): void {
@@ -139,9 +144,9 @@ export function pager(total: number, offset: number, limit: number, shown: numbe
   const prev = Math.max(0, offset - limit);
   const next = offset + limit;
   return h('nav', { class: 'pager', 'aria-label': 'Pages of the list' },
-    offset > 0 ? h('a', { href: withQuery({ offset: prev === 0 ? null : String(prev) }) }, '← Previous') : h('span', { class: 'disabled' }, '← Previous'),
+    offset > 0 ? h('a', { id: 'pager-previous', href: withQuery({ offset: prev === 0 ? null : String(prev) }) }, '← Previous') : h('span', { class: 'disabled' }, '← Previous'),
     h('span', null, `${shown === 0 ? 0 : offset + 1}–${offset + shown} of ${total}`),
-    next < total ? h('a', { href: withQuery({ offset: String(next) }) }, 'Next →') : h('span', { class: 'disabled' }, 'Next →'));
+    next < total ? h('a', { id: 'pager-next', href: withQuery({ offset: String(next) }) }, 'Next →') : h('span', { class: 'disabled' }, 'Next →'));
 }
 
 /** A non-negative integer from the address (offset, limit), the fallback otherwise. */

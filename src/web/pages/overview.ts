@@ -33,7 +33,17 @@ export const overviewPage: PageDef = {
       }, () => undefined);
     });
 
-    await Promise.all([
+    // Open alerts and value at risk move with the stream: a burst of alert changes refetches the figures once.
+    let pending: number | undefined;
+    ctx.onLive('alert', () => {
+      if (pending !== undefined) return;
+      pending = window.setTimeout(() => {
+        pending = undefined;
+        void drawKpis(true);
+      }, 3000);
+    });
+    ctx.onLeave(() => window.clearTimeout(pending));
+    const drawKpis = (quiet: boolean): Promise<void> =>
       load(ctx, kpis, async () => {
         const k = await ctx.get<KPIs>('/api/kpis', filterParams(ctx.filters));
         state = k.freshness;
@@ -46,8 +56,12 @@ export const overviewPage: PageDef = {
           kpi('Value at risk', brl(k.valueAtRiskCents), 'order value of the open alerts'),
         );
         const note = appliedNote(ctx.filters, k);
+        if (kpis.nextElementSibling?.classList.contains('note')) kpis.nextElementSibling.remove();
         if (note) kpis.after(note);
-      }),
+      }, { quiet });
+
+    await Promise.all([
+      drawKpis(false),
       load(ctx, salesPanel.body, async () => {
         const sales = await ctx.get<Sales>('/api/sales', filterParams(ctx.filters));
         const box = chartBox();

@@ -38,7 +38,7 @@ export const sellersPage: PageDef = {
     const sortHeader = (text: string, key: SellerSort) => (): Node => {
       const current = sort === key;
       const next = current && direction === 'desc' ? 'asc' : 'desc';
-      return h('a', { href: withQuery({ sort: key, direction: next, offset: null }), class: 'sort', title: `Sort by ${text.toLowerCase()}, ${next === 'asc' ? 'ascending' : 'descending'}` },
+      return h('a', { id: `sort-${key}`, href: withQuery({ sort: key, direction: next, offset: null }), class: 'sort', title: `Sort by ${text.toLowerCase()}, ${next === 'asc' ? 'ascending' : 'descending'}` },
         text, current ? h('span', { 'aria-hidden': 'true' }, direction === 'asc' ? ' ▲' : ' ▼') : null);
     };
     const ariaSort = (key: SellerSort): 'ascending' | 'descending' | null => (sort === key ? (direction === 'asc' ? 'ascending' : 'descending') : null);
