@@ -52,6 +52,14 @@ export function watchPage(page: Page): PageProblems {
   return problems;
 }
 
+/**
+ * The console errors but the browser's own line for a response of one of `statuses` ("Failed to
+ * load resource: … status of 404"): a test that asks for a missing order expects that one.
+ */
+export function consoleErrorsExcept(problems: PageProblems, statuses: readonly number[]): string[] {
+  return problems.consoleErrors.filter((text) => !statuses.some((status) => text.startsWith(`Failed to load resource: the server responded with a status of ${status} `)));
+}
+
 export interface OpenedPage {
   readonly context: BrowserContext;
   readonly page: Page;

@@ -53,7 +53,8 @@ export function appliedNote(filters: RawFilters, provenance: Provenance): HTMLEl
  */
 export function renderFilterBar(form: HTMLFormElement, filters: RawFilters, apply: (url: string) => void): void {
   const month = (name: 'from' | 'to', label: string): HTMLElement => {
-    const input = h('input', { id: `filter-${name}`, name, type: 'month', min: '2016-01', max: '2018-12' });
+    // Browsers without a month picker show a text field: the placeholder says the format.
+    const input = h('input', { id: `filter-${name}`, name, type: 'month', min: '2016-01', max: '2018-12', placeholder: 'YYYY-MM' });
     input.value = filters[name] ?? '';
     return h('div', { class: 'field' }, h('label', { for: input.id }, label), input);
   };

@@ -57,20 +57,19 @@ export class LiveStream {
       }
     });
     source.addEventListener('alert', (event) => {
-      const message = parse(event);
-      const change = message && (message.type === 'alert' ? message.change : (message as unknown as AlertChangeRow));
-      if (change && typeof change.alertId === 'string') this.#emit('alert', change);
+      const message = parse(event, 'alert');
+      if (message?.type === 'alert' && typeof message.change?.alertId === 'string') this.#emit('alert', message.change);
     });
     source.addEventListener('watermark', (event) => {
-      const message = parse(event);
+      const message = parse(event, 'watermark');
       if (message?.type === 'watermark') {
         this.lastWatermark = message;
         this.#emit('watermark', message);
       }
     });
     source.addEventListener('rates', (event) => {
-      const message = parse(event);
-      if (message?.type === 'rates') {
+      const message = parse(event, 'rates');
+      if (message?.type === 'rates' && typeof message.eventsPerSecond === 'number') {
         this.rates.push(message);
         if (this.rates.length > RATE_HISTORY) this.rates.splice(0, this.rates.length - RATE_HISTORY);
         this.#emit('rates', message);
@@ -112,12 +111,19 @@ export class LiveStream {
   }
 }
 
-function parse(event: Event): LiveMessage | null {
+/**
+ * An event's data is the JSON of a LiveMessage. Data without its `type` is taken as the message of
+ * the event's name (an alert's bare change row, a watermark's fields), so either form works.
+ */
+function parse(event: Event, kind: LiveKind): LiveMessage | null {
   if (!(event instanceof MessageEvent) || typeof event.data !== 'string') return null;
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(event.data);
-    return typeof value === 'object' && value !== null ? (value as LiveMessage) : null;
+    value = JSON.parse(event.data);
   } catch {
     return null;
   }
+  if (typeof value !== 'object' || value === null) return null;
+  if ('type' in value) return value as LiveMessage;
+  return (kind === 'alert' ? { type: 'alert', change: value } : { type: kind, ...value }) as LiveMessage;
 }

@@ -43,7 +43,8 @@ export const orderPage: PageDef = {
           h('li', null,
             h('time', { datetime: e.eventTime }, dateTime(e.eventTime)),
             h('span', { class: 'event-type' }, e.type),
-            h('span', { class: 'event-topic' }, e.topic)))));
+            h('span', { class: 'event-topic' }, e.topic),
+            h('details', { class: 'event-payload' }, h('summary', null, 'Event as logged'), h('pre', null, JSON.stringify(e.payload, null, 2)))))));
 
       const items = panel(g, 'Items');
       items.body.append(table([
