@@ -29,12 +29,14 @@ export type Chart = echarts.ECharts;
 /** The palette the pages share (colour-blind safe, from the Okabe–Ito set). */
 export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442', '#000000'];
 
+// Drawn on the canvas: HTML tooltips carry inline styles, which the content security policy refuses.
+const TOOLTIP = { confine: true, renderMode: 'richText' } as const;
 const GRID = { left: 8, right: 16, top: 40, bottom: 8, containLabel: true };
 const BASE: ChartOption = {
   color: PALETTE,
   textStyle: { fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif' },
   grid: GRID,
-  tooltip: { confine: true },
+  tooltip: TOOLTIP,
   animationDuration: 300,
 };
 
@@ -43,7 +45,8 @@ export function createChart(el: HTMLElement, option: ChartOption): { readonly ch
   const chart = echarts.init(el, null, { renderer: 'canvas' });
   // A legend sits under the plot (above it, it collides with the axis names on a phone).
   const room: ChartOption = option.legend !== undefined && option.grid === undefined ? { grid: { ...GRID, bottom: 36 } } : {};
-  chart.setOption({ ...BASE, ...room, ...withLocalAxes(option) });
+  const tooltip = option.tooltip === undefined || Array.isArray(option.tooltip) ? {} : { tooltip: { ...TOOLTIP, ...option.tooltip } };
+  chart.setOption({ ...BASE, ...room, ...withLocalAxes(option), ...tooltip });
   const observer = new ResizeObserver(() => chart.resize());
   observer.observe(el);
   return {

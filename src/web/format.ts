@@ -72,6 +72,10 @@ export function duration(ms: number | null | undefined): string {
 export function shortId(id: string): string {
   return id.length > 12 ? `${id.slice(0, 8)}…` : id;
 }
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/**
+ * Data text inside a chart tooltip. Tooltips are drawn on the canvas (rich text), not as HTML, so
+ * the page needs no inline styles; braces would start rich-text markup, so they are dropped.
+ */
+export function tipText(text: string): string {
+  return text.replace(/[{}]/g, '');
 }

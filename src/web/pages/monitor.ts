@@ -5,7 +5,7 @@
 import type { AlertRow, DeliveryPerformance, LeadTimes, OpenAlerts, OpenOrdersByStage } from '../../read/types.js';
 import { loadBrazilMap } from '../charts.js';
 import { gradeBadge, h, orderLink, table } from '../dom.js';
-import { brl, daysFromMs, dateTime, dateTimeShort, dec1, escapeHtml, int, pct } from '../format.js';
+import { brl, daysFromMs, dateTime, dateTimeShort, dec1, tipText, int, pct } from '../format.js';
 import { appliedNote, withQuery } from '../filters.js';
 import { chartBox, grid, intParam, load, pageHeader, pager, panel } from '../page.js';
 import type { PageContext, PageDef } from '../page.js';
@@ -155,7 +155,7 @@ async function deliveryPanels(ctx: PageContext, mapBody: HTMLElement, routesBody
             const item = Array.isArray(p) ? p[0] : p;
             const name = String(item?.name ?? '');
             const s = states.find((x) => x.state === name);
-            return s ? `${escapeHtml(name)}: ${pct(s.lateRate)} late<br>${int(s.lateOrders)} of ${int(s.deliveredOrders)} delivered` : `${escapeHtml(name)}: no deliveries`;
+            return s ? `${tipText(name)}: ${pct(s.lateRate)} late\n${int(s.lateOrders)} of ${int(s.deliveredOrders)} delivered` : `${tipText(name)}: no deliveries`;
           },
         },
         visualMap: { type: 'continuous', min: 0, max, left: 0, bottom: 0, text: [pct(max), '0 %'], calculable: false, inRange: { color: ['#fff5eb', '#fd8d3c', '#a63603'] } },

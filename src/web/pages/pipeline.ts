@@ -30,7 +30,7 @@ export const pipelinePage: PageDef = {
         formatter: (p) => {
           const item = Array.isArray(p) ? p[0] : p;
           const value = item?.value;
-          return Array.isArray(value) ? `${timeOfDay(Number(value[0]))}<br>${dec1(Number(value[1]))} events/s` : '';
+          return Array.isArray(value) ? `${timeOfDay(Number(value[0]))}\n${dec1(Number(value[1]))} events/s` : '';
         },
       },
       xAxis: { type: 'time' },

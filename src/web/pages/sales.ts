@@ -2,7 +2,7 @@
 import type { Grades, Portfolio, Products, Sales } from '../../read/types.js';
 import { PALETTE } from '../charts.js';
 import { gradeBadge, h, table } from '../dom.js';
-import { brl, brlCompact, escapeHtml, int } from '../format.js';
+import { brl, brlCompact, tipText, int } from '../format.js';
 import { appliedNote } from '../filters.js';
 import { chartBox, grid, load, pageHeader, panel } from '../page.js';
 import type { PageDef } from '../page.js';
@@ -95,7 +95,7 @@ export const salesPage: PageDef = {
               const item = Array.isArray(p) ? p[0] : p;
               const point = (item?.data as { point?: (typeof data.points)[number] } | undefined)?.point;
               return point
-                ? `${escapeHtml(point.category)} · ${escapeHtml(point.month)}<br>${escapeHtml(point.productId.slice(0, 8))}…<br>${int(point.quantity)} × ${brl(point.unitPriceCents)} = ${brl(point.revenueCents)}<br>${escapeHtml(point.quadrant)}`
+                ? `${tipText(point.category)} · ${tipText(point.month)}\n${tipText(point.productId.slice(0, 8))}…\n${int(point.quantity)} × ${brl(point.unitPriceCents)} = ${brl(point.revenueCents)}\n${tipText(point.quadrant)}`
                 : '';
             },
           },
