@@ -1,0 +1,191 @@
+/**
+ * Delivery monitor: the alert queue (highest priority first, patched live), the orders waiting per
+ * stage, lead times per stage by month, late rate by customer state on the map, the worst routes.
+ */
+import type { AlertRow, DeliveryPerformance, LeadTimes, OpenAlerts, OpenOrdersByStage } from '../../read/types.js';
+import { loadBrazilMap } from '../charts.js';
+import { gradeBadge, h, orderLink, table } from '../dom.js';
+import { brl, daysFromMs, dateTime, dateTimeShort, dec1, tipText, int, pct } from '../format.js';
+import { appliedNote, withQuery } from '../filters.js';
+import { chartBox, grid, intParam, load, pageHeader, pager, panel } from '../page.js';
+import type { PageContext, PageDef } from '../page.js';
+import { RULE_LABEL, STAGE_LABEL, filterParams, label, tier } from './shared.js';
+
+const QUEUE_PAGE = 25;
+/** How long a row that just arrived stays highlighted. */
+const FRESH_MS = 4000;
+
+export const monitorPage: PageDef = {
+  title: 'Delivery monitor',
+  nav: '/monitor',
+  filters: true,
+  async render(ctx) {
+    ctx.root.append(pageHeader('Delivery monitor', 'Open alerts ranked by priority (order value × grade weight × days overdue), updated live as the stream raises and resolves them.'));
+    const top = grid(ctx.root);
+    const queue = panel(top, 'Alert queue', { wide: true });
+    const announcer = h('p', { class: 'visually-hidden', 'aria-live': 'polite' });
+    queue.section.append(announcer);
+    const open = panel(top, 'Open orders by stage');
+    const map = panel(top, 'Late deliveries by customer state');
+    const lead = panel(top, 'Lead time per stage by month (days)', { wide: true });
+    const routes = panel(top, 'Worst routes (seller state → customer state)', { wide: true });
+
+    await Promise.all([
+      alertQueue(ctx, queue.body, announcer),
+      load(ctx, open.body, async () => {
+        const data = await ctx.get<OpenOrdersByStage>('/api/open-orders', filterParams(ctx.filters));
+        open.body.replaceChildren(
+          table([
+            { label: 'Waiting for', cell: (s) => label(STAGE_LABEL, s.stage) },
+            { label: 'Orders', cell: (s) => int(s.orders), numeric: true },
+            { label: 'Value', cell: (s) => brl(s.valueCents), numeric: true },
+            { label: 'Median age (d)', cell: (s) => dec1(s.medianAgeDays), numeric: true },
+            { label: 'Oldest (d)', cell: (s) => dec1(s.maxAgeDays), numeric: true },
+          ], data.stages, { caption: 'Open orders by the stage they wait for', empty: 'No open orders.' }),
+          appliedNote(ctx.filters, data) ?? '',
+        );
+      }),
+      deliveryPanels(ctx, map.body, routes.body),
+      load(ctx, lead.body, async () => {
+        const data = await ctx.get<LeadTimes>('/api/lead-times', filterParams(ctx.filters));
+        const months = [...new Set(data.rows.map((r) => r.month))].sort();
+        const stages = [...new Set(data.rows.map((r) => r.stage))];
+        const box = chartBox();
+        box.setAttribute('aria-label', `Mean days per stage (${stages.join(', ')}) by purchase month`);
+        lead.body.replaceChildren(box);
+        if (data.rows.length === 0) lead.body.append(h('p', { class: 'empty' }, 'No delivered orders yet.'));
+        ctx.chart(box, {
+          legend: { bottom: 0 },
+          tooltip: { trigger: 'axis', valueFormatter: (v) => `${dec1(Number(v))} d` },
+          xAxis: { type: 'category', data: months },
+          yAxis: { type: 'value', name: 'days' },
+          series: stages.map((stage) => {
+            const byMonth = new Map(data.rows.filter((r) => r.stage === stage).map((r) => [r.month, r.meanDays]));
+            return { type: 'line' as const, name: label(STAGE_LABEL, stage), data: months.map((m) => byMonth.get(m) ?? null), connectNulls: false, showSymbol: false };
+          }),
+        });
+      }),
+    ]);
+  },
+};
+
+async function alertQueue(ctx: PageContext, body: HTMLElement, announcer: HTMLElement): Promise<void> {
+  const offset = intParam(ctx.query, 'offset', 0);
+  let shown = new Set<string>();
+  let first = true;
+  const changed = new Set<string>();
+
+  const refresh = (): Promise<void> =>
+    load(ctx, body, async () => {
+      const data = await ctx.get<OpenAlerts>('/api/alerts', {
+        customerState: ctx.filters.state,
+        category: ctx.filters.category,
+        grade: ctx.filters.grade,
+        limit: QUEUE_PAGE,
+        offset: ctx.query.get('offset'),
+      });
+      const fresh = new Set(data.alerts.filter((a) => !first && (!shown.has(a.alertId) || changed.has(a.alertId))).map((a) => a.alertId));
+      shown = new Set(data.alerts.map((a) => a.alertId));
+      changed.clear();
+      if (fresh.size > 0) announcer.textContent = `${fresh.size} alert${fresh.size === 1 ? '' : 's'} new or changed in the queue.`;
+      first = false;
+      body.replaceChildren(
+        h('p', { class: 'summary' }, `${int(data.total)} open alerts, ${brl(data.valueAtRiskCents)} of order value at risk.`),
+        table(queueColumns, data.alerts, {
+          caption: 'Open alerts, highest priority first',
+          empty: 'No open alerts match the filters.',
+          rowAttrs: (a) => ({ class: fresh.has(a.alertId) ? 'fresh' : null, 'data-alert': a.alertId }),
+        }),
+        pager(data.total, offset, QUEUE_PAGE, data.alerts.length) ?? '',
+        appliedNote(ctx.filters, data) ?? '',
+      );
+      if (fresh.size > 0) {
+        window.setTimeout(() => {
+          for (const row of body.querySelectorAll('tr.fresh')) row.classList.remove('fresh');
+        }, FRESH_MS);
+      }
+    }, { quiet: !first });
+
+  // Changes arrive in bursts: one refetch of the page of the queue per second at most.
+  let pending: number | undefined;
+  ctx.onLive('alert', (change) => {
+    changed.add(change.alertId);
+    if (pending !== undefined) return;
+    pending = window.setTimeout(() => {
+      pending = undefined;
+      void refresh();
+    }, 1000);
+  });
+  ctx.onLeave(() => window.clearTimeout(pending));
+  await refresh();
+}
+
+type QueueRow = AlertRow & { readonly rank: number };
+const queueColumns = [
+  { label: 'Rank', cell: (a: QueueRow) => int(a.rank), numeric: true },
+  { label: 'Tier', cell: (a: QueueRow) => { const t = tier(a.rank); return h('span', { class: `tier ${t.className}` }, t.name); } },
+  { label: 'Order', cell: (a: QueueRow) => orderLink(a.orderId) },
+  { label: 'Rule', cell: (a: QueueRow) => label(RULE_LABEL, a.rule) },
+  { label: 'Stage', cell: (a: QueueRow) => label(STAGE_LABEL, a.stage) },
+  { label: 'State', cell: (a: QueueRow) => (a.state === 'escalated' ? h('span', { class: 'escalated' }, 'escalated') : a.state) },
+  { label: 'Days overdue', cell: (a: QueueRow) => daysFromMs(a.overdueMs), numeric: true },
+  { label: 'Value', cell: (a: QueueRow) => brl(a.orderValueCents), numeric: true },
+  { label: 'Grade', cell: (a: QueueRow) => gradeBadge(a.grade) },
+  { label: 'Customer', cell: (a: QueueRow) => a.customerState ?? '—' },
+  { label: 'Category', cell: (a: QueueRow) => a.category ?? '—' },
+  { label: 'Opened', cell: (a: QueueRow) => h('time', { datetime: a.openedAt, title: dateTime(a.openedAt) }, dateTimeShort(a.openedAt)) },
+];
+
+async function deliveryPanels(ctx: PageContext, mapBody: HTMLElement, routesBody: HTMLElement): Promise<void> {
+  let data: DeliveryPerformance | null = null;
+  const fetched = ctx.get<DeliveryPerformance>('/api/delivery', filterParams(ctx.filters)).then((d) => (data = d));
+  await Promise.all([
+    load(ctx, mapBody, async () => {
+      await Promise.all([loadBrazilMap(), fetched]);
+      if (!data) return;
+      const states = data.states;
+      const box = chartBox('map');
+      box.setAttribute('aria-label', 'Map of Brazil: share of late deliveries per customer state');
+      const max = Math.max(0.01, ...states.map((s) => s.lateRate));
+      mapBody.replaceChildren(box, h('p', { class: 'note' }, `Click a state to filter by it. Overall: ${pct(data.totals.lateRate)} late of ${int(data.totals.deliveredOrders)} delivered.`));
+      const chart = ctx.chart(box, {
+        tooltip: {
+          trigger: 'item',
+          formatter: (p) => {
+            const item = Array.isArray(p) ? p[0] : p;
+            const name = String(item?.name ?? '');
+            const s = states.find((x) => x.state === name);
+            return s ? `${tipText(name)}: ${pct(s.lateRate)} late\n${int(s.lateOrders)} of ${int(s.deliveredOrders)} delivered` : `${tipText(name)}: no deliveries`;
+          },
+        },
+        visualMap: { type: 'continuous', min: 0, max, left: 0, bottom: 0, text: [pct(max), '0 %'], calculable: false, inRange: { color: ['#fff5eb', '#fd8d3c', '#a63603'] } },
+        series: [{
+          type: 'map',
+          map: 'BR',
+          roam: false,
+          selectedMode: false,
+          emphasis: { label: { show: true } },
+          data: states.map((s) => ({ name: s.state, value: s.lateRate })),
+        }],
+      });
+      chart.on('click', (params) => {
+        if (typeof params.name === 'string' && params.name) ctx.navigate(withQuery({ state: params.name, offset: null }));
+      });
+    }),
+    load(ctx, routesBody, async () => {
+      await fetched;
+      if (!data) return;
+      routesBody.replaceChildren(
+        table([
+          { label: 'Seller state', cell: (r) => r.sellerState },
+          { label: 'Customer state', cell: (r) => r.customerState },
+          { label: 'Delivered', cell: (r) => int(r.deliveredOrders), numeric: true },
+          { label: 'Late', cell: (r) => int(r.lateOrders), numeric: true },
+          { label: 'Late rate', cell: (r) => pct(r.lateRate), numeric: true },
+          { label: 'Mean days late', cell: (r) => dec1(r.meanDaysLate), numeric: true },
+        ], data.routes.slice(0, 15), { caption: 'Routes with the most late deliveries', empty: 'No late deliveries.' }),
+        appliedNote(ctx.filters, data) ?? '',
+      );
+    }),
+  ]);
+}
