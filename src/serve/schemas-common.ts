@@ -11,7 +11,8 @@ export const UF_PATTERN = '^[A-Z]{2}$';
 export const ID_PATTERN = '^[0-9a-f]{32}$';
 /** A category is free text: the read model binds it as a parameter, so only its length is bounded here. */
 export const CATEGORY_MAX_LENGTH = 100;
-export const MAX_LIMIT = 500;
+// As the read model allows: a portfolio chart draws up to this many product-months at once.
+export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 50;
 
 export const RULE_NAMES = ['approval_overdue', 'handoff_overdue', 'delivery_overdue', 'delivered_late'] as const;
