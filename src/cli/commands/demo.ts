@@ -11,6 +11,7 @@ import type { EmittedChange } from '../../stream/index.js';
 import { ALERT_EVENTS_TABLE, ALERTS_TOPIC, BRONZE_EVENTS_TABLE, OPEN_ALERTS_TABLE, REFERENCE_EVENTS_TABLE, ReferenceIngest } from '../../stream/index.js';
 import type { CliIO } from '../output.js';
 import { writeJson } from '../output.js';
+import { LakeReadModel } from '../../read/index.js';
 import { openProcessor, openRuntime } from '../../deploy/index.js';
 import type { SetExitCode } from './index.js';
 import { settingsFor } from './common.js';
@@ -107,14 +108,9 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
         // Its alerts, from the gold table (the processor has long dropped the finished order's state).
         const alerts: { change: string; rule: string; at: string; reason: string }[] = [];
         if (late !== undefined) {
-          const lake = await runtime.lake();
-          const scan = await (await lake.table(ALERT_EVENTS_TABLE)).scan();
-          const { rows } = await lake.query(
-            { t: await scan.view() },
-            'SELECT change, rule, epoch_ms(updated_at) AS at, reason FROM t WHERE order_id = $1 ORDER BY processed_seq, sequence',
-            [late.orderId],
-          );
-          for (const r of rows) alerts.push({ change: String(r.change), rule: String(r.rule), at: formatLocal(Number(r.at)), reason: String(r.reason) });
+          const read = new LakeReadModel({ lake: await runtime.lake(), refreshMs: 0 });
+          const changes = await read.alertChanges({ orderId: late.orderId, limit: 100 });
+          for (const c of changes.alerts) alerts.push({ change: c.change, rule: c.rule, at: formatLocal(Date.parse(c.updatedAt)), reason: c.reason });
         }
 
         if (quiet) {

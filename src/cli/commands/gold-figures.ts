@@ -1,5 +1,6 @@
 import type { JobReport } from '../../batch/index.js';
-import type { Lake, QueryParam, QueryResult } from '../../lake/index.js';
+import type { Lake } from '../../lake/index.js';
+import { LakeReadModel } from '../../read/index.js';
 import type { CliIO } from '../output.js';
 import { table } from '../output.js';
 import { formatMs } from './common.js';
@@ -15,37 +16,17 @@ export interface GoldFigures {
 }
 
 const TOP_CATEGORIES = 5;
-/** The buckets in the order of lateness, as `gold.review_impact` names them. */
-const DELAY_ORDER = ['on_time', '1-3', '4-7', '8+'];
 
-/** Rows of a read-only query over one table (the view `t`), or null when the table does not exist. */
-async function queryTable(lake: Lake, name: string, sql: string, params: readonly QueryParam[] = []): Promise<QueryResult['rows'] | null> {
-  if (!(await lake.tableExists(name))) return null;
-  const scan = await (await lake.table(name)).scan();
-  return (await lake.query({ t: await scan.view() }, sql, params.length === 0 ? undefined : params)).rows;
-}
-
+/** The figures through the read model; a table the batch has not written yet gives null. */
 export async function goldFigures(lake: Lake): Promise<GoldFigures> {
-  const categories = await queryTable(
-    lake,
-    'gold.sales_monthly',
-    'SELECT category, CAST(sum(revenue_cents) AS BIGINT) AS revenue_cents, CAST(sum(items) AS BIGINT) AS items FROM t GROUP BY category ORDER BY revenue_cents DESC, category LIMIT $1',
-    [TOP_CATEGORIES],
-  );
-  const impact = await queryTable(lake, 'gold.review_impact', 'SELECT delay_bucket, reviews, mean_score, low_score_share FROM t');
-  const quadrants = await queryTable(
-    lake,
-    'gold.product_portfolio',
-    'SELECT quadrant, count(*) AS product_months, CAST(sum(revenue_cents) AS BIGINT) AS revenue_cents FROM t GROUP BY quadrant ORDER BY product_months DESC, quadrant',
-  );
-  const rank = (bucket: string): number => (DELAY_ORDER.includes(bucket) ? DELAY_ORDER.indexOf(bucket) : DELAY_ORDER.length);
+  // Every read is asked once: nothing is refreshed, so the model checks no snapshot again.
+  const read = new LakeReadModel({ lake, refreshMs: 0 });
+  const [sales, impact, portfolio] = await Promise.all([read.sales({}), read.reviewImpact({}), read.portfolio({}, { limit: 1, offset: 0 })]);
+  const written = (answer: { readonly snapshots: Readonly<Record<string, string | null>> }, table: string): boolean => (answer.snapshots[table] ?? null) !== null;
   return {
-    topCategories: categories?.map((r) => ({ category: String(r.category), revenueCents: Number(r.revenue_cents), items: Number(r.items) })) ?? null,
-    reviewImpact:
-      impact
-        ?.map((r) => ({ delayBucket: String(r.delay_bucket), reviews: Number(r.reviews), meanScore: Number(r.mean_score), lowScoreShare: Number(r.low_score_share) }))
-        .sort((a, b) => rank(a.delayBucket) - rank(b.delayBucket)) ?? null,
-    quadrants: quadrants?.map((r) => ({ quadrant: String(r.quadrant), productMonths: Number(r.product_months), revenueCents: Number(r.revenue_cents) })) ?? null,
+    topCategories: written(sales, 'gold.sales_monthly') ? sales.categories.slice(0, TOP_CATEGORIES).map((c) => ({ category: c.category, revenueCents: c.revenueCents, items: c.items })) : null,
+    reviewImpact: written(impact, 'gold.review_impact') ? impact.buckets.map((b) => ({ ...b })) : null,
+    quadrants: written(portfolio, 'gold.product_portfolio') ? portfolio.quadrants.map((q) => ({ ...q })) : null,
   };
 }
 
