@@ -81,6 +81,7 @@ export const sellerPage: PageDef = {
   filters: false,
   async render(ctx) {
     const sellerId = ctx.params.sellerId ?? '';
+    document.title = `Seller ${sellerId} · OrderPulse`;
     ctx.root.append(
       h('p', { class: 'crumbs' }, h('a', { href: `/sellers${location.search}` }, '← All sellers')),
       pageHeader(`Seller ${sellerId}`),
