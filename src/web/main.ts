@@ -7,7 +7,7 @@ import { apiGet, isAbort, onNetworkState } from './api.js';
 import type { Params } from './api.js';
 import { createChart } from './charts.js';
 import { h } from './dom.js';
-import { fillCategories, readFilters, renderFilterBar } from './filters.js';
+import { FILTER_NAMES, fillCategories, readFilters, renderFilterBar } from './filters.js';
 import { LiveStream } from './live.js';
 import type { LiveState } from './live.js';
 import { errorBox, pageHeader } from './page.js';
@@ -70,8 +70,18 @@ function render(): void {
     for (const task of tasks.splice(0)) task();
   };
 
-  for (const a of document.querySelectorAll<HTMLAnchorElement>('.nav a')) {
-    if (a.getAttribute('href') === page.nav) a.setAttribute('aria-current', 'page');
+  // The global filters go along from page to page: the navigation links carry them.
+  const carried = new URLSearchParams();
+  for (const name of FILTER_NAMES) {
+    const value = filters[name];
+    if (value !== undefined) carried.set(name, value);
+  }
+  const carriedQuery = carried.toString() === '' ? '' : `?${carried.toString()}`;
+  for (const a of document.querySelectorAll<HTMLAnchorElement>('.nav a, a.brand')) {
+    a.dataset.path ??= a.getAttribute('href') ?? '/';
+    const path = a.dataset.path;
+    a.setAttribute('href', `${path}${carriedQuery}`);
+    if (a.closest('.nav') && path === page.nav) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
   filterForm.hidden = !page.filters;

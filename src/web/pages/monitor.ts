@@ -158,7 +158,7 @@ async function deliveryPanels(ctx: PageContext, mapBody: HTMLElement, routesBody
             return s ? `${tipText(name)}: ${pct(s.lateRate)} late\n${int(s.lateOrders)} of ${int(s.deliveredOrders)} delivered` : `${tipText(name)}: no deliveries`;
           },
         },
-        visualMap: { type: 'continuous', min: 0, max, left: 0, bottom: 0, text: [pct(max), '0 %'], calculable: false, inRange: { color: ['#fff5eb', '#fd8d3c', '#a63603'] } },
+        visualMap: { type: 'continuous', min: 0, max, left: 0, bottom: 0, text: [pct(max), pct(0)], calculable: false, formatter: (value: unknown) => pct(Number(value)), inRange: { color: ['#fff5eb', '#fd8d3c', '#a63603'] } },
         series: [{
           type: 'map',
           map: 'BR',

@@ -3,7 +3,7 @@ import type { SellerDetail, SellerRow, SellerSort, Sellers } from '../../read/ty
 import { h, orderLink, sellerLink, table } from '../dom.js';
 import type { Column } from '../dom.js';
 import { brl, date, dec1, int, pct } from '../format.js';
-import { appliedNote, withQuery } from '../filters.js';
+import { STATES, hasFilters, withQuery } from '../filters.js';
 import { chartBox, grid, intParam, load, pageHeader, pager, panel } from '../page.js';
 import type { PageDef } from '../page.js';
 import { STAGE_LABEL, label } from './shared.js';
@@ -24,12 +24,21 @@ function trendCell(s: SellerRow): HTMLElement | string {
   return h('span', { class: `trend trend-${word}`, title: `Recent ${pct(s.recentOnTimeRate)}, before ${pct(s.priorOnTimeRate)}` }, `${points > 0 ? '▲ +' : points < 0 ? '▼ ' : ''}${dec1(points)} pp`);
 }
 
+/**
+ * The scorecards cover each seller's whole history, so the global filters (purchase months, the
+ * customer's state, category, grade) do not apply; the page filters by the seller's own state.
+ */
 export const sellersPage: PageDef = {
   title: 'Sellers',
   nav: '/sellers',
-  filters: true,
+  filters: false,
   async render(ctx) {
-    ctx.root.append(pageHeader('Sellers', 'Scorecards: on-time handoffs to the carrier, late deliveries and reviews. Click a column header to sort; a seller opens their late orders and trend.'));
+    ctx.root.append(pageHeader('Sellers', 'Scorecards over each seller’s whole history: on-time handoffs to the carrier, late deliveries and reviews. Click a column header to sort; a seller opens their late orders and trend.'));
+    const sellerState = ctx.query.get('sellerState') ?? '';
+    ctx.root.append(sellerStateFilter(sellerState, (value) => ctx.navigate(withQuery({ sellerState: value, offset: null }))));
+    if (hasFilters(ctx.filters)) {
+      ctx.root.append(h('p', { class: 'note' }, 'The filters of the other pages (months, customer state, category, grade) do not apply to the scorecards; they stay in the address for when you go back.'));
+    }
     const body = panel(ctx.root, 'Seller scorecards', { wide: true }).body;
     const sort = ctx.query.get('sort') ?? DEFAULT_SORT;
     const direction = ctx.query.get('direction') ?? 'desc';
@@ -57,11 +66,10 @@ export const sellersPage: PageDef = {
       { label: 'Trend', cell: trendCell, numeric: true, header: sortHeader('Trend', 'trend'), sort: ariaSort('trend') },
     ];
     await load(ctx, body, async () => {
-      const data = await ctx.get<Sellers>('/api/sellers', { sort, direction, state: ctx.filters.state, limit: PAGE, offset: ctx.query.get('offset') });
+      const data = await ctx.get<Sellers>('/api/sellers', { sort, direction, state: sellerState, limit: PAGE, offset: ctx.query.get('offset') });
       body.replaceChildren(
         table(columns, data.sellers, { caption: 'Seller scorecards', empty: 'No sellers match.' }),
         pager(data.total, offset, PAGE, data.sellers.length) ?? '',
-        appliedNote(ctx.filters, data) ?? '',
       );
     });
   },
@@ -73,6 +81,7 @@ export const sellerPage: PageDef = {
   filters: false,
   async render(ctx) {
     const sellerId = ctx.params.sellerId ?? '';
+    document.title = `Seller ${sellerId} · OrderPulse`;
     ctx.root.append(
       h('p', { class: 'crumbs' }, h('a', { href: `/sellers${location.search}` }, '← All sellers')),
       pageHeader(`Seller ${sellerId}`),
@@ -124,4 +133,13 @@ export const sellerPage: PageDef = {
 
 function fact(term: string, value: string): HTMLElement[] {
   return [h('dt', null, term), h('dd', null, value)];
+}
+
+function sellerStateFilter(current: string, apply: (value: string | null) => void): HTMLElement {
+  const options = [h('option', { value: '' }, 'All'), ...STATES.map((uf) => h('option', { value: uf }, uf))];
+  if (current !== '' && !(STATES as readonly string[]).includes(current)) options.push(h('option', { value: current }, `${current} (not valid)`));
+  const select = h('select', { id: 'seller-state', name: 'sellerState' }, options);
+  select.value = current;
+  select.addEventListener('change', () => apply(select.value || null));
+  return h('div', { class: 'page-filters field' }, h('label', { for: select.id }, 'Seller state'), select);
 }
