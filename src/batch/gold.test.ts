@@ -1,61 +1,15 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { parse } from 'csv-parse/sync';
 import type { Lake } from '../lake/index.js';
-import { sampleDir, tempDir } from '../testing/fixtures.js';
+import { tempDir } from '../testing/fixtures.js';
+import type { Item, Oracle, Order } from '../testing/olist-oracle.js';
+import { DAY, HOUR, instant, isDelivered, isLate, monthOf, oracle, sells } from '../testing/olist-oracle.js';
 import { openSamplePipeline, sampleEvents } from '../testing/sample-pipeline.js';
 import { runBatch, selectJobs } from './index.js';
 
-// The gold tables of the sample against an oracle computed here, straight from the CSV files: it
-// shares no code with the data room, the events or the batch jobs, so a wrong conversion, join or
-// definition on either side shows as a difference.
-
-type CsvRow = Record<string, string>;
-
-function csv(file: string): CsvRow[] {
-  return parse<CsvRow>(gunzipSync(readFileSync(join(sampleDir, file))), { columns: true, skip_empty_lines: true, bom: true });
-}
-
-function field(row: CsvRow, column: string): string {
-  const value = row[column];
-  if (value === undefined) throw new Error(`no column ${column}`);
-  return value;
-}
-
-/** '12.34' → 1234, exactly (no floating point). */
-function cents(text: string): number {
-  const [whole = '0', frac = ''] = text.split('.');
-  return Number(whole) * 100 + Number(frac.padEnd(2, '0').slice(0, 2));
-}
-
-/**
- * Brazil's daylight-saving periods around the data, as local dates: the clocks went forward at
- * 00:00 of the first (to 01:00) and back at 00:00 of the second (to 23:00 of the day before).
- */
-const DST = [
-  ['2015-10-18', '2016-02-21'],
-  ['2016-10-16', '2017-02-19'],
-  ['2017-10-15', '2018-02-18'],
-  ['2018-11-04', '2019-02-17'],
-] as const;
-const HOUR = 3_600_000;
-const DAY = 86_400_000;
-
-/**
- * An Olist local time ('YYYY-MM-DD hh:mm:ss', São Paulo) as epoch milliseconds. UTC−2 inside a
- * daylight-saving period, else UTC−3. The skipped hour (00:xx on the first day) reads as UTC−3,
- * which is the time moved forward by the gap; the repeated hour (23:xx before the second day)
- * reads as UTC−2, the earlier of its two instants.
- */
-function instant(local: string): number {
-  const wall = Date.parse(`${local.replace(' ', 'T')}Z`);
-  if (Number.isNaN(wall)) throw new Error(`not a local time: ${local}`);
-  const dst = DST.some(([from, to]) => wall >= Date.parse(`${from}T01:00:00Z`) && wall < Date.parse(`${to}T00:00:00Z`));
-  return wall + (dst ? 2 : 3) * HOUR;
-}
+// The gold tables of the sample against the oracle computed straight from the CSV files
+// (testing/olist-oracle.ts): it shares no code with the data room, the events or the batch jobs,
+// so a wrong conversion, join or definition on either side shows as a difference.
 
 /**
  * DuckDB's quantile_cont: linear interpolation between the two nearest ranks of the sorted values,
@@ -130,97 +84,6 @@ function group<T>(values: readonly T[], keyOf: (v: T) => string): Map<string, T[
 // ---------------------------------------------------------------------------------------------
 // The oracle: the sample's CSVs, joined and aggregated by the gold tables' definitions.
 
-interface Order {
-  readonly id: string;
-  readonly status: string;
-  readonly customerState: string;
-  readonly purchase: string;
-  readonly approved: string;
-  readonly carrier: string;
-  readonly delivered: string;
-  readonly estimated: string;
-}
-
-interface Item {
-  readonly order: Order;
-  readonly itemId: number;
-  readonly productId: string;
-  readonly sellerId: string;
-  readonly sellerState: string;
-  readonly category: string;
-  readonly limit: string;
-  readonly price: number;
-  readonly freight: number;
-}
-
-interface Oracle {
-  readonly orders: readonly Order[];
-  readonly items: readonly Item[];
-  readonly itemsOf: ReadonlyMap<string, readonly Item[]>;
-  /** Review scores by order, one per (review, order). */
-  readonly scoresOf: ReadonlyMap<string, readonly number[]>;
-}
-
-function oracle(): Oracle {
-  const states = new Map(csv('olist_customers_dataset.csv.gz').map((c) => [field(c, 'customer_id'), field(c, 'customer_state')]));
-  const sellerStates = new Map(csv('olist_sellers_dataset.csv.gz').map((s) => [field(s, 'seller_id'), field(s, 'seller_state')]));
-  const english = new Map(
-    csv('product_category_name_translation.csv.gz').map((t) => [field(t, 'product_category_name'), field(t, 'product_category_name_english')]),
-  );
-  // A product without a category is `unknown`; a Portuguese name the translation lacks stays as it is.
-  const categories = new Map(
-    csv('olist_products_dataset.csv.gz').map((p) => {
-      const pt = field(p, 'product_category_name');
-      return [field(p, 'product_id'), pt === '' ? 'unknown' : (english.get(pt) ?? pt)];
-    }),
-  );
-  const orders = csv('olist_orders_dataset.csv.gz').map(
-    (o): Order => ({
-      id: field(o, 'order_id'),
-      status: field(o, 'order_status'),
-      customerState: states.get(field(o, 'customer_id')) ?? 'unknown',
-      purchase: field(o, 'order_purchase_timestamp'),
-      approved: field(o, 'order_approved_at'),
-      carrier: field(o, 'order_delivered_carrier_date'),
-      delivered: field(o, 'order_delivered_customer_date'),
-      estimated: field(o, 'order_estimated_delivery_date'),
-    }),
-  );
-  const byId = new Map(orders.map((o) => [o.id, o]));
-  const items = csv('olist_order_items_dataset.csv.gz').map((i): Item => {
-    const order = byId.get(field(i, 'order_id'));
-    if (order === undefined) throw new Error(`item of unknown order ${field(i, 'order_id')}`);
-    return {
-      order,
-      itemId: Number(field(i, 'order_item_id')),
-      productId: field(i, 'product_id'),
-      sellerId: field(i, 'seller_id'),
-      sellerState: sellerStates.get(field(i, 'seller_id')) ?? 'unknown',
-      category: categories.get(field(i, 'product_id')) ?? 'unknown',
-      limit: field(i, 'shipping_limit_date'),
-      price: cents(field(i, 'price')),
-      freight: cents(field(i, 'freight_value')),
-    };
-  });
-  const scoresOf = new Map<string, number[]>();
-  const seen = new Set<string>();
-  for (const r of csv('olist_order_reviews_dataset.csv.gz')) {
-    const id = `${field(r, 'review_id')}/${field(r, 'order_id')}`;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const list = scoresOf.get(field(r, 'order_id')) ?? [];
-    list.push(Number(field(r, 'review_score')));
-    scoresOf.set(field(r, 'order_id'), list);
-  }
-  return { orders, items, itemsOf: group(items, (i) => i.order.id), scoresOf };
-}
-
-const sells = (o: Order): boolean => o.status !== 'canceled' && o.status !== 'unavailable';
-/** Delivered: a delivery recorded and no cancellation. */
-const isDelivered = (o: Order): boolean => sells(o) && o.delivered !== '';
-/** The local month and day are the prefixes of Olist's local-time text. */
-const monthOf = (local: string): string => local.slice(0, 7);
-const isLate = (o: Order): boolean => o.delivered.slice(0, 10) > o.estimated.slice(0, 10);
 const daysLate = (o: Order): number => Math.round((Date.parse(o.delivered.slice(0, 10)) - Date.parse(o.estimated.slice(0, 10))) / DAY);
 const daysBetween = (from: string, to: string): number | null => (from === '' || to === '' ? null : (instant(to) - instant(from)) / DAY);
 

@@ -6,8 +6,8 @@ import { tempDir } from '../testing/fixtures.js';
 import { openSamplePipeline, sampleEvents } from '../testing/sample-pipeline.js';
 import type { GradeName, SellerRow, SellerSort } from './index.js';
 import { LakeReadModel, ReadError } from './index.js';
-import type { Item } from './test-oracle.js';
-import { instant, isDelivered, isLate, monthOf, oracle, sells } from './test-oracle.js';
+import type { Item } from '../testing/olist-oracle.js';
+import { instant, isDelivered, isLate, monthOf, oracle, sells } from '../testing/olist-oracle.js';
 
 // The gold reads on the sample against the Olist CSVs (see test-oracle.ts).
 

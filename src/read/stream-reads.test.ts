@@ -9,8 +9,8 @@ import { tempDir } from '../testing/fixtures.js';
 import { openSamplePipeline, sampleEvents } from '../testing/sample-pipeline.js';
 import type { AlertRow, OpenAlerts } from './index.js';
 import { LakeReadModel } from './index.js';
-import type { Order } from './test-oracle.js';
-import { DAY, HOUR, instant, isLate, mainItem, nextDayStart, oracle } from './test-oracle.js';
+import type { Order } from '../testing/olist-oracle.js';
+import { DAY, HOUR, instant, isLate, mainItem, nextDayStart, oracle } from '../testing/olist-oracle.js';
 
 // The stream's reads (alerts, an order's timeline, freshness, the pipeline) on the sample: against
 // the Olist CSVs where they give the figure, else against the tables read plainly.

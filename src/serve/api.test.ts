@@ -5,7 +5,7 @@ import type { Runtime } from '../deploy/index.js';
 import { DEFAULTS, openRuntime } from '../deploy/index.js';
 import type { AlertChanges, KPIs, OpenAlerts, OrderTimeline, Sales, SellerDetail, Sellers } from '../read/index.js';
 import { API_ROUTES } from '../read/index.js';
-import { isDelivered, isLate, monthOf, oracle, sells } from '../read/test-oracle.js';
+import { isDelivered, isLate, monthOf, oracle, sells } from '../testing/olist-oracle.js';
 import { tempDir } from '../testing/fixtures.js';
 import { openSamplePipeline, sampleEvents } from '../testing/sample-pipeline.js';
 import type { RunningServer } from './index.js';

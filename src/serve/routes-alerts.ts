@@ -1,18 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import type { AlertStateName, GradeName, ReadModel, RuleName, StageName } from '../read/types.js';
+import type { OpenAlertsQuery, ReadModel, RuleName } from '../read/types.js';
 import { definedOnly } from './query.js';
 import { alertChangesSchema, openAlertsSchema } from './schemas-alerts.js';
 
-interface OpenAlertsQuerystring {
-  readonly rule?: RuleName;
-  readonly stage?: StageName;
-  readonly state?: AlertStateName;
-  readonly category?: string;
-  readonly grade?: GradeName;
-  readonly customerState?: string;
-  readonly limit: number;
-  readonly offset: number;
-}
+/** The query string is the read's query as it is. */
+type OpenAlertsQuerystring = OpenAlertsQuery;
 interface AlertChangesQuerystring {
   readonly rule?: RuleName;
   readonly order?: string;

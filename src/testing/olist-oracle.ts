@@ -2,27 +2,28 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
-import { sampleDir } from '../testing/fixtures.js';
+import { sampleDir } from './fixtures.js';
 
 /**
- * The read tests' oracle: the sample's figures computed straight from the Olist CSV files, sharing
- * no code with the data room, the events, the batch jobs or the read model.
+ * The tests' oracle: the bundled sample's figures computed straight from the Olist CSV files,
+ * sharing no code with the data room, the events, the stream, the batch jobs or the read model —
+ * what the gold tables, the read model and the API are checked against.
  */
 
-type CsvRow = Record<string, string>;
+export type CsvRow = Record<string, string>;
 
-function csv(file: string): CsvRow[] {
+export function csv(file: string): CsvRow[] {
   return parse<CsvRow>(gunzipSync(readFileSync(join(sampleDir, file))), { columns: true, skip_empty_lines: true, bom: true });
 }
 
-function field(row: CsvRow, column: string): string {
+export function field(row: CsvRow, column: string): string {
   const value = row[column];
   if (value === undefined) throw new Error(`no column ${column}`);
   return value;
 }
 
 /** '12.34' → 1234, exactly. */
-function cents(text: string): number {
+export function cents(text: string): number {
   const [whole = '0', frac = ''] = text.split('.');
   return Number(whole) * 100 + Number(frac.padEnd(2, '0').slice(0, 2));
 }
@@ -37,7 +38,12 @@ const DST = [
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
 
-/** An Olist local time ('YYYY-MM-DD hh:mm:ss', São Paulo) as epoch ms: UTC−2 in daylight saving, else UTC−3. */
+/**
+ * An Olist local time ('YYYY-MM-DD hh:mm:ss', São Paulo) as epoch milliseconds. UTC−2 inside a
+ * daylight-saving period, else UTC−3. The skipped hour (00:xx on the first day) reads as UTC−3,
+ * which is the time moved forward by the gap; the repeated hour (23:xx before the second day)
+ * reads as UTC−2, the earlier of its two instants.
+ */
 export function instant(local: string): number {
   const wall = Date.parse(`${local.replace(' ', 'T')}Z`);
   if (Number.isNaN(wall)) throw new Error(`not a local time: ${local}`);
@@ -61,6 +67,7 @@ export interface Item {
   readonly itemId: number;
   readonly productId: string;
   readonly sellerId: string;
+  readonly sellerState: string;
   readonly category: string;
   readonly limit: string;
   readonly price: number;
@@ -80,10 +87,13 @@ export interface Oracle {
   readonly itemsOf: ReadonlyMap<string, readonly Item[]>;
   /** One per (review, order). */
   readonly reviews: readonly Review[];
+  /** Review scores by order, one per (review, order). */
+  readonly scoresOf: ReadonlyMap<string, readonly number[]>;
 }
 
 export function oracle(): Oracle {
   const states = new Map(csv('olist_customers_dataset.csv.gz').map((c) => [field(c, 'customer_id'), field(c, 'customer_state')]));
+  const sellerStates = new Map(csv('olist_sellers_dataset.csv.gz').map((s) => [field(s, 'seller_id'), field(s, 'seller_state')]));
   const english = new Map(csv('product_category_name_translation.csv.gz').map((t) => [field(t, 'product_category_name'), field(t, 'product_category_name_english')]));
   const categories = new Map(
     csv('olist_products_dataset.csv.gz').map((p) => {
@@ -112,6 +122,8 @@ export function oracle(): Oracle {
       itemId: Number(field(i, 'order_item_id')),
       productId: field(i, 'product_id'),
       sellerId: field(i, 'seller_id'),
+      sellerState: sellerStates.get(field(i, 'seller_id')) ?? 'unknown',
+      // A product without a category is `unknown`; a Portuguese name the translation lacks stays as it is.
       category: categories.get(field(i, 'product_id')) ?? 'unknown',
       limit: field(i, 'shipping_limit_date'),
       price: cents(field(i, 'price')),
@@ -122,13 +134,15 @@ export function oracle(): Oracle {
   for (const item of items) itemsOf.set(item.order.id, [...(itemsOf.get(item.order.id) ?? []), item]);
   const seen = new Set<string>();
   const reviews: Review[] = [];
+  const scoresOf = new Map<string, number[]>();
   for (const r of csv('olist_order_reviews_dataset.csv.gz')) {
     const key = `${field(r, 'review_id')}/${field(r, 'order_id')}`;
     if (seen.has(key)) continue;
     seen.add(key);
     reviews.push({ orderId: field(r, 'order_id'), score: Number(field(r, 'review_score')), answered: field(r, 'review_answer_timestamp') });
+    scoresOf.set(field(r, 'order_id'), [...(scoresOf.get(field(r, 'order_id')) ?? []), Number(field(r, 'review_score'))]);
   }
-  return { orders, byId, items, itemsOf, reviews };
+  return { orders, byId, items, itemsOf, reviews, scoresOf };
 }
 
 /** An order sells unless canceled or unavailable. */
