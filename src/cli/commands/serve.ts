@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { openRuntime } from '../../deploy/index.js';
+import { STORE_FILE, openRuntime } from '../../deploy/index.js';
 import { DEFAULT_HOST, DEFAULT_PORT, serveRuntime } from '../../serve/index.js';
 import type { CliIO } from '../output.js';
 import { writeJson } from '../output.js';
@@ -30,14 +31,15 @@ export function registerServe(program: Command, io: CliIO, setExitCode: SetExitC
     .option('--json', 'print where it listens as one JSON line')
     .action(async (flags: ServeFlags, command: Command) => {
       const settings = settingsFor(command, io);
+      // An embedded state directory that does not exist has nothing to serve (opening it would create an empty one).
+      const storePath = join(resolve(io.cwd, settings.state), STORE_FILE);
+      if (settings.kafka.length === 0 && settings.catalog === '' && !existsSync(storePath)) {
+        io.stderr.write(`nothing to serve: there is no embedded state at ${dirname(storePath)}; run \`orderpulse start\`, \`orderpulse demo\` or \`orderpulse stream\` first, or pass --state\n`);
+        setExitCode(1);
+        return;
+      }
       const runtime = openRuntime(settings, { env: io.env });
       try {
-        // An embedded state directory that does not exist has nothing to serve (opening it would create an empty one).
-        if (settings.kafka.length === 0 && settings.catalog === '' && !existsSync(runtime.storePath)) {
-          io.stderr.write(`nothing to serve: there is no embedded state at ${runtime.stateDir}; run \`orderpulse start\`, \`orderpulse demo\` or \`orderpulse stream\` first, or pass --state\n`);
-          setExitCode(1);
-          return;
-        }
         const envToken = io.env.ORDERPULSE_TOKEN;
         const token = flags.token ?? (envToken === undefined || envToken === '' ? undefined : envToken);
         const server = await serveRuntime(runtime, { host: flags.host, port: flags.port, approvalHours: settings.approvalHours, ...(token === undefined ? {} : { token }) });
@@ -47,8 +49,13 @@ export function registerServe(program: Command, io: CliIO, setExitCode: SetExitC
           io.stdout.write(`OrderPulse is at ${server.url}  (serving ${runtime.logLocation}; Ctrl-C stops)\n`);
         }
         await new Promise<void>((done) => {
-          process.once('SIGINT', done);
-          process.once('SIGTERM', done);
+          const stop = (): void => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            done();
+          };
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
         });
         await server.close();
       } finally {
