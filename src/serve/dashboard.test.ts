@@ -151,7 +151,7 @@ describe('the dashboard in Chromium', { skip }, () => {
   }
 
   describe('on the sample, replayed, streamed and batch-processed', () => {
-    const dir = tempDir();
+    let dir: ReturnType<typeof tempDir> | null = null;
     let runtime: Runtime;
     let server: RunningServer;
     let lake: Lake;
@@ -160,6 +160,7 @@ describe('the dashboard in Chromium', { skip }, () => {
     let topSellerId: string;
 
     before(async () => {
+      dir = tempDir();
       const pipeline = await openSamplePipeline(dir.path, await sampleEvents());
       try {
         await pipeline.feed();
@@ -181,7 +182,7 @@ describe('the dashboard in Chromium', { skip }, () => {
       await closeAll();
       await server?.close();
       await runtime?.close();
-      dir.remove();
+      dir?.remove();
     });
 
     /** Each page, and what shows that it has data. */
@@ -442,13 +443,14 @@ describe('the dashboard in Chromium', { skip }, () => {
   });
 
   describe('during a live replay', () => {
-    const dir = tempDir();
+    let dir: ReturnType<typeof tempDir> | null = null;
     after(async () => {
       await closeAll();
-      dir.remove();
+      dir?.remove();
     });
 
     it('a newly opened alert appears in the queue without a reload', async () => {
+      dir = tempDir();
       let server: RunningServer | null = null;
       let failure: Error | null = null;
       let before: Set<string> = new Set();
