@@ -185,26 +185,28 @@ describe('the dashboard in Chromium', { skip }, () => {
       dir?.remove();
     });
 
-    /** Each page, and what shows that it has data. */
-    const pages = (): { path: string; hasData: (page: Page) => Promise<void> }[] => [
-      { path: '/', hasData: async (p) => assert.equal(Object.keys(await kpiTiles(p)).length, 5) },
-      { path: '/monitor', hasData: async (p) => assert.ok((await p.locator('#main tr[data-alert]').count()) > 0, 'alert rows') },
-      { path: '/sales', hasData: async (p) => assert.match(await p.locator('#main .summary').first().innerText(), /R\$.*orders/) },
-      { path: '/sellers', hasData: async (p) => assert.ok((await p.locator('#main tbody tr').count()) > 0, 'seller rows') },
-      { path: `/sellers/${topSellerId}`, hasData: async (p) => assert.ok((await p.locator('#main dl.facts dd').count()) > 0, 'scorecard facts') },
-      { path: `/orders/${topOrderId}`, hasData: async (p) => assert.ok((await p.locator('#main .timeline li').count()) > 0, 'timeline events') },
-      { path: '/pipeline', hasData: async (p) => assert.ok((await p.locator('#main tbody tr').count()) > 0, 'pipeline rows') },
+    /** Each page, what shows that it has data, and how many charts it draws at least. */
+    const pages = (): { path: string; charts: number; hasData: (page: Page) => Promise<void> }[] => [
+      { path: '/', charts: 2, hasData: async (p) => assert.equal(Object.keys(await kpiTiles(p)).length, 5) },
+      { path: '/monitor', charts: 2, hasData: async (p) => assert.ok((await p.locator('#main tr[data-alert]').count()) > 0, 'alert rows') },
+      { path: '/sales', charts: 3, hasData: async (p) => assert.match(await p.locator('#main .summary').first().innerText(), /R\$.*orders/) },
+      { path: '/sellers', charts: 0, hasData: async (p) => assert.ok((await p.locator('#main tbody tr').count()) > 0, 'seller rows') },
+      { path: `/sellers/${topSellerId}`, charts: 1, hasData: async (p) => assert.ok((await p.locator('#main dl.facts dd').count()) > 0, 'scorecard facts') },
+      { path: `/orders/${topOrderId}`, charts: 0, hasData: async (p) => assert.ok((await p.locator('#main .timeline li').count()) > 0, 'timeline events') },
+      { path: '/pipeline', charts: 1, hasData: async (p) => assert.ok((await p.locator('#main tbody tr').count()) > 0, 'pipeline rows') },
     ];
 
     it('renders every page with data at 1280 px and 390 px, without errors, and without sideways scrolling on a phone', async () => {
       for (const [name, viewport] of Object.entries(VIEWPORTS)) {
-        for (const { path, hasData } of pages()) {
+        for (const { path, charts, hasData } of pages()) {
           const { page, problems, context } = await open(viewport);
           await page.goto(`${server.url}${path}`);
           await settled(page);
           await hasData(page);
-          // Charts draw on canvases: a page with a chart has a non-empty one.
           const where = `${path} at ${viewport.width} px (${name})`;
+          // The charts draw on canvases, each given room to draw in.
+          const canvases = await page.locator('#main .chart canvas').evaluateAll((list) => list.map((c) => (c as HTMLCanvasElement).width * (c as HTMLCanvasElement).height));
+          assert.ok(canvases.filter((area) => area > 0).length >= charts, `${where}: ${canvases.length} chart canvases, ${charts} expected at least`);
           if (viewport.width === VIEWPORTS.phone.width) {
             const overflow = await page.evaluate(() => {
               const root = document.documentElement;
@@ -377,16 +379,19 @@ describe('the dashboard in Chromium', { skip }, () => {
         page.evaluate(() => {
           const el = document.activeElement;
           if (!el || el === document.body) return '';
-          return el.id ? `#${el.id}` : el.getAttribute('href') ?? el.tagName.toLowerCase();
+          if (el.id) return `#${el.id}`;
+          return el.getAttribute('href') ?? `${el.tagName.toLowerCase()}:${el.textContent ?? ''}`;
         });
-      // Tab through the header and the filter bar up to the category field (a bound on the presses, not on time).
-      for (let presses = 0; presses < 40 && !reached.includes('#filter-category'); presses++) {
+      // Tab through the header and the filter bar up to its Apply button (a bound on the presses, not on time).
+      for (let presses = 0; presses < 40 && !reached.includes('button:Apply'); presses++) {
         await page.keyboard.press('Tab');
         reached.push(await focused());
       }
-      for (const stop of ['/', '/monitor', '/sales', '/sellers', '/pipeline', '#order-search-id', '#filter-from', '#filter-to', '#filter-state', '#filter-category']) {
+      for (const stop of ['/', '/monitor', '/sales', '/sellers', '/pipeline', '#order-search-id', '#filter-from', '#filter-to', '#filter-state', '#filter-category', '#filter-grade', 'button:Apply']) {
         assert.ok(reached.includes(stop), `Tab reaches ${stop} (reached: ${reached.join(' ')})`);
       }
+      for (let presses = 0; presses < 10 && (await focused()) !== '#filter-category'; presses++) await page.keyboard.press('Shift+Tab');
+      assert.equal(await focused(), '#filter-category');
       await page.keyboard.type('bed_bath_table');
       await page.keyboard.press('Enter');
       await page.waitForURL((url) => url.searchParams.get('category') === 'bed_bath_table');
@@ -453,7 +458,7 @@ describe('the dashboard in Chromium', { skip }, () => {
       dir = tempDir();
       let server: RunningServer | null = null;
       let failure: Error | null = null;
-      let before: Set<string> = new Set();
+      let historyAlerts: Set<string> = new Set();
       let watched: OpenedPage | null = null;
       let navigations = 0;
       // Early in the sample few alerts are open, so a new one makes the first page of the queue.
@@ -466,14 +471,14 @@ describe('the dashboard in Chromium', { skip }, () => {
         onHistoryReady: async (_history, runtime) => {
           server = await serveRuntime(runtime, { port: 0, webRoot, rateLimitPerMinute: null });
           const lake = await runtime.lake();
-          before = new Set((await lakeRows(lake, { a: 'gold.alert_events' }, 'SELECT DISTINCT alert_id FROM a')).map((r) => String(r.alert_id)));
+          historyAlerts = new Set((await lakeRows(lake, { a: 'gold.alert_events' }, 'SELECT DISTINCT alert_id FROM a')).map((r) => String(r.alert_id)));
           watched = await open();
           const { page } = watched;
           await page.goto(`${server.url}/monitor`);
           await settled(page);
           await page.locator('#live-status[data-state="open"]').waitFor();
           const shown = await page.locator('#main tr[data-alert]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-alert') ?? ''));
-          assert.ok(shown.every((id) => before.has(id)), 'the queue shows the alerts of the history');
+          assert.ok(shown.length > 0 && shown.every((id) => historyAlerts.has(id)), 'the queue shows the alerts of the history');
           await page.evaluate(() => Object.assign(window, { orderpulseStay: true }));
           page.on('framenavigated', (frame) => {
             if (frame === page.mainFrame()) navigations++;
@@ -487,7 +492,7 @@ describe('the dashboard in Chromium', { skip }, () => {
         // Waits for the condition, however long the replay takes to raise an alert.
         const handle = await page.waitForFunction(
           (known) => [...document.querySelectorAll('#main tr[data-alert]')].map((r) => r.getAttribute('data-alert') ?? '').find((id) => !known.includes(id)) ?? false,
-          [...before],
+          [...historyAlerts],
           { timeout: 0, polling: 100 },
         );
         const newAlert = String(await handle.jsonValue());
