@@ -380,7 +380,9 @@ describe('the dashboard in Chromium', { skip }, () => {
           const el = document.activeElement;
           if (!el || el === document.body) return '';
           if (el.id) return `#${el.id}`;
-          return el.getAttribute('href') ?? `${el.tagName.toLowerCase()}:${el.textContent ?? ''}`;
+          // A link by its path: the navigation carries the filters over in its query.
+          const href = el.getAttribute('href');
+          return href === null ? `${el.tagName.toLowerCase()}:${el.textContent ?? ''}` : new URL(href, location.href).pathname;
         });
       // Tab through the header and the filter bar up to its Apply button (a bound on the presses, not on time).
       for (let presses = 0; presses < 40 && !reached.includes('button:Apply'); presses++) {

@@ -5,14 +5,14 @@
 import * as echarts from 'echarts/core';
 import { BarChart, LineChart, MapChart, ScatterChart } from 'echarts/charts';
 import type { BarSeriesOption, LineSeriesOption, MapSeriesOption, ScatterSeriesOption } from 'echarts/charts';
-import { GridComponent, LegendPlainComponent, TooltipComponent, VisualMapContinuousComponent } from 'echarts/components';
+import { GridComponent, LegendScrollComponent, TooltipComponent, VisualMapContinuousComponent } from 'echarts/components';
 import type { GridComponentOption, LegendComponentOption, TooltipComponentOption, VisualMapComponentOption } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 import { TIME_ZONE } from './format.js';
 import { feature } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
 
-echarts.use([BarChart, LineChart, MapChart, ScatterChart, GridComponent, LegendPlainComponent, TooltipComponent, VisualMapContinuousComponent, CanvasRenderer]);
+echarts.use([BarChart, LineChart, MapChart, ScatterChart, GridComponent, LegendScrollComponent, TooltipComponent, VisualMapContinuousComponent, CanvasRenderer]);
 
 export type ChartOption = echarts.ComposeOption<
   | BarSeriesOption
@@ -46,7 +46,9 @@ export function createChart(el: HTMLElement, option: ChartOption): { readonly ch
   // A legend sits under the plot (above it, it collides with the axis names on a phone).
   const room: ChartOption = option.legend !== undefined && option.grid === undefined ? { grid: { ...GRID, bottom: 36 } } : {};
   const tooltip = option.tooltip === undefined || Array.isArray(option.tooltip) ? {} : { tooltip: { ...TOOLTIP, ...option.tooltip } };
-  chart.setOption({ ...BASE, ...room, ...withLocalAxes(option), ...tooltip });
+  // One row of legend whatever the width (a phone would wrap it over the axis labels): it scrolls instead.
+  const legend = option.legend === undefined || Array.isArray(option.legend) ? {} : { legend: { type: 'scroll' as const, ...option.legend } };
+  chart.setOption({ ...BASE, ...room, ...withLocalAxes(option), ...tooltip, ...legend });
   const observer = new ResizeObserver(() => chart.resize());
   observer.observe(el);
   return {
