@@ -3,14 +3,19 @@
  *
  * - routes: the sample at scale 10 (SYNTHETIC, built as `bench:ingest` builds it) replayed, streamed
  *   and batch-processed into a fresh embedded state (not timed); then the server opens on it as
- *   `orderpulse serve` would (rate limit off) and autocannon sends each route a fixed 200 requests/s
- *   for a few seconds over 10 connections. Latency percentiles are autocannon's (whole ms). The
- *   floor, in the same run: `/api/health`, a route that reads nothing.
+ *   `orderpulse serve` would (rate limit off). Each route gets one request alone first, its cold
+ *   time (the tables it reads and its query are new to the server), reported apart; then autocannon
+ *   sends it a fixed 200 requests/s for a few seconds over 10 connections: the steady state, whose
+ *   percentiles (autocannon's, whole ms) the goal is about. The floor, in the same run: `/api/health`,
+ *   a route that reads nothing. Beside each figure, the share of the CPUs other processes used
+ *   meanwhile (a latency measured while the machine compiles something else is not the server's).
  * - live: the real sample (scale 1) replayed at 5,000 events/s into a fresh embedded store while a
  *   stream processor and the server run beside it in this process, and an SSE client listens to
  *   /api/live. For every alert change caused by a record, latency = wall time the client received
- *   it − wall time the append of that record resolved. The floor, in the same run: the log's own
- *   append-to-fetch time, a reader polling the input topics at the live feed's cadence.
+ *   it − wall time the append of that record resolved, split at the processor's `onAlerts` (the
+ *   change is in bronze and on the alerts topic): append → emitted, and emitted → client (the live
+ *   feed's poll, the SSE write). The floor, in the same run: the log's own append-to-fetch time, a
+ *   reader polling the input topics at the live feed's cadence.
  * Goals: p99 < 30 ms per route at 200 requests/s; alert change to SSE client p99 < 250 ms.
  * Prints two tables, then one JSON line with every figure. `node dist/bench/serve.js routes` (or
  * `live`) runs one part alone.
