@@ -1,4 +1,4 @@
-import type { ColumnDefinition, Lake, QueryTable, Schema, Snapshot } from '../lake/index.js';
+import type { ColumnDefinition, IcebergTable, Lake, QueryTable, Schema, Snapshot } from '../lake/index.js';
 import { LakeError, parseTableName } from '../lake/index.js';
 import { exactLong } from '../lake/format.js';
 
@@ -7,6 +7,10 @@ import { exactLong } from '../lake/format.js';
  * metadata and plan its files on every request: per table this keeps the current metadata location,
  * the snapshot, the files as a query view and the snapshot summaries, and asks the catalog for the
  * location again at most every `refreshMs`. A table whose location is unchanged keeps everything.
+ * A table whose location changed is refreshed on the same table object, which keeps the manifests
+ * it has read: a commit costs the new metadata and the new manifests, not all of them again (bronze
+ * gains a manifest with every stream commit; reading them all anew took a tenth of a second of the
+ * event loop per refresh after a few hundred commits).
  *
  * Answers are memoized too, keyed by the read, its arguments and the snapshots of the tables it
  * read: the same question on the same snapshots gives the same answer, so it is not asked again.
@@ -50,6 +54,20 @@ export function snapshotIdText(id: number): string {
   return String(exactLong(id) ?? BigInt(id));
 }
 
+/** The newest value of a summary property along `snapshot`'s ancestry in `snapshots`, or null. */
+function summaryValueAlong(snapshots: readonly Snapshot[], snapshot: Snapshot | null, key: string): string | null {
+  const byId = new Map(snapshots.map((s) => [s['snapshot-id'], s]));
+  const seen = new Set<number>();
+  for (let s = snapshot ?? undefined; s !== undefined && !seen.has(s['snapshot-id']); ) {
+    seen.add(s['snapshot-id']);
+    const value = s.summary[key];
+    if (typeof value === 'string') return value;
+    const parent = s['parent-snapshot-id'];
+    s = parent === undefined || parent === null ? undefined : byId.get(parent);
+  }
+  return null;
+}
+
 /** An Iceberg schema from column definitions, for the empty view of a table not written yet. */
 export function schemaOf(columns: readonly ColumnDefinition[]): Schema {
   return {
@@ -86,6 +104,9 @@ export class LakeSource {
   /** Table states, and the loads under way (so that concurrent reads share one). */
   readonly #tables = new Map<string, Cached>();
   readonly #loading = new Map<string, Promise<TableState>>();
+  #names: { readonly names: Promise<readonly string[]>; readonly at: number } | null = null;
+  /** One table object per table, refreshed in place (its manifest cache is what makes a refresh cheap). */
+  readonly #opened = new Map<string, IcebergTable>();
   readonly #answers = new Map<string, Answer>();
 
   constructor(lake: Lake, options: SourceOptions = {}) {
@@ -115,6 +136,21 @@ export class LakeSource {
     return load;
   }
 
+  /** The lake's tables, asked of the catalog at most every `refreshMs` (callers at the same time share one ask). */
+  tableNames(): Promise<readonly string[]> {
+    const now = this.#now();
+    const known = this.#names;
+    if (known !== null && now - known.at < this.#refreshMs) return known.names;
+    const names = this.lake.listTables();
+    const entry = { names, at: now };
+    this.#names = entry;
+    // A failed ask is not kept: the next caller asks again.
+    names.catch(() => {
+      if (this.#names === entry) this.#names = null;
+    });
+    return names;
+  }
+
   async #load(name: string, columns: readonly ColumnDefinition[], cached: Cached | undefined): Promise<TableState> {
     const checkedAt = this.#now();
     const location = await this.lake.catalog.currentMetadataLocation(parseTableName(name));
@@ -124,6 +160,7 @@ export class LakeSource {
     }
     let state: TableState;
     if (location === null) {
+      this.#opened.delete(name);
       state = {
         name,
         exists: false,
@@ -134,26 +171,34 @@ export class LakeSource {
         lastSummaryValue: () => null,
       };
     } else {
-      let table;
+      let table = this.#opened.get(name);
+      let scan;
       try {
-        table = await this.lake.table(name);
+        if (table === undefined) {
+          table = await this.lake.table(name);
+          this.#opened.set(name, table);
+        }
+        // Loads the current metadata (perhaps newer than `location`: then the next check loads again) and plans its files.
+        scan = await table.scan();
       } catch (error) {
+        this.#opened.delete(name);
         // Dropped between the two catalog reads: as if it never existed.
         if (error instanceof LakeError && error.code === 'OP_LAKE_NO_SUCH_TABLE') return this.#load(name, columns, undefined);
         throw error;
       }
-      const scan = await table.scan();
+      // Taken together with the scan: the table object moves on at its next refresh, this state does not.
       const snapshot = table.currentSnapshot();
+      const snapshots = table.snapshots();
       const summaries = new Map<string, string | null>();
       state = {
         name,
         exists: true,
         snapshotId: snapshot === null ? null : snapshotIdText(snapshot['snapshot-id']),
         snapshot,
-        snapshots: table.snapshots(),
+        snapshots,
         view: await scan.view(),
         lastSummaryValue: (key) => {
-          if (!summaries.has(key)) summaries.set(key, table.lastSummaryValue(key));
+          if (!summaries.has(key)) summaries.set(key, summaryValueAlong(snapshots, snapshot, key));
           return summaries.get(key) ?? null;
         },
       };

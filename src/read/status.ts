@@ -125,15 +125,49 @@ export async function freshness(source: LakeSource, now: number): Promise<Freshn
 
 export async function pipeline(source: LakeSource, log: EventLog | undefined): Promise<PipelineStatus> {
   const t = await tablesOf(source, ['bronze', 'openAlerts', 'alertEvents']);
-  const offsets = perTask(t.bronze.snapshots, 'orderpulse.log-offsets.');
-  const processed = new Map<string, number>();
-  for (const text of offsets.values()) {
-    try {
-      for (const [key, offset] of Object.entries(JSON.parse(text) as Record<string, unknown>)) if (typeof offset === 'number') processed.set(key, offset);
-    } catch {
-      // Unreadable offsets: the partition's lag stays unknown.
+  const jobs = await jobStates(source);
+  const names = await source.tableNames();
+  const states = await Promise.all(
+    names.map(async (name) => {
+      const known = JOBS.some((j) => j.name === name) || [t.bronze, t.openAlerts, t.alertEvents].some((s) => s.name === name);
+      // Tables the read model has no reads for (late events, reference events) are looked up plainly.
+      if (known) return source.table(name, columnsOf(name));
+      parseTableName(name);
+      return source.table(name, []);
+    }),
+  );
+  // What the tables say changes only with their snapshots (and walks all of them): computed once
+  // per set of snapshots. Only the log's end offsets are read on every call.
+  const known = await source.memo('pipeline', [t.bronze, t.openAlerts, t.alertEvents, ...jobs, ...states], () => {
+    const processed = new Map<string, number>();
+    for (const text of perTask(t.bronze.snapshots, 'orderpulse.log-offsets.').values()) {
+      try {
+        for (const [key, offset] of Object.entries(JSON.parse(text) as Record<string, unknown>)) if (typeof offset === 'number') processed.set(key, offset);
+      } catch {
+        // Unreadable offsets: the partition's lag stays unknown.
+      }
     }
-  }
+    return Promise.resolve({
+      processed,
+      tasks: taskProgress(t.bronze, t.openAlerts, t.alertEvents).map((p) => ({
+        task: p.task,
+        watermark: p.watermark === null ? null : new Date(p.watermark).toISOString(),
+        processedSeq: p.processedSeq,
+      })),
+      batchRuns: batchRuns(jobs).map((r) => ({ table: r.table, snapshotId: r.snapshotId, at: new Date(r.at).toISOString(), mode: r.mode, rowsRead: r.rowsRead })),
+      tables: states.map((s) => {
+        const total = s.snapshot?.summary['total-records'];
+        return {
+          table: s.name,
+          snapshotId: s.snapshotId,
+          snapshots: s.snapshots.length,
+          rows: total === undefined ? null : Number(total),
+          committedAt: s.snapshot === null ? null : new Date(s.snapshot['timestamp-ms']).toISOString(),
+        };
+      }),
+    });
+  });
+  const processed = known.processed;
   const described = log === undefined ? [] : await log.describeTopics([...INPUT_TOPICS]).catch(() => []);
   const topics = INPUT_TOPICS.map((topic) => {
     const d = described.find((x) => x.name === topic);
@@ -149,35 +183,5 @@ export async function pipeline(source: LakeSource, log: EventLog | undefined): P
         }),
     };
   });
-  const tasks = taskProgress(t.bronze, t.openAlerts, t.alertEvents).map((p) => ({
-    task: p.task,
-    watermark: p.watermark === null ? null : new Date(p.watermark).toISOString(),
-    processedSeq: p.processedSeq,
-  }));
-  const jobs = await jobStates(source);
-  const names = await source.lake.listTables();
-  const states = await Promise.all(
-    names.map(async (name) => {
-      const known = JOBS.some((j) => j.name === name) || [t.bronze, t.openAlerts, t.alertEvents].some((s) => s.name === name);
-      // Tables the read model has no reads for (late events, reference events) are looked up plainly.
-      if (known) return source.table(name, columnsOf(name));
-      parseTableName(name);
-      return source.table(name, []);
-    }),
-  );
-  return {
-    topics,
-    tasks,
-    batchRuns: batchRuns(jobs).map((r) => ({ table: r.table, snapshotId: r.snapshotId, at: new Date(r.at).toISOString(), mode: r.mode, rowsRead: r.rowsRead })),
-    tables: states.map((s) => {
-      const total = s.snapshot?.summary['total-records'];
-      return {
-        table: s.name,
-        snapshotId: s.snapshotId,
-        snapshots: s.snapshots.length,
-        rows: total === undefined ? null : Number(total),
-        committedAt: s.snapshot === null ? null : new Date(s.snapshot['timestamp-ms']).toISOString(),
-      };
-    }),
-  };
+  return { topics, tasks: known.tasks, batchRuns: known.batchRuns, tables: known.tables };
 }

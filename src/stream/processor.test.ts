@@ -10,6 +10,7 @@ import { partitionFor } from '../log/index.js';
 import type { Lake } from '../lake/index.js';
 import { replay } from '../replay/index.js';
 import { sampleDir, tempDir } from '../testing/fixtures.js';
+import { withOverrides } from '../testing/log-overrides.js';
 import { H, T0, placed, step } from './test-events.js';
 import { readAlertsTopic } from './test-alerts.js';
 import type { EmittedChange, RunReport } from './index.js';
@@ -219,6 +220,38 @@ describe('StreamProcessor on hand-made events', () => {
     const codec = await runtime.codec();
     if (events.length > 0) await runtime.log.append(events.map((e) => codec.encode(e)));
   }
+
+  it('at the live end, reads the next batch after the commit in flight; behind, reads it while that commit runs', async () => {
+    const runtime = await storeWith([placed('o1'), placed('o2'), placed('o3')]);
+    const steps: string[] = [];
+    let reading = 0;
+    let committed = 0;
+    const log = withOverrides(runtime.log, {
+      fetch: async (request) => {
+        const records = await runtime.log.fetch(request);
+        if (records.length > 0) steps.push(`fetched for batch ${reading}`);
+        return records;
+      },
+    });
+    // Two records per batch: the first batch stops at the limit, with the third record still to read.
+    const processor = await openProcessor(runtime, { log, maxBatchEvents: 2, fetchSize: 2, onBatch: (b) => b.records > 0 && steps.push(`committed batch ${++committed}`) });
+    const next = (): ReturnType<StreamProcessor['processBatch']> => {
+      reading++;
+      return processor.processBatch();
+    };
+    assert.deepEqual(await next(), { records: 2, changes: 0 });
+    // Behind: the next batch is read without waiting for the first one's commit.
+    assert.deepEqual(await next(), { records: 1, changes: 0 });
+    // The second batch ended at the end of the log: the third waits for the second's commit before it reads.
+    await append(runtime, [step('PaymentApproved', 'o1', T0 + H)]);
+    assert.deepEqual(await next(), { records: 1, changes: 0 });
+    await processor.finish();
+    const fetches = (n: number): number => steps.indexOf(`fetched for batch ${n}`);
+    const commit = (n: number): number => steps.indexOf(`committed batch ${n}`);
+    assert.ok(fetches(2) !== -1 && commit(1) !== -1 && fetches(2) < commit(1), `batch 2 read before batch 1 committed: ${steps.join(', ')}`);
+    assert.ok(commit(2) !== -1 && fetches(3) > commit(2), `batch 3 read after batch 2 committed: ${steps.join(', ')}`);
+    assert.equal(Number((await rowsOf(await runtime.lake(), BRONZE_EVENTS_TABLE, 'SELECT count(*) AS n FROM t'))[0]?.n), 4);
+  });
 
   it('keeps an undecodable record in bronze with the reason and where it was, and goes on', async () => {
     const runtime = await storeWith([placed('o1')]);

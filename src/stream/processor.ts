@@ -188,6 +188,12 @@ export class StreamProcessor {
   readonly #endOffsets: EndOffsets;
   /** The work chained before the newest: a batch waits for it, so at most one batch commits behind the one being read. */
   #beforeNewest: Promise<void> | null = null;
+  /**
+   * Whether the last batch stopped at a limit (records or time) rather than at the end of the log.
+   * Only then does reading ahead of the commit in flight pay: at the live end, a batch read while
+   * the previous one commits holds what arrived meanwhile for one more commit than waiting would.
+   */
+  #behind = true;
   #pendingChanges: EmittedChange[] = [];
   #pendingLate: PositionedLateEvent[] = [];
   #pendingPositions = new Map<TaskId, StreamPosition>();
@@ -471,8 +477,10 @@ export class StreamProcessor {
   async processBatch(): Promise<{ readonly records: number; readonly changes: number } | null> {
     this.#checkLane();
     // Reading runs ahead of committing by one batch at most: a slow lake holds the reading back
-    // (memory, and a stop, stay bounded) instead of queueing every batch the log can give.
-    await this.#beforeNewest;
+    // (memory, and a stop, stay bounded) instead of queueing every batch the log can give. At the
+    // live end it does not run ahead at all: the batch waits for the commit in flight and takes
+    // everything that arrived during it, so a record waits for one commit before its own, not two.
+    await (this.#behind ? this.#beforeNewest : this.#inFlight);
     this.#endOffsets.forget();
     const started = performance.now();
     const maxEvents = this.#options.maxBatchEvents ?? 50_000;
@@ -481,13 +489,21 @@ export class StreamProcessor {
     const share = Math.max(1, Math.ceil(maxEvents / tasks.length));
     const inputs = new Map<StreamTask, InputRecord[]>();
     let total = 0;
+    let limited = false;
     for (const task of tasks) {
       const taken: InputRecord[] = [];
       task.merger.newRound();
-      while (taken.length < share && total < maxEvents) {
+      for (;;) {
+        if (taken.length >= share || total >= maxEvents) {
+          limited = true;
+          break;
+        }
         const next = task.merger.take();
         if (next === NEED_FETCH) {
-          if (performance.now() - started > maxMs && total > 0) break;
+          if (performance.now() - started > maxMs && total > 0) {
+            limited = true;
+            break;
+          }
           await task.merger.fetch();
           continue;
         }
@@ -504,6 +520,7 @@ export class StreamProcessor {
         task.quietSince ??= now;
       }
     }
+    this.#behind = limited;
     if (total === 0) {
       await this.#settle();
       this.#queueGold();
