@@ -22,6 +22,7 @@ import { JOBS, jobQuery, runBatch, viewOf } from '../src/batch/index.js';
 import type { Lake } from '../src/lake/index.js';
 import { DEFAULT_PARTITIONS } from '../src/replay/index.js';
 import { openSamplePipeline, scaledSampleEvents } from '../src/testing/sample-pipeline.js';
+import { printTable } from './report.js';
 
 const GOALS = { fullSeconds: 10, incrementalSeconds: 1, ceilingRatio: 2 } as const;
 const SCALE = 10;
@@ -62,10 +63,6 @@ async function ceilingOf(lake: Lake, report: JobReport, out: string): Promise<nu
   }
 }
 
-function printTable(rows: readonly (readonly string[])[]): void {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  for (const row of rows) console.log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  '));
-}
 
 async function main(): Promise<void> {
   rmSync(work, { recursive: true, force: true });

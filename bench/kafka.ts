@@ -63,6 +63,8 @@ import { ALERTS_TOPIC, AlertCodec, StreamProcessor } from '../src/stream/index.j
 import { sampleDir } from '../src/testing/fixtures.js';
 import { testKafkaBrokers } from '../src/testing/kafka.js';
 import { withOverrides } from '../src/testing/log-overrides.js';
+import type { LatencyStats } from './report.js';
+import { printTable, stats } from './report.js';
 
 const GOALS = { p99Ms: 500 } as const;
 /**
@@ -480,18 +482,7 @@ interface Phases {
   total: number;
 }
 
-interface LatencyStats {
-  readonly count: number;
-  readonly p50Ms: number | null;
-  readonly p99Ms: number | null;
-  readonly maxMs: number | null;
-}
 
-function stats(latencies: readonly number[]): LatencyStats {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const rank = (q: number): number | null => (sorted.length === 0 ? null : (sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? null));
-  return { count: sorted.length, p50Ms: rank(0.5), p99Ms: rank(0.99), maxMs: sorted[sorted.length - 1] ?? null };
-}
 
 const EVENT_TRIGGERED: ReadonlySet<ChangeKind> = new Set<ChangeKind>(['final', 'resolved']);
 /** An alert change, the same whether seen by `onAlerts` or read back from the alerts topic. */
@@ -725,10 +716,6 @@ async function dropRun(admin: Admin, cluster: Cluster): Promise<number> {
   return topics.length;
 }
 
-function printTable(rows: readonly (readonly string[])[]): void {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  for (const row of rows) console.log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  '));
-}
 
 async function main(): Promise<void> {
   const cluster = clusterFromEnvironment();

@@ -38,6 +38,8 @@ import { AlertCodec, StreamProcessor } from '../src/stream/index.js';
 import { sampleDir } from '../src/testing/fixtures.js';
 import { withOverrides } from '../src/testing/log-overrides.js';
 import { openSamplePipeline, scaledSampleEvents } from '../src/testing/sample-pipeline.js';
+import type { LatencyStats } from './report.js';
+import { printTable, stats } from './report.js';
 
 const GOALS = { routeP99Ms: 30, liveP99Ms: 250 } as const;
 const SCALE = 10;
@@ -46,18 +48,7 @@ const SECONDS = 5;
 const LIVE_RATE = 5_000;
 const work = join(tmpdir(), `orderpulse-bench-serve-${process.pid}`);
 
-interface LatencyStats {
-  readonly count: number;
-  readonly p50Ms: number | null;
-  readonly p99Ms: number | null;
-  readonly maxMs: number | null;
-}
 
-function stats(latencies: readonly number[]): LatencyStats {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const rank = (q: number): number | null => (sorted.length === 0 ? null : (sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? null));
-  return { count: sorted.length, p50Ms: rank(0.5), p99Ms: rank(0.99), maxMs: sorted[sorted.length - 1] ?? null };
-}
 
 /** CPU time the whole machine has spent busy, ms (Linux: /proc/stat); null where unknown. */
 function machineBusyMs(): number | null {
@@ -340,10 +331,6 @@ async function live(): Promise<LiveResult> {
   }
 }
 
-function printTable(rows: readonly (readonly string[])[]): void {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  for (const row of rows) console.log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  '));
-}
 
 /** `node dist/bench/serve.js [routes|live]`: both parts by default, or the one named. */
 async function main(): Promise<void> {

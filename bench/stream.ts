@@ -35,6 +35,8 @@ import { AlertCodec, StreamProcessor } from '../src/stream/index.js';
 import { repoRoot, sampleDir } from '../src/testing/fixtures.js';
 import { withOverrides } from '../src/testing/log-overrides.js';
 import { scaledSampleEvents } from '../src/testing/sample-pipeline.js';
+import type { LatencyStats } from './report.js';
+import { printTable, stats } from './report.js';
 
 const GOALS = { eventsPerSecond: 150_000, ceilingRatio: 0.5, p99Ms: 100 } as const;
 /** Batch sizes of the throughput runs; undefined: the processor's default. */
@@ -77,12 +79,6 @@ interface ThroughputRun {
   readonly phasesMs: Phases;
 }
 
-interface LatencyStats {
-  readonly count: number;
-  readonly p50Ms: number | null;
-  readonly p99Ms: number | null;
-  readonly maxMs: number | null;
-}
 
 /** The scale-10 dataset's events, as `bench:ingest` builds them: written as Olist files, then loaded. */
 /** Replays the events as fast as possible into a fresh store at `state`; returns the events it appended. */
@@ -241,11 +237,6 @@ function timedLog(log: EventLog, appendedAt: Map<string, number>): EventLog {
   });
 }
 
-function stats(latencies: number[]): LatencyStats {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const rank = (q: number): number | null => (sorted.length === 0 ? null : (sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? null));
-  return { count: sorted.length, p50Ms: rank(0.5), p99Ms: rank(0.99), maxMs: sorted[sorted.length - 1] ?? null };
-}
 
 const EVENT_TRIGGERED: ReadonlySet<ChangeKind> = new Set<ChangeKind>(['final', 'resolved']);
 
@@ -338,10 +329,6 @@ async function latency(): Promise<LatencyResult> {
   }
 }
 
-function printTable(rows: readonly (readonly string[])[]): void {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  for (const row of rows) console.log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  '));
-}
 
 async function main(): Promise<void> {
   rmSync(work, { recursive: true, force: true });
