@@ -11,11 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { runBatch } from '../dist/src/batch/index.js';
 import { DEFAULTS, openRuntime } from '../dist/src/deploy/index.js';
 import { serveRuntime } from '../dist/src/serve/index.js';
 import { VIEWPORTS, launchChromium, openPage } from '../dist/src/testing/browser.js';
-import { openSamplePipeline, sampleEvents } from '../dist/src/testing/sample-pipeline.js';
+import { sampleEvents, writeSampleState } from '../dist/src/testing/sample-pipeline.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const out = join(root, 'docs', 'screenshots');
@@ -35,13 +34,7 @@ const { values } = parseArgs({ options: { state: { type: 'string' } } });
 async function sampleState() {
   const dir = mkdtempSync(join(tmpdir(), 'orderpulse-screenshots-'));
   console.log(`running the sample through the pipeline in ${dir}`);
-  const pipeline = await openSamplePipeline(dir, await sampleEvents());
-  try {
-    await pipeline.feed();
-    await runBatch(pipeline.lake);
-  } finally {
-    await pipeline.close();
-  }
+  await writeSampleState(dir, await sampleEvents());
   return dir;
 }
 

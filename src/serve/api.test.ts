@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { runBatch } from '../batch/index.js';
 import type { Runtime } from '../deploy/index.js';
 import { DEFAULTS, openRuntime } from '../deploy/index.js';
 import type { AlertChanges, KPIs, OpenAlerts, OrderTimeline, Sales, SellerDetail, Sellers } from '../read/index.js';
 import { API_ROUTES } from '../read/index.js';
 import { isDelivered, isLate, monthOf, oracle, sells } from '../testing/olist-oracle.js';
 import { tempDir } from '../testing/fixtures.js';
-import { openSamplePipeline, sampleEvents } from '../testing/sample-pipeline.js';
+import { sampleEvents, writeSampleState } from '../testing/sample-pipeline.js';
 import type { RunningServer } from './index.js';
 import { serveRuntime } from './index.js';
 
@@ -24,13 +23,7 @@ describe('the HTTP API on the sample', () => {
   let server: RunningServer;
 
   before(async () => {
-    const pipeline = await openSamplePipeline(dir.path, await sampleEvents());
-    try {
-      await pipeline.feed();
-      await runBatch(pipeline.lake);
-    } finally {
-      await pipeline.close();
-    }
+    await writeSampleState(dir.path, await sampleEvents());
     runtime = openRuntime({ ...DEFAULTS, state: dir.path });
     server = await serveRuntime(runtime, { port: 0, webRoot: null, rateLimitPerMinute: null });
   });

@@ -14,7 +14,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { runBatch } from '../batch/index.js';
 import type { Runtime } from '../deploy/index.js';
 import { DEFAULTS, LivePipeline, openRuntime } from '../deploy/index.js';
 import type { Lake, QueryTable } from '../lake/index.js';
@@ -22,7 +21,7 @@ import type { KPIs } from '../read/index.js';
 import { VIEWPORTS, chromiumPath, consoleErrorsExcept, launchChromium, openPage } from '../testing/browser.js';
 import type { OpenedPage, PageProblems } from '../testing/browser.js';
 import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
-import { openSamplePipeline, sampleEvents } from '../testing/sample-pipeline.js';
+import { sampleEvents, writeSampleState } from '../testing/sample-pipeline.js';
 import type { RunningServer } from './index.js';
 import { serveRuntime } from './index.js';
 
@@ -161,13 +160,7 @@ describe('the dashboard in Chromium', { skip }, () => {
 
     before(async () => {
       dir = tempDir();
-      const pipeline = await openSamplePipeline(dir.path, await sampleEvents());
-      try {
-        await pipeline.feed();
-        await runBatch(pipeline.lake);
-      } finally {
-        await pipeline.close();
-      }
+      await writeSampleState(dir.path, await sampleEvents());
       runtime = openRuntime({ ...DEFAULTS, state: dir.path });
       server = await serveRuntime(runtime, { port: 0, webRoot, rateLimitPerMinute: null });
       lake = await runtime.lake();

@@ -9,6 +9,7 @@ import { replay, scaleDataset } from '../replay/index.js';
 import { AlertCodec, StreamProcessor, ingestReference } from '../stream/index.js';
 import { openEmbeddedStore } from '../store/index.js';
 import { sampleDir } from './fixtures.js';
+import { runBatch } from '../batch/index.js';
 
 /** An embedded pipeline up to bronze, for the batch layer's tests and benchmarks. */
 export interface SamplePipeline {
@@ -71,4 +72,18 @@ export async function openSamplePipeline(state: string, events: readonly Marketp
       db.close();
     },
   };
+}
+
+/**
+ * A state directory as `orderpulse serve` finds it after a whole run: `events` replayed, streamed
+ * and batch-processed once, then everything closed, so a runtime can open it.
+ */
+export async function writeSampleState(state: string, events: readonly MarketplaceEvent[], options: { readonly partitions?: number } = {}): Promise<void> {
+  const pipeline = await openSamplePipeline(state, events, options);
+  try {
+    await pipeline.feed();
+    await runBatch(pipeline.lake);
+  } finally {
+    await pipeline.close();
+  }
 }
