@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { EventLog, LogRecord, TopicDescription } from '../log/index.js';
 import { isLogError } from '../log/index.js';
-import type { AlertChangeRow, Freshness, LiveMessage, StageName } from '../read/types.js';
+import { STAGE_OF_RULE } from '../read/index.js';
+import type { AlertChangeRow, Freshness, LiveMessage } from '../read/types.js';
 import type { AlertCodec, PositionedChange } from '../stream/index.js';
 import { ALERTS_TOPIC } from '../stream/index.js';
 import type { Cursor } from './cursor.js';
@@ -47,13 +48,6 @@ interface Joining {
   readonly refused: (error: Error) => void;
 }
 
-const STAGE_OF_RULE: Readonly<Record<string, StageName | null>> = {
-  approval_overdue: 'approval',
-  handoff_overdue: 'handoff',
-  delivery_overdue: 'delivery',
-  delivered_late: null,
-};
-
 /** An alert change as the live stream sends it; the log has no category, grade or customer state. */
 export function alertChangeRowOf({ change }: PositionedChange): AlertChangeRow {
   const a = change.alert;
@@ -63,7 +57,7 @@ export function alertChangeRowOf({ change }: PositionedChange): AlertChangeRow {
     alertId: a.alertId,
     orderId: a.orderId,
     rule: a.rule,
-    stage: STAGE_OF_RULE[a.rule] ?? null,
+    stage: STAGE_OF_RULE[a.rule],
     state: a.state,
     openedAt: iso(a.openedAt),
     updatedAt: iso(a.updatedAt),
