@@ -25,7 +25,7 @@ export function registerServe(program: Command, io: CliIO, setExitCode: SetExitC
   program
     .command('serve')
     .description('serve the HTTP API and the dashboard over an existing state directory or a cluster deployment, without replaying anything, until Ctrl-C')
-    .addOption(new Option('--port <n>', `HTTP port (taken: a free one) [default ${DEFAULT_PORT}]`).argParser(parsePort).default(DEFAULT_PORT))
+    .addOption(new Option('--port <n>', 'HTTP port (taken: a free one)').argParser(parsePort).default(DEFAULT_PORT))
     .addOption(new Option('--host <addr>', 'address to listen on; any other than a loopback one needs a token').default(DEFAULT_HOST))
     .option('--token <t>', 'bearer token the API asks for [env ORDERPULSE_TOKEN]')
     .option('--json', 'print where it listens as one JSON line')

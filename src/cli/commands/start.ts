@@ -134,7 +134,8 @@ export function registerStart(program: Command, io: CliIO, _setExitCode: SetExit
     .command('start')
     .description(
       'run the whole pipeline on the bundled sample: the history replayed, streamed and batched at once, then the rest replayed at a live-looking pace ' +
-        'with the stream processor and the batch schedule, until Ctrl-C (always embedded, in <state>/live, fresh at each start unless --resume)',
+        'with the stream processor, the batch schedule and the HTTP server (API and dashboard; its address is printed), until Ctrl-C ' +
+          '(always embedded, in <state>/live, fresh at each start unless --resume)',
     )
     .addOption(
       new Option('--history-until <date>', `replay the history before this local date at once, the rest live [default ${LIVE_DEFAULTS.historyUntil}]`).argParser(
@@ -150,8 +151,8 @@ export function registerStart(program: Command, io: CliIO, _setExitCode: SetExit
     .option('--data <dir>', 'Olist directory to use instead of the bundled sample [env ORDERPULSE_DATA]')
     .option('--batch-every <duration>', `time between two batch runs [env ORDERPULSE_BATCH_EVERY; default ${LIVE_DEFAULTS.batchIntervalMs / 1000}s]`)
     .option('--resume', 'continue from what <state>/live holds instead of starting afresh')
-    .addOption(new Option('--port <n>', 'HTTP port').argParser(parsePort).default(DEFAULT_PORT))
-    .addOption(new Option('--host <addr>', 'HTTP address to listen on (127.0.0.1: this machine only)').default(DEFAULT_HOST))
+    .addOption(new Option('--port <n>', 'HTTP port (taken: a free one)').argParser(parsePort).default(DEFAULT_PORT))
+    .addOption(new Option('--host <addr>', 'HTTP address to listen on (127.0.0.1: this machine only); any other needs a token').default(DEFAULT_HOST))
     .option('--token <t>', 'bearer token the HTTP API asks for [env ORDERPULSE_TOKEN]')
     .option('--json', 'progress as NDJSON lines on stdout')
     .option('--quiet', 'no progress output')
