@@ -201,10 +201,11 @@ async function runJob(lake: Lake, job: BatchJob, ctx: RunContext): Promise<JobRe
       try {
         deltas[name] = since === null ? await scanOf(name) : await scanOf(name, since);
       } catch (error) {
-        // The consumed snapshot is gone (expired by maintenance): read everything again, from scratch.
-        if (!(error instanceof LakeError && error.code === 'OP_LAKE_NO_SUCH_SNAPSHOT')) throw error;
+        // The consumed snapshot is gone (expired by maintenance), or rows were removed since it (a
+        // row-level delete by another engine): read everything again, from scratch.
+        if (!(error instanceof LakeError && (error.code === 'OP_LAKE_NO_SUCH_SNAPSHOT' || error.code === 'OP_LAKE_NOT_INCREMENTAL'))) throw error;
         rowsRead = 0; // the deltas planned so far are not read
-        fullBecause = `snapshot ${since} of ${name} no longer exists`;
+        fullBecause = error.code === 'OP_LAKE_NO_SUCH_SNAPSHOT' ? `snapshot ${since} of ${name} no longer exists` : `rows of ${name} were removed since snapshot ${since}`;
         break;
       }
     }

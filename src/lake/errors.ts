@@ -11,5 +11,7 @@ import { OrderPulseError } from '../errors.js';
  * - OP_LAKE_PRECONDITION_FAILED: a commit's expected summary property (`expect`) had changed; nothing was committed
  * - OP_LAKE_SCHEMA_MISMATCH: rows that do not fit the table's schema; names the row and column
  * - OP_LAKE_NO_SUCH_SNAPSHOT, OP_LAKE_INVALID_ARGUMENT
+ * - OP_LAKE_NOT_INCREMENTAL: an incremental read over snapshots that removed rows; read in full
+ * - OP_LAKE_UNSUPPORTED: the table holds something OrderPulse cannot rewrite faithfully; it was left as it is
  */
 export class LakeError extends OrderPulseError {}

@@ -699,6 +699,8 @@ export interface WriteManifestInput {
   readonly snapshotId: number;
   /** Where the manifest will be stored (for its manifest list entry). */
   readonly manifestPath: string;
+  /** A data manifest (the default) or a delete manifest; every entry must be of that kind. */
+  readonly content?: 'data' | 'deletes';
   readonly codec?: AvroCodec;
   readonly syncMarker?: Uint8Array;
 }
@@ -713,13 +715,14 @@ export interface WrittenManifest {
 }
 
 /**
- * Writes a data manifest (content "data"). Entries follow the spec's inheritance rules:
+ * Writes a data manifest (content "data"), or a delete manifest ("deletes": position and equality
+ * delete files, which OrderPulse carries for the engines that wrote them). Entries follow the spec's inheritance rules:
  * - ADDED: snapshot id filled with `snapshotId` when null; data sequence number null to inherit
  *   (or explicit for data that logically belongs to an older commit); file sequence number must be
  *   null (it is always assigned at commit).
  * - EXISTING and DELETED: both sequence numbers must be explicit (the values first inherited);
  *   EXISTING keeps its original snapshot id, DELETED gets `snapshotId` when null.
- * `OP_LAKE_INVALID_ARGUMENT` for entries that break these rules, delete files, partition tuples
+ * `OP_LAKE_INVALID_ARGUMENT` for entries that break these rules, files of the other kind, partition tuples
  * that do not match the spec, or ids beyond 2^53 whose exact value is unknown.
  */
 export function writeManifest(input: WriteManifestInput): WrittenManifest {
@@ -734,9 +737,10 @@ export function writeManifest(input: WriteManifestInput): WrittenManifest {
   const toAvro = bound.map((b) => partitionToAvro(b));
   const counts = { addedFiles: 0, existingFiles: 0, deletedFiles: 0, addedRows: 0, existingRows: 0, deletedRows: 0 };
   let minSequenceNumber: number | null = null;
+  const content = input.content ?? 'data';
   const records = input.entries.map((entry, i) => {
     const what = `manifest entry ${i} (${entry.dataFile.filePath})`;
-    const e = prepareEntry(entry, snapshotId, what);
+    const e = prepareEntry(entry, snapshotId, content, what);
     const rows = entry.dataFile.recordCount;
     if (e.status === MANIFEST_ENTRY_STATUS.added) {
       counts.addedFiles++;
@@ -762,7 +766,7 @@ export function writeManifest(input: WriteManifestInput): WrittenManifest {
       'partition-spec': JSON.stringify(spec.fields.map(partitionFieldJson)),
       'partition-spec-id': String(spec['spec-id']),
       'format-version': '2',
-      content: 'data',
+      content,
     },
     records,
     ...(input.codec === undefined ? {} : { codec: input.codec }),
@@ -772,7 +776,7 @@ export function writeManifest(input: WriteManifestInput): WrittenManifest {
     manifestPath: input.manifestPath,
     manifestLength: bytes.length,
     partitionSpecId: spec['spec-id'],
-    content: 0,
+    content: content === 'data' ? 0 : 1,
     sequenceNumber: UNASSIGNED_SEQUENCE_NUMBER,
     minSequenceNumber: minSequenceNumber ?? UNASSIGNED_SEQUENCE_NUMBER,
     addedSnapshotId: snapshotId,
@@ -796,11 +800,12 @@ export function requireWritableId(id: number | null, what: string): void {
   }
 }
 
-function prepareEntry(entry: ManifestEntry, snapshotId: number, what: string): ManifestEntry {
+function prepareEntry(entry: ManifestEntry, snapshotId: number, content: 'data' | 'deletes', what: string): ManifestEntry {
   const bad = (problem: string): never => {
     throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `${what}: ${problem}`, { details: { filePath: entry.dataFile.filePath } });
   };
-  if (entry.dataFile.content !== 0) bad('is a delete file; OrderPulse writes data manifests only');
+  if (content === 'data' && entry.dataFile.content !== 0) bad('is a delete file, in a data manifest');
+  if (content === 'deletes' && entry.dataFile.content === 0) bad('is a data file, in a delete manifest');
   requireWritableId(entry.snapshotId, `${what} snapshotId`);
   switch (entry.status) {
     case MANIFEST_ENTRY_STATUS.added:
@@ -866,11 +871,11 @@ function entryRecord(
       nan_value_counts: longMap(f.nanValueCounts),
       lower_bounds: bytesMap(f.lowerBounds),
       upper_bounds: bytesMap(f.upperBounds),
-      key_metadata: null,
+      key_metadata: f.keyMetadata === undefined || f.keyMetadata === null ? null : buffer(f.keyMetadata),
       split_offsets: f.splitOffsets === null ? null : [...f.splitOffsets],
-      equality_ids: null,
+      equality_ids: f.equalityIds === undefined || f.equalityIds === null ? null : [...f.equalityIds],
       sort_order_id: f.sortOrderId,
-      referenced_data_file: null,
+      referenced_data_file: f.referencedDataFile ?? null,
     },
   };
 }
@@ -1041,6 +1046,9 @@ function decodeManifest(container: AvroContainer, location: string): ManifestCon
     if (format !== 'PARQUET' && format !== 'AVRO' && format !== 'ORC') rr.fail(`${what} file_format`, `is ${JSON.stringify(format)}`);
     const splitOffsets = rr.field(fileView, file, 132);
     const sortOrderId = rr.field(fileView, file, 140);
+    const equalityIds = rr.field(fileView, file, 135);
+    const referenced = rr.field(fileView, file, 143);
+    const keyMetadata = rr.field(fileView, file, 131);
     const dataFile: DataFile = {
       content: contentValue,
       filePath: rr.string(rr.field(fileView, file, 100), `${what} file_path`),
@@ -1059,7 +1067,16 @@ function decodeManifest(container: AvroContainer, location: string): ManifestCon
           ? null
           : Object.freeze(rr.array(splitOffsets, `${what} split_offsets`).map((o, j) => rr.long(o, `${what} split_offsets[${j}]`))),
       sortOrderId: sortOrderId === undefined || sortOrderId === null ? null : rr.int(sortOrderId, `${what} sort_order_id`),
+      // Present only when set, as a data file OrderPulse writes has none of them.
+      ...(equalityIds === undefined || equalityIds === null
+        ? {}
+        : { equalityIds: Object.freeze(rr.array(equalityIds, `${what} equality_ids`).map((id, j) => rr.int(id, `${what} equality_ids[${j}]`))) }),
+      ...(referenced === undefined || referenced === null ? {} : { referencedDataFile: rr.string(referenced, `${what} referenced_data_file`) }),
+      ...(keyMetadata === undefined || keyMetadata === null ? {} : { keyMetadata: rr.bytes(keyMetadata, `${what} key_metadata`) }),
     };
+    if (contentValue === 2 && (dataFile.equalityIds ?? []).length === 0) {
+      rr.fail(`${what} equality_ids`, 'is empty for an equality delete file');
+    }
     return Object.freeze({
       status,
       snapshotId: rr.optionalLong(rr.field(entryView, entry, 1), `${what} snapshot_id`),

@@ -36,7 +36,8 @@ import {
   type ValueConverter,
 } from './duckdb-engine.js';
 import { LakeError } from './errors.js';
-import type { Schema } from './types.js';
+import { POSITION_DELETE_FILE_PATH_ID, POSITION_DELETE_POS_ID } from './deletes.js';
+import type { NestedField, PrimitiveType, Schema } from './types.js';
 
 /**
  * Read-only SQL over Parquet data files. Each table alias becomes a temporary view over its files on
@@ -57,6 +58,19 @@ export interface QueryTable {
   /** Local paths of the Parquet files (`FileIO.localPath`). */
   readonly files: readonly string[];
   readonly schema: Schema;
+  /** Data files read with delete files applied (format v2 row-level deletes); not also in `files`. */
+  readonly deleted?: readonly DataFileWithDeletes[];
+}
+
+/** A data file and the delete files that apply to it (see `deletes.ts`), all as local paths. */
+export interface DataFileWithDeletes {
+  readonly path: string;
+  /** The data file's location, as position delete files name it. */
+  readonly location: string;
+  /** Position delete files: rows of `location` at these positions are gone. */
+  readonly positionDeletes: readonly string[];
+  /** Equality delete files: rows equal to one of theirs on every one of `fields` are gone. */
+  readonly equalityDeletes: readonly { readonly path: string; readonly fields: readonly NestedField[] }[];
 }
 
 /** A query parameter, in the row representation; it is converted to the type DuckDB infers for it. */
@@ -178,18 +192,79 @@ function viewSpec(alias: string, table: QueryTable, resolution: 'field-id' | 'na
   }
   const fields = flatFields(table.schema);
   const columns = fields.map((f) => ({ fieldName: f.name, ident: quoteIdent(f.name), type: duckDbTypeOf(f.type, f.name).toString() }));
-  const files = `[${table.files.map((f) => quoteLiteral(f)).join(', ')}]`;
-  if (table.files.length === 0) {
+  const files = fileList(table.files);
+  const deleted = table.deleted ?? [];
+  if (table.files.length === 0 && deleted.length === 0) {
     // No data yet: an empty relation with the schema's columns and types.
     const sql = `SELECT ${columns.map((c) => `CAST(NULL AS ${c.type}) AS ${c.ident}`).join(', ')} WHERE false`;
     return { alias, sql, files, columns };
   }
-  if (resolution === 'name') return { alias, sql: null, files, columns };
-  const map = fields.map(
-    (f, i) => `${f.id}: {name: ${quoteLiteral(f.name)}, type: ${quoteLiteral(columns[i]?.type ?? '')}, default_value: NULL}`,
-  );
-  const sql = `SELECT ${columns.map((c) => c.ident).join(', ')} FROM read_parquet(${files}, schema = MAP {${map.join(', ')}})`;
-  return { alias, sql, files, columns };
+  if (resolution === 'name') {
+    if (deleted.length > 0) throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `table ${alias}: delete files can only be applied with field-id column resolution`);
+    return { alias, sql: null, files, columns };
+  }
+  const select = columns.map((c) => c.ident).join(', ');
+  const parts: string[] = [];
+  if (table.files.length > 0) parts.push(`SELECT ${select} FROM read_parquet(${files}, schema = ${schemaMap(fields)})`);
+  for (const file of deleted) parts.push(withDeletesApplied(fields, file));
+  return { alias, sql: parts.join(' UNION ALL '), files, columns };
+}
+
+const fileList = (paths: readonly string[]): string => `[${paths.map((f) => quoteLiteral(f)).join(', ')}]`;
+
+/** read_parquet's `schema` argument: columns found by field id, named and cast as given. */
+function schemaMap(fields: readonly { readonly id: number; readonly name: string; readonly type: PrimitiveType }[]): string {
+  const entries = fields.map((f) => {
+    const type = duckDbTypeOf(f.type, f.name).toString();
+    return `${f.id}: {name: ${quoteLiteral(f.name)}, type: ${quoteLiteral(type)}, default_value: NULL}`;
+  });
+  return `MAP {${entries.join(', ')}}`;
+}
+
+/**
+ * One data file's rows less those its delete files remove. Positions are the rows' ordinal in the
+ * file (DuckDB's `file_row_number`, 0-based like Iceberg's `pos`); equality deletes compare with
+ * null equal to null, as the specification says. An equality column the current schema no longer
+ * has (dropped after the delete was written) is read from the data file under a hidden name.
+ */
+function withDeletesApplied(fields: readonly (NestedField & { readonly type: PrimitiveType })[], file: DataFileWithDeletes): string {
+  const byId = new Map(fields.map((f) => [f.id, f]));
+  const hidden: { id: number; name: string; type: PrimitiveType }[] = [];
+  const conditions: string[] = [];
+  if (file.positionDeletes.length > 0) {
+    const positions = schemaMap([
+      { id: POSITION_DELETE_FILE_PATH_ID, name: 'file_path', type: 'string' },
+      { id: POSITION_DELETE_POS_ID, name: 'pos', type: 'long' },
+    ]);
+    conditions.push(
+      `NOT EXISTS (SELECT 1 FROM read_parquet(${fileList(file.positionDeletes)}, schema = ${positions}) AS p ` +
+        `WHERE p.file_path = ${quoteLiteral(file.location)} AND p.pos = d.file_row_number)`,
+    );
+  }
+  // Equality delete files with the same columns are read together.
+  const groups = new Map<string, { fields: readonly NestedField[]; paths: string[] }>();
+  for (const e of file.equalityDeletes) {
+    const key = e.fields.map((f) => f.id).join(',');
+    const group = groups.get(key) ?? { fields: e.fields, paths: [] };
+    group.paths.push(e.path);
+    groups.set(key, group);
+  }
+  for (const { fields: keys, paths } of groups.values()) {
+    const matches = keys.map((k) => {
+      if (typeof k.type !== 'string') throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `equality deletes on the nested column ${k.name} are not supported`);
+      let column = byId.get(k.id)?.name;
+      if (column === undefined) {
+        column = `__orderpulse_dropped_${k.id}`;
+        if (!hidden.some((h) => h.id === k.id)) hidden.push({ id: k.id, name: column, type: k.type });
+      }
+      return `e.${quoteIdent(`k${k.id}`)} IS NOT DISTINCT FROM d.${quoteIdent(column)}`;
+    });
+    const keyMap = schemaMap(keys.map((k) => ({ id: k.id, name: `k${k.id}`, type: k.type as PrimitiveType })));
+    conditions.push(`NOT EXISTS (SELECT 1 FROM read_parquet(${fileList(paths)}, schema = ${keyMap}) AS e WHERE ${matches.join(' AND ')})`);
+  }
+  const select = fields.map((f) => `d.${quoteIdent(f.name)}`).join(', ');
+  const source = `read_parquet(${fileList([file.path])}, schema = ${schemaMap([...fields, ...hidden])}, file_row_number = true)`;
+  return `SELECT ${select} FROM ${source} AS d${conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`}`;
 }
 
 async function createViews(connection: DuckDBConnection, views: readonly ViewSpec[]): Promise<void> {

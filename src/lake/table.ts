@@ -7,6 +7,8 @@ import type { CommitAttempt, CommitRetryPolicy } from './commit.js';
 import { commitWithRetry } from './commit.js';
 import type { DuckDbEngine, Row } from './duckdb-engine.js';
 import { flatFields } from './duckdb-engine.js';
+import type { PlannedFile } from './deletes.js';
+import { DeleteIndex, partitionKey } from './deletes.js';
 import { LakeError } from './errors.js';
 import type { FileIO } from './file-io.js';
 import { toLocalPath } from './local-file-io.js';
@@ -29,15 +31,16 @@ import {
 import { parseTableMetadata, serializeTableMetadata } from './metadata-json.js';
 import type { ParquetFileStats } from './parquet-writer.js';
 import { writeParquet, writeParquetFromQuery } from './parquet-writer.js';
-import type { QueryOptions, QueryResult, QueryTable } from './query.js';
-import { queryParquet, readRows } from './query.js';
+import type { DataFileWithDeletes, QueryOptions, QueryParam, QueryResult, QueryTable } from './query.js';
+import { queryParquet } from './query.js';
 import { addColumn, rowChecker } from './schema.js';
-import { partitionPath, partitioner } from './transforms.js';
+import { parseTransform, partitionPath, partitioner } from './transforms.js';
 import type {
   DataFile,
   IcebergType,
   ManifestEntry,
   ManifestFile,
+  NestedField,
   PartitionSpec,
   PartitionValues,
   Schema,
@@ -92,8 +95,10 @@ export interface ScanOptions {
   /** Read the table as it was at an instant (time travel). */
   readonly asOfTimestampMs?: number;
   /**
-   * Incremental: only the data files appended after this snapshot, up to the scanned one. Files
-   * that non-append snapshots (overwrite, replace) added are not part of an incremental read.
+   * Incremental: only the data files appended after this snapshot, up to the scanned one, with the
+   * scanned snapshot's deletes applied. Files that compactions (`replace`) added are not part of an
+   * incremental read. `OP_LAKE_NOT_INCREMENTAL` when a snapshot in between removed rows (an
+   * `overwrite` or `delete`): rows read before are gone, so only a full read is right.
    */
   readonly sinceSnapshotId?: number;
   /**
@@ -106,8 +111,14 @@ export interface ScanOptions {
 export interface TableScan {
   readonly snapshotId: number | null;
   readonly schema: Schema;
+  /** The data files read. */
   readonly files: readonly DataFile[];
+  /** The delete files (position and equality) that apply to at least one of them. */
+  readonly deleteFiles: readonly DataFile[];
+  /** Rows in the data files, before deletes (exact when `deleteFiles` is empty). */
   readonly recordCount: number;
+  /** Rows after deletes: `recordCount` when nothing is deleted, else counted by a read. */
+  liveRecordCount(): Promise<number>;
   /** Runs read-only SQL; the table is the view named by `alias` (default `t`). */
   query(sql: string, alias?: string): Promise<QueryResult>;
   /** Every row, in the row representation. */
@@ -225,7 +236,7 @@ export class IcebergTable {
       summary: options.summary,
       ...(options.expect === undefined ? {} : { expect: options.expect }),
       dataFiles: added,
-      rewrite: async (live) => this.rewriteMatching(live, options.filter),
+      rewrite: async (base, liveData, liveDeletes) => this.rewriteMatching(base, liveData, liveDeletes, options.filter),
       filesToDelete: () => [],
     });
   }
@@ -258,22 +269,8 @@ export class IcebergTable {
         details: { table: this.name },
       });
     }
-    const schema = this.schema;
-    const location = `${this.location}/data/${randomUUID()}.parquet`;
-    const local = this.ctx.io.scheme === 'file' ? toLocalPath(location) : join(this.ctx.tempDir, `${randomUUID()}.parquet`);
-    mkdirSync(this.ctx.tempDir, { recursive: true });
-    const stats = await writeParquetFromQuery(this.ctx.engine, { schema, ...source, path: local });
-    const added: DataFile[] = [];
-    if (stats !== null) {
-      if (this.ctx.io.scheme !== 'file') {
-        try {
-          await this.ctx.io.upload(local, location);
-        } finally {
-          rmSync(local, { force: true });
-        }
-      }
-      added.push(dataFileOf(schema, location, {}, stats));
-    }
+    const written = await this.writeQueryFile(source, {});
+    const added: DataFile[] = written === null ? [] : [written];
     return this.commit('overwrite', {
       summary: options.summary,
       ...(options.expect === undefined ? {} : { expect: options.expect }),
@@ -300,36 +297,67 @@ export class IcebergTable {
   }
 
   /**
-   * Rewrites small files of each partition into files of about `targetRows` rows, committed as a
-   * `replace` snapshot: the same rows, fewer files.
+   * Compaction, in one `replace` snapshot: the small data files of each partition (under
+   * `targetRows` rows, at least `minFiles` of them) become one file, and every data file that delete
+   * files apply to is rewritten without its deleted rows. A delete file whose every data file was
+   * rewritten is removed. Rows are copied inside DuckDB, so every value stays exact (microseconds,
+   * decimals, bytes). `OP_LAKE_UNSUPPORTED`, and nothing written, when the table holds what the
+   * rewrite could not carry faithfully (see `compactionBlocker`).
    */
   async compact(options: { readonly targetRows?: number; readonly minFiles?: number } = {}): Promise<CommitResult | null> {
     const targetRows = options.targetRows ?? 1_000_000;
     const minFiles = options.minFiles ?? 2;
-    await this.refresh();
-    const live = await this.liveFiles(this.currentSnapshot());
-    const small = live.filter((f) => f.recordCount < targetRows);
-    const groups = new Map<string, DataFile[]>();
-    for (const f of small) {
-      const key = partitionKey(f.partition);
-      groups.set(key, [...(groups.get(key) ?? []), f]);
+    const meta = await this.refresh();
+    const { data, deletes } = await this.snapshotFiles(currentSnapshot(meta));
+    const blocker = compactionBlocker(meta, data, deletes);
+    if (blocker !== null) {
+      throw new LakeError('OP_LAKE_UNSUPPORTED', `${this.name} was left as it is: ${blocker}`, { details: { table: this.name, reason: blocker } });
     }
-    const chosen = [...groups.values()].filter((g) => g.length >= minFiles);
+    const index = new DeleteIndex(deletes, meta['partition-specs']);
+    const groups = new Map<string, { readonly files: PlannedFile[]; hasDeletes: boolean }>();
+    for (const f of data) {
+      // Files of an earlier partition spec keep their layout: rewriting them would repartition them.
+      if (f.specId !== meta['default-spec-id']) continue;
+      const applied = index.for(f);
+      const hasDeletes = applied.position.length + applied.equality.length > 0;
+      if (!hasDeletes && f.file.recordCount >= targetRows) continue;
+      const key = partitionKey(f.file.partition);
+      const group = groups.get(key) ?? { files: [], hasDeletes: false };
+      group.files.push(f);
+      group.hasDeletes ||= hasDeletes;
+      groups.set(key, group);
+    }
+    const chosen = [...groups.values()].filter((g) => g.hasDeletes || g.files.length >= minFiles);
     if (chosen.length === 0) return null;
-    const schema = this.schema;
+    const schema = currentSchema(meta);
     const added: DataFile[] = [];
-    for (const group of chosen) {
-      const rows = await readRows(this.ctx.engine, await this.localPaths(group), schema);
-      added.push(...(await this.writeDataFiles(rows)));
+    try {
+      for (const group of chosen) {
+        const view = await this.readView(meta, schema, group.files.map((f) => ({ data: f, deletes: index.for(f) })));
+        const file = await this.writeQueryFile({ tables: { t: view }, sql: 'SELECT * FROM t' }, (group.files[0] as PlannedFile).file.partition);
+        if (file !== null) added.push(file);
+      }
+    } catch (error) {
+      await this.deleteQuietly(added.map((f) => f.filePath));
+      throw error;
     }
-    const replaced = new Set(chosen.flat().map((f) => f.filePath));
+    const replaced = new Set(chosen.flatMap((g) => g.files.map((f) => f.file.filePath)));
+    // A delete file can go once no remaining data file is one it applies to.
+    const stillNeeded = new Set<string>();
+    for (const f of data) {
+      if (replaced.has(f.file.filePath)) continue;
+      const applied = index.for(f);
+      for (const d of [...applied.position, ...applied.equality]) stillNeeded.add(d.file.filePath);
+    }
+    const planned = new Set(deletes.map((d) => d.file.filePath));
+    const removable = new Set(deletes.filter((d) => !stillNeeded.has(d.file.filePath)).map((d) => d.file.filePath));
     return this.commit('replace', {
       // A compaction changes no data, so the application's summary properties (`orderpulse.*`: the
       // stream's log offsets and position) are carried onto it: expiring the snapshot that wrote
       // them must not lose them.
       summary: this.applicationSummary(),
       dataFiles: added,
-      filesToDelete: (current) => {
+      filesToDelete: (current, currentDeletes) => {
         const present = new Set(current.map((f) => f.filePath));
         for (const path of replaced) {
           if (!present.has(path)) {
@@ -339,9 +367,33 @@ export class IcebergTable {
             });
           }
         }
-        return current.filter((f) => replaced.has(f.filePath));
+        for (const d of currentDeletes) {
+          if (!planned.has(d.file.filePath)) {
+            // Rows deleted since the rewrite read its files would come back in the rewritten ones.
+            throw new LakeError('OP_LAKE_COMMIT_FAILED', `compaction of ${this.name} lost a race: delete file ${d.file.filePath} was added concurrently`, {
+              details: { table: this.name, file: d.file.filePath },
+            });
+          }
+        }
+        return [...current.filter((f) => replaced.has(f.filePath)), ...currentDeletes.filter((d) => removable.has(d.file.filePath)).map((d) => d.file)];
       },
     });
+  }
+
+  /**
+   * Commits delete files that are already written (position or equality deletes, Parquet, under
+   * the table's location) as a `delete` snapshot. OrderPulse's own writers do not delete rows; this
+   * is how a row-level delete made by other means becomes part of the table.
+   */
+  async addDeleteFiles(deleteFiles: readonly DataFile[], options: { readonly summary?: SummaryProperties } = {}): Promise<CommitResult> {
+    for (const f of deleteFiles) {
+      if (f.content === 0) throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `${f.filePath} is a data file, not a delete file`, { details: { file: f.filePath } });
+      if (f.content === 2 && (f.equalityIds ?? []).length === 0) {
+        throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `equality delete file ${f.filePath} names no equality ids`, { details: { file: f.filePath } });
+      }
+    }
+    await this.refresh();
+    return this.commit('delete', { summary: options.summary, dataFiles: deleteFiles, filesToDelete: () => [] });
   }
 
   /**
@@ -404,7 +456,10 @@ export class IcebergTable {
   // Reads
   // ------------------------------------------------------------------------------------------
 
-  /** Plans a scan: the data files to read, pruned by nothing yet but the snapshot chosen. */
+  /**
+   * Plans a scan: the data files of the snapshot chosen (pruned by `filter`), and the delete files
+   * that apply to each (see `deletes.ts`).
+   */
   async scan(options: ScanOptions = {}): Promise<TableScan> {
     const meta = await this.refresh();
     const snapshot = snapshotAsOf(meta, {
@@ -414,23 +469,82 @@ export class IcebergTable {
     // Time travel reads with the schema the snapshot was written with.
     const schema =
       snapshot?.['schema-id'] === undefined ? currentSchema(meta) : (meta.schemas.find((s) => s['schema-id'] === snapshot['schema-id']) ?? currentSchema(meta));
+    const all = await this.snapshotFiles(snapshot);
     const planned =
-      options.sinceSnapshotId === undefined
-        ? await this.liveFiles(snapshot)
-        : await this.appendedSince(meta, snapshot, options.sinceSnapshotId);
-    const files = options.filter === undefined ? planned : planned.filter((f) => mayMatch(schema, f, options.filter ?? []));
+      options.sinceSnapshotId === undefined ? all.data : await this.appendedSince(meta, snapshot, options.sinceSnapshotId);
+    const data = options.filter === undefined ? planned : planned.filter((f) => mayMatch(schema, f.file, options.filter ?? []));
+    const index = new DeleteIndex(all.deletes, meta['partition-specs']);
+    const reads = data.map((d) => ({ data: d, deletes: index.for(d) }));
+    const applied = new Map<string, DataFile>();
+    for (const r of reads) for (const d of [...r.deletes.position, ...r.deletes.equality]) applied.set(d.file.filePath, d.file);
     const engine = this.ctx.engine;
-    const localPaths = (): Promise<string[]> => this.localPaths(files);
+    const view = (): Promise<QueryTable> => this.readView(meta, schema, reads);
+    const recordCount = data.reduce((sum, f) => sum + f.file.recordCount, 0);
     return {
       snapshotId: snapshot?.['snapshot-id'] ?? null,
       schema,
-      files,
-      recordCount: files.reduce((sum, f) => sum + f.recordCount, 0),
-      query: async (sql, alias = 't') =>
-        queryParquet(engine, { tables: { [alias]: { files: await localPaths(), schema } }, sql }),
-      rows: async () => readRows(engine, await localPaths(), schema),
-      view: async () => ({ files: await localPaths(), schema }),
+      files: data.map((d) => d.file),
+      deleteFiles: [...applied.values()],
+      recordCount,
+      liveRecordCount: async () => {
+        if (applied.size === 0) return recordCount;
+        const counted = await queryParquet(engine, { tables: { t: await view() }, sql: 'SELECT count(*) AS n FROM t' });
+        return Number(counted.rows[0]?.n ?? 0);
+      },
+      query: async (sql, alias = 't') => queryParquet(engine, { tables: { [alias]: await view() }, sql }),
+      rows: async () => {
+        const { rows } = await queryParquet(engine, { tables: { t: await view() }, sql: 'SELECT * FROM t' });
+        return rows as Row[];
+      },
+      view,
     };
+  }
+
+  /** The view of data files with their deletes: local paths, and the columns equality deletes compare. */
+  private async readView(
+    meta: TableMetadata,
+    schema: Schema,
+    reads: readonly { readonly data: PlannedFile; readonly deletes: ReturnType<DeleteIndex['for']> }[],
+  ): Promise<QueryTable> {
+    const files: string[] = [];
+    const deleted: DataFileWithDeletes[] = [];
+    for (const { data, deletes } of reads) {
+      for (const file of [data.file, ...deletes.position.map((d) => d.file), ...deletes.equality.map((d) => d.file)]) {
+        if (file.fileFormat !== 'PARQUET') {
+          throw new LakeError('OP_LAKE_UNSUPPORTED', `${this.name} holds ${file.filePath}, an ${file.fileFormat} file; OrderPulse reads Parquet only`, {
+            details: { table: this.name, file: file.filePath },
+          });
+        }
+      }
+      const [path] = await this.localPaths([data.file]);
+      if (deletes.position.length === 0 && deletes.equality.length === 0) {
+        files.push(path as string);
+        continue;
+      }
+      deleted.push({
+        path: path as string,
+        location: data.file.filePath,
+        positionDeletes: await this.localPaths(deletes.position.map((d) => d.file)),
+        equalityDeletes: await Promise.all(
+          deletes.equality.map(async (d) => ({
+            path: (await this.localPaths([d.file]))[0] as string,
+            fields: (d.file.equalityIds ?? []).map((id) => this.fieldById(meta, schema, id, d.file.filePath)),
+          })),
+        ),
+      });
+    }
+    return deleted.length === 0 ? { files, schema } : { files, schema, deleted };
+  }
+
+  /** A column by field id: in the schema read with, else the newest schema that had it (since dropped). */
+  private fieldById(meta: TableMetadata, schema: Schema, id: number, deleteFile: string): NestedField {
+    for (const s of [schema, ...[...meta.schemas].reverse()]) {
+      const field = s.fields.find((f) => f.id === id);
+      if (field !== undefined) return field;
+    }
+    throw new LakeError('OP_LAKE_CORRUPT_FILE', `equality delete file ${deleteFile} of ${this.name} compares field id ${id}, which no schema of the table has`, {
+      details: { table: this.name, file: deleteFile, fieldId: id },
+    });
   }
 
   /** The newest value of every `orderpulse.*` summary property along the current ancestry. */
@@ -461,11 +575,19 @@ export class IcebergTable {
     change: {
       readonly summary?: SummaryProperties;
       readonly expect?: SummaryExpectation;
+      /** Files to add: data files, or delete files written by another engine's rules. */
       readonly dataFiles: readonly DataFile[];
-      /** Files of the base to delete (decided again on every attempt, on the newest base). */
-      readonly filesToDelete: (live: readonly DataFile[]) => readonly DataFile[];
+      /**
+       * Files of the base to delete, data or delete files (decided again on every attempt, on the
+       * newest base, whose live delete files come second).
+       */
+      readonly filesToDelete: (live: readonly DataFile[], liveDeletes: readonly PlannedFile[]) => readonly DataFile[];
       /** Files of the base to rewrite: their replacements and the files they replace. */
-      readonly rewrite?: (live: readonly DataFile[]) => Promise<{ readonly added: readonly DataFile[]; readonly deleted: readonly DataFile[] }>;
+      readonly rewrite?: (
+        base: TableMetadata,
+        liveData: readonly PlannedFile[],
+        liveDeletes: readonly PlannedFile[],
+      ) => Promise<{ readonly added: readonly DataFile[]; readonly deleted: readonly DataFile[] }>;
     },
   ): Promise<CommitResult> {
     const written = change.dataFiles.map((f) => f.filePath);
@@ -504,31 +626,36 @@ export class IcebergTable {
     const files: string[] = [];
 
     const parentManifests = parent === null ? [] : await this.manifestList(parent);
-    let live: DataFile[] = [];
-    if (parent !== null) live = await this.liveFiles(parent);
-    const rewritten = change.rewrite === undefined ? { added: [], deleted: [] } : await change.rewrite(live);
+    const { data: liveData, deletes: liveDeletes } = await this.snapshotFiles(parent);
+    const live = liveData.map((f) => f.file);
+    const rewritten = change.rewrite === undefined ? { added: [], deleted: [] } : await change.rewrite(base, liveData, liveDeletes);
     files.push(...rewritten.added.map((f) => f.filePath));
-    const deleted = [...change.filesToDelete(live), ...rewritten.deleted];
-    const deletedPaths = new Set(deleted.map((f) => f.filePath));
-    const added = [...change.dataFiles, ...rewritten.added];
+    const removed = [...change.filesToDelete(live, liveDeletes), ...rewritten.deleted];
+    const deletedPaths = new Set(removed.map((f) => f.filePath));
+    const addedAll = [...change.dataFiles, ...rewritten.added];
+    const added = addedAll.filter((f) => f.content === 0);
+    const deleted = removed.filter((f) => f.content === 0);
+    const addedDeletes = addedAll.filter((f) => f.content !== 0);
+    const removedDeletes = removed.filter((f) => f.content !== 0);
 
     const manifests: ManifestFile[] = [];
-    if (added.length > 0) {
-      const path = `${tableLocation}/metadata/${randomUUID()}-m0.avro`;
-      const entries: ManifestEntry[] = added.map((dataFile) => ({
+    let i = 0;
+    for (const [content, newFiles] of [['data', added], ['deletes', addedDeletes]] as const) {
+      if (newFiles.length === 0) continue;
+      const path = `${tableLocation}/metadata/${randomUUID()}-m${i++}.avro`;
+      const entries: ManifestEntry[] = newFiles.map((dataFile) => ({
         status: MANIFEST_ENTRY_STATUS.added,
         snapshotId: null,
         sequenceNumber: null,
         fileSequenceNumber: null,
         dataFile,
       }));
-      const manifest = writeManifest({ schema, spec, entries, snapshotId, manifestPath: path });
+      const manifest = writeManifest({ schema, spec, entries, snapshotId, manifestPath: path, content });
       await this.ctx.io.write(path, manifest.bytes);
       files.push(path);
       manifests.push(manifest.manifestFile);
     }
     // Keep the parent's manifests; rewrite those that hold a deleted file, marking it DELETED.
-    let i = 1;
     for (const manifest of parentManifests) {
       if (deletedPaths.size === 0) {
         manifests.push(manifest);
@@ -555,6 +682,7 @@ export class IcebergTable {
         entries: kept,
         snapshotId,
         manifestPath: path,
+        content: manifest.content === 0 ? 'data' : 'deletes',
       });
       await this.ctx.io.write(path, rewrittenManifest.bytes);
       files.push(path);
@@ -586,9 +714,7 @@ export class IcebergTable {
       'total-records': String(summaryNumber(previous, 'total-records') + addedRecords - deletedRecords),
       'total-files-size': String(summaryNumber(previous, 'total-files-size') + addedSize - removedSize),
       'total-data-files': String(summaryNumber(previous, 'total-data-files') + added.length - deleted.length),
-      'total-delete-files': '0',
-      'total-position-deletes': '0',
-      'total-equality-deletes': '0',
+      ...deleteFileSummary(previous, addedDeletes, removedDeletes),
     };
     const now = this.ctx.now();
     const snapshot: Snapshot = {
@@ -668,21 +794,28 @@ export class IcebergTable {
     return entries;
   }
 
-  /** The data files a snapshot reads. */
-  private async liveFiles(snapshot: Snapshot | null): Promise<DataFile[]> {
-    if (snapshot === null) return [];
-    const out: DataFile[] = [];
+  /** The live files a snapshot reaches: data files and delete files, with their spec and sequence number. */
+  private async snapshotFiles(snapshot: Snapshot | null): Promise<{ readonly data: PlannedFile[]; readonly deletes: PlannedFile[] }> {
+    const data: PlannedFile[] = [];
+    const deletes: PlannedFile[] = [];
+    if (snapshot === null) return { data, deletes };
     for (const manifest of await this.manifestList(snapshot)) {
-      if (manifest.content !== 0) continue;
       for (const e of await this.manifestEntries(manifest)) {
-        if (e.status !== MANIFEST_ENTRY_STATUS.deleted) out.push(e.dataFile);
+        if (e.status === MANIFEST_ENTRY_STATUS.deleted) continue;
+        const planned = { file: e.dataFile, specId: manifest.partitionSpecId, sequenceNumber: e.sequenceNumber ?? manifest.sequenceNumber };
+        (e.dataFile.content === 0 ? data : deletes).push(planned);
       }
     }
-    return out;
+    return { data, deletes };
+  }
+
+  /** The data files a snapshot reads. */
+  private async liveFiles(snapshot: Snapshot | null): Promise<DataFile[]> {
+    return (await this.snapshotFiles(snapshot)).data.map((f) => f.file);
   }
 
   /** Data files added by append snapshots after `sinceId` up to `snapshot` (Iceberg's incremental append scan). */
-  private async appendedSince(meta: TableMetadata, snapshot: Snapshot | null, sinceId: number): Promise<DataFile[]> {
+  private async appendedSince(meta: TableMetadata, snapshot: Snapshot | null, sinceId: number): Promise<PlannedFile[]> {
     if (snapshot === null) return [];
     const chain = ancestors(meta, snapshot['snapshot-id']);
     const index = chain.findIndex((s) => s['snapshot-id'] === sinceId);
@@ -693,12 +826,23 @@ export class IcebergTable {
         { details: { table: this.name, sinceSnapshotId: sinceId } },
       );
     }
-    const appends = new Set(chain.slice(0, index).filter((s) => s.summary.operation === 'append').map((s) => s['snapshot-id']));
-    const out: DataFile[] = [];
+    const between = chain.slice(0, index);
+    const removing = between.find((s) => s.summary.operation === 'overwrite' || s.summary.operation === 'delete');
+    if (removing !== undefined) {
+      throw new LakeError(
+        'OP_LAKE_NOT_INCREMENTAL',
+        `${this.name} cannot be read incrementally from snapshot ${sinceId}: snapshot ${removing['snapshot-id']} (${removing.summary.operation}) removed rows since`,
+        { details: { table: this.name, sinceSnapshotId: sinceId, snapshotId: removing['snapshot-id'] } },
+      );
+    }
+    const appends = new Set(between.filter((s) => s.summary.operation === 'append').map((s) => s['snapshot-id']));
+    const out: PlannedFile[] = [];
     for (const manifest of await this.manifestList(snapshot)) {
-      if (!appends.has(manifest.addedSnapshotId)) continue;
+      if (manifest.content !== 0 || !appends.has(manifest.addedSnapshotId)) continue;
       for (const e of await this.manifestEntries(manifest)) {
-        if (e.status === MANIFEST_ENTRY_STATUS.added && e.snapshotId !== null && appends.has(e.snapshotId)) out.push(e.dataFile);
+        if (e.status === MANIFEST_ENTRY_STATUS.added && e.snapshotId !== null && appends.has(e.snapshotId)) {
+          out.push({ file: e.dataFile, specId: manifest.partitionSpecId, sequenceNumber: e.sequenceNumber ?? manifest.sequenceNumber });
+        }
       }
     }
     return out;
@@ -717,6 +861,35 @@ export class IcebergTable {
       }
     }
     return files;
+  }
+
+  /**
+   * Writes a read query's result as one data file of the partition given, inside DuckDB: values
+   * keep their exact form (microseconds, decimals, bytes). Null, and no file, for an empty result.
+   */
+  private async writeQueryFile(
+    source: { readonly tables: QueryOptions['tables']; readonly sql: string; readonly params?: QueryOptions['params'] },
+    partition: PartitionValues,
+  ): Promise<DataFile | null> {
+    const schema = this.schema;
+    const spec = this.spec;
+    const dir = spec.fields.length === 0 ? 'data' : `data/${partitionPath(spec, schema, partition)}`;
+    const location = `${this.location}/${dir}/${randomUUID()}.parquet`;
+    const local = this.ctx.io.scheme === 'file' ? toLocalPath(location) : join(this.ctx.tempDir, `${randomUUID()}.parquet`);
+    mkdirSync(this.ctx.tempDir, { recursive: true });
+    const stats = await writeParquetFromQuery(this.ctx.engine, { schema, ...source, path: local });
+    if (stats === null) return null;
+    if (this.ctx.io.scheme !== 'file') {
+      try {
+        await this.ctx.io.upload(local, location);
+      } catch (error) {
+        await this.deleteQuietly([location]);
+        throw error;
+      } finally {
+        rmSync(local, { force: true });
+      }
+    }
+    return dataFileOf(schema, location, partition, stats);
   }
 
   /** Splits rows by partition and writes one Parquet file per partition, with its statistics. */
@@ -759,32 +932,42 @@ export class IcebergTable {
     return written;
   }
 
-  /** For an overwrite: drop files whose rows all match, rewrite those that partly match. */
+  /**
+   * For an overwrite: drop data files whose live rows all match, rewrite those that partly match
+   * without the matching rows (and without the rows their delete files remove), inside DuckDB.
+   */
   private async rewriteMatching(
-    live: readonly DataFile[],
+    meta: TableMetadata,
+    data: readonly PlannedFile[],
+    liveDeletes: readonly PlannedFile[],
     filter: RowFilter,
   ): Promise<{ readonly added: readonly DataFile[]; readonly deleted: readonly DataFile[] }> {
-    if (filter.length === 0) return { added: [], deleted: live };
-    const schema = this.schema;
-    const where = filterSql(schema, filter);
+    if (filter.length === 0) return { added: [], deleted: data.map((f) => f.file) };
+    const schema = currentSchema(meta);
+    const { sql: where, params } = filterSql(schema, filter);
+    const index = new DeleteIndex(liveDeletes, meta['partition-specs']);
     const deleted: DataFile[] = [];
     const added: DataFile[] = [];
-    for (const file of live) {
-      const [path] = await this.localPaths([file]);
+    for (const planned of data) {
+      const file = planned.file;
+      const view = await this.readView(meta, schema, [{ data: planned, deletes: index.for(planned) }]);
       const counted = await queryParquet(this.ctx.engine, {
-        tables: { f: { files: [path as string], schema } },
+        tables: { f: view },
         sql: `SELECT count(*) FILTER (WHERE ${where}) AS matching, count(*) AS total FROM f`,
+        params,
       });
       const matching = Number(counted.rows[0]?.matching ?? 0);
       const total = Number(counted.rows[0]?.total ?? 0);
       if (matching === 0) continue;
       deleted.push(file);
       if (matching === total) continue;
-      const remaining = await queryParquet(this.ctx.engine, {
-        tables: { f: { files: [path as string], schema } },
-        sql: `SELECT * FROM f WHERE NOT coalesce(${where}, false)`,
-      });
-      added.push(...(await this.writeDataFiles(remaining.rows as Row[])));
+      if (planned.specId !== meta['default-spec-id']) {
+        throw new LakeError('OP_LAKE_UNSUPPORTED', `overwrite of ${this.name} would rewrite ${file.filePath}, written under an earlier partition spec`, {
+          details: { table: this.name, file: file.filePath },
+        });
+      }
+      const remaining = await this.writeQueryFile({ tables: { f: view }, sql: `SELECT * FROM f WHERE NOT coalesce(${where}, false)`, params }, file.partition);
+      if (remaining !== null) added.push(remaining);
     }
     return { added, deleted };
   }
@@ -819,15 +1002,24 @@ function summaryValueAlong(meta: TableMetadata, snapshotId: number, key: string)
   return null;
 }
 
-/** A map key for a partition tuple. Called per row when routing rows, so it only concatenates. */
-function partitionKey(values: PartitionValues): string {
-  let key = '';
-  for (const name in values) {
-    const v = values[name];
-    // Strings are quoted, so that the string "1", the number 1, the bigint 1n and null stay apart.
-    key += `${name}=${typeof v === 'string' ? JSON.stringify(v) : typeof v === 'bigint' ? `${v}n` : v === null ? '\u0000' : String(v)};`;
+/** The summary's delete-file properties: the totals carried from the parent, and this commit's changes. */
+function deleteFileSummary(previous: SnapshotSummary | undefined, added: readonly DataFile[], removed: readonly DataFile[]): Record<string, string> {
+  const rows = (files: readonly DataFile[], content: 1 | 2): number => files.filter((f) => f.content === content).reduce((s, f) => s + f.recordCount, 0);
+  const out: Record<string, string> = {};
+  if (added.length > 0) {
+    out['added-delete-files'] = String(added.length);
+    out['added-position-deletes'] = String(rows(added, 1));
+    out['added-equality-deletes'] = String(rows(added, 2));
   }
-  return key;
+  if (removed.length > 0) {
+    out['removed-delete-files'] = String(removed.length);
+    out['removed-position-deletes'] = String(rows(removed, 1));
+    out['removed-equality-deletes'] = String(rows(removed, 2));
+  }
+  out['total-delete-files'] = String(summaryNumber(previous, 'total-delete-files') + added.length - removed.length);
+  out['total-position-deletes'] = String(summaryNumber(previous, 'total-position-deletes') + rows(added, 1) - rows(removed, 1));
+  out['total-equality-deletes'] = String(summaryNumber(previous, 'total-equality-deletes') + rows(added, 2) - rows(removed, 2));
+  return out;
 }
 
 function dataFileOf(schema: Schema, location: string, partition: PartitionValues, stats: ParquetFileStats): DataFile {
@@ -908,8 +1100,9 @@ export function mayMatch(schema: Schema, file: DataFile, filter: RowFilter): boo
   return true;
 }
 
-/** The SQL form of a row filter, with literals quoted; columns must exist in the schema. */
-function filterSql(schema: Schema, filter: RowFilter): string {
+/** The SQL form of a row filter, with its values as bound parameters; columns must exist in the schema. */
+function filterSql(schema: Schema, filter: RowFilter): { readonly sql: string; readonly params: QueryParam[] } {
+  const params: QueryParam[] = [];
   const parts = filter.map((p) => {
     const field = schema.fields.find((f) => f.name === p.column);
     if (field === undefined) {
@@ -920,13 +1113,37 @@ function filterSql(schema: Schema, filter: RowFilter): string {
     if (!['=', '!=', '<', '<=', '>', '>='].includes(p.op)) {
       throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `filter operator ${String(p.op)} is not supported`);
     }
-    const literal =
-      typeof p.value === 'number' || typeof p.value === 'boolean'
-        ? String(p.value)
-        : `'${String(p.value).replace(/'/g, "''")}'`;
+    params.push(p.value);
     const column = `"${field.name.replace(/"/g, '""')}"`;
     const cast = field.type === 'timestamptz' || field.type === 'timestamp' ? `epoch_ms(${column})` : column;
-    return `${cast} ${p.op} ${literal}`;
+    return `${cast} ${p.op} $${params.length}`;
   });
-  return parts.join(' AND ');
+  return { sql: parts.join(' AND '), params };
+}
+
+/**
+ * Why compaction cannot rewrite the table faithfully, or null when it can: every column must be
+ * one the Parquet writer writes exactly, every file Parquet and unencrypted, every partition
+ * transform known, and every equality delete on primitive columns.
+ */
+export function compactionBlocker(meta: TableMetadata, data: readonly PlannedFile[], deletes: readonly PlannedFile[]): string | null {
+  for (const field of currentSchema(meta).fields) {
+    if (typeof field.type !== 'string') return `column ${field.name} has the nested type ${field.type.type}, which compaction does not rewrite`;
+    if (field.type.startsWith('fixed')) return `column ${field.name} has the type ${field.type}, which the Parquet writer cannot write exactly`;
+  }
+  for (const field of defaultSpec(meta).fields) {
+    if (parseTransform(field.transform).kind === 'unknown') return `partition field ${field.name} has the transform ${field.transform}, which OrderPulse does not know`;
+  }
+  for (const { file } of [...data, ...deletes]) {
+    if (file.fileFormat !== 'PARQUET') return `${file.filePath} is an ${file.fileFormat} file; OrderPulse reads Parquet only`;
+    if (file.keyMetadata !== null && file.keyMetadata !== undefined) return `${file.filePath} is encrypted`;
+  }
+  for (const { file } of deletes) {
+    for (const id of file.equalityIds ?? []) {
+      const field = [...meta.schemas].reverse().flatMap((s) => s.fields).find((f) => f.id === id);
+      if (field === undefined) return `equality delete file ${file.filePath} compares field id ${id}, which no schema has`;
+      if (typeof field.type !== 'string') return `equality delete file ${file.filePath} compares the nested column ${field.name}`;
+    }
+  }
+  return null;
 }

@@ -135,7 +135,10 @@ export interface TableMetadata {
 /** A partition tuple: partition field name → value (after the transform), null when null. */
 export type PartitionValues = Readonly<Record<string, number | string | boolean | bigint | null>>;
 
-/** The specification's `data_file` struct (content 0: data; OrderPulse writes no delete files). */
+/**
+ * The specification's `data_file` struct. Content 0 is data, 1 position deletes, 2 equality deletes;
+ * OrderPulse writes data files, and reads and carries the delete files other engines write.
+ */
 export interface DataFile {
   readonly content: 0 | 1 | 2;
   readonly filePath: string;
@@ -153,6 +156,12 @@ export interface DataFile {
   readonly upperBounds: ReadonlyMap<number, Uint8Array>;
   readonly splitOffsets: readonly number[] | null;
   readonly sortOrderId: number | null;
+  /** Equality delete files: the field ids whose values identify the deleted rows. */
+  readonly equalityIds?: readonly number[] | null;
+  /** Position delete files: the one data file all of its deletes name, when the writer said so. */
+  readonly referencedDataFile?: string | null;
+  /** Encryption key metadata, carried as read (OrderPulse does not decrypt). */
+  readonly keyMetadata?: Uint8Array | null;
 }
 
 export const MANIFEST_ENTRY_STATUS = { existing: 0, added: 1, deleted: 2 } as const;
