@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DeleteWriter, fakeDataFile as file } from '../testing/delete-files.js';
 import { tempDir } from '../testing/fixtures.js';
 import type { PlannedFile } from './deletes.js';
-import { DeleteIndex, POSITION_DELETE_FILE_PATH_ID, POSITION_DELETE_POS_ID } from './deletes.js';
+import { DeleteIndex, POSITION_DELETE_FILE_PATH_ID } from './deletes.js';
 import type { DataFile, IcebergTable, Row } from './index.js';
 import type { PartitionSpec } from './types.js';
 import { Lake, LakeError } from './index.js';
@@ -15,26 +14,6 @@ import { toLocalPath } from './local-file-io.js';
 // ---------------------------------------------------------------------------------------------
 // The rules, on hand-made metadata
 
-function file(path: string, content: 0 | 1 | 2, partition: Record<string, number | string | null> = {}, extra: Partial<DataFile> = {}): DataFile {
-  return {
-    content,
-    filePath: path,
-    fileFormat: 'PARQUET',
-    partition,
-    recordCount: 1,
-    fileSizeInBytes: 100,
-    columnSizes: new Map(),
-    valueCounts: new Map(),
-    nullValueCounts: new Map(),
-    nanValueCounts: new Map(),
-    lowerBounds: new Map(),
-    upperBounds: new Map(),
-    splitOffsets: null,
-    sortOrderId: null,
-    ...(content === 2 ? { equalityIds: [1] } : {}),
-    ...extra,
-  };
-}
 const planned = (f: DataFile, sequenceNumber: number, specId = 1): PlannedFile => ({ file: f, specId, sequenceNumber });
 const specs: PartitionSpec[] = [
   { 'spec-id': 0, fields: [] },
@@ -117,55 +96,6 @@ const columns = [
 ] as const;
 const rows = (from: number, count: number): Row[] =>
   Array.from({ length: count }, (_, k) => ({ id: from + k, name: (from + k) % 4 === 0 ? null : `n${(from + k) % 3}`, amount: `${from + k}.25` }));
-
-/** Delete files written with DuckDB itself (not the lake's writer), with Iceberg's field ids. */
-class DeleteWriter {
-  private constructor(
-    private readonly instance: DuckDBInstance,
-    private readonly connection: DuckDBConnection,
-  ) {}
-  static async open(): Promise<DeleteWriter> {
-    const instance = await DuckDBInstance.create(':memory:');
-    return new DeleteWriter(instance, await instance.connect());
-  }
-  close(): void {
-    this.connection.closeSync();
-    this.instance.closeSync();
-  }
-
-  private async write(table: IcebergTable, select: string, fieldIds: string, content: 1 | 2, records: number, extra: Partial<DataFile>): Promise<DataFile> {
-    const location = `${table.location}/data/deletes-${randomUUID()}.parquet`;
-    const local = toLocalPath(location);
-    mkdirSync(dirname(local), { recursive: true });
-    await this.connection.run(`COPY (${select}) TO '${local}' (FORMAT parquet, FIELD_IDS {${fieldIds}})`);
-    return { ...file(location, content), recordCount: records, fileSizeInBytes: statSync(local).size, equalityIds: null, ...extra };
-  }
-
-  /** The id in a data file's first row. */
-  async firstId(f: DataFile): Promise<number> {
-    const reader = await this.connection.runAndReadAll(`SELECT id FROM read_parquet('${toLocalPath(f.filePath)}') LIMIT 1`);
-    return Number(reader.getRows()[0]?.[0]);
-  }
-
-  /** Position deletes: (data file location, row position) pairs. */
-  positions(table: IcebergTable, deletes: readonly (readonly [string, number])[]): Promise<DataFile> {
-    const values = deletes.map(([path, pos]) => `('${path.replaceAll("'", "''")}', ${pos}::BIGINT)`).join(', ');
-    return this.write(
-      table,
-      `SELECT * FROM (VALUES ${values}) AS v(file_path, pos) ORDER BY file_path, pos`,
-      `file_path: ${POSITION_DELETE_FILE_PATH_ID}, pos: ${POSITION_DELETE_POS_ID}`,
-      1,
-      deletes.length,
-      {},
-    );
-  }
-
-  /** Equality deletes on the `name` column (field id 2). */
-  names(table: IcebergTable, values: readonly (string | null)[]): Promise<DataFile> {
-    const list = values.map((v) => (v === null ? 'NULL::VARCHAR' : `'${v}'`)).join(', ');
-    return this.write(table, `SELECT unnest([${list}]) AS name`, 'name: 2', 2, values.length, { equalityIds: [2] });
-  }
-}
 
 async function ids(table: IcebergTable, options: Parameters<IcebergTable['scan']>[0] = {}): Promise<number[]> {
   const result = await (await table.scan(options)).query('SELECT id FROM t ORDER BY id');
