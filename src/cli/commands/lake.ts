@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import type { IcebergTable, Lake } from '../../lake/index.js';
+import type { IcebergTable, Lake, QueryTable } from '../../lake/index.js';
 import { LakeError } from '../../lake/index.js';
 import type { CliIO } from '../output.js';
 import { table, writeJson } from '../output.js';
@@ -117,12 +117,22 @@ export function registerLake(program: Command, io: CliIO, _setExitCode: SetExitC
       await withLake(command, io, async (lake) => {
         const asOf = flags.asOf === undefined ? undefined : Date.parse(flags.asOf);
         if (asOf !== undefined && Number.isNaN(asOf)) throw new Error(`--as-of "${flags.asOf}" is not a date or time`);
-        const views: Record<string, { files: string[]; schema: Awaited<ReturnType<IcebergTable['scan']>>['schema'] }> = {};
+        const views: Record<string, QueryTable> = {};
         for (const name of await lake.listTables()) {
           const t = await lake.table(name);
-          const scan = await t.scan(asOf === undefined ? {} : { asOfTimestampMs: asOf }).catch(() => null);
+          const scan = await t.scan(asOf === undefined ? {} : { asOfTimestampMs: asOf }).catch((error: unknown) => {
+            // A table with no snapshot at that instant is left out; any other failure is the answer.
+            if (error instanceof LakeError && error.code === 'OP_LAKE_NO_SUCH_SNAPSHOT') return null;
+            throw error;
+          });
           if (scan === null) continue;
-          views[viewName(name)] = { files: await Promise.all(scan.files.map((f) => lake.io.localPath(f.filePath))), schema: scan.schema };
+          const nested = scan.schema.fields.find((f) => typeof f.type !== 'string');
+          if (nested !== undefined) {
+            io.stderr.write(`query: ${name} is left out: its column ${nested.name} is nested (struct, list or map), which query does not read\n`);
+            continue;
+          }
+          // The view applies the table's row-level deletes.
+          views[viewName(name)] = await scan.view();
         }
         const result = await lake.query(views, sql);
         if (flags.json === true) {
