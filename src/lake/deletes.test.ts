@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DeleteWriter, fakeDataFile as file } from '../testing/delete-files.js';
@@ -245,6 +245,29 @@ describe('tables with row-level deletes', () => {
       code: 'OP_LAKE_INVALID_ARGUMENT',
       message: /names no equality ids/,
     });
+  });
+
+  it('a table whose metadata holds what OrderPulse does not write back is read-only: commits and orphan removal refuse', async () => {
+    const table = await lake.createTable('silver.with_statistics', { columns: [...columns] });
+    await table.append(rows(0, 3));
+    // Table statistics, as another engine records them: a commit by OrderPulse would drop them.
+    const local = toLocalPath(table.metadataLocation);
+    const doc = JSON.parse(readFileSync(local, 'utf8')) as Record<string, unknown>;
+    doc['statistics'] = [{ 'snapshot-id': doc['current-snapshot-id'], 'statistics-path': `${table.location}/metadata/stats.puffin`, 'file-size-in-bytes': 10, 'file-footer-size-in-bytes': 5, 'blob-metadata': [] }];
+    writeFileSync(local, JSON.stringify(doc));
+    const reopened = await Lake.open({ catalogUri: join(dir.path, 'catalog.db'), warehouse: join(dir.path, 'warehouse'), tempDir: join(dir.path, 'tmp2') });
+    try {
+      const t = await reopened.table('silver.with_statistics');
+      const refused = { code: 'OP_LAKE_UNSUPPORTED', message: /silver\.with_statistics is read-only to OrderPulse: its metadata holds "statistics"/ };
+      await assert.rejects(t.append(rows(3, 1)), refused);
+      await assert.rejects(t.compact(), refused);
+      await assert.rejects(t.expireSnapshots({ olderThanMs: Date.now() }), refused);
+      await assert.rejects(t.removeOrphanFiles({ olderThanMs: Date.now() + 60_000 }), refused);
+      assert.equal(t.metadataLocation, table.metadataLocation);
+      assert.deepEqual(await ids(t), [0, 1, 2]);
+    } finally {
+      await reopened.close();
+    }
   });
 
   it('snapshot expiry and orphan removal keep the delete files a live snapshot needs', async () => {

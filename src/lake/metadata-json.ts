@@ -174,9 +174,43 @@ export function parseTableMetadata(text: string | Uint8Array, location: string):
   }
   const root = r.object(json, 'the document');
   const version = r.integer(root['format-version'], 'format-version');
-  if (version === 2) return parseV2(r, root);
-  if (version === 1) return parseV1(r, root);
-  return r.fail('format-version', `is ${version}; OrderPulse reads format versions 1 and 2`);
+  if (version !== 1 && version !== 2) return r.fail('format-version', `is ${version}; OrderPulse reads format versions 1 and 2`);
+  const meta = version === 2 ? parseV2(r, root) : parseV1(r, root);
+  const refusal = version === 1 ? 'it is a format version 1 table, which a commit by OrderPulse would upgrade to version 2' : uncarriedFields(root);
+  if (refusal !== null) writeRefusals.set(meta, refusal);
+  return meta;
+}
+
+/** Table metadata fields OrderPulse models and writes back (format v2, and v1's older spellings). */
+const CARRIED_FIELDS = new Set([
+  'format-version', 'table-uuid', 'location', 'last-sequence-number', 'last-updated-ms', 'last-column-id', 'schema', 'schemas',
+  'current-schema-id', 'partition-spec', 'partition-specs', 'default-spec-id', 'last-partition-id', 'properties',
+  'current-snapshot-id', 'snapshots', 'snapshot-log', 'metadata-log', 'sort-orders', 'default-sort-order-id', 'refs',
+]);
+const CARRIED_SNAPSHOT_FIELDS = new Set(['snapshot-id', 'parent-snapshot-id', 'sequence-number', 'timestamp-ms', 'manifest-list', 'manifests', 'summary', 'schema-id']);
+
+/** Why a commit would lose something of this metadata (a field OrderPulse does not write back), or null. */
+function uncarriedFields(root: JsonObject): string | null {
+  const empty = (v: Json | undefined): boolean => v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && Object.keys(v).length === 0);
+  const lost = Object.keys(root).filter((k) => !CARRIED_FIELDS.has(k) && !empty(root[k]));
+  if (lost.length > 0) return `its metadata holds ${lost.map((k) => `"${k}"`).join(', ')}, which OrderPulse does not write back`;
+  for (const snapshot of Array.isArray(root.snapshots) ? root.snapshots : []) {
+    if (snapshot === null || typeof snapshot !== 'object' || Array.isArray(snapshot)) continue;
+    const extra = Object.keys(snapshot).filter((k) => !CARRIED_SNAPSHOT_FIELDS.has(k));
+    if (extra.length > 0) return `its snapshots hold ${extra.map((k) => `"${k}"`).join(', ')}, which OrderPulse does not write back`;
+  }
+  return null;
+}
+
+/** Metadata parsed from a file that a commit must not replace, with the reason (see `writeRefusal`). */
+const writeRefusals = new WeakMap<TableMetadata, string>();
+
+/**
+ * Why OrderPulse must not commit on top of this metadata, or null: the file holds what a commit
+ * would drop (table statistics, v3 fields, ...) or is format version 1. Such a table is read-only.
+ */
+export function writeRefusal(meta: TableMetadata): string | null {
+  return writeRefusals.get(meta) ?? null;
 }
 
 function decodeBytes(bytes: Uint8Array): string {

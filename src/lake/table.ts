@@ -28,7 +28,7 @@ import {
   withSnapshot,
   withoutSnapshots,
 } from './metadata.js';
-import { parseTableMetadata, serializeTableMetadata } from './metadata-json.js';
+import { parseTableMetadata, serializeTableMetadata, writeRefusal } from './metadata-json.js';
 import type { ParquetFileStats } from './parquet-writer.js';
 import { writeParquet, writeParquetFromQuery } from './parquet-writer.js';
 import type { DataFileWithDeletes, QueryOptions, QueryParam, QueryResult, QueryTable } from './query.js';
@@ -308,6 +308,7 @@ export class IcebergTable {
     const targetRows = options.targetRows ?? 1_000_000;
     const minFiles = options.minFiles ?? 2;
     const meta = await this.refresh();
+    this.assertWritable(meta);
     const { data, deletes } = await this.snapshotFiles(currentSnapshot(meta));
     const blocker = compactionBlocker(meta, data, deletes);
     if (blocker !== null) {
@@ -440,6 +441,8 @@ export class IcebergTable {
    */
   async removeOrphanFiles(options: { readonly olderThanMs: number; readonly dryRun?: boolean }): Promise<readonly string[]> {
     const meta = await this.refresh();
+    // Files that metadata OrderPulse does not model refers to (statistics, say) would look orphaned.
+    this.assertWritable(meta);
     const known = await this.reachableFiles(meta);
     known.add(this.current.location);
     for (const entry of meta['metadata-log']) known.add(entry['metadata-file']);
@@ -739,6 +742,14 @@ export class IcebergTable {
     return { ...swap, files: { locations: [...files, ...swap.files.locations] } };
   }
 
+  /** `OP_LAKE_UNSUPPORTED` for metadata a commit would not carry faithfully (see `writeRefusal`). */
+  private assertWritable(meta: TableMetadata): void {
+    const refusal = writeRefusal(meta);
+    if (refusal !== null) {
+      throw new LakeError('OP_LAKE_UNSUPPORTED', `${this.name} is read-only to OrderPulse: ${refusal}`, { details: { table: this.name, reason: refusal } });
+    }
+  }
+
   /** Commits through the retry loop; a conflicting or failed attempt's files are deleted. */
   private retrying<T>(prepare: (attempt: number) => Promise<CommitAttempt<T>>): Promise<T> {
     return commitWithRetry({
@@ -756,6 +767,7 @@ export class IcebergTable {
     next: TableMetadata,
     result: T,
   ): Promise<CommitAttempt<T>> {
+    this.assertWritable(base);
     const version = (metadataFileVersion(baseLocation) ?? 0) + 1;
     const withLog = withMetadataLog(next, baseLocation, base['last-updated-ms']);
     const location = metadataFileLocation(base.location, version);

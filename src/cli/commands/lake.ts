@@ -169,26 +169,31 @@ export function registerLake(program: Command, io: CliIO, _setExitCode: SetExitC
           const report = [];
           for (const name of await lake.listTables()) {
             const t = await lake.table(name);
-            let compaction: Awaited<ReturnType<IcebergTable['compact']>> = null;
-            let skipped: string | null = null;
-            try {
-              compaction = await t.compact();
-            } catch (error) {
-              // A table holding what compaction cannot rewrite faithfully is left as it is, and said so.
-              if (!(error instanceof LakeError && error.code === 'OP_LAKE_UNSUPPORTED')) throw error;
-              skipped = error.message;
-              io.stderr.write(`maintain: compaction skipped: ${error.message}\n`);
-            }
-            const expiry = await t.expireSnapshots({ olderThanMs: Date.now() - flags.expireOlderThan, retainLast });
-            const orphans = await t.removeOrphanFiles({ olderThanMs: Date.now() - flags.orphansOlderThan, dryRun: flags.dryRun === true });
+            const skipped: string[] = [];
+            // A table holding what a step cannot carry exactly is left as it is by that step, and said so.
+            const unlessUnsupported = async <T>(step: string, work: () => Promise<T>): Promise<T | null> => {
+              try {
+                return await work();
+              } catch (error) {
+                if (!(error instanceof LakeError && error.code === 'OP_LAKE_UNSUPPORTED')) throw error;
+                skipped.push(`${step}: ${error.message}`);
+                io.stderr.write(`maintain: ${step} skipped: ${error.message}\n`);
+                return null;
+              }
+            };
+            const compaction = await unlessUnsupported('compaction', () => t.compact());
+            const expiry = await unlessUnsupported('snapshot expiry', () => t.expireSnapshots({ olderThanMs: Date.now() - flags.expireOlderThan, retainLast }));
+            const orphans = await unlessUnsupported('orphan removal', () =>
+              t.removeOrphanFiles({ olderThanMs: Date.now() - flags.orphansOlderThan, dryRun: flags.dryRun === true }),
+            );
             report.push({
               table: name,
               compactedFiles: compaction?.deletedFiles ?? 0,
               writtenFiles: compaction?.addedFiles ?? 0,
-              expiredSnapshots: expiry.expiredSnapshots,
-              deletedFiles: expiry.deletedFiles,
-              orphanFiles: orphans.length,
-              compactionSkipped: skipped,
+              expiredSnapshots: expiry?.expiredSnapshots ?? 0,
+              deletedFiles: expiry?.deletedFiles ?? 0,
+              orphanFiles: orphans?.length ?? 0,
+              skipped,
             });
           }
           if (flags.json === true) {
