@@ -39,12 +39,18 @@ Requests:
   {"op": "stop"}  -> {"ok": true}, then the process ends (end of input does the same).
 
 Any failure answers {"ok": false, "error": "..."} and the process goes on.
+
+On a SQLite catalog, Iceberg's JdbcCatalog (1.9) opened on catalog tables that already exist
+keeps a read transaction open from its start, so it never sees what another process (OrderPulse)
+commits later. The referee therefore reads the catalog rows itself (Python's sqlite3) before each
+request and opens the catalog afresh in a new session when they changed since the previous one.
 """
 import argparse
 import base64
 import json
 import math
 import os
+import sqlite3
 import sys
 import time
 import traceback
@@ -108,6 +114,41 @@ def open_catalog(root: SparkSession, request: dict) -> SparkSession:
     # Resolve the catalog now so a bad URI fails this request, not the next one.
     session.sql(f"SHOW NAMESPACES IN {CATALOG}").collect()
     return session
+
+
+class Catalog:
+    """The open catalog: its Spark session, reopened when a SQLite catalog's rows change."""
+
+    def __init__(self, root: SparkSession, request: dict):
+        self.root = root
+        self.request = request
+        uri = request["uri"]
+        self.sqlite_file = uri[len("jdbc:sqlite:"):] if uri.startswith("jdbc:sqlite:") else None
+        self.seen = self.fingerprint()
+        self.session = open_catalog(root, request)
+
+    def fingerprint(self):
+        if self.sqlite_file is None:
+            return None
+        try:
+            db = sqlite3.connect(f"file:{self.sqlite_file}?mode=ro", uri=True)
+        except sqlite3.Error:
+            return None  # no catalog file yet
+        try:
+            return db.execute(
+                "SELECT catalog_name, table_namespace, table_name, metadata_location FROM iceberg_tables ORDER BY 1, 2, 3"
+            ).fetchall()
+        except sqlite3.Error:
+            return None  # no catalog tables yet
+        finally:
+            db.close()
+
+    def current(self) -> SparkSession:
+        now = self.fingerprint()
+        if now != self.seen:
+            self.session = open_catalog(self.root, self.request)
+        self.seen = now
+        return self.session
 
 
 def json_value(value, data_type):
@@ -221,7 +262,7 @@ def main() -> None:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     root = start_session(args.jars)
-    session = None
+    catalog = None
 
     def answer(message: dict) -> None:
         answers.write(json.dumps(message, allow_nan=False) + "\n")
@@ -238,14 +279,14 @@ def main() -> None:
                 answer({"ok": True})
                 break
             if op == "open":
-                session = open_catalog(root, request)
+                catalog = Catalog(root, request)
                 answer({"ok": True})
-            elif session is None:
+            elif catalog is None:
                 answer({"ok": False, "error": f"no catalog open: send an open request before {op!r}"})
             elif op == "sql":
-                answer(run_sql(session, request["sql"]))
+                answer(run_sql(catalog.current(), request["sql"]))
             elif op == "equality_delete":
-                answer(equality_delete(session, request))
+                answer(equality_delete(catalog.current(), request))
             else:
                 answer({"ok": False, "error": f"unknown op {op!r} (open, sql, equality_delete, stop)"})
         except Exception as error:  # noqa: BLE001 - every failure is an answer; the referee goes on
