@@ -215,7 +215,7 @@ describe('Spark referee: OrderPulse reads what Spark writes', { skip }, () => {
       'spark.types',
       `SELECT count(*) AS n, count(ts) AS stamped, CAST(sum(id) AS STRING) AS ids, CAST(sum(big) AS STRING) AS bigs,
               CAST(sum(amount) AS STRING) AS amount, CAST(min(d) AS STRING) AS first_day, CAST(max(d) AS STRING) AS last_day,
-              sum(x) AS x, count_if(flag) AS flags, count(raw) AS raws, max(s) AS last_s FROM {t}`,
+              sum(x) AS x, count(CASE WHEN flag THEN 1 END) AS flags, count(raw) AS raws, max(s) AS last_s FROM {t}`,
     );
     // One row by a bound parameter: the microsecond timestamp, exactly.
     const scan = await (await lake.table('spark.types')).scan();
