@@ -83,6 +83,8 @@ def start_session(jars_dir: str) -> SparkSession:
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.default.parallelism", "2")
         .config("spark.sql.session.timeZone", "UTC")
+        # Tables here are small: compiling each query costs more than running it interpreted.
+        .config("spark.sql.codegen.wholeStage", "false")
         .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
         .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions")
         # No Hive, no Derby directory in the working directory.

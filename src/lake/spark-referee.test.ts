@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../testing/fixtures.js';
-import { SparkReferee, sparkSkip } from '../testing/spark.js';
+import { SparkReferee, asText, sparkSkip } from '../testing/spark.js';
 import type { SparkValue } from '../testing/spark.js';
 import type { IcebergTable, IcebergType, Schema, TableScan } from './index.js';
 import { Lake } from './index.js';
@@ -41,11 +41,7 @@ function renderItem(type: IcebergType, name: string): string {
   return `CAST(${c} AS VARCHAR) AS ${c}`;
 }
 
-function text(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value as string | number | boolean | bigint);
-}
+const text = asText;
 
 const sorted = (rows: readonly Canonical[]): Canonical[] => [...rows].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 

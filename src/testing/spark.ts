@@ -202,3 +202,14 @@ export class SparkReferee {
 function what(line: string): string {
   return JSON.stringify(line.length > 200 ? `${line.slice(0, 200)}…` : line);
 }
+
+/**
+ * A value of either engine as the text both are compared in: numbers, booleans and 64-bit integers
+ * (number, bigint or decimal text) by their decimal spelling, nested values as JSON, null as null.
+ */
+export function asText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value);
+}
