@@ -212,6 +212,10 @@ def equality_delete(session: SparkSession, request: dict) -> dict:
         raise ValueError(f"equality_delete writes to unpartitioned tables only; {request['table']} is partitioned")
     schema = table.schema()
     columns = list(request["columns"])
+    # Checked before anything is written: a refused request leaves no file behind.
+    for values in request["rows"]:
+        if len(values) != len(columns):
+            raise ValueError(f"delete row {values} does not have one value per column {columns}")
     field_ids = gateway.new_array(jvm.int, len(columns))
     names = jvm.java.util.ArrayList()
     for i, name in enumerate(columns):
@@ -227,8 +231,6 @@ def equality_delete(session: SparkSession, request: dict) -> dict:
     writer = factory.newEqDeleteWriter(output, iceberg.FileFormat.PARQUET, None)
     try:
         for values in request["rows"]:
-            if len(values) != len(columns):
-                raise ValueError(f"delete row {values} does not have one value per column {columns}")
             record = iceberg.data.GenericRecord.create(delete_schema)
             for name, value in zip(columns, values):
                 record.setField(name, value)

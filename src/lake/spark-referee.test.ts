@@ -294,6 +294,17 @@ function refereeSuite(setting: Setting): void {
       assert.deepEqual(micros.rows, [['2018-06-30T23:59:59.123456Z', '9007199254740993']]);
     });
 
+    it("answers a request Spark refuses with Spark's reason, and goes on", async () => {
+      await assert.rejects(spark.sql('SELECT * FROM orderpulse.spark.no_such_table'), (error: Error) => {
+        assert.match(error.message, /^Spark refused SELECT \* FROM orderpulse\.spark\.no_such_table:\n/);
+        assert.match(error.message, /TABLE_OR_VIEW_NOT_FOUND/);
+        return true;
+      });
+      await assert.rejects(spark.equalityDelete('spark.by_day', ['id'], [[1]]), /equality_delete writes to unpartitioned tables only; spark\.by_day is partitioned/);
+      await assert.rejects(spark.equalityDelete('spark.equality', ['id', 's'], [[1]]), /delete row \[1\] does not have one value per column \['id', 's'\]/);
+      assert.deepEqual((await spark.sql('SELECT count(*) FROM orderpulse.spark.by_day')).rows, [[8]]);
+    });
+
     it('reads every primitive type as Spark does: rows and aggregates', async () => {
       await assertSameRows('spark.types');
       await assertSameAnswer(
