@@ -367,16 +367,20 @@ function refereeSuite(setting: Setting): void {
       }
     });
 
-    /** What `orderpulse maintain` runs on each table first; every table here has small files to merge. */
-    async function compact(table: IcebergTable): Promise<void> {
+    /**
+     * What `orderpulse maintain` runs on each table first. Every table here has small files to
+     * merge; one with delete files may instead be left as it is, but never changed in what it holds.
+     */
+    async function compact(table: IcebergTable, hasDeletes: boolean): Promise<void> {
       const result = await table.compact();
+      if (result === null && hasDeletes) return;
       assert.ok(result !== null && result.deletedFiles >= 2, `${table.name}: the compaction merged files (${JSON.stringify(result)})`);
     }
 
     for (const name of ['types', 'by_identity', 'by_day', 'by_bucket', 'by_truncate', 'evolving', 'merge_on_read', 'equality']) {
       it(`keeps spark.${name} as Spark reads it through OrderPulse's compaction`, async () => {
         const before = await sparkRows(`spark.${name}`);
-        await compact(await lake.table(`spark.${name}`));
+        await compact(await lake.table(`spark.${name}`), name === 'merge_on_read' || name === 'equality');
         assert.deepEqual(await sparkRows(`spark.${name}`), before, `spark.${name}: Spark reads the same rows after the compaction`);
         assert.deepEqual(await orderPulseRows(await (await lake.table(`spark.${name}`)).scan()), before, `spark.${name}: OrderPulse reads them too`);
       });
