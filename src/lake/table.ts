@@ -77,7 +77,7 @@ export interface ColumnPredicate {
 }
 
 export interface CommitResult {
-  readonly snapshotId: number;
+  readonly snapshotId: bigint;
   readonly sequenceNumber: number;
   readonly operation: SnapshotSummary['operation'];
   readonly addedFiles: number;
@@ -88,14 +88,14 @@ export interface CommitResult {
 
 export interface ScanOptions {
   /** Read the table as of a snapshot id. */
-  readonly snapshotId?: number;
+  readonly snapshotId?: bigint;
   /** Read the table as it was at an instant (time travel). */
   readonly asOfTimestampMs?: number;
   /**
    * Incremental: only the data files appended after this snapshot, up to the scanned one. Files
    * that non-append snapshots (overwrite, replace) added are not part of an incremental read.
    */
-  readonly sinceSnapshotId?: number;
+  readonly sinceSnapshotId?: bigint;
   /**
    * Skip data files that cannot hold a matching row, by their column bounds (partition values are
    * within those bounds too). Rows are not filtered: the query still applies its own WHERE.
@@ -104,7 +104,7 @@ export interface ScanOptions {
 }
 
 export interface TableScan {
-  readonly snapshotId: number | null;
+  readonly snapshotId: bigint | null;
   readonly schema: Schema;
   readonly files: readonly DataFile[];
   readonly recordCount: number;
@@ -353,7 +353,7 @@ export class IcebergTable {
     readonly deletedFiles: number;
   }> {
     const retainLast = Math.max(1, options.retainLast ?? 1);
-    let expired: number[] = [];
+    let expired: bigint[] = [];
     let before: TableMetadata | null = null;
     let after: TableMetadata | null = null;
     await this.retrying(async () => {
@@ -682,7 +682,7 @@ export class IcebergTable {
   }
 
   /** Data files added by append snapshots after `sinceId` up to `snapshot` (Iceberg's incremental append scan). */
-  private async appendedSince(meta: TableMetadata, snapshot: Snapshot | null, sinceId: number): Promise<DataFile[]> {
+  private async appendedSince(meta: TableMetadata, snapshot: Snapshot | null, sinceId: bigint): Promise<DataFile[]> {
     if (snapshot === null) return [];
     const chain = ancestors(meta, snapshot['snapshot-id']);
     const index = chain.findIndex((s) => s['snapshot-id'] === sinceId);
@@ -690,7 +690,7 @@ export class IcebergTable {
       throw new LakeError(
         'OP_LAKE_NO_SUCH_SNAPSHOT',
         `snapshot ${sinceId} is not an ancestor of snapshot ${snapshot['snapshot-id']} in ${this.name} (expired, or from another branch)`,
-        { details: { table: this.name, sinceSnapshotId: sinceId } },
+        { details: { table: this.name, sinceSnapshotId: String(sinceId) } },
       );
     }
     const appends = new Set(chain.slice(0, index).filter((s) => s.summary.operation === 'append').map((s) => s['snapshot-id']));
@@ -811,7 +811,7 @@ export async function loadMetadata(io: FileIO, location: string): Promise<TableM
   return parseTableMetadata(bytes, location);
 }
 
-function summaryValueAlong(meta: TableMetadata, snapshotId: number, key: string): string | null {
+function summaryValueAlong(meta: TableMetadata, snapshotId: bigint, key: string): string | null {
   for (const snapshot of ancestors(meta, snapshotId)) {
     const value = snapshot.summary[key];
     if (value !== undefined) return value;
