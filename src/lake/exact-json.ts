@@ -10,6 +10,8 @@ export type ExactJson = null | boolean | number | bigint | string | ExactJson[] 
 
 const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 const WHITESPACE = /[ \t\n\r]*/y;
+// eslint-disable-next-line no-control-regex -- JSON forbids raw control characters in strings
+const CONTROL = /[\u0000-\u001f]/;
 
 /**
  * Parses JSON text like `JSON.parse` (throwing `SyntaxError` with the offset on bad input), except
@@ -26,16 +28,31 @@ export function parseExactJson(text: string): ExactJson {
     at = WHITESPACE.lastIndex;
   };
   const string = (): string => {
-    // The closing quote is the first one not escaped; JSON.parse then decodes the escapes.
+    // Most strings have no escapes: the next quote closes them (native searches, fast).
+    const close = text.indexOf('"', at + 1);
+    if (close !== -1) {
+      const body = text.slice(at + 1, close);
+      if (!body.includes('\\') && !CONTROL.test(body)) {
+        at = close + 1;
+        return body;
+      }
+    }
+    // The closing quote is the first one not escaped; JSON.parse decodes the escapes.
     let end = at + 1;
+    let escaped = false;
     for (;;) {
       const c = text.charCodeAt(end);
       if (Number.isNaN(c)) fail('unterminated string');
-      if (c === 0x5c) end += 2;
-      else if (c === 0x22) break;
-      else end++;
+      if (c === 0x5c) {
+        escaped = true;
+        end += 2;
+      } else if (c === 0x22) break;
+      else if (c < 0x20) {
+        at = end;
+        fail('control character in a string');
+      } else end++;
     }
-    const value = JSON.parse(text.slice(at, end + 1)) as string;
+    const value = escaped ? (JSON.parse(text.slice(at, end + 1)) as string) : text.slice(at + 1, end);
     at = end + 1;
     return value;
   };
