@@ -19,6 +19,9 @@ Three commands, each given the catalog file, the warehouse directory and JSON fi
       column statistics of the snapshot's manifests as PyIceberg decodes them (see `file_stats`)
       and the table's snapshot history. Prints one line per read. The caller compares them with its
       own reads.
+
+Snapshot ids are decimal strings in every JSON file, both ways: Iceberg ids are 63-bit, and a JSON
+number beyond 2^53 loses digits in JavaScript.
 """
 import json
 import math
@@ -60,10 +63,10 @@ def read(catalog_file: str, warehouse: str, expected_file: str) -> None:
         want = [(f["id"], f["name"], f["type"], f["required"]) for f in spec["schema"]]
         check(fields == want, f"{name}: schema {fields} == {want}")
         history = [(s.snapshot_id, s.summary.operation.value) for s in table.snapshots()]
-        want_history = [(s["id"], s["operation"]) for s in spec["snapshots"]]
+        want_history = [(int(s["id"]), s["operation"]) for s in spec["snapshots"]]
         check(history == want_history, f"{name}: snapshots {history} == {want_history}")
         for snap in spec["snapshots"]:
-            data = table.scan(snapshot_id=snap["id"]).to_arrow()
+            data = table.scan(snapshot_id=int(snap["id"])).to_arrow()
             check(data.num_rows == snap["rows"], f"{name}@{snap['id']}: {data.num_rows} rows == {snap['rows']}")
             for column, total in snap.get("sums", {}).items():
                 got = pc.sum(data[column]).as_py() if data.num_rows else 0
@@ -123,7 +126,7 @@ def write(catalog_file: str, warehouse: str, out_file: str) -> None:
         table.append(data)
         table = cat.load_table(identifier)
         total += count
-        snapshots.append({"id": table.current_snapshot().snapshot_id, "rows": total})
+        snapshots.append({"id": str(table.current_snapshot().snapshot_id), "rows": total})
     every = batch(0, 500)
     out = {
         "table": identifier,
@@ -221,7 +224,7 @@ def figures(catalog_file: str, warehouse: str, request_file: str, out_file: str)
         name = spec["table"]
         table = cat.load_table(name)
         snapshot_id = spec.get("snapshotId")
-        snapshot = table.current_snapshot() if snapshot_id is None else table.snapshot_by_id(snapshot_id)
+        snapshot = table.current_snapshot() if snapshot_id is None else table.snapshot_by_id(int(snapshot_id))
         if snapshot is None:
             fail(f"{name}: no snapshot {snapshot_id}")
         # Time travel reads with the schema the snapshot was written with, as PyIceberg's scan does.
@@ -230,7 +233,7 @@ def figures(catalog_file: str, warehouse: str, request_file: str, out_file: str)
         results.append(
             {
                 "table": name,
-                "snapshotId": snapshot.snapshot_id,
+                "snapshotId": str(snapshot.snapshot_id),
                 "rows": data.num_rows,
                 "schema": [
                     {"id": f.field_id, "name": f.name, "type": str(f.field_type), "required": f.required} for f in schema.fields
@@ -240,8 +243,8 @@ def figures(catalog_file: str, warehouse: str, request_file: str, out_file: str)
                 "stats": file_stats(table, snapshot.snapshot_id, schema),
                 "history": [
                     {
-                        "id": s.snapshot_id,
-                        "parentId": s.parent_snapshot_id,
+                        "id": str(s.snapshot_id),
+                        "parentId": None if s.parent_snapshot_id is None else str(s.parent_snapshot_id),
                         "sequenceNumber": s.sequence_number,
                         "timestampMs": s.timestamp_ms,
                         "operation": s.summary.operation.value,

@@ -58,8 +58,9 @@ interface ColumnStats {
 
 /** A snapshot as PyIceberg lists it (its summary: `operation` apart, the rest as properties). */
 interface HistoryEntry {
-  readonly id: number;
-  readonly parentId: number | null;
+  /** Snapshot ids are decimal strings both ways (63-bit ids lose digits as JSON numbers). */
+  readonly id: string;
+  readonly parentId: string | null;
   readonly sequenceNumber: number;
   readonly timestampMs: number;
   readonly operation: string;
@@ -69,7 +70,7 @@ interface HistoryEntry {
 /** What one read shows: PyIceberg's (from the script) or OrderPulse's (computed here). */
 interface ReadFigures {
   readonly table: string;
-  readonly snapshotId: number;
+  readonly snapshotId: string;
   readonly rows: number;
   readonly schema: readonly { readonly id: number; readonly name: string; readonly type: string; readonly required: boolean }[];
   readonly columns: Readonly<Record<string, ColumnFigures>>;
@@ -132,7 +133,7 @@ function figureItems(type: string, name: string, i: number): string[] {
 }
 
 /** OrderPulse's read of `table` at `snapshotId`, in the script's terms. */
-async function orderPulseFigures(table: IcebergTable, snapshotId: number): Promise<ReadFigures> {
+async function orderPulseFigures(table: IcebergTable, snapshotId: bigint): Promise<ReadFigures> {
   const scan = await table.scan({ snapshotId });
   const schema: Schema = scan.schema;
   const items = schema.fields.flatMap((f, i) => figureItems(primitive(f.type, f.name), f.name, i));
@@ -153,7 +154,7 @@ async function orderPulseFigures(table: IcebergTable, snapshotId: number): Promi
   assert.equal(scan.recordCount, rows, `${table.name}@${snapshotId}: manifest record counts equal the rows read`);
   return {
     table: table.name,
-    snapshotId,
+    snapshotId: snapshotId.toString(),
     rows,
     schema: schema.fields.map((f) => ({ id: f.id, name: f.name, type: primitive(f.type, f.name), required: f.required })),
     columns,
@@ -194,8 +195,8 @@ function history(table: IcebergTable): HistoryEntry[] {
   return table.snapshots().map((s) => {
     const { operation, ...properties } = s.summary;
     return {
-      id: s['snapshot-id'],
-      parentId: s['parent-snapshot-id'] ?? null,
+      id: s['snapshot-id'].toString(),
+      parentId: s['parent-snapshot-id']?.toString() ?? null,
       sequenceNumber: s['sequence-number'],
       timestampMs: s['timestamp-ms'],
       operation,
@@ -238,13 +239,13 @@ describe('PyIceberg referees the batch tables', { skip }, () => {
   let lake: Lake;
   let close: () => Promise<void> = async () => {};
   /** silver.orders' snapshot after the first batch run, before the rest of the replay. */
-  let firstOrders: number;
+  let firstOrders: bigint;
 
   /** PyIceberg's figures of each (table, snapshot) read, in one run of the script. */
-  function pyiceberg(reads: readonly { table: string; snapshotId: number }[], label: string): PyIcebergRead[] {
+  function pyiceberg(reads: readonly { table: string; snapshotId: bigint }[], label: string): PyIcebergRead[] {
     const request = join(dir.path, `${label}-request.json`);
     const out = join(dir.path, `${label}-figures.json`);
-    writeFileSync(request, JSON.stringify({ reads }));
+    writeFileSync(request, JSON.stringify({ reads: reads.map((r) => ({ table: r.table, snapshotId: r.snapshotId.toString() })) }));
     const result = spawnSync(python, [script, 'figures', catalogFile, warehouse, request, out], { encoding: 'utf8' });
     assert.equal(result.status, 0, `PyIceberg referee failed:\n${result.stdout}\n${result.stderr}`);
     return parseFigures(readFileSync(out, 'utf8'));
@@ -259,7 +260,7 @@ describe('PyIceberg referees the batch tables', { skip }, () => {
     for (const until of [CUT, undefined]) {
       await pipeline.feed(until);
       await runBatch(lake);
-      if (until !== undefined) firstOrders = (await lake.table('silver.orders')).currentSnapshot()?.['snapshot-id'] ?? -1;
+      if (until !== undefined) firstOrders = (await lake.table('silver.orders')).currentSnapshot()?.['snapshot-id'] ?? -1n;
     }
   });
   after(async () => {
@@ -269,9 +270,9 @@ describe('PyIceberg referees the batch tables', { skip }, () => {
 
   it('reads every silver and gold table as OrderPulse does: schema, Arrow types, rows and per-column figures', async () => {
     const tables = await Promise.all(JOBS.map((j) => lake.table(j.name)));
-    const reads = tables.map((t) => ({ table: t.name, snapshotId: t.currentSnapshot()?.['snapshot-id'] ?? -1 }));
+    const reads = tables.map((t) => ({ table: t.name, snapshotId: t.currentSnapshot()?.['snapshot-id'] ?? -1n }));
     assert.deepEqual(
-      reads.filter((r) => r.snapshotId === -1).map((r) => r.table),
+      reads.filter((r) => r.snapshotId === -1n).map((r) => r.table),
       [],
       'every batch table has a snapshot',
     );
@@ -283,7 +284,7 @@ describe('PyIceberg referees the batch tables', { skip }, () => {
     for (const [k, table] of tables.entries()) {
       const py = figures[k];
       assert.ok(py !== undefined);
-      assertSameRead(py, await orderPulseFigures(table, reads[k]?.snapshotId ?? -1), table);
+      assertSameRead(py, await orderPulseFigures(table, reads[k]?.snapshotId ?? -1n), table);
     }
   });
 
@@ -303,11 +304,11 @@ describe('PyIceberg referees the batch tables', { skip }, () => {
     assert.equal(figures.length, reads.length);
     for (const py of figures) {
       const table = await lake.table(py.table);
-      assertSameRead(py, await orderPulseFigures(table, py.snapshotId), table);
+      assertSameRead(py, await orderPulseFigures(table, BigInt(py.snapshotId)), table);
     }
 
     // silver.orders before the rest of the replay: fewer orders than now, and the same as PyIceberg's.
-    const before = figures.find((f) => f.table === 'silver.orders' && f.snapshotId === firstOrders);
+    const before = figures.find((f) => f.table === 'silver.orders' && f.snapshotId === firstOrders.toString());
     assert.ok(before !== undefined, 'PyIceberg read silver.orders at its first snapshot');
     const now = await (await orders.scan()).query('SELECT count(*) AS n FROM t');
     assert.ok(before.rows > 0 && before.rows < Number(now.rows[0]?.n), `silver.orders: ${before.rows} orders then, ${String(now.rows[0]?.n)} now`);

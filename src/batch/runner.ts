@@ -29,12 +29,12 @@ export interface JobReport {
   /** Why a run that could have been incremental was full (first run, --full, a snapshot expired). */
   readonly fullBecause: string | null;
   /** Source table → the snapshot id read (null: the table has no snapshot yet). */
-  readonly sources: Readonly<Record<string, number | null>>;
+  readonly sources: Readonly<Record<string, bigint | null>>;
   /** What the previous run had consumed. */
-  readonly previous: Readonly<Record<string, number | null>> | null;
+  readonly previous: Readonly<Record<string, bigint | null>> | null;
   readonly rowsRead: number;
   readonly rowsWritten: number;
-  readonly snapshotId: number | null;
+  readonly snapshotId: bigint | null;
   readonly ms: number;
 }
 
@@ -78,7 +78,7 @@ export async function runBatch(lake: Lake, options: RunBatchOptions = {}): Promi
   const jobs = selectJobs(options.jobs);
   const written = new Set(JOBS.map((j) => j.name));
   // Pinned before any job starts: jobs running side by side must read the same bronze.
-  const pinned = new Map<string, number | null>();
+  const pinned = new Map<string, bigint | null>();
   for (const name of new Set(jobs.flatMap((j) => j.sources).filter((s) => !written.has(s)))) {
     pinned.set(name, (await lake.tableExists(name)) ? ((await lake.table(name)).currentSnapshot()?.['snapshot-id'] ?? null) : null);
   }
@@ -136,7 +136,7 @@ class Slots {
 interface RunContext {
   readonly full: boolean;
   /** Snapshot ids of the tables that no job writes, fixed for the whole run. */
-  readonly pinned: ReadonlyMap<string, number | null>;
+  readonly pinned: ReadonlyMap<string, bigint | null>;
   readonly written: ReadonlySet<string>;
 }
 
@@ -144,13 +144,13 @@ async function runJob(lake: Lake, job: BatchJob, ctx: RunContext): Promise<JobRe
   const started = performance.now();
   const startedAt = Date.now();
   const tables: Record<string, IcebergTable> = {};
-  const sources: Record<string, number | null> = {};
+  const sources: Record<string, bigint | null> = {};
   const none = (): JobReport => ({
     job: job.name, outcome: 'no-source', mode: null, fullBecause: null, sources, previous: null, rowsRead: 0, rowsWritten: 0, snapshotId: null, ms: performance.now() - started,
   });
   for (const name of job.sources) {
     const table = (await lake.tableExists(name)) ? await lake.table(name) : null;
-    let id: number | null = null;
+    let id: bigint | null = null;
     if (table !== null && ctx.written.has(name)) {
       id = table.currentSnapshot()?.['snapshot-id'] ?? null;
     } else if (table !== null) {
@@ -180,7 +180,7 @@ async function runJob(lake: Lake, job: BatchJob, ctx: RunContext): Promise<JobRe
   // Only now the files are made local (on S3: downloaded), once the job is known to run.
   const views: Record<string, QueryTable> = {};
   let rowsRead = 0;
-  const scanOf = async (name: string, since?: number): Promise<QueryTable> => {
+  const scanOf = async (name: string, since?: bigint): Promise<QueryTable> => {
     const table = tables[name] as IcebergTable;
     const id = sources[name] ?? null;
     if (id === null) return { files: [], schema: table.schema };
@@ -222,7 +222,7 @@ async function runJob(lake: Lake, job: BatchJob, ctx: RunContext): Promise<JobRe
   const figures: RunFigures = { mode, rowsRead, startedAt };
   const result = await target.replaceWithQuery(
     { tables: views, sql },
-    { summary: { [SOURCES_PROPERTY]: JSON.stringify(sources), [RUN_PROPERTY]: JSON.stringify(figures) } },
+    { summary: { [SOURCES_PROPERTY]: sourcesText(sources), [RUN_PROPERTY]: JSON.stringify(figures) } },
   );
   return {
     job: job.name,
@@ -257,7 +257,16 @@ SELECT p.* FROM prior p ANTI JOIN changed c ON ${match}`;
 }
 
 /** The consumed snapshots a target records; checked, since a foreign or edited summary must not skip work. */
-function parseSources(text: string | null, table: string): Record<string, number | null> | null {
+/**
+ * The consumed snapshot ids as the summary property holds them: ids as decimal strings, since a
+ * JSON number loses digits beyond 2^53 in most readers.
+ */
+function sourcesText(sources: Readonly<Record<string, bigint | null>>): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(sources).map(([name, id]) => [name, id === null ? null : id.toString()])));
+}
+
+/** Reads `sourcesText`'s form, and the numbers earlier runs wrote (ids below 2^53). */
+function parseSources(text: string | null, table: string): Record<string, bigint | null> | null {
   if (text === null) return null;
   let value: unknown;
   try {
@@ -268,12 +277,12 @@ function parseSources(text: string | null, table: string): Record<string, number
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new BatchError('OP_BATCH_BAD_PROGRESS', `${table}: summary property ${SOURCES_PROPERTY} is not a JSON object: ${text}`, { details: { table } });
   }
-  const out: Record<string, number | null> = {};
+  const out: Record<string, bigint | null> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (!(v === null || (typeof v === 'number' && Number.isSafeInteger(v)))) {
-      throw new BatchError('OP_BATCH_BAD_PROGRESS', `${table}: ${SOURCES_PROPERTY} has ${JSON.stringify(v)} for ${k}, not a snapshot id`, { details: { table } });
-    }
-    out[k] = v;
+    if (v === null) out[k] = null;
+    else if (typeof v === 'number' && Number.isSafeInteger(v)) out[k] = BigInt(v);
+    else if (typeof v === 'string' && /^-?\d{1,19}$/.test(v) && BigInt.asIntN(64, BigInt(v)) === BigInt(v)) out[k] = BigInt(v);
+    else throw new BatchError('OP_BATCH_BAD_PROGRESS', `${table}: ${SOURCES_PROPERTY} has ${JSON.stringify(v)} for ${k}, not a snapshot id`, { details: { table } });
   }
   return out;
 }
@@ -302,10 +311,10 @@ export interface LastRun {
 export interface JobStatus {
   readonly job: string;
   /** The target's newest batch snapshot, and when it was committed. */
-  readonly snapshotId: number | null;
+  readonly snapshotId: bigint | null;
   readonly at: string | null;
   readonly rows: number;
-  readonly sources: Record<string, number | null> | null;
+  readonly sources: Record<string, bigint | null> | null;
   /** The run that wrote it: full or incremental, rows read, duration. */
   readonly lastRun: LastRun | null;
 }

@@ -212,6 +212,28 @@ describe('silver when its progress is gone or unreadable', () => {
     }
   });
 
+  it('reads progress recorded with ids as JSON numbers (earlier runs), and refuses a value that is no id', async () => {
+    const dir = tempDir();
+    const lake = await Lake.open({ catalogUri: join(dir.path, 'catalog.db'), warehouse: join(dir.path, 'warehouse'), tempDir: join(dir.path, 'tmp') });
+    try {
+      await (await lake.ensureTable(BRONZE_EVENTS_TABLE, BRONZE_EVENTS)).append([bronzeRow(placed(ORDER, 'p-z1', '2018-03-01T12:00:00Z', 5_000), ORDER)]);
+      await runBatch(lake);
+      const orders = await lake.table('silver.orders');
+      await orders.append([], { summary: { [SOURCES_PROPERTY]: JSON.stringify({ [BRONZE_EVENTS_TABLE]: 42 }) } });
+      const report = (await runBatch(lake, { jobs: ['silver.orders'] }))[0];
+      assert.deepEqual(report?.previous, { [BRONZE_EVENTS_TABLE]: 42n });
+      assert.match(String(report?.fullBecause), /snapshot 42 of bronze\.order_events no longer exists/);
+      await orders.append([], { summary: { [SOURCES_PROPERTY]: JSON.stringify({ [BRONZE_EVENTS_TABLE]: 1.5 }) } });
+      await assert.rejects(
+        runBatch(lake, { jobs: ['silver.orders'] }),
+        (e: unknown) => e instanceof BatchError && e.code === 'OP_BATCH_BAD_PROGRESS' && /has 1\.5 for bronze\.order_events, not a snapshot id/.test(e.message),
+      );
+    } finally {
+      await lake.close();
+      dir.remove();
+    }
+  });
+
   it('refuses to run a job whose recorded progress is not readable, naming the table and the property', async () => {
     const dir = tempDir();
     const lake = await Lake.open({ catalogUri: join(dir.path, 'catalog.db'), warehouse: join(dir.path, 'warehouse'), tempDir: join(dir.path, 'tmp') });

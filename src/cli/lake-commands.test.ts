@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { Lake } from '../lake/index.js';
-import { DeleteWriter } from '../testing/delete-files.js';
 import { tempDir } from '../testing/fixtures.js';
+import { renumberSnapshots } from '../testing/renumber-snapshots.js';
+import { DEFAULTS, openRuntime } from '../deploy/index.js';
 import { main } from './index.js';
 
 class Capture extends Writable {
@@ -15,79 +15,107 @@ class Capture extends Writable {
   }
 }
 
-/** `tables` and `maintain` on a catalog that holds tables with row-level deletes, as another engine leaves them. */
-describe('orderpulse tables and maintain on tables with delete files', () => {
-  const dir = tempDir();
-  const catalog = join(dir.path, 'catalog.db');
-  const warehouse = join(dir.path, 'warehouse');
-  const run = async (args: string[]): Promise<{ code: number; out: string; err: string }> => {
-    const stdout = new Capture();
-    const stderr = new Capture();
-    const code = await main(['node', 'orderpulse', '--state', join(dir.path, 'state'), '--catalog', catalog, '--warehouse', warehouse, ...args], {
-      stdout,
-      stderr,
-      env: {},
-      cwd: dir.path,
-    });
-    return { code, out: stdout.text, err: stderr.text };
-  };
+const dir = tempDir();
+const state = join(dir.path, 'state');
 
-  before(async () => {
-    const lake = await Lake.open({ catalogUri: catalog, warehouse, tempDir: join(dir.path, 'tmp') });
-    const writer = await DeleteWriter.open();
-    try {
-      const orders = await lake.createTable('silver.shared_orders', {
-        columns: [
-          { name: 'id', type: 'long', required: true },
-          { name: 'name', type: 'string' },
-        ],
-      });
-      await orders.append([0, 1, 2, 3, 4].map((id) => ({ id, name: `n${id % 2}` })));
-      await orders.append([5, 6, 7].map((id) => ({ id, name: `n${id % 2}` })));
-      const first = (await orders.scan()).files.find((f) => f.recordCount === 5);
-      assert.ok(first !== undefined);
-      // Positions 0 and 2 of the first file (ids 0 and 2), and every 'n1' row (ids 1, 3, 5, 7).
-      await orders.addDeleteFiles([await writer.positions(orders, [[first.filePath, 0], [first.filePath, 2]]), await writer.names(orders, ['n1'])]);
-      await lake.createTable('silver.hashes', { columns: [{ name: 'id', type: 'long', required: true }, { name: 'hash', type: 'fixed[16]' }] });
-    } finally {
-      writer.close();
-      await lake.close();
-    }
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await main(['node', 'orderpulse', '--state', state, ...args], { stdout, stderr, env: {}, cwd: dir.path });
+  return { code, out: stdout.text, err: stderr.text };
+}
+
+// Ids as Java or PyIceberg draw them: beyond 2^53, where a JSON number (a double) keeps only
+// about 16 digits (8799175032378937617 would print as 8799175032378937000).
+const FIRST = '8799175032378937616';
+const SECOND = '8799175032378937617';
+
+before(async () => {
+  const runtime = openRuntime({ ...DEFAULTS, state });
+  try {
+    const lake = await runtime.lake();
+    const table = await lake.createTable('bronze.shipments', {
+      columns: [
+        { name: 'shipment_id', type: 'long', required: true },
+        { name: 'shipped_at', type: 'timestamptz', required: true },
+        { name: 'freight', type: 'decimal(16, 2)' },
+      ],
+    });
+    await table.append([{ shipment_id: 1, shipped_at: Date.UTC(2018, 6, 15, 12, 0, 0, 250), freight: '12345678901234.56' }]);
+    await table.append([{ shipment_id: 2_000_000, shipped_at: Date.UTC(2018, 0, 15, 12, 0, 0), freight: '0.01' }]);
+    await renumberSnapshots(lake, 'bronze.shipments', [FIRST, SECOND]);
+  } finally {
+    await runtime.close();
+  }
+});
+after(() => dir.remove());
+
+describe('orderpulse snapshots and tables with 64-bit ids', () => {
+  it('snapshots --json gives every id as its exact decimal string', async () => {
+    const { code, out, err } = await run('snapshots', 'bronze.shipments', '--json');
+    assert.equal(code, 0, err);
+    assert.ok(out.includes(`"snapshotId":"${SECOND}"`), out);
+    const parsed = JSON.parse(out) as { currentSnapshotId: unknown; snapshots: { snapshotId: unknown; parentId: unknown }[] };
+    assert.equal(parsed.currentSnapshotId, SECOND);
+    assert.deepEqual(
+      parsed.snapshots.map((s) => [s.snapshotId, s.parentId]),
+      [
+        [FIRST, null],
+        [SECOND, FIRST],
+      ],
+    );
   });
-  after(() => dir.remove());
 
-  it('tables reports live rows and the delete files; maintain applies them and skips what it cannot rewrite, saying why', async () => {
-    const live = [4, 6];
-    const tablesBefore = await run(['tables', '--json']);
-    assert.equal(tablesBefore.code, 0, tablesBefore.err);
-    const before = (JSON.parse(tablesBefore.out) as { tables: { table: string; rows: number; deleteFiles: number; positionDeletes: number; equalityDeletes: number }[] }).tables;
-    const orders = before.find((t) => t.table === 'silver.shared_orders');
-    assert.ok(orders !== undefined);
-    assert.deepEqual({ rows: orders.rows, deleteFiles: orders.deleteFiles, positionDeletes: orders.positionDeletes, equalityDeletes: orders.equalityDeletes }, {
-      rows: live.length,
-      deleteFiles: 2,
-      positionDeletes: 2,
-      equalityDeletes: 1,
+  it('snapshots and tables print the exact digits in their tables', async () => {
+    const history = await run('snapshots', 'bronze.shipments');
+    assert.equal(history.code, 0, history.err);
+    const lines = history.out.split('\n');
+    assert.ok(lines.some((l) => l.startsWith(`${FIRST} `)) && lines.some((l) => l.startsWith(`${SECOND} `)), history.out);
+    const tables = await run('tables');
+    assert.equal(tables.code, 0, tables.err);
+    assert.match(tables.out, new RegExp(`^bronze\\.shipments\\s+${SECOND}\\s+2\\s+2\\s`, 'm'));
+    const json = JSON.parse((await run('tables', '--json')).out) as { tables: { table: string; currentSnapshotId: unknown }[] };
+    assert.deepEqual(json.tables.map((t) => [t.table, t.currentSnapshotId]), [['bronze.shipments', SECOND]]);
+  });
+});
+
+describe('orderpulse query output', () => {
+  const sql = 'SELECT shipment_id, shipped_at, freight FROM bronze_shipments ORDER BY shipment_id';
+
+  it('prints timestamps as ISO-8601 in UTC with microseconds, decimals exact, numbers without separators', async () => {
+    const { code, out, err } = await run('query', sql);
+    assert.equal(code, 0, err);
+    const rows = out.split('\n').slice(2, 4).map((l) => l.trim().split(/\s+/));
+    assert.deepEqual(rows, [
+      ['1', '2018-07-15T12:00:00.250000Z', '12345678901234.56'],
+      ['2000000', '2018-01-15T12:00:00.000000Z', '0.01'],
+    ]);
+    assert.ok(!/\d,\d{3}/.test(out), `no thousands separators:\n${out}`);
+  });
+
+  it('--tz writes timestamptz in that zone with its offset', async () => {
+    const { code, out, err } = await run('query', sql, '--tz', 'America/Sao_Paulo', '--json');
+    assert.equal(code, 0, err);
+    assert.deepEqual(JSON.parse(out), {
+      columns: ['shipment_id', 'shipped_at', 'freight'],
+      rows: [
+        { shipment_id: 1, shipped_at: '2018-07-15T09:00:00.250000-03:00', freight: '12345678901234.56' },
+        { shipment_id: 2000000, shipped_at: '2018-01-15T10:00:00.000000-02:00', freight: '0.01' },
+      ],
     });
+  });
 
-    const idsOf = async (): Promise<number[]> => {
-      const q = await run(['query', 'SELECT id FROM silver_shared_orders ORDER BY id', '--json']);
-      assert.equal(q.code, 0, q.err);
-      return (JSON.parse(q.out) as { rows: { id: number }[] }).rows.map((r) => Number(r.id));
-    };
-    assert.deepEqual(await idsOf(), live);
+  it('--json writes 64-bit integers beyond 2^53 as strings', async () => {
+    const { code, out, err } = await run('query', `SELECT ${SECOND}::BIGINT AS id, 9007199254740991::BIGINT AS largest_exact`, '--json');
+    assert.equal(code, 0, err);
+    assert.equal(out.trim(), `{"columns":["id","largest_exact"],"rows":[{"id":"${SECOND}","largest_exact":9007199254740991}]}`);
+    const table = await run('query', `SELECT ${SECOND}::BIGINT AS id`);
+    assert.match(table.out, new RegExp(`^${SECOND}$`, 'm'));
+  });
 
-    const maintain = await run(['maintain', '--json']);
-    assert.equal(maintain.code, 0, maintain.err);
-    assert.match(maintain.err, /compaction skipped: silver\.hashes was left as it is: column hash has the type fixed\[16\]/);
-    const report = (JSON.parse(maintain.out) as { tables: { table: string; compactedFiles: number; skipped: string[] }[] }).tables;
-    assert.equal(report.find((t) => t.table === 'silver.shared_orders')?.compactedFiles, 2);
-    assert.deepEqual(report.find((t) => t.table === 'silver.shared_orders')?.skipped, []);
-    assert.match(report.find((t) => t.table === 'silver.hashes')?.skipped.join('\n') ?? '', /^compaction: .*fixed\[16\]/);
-
-    const tablesAfter = (JSON.parse((await run(['tables', '--json'])).out) as { tables: { table: string; rows: number; files: number; deleteFiles: number }[] }).tables;
-    const after = tablesAfter.find((t) => t.table === 'silver.shared_orders');
-    assert.deepEqual({ rows: after?.rows, files: after?.files, deleteFiles: after?.deleteFiles }, { rows: live.length, files: 1, deleteFiles: 0 });
-    assert.deepEqual(await idsOf(), live);
+  it('refuses an unknown --tz, naming it', async () => {
+    const { code, err } = await run('query', sql, '--tz', 'Mars/Olympus_Mons');
+    assert.equal(code, 1);
+    assert.match(err, /unknown time zone "Mars\/Olympus_Mons"/);
   });
 });

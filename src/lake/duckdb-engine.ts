@@ -35,6 +35,7 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { LakeError } from './errors.js';
+import type { TimestampFormatter } from './display.js';
 import type { IcebergType, NestedField, PrimitiveType, Schema } from './types.js';
 
 /**
@@ -503,8 +504,14 @@ export type ValueConverter = (value: DuckDBValue) => unknown;
  * The converter for a DuckDB column type. Lake column types produce row values; the others a
  * query may produce come back as plain JS: lists and arrays as arrays, structs as objects, maps as
  * [{ key, value }], intervals as { months, days, micros }, anything else as its DuckDB text.
+ * With `timestamps` (results for display), timestamps, nested ones too, are text it writes instead
+ * of epoch milliseconds.
  */
-export function converterFor(type: DuckDBType): ValueConverter {
+export function converterFor(type: DuckDBType, timestamps: TimestampFormatter | null = null): ValueConverter {
+  if (timestamps !== null) {
+    const display = timestampDisplay(type, timestamps);
+    if (display !== null) return display;
+  }
   switch (type.typeId) {
     case DuckDBTypeId.BOOLEAN:
     case DuckDBTypeId.TINYINT:
@@ -550,11 +557,11 @@ export function converterFor(type: DuckDBType): ValueConverter {
       return (v) => (v instanceof DuckDBBlobValue ? bytesOf(v) : v);
     case DuckDBTypeId.LIST:
     case DuckDBTypeId.ARRAY: {
-      const element = converterFor(type.valueType);
+      const element = converterFor(type.valueType, timestamps);
       return (v) => (v instanceof DuckDBListValue || v instanceof DuckDBArrayValue ? v.items.map((x) => (x === null ? null : element(x))) : v);
     }
     case DuckDBTypeId.STRUCT: {
-      const entries = type.entryNames.map((name, i) => [name, converterFor(type.entryTypes[i] ?? VARCHAR)] as const);
+      const entries = type.entryNames.map((name, i) => [name, converterFor(type.entryTypes[i] ?? VARCHAR, timestamps)] as const);
       return (v) => {
         if (!(v instanceof DuckDBStructValue)) return v;
         const out: Record<string, unknown> = {};
@@ -566,8 +573,8 @@ export function converterFor(type: DuckDBType): ValueConverter {
       };
     }
     case DuckDBTypeId.MAP: {
-      const key = converterFor(type.keyType);
-      const value = converterFor(type.valueType);
+      const key = converterFor(type.keyType, timestamps);
+      const value = converterFor(type.valueType, timestamps);
       return (v) =>
         v instanceof DuckDBMapValue
           ? v.entries.map((e) => ({ key: e.key === null ? null : key(e.key), value: e.value === null ? null : value(e.value) }))
@@ -577,6 +584,27 @@ export function converterFor(type: DuckDBType): ValueConverter {
       return (v) => (v instanceof DuckDBIntervalValue ? { months: v.months, days: v.days, micros: safeInteger(v.micros) } : v);
     default:
       return (v) => (v === null || typeof v !== 'object' ? v : String(v));
+  }
+}
+
+/**
+ * For display (`QueryOptions.display`): timestamps as ISO-8601 text with their microseconds (see
+ * display.ts); DuckDB's own text for an instant beyond what a JavaScript Date holds (infinity).
+ * Null for other types.
+ */
+function timestampDisplay(type: DuckDBType, format: TimestampFormatter): ValueConverter | null {
+  const text = (micros: bigint, zoned: boolean, v: DuckDBValue): string => format(micros, zoned) ?? String(v);
+  switch (type.typeId) {
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return (v) => (v instanceof DuckDBTimestampTZValue ? text(v.micros, true, v) : v);
+    case DuckDBTypeId.TIMESTAMP:
+      return (v) => (v instanceof DuckDBTimestampValue ? text(v.micros, false, v) : v);
+    case DuckDBTypeId.TIMESTAMP_MS:
+      return (v) => (v instanceof DuckDBTimestampMillisecondsValue ? text(v.millis * 1000n, false, v) : v);
+    case DuckDBTypeId.TIMESTAMP_S:
+      return (v) => (v instanceof DuckDBTimestampSecondsValue ? text(v.seconds * 1_000_000n, false, v) : v);
+    default:
+      return null;
   }
 }
 

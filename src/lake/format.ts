@@ -102,10 +102,7 @@ export {
 export type { NewPartitionField, NewTableOptions } from './metadata.js';
 
 export {
-  exactLong,
-  isWritableLong,
   parseTableMetadata,
-  rememberLong,
   schemaJson,
   serializeTableMetadata,
 } from './metadata-json.js';

@@ -5,6 +5,7 @@ export { IcebergTable } from './table.js';
 export type { CommitResult, RowFilter, ColumnPredicate, ScanOptions, TableScan, SummaryProperties, SummaryExpectation } from './table.js';
 export type { Row, RowValue } from './duckdb-engine.js';
 export type { QueryResult, QueryTable, QueryParam } from './query.js';
+export type { DisplayOptions } from './display.js';
 export type { Catalog, TableIdentifier } from './catalog.js';
 export type { FileIO, FileInfo } from './file-io.js';
 export type { CommitRetryPolicy, CommitEvent } from './commit.js';

@@ -157,13 +157,22 @@ export class Lake {
     }
   }
 
-  /** Read-only SQL over views of Parquet files (see `queryParquet`). */
+  /**
+   * Read-only SQL over views of Parquet files (see `queryParquet`); `options.display` asks for
+   * results for people to read (timestamps as ISO-8601 text) instead of the row representation.
+   */
   query(
     views: Readonly<Record<string, { readonly files: readonly string[]; readonly schema: Schema }>>,
     sql: string,
     params?: QueryOptions['params'],
+    options: Pick<QueryOptions, 'display'> = {},
   ): Promise<QueryResult> {
-    return queryParquet(this.engine, { tables: views, sql, ...(params === undefined ? {} : { params }) });
+    return queryParquet(this.engine, {
+      tables: views,
+      sql,
+      ...(params === undefined ? {} : { params }),
+      ...(options.display === undefined ? {} : { display: options.display }),
+    });
   }
 
   async listTables(): Promise<readonly string[]> {

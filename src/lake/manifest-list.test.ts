@@ -18,7 +18,7 @@ const NEW_MANIFEST: ManifestFile = {
   content: 0,
   sequenceNumber: UNASSIGNED_SEQUENCE_NUMBER,
   minSequenceNumber: UNASSIGNED_SEQUENCE_NUMBER,
-  addedSnapshotId: 42,
+  addedSnapshotId: 42n,
   addedFilesCount: 3,
   existingFilesCount: 0,
   deletedFilesCount: 0,
@@ -42,7 +42,7 @@ const OLD_MANIFEST: ManifestFile = {
   manifestPath: 's3://lake/t/metadata/old-m0.avro',
   sequenceNumber: 3,
   minSequenceNumber: 2,
-  addedSnapshotId: 17,
+  addedSnapshotId: 17n,
   addedFilesCount: 0,
   existingFilesCount: 5,
   existingRowsCount: 500,
@@ -53,7 +53,7 @@ const OLD_MANIFEST: ManifestFile = {
 const SYNC = new Uint8Array(16).fill(9);
 
 function write(): Uint8Array {
-  return writeManifestList({ snapshotId: 42, parentSnapshotId: 17, sequenceNumber: 7, manifests: [NEW_MANIFEST, OLD_MANIFEST], syncMarker: SYNC });
+  return writeManifestList({ snapshotId: 42n, parentSnapshotId: 17n, sequenceNumber: 7, manifests: [NEW_MANIFEST, OLD_MANIFEST], syncMarker: SYNC });
 }
 
 type AvroObject = { [key: string]: AvroJson };
@@ -65,29 +65,34 @@ void describe('writeManifestList / readManifestList', () => {
       { ...NEW_MANIFEST, sequenceNumber: 7, minSequenceNumber: 7 },
       OLD_MANIFEST,
     ]);
-    assert.deepEqual(assignSequenceNumbers({ snapshotId: 42, sequenceNumber: 7, manifests: [NEW_MANIFEST, OLD_MANIFEST] }), manifests);
+    assert.deepEqual(assignSequenceNumbers({ snapshotId: 42n, sequenceNumber: 7, manifests: [NEW_MANIFEST, OLD_MANIFEST] }), manifests);
     assert.ok(Object.isFrozen(manifests[0]));
   });
 
   void it('keeps an explicit minimum sequence number of a new manifest (it rewrote older entries)', () => {
-    const list = writeManifestList({ snapshotId: 42, parentSnapshotId: null, sequenceNumber: 7, manifests: [{ ...NEW_MANIFEST, minSequenceNumber: 2 }] });
+    const list = writeManifestList({ snapshotId: 42n, parentSnapshotId: null, sequenceNumber: 7, manifests: [{ ...NEW_MANIFEST, minSequenceNumber: 2 }] });
     assert.equal(readManifestList(list, LOCATION)[0]!.minSequenceNumber, 2);
   });
 
   void it('refuses an unassigned manifest that another snapshot added', () => {
     assert.throws(
-      () => writeManifestList({ snapshotId: 43, parentSnapshotId: 42, sequenceNumber: 8, manifests: [NEW_MANIFEST] }),
+      () => writeManifestList({ snapshotId: 43n, parentSnapshotId: 42n, sequenceNumber: 8, manifests: [NEW_MANIFEST] }),
       (e: unknown) => e instanceof LakeError && e.code === 'OP_LAKE_INVALID_ARGUMENT' && /added by snapshot 42, not 43/.test(e.message),
     );
   });
 
-  void it('refuses ids beyond 2^53 whose exact value is unknown', () => {
-    const unknown = 2 ** 62 + 2 ** 21;
+  void it('writes 63-bit ids exactly and refuses ids that are not 64-bit longs', () => {
+    const id = 8799175032378937617n; // beyond 2^53: a double would round it to …937000-ish
+    const list = writeManifestList({ snapshotId: id, parentSnapshotId: id - 1n, sequenceNumber: 7, manifests: [{ ...OLD_MANIFEST, addedSnapshotId: id - 1n }] });
+    const read = readManifestListFile(list, LOCATION);
+    assert.equal(read.snapshotId, id);
+    assert.equal(read.parentSnapshotId, id - 1n);
+    assert.equal(read.manifests[0]?.addedSnapshotId, id - 1n);
     assert.throws(
-      () => writeManifestList({ snapshotId: 42, parentSnapshotId: 17, sequenceNumber: 7, manifests: [{ ...OLD_MANIFEST, addedSnapshotId: unknown }] }),
-      /beyond 2\^53/,
+      () => writeManifestList({ snapshotId: 42n, parentSnapshotId: 17n, sequenceNumber: 7, manifests: [{ ...OLD_MANIFEST, addedSnapshotId: 2n ** 64n }] }),
+      /not a 64-bit long/,
     );
-    assert.throws(() => writeManifestList({ snapshotId: unknown, parentSnapshotId: null, sequenceNumber: 1, manifests: [] }), LakeError);
+    assert.throws(() => writeManifestList({ snapshotId: -(2n ** 63n) - 1n, parentSnapshotId: null, sequenceNumber: 1, manifests: [] }), LakeError);
   });
 
   void it('writes the header metadata Java writes ("null" for no parent)', () => {
@@ -96,10 +101,10 @@ void describe('writeManifestList / readManifestList', () => {
     assert.equal(metadata.get('parent-snapshot-id'), '17');
     assert.equal(metadata.get('sequence-number'), '7');
     assert.equal(metadata.get('format-version'), '2');
-    const first = writeManifestList({ snapshotId: 1, parentSnapshotId: null, sequenceNumber: 1, manifests: [] });
+    const first = writeManifestList({ snapshotId: 1n, parentSnapshotId: null, sequenceNumber: 1, manifests: [] });
     assert.equal(readAvroContainer(first, 'x').metadata.get('parent-snapshot-id'), 'null');
     const contents = readManifestListFile(write(), LOCATION);
-    assert.deepEqual([contents.formatVersion, contents.snapshotId, contents.parentSnapshotId, contents.sequenceNumber], [2, 42, 17, 7]);
+    assert.deepEqual([contents.formatVersion, contents.snapshotId, contents.parentSnapshotId, contents.sequenceNumber], [2, 42n, 17n, 7]);
     assert.equal(readManifestListFile(first, 'x').parentSnapshotId, null);
   });
 
@@ -181,7 +186,7 @@ void describe('writeManifestList / readManifestList', () => {
       content: 0,
       sequenceNumber: 0,
       minSequenceNumber: 0,
-      addedSnapshotId: 5,
+      addedSnapshotId: 5n,
       addedFilesCount: 1,
       existingFilesCount: 0,
       deletedFilesCount: 0,
@@ -200,7 +205,11 @@ void describe('manifest lists written by other engines', () => {
     const contents = readManifestListFile(gunzipSync(Buffer.from(JAVA_LIST, 'base64')), 'java-snap.avro');
     assert.equal(contents.formatVersion, 2);
     assert.equal(contents.sequenceNumber, 3);
-    assert.equal(contents.snapshotId, Number(6420694025394109284n), 'a 63-bit id, read rounded');
+    assert.equal(contents.snapshotId, 6420694025394109284n, 'a 63-bit id, read exactly');
+    assert.deepEqual(
+      contents.manifests.map((m) => m.addedSnapshotId),
+      [6344671349693144198n, 6420694025394109284n],
+    );
     const [kept, rewritten] = contents.manifests;
     assert.equal(kept!.sequenceNumber, 2);
     assert.equal(kept!.addedFilesCount, 1);
@@ -215,7 +224,7 @@ void describe('manifest lists written by other engines', () => {
 
   void it("carries Java's manifests into a new list with their 63-bit ids exact", () => {
     const java = readManifestListFile(gunzipSync(Buffer.from(JAVA_LIST, 'base64')), 'java-snap.avro');
-    const list = writeManifestList({ snapshotId: 5, parentSnapshotId: java.snapshotId, sequenceNumber: 4, manifests: java.manifests });
+    const list = writeManifestList({ snapshotId: 5n, parentSnapshotId: java.snapshotId, sequenceNumber: 4, manifests: java.manifests });
     const { metadata, records } = readAvroContainer(list, 'ours.avro');
     assert.equal(metadata.get('parent-snapshot-id'), '6420694025394109284');
     assert.deepEqual(

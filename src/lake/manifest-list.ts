@@ -23,7 +23,6 @@ import {
 } from './manifest.js';
 import type { AvroCodec, AvroContainer, AvroJson } from './manifest.js';
 import { LakeError } from './errors.js';
-import { exactLong, rememberLong } from './metadata-json.js';
 import type { FieldSummary, ManifestFile } from './types.js';
 
 const nullable = (type: AvroJson): AvroJson => ['null', type];
@@ -71,8 +70,8 @@ export const MANIFEST_FILE_SCHEMA: AvroJson = {
 };
 
 export interface WriteManifestListInput {
-  readonly snapshotId: number;
-  readonly parentSnapshotId: number | null;
+  readonly snapshotId: bigint;
+  readonly parentSnapshotId: bigint | null;
   /** The snapshot's (optimistic) sequence number. */
   readonly sequenceNumber: number;
   /** New manifests (unassigned sequence numbers, added by this snapshot) and carried-over ones. */
@@ -110,7 +109,7 @@ export function assignSequenceNumbers(input: Pick<WriteManifestListInput, 'snaps
 
 /**
  * Writes a v2 manifest list. `OP_LAKE_INVALID_ARGUMENT` for a foreign unassigned manifest, or an id
- * beyond 2^53 whose exact value is unknown.
+ * that is not a 64-bit long.
  */
 export function writeManifestList(input: WriteManifestListInput): Uint8Array {
   requireWritableId(input.snapshotId, 'snapshotId');
@@ -150,9 +149,8 @@ export function writeManifestList(input: WriteManifestListInput): Uint8Array {
   return writeAvroContainer({
     schema: MANIFEST_FILE_SCHEMA,
     metadata: {
-      // Exact digits, also for a rounded 63-bit parent id read from another engine's metadata.
-      'snapshot-id': String(exactLong(input.snapshotId)),
-      'parent-snapshot-id': input.parentSnapshotId === null ? 'null' : String(exactLong(input.parentSnapshotId)),
+      'snapshot-id': String(input.snapshotId),
+      'parent-snapshot-id': input.parentSnapshotId === null ? 'null' : String(input.parentSnapshotId),
       'sequence-number': String(input.sequenceNumber),
       'format-version': '2',
     },
@@ -165,8 +163,8 @@ export function writeManifestList(input: WriteManifestListInput): Uint8Array {
 export interface ManifestListContents {
   readonly formatVersion: 1 | 2;
   /** From the header (null when a writer left it out). */
-  readonly snapshotId: number | null;
-  readonly parentSnapshotId: number | null;
+  readonly snapshotId: bigint | null;
+  readonly parentSnapshotId: bigint | null;
   readonly sequenceNumber: number | null;
   readonly manifests: readonly ManifestFile[];
 }
@@ -198,11 +196,16 @@ function decodeManifestList(container: AvroContainer, location: string): Manifes
   const versionText = container.metadata.get('format-version');
   const formatVersion = versionText === undefined ? (view.byId.has(515) ? 2 : 1) : Number(versionText);
   if (formatVersion !== 1 && formatVersion !== 2) rr.fail('header "format-version"', `is ${JSON.stringify(versionText)}; OrderPulse reads 1 and 2`);
-  const headerLong = (key: string): number | null => {
+  const headerLong = (key: string): bigint | null => {
     const text = container.metadata.get(key);
     if (text === undefined || text === 'null' || text === 'None') return null;
-    if (!/^-?\d+$/.test(text)) rr.fail(`header "${key}"`, `is ${JSON.stringify(text)}, not an integer`);
-    return rememberLong(BigInt(text));
+    if (!/^-?\d+$/.test(text) || BigInt.asIntN(64, BigInt(text)) !== BigInt(text)) rr.fail(`header "${key}"`, `is ${JSON.stringify(text)}, not a 64-bit integer`);
+    return BigInt(text);
+  };
+  const headerSequenceNumber = (): number | null => {
+    const n = headerLong('sequence-number');
+    if (n !== null && !Number.isSafeInteger(Number(n))) rr.fail('header "sequence-number"', `is ${n}, beyond the integers OrderPulse reads exactly here (±2^53)`);
+    return n === null ? null : Number(n);
   };
   const partitionsField = view.byId.get(507);
   const summaryView = partitionsField ? recordView(itemsOf(partitionsField.type, named), named) : null;
@@ -228,7 +231,7 @@ function decodeManifestList(container: AvroContainer, location: string): Manifes
       content,
       sequenceNumber: v1 ? 0 : rr.long(get(515), `${what} sequence_number`),
       minSequenceNumber: v1 ? 0 : rr.long(get(516), `${what} min_sequence_number`),
-      addedSnapshotId: rr.long(get(503), `${what} added_snapshot_id`),
+      addedSnapshotId: rr.id(get(503), `${what} added_snapshot_id`),
       addedFilesCount: count(504, 'added_files_count'),
       existingFilesCount: count(505, 'existing_files_count'),
       deletedFilesCount: count(506, 'deleted_files_count'),
@@ -260,7 +263,7 @@ function decodeManifestList(container: AvroContainer, location: string): Manifes
     formatVersion,
     snapshotId: headerLong('snapshot-id'),
     parentSnapshotId: headerLong('parent-snapshot-id'),
-    sequenceNumber: v1 ? 0 : headerLong('sequence-number'),
+    sequenceNumber: v1 ? 0 : headerSequenceNumber(),
     manifests: Object.freeze(manifests),
   });
 }

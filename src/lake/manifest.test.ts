@@ -119,12 +119,12 @@ function added(path: string, row: Record<string, unknown>, rows = 10): ManifestE
 const ENTRIES: ManifestEntry[] = [
   added('s3://lake/t/data/a.parquet', ROW_A, 10),
   added('s3://lake/t/data/b.parquet', ROW_B, 5),
-  { ...added('s3://lake/t/data/old.parquet', ROW_B, 7), status: 0, snapshotId: 11, sequenceNumber: 4, fileSequenceNumber: 4 },
+  { ...added('s3://lake/t/data/old.parquet', ROW_B, 7), status: 0, snapshotId: 11n, sequenceNumber: 4, fileSequenceNumber: 4 },
   { ...added('s3://lake/t/data/gone.parquet', ROW_A, 3), status: 2, snapshotId: null, sequenceNumber: 2, fileSequenceNumber: 3 },
 ];
 
 function write(entries: readonly ManifestEntry[] = ENTRIES): ReturnType<typeof writeManifest> {
-  return writeManifest({ schema: SCHEMA, spec: SPEC, entries, snapshotId: 99, manifestPath: LOCATION, syncMarker: SYNC });
+  return writeManifest({ schema: SCHEMA, spec: SPEC, entries, snapshotId: 99n, manifestPath: LOCATION, syncMarker: SYNC });
 }
 
 type AvroObject = { [key: string]: AvroJson };
@@ -158,10 +158,10 @@ void describe('writeManifest / readManifest', () => {
     const entries = readManifest(bytes, LOCATION);
     assert.equal(entries.length, 4);
     const expectedEntries: ManifestEntry[] = [
-      { ...ENTRIES[0]!, snapshotId: 99 },
-      { ...ENTRIES[1]!, snapshotId: 99 },
+      { ...ENTRIES[0]!, snapshotId: 99n },
+      { ...ENTRIES[1]!, snapshotId: 99n },
       ENTRIES[2]!,
-      { ...ENTRIES[3]!, snapshotId: 99 },
+      { ...ENTRIES[3]!, snapshotId: 99n },
     ];
     for (let i = 0; i < entries.length; i++) {
       const got = entries[i]!;
@@ -205,7 +205,7 @@ void describe('writeManifest / readManifest', () => {
     assert.equal(manifestFile.manifestLength, bytes.length);
     assert.equal(manifestFile.partitionSpecId, 2);
     assert.equal(manifestFile.content, 0);
-    assert.equal(manifestFile.addedSnapshotId, 99);
+    assert.equal(manifestFile.addedSnapshotId, 99n);
     assert.equal(manifestFile.sequenceNumber, UNASSIGNED_SEQUENCE_NUMBER);
     // The existing entry's explicit 4 is the lowest live data sequence number (the deleted 2 does not count).
     assert.equal(manifestFile.minSequenceNumber, 4);
@@ -313,7 +313,7 @@ void describe('writeManifest / readManifest', () => {
   });
 
   void it('writes uncompressed files too, and the same bytes for the same input', () => {
-    const plain = writeManifest({ schema: SCHEMA, spec: SPEC, entries: ENTRIES, snapshotId: 99, manifestPath: LOCATION, codec: 'null', syncMarker: SYNC });
+    const plain = writeManifest({ schema: SCHEMA, spec: SPEC, entries: ENTRIES, snapshotId: 99n, manifestPath: LOCATION, codec: 'null', syncMarker: SYNC });
     assert.equal(readManifest(plain.bytes, LOCATION).length, 4);
     assert.deepEqual(write().bytes, write().bytes);
   });
@@ -321,13 +321,13 @@ void describe('writeManifest / readManifest', () => {
   void it('writes an unpartitioned manifest with an empty r102 and no summaries', () => {
     const spec: PartitionSpec = { 'spec-id': 0, fields: [] };
     const entry: ManifestEntry = { status: 1, snapshotId: null, sequenceNumber: null, fileSequenceNumber: null, dataFile: dataFile('s3://x/a.parquet', {}) };
-    const written = writeManifest({ schema: SCHEMA, spec, entries: [entry], snapshotId: 1, manifestPath: 'm.avro' });
+    const written = writeManifest({ schema: SCHEMA, spec, entries: [entry], snapshotId: 1n, manifestPath: 'm.avro' });
     assert.deepEqual(written.manifestFile.partitions, []);
     assert.deepEqual(readManifest(written.bytes, 'm.avro')[0]!.dataFile.partition, {});
   });
 
   void it('refuses entries that break the inheritance rules, bad partitions, delete files and unsafe ids', () => {
-    const invalid = (entries: ManifestEntry[], message: RegExp, snapshotId = 99): void => {
+    const invalid = (entries: ManifestEntry[], message: RegExp, snapshotId = 99n): void => {
       assert.throws(
         () => writeManifest({ schema: SCHEMA, spec: SPEC, entries, snapshotId, manifestPath: LOCATION }),
         (e: unknown) => e instanceof LakeError && e.code === 'OP_LAKE_INVALID_ARGUMENT' && message.test(e.message),
@@ -335,12 +335,12 @@ void describe('writeManifest / readManifest', () => {
     };
     const a = ENTRIES[0]!;
     invalid([{ ...a, fileSequenceNumber: 3 }], /fileSequenceNumber null/);
-    invalid([{ ...a, status: 0, snapshotId: 1, sequenceNumber: null, fileSequenceNumber: null }], /both sequence numbers/);
+    invalid([{ ...a, status: 0, snapshotId: 1n, sequenceNumber: null, fileSequenceNumber: null }], /both sequence numbers/);
     invalid([{ ...a, status: 0, snapshotId: null, sequenceNumber: 1, fileSequenceNumber: 1 }], /keep its snapshot id/);
     invalid([{ ...a, dataFile: { ...a.dataFile, partition: { ...a.dataFile.partition, extra: 1 } } }], /'extra'/);
     invalid([{ ...a, dataFile: { ...a.dataFile, partition: { ...a.dataFile.partition, order_id_bucket: 'x' } } }], /order_id_bucket/);
     invalid([{ ...a, dataFile: { ...a.dataFile, content: 1 } }], /delete file/);
-    invalid([a], /can write exactly/, 2 ** 62 + 2 ** 22);
+    invalid([a], /not a 64-bit long/, 2n ** 63n);
   });
 });
 
@@ -352,7 +352,7 @@ void describe('inheritFrom', () => {
     content: 0,
     sequenceNumber: 8,
     minSequenceNumber: 4,
-    addedSnapshotId: 99,
+    addedSnapshotId: 99n,
     addedFilesCount: 2,
     existingFilesCount: 1,
     deletedFilesCount: 1,
@@ -367,10 +367,10 @@ void describe('inheritFrom', () => {
     assert.deepEqual(
       entries.map((e) => [e.status, e.snapshotId, e.sequenceNumber, e.fileSequenceNumber]),
       [
-        [1, 99, 8, 8],
-        [1, 99, 8, 8],
-        [0, 11, 4, 4],
-        [2, 99, 2, 3],
+        [1, 99n, 8, 8],
+        [1, 99n, 8, 8],
+        [0, 11n, 4, 4],
+        [2, 99n, 2, 3],
       ],
     );
   });
@@ -399,7 +399,7 @@ void describe('manifests written by other engines', () => {
     const [entry] = contents.entries;
     assert.equal(entry!.status, 2);
     // Java's 63-bit snapshot id 6420694025394109284, read rounded to a double.
-    assert.equal(entry!.snapshotId, Number(6420694025394109284n));
+    assert.equal(entry!.snapshotId, 6420694025394109284n);
     assert.deepEqual([entry!.sequenceNumber, entry!.fileSequenceNumber], [1, 1]);
     assert.equal(entry!.dataFile.filePath, '/tmp/icetest/tbl/data/x/f1.parquet');
     assert.equal(entry!.dataFile.fileFormat, 'PARQUET');
@@ -413,7 +413,7 @@ void describe('manifests written by other engines', () => {
   void it("rewrites Java's entry into an OrderPulse manifest with its 63-bit snapshot id exact", () => {
     const java = readManifestFile(gunzipSync(Buffer.from(JAVA_MANIFEST, 'base64')), 'java-m0.avro');
     const existing: ManifestEntry = { ...java.entries[0]!, status: 0 };
-    const written = writeManifest({ schema: java.schema, spec: java.partitionSpec, entries: [existing], snapshotId: 5, manifestPath: 'ours.avro' });
+    const written = writeManifest({ schema: java.schema, spec: java.partitionSpec, entries: [existing], snapshotId: 5n, manifestPath: 'ours.avro' });
     const [record] = readAvroContainer(written.bytes, 'ours.avro').records as { snapshot_id: unknown }[];
     assert.equal(record!.snapshot_id, 6420694025394109284n);
     assert.deepEqual(readManifest(written.bytes, 'ours.avro')[0], existing);
@@ -467,7 +467,7 @@ void describe('manifests written by other engines', () => {
     assert.equal(contents.formatVersion, 1);
     assert.deepEqual(contents.partitionSpec.fields[0]!['field-id'], 1000, 'numbered from 1000');
     const [entry] = contents.entries;
-    assert.deepEqual([entry!.snapshotId, entry!.sequenceNumber, entry!.fileSequenceNumber], [5, 0, 0]);
+    assert.deepEqual([entry!.snapshotId, entry!.sequenceNumber, entry!.fileSequenceNumber], [5n, 0, 0]);
     assert.equal(entry!.dataFile.content, 0);
     assert.equal(entry!.dataFile.fileFormat, 'AVRO');
     assert.deepEqual(entry!.dataFile.partition, { d: '2017-11-16' });

@@ -20,12 +20,9 @@ import { bytesToUnscaled, compareValues, isNaNValue, serializeValue, unscaledToF
 import { LakeError } from './errors.js';
 import {
   JsonReader,
-  exactLong,
-  isWritableLong,
   parsePartitionFields,
   parseSchema,
   partitionFieldJson,
-  rememberLong,
   schemaJson,
 } from './metadata-json.js';
 import {
@@ -80,9 +77,8 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /**
  * Avro longs as JavaScript numbers, or bigints beyond 2^53. avsc's own long type refuses those
  * (Java and PyIceberg snapshot ids are 63-bit), so this one reads them as bigint and lets callers
- * decide (ids become the nearest double via `rememberLong`; partition values stay bigint). Writing
- * takes a safe integer, a 64-bit bigint, or a rounded id whose exact value was remembered, which is
- * written exactly.
+ * decide (`RecordReader.id` keeps snapshot ids bigint, `RecordReader.long` refuses a counter beyond
+ * 2^53; partition values stay bigint). Writing takes a safe integer or a 64-bit bigint.
  */
 const LONG_TYPE = avro.types.LongType.__with({
   fromBuffer: (buf: Buffer): number | bigint => {
@@ -91,13 +87,13 @@ const LONG_TYPE = avro.types.LongType.__with({
   },
   toBuffer: (value: number | bigint): Buffer => {
     const buf = Buffer.alloc(8);
-    buf.writeBigInt64LE(typeof value === 'bigint' ? value : (exactLong(value) ?? BigInt(value)));
+    buf.writeBigInt64LE(typeof value === 'bigint' ? value : BigInt(value));
     return buf;
   },
   fromJSON: (value: unknown): unknown => value,
   toJSON: (value: number | bigint): number => Number(value),
   isValid: (value: unknown): boolean =>
-    (typeof value === 'number' && isWritableLong(value)) || (typeof value === 'bigint' && BigInt.asIntN(64, value) === value),
+    (typeof value === 'number' && Number.isSafeInteger(value)) || (typeof value === 'bigint' && BigInt.asIntN(64, value) === value),
   compare: (a: number | bigint, b: number | bigint): number => (a < b ? -1 : a > b ? 1 : 0),
 });
 
@@ -506,15 +502,26 @@ export class RecordReader {
     return value;
   }
 
-  /** A long as a number; one beyond 2^53 is the nearest double, its exact value remembered. */
+  /** A long held as a number (a count, size or sequence number): it must be a safe integer. */
   long(value: unknown, what: string): number {
-    if (typeof value === 'bigint') return rememberLong(value);
+    if (typeof value === 'bigint') this.fail(what, `is ${value}, beyond the integers OrderPulse reads exactly here (±2^53)`);
     if (typeof value !== 'number' || !Number.isInteger(value)) this.fail(what, `is ${describeValue(value)}, not a long`);
     return value;
   }
 
   optionalLong(value: unknown, what: string): number | null {
     return value === null || value === undefined ? null : this.long(value, what);
+  }
+
+  /** A long that is an id (a snapshot id): exact, as a bigint. */
+  id(value: unknown, what: string): bigint {
+    if (typeof value === 'bigint') return value;
+    if (typeof value !== 'number' || !Number.isInteger(value)) this.fail(what, `is ${describeValue(value)}, not a long`);
+    return BigInt(value);
+  }
+
+  optionalId(value: unknown, what: string): bigint | null {
+    return value === null || value === undefined ? null : this.id(value, what);
   }
 
   string(value: unknown, what: string): string {
@@ -696,7 +703,7 @@ export interface WriteManifestInput {
   readonly spec: PartitionSpec;
   readonly entries: readonly ManifestEntry[];
   /** The snapshot writing this manifest: its `added_snapshot_id`, and added entries' snapshot id. */
-  readonly snapshotId: number;
+  readonly snapshotId: bigint;
   /** Where the manifest will be stored (for its manifest list entry). */
   readonly manifestPath: string;
   /** A data manifest (the default) or a delete manifest; every entry must be of that kind. */
@@ -723,7 +730,7 @@ export interface WrittenManifest {
  * - EXISTING and DELETED: both sequence numbers must be explicit (the values first inherited);
  *   EXISTING keeps its original snapshot id, DELETED gets `snapshotId` when null.
  * `OP_LAKE_INVALID_ARGUMENT` for entries that break these rules, files of the other kind, partition tuples
- * that do not match the spec, or ids beyond 2^53 whose exact value is unknown.
+ * that do not match the spec, or snapshot ids that are not 64-bit longs.
  */
 export function writeManifest(input: WriteManifestInput): WrittenManifest {
   const { schema, spec, snapshotId } = input;
@@ -791,16 +798,16 @@ export function writeManifest(input: WriteManifestInput): WrittenManifest {
   return Object.freeze({ bytes, manifestFile: Object.freeze(manifestFile) });
 }
 
-/** An id must be a safe integer, or a rounded 63-bit id whose exact value was read (see metadata-json.ts). */
-export function requireWritableId(id: number | null, what: string): void {
-  if (id !== null && !isWritableLong(id)) {
-    throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `${what} ${id} is not an integer OrderPulse can write exactly (beyond 2^53, exact value unknown)`, {
+/** A snapshot id must fit a signed 64-bit long, what Avro and Iceberg hold. */
+export function requireWritableId(id: bigint | null, what: string): void {
+  if (id !== null && BigInt.asIntN(64, id) !== id) {
+    throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `${what} ${id} is not a 64-bit long`, {
       details: { field: what },
     });
   }
 }
 
-function prepareEntry(entry: ManifestEntry, snapshotId: number, content: 'data' | 'deletes', what: string): ManifestEntry {
+function prepareEntry(entry: ManifestEntry, snapshotId: bigint, content: 'data' | 'deletes', what: string): ManifestEntry {
   const bad = (problem: string): never => {
     throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `${what}: ${problem}`, { details: { filePath: entry.dataFile.filePath } });
   };
@@ -1079,7 +1086,7 @@ function decodeManifest(container: AvroContainer, location: string): ManifestCon
     }
     return Object.freeze({
       status,
-      snapshotId: rr.optionalLong(rr.field(entryView, entry, 1), `${what} snapshot_id`),
+      snapshotId: rr.optionalId(rr.field(entryView, entry, 1), `${what} snapshot_id`),
       // v1 has no sequence numbers: they "must default to 0".
       sequenceNumber: v1 ? 0 : rr.optionalLong(rr.field(entryView, entry, 3), `${what} sequence_number`),
       fileSequenceNumber: v1 ? 0 : rr.optionalLong(rr.field(entryView, entry, 4), `${what} file_sequence_number`),

@@ -90,14 +90,14 @@ void describe('parseTableMetadata', () => {
   void it("reads Java's v2 metadata, nested types, refs and sort orders included", () => {
     const meta = parseTableMetadata(JSON.stringify(JAVA_V2), LOCATION);
     assert.equal(meta['table-uuid'], JAVA_V2['table-uuid']);
-    assert.equal(meta['current-snapshot-id'], 3055729675574597);
+    assert.equal(meta['current-snapshot-id'], 3055729675574597n);
     assert.equal(meta.schemas[0]!.fields[1]!.type, 'decimal(10, 2)', 'respelled as Java writes it');
     assert.equal(meta.schemas[0]!.fields[1]!.doc, 'in BRL');
     assert.deepEqual(meta.schemas[0]!['identifier-field-ids'], [1]);
     assert.deepEqual(meta.schemas[0]!.fields[2]!.type, JAVA_V2.schemas[0]!.fields[2]!.type);
-    assert.equal(meta.snapshots[1]!['parent-snapshot-id'], 3051729675574597);
+    assert.equal(meta.snapshots[1]!['parent-snapshot-id'], 3051729675574597n);
     assert.equal(meta.snapshots[0]!['parent-snapshot-id'], undefined);
-    assert.deepEqual(meta.refs.v1, { 'snapshot-id': 3051729675574597, type: 'tag', 'max-ref-age-ms': 86400000 });
+    assert.deepEqual(meta.refs.v1, { 'snapshot-id': 3051729675574597n, type: 'tag', 'max-ref-age-ms': 86400000 });
     assert.equal(meta['sort-orders'][1]!.fields[0]!.direction, 'asc');
   });
 
@@ -121,7 +121,7 @@ void describe('parseTableMetadata', () => {
       nowMs: 1,
     });
     meta = withSnapshot(meta, {
-      'snapshot-id': 5,
+      'snapshot-id': 5n,
       'sequence-number': 1,
       'timestamp-ms': 2,
       'manifest-list': '/tmp/t/metadata/snap-5.avro',
@@ -143,7 +143,7 @@ void describe('parseTableMetadata', () => {
 
   void it('derives the main branch from current-snapshot-id when refs is missing', () => {
     const meta = parseTableMetadata(JSON.stringify(without('refs')), LOCATION);
-    assert.deepEqual(meta.refs, { main: { 'snapshot-id': 3055729675574597, type: 'branch' } });
+    assert.deepEqual(meta.refs, { main: { 'snapshot-id': 3055729675574597n, type: 'branch' } });
   });
 
   void it('reads gzip-compressed metadata given as bytes', () => {
@@ -173,7 +173,7 @@ void describe('parseTableMetadata', () => {
     assert.equal(meta.snapshots[0]!['sequence-number'], 0);
     assert.deepEqual(meta.snapshots[0]!.summary, { operation: 'append' });
     assert.deepEqual(meta['sort-orders'], [{ 'order-id': 0, fields: [] }]);
-    assert.deepEqual(meta.refs, { main: { 'snapshot-id': 7, type: 'branch' } });
+    assert.deepEqual(meta.refs, { main: { 'snapshot-id': 7n, type: 'branch' } });
   });
 
   void it('refuses v1 snapshots without a manifest list, and format version 3', () => {
@@ -217,19 +217,18 @@ void describe('parseTableMetadata', () => {
 });
 
 void describe('serializeTableMetadata', () => {
-  void it('writes 63-bit ids read from another engine back exactly (read as the nearest double)', () => {
+  void it('writes 63-bit ids read from another engine back exactly', () => {
     const text = JSON.stringify(JAVA_V2).replaceAll('3055729675574597', '2849695781077048051').replaceAll('3051729675574597', '6420694025394109284');
     const meta = parseTableMetadata(text, LOCATION);
-    assert.equal(meta['current-snapshot-id'], Number(2849695781077048051n), 'the nearest double');
-    assert.equal(meta.snapshots[1]!['parent-snapshot-id'], Number(6420694025394109284n));
+    assert.equal(meta['current-snapshot-id'], 2849695781077048051n);
+    assert.equal(meta.snapshots[1]!['parent-snapshot-id'], 6420694025394109284n);
     const written = serializeTableMetadata(meta);
     assert.ok(written.includes('"current-snapshot-id":2849695781077048051'), written);
     assert.ok(written.includes('"parent-snapshot-id":6420694025394109284'));
-    assert.ok(!written.includes('exact-long-'), 'no marker left behind');
     assert.equal(written.split('2849695781077048051').length - 1, 5, 'current, ref, snapshot, log; and the manifest-list path');
-    // A commit on top: the new snapshot's parent is the rounded id, written exactly.
+    // A commit on top: the new snapshot's parent is the 63-bit id, written exactly.
     const next = withSnapshot(meta, {
-      'snapshot-id': 77,
+      'snapshot-id': 77n,
       'parent-snapshot-id': meta['current-snapshot-id'],
       'sequence-number': 3,
       'timestamp-ms': 1555100955771,
@@ -239,23 +238,38 @@ void describe('serializeTableMetadata', () => {
     assert.ok(serializeTableMetadata(next).includes('"parent-snapshot-id":2849695781077048051'));
   });
 
-  void it('refuses an id beyond 2^53 whose exact value is unknown or ambiguous', () => {
-    const unknown = { ...parseTableMetadata(JSON.stringify(JAVA_V2), LOCATION), 'last-updated-ms': 1 };
-    const bad: TableMetadata = {
-      ...unknown,
-      snapshots: [...unknown.snapshots, { ...unknown.snapshots[0]!, 'snapshot-id': 2 ** 62 + 2 ** 20 }],
-    };
-    const refused = (meta: TableMetadata): void => {
-      assert.throws(
-        () => serializeTableMetadata(meta),
-        (e: unknown) => e instanceof LakeError && e.code === 'OP_LAKE_INVALID_ARGUMENT' && /exact value is unknown/.test(e.message),
-      );
-    };
-    refused(bad);
-    // Two different ids that round to the same double: which one to write is unknowable.
-    assert.equal(Number(5555555555555555551n), Number(5555555555555555552n));
-    const a = parseTableMetadata(JSON.stringify(JAVA_V2).replaceAll('3055729675574597', '5555555555555555551'), LOCATION);
-    parseTableMetadata(JSON.stringify(JAVA_V2).replaceAll('3055729675574597', '5555555555555555552'), LOCATION);
-    refused(a);
+  void it('round-trips snapshot ids above 2^53 exactly, also two that one double would hold', () => {
+    // 8799175032378937617 as a double is 8799175032378937344 (printed 8799175032378937000).
+    const id = '8799175032378937617';
+    const parent = '8799175032378937616';
+    assert.equal(Number(id), Number(parent), 'the two ids are one double');
+    const text = JSON.stringify(JAVA_V2).replaceAll('3055729675574597', id).replaceAll('3051729675574597', parent);
+    const meta = parseTableMetadata(text, LOCATION);
+    assert.equal(meta['current-snapshot-id'], 8799175032378937617n);
+    assert.deepEqual(
+      meta.snapshots.map((s) => [s['snapshot-id'], s['parent-snapshot-id']]),
+      [
+        [8799175032378937616n, undefined],
+        [8799175032378937617n, 8799175032378937616n],
+      ],
+    );
+    assert.deepEqual(meta.refs.v1?.['snapshot-id'], 8799175032378937616n);
+    assert.deepEqual(meta['snapshot-log'].map((e) => e['snapshot-id']), [8799175032378937616n, 8799175032378937617n]);
+    const written = serializeTableMetadata(meta, { pretty: true });
+    assert.ok(written.includes(`"snapshot-id": ${id}`) && written.includes(`"parent-snapshot-id": ${parent}`), written);
+    assert.deepEqual(parseTableMetadata(written, LOCATION), meta);
+    // Byte for byte the same as the compact form JSON.stringify would give (for the safe ids).
+    const safe = parseTableMetadata(JSON.stringify(JAVA_V2), LOCATION);
+    assert.equal(serializeTableMetadata(safe, { pretty: true }), JSON.stringify(JSON.parse(serializeTableMetadata(safe)), null, 2));
+  });
+
+  void it('refuses a counter beyond 2^53 or an id beyond 64 bits as corrupt, naming the field', () => {
+    const seq = JSON.stringify(JAVA_V2).replace('"last-sequence-number":2', '"last-sequence-number":9007199254740993');
+    corrupt(() => parseTableMetadata(seq, LOCATION), /last-sequence-number is 9007199254740993, beyond/);
+    const snapSeq = JSON.stringify(JAVA_V2).replace('"sequence-number":2', '"sequence-number":18446744073709551615');
+    corrupt(() => parseTableMetadata(snapSeq, LOCATION), /snapshots\[1\]\.sequence-number is 18446744073709551615, beyond/);
+    const wideId = JSON.stringify(JAVA_V2).replaceAll('3055729675574597', '9223372036854775808');
+    corrupt(() => parseTableMetadata(wideId, LOCATION), /beyond a 64-bit long/);
+    corrupt(() => parseTableMetadata(`${JSON.stringify(JAVA_V2)} x`, LOCATION), /not a table metadata JSON file/);
   });
 });

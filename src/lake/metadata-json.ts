@@ -8,16 +8,15 @@
  * to v2, which the spec allows. Version 3 and later are refused, as the spec requires. A
  * gzip-compressed file (`.gz.metadata.json`) is accepted as bytes.
  *
- * Long ids: OrderPulse keeps snapshot ids as JavaScript numbers, but Java and PyIceberg draw 63-bit
- * ids, which a double cannot hold. Such an id is read as the nearest double (JSON.parse and the
- * Avro readers round the same way, so ids still match each other), and the exact value is
- * remembered (`rememberLong`) so that writers put the exact id back (`exactLong`): committing to a
- * table another engine wrote keeps its lineage intact. A rounded id whose exact value is unknown,
- * or ambiguous (two ids rounding to the same double), is refused on write rather than corrupted.
+ * Long ids: snapshot ids are 64-bit (Java and PyIceberg draw them from 63 bits), beyond what a
+ * double holds. The text is parsed with `parseExactJson`, so they are read as exact bigints, and
+ * written back as exact digits. Other integers (sequence numbers, timestamps, field ids) stay
+ * numbers and must be safe integers, else the file is refused as corrupt, naming the field.
  */
-import { randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { LakeError } from './errors.js';
+import { parseExactJson, stringifyExactJson } from './exact-json.js';
+import type { ExactJson } from './exact-json.js';
 import { decimalType, primitiveInfo } from './schema.js';
 import type {
   IcebergType,
@@ -33,78 +32,10 @@ import type {
   TableMetadata,
 } from './types.js';
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Json = ExactJson;
 type JsonObject = { [key: string]: Json };
 
 const OPERATIONS = new Set(['append', 'replace', 'overwrite', 'delete']);
-
-// ---------------------------------------------------------------------------------------------
-// Exact 64-bit ids behind rounded doubles
-// ---------------------------------------------------------------------------------------------
-
-/**
- * Rounded double → the exact long read for it; null when two different longs rounded to it. A
- * cache of facts, not state: rounding is deterministic, so an entry never changes meaning. Bounded;
- * an evicted entry comes back the next time its metadata is read (every commit re-reads it).
- */
-const exactLongs = new Map<number, bigint | null>();
-const EXACT_LONGS_MAX = 100_000;
-
-/**
- * The number OrderPulse uses for a long: itself when it is a safe integer, else the nearest double,
- * remembering the exact value for `exactLong`.
- */
-export function rememberLong(exact: bigint): number {
-  const rounded = Number(exact);
-  if (Number.isSafeInteger(rounded)) return rounded;
-  const known = exactLongs.get(rounded);
-  if (known === undefined) {
-    if (exactLongs.size >= EXACT_LONGS_MAX) exactLongs.delete(exactLongs.keys().next().value!);
-    exactLongs.set(rounded, exact);
-  } else if (known !== null && known !== exact) {
-    exactLongs.set(rounded, null);
-  }
-  return rounded;
-}
-
-/** The exact long a number stands for, or null when it is a rounded id whose exact value is unknown. */
-export function exactLong(n: number): bigint | null {
-  if (Number.isSafeInteger(n)) return BigInt(n);
-  if (!Number.isInteger(n)) return null;
-  return exactLongs.get(n) ?? null;
-}
-
-/** Whether a long can be written exactly (see `exactLong`). */
-export function isWritableLong(n: number): boolean {
-  return exactLong(n) !== null;
-}
-
-/**
- * Remembers every integer literal of a JSON text that a double cannot hold (JSON.parse rounds
- * them). A small scanner, so digits inside strings (paths name snapshot ids too) are skipped.
- */
-function rememberJsonLongs(text: string): void {
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-      continue;
-    }
-    if (c === 0x22) {
-      inString = true;
-      continue;
-    }
-    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-      let end = i + 1;
-      while (end < text.length && /[0-9eE.+-]/.test(text[end]!)) end++;
-      const token = text.slice(i, end);
-      if (/^-?\d{16,}$/.test(token)) rememberLong(BigInt(token));
-      i = end - 1;
-    }
-  }
-}
 
 /**
  * Reads JSON values, throwing `OP_LAKE_CORRUPT_FILE` that names the file and the JSON path.
@@ -139,10 +70,26 @@ export class JsonReader {
     return value;
   }
 
-  /** An integer (a long above 2^53 is the nearest double, see the module comment). */
+  /** An integer that is a safe JavaScript number (counters, sequence numbers, timestamps, field ids). */
   integer(value: Json | undefined, path: string): number {
+    if (typeof value === 'bigint') this.fail(path, `is ${value}, beyond the integers OrderPulse reads exactly here (±2^53)`);
     if (typeof value !== 'number' || !Number.isInteger(value)) this.fail(path, value === undefined ? 'is missing' : 'must be an integer');
+    if (!Number.isSafeInteger(value)) this.fail(path, `is ${value}, beyond the integers OrderPulse reads exactly here (±2^53)`);
     return value;
+  }
+
+  /** A 64-bit long (a snapshot id), exact. */
+  long(value: Json | undefined, path: string): bigint {
+    if (typeof value === 'bigint') {
+      if (BigInt.asIntN(64, value) !== value) this.fail(path, `is ${value}, beyond a 64-bit long`);
+      return value;
+    }
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) this.fail(path, value === undefined ? 'is missing' : 'must be an integer');
+    return BigInt(value);
+  }
+
+  optionalLong(value: Json | undefined, path: string): bigint | undefined {
+    return value === undefined || value === null ? undefined : this.long(value, path);
   }
 
   optionalInteger(value: Json | undefined, path: string): number | undefined {
@@ -164,8 +111,7 @@ export function parseTableMetadata(text: string | Uint8Array, location: string):
   let json: Json;
   try {
     const source = typeof text === 'string' ? text : decodeBytes(text);
-    json = JSON.parse(source) as Json;
-    rememberJsonLongs(source);
+    json = parseExactJson(source);
   } catch (cause) {
     throw new LakeError('OP_LAKE_CORRUPT_FILE', `${location}: not a table metadata JSON file (${(cause as Error).message})`, {
       details: { location },
@@ -240,7 +186,7 @@ function parseV2(r: JsonReader, root: JsonObject): TableMetadata {
     snapshots: parseList(r, root.snapshots, 'snapshots', (s, p) => parseSnapshot(r, s, p, 2)),
     'snapshot-log': parseList(r, root['snapshot-log'], 'snapshot-log', (e, p) => {
       const o = r.object(e, p);
-      return { 'timestamp-ms': r.integer(o['timestamp-ms'], `${p}.timestamp-ms`), 'snapshot-id': r.integer(o['snapshot-id'], `${p}.snapshot-id`) };
+      return { 'timestamp-ms': r.integer(o['timestamp-ms'], `${p}.timestamp-ms`), 'snapshot-id': r.long(o['snapshot-id'], `${p}.snapshot-id`) };
     }),
     'metadata-log': parseMetadataLog(r, root['metadata-log']),
     'sort-orders': sortOrders,
@@ -286,7 +232,7 @@ function parseV1(r: JsonReader, root: JsonObject): TableMetadata {
     snapshots: parseList(r, root.snapshots, 'snapshots', (s, p) => parseSnapshot(r, s, p, 1)),
     'snapshot-log': parseList(r, root['snapshot-log'], 'snapshot-log', (e, p) => {
       const o = r.object(e, p);
-      return { 'timestamp-ms': r.integer(o['timestamp-ms'], `${p}.timestamp-ms`), 'snapshot-id': r.integer(o['snapshot-id'], `${p}.snapshot-id`) };
+      return { 'timestamp-ms': r.integer(o['timestamp-ms'], `${p}.timestamp-ms`), 'snapshot-id': r.long(o['snapshot-id'], `${p}.snapshot-id`) };
     }),
     'metadata-log': parseMetadataLog(r, root['metadata-log']),
     'sort-orders': sortOrders,
@@ -308,9 +254,9 @@ function parseProperties(r: JsonReader, value: Json | undefined): Record<string,
 }
 
 /** Absent, null and -1 (what Java writes for "none") all mean no current snapshot. */
-function parseCurrentSnapshotId(r: JsonReader, value: Json | undefined): number | null {
-  const id = r.optionalInteger(value, 'current-snapshot-id');
-  return id === undefined || id === -1 ? null : id;
+function parseCurrentSnapshotId(r: JsonReader, value: Json | undefined): bigint | null {
+  const id = r.optionalLong(value, 'current-snapshot-id');
+  return id === undefined || id === -1n ? null : id;
 }
 
 function parseMetadataLog(r: JsonReader, value: Json | undefined): TableMetadata['metadata-log'] {
@@ -430,10 +376,10 @@ function parseSnapshot(r: JsonReader, value: Json, path: string, version: 1 | 2)
   if (o['manifest-list'] === undefined && o.manifests !== undefined) {
     r.fail(`${path}.manifests`, 'lists manifests inline (v1 without a manifest list), which OrderPulse does not read');
   }
-  const parent = r.optionalInteger(o['parent-snapshot-id'], `${path}.parent-snapshot-id`);
+  const parent = r.optionalLong(o['parent-snapshot-id'], `${path}.parent-snapshot-id`);
   const schemaId = r.optionalInteger(o['schema-id'], `${path}.schema-id`);
   const snapshot: Snapshot = {
-    'snapshot-id': r.integer(o['snapshot-id'], `${path}.snapshot-id`),
+    'snapshot-id': r.long(o['snapshot-id'], `${path}.snapshot-id`),
     ...(parent === undefined ? {} : { 'parent-snapshot-id': parent }),
     'sequence-number': version === 1 ? 0 : r.integer(o['sequence-number'], `${path}.sequence-number`),
     'timestamp-ms': r.integer(o['timestamp-ms'], `${path}.timestamp-ms`),
@@ -454,7 +400,7 @@ function parseSummary(r: JsonReader, value: Json | undefined, path: string, vers
   for (const [key, v] of Object.entries(o)) {
     // Values are strings by the spec; tolerate numbers and booleans some writers emit.
     if (typeof v === 'string') summary[key] = v;
-    else if (typeof v === 'number' || typeof v === 'boolean') summary[key] = String(v);
+    else if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') summary[key] = String(v);
     else r.fail(`${path}.${key}`, 'must be a string');
   }
   return summary as SnapshotSummary;
@@ -473,7 +419,7 @@ function parseRefs(r: JsonReader, value: Json | undefined): Record<string, Snaps
     const maxSnapshotAge = r.optionalInteger(ro['max-snapshot-age-ms'], `${p}.max-snapshot-age-ms`);
     const maxRefAge = r.optionalInteger(ro['max-ref-age-ms'], `${p}.max-ref-age-ms`);
     refs[name] = {
-      'snapshot-id': r.integer(ro['snapshot-id'], `${p}.snapshot-id`),
+      'snapshot-id': r.long(ro['snapshot-id'], `${p}.snapshot-id`),
       type,
       ...(maxRefAge === undefined ? {} : { 'max-ref-age-ms': maxRefAge }),
       ...(maxSnapshotAge === undefined ? {} : { 'max-snapshot-age-ms': maxSnapshotAge }),
@@ -524,11 +470,9 @@ function checkReferences(r: JsonReader, meta: TableMetadata): TableMetadata {
 /**
  * The JSON text of table metadata (format version 2), fields in Appendix C's order. With no
  * current snapshot `current-snapshot-id` is written as -1, as Java does (every reader accepts it).
- * Ids above 2^53 are written exactly (see the module comment); `OP_LAKE_INVALID_ARGUMENT` when the
- * exact value of one is unknown.
+ * Snapshot ids are written as their exact digits (see the module comment).
  */
 export function serializeTableMetadata(meta: TableMetadata, options: { readonly pretty?: boolean } = {}): string {
-  checkWritableIds(meta);
   const doc = {
     'format-version': 2,
     'table-uuid': meta['table-uuid'],
@@ -547,40 +491,13 @@ export function serializeTableMetadata(meta: TableMetadata, options: { readonly 
       fields: o.fields.map((f) => ({ transform: f.transform, 'source-id': f['source-id'], direction: f.direction, 'null-order': f['null-order'] })),
     })),
     properties: { ...meta.properties },
-    'current-snapshot-id': meta['current-snapshot-id'] ?? -1,
+    'current-snapshot-id': meta['current-snapshot-id'] ?? -1n,
     refs: Object.fromEntries(Object.entries(meta.refs).map(([name, ref]) => [name, refJson(ref)])),
     snapshots: meta.snapshots.map(snapshotJson),
     'snapshot-log': meta['snapshot-log'].map((e) => ({ 'timestamp-ms': e['timestamp-ms'], 'snapshot-id': e['snapshot-id'] })),
     'metadata-log': meta['metadata-log'].map((e) => ({ 'timestamp-ms': e['timestamp-ms'], 'metadata-file': e['metadata-file'] })),
   };
-  return stringifyExact(doc, options.pretty === true ? 2 : undefined);
-}
-
-/**
- * JSON.stringify, writing integers beyond 2^53 as their exact remembered digits: each is first
- * replaced by a marker string, then the marker by the digits.
- */
-function stringifyExact(doc: unknown, space: number | undefined): string {
-  const exact: string[] = [];
-  const marker = `exact-long-${randomUUID()}-`;
-  const text = JSON.stringify(
-    doc,
-    (_key, value: unknown) => {
-      if (typeof value !== 'number' || !Number.isInteger(value) || Number.isSafeInteger(value)) return value;
-      const digits = exactLong(value);
-      if (digits === null) throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `integer ${value} is beyond 2^53 and its exact value is unknown`);
-      exact.push(digits.toString());
-      return `${marker}${exact.length - 1}`;
-    },
-    space,
-  );
-  if (exact.length === 0) return text;
-  const quotedMarker = JSON.stringify(marker).slice(0, -1);
-  return text.replace(new RegExp(`${escapeRegExp(quotedMarker)}(\\d+)"`, 'g'), (_m, i: string) => exact[Number(i)]!);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return stringifyExactJson(doc, options.pretty === true ? 2 : undefined);
 }
 
 /** A schema as Appendix C's JSON object (also the `schema` manifest header). */
@@ -641,20 +558,4 @@ function snapshotJson(s: Snapshot): Record<string, unknown> {
     summary: { ...s.summary },
     ...(s['schema-id'] === undefined ? {} : { 'schema-id': s['schema-id'] }),
   };
-}
-
-function checkWritableIds(meta: TableMetadata): void {
-  const ids: [string, number | null | undefined][] = [['current-snapshot-id', meta['current-snapshot-id']]];
-  for (const s of meta.snapshots) ids.push(['snapshot-id', s['snapshot-id']], ['parent-snapshot-id', s['parent-snapshot-id']]);
-  for (const e of meta['snapshot-log']) ids.push(['snapshot-log snapshot-id', e['snapshot-id']]);
-  for (const [name, ref] of Object.entries(meta.refs)) ids.push([`refs.${name}.snapshot-id`, ref['snapshot-id']]);
-  for (const [what, id] of ids) {
-    if (id !== null && id !== undefined && !isWritableLong(id)) {
-      throw new LakeError(
-        'OP_LAKE_INVALID_ARGUMENT',
-        `table ${meta['table-uuid']}: ${what} ${id} is beyond 2^53 and its exact value is unknown (or ambiguous); writing the rounded id would corrupt the table`,
-        { details: { tableUuid: meta['table-uuid'], field: what } },
-      );
-    }
-  }
 }

@@ -41,8 +41,8 @@ function newTable(): TableMetadata {
 
 function snapshot(id: number, seq: number, ts: number, parent?: number): Snapshot {
   return {
-    'snapshot-id': id,
-    ...(parent === undefined ? {} : { 'parent-snapshot-id': parent }),
+    'snapshot-id': BigInt(id),
+    ...(parent === undefined ? {} : { 'parent-snapshot-id': BigInt(parent) }),
     'sequence-number': seq,
     'timestamp-ms': ts,
     'manifest-list': `s3://lake/bronze/orders/metadata/snap-${id}.avro`,
@@ -122,20 +122,20 @@ void describe('withSnapshot', () => {
   void it('makes the snapshot current on main, logging it and raising the sequence number', () => {
     const base = newTable();
     const meta = withSnapshot(base, snapshot(11, 1, NOW + 5));
-    assert.equal(meta['current-snapshot-id'], 11);
+    assert.equal(meta['current-snapshot-id'], 11n);
     assert.equal(meta['last-sequence-number'], 1);
     assert.equal(meta['last-updated-ms'], NOW + 5);
-    assert.deepEqual(meta['snapshot-log'], [{ 'timestamp-ms': NOW + 5, 'snapshot-id': 11 }]);
-    assert.deepEqual(meta.refs, { main: { 'snapshot-id': 11, type: 'branch' } });
-    assert.equal(currentSnapshot(meta)?.['snapshot-id'], 11);
+    assert.deepEqual(meta['snapshot-log'], [{ 'timestamp-ms': NOW + 5, 'snapshot-id': 11n }]);
+    assert.deepEqual(meta.refs, { main: { 'snapshot-id': 11n, type: 'branch' } });
+    assert.equal(currentSnapshot(meta)?.['snapshot-id'], 11n);
     assert.equal(base.snapshots.length, 0, 'the base is untouched');
     assert.ok(Object.isFrozen(meta.snapshots));
   });
 
   void it('commits to another branch without changing the current snapshot', () => {
     const meta = withSnapshot(withSnapshot(newTable(), snapshot(1, 1, NOW)), snapshot(2, 2, NOW + 1, 1), { ref: 'audit', nowMs: NOW + 9 });
-    assert.equal(meta['current-snapshot-id'], 1);
-    assert.equal(meta.refs.audit?.['snapshot-id'], 2);
+    assert.equal(meta['current-snapshot-id'], 1n);
+    assert.equal(meta.refs.audit?.['snapshot-id'], 2n);
     assert.equal(meta['snapshot-log'].length, 1);
     assert.equal(meta['last-updated-ms'], NOW + 9);
   });
@@ -151,28 +151,28 @@ void describe('withSnapshot', () => {
 void describe('time travel and lineage', () => {
   void it('finds snapshots by id, by time (snapshot-log, at or before) and the current one', () => {
     const meta = withThreeSnapshots();
-    assert.equal(snapshotAsOf(meta)?.['snapshot-id'], 3);
-    assert.equal(snapshotAsOf(meta, { snapshotId: 2 })?.['snapshot-id'], 2);
-    assert.equal(snapshotAsOf(meta, { timestampMs: NOW + 2000 })?.['snapshot-id'], 2);
-    assert.equal(snapshotAsOf(meta, { timestampMs: NOW + 2999 })?.['snapshot-id'], 2);
-    assert.equal(snapshotAsOf(meta, { timestampMs: NOW + 10_000 })?.['snapshot-id'], 3);
+    assert.equal(snapshotAsOf(meta)?.['snapshot-id'], 3n);
+    assert.equal(snapshotAsOf(meta, { snapshotId: 2n })?.['snapshot-id'], 2n);
+    assert.equal(snapshotAsOf(meta, { timestampMs: NOW + 2000 })?.['snapshot-id'], 2n);
+    assert.equal(snapshotAsOf(meta, { timestampMs: NOW + 2999 })?.['snapshot-id'], 2n);
+    assert.equal(snapshotAsOf(meta, { timestampMs: NOW + 10_000 })?.['snapshot-id'], 3n);
     expectCode(() => snapshotAsOf(meta, { timestampMs: NOW }), 'OP_LAKE_NO_SUCH_SNAPSHOT', /at or before/);
-    expectCode(() => snapshotAsOf(meta, { snapshotId: 42 }), 'OP_LAKE_NO_SUCH_SNAPSHOT', /42/);
+    expectCode(() => snapshotAsOf(meta, { snapshotId: 42n }), 'OP_LAKE_NO_SUCH_SNAPSHOT', /42/);
     assert.equal(snapshotAsOf(newTable()), null);
   });
 
   void it('walks ancestors newest first, stopping at an expired parent', () => {
     const meta = withThreeSnapshots();
     assert.deepEqual(
-      ancestors(meta, 3).map((s) => s['snapshot-id']),
-      [3, 2, 1],
+      ancestors(meta, 3n).map((s) => s['snapshot-id']),
+      [3n, 2n, 1n],
     );
-    const expired = withoutSnapshots(meta, [1]);
+    const expired = withoutSnapshots(meta, [1n]);
     assert.deepEqual(
-      ancestors(expired, 3).map((s) => s['snapshot-id']),
-      [3, 2],
+      ancestors(expired, 3n).map((s) => s['snapshot-id']),
+      [3n, 2n],
     );
-    expectCode(() => ancestors(meta, 9), 'OP_LAKE_NO_SUCH_SNAPSHOT');
+    expectCode(() => ancestors(meta, 9n), 'OP_LAKE_NO_SUCH_SNAPSHOT');
   });
 });
 
@@ -180,23 +180,23 @@ void describe('withoutSnapshots', () => {
   void it('removes snapshots, their refs, and the snapshot-log up to the last removed entry', () => {
     let meta = withThreeSnapshots();
     meta = withSnapshot(meta, snapshot(4, 4, NOW + 4000, 3), { ref: 'old' });
-    const expired = withoutSnapshots(meta, [2, 4], { nowMs: NOW + 9000 });
+    const expired = withoutSnapshots(meta, [2n, 4n], { nowMs: NOW + 9000 });
     assert.deepEqual(
       expired.snapshots.map((s) => s['snapshot-id']),
-      [1, 3],
+      [1n, 3n],
     );
     // Keeping (NOW+1000, 1) would claim snapshot 1 was current until NOW+3000.
-    assert.deepEqual(expired['snapshot-log'], [{ 'timestamp-ms': NOW + 3000, 'snapshot-id': 3 }]);
+    assert.deepEqual(expired['snapshot-log'], [{ 'timestamp-ms': NOW + 3000, 'snapshot-id': 3n }]);
     assert.equal(expired.refs.old, undefined, 'a ref to a removed snapshot goes');
-    assert.equal(expired.refs.main?.['snapshot-id'], 3);
+    assert.equal(expired.refs.main?.['snapshot-id'], 3n);
     assert.equal(expired['last-updated-ms'], NOW + 9000);
     expectCode(() => snapshotAsOf(expired, { timestampMs: NOW + 1500 }), 'OP_LAKE_NO_SUCH_SNAPSHOT');
   });
 
   void it('never removes the current snapshot, and ignores unknown ids', () => {
     const meta = withThreeSnapshots();
-    expectCode(() => withoutSnapshots(meta, [3]), 'OP_LAKE_INVALID_ARGUMENT', /current snapshot/);
-    assert.equal(withoutSnapshots(meta, [99]).snapshots.length, 3);
+    expectCode(() => withoutSnapshots(meta, [3n]), 'OP_LAKE_INVALID_ARGUMENT', /current snapshot/);
+    assert.equal(withoutSnapshots(meta, [99n]).snapshots.length, 3);
   });
 });
 
@@ -245,10 +245,11 @@ void describe('ids and file names', () => {
     assert.match(metadataFileLocation('/t', 123456), /\/t\/metadata\/123456-[0-9a-f-]{36}\.metadata\.json$/);
   });
 
-  void it('draws positive, safe-integer snapshot ids', () => {
-    for (let i = 0; i < 100; i++) {
-      const id = newSnapshotId();
-      assert.ok(Number.isSafeInteger(id) && id > 0);
-    }
+  void it('draws positive 63-bit snapshot ids, as Java does', () => {
+    const ids = Array.from({ length: 200 }, () => newSnapshotId());
+    for (const id of ids) assert.ok(id > 0n && id < 2n ** 63n, String(id));
+    // A 63-bit draw is below 2^53 about once in 1024 tries: 200 draws all below would be a 53-bit draw.
+    assert.ok(ids.some((id) => id > 2n ** 53n));
+    assert.equal(new Set(ids).size, ids.length);
   });
 });

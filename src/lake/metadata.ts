@@ -214,7 +214,7 @@ export function specById(meta: TableMetadata, id: number): PartitionSpec {
   return spec;
 }
 
-export function snapshotById(meta: TableMetadata, id: number): Snapshot | undefined {
+export function snapshotById(meta: TableMetadata, id: bigint): Snapshot | undefined {
   return meta.snapshots.find((s) => s['snapshot-id'] === id);
 }
 
@@ -237,25 +237,25 @@ function noSuchSnapshot(message: string, details: Record<string, unknown>): Lake
  */
 export function snapshotAsOf(
   meta: TableMetadata,
-  selector: { readonly snapshotId?: number; readonly timestampMs?: number } = {},
+  selector: { readonly snapshotId?: bigint; readonly timestampMs?: number } = {},
 ): Snapshot | null {
   if (selector.snapshotId !== undefined) {
     const snapshot = snapshotById(meta, selector.snapshotId);
     if (!snapshot) {
-      throw noSuchSnapshot(`table ${meta['table-uuid']} has no snapshot ${selector.snapshotId}`, { snapshotId: selector.snapshotId });
+      throw noSuchSnapshot(`table ${meta['table-uuid']} has no snapshot ${selector.snapshotId}`, { snapshotId: String(selector.snapshotId) });
     }
     return snapshot;
   }
   if (selector.timestampMs !== undefined) {
     const ts = selector.timestampMs;
-    let id: number | null = null;
+    let id: bigint | null = null;
     for (const entry of meta['snapshot-log']) if (entry['timestamp-ms'] <= ts) id = entry['snapshot-id'];
     if (id === null) {
       throw noSuchSnapshot(`table ${meta['table-uuid']} has no snapshot at or before ${new Date(ts).toISOString()}`, { timestampMs: ts });
     }
     const snapshot = snapshotById(meta, id);
     if (!snapshot) {
-      throw noSuchSnapshot(`snapshot ${id}, current at ${new Date(ts).toISOString()}, has expired`, { snapshotId: id, timestampMs: ts });
+      throw noSuchSnapshot(`snapshot ${id}, current at ${new Date(ts).toISOString()}, has expired`, { snapshotId: String(id), timestampMs: ts });
     }
     return snapshot;
   }
@@ -266,16 +266,16 @@ export function snapshotAsOf(
  * A snapshot and its ancestors, newest first, following `parent-snapshot-id` until a parent is
  * missing (expired) or there is none. `OP_LAKE_NO_SUCH_SNAPSHOT` when the first one is unknown.
  */
-export function ancestors(meta: TableMetadata, snapshotId: number): readonly Snapshot[] {
+export function ancestors(meta: TableMetadata, snapshotId: bigint): readonly Snapshot[] {
   const byId = new Map(meta.snapshots.map((s) => [s['snapshot-id'], s]));
   const out: Snapshot[] = [];
   let next = byId.get(snapshotId);
-  if (!next) throw noSuchSnapshot(`table ${meta['table-uuid']} has no snapshot ${snapshotId}`, { snapshotId });
-  const seen = new Set<number>();
+  if (!next) throw noSuchSnapshot(`table ${meta['table-uuid']} has no snapshot ${snapshotId}`, { snapshotId: String(snapshotId) });
+  const seen = new Set<bigint>();
   while (next && !seen.has(next['snapshot-id'])) {
     seen.add(next['snapshot-id']);
     out.push(next);
-    const parent: number | undefined = next['parent-snapshot-id'];
+    const parent: bigint | undefined = next['parent-snapshot-id'];
     next = parent === undefined ? undefined : byId.get(parent);
   }
   return out;
@@ -298,11 +298,11 @@ export function withSnapshot(
 ): TableMetadata {
   const ref = options.ref ?? MAIN_BRANCH;
   const id = snapshot['snapshot-id'];
-  if (snapshotById(meta, id)) throw invalid(`snapshot ${id} already exists`, { snapshotId: id });
+  if (snapshotById(meta, id)) throw invalid(`snapshot ${id} already exists`, { snapshotId: String(id) });
   const seq = snapshot['sequence-number'];
   if (seq <= meta['last-sequence-number'] && snapshot['parent-snapshot-id'] !== undefined) {
     throw invalid(`snapshot ${id} has sequence number ${seq}, not above the table's last ${meta['last-sequence-number']}`, {
-      snapshotId: id,
+      snapshotId: String(id),
       sequenceNumber: seq,
     });
   }
@@ -381,13 +381,13 @@ export function withProperties(
  */
 export function withoutSnapshots(
   meta: TableMetadata,
-  snapshotIds: Iterable<number>,
+  snapshotIds: Iterable<bigint>,
   options: { readonly nowMs?: number } = {},
 ): TableMetadata {
   const remove = new Set(snapshotIds);
   const current = meta['current-snapshot-id'];
   if (current !== null && current !== undefined && remove.has(current)) {
-    throw invalid(`snapshot ${current} is the current snapshot and cannot be expired`, { snapshotId: current });
+    throw invalid(`snapshot ${current} is the current snapshot and cannot be expired`, { snapshotId: String(current) });
   }
   const snapshots = meta.snapshots.filter((s) => !remove.has(s['snapshot-id']));
   const kept = new Set(snapshots.map((s) => s['snapshot-id']));
@@ -426,14 +426,11 @@ export function withLastUpdated(meta: TableMetadata, nowMs: number): TableMetada
 // Ids and file names
 // ---------------------------------------------------------------------------------------------
 
-/**
- * A random positive snapshot id. Java draws 63 bits; OrderPulse keeps ids as JavaScript numbers,
- * so it draws 53 bits to stay a safe integer (still unique in practice).
- */
-export function newSnapshotId(): number {
+/** A random positive snapshot id of 63 bits, as Java draws them. */
+export function newSnapshotId(): bigint {
   const words = getRandomValues(new Uint32Array(2));
-  const id = (words[0]! & 0x1fffff) * 2 ** 32 + words[1]!;
-  return id === 0 ? 1 : id;
+  const id = (BigInt(words[0]! & 0x7fffffff) << 32n) | BigInt(words[1]!);
+  return id === 0n ? 1n : id;
 }
 
 /**

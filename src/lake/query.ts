@@ -35,6 +35,7 @@ import {
   type RowValue,
   type ValueConverter,
 } from './duckdb-engine.js';
+import { timestampFormatter, type DisplayOptions, type TimestampFormatter } from './display.js';
 import { LakeError } from './errors.js';
 import { POSITION_DELETE_FILE_PATH_ID, POSITION_DELETE_POS_ID } from './deletes.js';
 import type { NestedField, PrimitiveType, Schema } from './types.js';
@@ -83,6 +84,11 @@ export interface QueryOptions {
   readonly params?: readonly QueryParam[] | Readonly<Record<string, QueryParam>>;
   /** How file columns are matched to schema columns: by Iceberg field id (default) or by name. */
   readonly columnResolution?: 'field-id' | 'name';
+  /**
+   * Results for people to read rather than the row representation: timestamps as ISO-8601 text
+   * with microseconds, `timestamptz` in UTC or `display.timeZone` (see display.ts).
+   */
+  readonly display?: DisplayOptions;
 }
 
 export interface QueryResult {
@@ -97,13 +103,14 @@ export async function queryParquet(engine: DuckDbEngine, options: QueryOptions):
   if (tables === null || typeof tables !== 'object') throw new LakeError('OP_LAKE_INVALID_ARGUMENT', 'tables must be an object');
   const views = Object.entries(tables).map(([alias, table]) => viewSpec(alias, table, options.columnResolution ?? 'field-id'));
   checkAliases(Object.keys(tables));
+  const timestamps = options.display === undefined ? null : timestampFormatter(options.display);
   return engine.withConnection(async (connection) => {
     await createViews(connection, views);
     const prepared = await prepareReadOnly(connection, sql);
     try {
       bindParams(prepared, options.params);
       const result = await prepared.run();
-      return await collect(result);
+      return await collect(result, timestamps);
     } catch (cause) {
       throw lakeErrorFromDuckDb(cause, 'query failed', 'OP_LAKE_INVALID_ARGUMENT', { sql });
     } finally {
@@ -462,9 +469,12 @@ function paramValue(value: QueryParam, expected: DuckDBType | null, name: string
 // ---------------------------------------------------------------------------------------------
 // Results
 
-async function collect(result: Awaited<ReturnType<DuckDBPreparedStatement['run']>>): Promise<QueryResult> {
+async function collect(
+  result: Awaited<ReturnType<DuckDBPreparedStatement['run']>>,
+  timestamps: TimestampFormatter | null = null,
+): Promise<QueryResult> {
   const columns = result.deduplicatedColumnNames();
-  const converters: ValueConverter[] = result.columnTypes().map((t) => converterFor(t));
+  const converters: ValueConverter[] = result.columnTypes().map((t) => converterFor(t, timestamps));
   const rows: Record<string, unknown>[] = [];
   for (;;) {
     const chunk = await result.fetchChunk();

@@ -66,7 +66,7 @@ describe('Iceberg tables on the local filesystem with the SQLite catalog', () =>
     assert.equal(await count(table, { asOfTimestampMs: s1['timestamp-ms'] }), s1['timestamp-ms'] === s2['timestamp-ms'] ? 500 : 300);
     const incremental = await table.scan({ sinceSnapshotId: s1['snapshot-id'] });
     assert.equal(incremental.recordCount, 200);
-    await assert.rejects(table.scan({ snapshotId: 42 }), { code: 'OP_LAKE_NO_SUCH_SNAPSHOT' });
+    await assert.rejects(table.scan({ snapshotId: 42n }), { code: 'OP_LAKE_NO_SUCH_SNAPSHOT' });
   });
 
   it('overwrites by a filter, rewriting files that only partly match', async () => {

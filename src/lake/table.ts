@@ -80,7 +80,7 @@ export interface ColumnPredicate {
 }
 
 export interface CommitResult {
-  readonly snapshotId: number;
+  readonly snapshotId: bigint;
   readonly sequenceNumber: number;
   readonly operation: SnapshotSummary['operation'];
   readonly addedFiles: number;
@@ -91,7 +91,7 @@ export interface CommitResult {
 
 export interface ScanOptions {
   /** Read the table as of a snapshot id. */
-  readonly snapshotId?: number;
+  readonly snapshotId?: bigint;
   /** Read the table as it was at an instant (time travel). */
   readonly asOfTimestampMs?: number;
   /**
@@ -100,7 +100,7 @@ export interface ScanOptions {
    * incremental read. `OP_LAKE_NOT_INCREMENTAL` when a snapshot in between removed rows (an
    * `overwrite` or `delete`): rows read before are gone, so only a full read is right.
    */
-  readonly sinceSnapshotId?: number;
+  readonly sinceSnapshotId?: bigint;
   /**
    * Skip data files that cannot hold a matching row, by their column bounds (partition values are
    * within those bounds too). Rows are not filtered: the query still applies its own WHERE.
@@ -109,7 +109,7 @@ export interface ScanOptions {
 }
 
 export interface TableScan {
-  readonly snapshotId: number | null;
+  readonly snapshotId: bigint | null;
   readonly schema: Schema;
   /** The data files read. */
   readonly files: readonly DataFile[];
@@ -406,7 +406,7 @@ export class IcebergTable {
     readonly deletedFiles: number;
   }> {
     const retainLast = Math.max(1, options.retainLast ?? 1);
-    let expired: number[] = [];
+    let expired: bigint[] = [];
     let before: TableMetadata | null = null;
     let after: TableMetadata | null = null;
     await this.retrying(async () => {
@@ -827,7 +827,7 @@ export class IcebergTable {
   }
 
   /** Data files added by append snapshots after `sinceId` up to `snapshot` (Iceberg's incremental append scan). */
-  private async appendedSince(meta: TableMetadata, snapshot: Snapshot | null, sinceId: number): Promise<PlannedFile[]> {
+  private async appendedSince(meta: TableMetadata, snapshot: Snapshot | null, sinceId: bigint): Promise<PlannedFile[]> {
     if (snapshot === null) return [];
     const chain = ancestors(meta, snapshot['snapshot-id']);
     const index = chain.findIndex((s) => s['snapshot-id'] === sinceId);
@@ -835,7 +835,7 @@ export class IcebergTable {
       throw new LakeError(
         'OP_LAKE_NO_SUCH_SNAPSHOT',
         `snapshot ${sinceId} is not an ancestor of snapshot ${snapshot['snapshot-id']} in ${this.name} (expired, or from another branch)`,
-        { details: { table: this.name, sinceSnapshotId: sinceId } },
+        { details: { table: this.name, sinceSnapshotId: String(sinceId) } },
       );
     }
     const between = chain.slice(0, index);
@@ -1006,7 +1006,7 @@ export async function loadMetadata(io: FileIO, location: string): Promise<TableM
   return parseTableMetadata(bytes, location);
 }
 
-function summaryValueAlong(meta: TableMetadata, snapshotId: number, key: string): string | null {
+function summaryValueAlong(meta: TableMetadata, snapshotId: bigint, key: string): string | null {
   for (const snapshot of ancestors(meta, snapshotId)) {
     const value = snapshot.summary[key];
     if (value !== undefined) return value;

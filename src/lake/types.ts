@@ -91,9 +91,13 @@ export interface SnapshotSummary {
   readonly [property: string]: string;
 }
 
+/**
+ * Snapshot ids are 64-bit longs (Java and PyIceberg draw them at random from 63 bits), so they are
+ * bigints here: a JavaScript number rounds them beyond 2^53.
+ */
 export interface Snapshot {
-  readonly 'snapshot-id': number;
-  readonly 'parent-snapshot-id'?: number;
+  readonly 'snapshot-id': bigint;
+  readonly 'parent-snapshot-id'?: bigint;
   readonly 'sequence-number': number;
   readonly 'timestamp-ms': number;
   readonly 'manifest-list': string;
@@ -102,7 +106,7 @@ export interface Snapshot {
 }
 
 export interface SnapshotRef {
-  readonly 'snapshot-id': number;
+  readonly 'snapshot-id': bigint;
   readonly type: 'branch' | 'tag';
   readonly 'max-ref-age-ms'?: number;
   readonly 'max-snapshot-age-ms'?: number;
@@ -123,9 +127,9 @@ export interface TableMetadata {
   readonly 'default-spec-id': number;
   readonly 'last-partition-id': number;
   readonly properties: Readonly<Record<string, string>>;
-  readonly 'current-snapshot-id'?: number | null;
+  readonly 'current-snapshot-id'?: bigint | null;
   readonly snapshots: readonly Snapshot[];
-  readonly 'snapshot-log': readonly { readonly 'timestamp-ms': number; readonly 'snapshot-id': number }[];
+  readonly 'snapshot-log': readonly { readonly 'timestamp-ms': number; readonly 'snapshot-id': bigint }[];
   readonly 'metadata-log': readonly { readonly 'timestamp-ms': number; readonly 'metadata-file': string }[];
   readonly 'sort-orders': readonly SortOrder[];
   readonly 'default-sort-order-id': number;
@@ -170,7 +174,7 @@ export type ManifestEntryStatus = (typeof MANIFEST_ENTRY_STATUS)[keyof typeof MA
 export interface ManifestEntry {
   readonly status: ManifestEntryStatus;
   /** Null while it is to be inherited from the manifest list entry (new entries). */
-  readonly snapshotId: number | null;
+  readonly snapshotId: bigint | null;
   readonly sequenceNumber: number | null;
   readonly fileSequenceNumber: number | null;
   readonly dataFile: DataFile;
@@ -192,7 +196,7 @@ export interface ManifestFile {
   readonly content: 0 | 1;
   readonly sequenceNumber: number;
   readonly minSequenceNumber: number;
-  readonly addedSnapshotId: number;
+  readonly addedSnapshotId: bigint;
   readonly addedFilesCount: number;
   readonly existingFilesCount: number;
   readonly deletedFilesCount: number;

@@ -1,6 +1,5 @@
 import type { ColumnDefinition, IcebergTable, Lake, QueryTable, Schema, Snapshot } from '../lake/index.js';
 import { LakeError, parseTableName } from '../lake/index.js';
-import { exactLong } from '../lake/format.js';
 
 /**
  * What the reads know of the lake's tables, kept between calls. A read must not reopen a table's
@@ -49,15 +48,15 @@ interface Answer {
   next: { readonly snapshots: string; readonly promise: Promise<unknown>; readonly startedAt: number } | null;
 }
 
-/** A snapshot id as an exact decimal string: through the lake's exact long when the id is beyond 2^53. */
-export function snapshotIdText(id: number): string {
-  return String(exactLong(id) ?? BigInt(id));
+/** A snapshot id as the API gives it: an exact decimal string (a JSON number loses digits beyond 2^53). */
+export function snapshotIdText(id: bigint): string {
+  return id.toString();
 }
 
 /** The newest value of a summary property along `snapshot`'s ancestry in `snapshots`, or null. */
 function summaryValueAlong(snapshots: readonly Snapshot[], snapshot: Snapshot | null, key: string): string | null {
   const byId = new Map(snapshots.map((s) => [s['snapshot-id'], s]));
-  const seen = new Set<number>();
+  const seen = new Set<bigint>();
   for (let s = snapshot ?? undefined; s !== undefined && !seen.has(s['snapshot-id']); ) {
     seen.add(s['snapshot-id']);
     const value = s.summary[key];

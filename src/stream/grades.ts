@@ -66,7 +66,7 @@ export class ProductGrades {
   readonly #now: () => number;
   #weight: GradeWeight = () => DEFAULT_GRADE_WEIGHT;
   #metadataLocation: string | null = null;
-  #snapshotId: number | null = null;
+  #snapshotId: bigint | null = null;
   #checkedAt = -Infinity;
 
   private constructor(lake: Lake, options: { readonly checkEveryMs?: number; readonly now?: () => number }) {
@@ -83,7 +83,7 @@ export class ProductGrades {
   }
 
   /** The snapshot of `gold.product_grades` the weights come from; null: no grades. */
-  get snapshotId(): number | null {
+  get snapshotId(): bigint | null {
     return this.#snapshotId;
   }
 

@@ -133,7 +133,7 @@ export interface BatchReport {
   readonly lateEvents: number;
   /** The tasks that had input (or, for an idle report, whose watermark the policy moved). */
   readonly tasks: readonly TaskId[];
-  readonly bronzeSnapshotId: number | null;
+  readonly bronzeSnapshotId: bigint | null;
   /** The lowest watermark among the processor's tasks. */
   readonly watermark: number;
   /** Wall-clock ms per phase. */

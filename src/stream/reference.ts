@@ -56,7 +56,7 @@ export interface ReferenceIngestReport {
   /** Rows this pass appended. */
   readonly appended: number;
   /** The snapshot of this pass's last commit; null when it committed nothing. */
-  readonly snapshotId: number | null;
+  readonly snapshotId: bigint | null;
 }
 
 const DEFAULT_MAX_RECORDS = 50_000;
@@ -74,7 +74,7 @@ export async function ingestReference(options: ReferenceIngestOptions): Promise<
     throw new StreamError('OP_STREAM_BAD_OPTION', `maxRecords must be a positive integer, got ${String(maxRecords)}`, { details: { maxRecords } });
   }
   let appended = 0;
-  let snapshotId: number | null = null;
+  let snapshotId: bigint | null = null;
   let table: IcebergTable | null = null;
   const report = (): ReferenceIngestReport => ({ appended, snapshotId });
   const stopped = (): boolean => signal?.aborted === true;

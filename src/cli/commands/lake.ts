@@ -4,6 +4,7 @@ import type { IcebergTable, Lake, QueryTable } from '../../lake/index.js';
 import { LakeError } from '../../lake/index.js';
 import type { CliIO } from '../output.js';
 import { table, writeJson } from '../output.js';
+import type { TableCell } from '../output.js';
 import { openRuntime } from '../../deploy/index.js';
 import type { SetExitCode } from './index.js';
 import { settingsFor } from './common.js';
@@ -27,7 +28,23 @@ async function withLake<T>(command: Command, io: CliIO, body: (lake: Lake) => Pr
   }
 }
 
-async function tableFacts(t: IcebergTable): Promise<Record<string, unknown>> {
+interface TableFacts {
+  readonly table: string;
+  readonly location: string;
+  readonly snapshots: number;
+  /** Exact (a bigint); `--json` writes it as a decimal string. */
+  readonly currentSnapshotId: bigint | null;
+  /** Live rows: after the delete files. */
+  readonly rows: number;
+  readonly files: number;
+  readonly bytes: number;
+  readonly deleteFiles: number;
+  /** Rows in the position and equality delete files. */
+  readonly positionDeletes: number;
+  readonly equalityDeletes: number;
+}
+
+async function tableFacts(t: IcebergTable): Promise<TableFacts> {
   const scan = await t.scan();
   const deletes = (content: 1 | 2): number => scan.deleteFiles.filter((f) => f.content === content).reduce((sum, f) => sum + f.recordCount, 0);
   return {
@@ -48,7 +65,7 @@ async function tableFacts(t: IcebergTable): Promise<Record<string, unknown>> {
 export function registerLake(program: Command, io: CliIO, _setExitCode: SetExitCode): void {
   program
     .command('tables')
-    .description('list the Iceberg tables with their snapshots, live rows (after row-level deletes), data and delete files, and bytes')
+    .description('list the Iceberg tables with their current snapshot id, snapshots, live rows (after row-level deletes), data and delete files, and bytes')
     .option('--json', 'print as JSON')
     .action(async (flags: JsonFlag, command: Command) => {
       await withLake(command, io, async (lake) => {
@@ -64,8 +81,8 @@ export function registerLake(program: Command, io: CliIO, _setExitCode: SetExitC
         }
         io.stdout.write(
           `${table(
-            ['table', 'snapshots', 'rows', 'files', 'delete files', 'bytes'],
-            facts.map((f) => [String(f.table), Number(f.snapshots), Number(f.rows), Number(f.files), Number(f.deleteFiles), Number(f.bytes)]),
+            ['table', 'current snapshot', 'snapshots', 'rows', 'files', 'delete files', 'bytes'],
+            facts.map((f) => [f.table, f.currentSnapshotId === null ? '' : f.currentSnapshotId.toString(), f.snapshots, f.rows, f.files, f.deleteFiles, f.bytes]),
           )}\n`,
         );
       });
@@ -95,7 +112,7 @@ export function registerLake(program: Command, io: CliIO, _setExitCode: SetExitC
           `${table(
             ['snapshot', 'time (UTC)', 'operation', 'added rows', 'deleted rows', 'total rows'],
             snapshots.map((s) => [
-              String(s.snapshotId),
+              s.snapshotId.toString(),
               s.timestamp.replace('T', ' ').slice(0, 19),
               s.operation,
               Number(s.summary['added-records'] ?? 0),
@@ -112,8 +129,9 @@ export function registerLake(program: Command, io: CliIO, _setExitCode: SetExitC
     .description('run read-only SQL (DuckDB) over the lake; table bronze.x is the view bronze_x')
     .argument('<sql>', 'a SELECT statement')
     .addOption(new Option('--as-of <time>', 'read every table as it was at this instant (ISO 8601)'))
-    .option('--json', 'print the rows as JSON')
-    .action(async (sql: string, flags: JsonFlag & { asOf?: string }, command: Command) => {
+    .addOption(new Option('--tz <zone>', 'write timestamptz values in this IANA time zone (e.g. America/Sao_Paulo) instead of UTC'))
+    .option('--json', 'print the rows as JSON (64-bit integers beyond 2^53 as strings)')
+    .action(async (sql: string, flags: JsonFlag & { asOf?: string; tz?: string }, command: Command) => {
       await withLake(command, io, async (lake) => {
         const asOf = flags.asOf === undefined ? undefined : Date.parse(flags.asOf);
         if (asOf !== undefined && Number.isNaN(asOf)) throw new Error(`--as-of "${flags.asOf}" is not a date or time`);
@@ -134,7 +152,7 @@ export function registerLake(program: Command, io: CliIO, _setExitCode: SetExitC
           // The view applies the table's row-level deletes.
           views[viewName(name)] = await scan.view();
         }
-        const result = await lake.query(views, sql);
+        const result = await lake.query(views, sql, undefined, { display: flags.tz === undefined ? {} : { timeZone: flags.tz } });
         if (flags.json === true) {
           writeJson(io, { columns: result.columns, rows: result.rows });
           return;
@@ -143,6 +161,7 @@ export function registerLake(program: Command, io: CliIO, _setExitCode: SetExitC
           `${table(
             result.columns,
             result.rows.map((r) => result.columns.map((c) => formatCell(r[c]))),
+            { groupDigits: false },
           )}\n(${result.rows.length} rows)\n`,
         );
       });
@@ -211,12 +230,12 @@ export function registerLake(program: Command, io: CliIO, _setExitCode: SetExitC
     );
 }
 
-function formatCell(value: unknown): string | number {
+/** A query result value as a table cell: exact digits, no separators; timestamps come as ISO text. */
+function formatCell(value: unknown): TableCell {
   if (value === null || value === undefined) return '';
-  if (typeof value === 'number') return value;
-  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number' || typeof value === 'bigint') return value;
   if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
   if (typeof value === 'string') return value;
   if (typeof value === 'boolean') return String(value);
-  return JSON.stringify(value) ?? '';
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? '';
 }
