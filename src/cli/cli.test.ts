@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { loadOlist } from '../data/index.js';
 import { SqliteEventLog } from '../log/index.js';
@@ -13,21 +12,10 @@ import { ADDED_REQUIRED_FIELD, incompatibleOrdersSchemaDir } from '../testing/sc
 import { JOBS } from '../batch/index.js';
 import { DEFAULTS, openRuntime, registerTopicSchemas, schemasToRegister } from '../deploy/index.js';
 import { main } from './index.js';
+import type { CliRun } from './run-for-test.js';
+import { Capture, runCli } from './run-for-test.js';
 
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function run(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await main(['node', 'orderpulse', ...args], { stdout, stderr, env, cwd });
-  return { code, out: stdout.text, err: stderr.text };
-}
+const run = (args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): Promise<CliRun> => runCli(args, { env, cwd });
 
 const dir = tempDir();
 after(() => dir.remove());

@@ -1,29 +1,16 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../testing/fixtures.js';
 import { renumberSnapshots } from '../testing/renumber-snapshots.js';
 import { DEFAULTS, openRuntime } from '../deploy/index.js';
-import { main } from './index.js';
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
+import type { CliRun } from './run-for-test.js';
+import { runCli } from './run-for-test.js';
 
 const dir = tempDir();
 const state = join(dir.path, 'state');
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await main(['node', 'orderpulse', '--state', state, ...args], { stdout, stderr, env: {}, cwd: dir.path });
-  return { code, out: stdout.text, err: stderr.text };
-}
+const run = (...args: string[]): Promise<CliRun> => runCli(['--state', state, ...args], { cwd: dir.path });
 
 // Ids as Java or PyIceberg draw them: beyond 2^53, where a JSON number (a double) keeps only
 // about 16 digits (8799175032378937617 would print as 8799175032378937000).

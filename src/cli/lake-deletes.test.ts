@@ -1,36 +1,18 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Lake } from '../lake/index.js';
 import { DeleteWriter } from '../testing/delete-files.js';
 import { tempDir } from '../testing/fixtures.js';
-import { main } from './index.js';
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
+import type { CliRun } from './run-for-test.js';
+import { runCli } from './run-for-test.js';
 
 /** `tables` and `maintain` on a catalog that holds tables with row-level deletes, as another engine leaves them. */
 describe('orderpulse tables and maintain on tables with delete files', () => {
   const dir = tempDir();
   const catalog = join(dir.path, 'catalog.db');
   const warehouse = join(dir.path, 'warehouse');
-  const run = async (args: string[]): Promise<{ code: number; out: string; err: string }> => {
-    const stdout = new Capture();
-    const stderr = new Capture();
-    const code = await main(['node', 'orderpulse', '--state', join(dir.path, 'state'), '--catalog', catalog, '--warehouse', warehouse, ...args], {
-      stdout,
-      stderr,
-      env: {},
-      cwd: dir.path,
-    });
-    return { code, out: stdout.text, err: stderr.text };
-  };
+  const run = (args: string[]): Promise<CliRun> => runCli(['--state', join(dir.path, 'state'), '--catalog', catalog, '--warehouse', warehouse, ...args], { cwd: dir.path });
 
   before(async () => {
     const lake = await Lake.open({ catalogUri: catalog, warehouse, tempDir: join(dir.path, 'tmp') });

@@ -2,18 +2,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
-import { main } from './index.js';
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
+import { runCli } from './run-for-test.js';
 
 const dir = tempDir();
 after(() => dir.remove());
@@ -71,11 +62,9 @@ describe('orderpulse start', () => {
     [['--batch-every', '500ms'], /--batch-every \(from the flag\) must be at least 1s/],
   ] as const) {
     it(`refuses ${args.join(' ')} with a usage error naming the option`, async () => {
-      const stdout = new Capture();
-      const stderr = new Capture();
-      const code = await main(['node', 'orderpulse', '--state', join(dir.path, 'refused'), 'start', ...args], { stdout, stderr, env: {}, cwd: repoRoot });
-      assert.equal(code, 2, stderr.text);
-      assert.match(stderr.text, pattern);
+      const { code, err } = await runCli(['--state', join(dir.path, 'refused'), 'start', ...args], { cwd: repoRoot });
+      assert.equal(code, 2, err);
+      assert.match(err, pattern);
       assert.equal(existsSync(join(dir.path, 'refused')), false, 'nothing was started');
     });
   }
