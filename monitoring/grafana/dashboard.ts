@@ -387,3 +387,8 @@ export function panelExpressions(dashboard: Dashboard): { readonly panel: string
   }
   return out;
 }
+
+/** A query of the Kafka panels: it reads the brokers' exporters, which only a cluster has. */
+export function isKafkaExpression(expr: string): boolean {
+  return expr.includes('kafka_') || expr.includes('job="kafka"');
+}
