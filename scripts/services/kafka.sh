@@ -79,7 +79,7 @@ kafka_metrics_port() {
     echo "$port"
     return 0
   fi
-  port="$(free_port "${after:+$((after + 1))}${after:-$KAFKA_FIRST_METRICS_PORT}")"
+  if [[ -n "$after" ]]; then port="$(free_port $((after + 1)))"; else port="$(free_port "$KAFKA_FIRST_METRICS_PORT")"; fi
   echo "$port" >"$dir/metrics-port"
   echo "$port"
 }
