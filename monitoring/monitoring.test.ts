@@ -30,6 +30,45 @@ describe('the Grafana dashboard', () => {
   });
 });
 
+/** The metric names of the metrics contract and of monitoring/kafka/jmx-exporter.yml, written out by hand. */
+const KNOWN_METRICS = new Set([
+  'orderpulse_replay_events_appended_total', 'orderpulse_replay_append_duration_seconds', 'orderpulse_replay_lag_seconds',
+  'orderpulse_log_records_appended_total', 'orderpulse_log_records_fetched_total', 'orderpulse_log_fetch_duration_seconds',
+  'orderpulse_log_consumer_lag_records', 'orderpulse_stream_records_processed_total', 'orderpulse_stream_batch_duration_seconds',
+  'orderpulse_stream_watermark_seconds', 'orderpulse_stream_watermark_lag_seconds', 'orderpulse_stream_event_to_alert_seconds',
+  'orderpulse_stream_alert_changes_total', 'orderpulse_stream_open_alerts', 'orderpulse_stream_open_alert_value_brl',
+  'orderpulse_stream_commit_retries_total', 'orderpulse_stream_fencing_refusals_total', 'orderpulse_stream_rebuild_duration_seconds',
+  'orderpulse_lake_commits_total', 'orderpulse_lake_commit_duration_seconds', 'orderpulse_lake_files_written_total',
+  'orderpulse_lake_bytes_written_total', 'orderpulse_batch_runs_total', 'orderpulse_batch_run_duration_seconds',
+  'orderpulse_batch_rows_read_total', 'orderpulse_batch_rows_written_total', 'orderpulse_batch_last_success_timestamp_seconds',
+  'orderpulse_serve_request_duration_seconds', 'orderpulse_serve_sse_clients',
+  'kafka_server_brokertopicmetrics_messagesin_total', 'kafka_server_brokertopicmetrics_bytesin_total',
+  'kafka_server_brokertopicmetrics_bytesout_total', 'kafka_server_replicamanager_underreplicatedpartitions',
+  'kafka_server_replicamanager_partitioncount', 'kafka_server_replicamanager_leadercount',
+  'kafka_controller_kafkacontroller_offlinepartitionscount', 'kafka_controller_kafkacontroller_activecontrollercount',
+  'kafka_network_requestmetrics_totaltimems',
+]);
+
+/** The OrderPulse and Kafka metric names a text uses (a histogram's series by the histogram's name). */
+function metricNames(text: string): string[] {
+  return [...text.matchAll(/\b((?:orderpulse|kafka)_[a-z0-9_]+)/g)].map(([, name]) => (name ?? '').replace(/_(bucket|count|sum)$/, ''));
+}
+
+describe('metric names', () => {
+  it('the dashboard and the alerting rules use only the metrics of the contract and of the Kafka exporter rules', () => {
+    const rules = readFileSync(join(MONITORING_DIR, 'rules', 'orderpulse.yml'), 'utf8')
+      .split('\n')
+      .filter((line) => line.trim().startsWith('expr:'))
+      .join('\n');
+    const used = [...panelExpressions(buildDashboard()).map((e) => e.expr), rules].flatMap(metricNames);
+    assert.ok(used.length > 40, `${used.length} uses`);
+    assert.deepEqual([...new Set(used.filter((name) => !KNOWN_METRICS.has(name)))], []);
+    // The Kafka exporter's rules make every Kafka name used.
+    const exporter = readFileSync(join(MONITORING_DIR, 'kafka', 'jmx-exporter.yml'), 'utf8');
+    for (const name of new Set(used.filter((n) => n.startsWith('kafka_')))) assert.ok(exporter.includes(name), `${name} in the exporter's rules`);
+  });
+});
+
 describe('monitoring/ with promtool', { skip }, () => {
   it('promtool check config accepts monitoring/prometheus.yml and its rules', () => {
     const run = promtool(['check', 'config', 'monitoring/prometheus.yml']);
