@@ -8,11 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { repoRoot, sampleDir, tempDir } from '../src/testing/fixtures.js';
-import { MONITORING_DIR, promtool, prometheusSkip, startPrometheus, untilAllAnswer, writePrometheusConfig } from '../src/testing/prometheus.js';
+import { MONITORING_DIR, instantQuery, promtool, prometheusSkip, startPrometheus, untilAllAnswer, writePrometheusConfig } from '../src/testing/prometheus.js';
 import { buildDashboard, isKafkaExpression, panelExpressions } from './grafana/dashboard.js';
 
 const skip = prometheusSkip();
@@ -93,6 +95,35 @@ describe('monitoring/ with promtool', { skip }, () => {
     for (const [, alert] of rules.matchAll(/^\s+- alert: (\S+)$/gm)) {
       assert.match(tests, new RegExp(`alertname: ${alert}\\n\\s+exp_alerts:\\n(\\s+#.*\\n)*\\s+- exp_labels`), `${alert} is tested firing`);
       assert.match(tests, new RegExp(`alertname: ${alert}\\n\\s+exp_alerts: \\[\\]`), `${alert} is tested silent`);
+    }
+  });
+});
+
+describe('monitoring/prometheus.yml scraping', { skip }, () => {
+  it('keeps the batch metrics\' own job label as batch_job, and the scrape job as job', async () => {
+    // An exposition written by hand, as the batch process serves it (the label the contract names `job`).
+    const exposition = [
+      '# TYPE orderpulse_batch_runs_total counter',
+      'orderpulse_batch_runs_total{job="gold.daily_sales",outcome="written"} 4',
+      '# TYPE orderpulse_lake_commits_total counter',
+      'orderpulse_lake_commits_total{table="gold.daily_sales",outcome="committed"} 4',
+      '',
+    ].join('\n');
+    const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(exposition));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const target = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const prometheus = await startPrometheus(writePrometheusConfig(join(dir.path, 'relabel'), { 'orderpulse-batch': [target] }));
+    try {
+      const { downTargets, empty } = await untilAllAnswer(prometheus.url, [{ panel: 'batch runs', expr: 'orderpulse_batch_runs_total' }]);
+      assert.deepEqual([downTargets, empty], [[], []]);
+      const [runs] = await instantQuery(prometheus.url, 'orderpulse_batch_runs_total');
+      assert.deepEqual(runs?.metric, { __name__: 'orderpulse_batch_runs_total', batch_job: 'gold.daily_sales', outcome: 'written', job: 'orderpulse-batch', instance: target });
+      assert.equal(runs?.value[1], '4');
+      const [commits] = await instantQuery(prometheus.url, 'orderpulse_lake_commits_total');
+      assert.equal(commits?.metric['batch_job'], undefined, 'no batch_job label where the metric had no job label');
+    } finally {
+      await prometheus.stop();
+      server.close();
     }
   });
 });
