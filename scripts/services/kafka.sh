@@ -10,13 +10,23 @@
 # clients on BASE+2(N-1) and for its controller quorum on the port after it; BASE is 19092 unless
 # taken (ORDERPULSE_KAFKA_PORT sets it).
 #
-# State: .services/kafka/ (libs/, cluster-id, layout; nodeN/ with server.properties, data/,
-# kafka.log, kafka.pid). A changed layout (node count, ports) starts from empty storage.
+# Each node also serves its own metrics for Prometheus: the Prometheus JMX exporter's Java agent
+# (io.prometheus.jmx:jmx_prometheus_javaagent from Maven Central) with the rules in
+# monitoring/kafka/jmx-exporter.yml, on 127.0.0.1, one port per node: the first free one from 19190
+# (ORDERPULSE_KAFKA_METRICS_PORT sets it), kept in nodeN/metrics-port across restarts.
+#
+# State: .services/kafka/ (libs/, agent/, cluster-id, layout; nodeN/ with server.properties, data/,
+# metrics-port, kafka.log, kafka.pid). A changed layout (node count, ports) starts from empty storage.
 # Environment: ORDERPULSE_TEST_KAFKA_BROKERS=127.0.0.1:19092,127.0.0.1:19094,127.0.0.1:19096
+#              ORDERPULSE_TEST_KAFKA_METRICS=127.0.0.1:19190,127.0.0.1:19191,127.0.0.1:19192 (node order)
 
 KAFKA_DIR="$SERVICES_DIR/kafka"
 KAFKA_POM_DIR="$SERVICES_ROOT/scripts/services/kafka"
 KAFKA_FIRST_PORT="${ORDERPULSE_KAFKA_PORT:-19092}"
+KAFKA_FIRST_METRICS_PORT="${ORDERPULSE_KAFKA_METRICS_PORT:-19190}"
+# The newest version Maven Central's metadata lists for the agent.
+JMX_EXPORTER_VERSION=1.0.1
+JMX_EXPORTER_RULES="$SERVICES_ROOT/monitoring/kafka/jmx-exporter.yml"
 # Three JVMs share two cores here: small heaps, the serial collector (no GC threads to compete).
 KAFKA_JVM_OPTS=(-Xms64m -Xmx320m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true
   -Dorg.slf4j.simpleLogger.showDateTime=true '-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd HH:mm:ss.SSS')
@@ -41,6 +51,37 @@ kafka_libs() {
   ls "$KAFKA_DIR"/libs.partial/kafka_2.13-*.jar >/dev/null 2>&1 || die "mvn copied no kafka_2.13 jar; see $KAFKA_DIR/mvn.log"
   touch "$KAFKA_DIR/libs.partial/.pom-$stamp"
   mv "$KAFKA_DIR/libs.partial" "$KAFKA_DIR/libs"
+}
+
+# The JMX exporter's agent jar in agent/, fetched once per version; prints its path.
+kafka_metrics_agent() {
+  local jar="$KAFKA_DIR/agent/jmx_prometheus_javaagent-$JMX_EXPORTER_VERSION.jar"
+  if [[ ! -f "$jar" ]]; then
+    need_maven "Kafka's metrics exporter"
+    log "fetching the Prometheus JMX exporter $JMX_EXPORTER_VERSION from Maven Central; log: $KAFKA_DIR/agent-mvn.log"
+    mkdir -p "$KAFKA_DIR/agent"
+    mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+      -Dartifact="io.prometheus.jmx:jmx_prometheus_javaagent:$JMX_EXPORTER_VERSION" \
+      -DoutputDirectory="$KAFKA_DIR/agent" >"$KAFKA_DIR/agent-mvn.log" 2>&1 ||
+      die "fetching the JMX exporter failed; see $KAFKA_DIR/agent-mvn.log"
+    [[ -f "$jar" ]] || die "mvn copied no $jar; see $KAFKA_DIR/agent-mvn.log"
+  fi
+  echo "$jar"
+}
+
+# kafka_metrics_port NODE AFTER: the node's metrics port: the one it recorded when the node runs, or
+# when that port is free and above AFTER (the previous node's); else the first free port above AFTER
+# (or from the first metrics port), recorded.
+kafka_metrics_port() {
+  local node="$1" after="${2:-}" dir="$KAFKA_DIR/node$1" port
+  port="$(read_pid "$dir/metrics-port")"
+  if [[ -n "$port" ]] && { kafka_node_alive "$node" || { ! port_in_use "$port" && [[ -z "$after" || "$port" -gt "$after" ]]; }; }; then
+    echo "$port"
+    return 0
+  fi
+  if [[ -n "$after" ]]; then port="$(free_port $((after + 1)))"; else port="$(free_port "$KAFKA_FIRST_METRICS_PORT")"; fi
+  echo "$port" >"$dir/metrics-port"
+  echo "$port"
 }
 
 kafka_client_port() { echo $(( $1 + 2 * ($2 - 1) )); }
@@ -120,11 +161,12 @@ log.cleaner.threads=1
 EOF
 }
 
-# kafka_start_node NODE JAVA: launches one node in the background, recording its PID.
+# kafka_start_node NODE JAVA AGENT: launches one node in the background, recording its PID.
 kafka_start_node() {
-  local node="$1" java="$2" dir="$KAFKA_DIR/node$1" pid
+  local node="$1" java="$2" agent="$3" dir="$KAFKA_DIR/node$1" pid port
+  port="$(read_pid "$dir/metrics-port")"
   # setsid: the node outlives this script and the terminal; its PID is recorded and stopped by PID.
-  (cd "$dir" && exec setsid "$java" "${KAFKA_JVM_OPTS[@]}" -cp "$KAFKA_DIR/libs/*" kafka.Kafka "$dir/server.properties" \
+  (cd "$dir" && exec setsid "$java" "${KAFKA_JVM_OPTS[@]}" "-javaagent:$agent=127.0.0.1:$port:$JMX_EXPORTER_RULES" -cp "$KAFKA_DIR/libs/*" kafka.Kafka "$dir/server.properties" \
     </dev/null >>"$dir/kafka.log" 2>&1) &
   pid=$!
   echo "$pid" >"$dir/kafka.pid"
@@ -137,12 +179,13 @@ kafka_answering() {
 }
 
 kafka_up() {
-  local started nodes java layout base node alive=0 cid brokers="" pids=() pid
+  local started nodes java layout base node alive=0 cid brokers="" pids=() pid agent metrics="" port=""
   started="$(now_ms)"
   nodes="$(kafka_nodes)"
   mkdir -p "$KAFKA_DIR"
   java="$(java_for Kafka 17)"
   kafka_libs
+  agent="$(kafka_metrics_agent)"
 
   layout="$(kafka_layout)"
   for node in $(kafka_node_numbers); do
@@ -180,6 +223,8 @@ kafka_up() {
   for (( node = 1; node <= nodes; node++ )); do
     kafka_write_config "$node" "$nodes" "$base"
     brokers+="${brokers:+,}127.0.0.1:$(kafka_client_port "$base" "$node")"
+    port="$(kafka_metrics_port "$node" "$port")"
+    metrics+="${metrics:+,}127.0.0.1:$port"
     if [[ ! -f "$KAFKA_DIR/node$node/data/meta.properties" ]]; then
       # Formatting starts a JVM per node: run them side by side.
       "$java" -cp "$KAFKA_DIR/libs/*" kafka.tools.StorageTool format -t "$cid" -c "$KAFKA_DIR/node$node/server.properties" \
@@ -194,7 +239,7 @@ kafka_up() {
   local launched=()
   for (( node = 1; node <= nodes; node++ )); do
     if kafka_node_alive "$node"; then continue; fi
-    kafka_start_node "$node" "$java"
+    kafka_start_node "$node" "$java" "$agent"
     launched+=("$node")
   done
   if (( ${#launched[@]} > 0 )); then
@@ -211,8 +256,13 @@ kafka_up() {
   "$java" -Dorg.slf4j.simpleLogger.defaultLogLevel=error -cp "$KAFKA_DIR/libs/*" "$KAFKA_POM_DIR/BrokersReady.java" \
     "$brokers" "$nodes" 120 >"$KAFKA_DIR/ready.log" 2>&1 ||
     die "Kafka is not ready: $(tail -n1 "$KAFKA_DIR/ready.log"); see $KAFKA_DIR/node*/kafka.log"
-  write_env kafka "export ORDERPULSE_TEST_KAFKA_BROKERS=$brokers"
-  log "kafka ready: $brokers ($(tail -n1 "$KAFKA_DIR/ready.log"), $(( $(now_ms) - started )) ms)"
+  for (( node = 1; node <= nodes; node++ )); do
+    port="$(read_pid "$KAFKA_DIR/node$node/metrics-port")"
+    wait_until 30 "Kafka node $node serving metrics" port_in_use "$port" ||
+      die "Kafka node $node serves no metrics on 127.0.0.1:$port after 30 s; see $KAFKA_DIR/node$node/kafka.log"
+  done
+  write_env kafka "export ORDERPULSE_TEST_KAFKA_BROKERS=$brokers" "export ORDERPULSE_TEST_KAFKA_METRICS=$metrics"
+  log "kafka ready: $brokers, metrics on $metrics ($(tail -n1 "$KAFKA_DIR/ready.log"), $(( $(now_ms) - started )) ms)"
 }
 
 kafka_version() {

@@ -29,6 +29,8 @@ import type { Lake } from '../lake/index.js';
 import { ALERTS_TOPIC, ALERT_EVENTS_TABLE, AlertCodec, BRONZE_EVENTS_TABLE, LATE_EVENTS_TABLE, OPEN_ALERTS_TABLE } from '../stream/index.js';
 import { repoRoot, tempDir } from '../testing/fixtures.js';
 import { testKafkaBrokers } from '../testing/kafka.js';
+import { prometheusSkip, startPrometheus, untilAllAnswer, writePrometheusConfig } from '../testing/prometheus.js';
+import { buildDashboard, isKafkaExpression, panelExpressions } from '../../monitoring/grafana/dashboard.js';
 import { ADDED_REQUIRED_FIELD, incompatibleOrdersSchemaDir } from '../testing/schema-dirs.js';
 import type { Runtime, Settings } from '../deploy/index.js';
 import { DEFAULTS, STORE_FILE, openRuntime, registerTopicSchemas, resolveSettings, schemasToRegister } from '../deploy/index.js';
@@ -61,6 +63,15 @@ const s3Credentials = {
   AWS_SECRET_ACCESS_KEY: variable('ORDERPULSE_TEST_S3_SECRET_KEY') ?? '',
 };
 const postgresUrl = variable('ORDERPULSE_TEST_POSTGRES_URL') ?? '';
+/** The brokers' metrics exporters (scripts/services/up.sh exports them), for the Kafka panels. */
+const kafkaMetrics = (variable('ORDERPULSE_TEST_KAFKA_METRICS') ?? '').split(',').filter((t) => t !== '');
+const prometheusMissing = prometheusSkip();
+const kafkaPanelsSkip =
+  prometheusMissing !== false
+    ? prometheusMissing
+    : kafkaMetrics.length === 0 && !required
+      ? 'ORDERPULSE_TEST_KAFKA_METRICS not set: the brokers of scripts/services/up.sh serve their metrics; set it to check the Kafka panels'
+      : false;
 /** As many replicas as the cluster lists brokers, up to 3 (a one-node test cluster takes 1). */
 const replicas = String(Math.min(3, Math.max(1, brokers.length)));
 
@@ -391,6 +402,23 @@ describe('cluster mode: Kafka, a schema registry, an S3 warehouse and a PostgreS
       await embedded.close();
     }
   });
+  it('Prometheus scrapes every broker, and every query of the dashboard\'s Kafka panels returns data', { skip: kafkaPanelsSkip }, async (t) => {
+    assert.notEqual(reference, null, 'the cluster replay and streams ran (the test before this one): the topics have traffic');
+    assert.equal(kafkaMetrics.length, brokers.length, `one metrics endpoint per broker: ${kafkaMetrics.join(',')} for ${brokers.join(',')}`);
+    const started = performance.now();
+    const prometheus = await startPrometheus(writePrometheusConfig(join(dir.path, 'prometheus'), { kafka: kafkaMetrics }));
+    try {
+      const expressions = panelExpressions(buildDashboard()).filter((e) => isKafkaExpression(e.expr));
+      assert.ok(expressions.length >= 6, `${expressions.length} Kafka queries`);
+      const { downTargets, empty } = await untilAllAnswer(prometheus.url, expressions);
+      assert.deepEqual(downTargets, [], 'every broker target is up');
+      assert.deepEqual(empty, [], 'every Kafka panel query returns data');
+      t.diagnostic(`${expressions.length} Kafka queries answered ${seconds(performance.now() - started)} after starting Prometheus`);
+    } finally {
+      await prometheus.stop();
+    }
+  });
+
   it('the batch layer on the S3 warehouse and the PostgreSQL catalog writes the silver and gold tables of the embedded run', async () => {
     assert.notEqual(reference, null, 'the embedded and cluster streams ran (the test before this one)');
     const runs = await Promise.all([
