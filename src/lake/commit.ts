@@ -41,6 +41,8 @@ export interface CommitEvent {
   readonly attempt: number;
   readonly outcome: 'committed' | 'conflict' | 'failed' | 'unknown';
   readonly error?: string;
+  /** Committed only: wall seconds from the first attempt's start to the landed swap. */
+  readonly durationSeconds?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -57,12 +59,13 @@ export async function commitWithRetry<T>(options: {
 }): Promise<T> {
   const policy = options.policy ?? DEFAULT_COMMIT_RETRY;
   let lastConflict: unknown = null;
+  const started = performance.now();
   for (let attempt = 1; attempt <= policy.attempts; attempt++) {
     let prepared: CommitAttempt<T> | null = null;
     try {
       prepared = await options.prepare(attempt);
       await prepared.swap();
-      commitChannel.publish({ table: options.table, attempt, outcome: 'committed' } satisfies CommitEvent);
+      commitChannel.publish({ table: options.table, attempt, outcome: 'committed', durationSeconds: (performance.now() - started) / 1000 } satisfies CommitEvent);
       return prepared.result;
     } catch (error) {
       const code = error instanceof LakeError ? error.code : null;
