@@ -4,3 +4,5 @@
  */
 export { Metrics } from './metrics.js';
 export type { MetricsOptions, ProcessRole, DeploymentKind } from './metrics.js';
+export { serveMetrics, MetricsPortError } from './http.js';
+export type { MetricsServer } from './http.js';
