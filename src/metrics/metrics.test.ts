@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runBatch } from '../batch/index.js';
 import { Lake } from '../lake/index.js';
 import { createServer } from '../serve/index.js';
 import { FakeReadModel } from '../serve/test-read-model.js';
@@ -81,6 +82,20 @@ describe('Metrics', () => {
       assert.ok(processed > 0);
       assert.ok(sample(text, 'orderpulse_stream_batch_duration_seconds_count{phase="total"}') >= 1);
       assert.ok(Number.isFinite(sample(text, 'orderpulse_stream_watermark_seconds{task="0"}')));
+
+      // The batch layer over the same lake: a first run writes each job's whole table.
+      const before = Date.now() / 1000;
+      const reports = await runBatch(pipeline.lake);
+      const after = await metrics.text();
+      for (const report of reports) {
+        const job = report.job;
+        assert.equal(sample(after, `orderpulse_batch_runs_total{job="${job}",outcome="${report.outcome}"}`), 1, job);
+        assert.equal(sample(after, `orderpulse_batch_run_duration_seconds_count{job="${job}"}`), 1, job);
+        assert.ok(sample(after, `orderpulse_batch_last_success_timestamp_seconds{job="${job}"}`) >= before, job);
+        if (report.outcome !== 'written') continue;
+        const rows = await pipeline.lake.query({ t: await (await (await pipeline.lake.table(job)).scan()).view() }, 'SELECT count(*) AS n FROM t', []);
+        assert.equal(sample(after, `orderpulse_batch_rows_written_total{job="${job}"}`), Number(rows.rows[0]?.n), job);
+      }
     } finally {
       metrics.close();
       await pipeline.close();

@@ -1,5 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BatchRunEvent } from '../batch/index.js';
 import type { CommitEvent } from '../lake/index.js';
 import { ALERT_EVENTS_TABLE, BRONZE_EVENTS_TABLE, LATE_EVENTS_TABLE, OPEN_ALERTS_TABLE, RULE_NAMES } from '../stream/index.js';
 import type { StreamBatchEvent, StreamFencingEvent, StreamRebuildEvent } from '../stream/index.js';
@@ -132,6 +133,7 @@ export class Metrics {
     this.#on<StreamFencingEvent>('orderpulse:stream:fencing', () => this.streamFencingRefusals.inc());
     this.#on<StreamRebuildEvent>('orderpulse:stream:rebuild', (e) => this.streamRebuildDuration.observe(e.ms / 1000));
     this.#on<ServeRequestEvent>('orderpulse:serve:request', (e) => this.serveRequestDuration.observe({ route: e.route, method: e.method, status: String(e.status) }, e.seconds));
+    this.#on<BatchRunEvent>('orderpulse:batch:run', (e) => this.#batchRun(e));
     this.#on<ServeSseEvent>('orderpulse:serve:sse', (e) => this.serveSseClients.set(e.clients));
   }
 
@@ -160,6 +162,15 @@ export class Metrics {
     this.lakeCommits.inc({ table: e.table, outcome: e.outcome });
     if (e.outcome === 'committed' && e.durationSeconds !== undefined) this.lakeCommitDuration.observe({ table: e.table }, e.durationSeconds);
     if (e.outcome === 'conflict' && STREAM_TABLES.has(e.table)) this.streamCommitRetries.inc();
+  }
+
+  #batchRun(e: BatchRunEvent): void {
+    const job = e.job;
+    this.batchRuns.inc({ job, outcome: e.outcome });
+    this.batchRunDuration.observe({ job }, e.seconds);
+    this.batchRowsRead.inc({ job }, e.rowsRead);
+    this.batchRowsWritten.inc({ job }, e.rowsWritten);
+    if (e.outcome === 'written' || e.outcome === 'unchanged') this.batchLastSuccess.set({ job }, e.finishedAt / 1000);
   }
 
   #streamBatch(e: StreamBatchEvent): void {
