@@ -80,6 +80,12 @@ describe('Metrics', () => {
       assert.ok(seen > 0, 'changes caused by records are timed from their append');
       const processed = sample(text, 'orderpulse_stream_records_processed_total{topic="orders"}');
       assert.ok(processed > 0);
+      // One replay into a fresh log, read once by the processor: the three counts of order records agree.
+      assert.equal(sample(text, 'orderpulse_replay_events_appended_total{topic="orders"}'), processed);
+      assert.equal(sample(text, 'orderpulse_log_records_appended_total{topic="orders"}'), processed);
+      assert.ok(sample(text, 'orderpulse_log_records_fetched_total{topic="orders"}') >= processed);
+      assert.equal(sample(text, 'orderpulse_replay_lag_seconds'), 0, 'unpaced: never behind');
+      assert.ok(sample(text, 'orderpulse_log_fetch_duration_seconds_count') > 0);
       assert.ok(sample(text, 'orderpulse_stream_batch_duration_seconds_count{phase="total"}') >= 1);
       assert.ok(Number.isFinite(sample(text, 'orderpulse_stream_watermark_seconds{task="0"}')));
 

@@ -2,6 +2,8 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BatchRunEvent } from '../batch/index.js';
 import type { CommitEvent } from '../lake/index.js';
+import type { LogAppendEvent, LogFetchEvent } from '../log/index.js';
+import type { ReplayAppendEvent } from '../replay/index.js';
 import { ALERT_EVENTS_TABLE, BRONZE_EVENTS_TABLE, LATE_EVENTS_TABLE, OPEN_ALERTS_TABLE, RULE_NAMES } from '../stream/index.js';
 import type { StreamBatchEvent, StreamFencingEvent, StreamRebuildEvent } from '../stream/index.js';
 import type { ServeRequestEvent, ServeSseEvent } from '../serve/channels.js';
@@ -128,6 +130,18 @@ export class Metrics {
       this.streamOpenAlertValue.set({ rule }, 0);
     }
 
+    this.#on<ReplayAppendEvent>('orderpulse:replay:append', (e) => {
+      for (const [topic, n] of Object.entries(e.eventsByTopic)) this.replayEventsAppended.inc({ topic }, n);
+      this.replayAppendDuration.observe(e.seconds);
+      this.replayLag.set(e.lagSeconds);
+    });
+    this.#on<LogAppendEvent>('orderpulse:log:append', (e) => {
+      for (const [topic, n] of Object.entries(e.recordsByTopic)) this.logRecordsAppended.inc({ topic }, n);
+    });
+    this.#on<LogFetchEvent>('orderpulse:log:fetch', (e) => {
+      if (e.records > 0) this.logRecordsFetched.inc({ topic: e.topic }, e.records);
+      this.logFetchDuration.observe(e.seconds);
+    });
     this.#on<CommitEvent>('orderpulse:lake:commit', (e) => this.#lakeCommit(e));
     this.#on<StreamBatchEvent>('orderpulse:stream:batch', (e) => this.#streamBatch(e));
     this.#on<StreamFencingEvent>('orderpulse:stream:fencing', () => this.streamFencingRefusals.inc());
