@@ -11,6 +11,13 @@ import { LakeError } from './errors.js';
  * Attempts are bounded. Each outcome is published on the `orderpulse:lake:commit` channel.
  */
 export const commitChannel = channel('orderpulse:lake:commit');
+/** Each data file written (before its commit: a file of a failed commit counts, as its bytes were written). */
+export const fileWrittenChannel = channel('orderpulse:lake:file');
+
+export interface FileWrittenEvent {
+  readonly table: string;
+  readonly bytes: number;
+}
 
 export interface CommitRetryPolicy {
   /** Attempts in all, the first included (Iceberg's commit.retry.num-retries + 1). */

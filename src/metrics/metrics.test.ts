@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -52,6 +53,11 @@ describe('Metrics', () => {
       const snapshots = (await lake.table('bronze.race')).snapshots().length;
       assert.equal(sample(text, 'orderpulse_lake_commits_total{table="bronze.race",outcome="committed"}'), snapshots);
       assert.equal(sample(text, 'orderpulse_lake_commit_duration_seconds_count{table="bronze.race"}'), snapshots);
+      // Every data file written, landed or not (a conflicting attempt rewrites none: its data files are reused), on disk now.
+      const files = readdirSync(join(dir.path, 'warehouse', 'bronze', 'race', 'data')).filter((f) => f.endsWith('.parquet'));
+      assert.equal(sample(text, 'orderpulse_lake_files_written_total{table="bronze.race"}'), files.length);
+      const bytes = files.reduce((n, f) => n + statSync(join(dir.path, 'warehouse', 'bronze', 'race', 'data', f)).size, 0);
+      assert.equal(sample(text, 'orderpulse_lake_bytes_written_total{table="bronze.race"}'), bytes);
       assert.match(await closed.text(), /^# TYPE orderpulse_lake_commits_total counter\n(?!orderpulse_lake_commits_total\{)/m, 'a closed Metrics counts nothing');
     } finally {
       metrics.close();

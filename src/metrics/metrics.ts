@@ -1,7 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BatchRunEvent } from '../batch/index.js';
-import type { CommitEvent } from '../lake/index.js';
+import type { CommitEvent, FileWrittenEvent } from '../lake/index.js';
 import type { LogAppendEvent, LogFetchEvent } from '../log/index.js';
 import type { ReplayAppendEvent } from '../replay/index.js';
 import { ALERT_EVENTS_TABLE, BRONZE_EVENTS_TABLE, LATE_EVENTS_TABLE, OPEN_ALERTS_TABLE, RULE_NAMES } from '../stream/index.js';
@@ -143,6 +143,10 @@ export class Metrics {
       this.logFetchDuration.observe(e.seconds);
     });
     this.#on<CommitEvent>('orderpulse:lake:commit', (e) => this.#lakeCommit(e));
+    this.#on<FileWrittenEvent>('orderpulse:lake:file', (e) => {
+      this.lakeFilesWritten.inc({ table: e.table });
+      this.lakeBytesWritten.inc({ table: e.table }, e.bytes);
+    });
     this.#on<StreamBatchEvent>('orderpulse:stream:batch', (e) => this.#streamBatch(e));
     this.#on<StreamFencingEvent>('orderpulse:stream:fencing', () => this.streamFencingRefusals.inc());
     this.#on<StreamRebuildEvent>('orderpulse:stream:rebuild', (e) => this.streamRebuildDuration.observe(e.ms / 1000));
