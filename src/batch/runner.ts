@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import type { IcebergTable, Lake, QueryTable } from '../lake/index.js';
 import { LakeError } from '../lake/index.js';
 import { BatchError } from './errors.js';
@@ -20,6 +21,19 @@ export const SOURCES_PROPERTY = 'orderpulse.batch.sources';
 export const RUN_PROPERTY = 'orderpulse.batch.run';
 
 export type JobOutcome = 'written' | 'unchanged' | 'no-source';
+
+/** Each job run, published for whoever listens (the metrics room). */
+export const runChannel = channel('orderpulse:batch:run');
+
+export interface BatchRunEvent {
+  readonly job: string;
+  readonly outcome: JobOutcome | 'failed';
+  readonly seconds: number;
+  readonly rowsRead: number;
+  readonly rowsWritten: number;
+  /** Wall ms the run ended. */
+  readonly finishedAt: number;
+}
 
 export interface JobReport {
   readonly job: string;
@@ -93,7 +107,26 @@ export async function runBatch(lake: Lake, options: RunBatchOptions = {}): Promi
       Promise.all(before).then(() =>
         slots.run(async () => {
           options.onJobStart?.(job.name);
-          const report = await runJob(lake, job, ctx);
+          const started = performance.now();
+          let report: JobReport;
+          try {
+            report = await runJob(lake, job, ctx);
+          } catch (error) {
+            if (runChannel.hasSubscribers) {
+              runChannel.publish({ job: job.name, outcome: 'failed', seconds: (performance.now() - started) / 1000, rowsRead: 0, rowsWritten: 0, finishedAt: Date.now() } satisfies BatchRunEvent);
+            }
+            throw error;
+          }
+          if (runChannel.hasSubscribers) {
+            runChannel.publish({
+              job: job.name,
+              outcome: report.outcome,
+              seconds: report.ms / 1000,
+              rowsRead: report.rowsRead,
+              rowsWritten: report.rowsWritten,
+              finishedAt: Date.now(),
+            } satisfies BatchRunEvent);
+          }
           options.onJob?.(report);
           return report;
         }),

@@ -22,3 +22,4 @@ export { loadReplaySource, runReplay, writeReplayQuarantine } from './replay.js'
 export type { ReplayRun, ReplayRunOptions, ReplaySource } from './replay.js';
 export { LIVE_DEFAULTS, LIVE_DIR, LivePipeline, livePacing, liveStateDir } from './live.js';
 export type { HistoryReport, LiveOptions, LivePace, LivePhase, LiveStatus, LiveStep } from './live.js';
+export { openMetrics } from './metrics.js';

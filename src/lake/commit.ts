@@ -11,6 +11,13 @@ import { LakeError } from './errors.js';
  * Attempts are bounded. Each outcome is published on the `orderpulse:lake:commit` channel.
  */
 export const commitChannel = channel('orderpulse:lake:commit');
+/** Each data file written (before its commit: a file of a failed commit counts, as its bytes were written). */
+export const fileWrittenChannel = channel('orderpulse:lake:file');
+
+export interface FileWrittenEvent {
+  readonly table: string;
+  readonly bytes: number;
+}
 
 export interface CommitRetryPolicy {
   /** Attempts in all, the first included (Iceberg's commit.retry.num-retries + 1). */
@@ -41,6 +48,8 @@ export interface CommitEvent {
   readonly attempt: number;
   readonly outcome: 'committed' | 'conflict' | 'failed' | 'unknown';
   readonly error?: string;
+  /** Committed only: wall seconds from the first attempt's start to the landed swap. */
+  readonly durationSeconds?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -57,12 +66,13 @@ export async function commitWithRetry<T>(options: {
 }): Promise<T> {
   const policy = options.policy ?? DEFAULT_COMMIT_RETRY;
   let lastConflict: unknown = null;
+  const started = performance.now();
   for (let attempt = 1; attempt <= policy.attempts; attempt++) {
     let prepared: CommitAttempt<T> | null = null;
     try {
       prepared = await options.prepare(attempt);
       await prepared.swap();
-      commitChannel.publish({ table: options.table, attempt, outcome: 'committed' } satisfies CommitEvent);
+      commitChannel.publish({ table: options.table, attempt, outcome: 'committed', durationSeconds: (performance.now() - started) / 1000 } satisfies CommitEvent);
       return prepared.result;
     } catch (error) {
       const code = error instanceof LakeError ? error.code : null;

@@ -3,8 +3,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareToBound, serializeValue } from './bounds.js';
 import type { Catalog, TableIdentifier } from './catalog.js';
-import type { CommitAttempt, CommitRetryPolicy } from './commit.js';
-import { commitWithRetry } from './commit.js';
+import type { CommitAttempt, CommitRetryPolicy, FileWrittenEvent } from './commit.js';
+import { commitWithRetry, fileWrittenChannel } from './commit.js';
 import type { DuckDbEngine, Row } from './duckdb-engine.js';
 import { flatFields } from './duckdb-engine.js';
 import type { PlannedFile } from './deletes.js';
@@ -901,7 +901,13 @@ export class IcebergTable {
         rmSync(local, { force: true });
       }
     }
-    return dataFileOf(schema, location, partition, stats);
+    return this.announced(dataFileOf(schema, location, partition, stats));
+  }
+
+  /** Publishes a data file written, for whoever listens (the metrics room). */
+  private announced(file: DataFile): DataFile {
+    if (fileWrittenChannel.hasSubscribers) fileWrittenChannel.publish({ table: this.name, bytes: file.fileSizeInBytes } satisfies FileWrittenEvent);
+    return file;
   }
 
   /** Splits rows by partition and writes one Parquet file per partition, with its statistics. */
@@ -935,7 +941,7 @@ export class IcebergTable {
             rmSync(local, { force: true });
           }
         }
-        written.push(dataFileOf(schema, location, values, stats));
+        written.push(this.announced(dataFileOf(schema, location, values, stats)));
       }
     } catch (error) {
       await this.deleteQuietly(written.map((f) => f.filePath));

@@ -27,3 +27,5 @@ export type { SqliteEventLogOptions, OpenSqliteEventLogOptions } from './sqlite-
 export { KafkaEventLog, openKafkaEventLog } from './kafka-log.js';
 export { withTopicPrefix } from './prefixed-log.js';
 export type { KafkaEventLogOptions, KafkaCompression } from './kafka-log.js';
+export { logAppendChannel, logFetchChannel } from './channels.js';
+export type { LogAppendEvent, LogFetchEvent } from './channels.js';

@@ -26,6 +26,7 @@ import type {
   TopicDescription,
   TopicSpec,
 } from './types.js';
+import { observedAppend, observedFetch } from './channels.js';
 import {
   DEFAULT_MAX_RECORDS,
   checkConsumerOptions,
@@ -554,7 +555,11 @@ export class KafkaEventLog implements EventLog {
 
   // ---- appending ----
 
-  async append(records: readonly ProducerRecord[]): Promise<readonly RecordPosition[]> {
+  append(records: readonly ProducerRecord[]): Promise<readonly RecordPosition[]> {
+    return observedAppend(records, this.appendRecords(records));
+  }
+
+  private async appendRecords(records: readonly ProducerRecord[]): Promise<readonly RecordPosition[]> {
     this.assertOpen();
     if (!isArray(records)) throw new LogError('OP_LOG_BAD_RECORD', 'append takes an array of records');
     if (records.length === 0) return [];
@@ -701,7 +706,11 @@ export class KafkaEventLog implements EventLog {
 
   // ---- reading ----
 
-  async fetch(request: FetchRequest): Promise<readonly LogRecord[]> {
+  fetch(request: FetchRequest): Promise<readonly LogRecord[]> {
+    return observedFetch(request, performance.now(), this.fetchRecords(request));
+  }
+
+  private async fetchRecords(request: FetchRequest): Promise<readonly LogRecord[]> {
     this.assertOpen();
     const meta = await this.topic(request?.topic, this.reader);
     const partition = checkPartition(meta.name, meta.partitions, request.partition);

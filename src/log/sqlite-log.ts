@@ -16,6 +16,7 @@ import {
   checkTopicSpec,
   isArray,
 } from './validation.js';
+import { observedAppend, observedFetch } from './channels.js';
 import type {
   CommittedOffset,
   Consumer,
@@ -431,6 +432,10 @@ export class SqliteEventLog implements EventLog {
   }
 
   append(records: readonly ProducerRecord[]): Promise<readonly RecordPosition[]> {
+    return observedAppend(records, this.appendRecords(records));
+  }
+
+  private appendRecords(records: readonly ProducerRecord[]): Promise<readonly RecordPosition[]> {
     return this.settle('cannot append', () => {
       if (!isArray(records)) throw new LogError('OP_LOG_BAD_RECORD', 'append takes an array of records');
       const count = records.length;
@@ -490,6 +495,10 @@ export class SqliteEventLog implements EventLog {
   }
 
   fetch(request: FetchRequest): Promise<readonly LogRecord[]> {
+    return observedFetch(request, performance.now(), this.fetchRecords(request));
+  }
+
+  private fetchRecords(request: FetchRequest): Promise<readonly LogRecord[]> {
     return this.settle('cannot fetch', () => {
       const meta = this.topic(request?.topic);
       const partition = this.checkPartition(meta, request.partition);

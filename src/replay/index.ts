@@ -1,3 +1,5 @@
+export { appendChannel } from './replayer.js';
+export type { ReplayAppendEvent } from './replayer.js';
 export { replay, datasetFingerprint, DEFAULT_PARTITIONS, DEFAULT_BATCH_SIZE } from './replayer.js';
 export type { ReplayOptions, ReplayProgress, ReplaySummary } from './replayer.js';
 export { Schedule, DEFAULT_MAX_GAP_MS } from './pacing.js';

@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import { createHash } from 'node:crypto';
 import type { EventCodec, MarketplaceEvent, TopicName } from '../events/index.js';
 import { TOPIC_NAMES, TOPIC_OF, eventKey } from '../events/index.js';
@@ -8,6 +9,16 @@ import { systemClock } from './clock.js';
 import { ReplayError } from './errors.js';
 import type { Pacing } from './pacing.js';
 import { Schedule } from './pacing.js';
+
+/** Each append call of the replay (one batch), published for whoever listens (the metrics room). */
+export const appendChannel = channel('orderpulse:replay:append');
+
+export interface ReplayAppendEvent {
+  readonly eventsByTopic: Readonly<Record<string, number>>;
+  readonly seconds: number;
+  /** How far (wall seconds) the replay is behind the pace asked for; 0 unpaced. */
+  readonly lagSeconds: number;
+}
 
 export const DEFAULT_PARTITIONS = 6;
 export const DEFAULT_BATCH_SIZE = 5_000;
@@ -171,9 +182,17 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     };
   };
 
+  // How far behind its pace the replay is (wall ms), as of the newest event taken: 0 unpaced.
+  let behindMs = 0;
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
+    const appending = performance.now();
     await log.append(batch);
+    if (appendChannel.hasSubscribers) {
+      const topics: Record<string, number> = {};
+      for (const e of batchTypes) topics[TOPIC_OF[e.type]] = (topics[TOPIC_OF[e.type]] ?? 0) + 1;
+      appendChannel.publish({ eventsByTopic: topics, seconds: (performance.now() - appending) / 1000, lagSeconds: behindMs / 1000 } satisfies ReplayAppendEvent);
+    }
     for (const e of batchTypes) {
       byTopic[TOPIC_OF[e.type]]++;
       byType[e.type] = (byType[e.type] ?? 0) + 1;
@@ -204,6 +223,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     }
     if (paced) {
       const due = schedule.next(event.eventTime);
+      behindMs = Math.max(0, clock.now() - (start + due));
       // Sleep only for a millisecond or more; closer events join the batch in hand.
       if (start + due - clock.now() >= 1) {
         await flush();

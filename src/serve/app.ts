@@ -7,6 +7,8 @@ import swagger from '@fastify/swagger';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import Fastify from 'fastify';
 import type { ReadModel } from '../read/types.js';
+import { requestChannel } from './channels.js';
+import type { MetricsSource, ServeRequestEvent } from './channels.js';
 import { SERVE_ERROR_CODES, ServeError } from './errors.js';
 import type { LiveSource, LiveTiming } from './live.js';
 import { LiveFeed } from './live.js';
@@ -36,6 +38,8 @@ export interface ServerOptions {
   readonly liveTiming?: Partial<LiveTiming>;
   /** The API document's version (default: package.json's). */
   readonly version?: string;
+  /** The process's metrics, served at `/metrics` (same token rule as the API); absent: no such route. */
+  readonly metrics?: MetricsSource;
 }
 
 /** Requests carry no body (every route is a GET); anything larger than this is refused before it is read. */
@@ -87,7 +91,8 @@ function refusal(request: FastifyRequest, token: string | undefined): ServeError
   if (length > BODY_LIMIT_BYTES) {
     return new ServeError(SERVE_ERROR_CODES.payloadTooLarge, `request body too large: ${length} bytes, at most ${BODY_LIMIT_BYTES}`);
   }
-  if (token === undefined || !isApi(request) || request.routeOptions.url === '/api/health') return null;
+  const guarded = isApi(request) || pathOf(request) === '/metrics';
+  if (token === undefined || !guarded || request.routeOptions.url === '/api/health') return null;
   const header = request.headers.authorization;
   const bearer = header?.startsWith('Bearer ') === true ? header.slice('Bearer '.length) : undefined;
   // An EventSource cannot send headers, so the live stream also takes the token in the query.
@@ -139,6 +144,17 @@ export function createServer(options: ServerOptions): FastifyInstance {
 
   app.addHook('onRequest', (request, _reply, done) => {
     done(refusal(request, options.token) ?? undefined);
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    if (requestChannel.hasSubscribers) {
+      requestChannel.publish({
+        route: request.routeOptions.url ?? 'unmatched',
+        method: request.method,
+        status: reply.statusCode,
+        seconds: reply.elapsedTime / 1000,
+      } satisfies ServeRequestEvent);
+    }
+    done();
   });
 
   void app.register(helmet, {
@@ -196,6 +212,10 @@ export function createServer(options: ServerOptions): FastifyInstance {
     registerSellerRoutes(api, options.read);
     registerLiveRoute(api, feed);
     api.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
+    const metrics = options.metrics;
+    if (metrics !== undefined) {
+      api.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
+    }
     done();
   });
   return app;

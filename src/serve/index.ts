@@ -14,3 +14,5 @@ export type { Cursor } from './cursor.js';
 export { ServeError, SERVE_ERROR_CODES } from './errors.js';
 export { serveRuntime, WEB_ROOT } from './runtime.js';
 export type { ServeRuntimeOptions } from './runtime.js';
+export { requestChannel, sseChannel } from './channels.js';
+export type { ServeRequestEvent, ServeSseEvent, MetricsSource } from './channels.js';

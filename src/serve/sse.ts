@@ -1,6 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { LiveMessage } from '../read/types.js';
+import { sseChannel } from './channels.js';
+import type { ServeSseEvent } from './channels.js';
 import { parseCursor } from './cursor.js';
 import { badRequest } from './errors.js';
 import type { LiveFeed, LiveSubscriber } from './live.js';
@@ -66,6 +68,8 @@ class SseConnection implements LiveSubscriber {
 
 /** `/api/live`: the live feed as Server-Sent Events. */
 export function registerLiveRoute(api: FastifyInstance, feed: LiveFeed): void {
+  // Connected clients of this server, published on each change (a gauge's current value).
+  let clients = 0;
   api.get<{ Querystring: { token?: string }; Headers: { 'last-event-id'?: string } }>('/api/live', { schema: liveSchema }, async (request, reply) => {
     const lastEventId = request.headers['last-event-id'];
     let cursor = null;
@@ -81,7 +85,13 @@ export function registerLiveRoute(api: FastifyInstance, feed: LiveFeed): void {
     socket.setTimeout(0);
     socket.setNoDelay(true);
     const connection: SseConnection = new SseConnection(reply.raw, () => feed.unsubscribe(connection));
-    reply.raw.on('close', () => feed.unsubscribe(connection));
+    clients++;
+    if (sseChannel.hasSubscribers) sseChannel.publish({ clients } satisfies ServeSseEvent);
+    reply.raw.on('close', () => {
+      feed.unsubscribe(connection);
+      clients--;
+      if (sseChannel.hasSubscribers) sseChannel.publish({ clients } satisfies ServeSseEvent);
+    });
     try {
       await feed.subscribe(connection, cursor);
     } catch {

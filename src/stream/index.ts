@@ -26,7 +26,8 @@ export type { ReferenceIngestOptions, ReferenceIngestReport } from './reference.
 export { ReferenceIngest } from './reference-ingest.js';
 export type { ReferenceSources } from './reference-ingest.js';
 export { AlertCodec, ALERTS_TOPIC, ALERTS_SCHEMA_FILE } from './alert-codec.js';
-export { StreamMetrics } from './metrics.js';
+export { batchChannel, fencingChannel, rebuildChannel } from './channels.js';
+export type { StreamBatchEvent, StreamAlertEvent, StreamTaskState, StreamFencingEvent, StreamRebuildEvent } from './channels.js';
 export { StreamError } from './errors.js';
 export { PRODUCT_GRADES_TABLE, GRADES, GRADE_WEIGHTS, DEFAULT_GRADE_WEIGHT, GRADES_CHECK_EVERY_MS, ProductGrades, gradeWeightFrom } from './grades.js';
 export type { Grade } from './grades.js';

@@ -13,7 +13,7 @@ import { sampleDir, tempDir } from '../testing/fixtures.js';
 import { withOverrides } from '../testing/log-overrides.js';
 import { H, T0, placed, step } from './test-events.js';
 import { readAlertsTopic } from './test-alerts.js';
-import type { EmittedChange, RunReport } from './index.js';
+import type { EmittedChange, RunReport, StreamBatchEvent } from './index.js';
 import {
   ALERTS_TOPIC,
   ALERT_EVENTS_TABLE,
@@ -25,7 +25,7 @@ import {
   PRODUCT_GRADES_TABLE,
   OPEN_ALERTS_TABLE,
   StreamError,
-  StreamMetrics,
+  batchChannel,
   StreamProcessor,
   UNDECODABLE_EVENT_TYPE,
   offsetsProperty,
@@ -68,17 +68,22 @@ describe('StreamProcessor on the Olist sample', () => {
   let processor: StreamProcessor;
   let run: RunReport;
   const emitted: EmittedChange[] = [];
-  const metrics = new StreamMetrics();
+  const batches: StreamBatchEvent[] = [];
+  const onBatch = (message: unknown): void => {
+    batches.push(message as StreamBatchEvent);
+  };
 
   before(async () => {
     dataset = await loadOlist(sampleDir);
     runtime = openRuntime({ ...DEFAULTS, state: dir.path });
     await replay({ log: runtime.log, codec: await runtime.codec(), events: olistEvents(dataset), pacing: { mode: 'max' }, partitions: 3 });
     // Small batches, so that the run spans many commits.
-    processor = await openProcessor(runtime, { maxBatchEvents: 7_000, metrics, onAlerts: (changes) => emitted.push(...changes) });
+    batchChannel.subscribe(onBatch);
+    processor = await openProcessor(runtime, { maxBatchEvents: 7_000, onAlerts: (changes) => emitted.push(...changes) });
     run = await processor.run({ untilIdle: true });
   });
   after(async () => {
+    batchChannel.unsubscribe(onBatch);
     await runtime.close();
     dir.remove();
   });
@@ -167,14 +172,20 @@ describe('StreamProcessor on the Olist sample', () => {
     for (let i = 1; i < open.length; i++) assert.ok((open[i - 1]?.priority ?? 0) >= (open[i]?.priority ?? 0));
   });
 
-  it('counts records per topic and open alerts per rule in its metrics', async () => {
-    const text = await metrics.registry.metrics();
-    const value = (line: string): number => Number(new RegExp(`^${line.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
-    assert.equal(value('orderpulse_stream_events_total{topic="orders"}'), await logRecords(runtime, TOPICS.orders));
-    assert.equal(value('orderpulse_stream_events_total{topic="reviews"}'), await logRecords(runtime, TOPICS.reviews));
+  it('publishes each batch on its channel: records per topic, alert changes, open alerts per rule', async () => {
+    const records = (topic: string): number => batches.reduce((n, b) => n + (b.recordsByTopic[topic] ?? 0), 0);
+    assert.equal(records(TOPICS.orders), await logRecords(runtime, TOPICS.orders));
+    assert.equal(records(TOPICS.reviews), await logRecords(runtime, TOPICS.reviews));
+    assert.equal(batches.filter((b) => !b.idle).length, run.batches);
+    assert.equal(batches.reduce((n, b) => n + b.alerts.length, 0), emitted.length);
     const open = processor.openAlerts();
-    assert.equal(value('orderpulse_stream_open_alerts{rule="delivery_overdue"}'), open.filter((a) => a.rule === 'delivery_overdue').length);
-    assert.equal(value('orderpulse_stream_batch_events_count'), run.batches);
+    const last = batches.at(-1)?.openAlerts ?? [];
+    for (const { rule, count, valueBrl } of last) {
+      const ofRule = open.filter((a) => a.rule === rule);
+      assert.equal(count, ofRule.length, rule);
+      assert.ok(Math.abs(valueBrl - ofRule.reduce((s, a) => s + a.priority, 0)) < 1e-6, rule);
+    }
+    for (const b of batches) for (const a of b.alerts) if (a.appendedAt !== null) assert.ok(a.publishedAt >= a.appendedAt);
   });
 
   it('a restart rebuilds the same state from bronze and writes nothing twice', async () => {

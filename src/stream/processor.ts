@@ -12,7 +12,8 @@ import { StreamError } from './errors.js';
 import { ProductGrades } from './grades.js';
 import type { InputRecord } from './merge.js';
 import { EndOffsets, LogMerger, NEED_FETCH, partitionKey } from './merge.js';
-import type { StreamMetrics } from './metrics.js';
+import { batchChannel, fencingChannel, rebuildChannel } from './channels.js';
+import type { StreamBatchEvent, StreamFencingEvent, StreamRebuildEvent } from './channels.js';
 import type { FencedTable, OutputName } from './task.js';
 import { StreamTask, startPositions } from './task.js';
 import type { PositionedChange, PositionedLateEvent, StreamPosition, TaskId } from './tables.js';
@@ -113,7 +114,6 @@ export interface StreamProcessorOptions {
   readonly gradeWeight?: GradeWeight;
   /** How often at most (wall-clock ms) a batch asks whether `gold.product_grades` changed (default 5,000; 0: every batch). */
   readonly gradesCheckEveryMs?: number;
-  readonly metrics?: StreamMetrics;
   /** Wall clock (ingest times, batch timing, idle policy). */
   readonly now?: () => number;
   /** Called with every alert change once it is durable (after bronze committed), in emission order. */
@@ -201,7 +201,6 @@ export class StreamProcessor {
   #openAlertsWrittenAt = 0;
   #lane: Promise<void> = Promise.resolve();
   #laneError: unknown = null;
-  #lastStats: DetectorStats;
   /** The product grades followed while running; null when the options fixed the weight. */
   readonly #grades: ProductGrades | null;
 
@@ -223,7 +222,6 @@ export class StreamProcessor {
     this.partitions = init.partitions;
     this.#now = init.options.now ?? Date.now;
     this.recovery = { replayed: 0, positions: {}, caughtUp: { alertEvents: 0, lateEvents: 0, published: 0 }, offsets: {}, ms: 0 };
-    this.#lastStats = this.stats();
   }
 
   /**
@@ -317,6 +315,9 @@ export class StreamProcessor {
       offsets: Object.assign({}, ...[...tasks.values()].map((t) => t.merger.consumedOffsets())) as Record<string, number>,
       ms: performance.now() - started,
     };
+    if (rebuildChannel.hasSubscribers) {
+      rebuildChannel.publish({ replayed: processor.recovery.replayed, ms: processor.recovery.ms } satisfies StreamRebuildEvent);
+    }
     return processor;
   }
 
@@ -461,7 +462,6 @@ export class StreamProcessor {
     }
     await flush((t) => t.committed);
     if (tasks.some((t) => comparePositions(t.outputs.openAlerts, t.committed) !== 0)) await this.#writeOpenAlerts(this.#openAlertsNow());
-    this.#updateGauges();
     return caughtUp;
   }
 
@@ -538,6 +538,8 @@ export class StreamProcessor {
     const positions = new Map<TaskId, StreamPosition>();
     let undecodable = 0;
     const perTopic = new Map<string, number>();
+    // The log append time of each change's causing record, parallel to `changes` (event-to-alert latency).
+    const appendedAt: number[] = [];
     for (const [task, taken] of inputs) {
       const detector = task.detector;
       const floor = detector.watermarkFloor;
@@ -550,12 +552,12 @@ export class StreamProcessor {
         const event = input.event;
         if (event === null) {
           undecodable++;
-          this.#options.metrics?.undecodable.inc({ topic: record.topic });
           rows.push({ ...recordColumns(input, ingestTime), task: task.id, processed_seq: seq, watermark_floor: floor });
           continue;
         }
         for (const change of detector.process(event)) {
           changes.push({ change, task: task.id, position, cause: { topic: record.topic, partition: record.partition, offset: record.offset } });
+          appendedAt.push(record.timestamp);
         }
         for (const lateEvent of detector.drainLate()) late.push({ late: lateEvent, task: task.id, position });
         rows.push({ ...recordColumns(input, ingestTime), task: task.id, processed_seq: seq, watermark_floor: floor });
@@ -569,7 +571,6 @@ export class StreamProcessor {
     }
     const openAlerts = this.#openAlertsDue() ? this.#openAlertsNow() : null;
     const detected = performance.now();
-    for (const [topic, n] of perTopic) this.#options.metrics?.eventsIn.inc({ topic }, n);
 
     const taskIds = [...positions.keys()];
     this.#chain(async () => {
@@ -599,6 +600,8 @@ export class StreamProcessor {
           idle: false,
         },
         changes,
+        perTopic,
+        appendedAt,
       );
     });
     return { records: total, changes: changes.length };
@@ -663,7 +666,7 @@ export class StreamProcessor {
       timings: { read: 0, detect: detected - started, bronze: 0, outputs: done - detected, total: done - started },
       idle: true,
     };
-    this.#observe(report, changes);
+    this.#observe(report, changes, new Map(), []);
     return report;
   }
 
@@ -877,6 +880,7 @@ export class StreamProcessor {
       if (error instanceof LakeError && error.code === 'OP_LAKE_PRECONDITION_FAILED') {
         const key = typeof error.details.key === 'string' ? error.details.key : '';
         const task = Number(/task-(\d+)$/.exec(key)?.[1] ?? NaN);
+        if (fencingChannel.hasSubscribers) fencingChannel.publish({ task, table } satisfies StreamFencingEvent);
         throw new StreamError(
           'OP_STREAM_TASK_TAKEN',
           `task ${task} was advanced by another processor (${error.message}): two processes are running task ${task}; give each process its own tasks (--tasks). Nothing of this batch was committed`,
@@ -944,40 +948,30 @@ export class StreamProcessor {
     for (const [id, position] of open.positions) (this.#tasks.get(id) as StreamTask).advance('openAlerts', position);
   }
 
-  #observe(report: BatchReport, changes: readonly EmittedChange[]): void {
-    const metrics = this.#options.metrics;
-    if (metrics !== undefined) {
-      const stats = this.stats();
-      if (!report.idle) {
-        metrics.batchEvents.observe(report.records);
-        metrics.batchSeconds.observe({ phase: 'read' }, report.timings.read / 1000);
-        metrics.batchSeconds.observe({ phase: 'bronze' }, report.timings.bronze / 1000);
-      }
-      metrics.batchSeconds.observe({ phase: 'detect' }, report.timings.detect / 1000);
-      metrics.batchSeconds.observe({ phase: 'outputs' }, report.timings.outputs / 1000);
-      metrics.batchSeconds.observe({ phase: 'total' }, report.timings.total / 1000);
-      metrics.lateEvents.inc(stats.late - this.#lastStats.late);
-      metrics.duplicates.inc(stats.duplicates - this.#lastStats.duplicates);
-      for (const { change } of changes) metrics.alertChanges.inc({ rule: change.alert.rule, change: change.kind });
-      this.#lastStats = stats;
-      this.#updateGauges();
-    }
+  #observe(report: BatchReport, changes: readonly EmittedChange[], perTopic: ReadonlyMap<string, number>, appendedAt: readonly number[]): void {
+    if (batchChannel.hasSubscribers) batchChannel.publish(this.#batchEvent(report, changes, perTopic, appendedAt));
     this.#options.onBatch?.(report);
   }
 
-  #updateGauges(): void {
-    const metrics = this.#options.metrics;
-    if (metrics === undefined) return;
-    const stats = this.stats();
-    if (Number.isFinite(stats.watermark)) metrics.watermark.set(stats.watermark / 1000);
-    const newest = Math.max(...[...this.#tasks.values()].map((t) => t.detector.maxEventTime));
-    if (Number.isFinite(newest)) metrics.eventTimeLag.set((this.#now() - newest) / 1000);
-    metrics.ordersInState.set(stats.ordersInState);
-    const byRule = new Map<Rule, number>();
+  /** The batch as the metrics see it, with the gauges' current values (the listener keeps no state). */
+  #batchEvent(report: BatchReport, changes: readonly EmittedChange[], perTopic: ReadonlyMap<string, number>, appendedAt: readonly number[]): StreamBatchEvent {
+    const publishedAt = this.#now();
+    const open = new Map<Rule, { count: number; valueBrl: number }>(RULE_NAMES.map((rule) => [rule, { count: 0, valueBrl: 0 }]));
     for (const task of this.#tasks.values()) {
-      for (const alert of task.detector.openAlerts()) byRule.set(alert.rule, (byRule.get(alert.rule) ?? 0) + 1);
+      for (const alert of task.detector.openAlerts()) {
+        const entry = open.get(alert.rule) as { count: number; valueBrl: number };
+        entry.count++;
+        entry.valueBrl += alert.priority;
+      }
     }
-    metrics.setOpenAlerts(byRule);
+    return {
+      idle: report.idle,
+      recordsByTopic: Object.fromEntries(perTopic),
+      timings: report.timings,
+      alerts: changes.map(({ change }, i) => ({ rule: change.alert.rule, change: change.kind, appendedAt: appendedAt[i] ?? null, publishedAt })),
+      openAlerts: [...open].map(([rule, { count, valueBrl }]) => ({ rule, count, valueBrl })),
+      tasks: [...this.#tasks.values()].map((t) => ({ task: t.id, watermark: t.detector.watermark, newestEventTime: t.detector.maxEventTime })),
+    };
   }
 }
 

@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
+import { Option } from 'commander';
 import type { JobReport } from '../../batch/index.js';
 import { BatchError, JOBS, batchStatus, runBatch, selectJobs } from '../../batch/index.js';
 import { ConfigError, openRuntime } from '../../deploy/index.js';
 import type { CliIO } from '../output.js';
 import { table, writeJson } from '../output.js';
 import type { SetExitCode } from './index.js';
-import { formatMs, settingsFor } from './common.js';
+import { METRICS_PORT_HELP, formatMs, parseMetricsPort, settingsFor, withMetricsPort } from './common.js';
 
 interface RunFlags {
+  readonly metricsPort?: number;
   readonly full?: boolean;
   readonly job?: string[];
   readonly json?: boolean;
@@ -31,7 +33,9 @@ export function registerBatch(program: Command, io: CliIO, _setExitCode: SetExit
     .option('--full', 'recompute every job, changed sources or not')
     .option('--job <name...>', `only these jobs (${JOBS.map((j) => j.name).join(', ')})`)
     .option('--json', 'print the run as JSON')
-    .action(async (flags: RunFlags, command: Command) => {
+    .addOption(new Option('--metrics-port <n>', METRICS_PORT_HELP).argParser(parseMetricsPort))
+    .action(async (flags: RunFlags, command: Command) =>
+      withMetricsPort(settingsFor(command, io), 'batch', flags.metricsPort, async () => {
       const jobs = jobsNamed(flags.job); // an unknown name fails before anything opens
       const runtime = openRuntime(settingsFor(command, io), { env: io.env });
       try {
@@ -62,7 +66,7 @@ export function registerBatch(program: Command, io: CliIO, _setExitCode: SetExit
       } finally {
         await runtime.close();
       }
-    });
+    }));
   batch
     .command('status')
     .description("per job: its table's last batch run (when, outcome, rows, rows read, duration) and the source snapshots it consumed")

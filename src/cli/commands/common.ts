@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import type { Settings } from '../../deploy/index.js';
-import { resolveSettings } from '../../deploy/index.js';
+import { openMetrics, resolveSettings } from '../../deploy/index.js';
+import type { ProcessRole } from '../../metrics/index.js';
+import { serveMetrics } from '../../metrics/index.js';
 import type { CliIO } from '../output.js';
 
 export interface GlobalFlags {
@@ -45,4 +47,34 @@ export function parsePort(text: string): number {
   const port = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isInteger(port) || port > 65_535) throw new InvalidArgumentError('--port takes a port number from 0 to 65535 (0: any free port).');
   return port;
+}
+
+/** `--metrics-port`: a port to serve `/metrics` on (127.0.0.1); 0 is refused (a scraper needs to know the port). */
+export function parseMetricsPort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new InvalidArgumentError('--metrics-port takes a port number from 1 to 65535.');
+  }
+  return port;
+}
+
+export const METRICS_PORT_HELP = 'serve Prometheus metrics at http://127.0.0.1:<n>/metrics while this runs';
+
+/**
+ * Runs `body` with the process's metrics served on 127.0.0.1:`port` (`--metrics-port`); without a
+ * port, no registry is made and no one listens to the rooms' channels (they then publish nothing).
+ */
+export async function withMetricsPort<T>(settings: Settings, role: ProcessRole, port: number | undefined, body: () => Promise<T>): Promise<T> {
+  if (port === undefined) return body();
+  const metrics = openMetrics(settings, role);
+  try {
+    const server = await serveMetrics(metrics, port, '--metrics-port');
+    try {
+      return await body();
+    } finally {
+      await server.close();
+    }
+  } finally {
+    metrics.close();
+  }
 }

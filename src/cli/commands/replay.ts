@@ -9,11 +9,12 @@ import { runReplay } from '../../deploy/index.js';
 import type { CliIO } from '../output.js';
 import { table, writeJson } from '../output.js';
 import type { SetExitCode } from './index.js';
-import { formatMs, settingsFor } from './common.js';
+import { METRICS_PORT_HELP, formatMs, parseMetricsPort, settingsFor, withMetricsPort } from './common.js';
 import { parseDuration, parsePositiveNumber } from './durations.js';
 import { positiveInt } from '../index.js';
 
 interface ReplayFlags {
+  readonly metricsPort?: number;
   readonly data?: string;
   readonly speed?: number;
   readonly rate?: number;
@@ -114,7 +115,9 @@ export function registerReplay(program: Command, io: CliIO, _setExitCode: SetExi
     )
     .option('--quiet', 'no progress output')
     .option('--json', 'print the summary as JSON')
-    .action(async (flags: ReplayFlags, command: Command) => {
+    .addOption(new Option('--metrics-port <n>', METRICS_PORT_HELP).argParser(parseMetricsPort))
+    .action(async (flags: ReplayFlags, command: Command) =>
+      withMetricsPort(settingsFor(command, io), 'replay', flags.metricsPort, async () => {
       const settings = settingsFor(command, io, {
         data: flags.data,
         batchSize: flags.batchSize,
@@ -144,5 +147,5 @@ export function registerReplay(program: Command, io: CliIO, _setExitCode: SetExi
       } else {
         printSummary(io, run);
       }
-    });
+    }));
 }

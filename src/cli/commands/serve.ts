@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { STORE_FILE, openRuntime } from '../../deploy/index.js';
+import { STORE_FILE, openMetrics, openRuntime } from '../../deploy/index.js';
 import { DEFAULT_HOST, DEFAULT_PORT, serveRuntime } from '../../serve/index.js';
 import type { CliIO } from '../output.js';
 import { writeJson } from '../output.js';
@@ -39,10 +39,11 @@ export function registerServe(program: Command, io: CliIO, setExitCode: SetExitC
         return;
       }
       const runtime = openRuntime(settings, { env: io.env });
+      const metrics = openMetrics(settings, 'server');
       try {
         const envToken = io.env.ORDERPULSE_TOKEN;
         const token = flags.token ?? (envToken === undefined || envToken === '' ? undefined : envToken);
-        const server = await serveRuntime(runtime, { host: flags.host, port: flags.port, approvalHours: settings.approvalHours, ...(token === undefined ? {} : { token }) });
+        const server = await serveRuntime(runtime, { host: flags.host, port: flags.port, approvalHours: settings.approvalHours, metrics, ...(token === undefined ? {} : { token }) });
         if (flags.json === true) writeJson(io, { url: server.url, port: server.port, portTaken: server.portTaken, state: runtime.stateDir });
         else {
           if (server.portTaken !== null) io.stdout.write(`port ${server.portTaken} is taken: listening on ${server.port} instead\n`);
@@ -59,6 +60,7 @@ export function registerServe(program: Command, io: CliIO, setExitCode: SetExitC
         });
         await server.close();
       } finally {
+        metrics.close();
         await runtime.close();
       }
     });

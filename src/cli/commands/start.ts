@@ -5,7 +5,7 @@ import { formatLocal, parseLocalDateTime } from '../../data/index.js';
 import type { HistoryReport, LivePace, LiveStep, Runtime, Settings } from '../../deploy/index.js';
 import type { RunningServer } from '../../serve/index.js';
 import { DEFAULT_HOST, DEFAULT_PORT, serveRuntime } from '../../serve/index.js';
-import { LIVE_DEFAULTS, LivePipeline, liveStateDir, resolveSettings } from '../../deploy/index.js';
+import { LIVE_DEFAULTS, LivePipeline, liveStateDir, openMetrics, resolveSettings } from '../../deploy/index.js';
 import { ProgressReporter } from '../../replay/index.js';
 import type { CliIO } from '../output.js';
 import { writeJson } from '../output.js';
@@ -176,6 +176,8 @@ export function registerStart(program: Command, io: CliIO, _setExitCode: SetExit
       const ended = new Promise<Error | null>((done) => (finish = done));
       // Set by the hook below; a holder, since the assignment happens in a callback.
       const serving: { server: RunningServer | null } = { server: null };
+      // Every part of the pipeline runs in this process: one registry sees them all, served at /metrics.
+      const metrics = openMetrics(settings, 'start');
       const pipeline = new LivePipeline({
         settings,
         historyUntil,
@@ -215,7 +217,7 @@ export function registerStart(program: Command, io: CliIO, _setExitCode: SetExit
         onHistoryReady: async (_history: HistoryReport, runtime: Runtime) => {
           // After the history phase, before the live phase: every page has data from its first load.
           const token = flags.token ?? (io.env.ORDERPULSE_TOKEN === '' ? undefined : io.env.ORDERPULSE_TOKEN);
-          const server = await serveRuntime(runtime, { host: flags.host, port: flags.port, approvalHours: settings.approvalHours, ...(token === undefined ? {} : { token }) });
+          const server = await serveRuntime(runtime, { host: flags.host, port: flags.port, approvalHours: settings.approvalHours, metrics, ...(token === undefined ? {} : { token }) });
           serving.server = server;
           emit({ step: 'ready', state: liveStateDir(settings.state), url: server.url, portTaken: server.portTaken });
           if (server.portTaken !== null) say(`port ${server.portTaken} is taken: listening on ${server.port} instead`);
@@ -249,6 +251,7 @@ export function registerStart(program: Command, io: CliIO, _setExitCode: SetExit
           await serving.server?.close();
         } finally {
           await pipeline.stop();
+          metrics.close();
         }
       }
       // A part failed while running: everything is stopped, and the error is reported with exit 1.

@@ -8,12 +8,13 @@ import { table, writeJson } from '../output.js';
 import type { ProcessorHooks } from '../../deploy/index.js';
 import { StreamBatch, openProcessor, openRuntime, processorOptions } from '../../deploy/index.js';
 import type { SetExitCode } from './index.js';
-import { formatMs, settingsFor } from './common.js';
+import { METRICS_PORT_HELP, formatMs, parseMetricsPort, settingsFor, withMetricsPort } from './common.js';
 import type { StreamBatchSummary } from './batch-schedule.js';
 import { describeBatchRun, streamBatchSummary } from './batch-schedule.js';
 import { positiveInt } from '../index.js';
 
 interface StreamFlags {
+  readonly metricsPort?: number;
   readonly untilIdle?: boolean;
   readonly approvalHours?: string;
   readonly allowedLateness?: string;
@@ -127,7 +128,9 @@ export function registerStream(program: Command, io: CliIO, setExitCode: SetExit
     .option('--alerts', 'print every alert change as it is emitted (NDJSON with --json)')
     .option('--quiet', 'no progress output')
     .option('--json', 'print the summary as JSON (last line)')
-    .action(async (flags: StreamFlags, command: Command) => {
+    .addOption(new Option('--metrics-port <n>', METRICS_PORT_HELP).argParser(parseMetricsPort))
+    .action(async (flags: StreamFlags, command: Command) =>
+      withMetricsPort(settingsFor(command, io), 'stream', flags.metricsPort, async () => {
       const settings = settingsFor(command, io, {
         approvalHours: flags.approvalHours,
         allowedLateness: flags.allowedLateness,
@@ -237,5 +240,5 @@ export function registerStream(program: Command, io: CliIO, setExitCode: SetExit
         await reference?.close();
         await runtime.close();
       }
-    });
+    }));
 }

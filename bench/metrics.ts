@@ -1,0 +1,117 @@
+/**
+ * `npm run bench:metrics`: what the metrics cost the stream processor.
+ *
+ * The sample at scale 3 (SYNTHETIC, as `bench:stream` builds it) is replayed as fast as possible into
+ * a fresh embedded log once (not timed). Then the processor runs over fresh copies of that log, on an
+ * empty lake, until idle, as in `bench:stream`'s throughput run: alternately with a `Metrics`
+ * subscribed to every room's channels (each batch, commit, append and fetch counted) and with no one
+ * listening (the rooms then publish nothing). Rounds alternate so that a drift of the machine hits
+ * both sides; the figure is the ratio of the medians of events/s.
+ * Goal: metrics on cost under 3% of throughput.
+ * Prints a table, then one JSON line with every figure.
+ */
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULTS, STORE_FILE, openRuntime } from '../src/deploy/index.js';
+import type { MarketplaceEvent } from '../src/events/index.js';
+import { Metrics } from '../src/metrics/index.js';
+import { replay } from '../src/replay/index.js';
+import { AlertCodec, StreamProcessor } from '../src/stream/index.js';
+import { scaledSampleEvents } from '../src/testing/sample-pipeline.js';
+import { printTable } from './report.js';
+
+const GOAL_OVERHEAD = 0.03;
+const SCALE = 3;
+const ROUNDS = 3;
+
+const work = join(tmpdir(), `orderpulse-bench-metrics-${process.pid}`);
+const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
+async function fillLog(state: string, events: readonly MarketplaceEvent[]): Promise<number> {
+  const runtime = openRuntime({ ...DEFAULTS, state });
+  try {
+    const summary = await replay({ log: runtime.log, codec: await runtime.codec(), events, pacing: { mode: 'max' } });
+    return summary.appended;
+  } finally {
+    await runtime.close();
+  }
+}
+
+function copyStore(template: string, state: string): void {
+  mkdirSync(state, { recursive: true });
+  for (const suffix of ['', '-wal', '-shm']) {
+    const from = join(template, STORE_FILE + suffix);
+    if (existsSync(from)) copyFileSync(from, join(state, STORE_FILE + suffix));
+  }
+}
+
+interface Run {
+  readonly metrics: boolean;
+  readonly records: number;
+  readonly seconds: number;
+  readonly eventsPerSecond: number;
+}
+
+async function processAll(template: string, round: number, withMetrics: boolean): Promise<Run> {
+  const state = join(work, `run-${round}-${withMetrics ? 'on' : 'off'}`);
+  copyStore(template, state);
+  const runtime = openRuntime({ ...DEFAULTS, state });
+  const metrics = withMetrics ? new Metrics({ role: 'stream', deployment: 'embedded', version: 'bench' }) : null;
+  try {
+    const codec = await runtime.codec();
+    const lake = await runtime.lake();
+    const alertCodec = await AlertCodec.open(runtime.registry, { registerSchemas: true });
+    const t0 = process.hrtime.bigint();
+    const processor = await StreamProcessor.open({ log: runtime.log, codec, lake, alertCodec, idle: { afterMs: 0, advanceMs: 0 } });
+    const run = await processor.run({ untilIdle: true });
+    const wall = seconds(t0);
+    // A scrape at the end, so the registry's text is part of what is paid for.
+    if (metrics !== null) await metrics.text();
+    process.stderr.write(`round ${round}, metrics ${withMetrics ? 'on' : 'off'}: ${run.records} records, ${wall.toFixed(2)} s\n`);
+    return { metrics: withMetrics, records: run.records, seconds: wall, eventsPerSecond: run.records / wall };
+  } finally {
+    metrics?.close();
+    await runtime.close();
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  rmSync(work, { recursive: true, force: true });
+  const template = join(work, 'template');
+  try {
+    const appended = await fillLog(template, await scaledSampleEvents(SCALE, work));
+    process.stderr.write(`scale ${SCALE}: ${appended} events in the log\n`);
+    // A first run of each, not counted: the engine's and the file cache's warm-up.
+    await processAll(template, 0, false);
+    await processAll(template, 0, true);
+    const runs: Run[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      // Alternating which side goes first, too.
+      const order = round % 2 === 1 ? [false, true] : [true, false];
+      for (const on of order) runs.push(await processAll(template, round, on));
+    }
+    const off = median(runs.filter((r) => !r.metrics).map((r) => r.eventsPerSecond));
+    const on = median(runs.filter((r) => r.metrics).map((r) => r.eventsPerSecond));
+    const overhead = 1 - on / off;
+    const k = (n: number): string => Math.round(n).toLocaleString('en-US');
+    printTable([
+      ['measure', 'value', 'goal', 'met'],
+      [`stream, metrics off, median of ${ROUNDS} (ev/s)`, k(off), '-', '-'],
+      [`stream, metrics on, median of ${ROUNDS} (ev/s)`, k(on), '-', '-'],
+      ['on / off', (on / off).toFixed(3), `>= ${(1 - GOAL_OVERHEAD).toFixed(2)}`, overhead < GOAL_OVERHEAD ? 'yes' : 'NO'],
+      ['overhead', `${(overhead * 100).toFixed(1)}%`, `< ${GOAL_OVERHEAD * 100}%`, overhead < GOAL_OVERHEAD ? 'yes' : 'NO'],
+    ]);
+    console.log(JSON.stringify({ benchmark: 'metrics', node: process.version, scale: SCALE, logEvents: appended, goalOverhead: GOAL_OVERHEAD, off, on, ratio: on / off, overhead, runs }));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
