@@ -94,6 +94,10 @@ describe('Metrics', () => {
       assert.ok(sample(text, 'orderpulse_log_fetch_duration_seconds_count') > 0);
       assert.ok(sample(text, 'orderpulse_stream_batch_duration_seconds_count{phase="total"}') >= 1);
       assert.ok(Number.isFinite(sample(text, 'orderpulse_stream_watermark_seconds{task="0"}')));
+      // Read to the end of the log: no partition whose end the processor knows is behind.
+      const lags = [...text.matchAll(/^orderpulse_log_consumer_lag_records\{group="stream",topic="([a-z_]+)",partition="(\d+)"\} (\S+)$/gm)];
+      assert.ok(lags.length > 0, 'the consumer lag is reported per partition');
+      assert.deepEqual(lags.filter((m) => Number(m[3]) !== 0).map((m) => `${m[1]}/${m[2]}: ${m[3]}`), []);
 
       // The batch layer over the same lake: a first run writes each job's whole table.
       const before = Date.now() / 1000;

@@ -208,6 +208,9 @@ export class Metrics {
       this.streamOpenAlerts.set({ rule }, count);
       this.streamOpenAlertValue.set({ rule }, valueBrl);
     }
+    // The stream processor keeps its positions in bronze, not in a Kafka consumer group: its lag is
+    // reported under the group name `stream`.
+    for (const { topic, partition, records } of e.lag) this.logConsumerLag.set({ group: 'stream', topic, partition: String(partition) }, records);
     for (const t of e.tasks) {
       if (!Number.isFinite(t.watermark)) continue;
       const task = String(t.task);

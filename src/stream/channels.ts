@@ -38,6 +38,11 @@ export interface StreamBatchEvent {
   /** Current gauges after the batch: per rule, open alerts and their value at stake (BRL). */
   readonly openAlerts: readonly { readonly rule: Rule; readonly count: number; readonly valueBrl: number }[];
   readonly tasks: readonly StreamTaskState[];
+  /**
+   * Per partition read, the records between the processor's position and the end offset last
+   * read from the log (partitions whose end is not known at this batch are left out).
+   */
+  readonly lag: readonly { readonly topic: string; readonly partition: number; readonly records: number }[];
 }
 
 export interface StreamFencingEvent {

@@ -75,6 +75,11 @@ export class EndOffsets {
     this.#known.clear();
   }
 
+  /** The end offset last read for a partition, without asking the log; null when not known since `forget`. */
+  known(topic: string, partition: number): number | null {
+    return this.#known.get(topic)?.[partition] ?? null;
+  }
+
   /** Each topic's end offsets by partition; `fresh` asks the log even for the topics it knows. */
   async of(topics: readonly string[], fresh: boolean): Promise<ReadonlyMap<string, readonly number[]>> {
     const ask = fresh ? [...topics] : topics.filter((t) => !this.#known.has(t));
@@ -193,6 +198,11 @@ export class LogMerger {
   }
 
   /** For each partition, the offset after the last record taken: where a restart must resume. */
+  /** Each partition's next offset to hand out. */
+  consumedPositions(): readonly { readonly topic: string; readonly partition: number; readonly offset: number }[] {
+    return this.#cursors.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.consumedOffset }));
+  }
+
   consumedOffsets(): Record<string, number> {
     return Object.fromEntries(this.#cursors.map((c) => [c.key, c.consumedOffset]));
   }

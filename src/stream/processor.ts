@@ -971,6 +971,12 @@ export class StreamProcessor {
       alerts: changes.map(({ change }, i) => ({ rule: change.alert.rule, change: change.kind, appendedAt: appendedAt[i] ?? null, publishedAt })),
       openAlerts: [...open].map(([rule, { count, valueBrl }]) => ({ rule, count, valueBrl })),
       tasks: [...this.#tasks.values()].map((t) => ({ task: t.id, watermark: t.detector.watermark, newestEventTime: t.detector.maxEventTime })),
+      lag: [...this.#tasks.values()].flatMap((t) =>
+        t.merger.consumedPositions().flatMap(({ topic, partition, offset }) => {
+          const end = this.#endOffsets.known(topic, partition);
+          return end === null ? [] : [{ topic, partition, records: Math.max(0, end - offset) }];
+        }),
+      ),
     };
   }
 }
