@@ -24,7 +24,7 @@ if (!Number.isInteger(seconds) || seconds < 10) throw new Error(`--seconds must 
 const dir = mkdtempSync(join(tmpdir(), 'orderpulse-monitoring-'));
 const child = spawn(
   process.execPath,
-  [join(root, 'bin', 'orderpulse.js'), '--state', join(dir, 'state'), 'start', '--history-until', '2018-06-01', '--day-every', '1s', '--batch-every', '5s', '--port', '0', '--json'],
+  [join(root, 'bin', 'orderpulse.js'), '--state', join(dir, 'state'), 'start', '--data', join(root, 'data', 'olist-sample'), '--history-until', '2018-06-01', '--day-every', '1s', '--batch-every', '5s', '--port', '0', '--json'],
   { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] },
 );
 const exited = new Promise((resolve) => child.once('exit', resolve));
