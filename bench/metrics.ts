@@ -10,16 +10,15 @@
  * Goal: metrics on cost under 3% of throughput.
  * Prints a table, then one JSON line with every figure.
  */
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULTS, STORE_FILE, openRuntime } from '../src/deploy/index.js';
-import type { MarketplaceEvent } from '../src/events/index.js';
+import { DEFAULTS, openRuntime } from '../src/deploy/index.js';
 import { Metrics } from '../src/metrics/index.js';
-import { replay } from '../src/replay/index.js';
 import { AlertCodec, StreamProcessor } from '../src/stream/index.js';
 import { scaledSampleEvents } from '../src/testing/sample-pipeline.js';
 import { printTable } from './report.js';
+import { copyStore, fillLog } from './store.js';
 
 const GOAL_OVERHEAD = 0.03;
 const SCALE = 3;
@@ -32,24 +31,6 @@ const median = (xs: readonly number[]): number => {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
-
-async function fillLog(state: string, events: readonly MarketplaceEvent[]): Promise<number> {
-  const runtime = openRuntime({ ...DEFAULTS, state });
-  try {
-    const summary = await replay({ log: runtime.log, codec: await runtime.codec(), events, pacing: { mode: 'max' } });
-    return summary.appended;
-  } finally {
-    await runtime.close();
-  }
-}
-
-function copyStore(template: string, state: string): void {
-  mkdirSync(state, { recursive: true });
-  for (const suffix of ['', '-wal', '-shm']) {
-    const from = join(template, STORE_FILE + suffix);
-    if (existsSync(from)) copyFileSync(from, join(state, STORE_FILE + suffix));
-  }
-}
 
 interface Run {
   readonly metrics: boolean;

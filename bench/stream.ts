@@ -18,15 +18,14 @@
  * Goals (the issue): end to end ≥ 150,000 events/s and ≥ half the ceiling; p99 latency < 100 ms.
  * Prints three tables, then one JSON line with every figure.
  */
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULTS, STORE_FILE, openRuntime } from '../src/deploy/index.js';
+import { DEFAULTS, openRuntime } from '../src/deploy/index.js';
 import type { Runtime } from '../src/deploy/index.js';
 import { loadOlist } from '../src/data/index.js';
-import type { MarketplaceEvent } from '../src/events/index.js';
 import { TOPICS, TOPIC_NAMES, olistEvents } from '../src/events/index.js';
 import type { EventLog, RecordPosition } from '../src/log/index.js';
 import { DEFAULT_PARTITIONS, replay } from '../src/replay/index.js';
@@ -37,6 +36,7 @@ import { withOverrides } from '../src/testing/log-overrides.js';
 import { scaledSampleEvents } from '../src/testing/sample-pipeline.js';
 import type { LatencyStats } from './report.js';
 import { printTable, stats } from './report.js';
+import { copyStore, fillLog } from './store.js';
 
 const GOALS = { eventsPerSecond: 150_000, ceilingRatio: 0.5, p99Ms: 100 } as const;
 /** Batch sizes of the throughput runs; undefined: the processor's default. */
@@ -81,27 +81,6 @@ interface ThroughputRun {
 
 
 /** The scale-10 dataset's events, as `bench:ingest` builds them: written as Olist files, then loaded. */
-/** Replays the events as fast as possible into a fresh store at `state`; returns the events it appended. */
-async function fillLog(state: string, events: readonly MarketplaceEvent[]): Promise<number> {
-  const runtime = runtimeAt(state);
-  try {
-    const summary = await replay({ log: runtime.log, codec: await runtime.codec(), events, pacing: { mode: 'max' } });
-    if (!summary.completed) throw new Error(`replay appended ${summary.appended} of ${events.length}`);
-    return summary.appended;
-  } finally {
-    await runtime.close();
-  }
-}
-
-/** A fresh state directory holding a copy of the template's store (the lake starts empty). */
-function copyStore(template: string, state: string): void {
-  mkdirSync(state, { recursive: true });
-  for (const suffix of ['', '-wal', '-shm']) {
-    const from = join(template, STORE_FILE + suffix);
-    if (existsSync(from)) copyFileSync(from, join(state, STORE_FILE + suffix));
-  }
-}
-
 /** The ceiling: every record of the input topics fetched and decoded, nothing else. */
 async function readAndDecode(state: string): Promise<{ records: number; seconds: number }> {
   const runtime = runtimeAt(state);
