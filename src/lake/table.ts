@@ -14,6 +14,8 @@ import type { FileIO } from './file-io.js';
 import { toLocalPath } from './local-file-io.js';
 import { readManifest, inheritFrom, writeManifest } from './manifest.js';
 import { readManifestList, writeManifestList } from './manifest-list.js';
+import { manifestMergeSettings, mergedEntries, planManifestMerge } from './manifest-merge.js';
+import { BoundedCache } from './bounded-cache.js';
 import {
   ancestors,
   currentSchema,
@@ -129,6 +131,20 @@ export interface TableScan {
 
 const MAIN = 'main';
 
+/** Manifest lists a table object keeps read (one per snapshot planned or committed on). */
+const MANIFEST_LIST_CACHE_ENTRIES = 64;
+/**
+ * Manifest entries (data and delete files) a table object keeps read, over all its cached
+ * manifests: about 1-2 KB each with column statistics, so some tens of MB at most.
+ */
+const MANIFEST_CACHE_FILE_ENTRIES = 50_000;
+
+/** A manifest an attempt made, not written yet: its bytes, and its entries for a merge. */
+interface PendingManifest {
+  readonly bytes: Uint8Array;
+  readonly entries: readonly ManifestEntry[];
+}
+
 function summaryNumber(summary: SnapshotSummary | undefined, key: string): number {
   const n = Number(summary?.[key] ?? 0);
   return Number.isFinite(n) ? n : 0;
@@ -217,7 +233,6 @@ export class IcebergTable {
       summary: options.summary,
       ...(options.expect === undefined ? {} : { expect: options.expect }),
       dataFiles: added,
-      filesToDelete: () => [],
     });
   }
 
@@ -237,7 +252,6 @@ export class IcebergTable {
       ...(options.expect === undefined ? {} : { expect: options.expect }),
       dataFiles: added,
       rewrite: async (base, liveData, liveDeletes) => this.rewriteMatching(base, liveData, liveDeletes, options.filter),
-      filesToDelete: () => [],
     });
   }
 
@@ -394,7 +408,7 @@ export class IcebergTable {
       }
     }
     await this.refresh();
-    return this.commit('delete', { summary: options.summary, dataFiles: deleteFiles, filesToDelete: () => [] });
+    return this.commit('delete', { summary: options.summary, dataFiles: deleteFiles });
   }
 
   /**
@@ -406,11 +420,7 @@ export class IcebergTable {
     readonly deletedFiles: number;
   }> {
     const retainLast = Math.max(1, options.retainLast ?? 1);
-    let expired: bigint[] = [];
-    let before: TableMetadata | null = null;
-    let after: TableMetadata | null = null;
-    await this.retrying(async () => {
-      const { location: baseLocation, metadata: base } = await this.commitBase();
+    const plan = (base: TableMetadata): bigint[] => {
       const current = base['current-snapshot-id'];
       const keep = new Set(
         [...base.snapshots]
@@ -420,12 +430,33 @@ export class IcebergTable {
       );
       if (current !== null && current !== undefined) keep.add(current);
       for (const ref of Object.values(base.refs)) keep.add(ref['snapshot-id']);
-      expired = base.snapshots
-        .filter((s) => !keep.has(s['snapshot-id']) && s['timestamp-ms'] < options.olderThanMs)
-        .map((s) => s['snapshot-id']);
+      return base.snapshots.filter((s) => !keep.has(s['snapshot-id']) && s['timestamp-ms'] < options.olderThanMs).map((s) => s['snapshot-id']);
+    };
+    const first = await this.refresh();
+    const planned = plan(first);
+    // Nothing old enough: no commit (a scheduled expiry runs often).
+    if (planned.length === 0) return { expiredSnapshots: 0, deletedFiles: 0 };
+    if (losesApplicationSummary(first, withoutSnapshots(first, planned))) {
+      // The newest value of an `orderpulse.*` property (a stream task's log offsets, say) is held
+      // only by snapshots about to go: a snapshot that changes no data carries them first, as a
+      // compaction does, so that expiry never loses a writer's progress.
+      await this.commit('replace', { summary: applicationSummaryOf(first), dataFiles: [] });
+    }
+    let expired: bigint[] = [];
+    let before: TableMetadata | null = null;
+    let after: TableMetadata | null = null;
+    await this.retrying(async () => {
+      const { location: baseLocation, metadata: base } = await this.commitBase();
+      expired = plan(base);
+      let next = withoutSnapshots(base, expired, { nowMs: this.ctx.now() });
+      // Raced by a writer whose commit moved a property's newest value out again: expire nothing this time.
+      if (losesApplicationSummary(base, next)) {
+        expired = [];
+        next = base;
+      }
       before = base;
-      after = withoutSnapshots(base, expired, { nowMs: this.ctx.now() });
-      return this.prepareMetadataSwap(baseLocation, base, after, null);
+      after = next;
+      return this.prepareMetadataSwap(baseLocation, base, next, null);
     });
     if (expired.length === 0 || before === null || after === null) return { expiredSnapshots: 0, deletedFiles: 0 };
     const still = await this.reachableFiles(after);
@@ -552,15 +583,7 @@ export class IcebergTable {
 
   /** The newest value of every `orderpulse.*` summary property along the current ancestry. */
   private applicationSummary(): SummaryProperties {
-    const current = this.currentSnapshot();
-    const found: Record<string, string> = {};
-    if (current === null) return found;
-    for (const snapshot of ancestors(this.current.metadata, current['snapshot-id'])) {
-      for (const [key, value] of Object.entries(snapshot.summary)) {
-        if (key.startsWith('orderpulse.') && typeof value === 'string' && !(key in found)) found[key] = value;
-      }
-    }
-    return found;
+    return applicationSummaryOf(this.current.metadata);
   }
 
   /** The newest value of a summary property along the current snapshot's ancestry, or null. */
@@ -582,9 +605,10 @@ export class IcebergTable {
       readonly dataFiles: readonly DataFile[];
       /**
        * Files of the base to delete, data or delete files (decided again on every attempt, on the
-       * newest base, whose live delete files come second).
+       * newest base, whose live delete files come second). Absent: nothing is deleted, and the
+       * commit reads none of the base's manifests (a fast append).
        */
-      readonly filesToDelete: (live: readonly DataFile[], liveDeletes: readonly PlannedFile[]) => readonly DataFile[];
+      readonly filesToDelete?: (live: readonly DataFile[], liveDeletes: readonly PlannedFile[]) => readonly DataFile[];
       /** Files of the base to rewrite: their replacements and the files they replace. */
       readonly rewrite?: (
         base: TableMetadata,
@@ -629,11 +653,13 @@ export class IcebergTable {
     const files: string[] = [];
 
     const parentManifests = parent === null ? [] : await this.manifestList(parent);
-    const { data: liveData, deletes: liveDeletes } = await this.snapshotFiles(parent);
+    // A fast append reads no manifest: only a change that removes or rewrites files needs the live ones.
+    const needsLive = change.rewrite !== undefined || change.filesToDelete !== undefined;
+    const { data: liveData, deletes: liveDeletes } = needsLive ? await this.snapshotFiles(parent) : { data: [], deletes: [] };
     const live = liveData.map((f) => f.file);
     const rewritten = change.rewrite === undefined ? { added: [], deleted: [] } : await change.rewrite(base, liveData, liveDeletes);
     files.push(...rewritten.added.map((f) => f.filePath));
-    const removed = [...change.filesToDelete(live, liveDeletes), ...rewritten.deleted];
+    const removed = [...(change.filesToDelete?.(live, liveDeletes) ?? []), ...rewritten.deleted];
     const deletedPaths = new Set(removed.map((f) => f.filePath));
     const addedAll = [...change.dataFiles, ...rewritten.added];
     const added = addedAll.filter((f) => f.content === 0);
@@ -641,11 +667,20 @@ export class IcebergTable {
     const addedDeletes = addedAll.filter((f) => f.content !== 0);
     const removedDeletes = removed.filter((f) => f.content !== 0);
 
-    const manifests: ManifestFile[] = [];
+    // Manifests this attempt makes are held in memory until the merge has decided which of them
+    // the snapshot lists: a new manifest merged away is never written.
+    const pending = new Map<string, PendingManifest>();
     let i = 0;
+    const make = (content: 'data' | 'deletes', entries: readonly ManifestEntry[], manifestSpec: PartitionSpec): ManifestFile => {
+      const path = `${tableLocation}/metadata/${randomUUID()}-m${i++}.avro`;
+      const written = writeManifest({ schema, spec: manifestSpec, entries, snapshotId, manifestPath: path, content });
+      pending.set(path, { bytes: written.bytes, entries });
+      return written.manifestFile;
+    };
+    const specOf = (id: number): PartitionSpec => base['partition-specs'].find((s) => s['spec-id'] === id) ?? spec;
+    const lists: Record<'data' | 'deletes', ManifestFile[]> = { data: [], deletes: [] };
     for (const [content, newFiles] of [['data', added], ['deletes', addedDeletes]] as const) {
       if (newFiles.length === 0) continue;
-      const path = `${tableLocation}/metadata/${randomUUID()}-m${i++}.avro`;
       const entries: ManifestEntry[] = newFiles.map((dataFile) => ({
         status: MANIFEST_ENTRY_STATUS.added,
         snapshotId: null,
@@ -653,20 +688,18 @@ export class IcebergTable {
         fileSequenceNumber: null,
         dataFile,
       }));
-      const manifest = writeManifest({ schema, spec, entries, snapshotId, manifestPath: path, content });
-      await this.ctx.io.write(path, manifest.bytes);
-      files.push(path);
-      manifests.push(manifest.manifestFile);
+      lists[content].push(make(content, entries, spec));
     }
     // Keep the parent's manifests; rewrite those that hold a deleted file, marking it DELETED.
     for (const manifest of parentManifests) {
+      const content = manifest.content === 0 ? 'data' : 'deletes';
       if (deletedPaths.size === 0) {
-        manifests.push(manifest);
+        lists[content].push(manifest);
         continue;
       }
       const entries = await this.manifestEntries(manifest);
       if (!entries.some((e) => e.status !== MANIFEST_ENTRY_STATUS.deleted && deletedPaths.has(e.dataFile.filePath))) {
-        manifests.push(manifest);
+        lists[content].push(manifest);
         continue;
       }
       const kept: ManifestEntry[] = [];
@@ -678,18 +711,26 @@ export class IcebergTable {
           snapshotId: deletedPaths.has(e.dataFile.filePath) ? snapshotId : e.snapshotId,
         });
       }
-      const path = `${tableLocation}/metadata/${randomUUID()}-m${i++}.avro`;
-      const rewrittenManifest = writeManifest({
-        schema,
-        spec: base['partition-specs'].find((s) => s['spec-id'] === manifest.partitionSpecId) ?? spec,
-        entries: kept,
-        snapshotId,
-        manifestPath: path,
-        content: manifest.content === 0 ? 'data' : 'deletes',
-      });
-      await this.ctx.io.write(path, rewrittenManifest.bytes);
-      files.push(path);
-      manifests.push(rewrittenManifest.manifestFile);
+      lists[content].push(make(content, kept, specOf(manifest.partitionSpecId)));
+    }
+    // Merge-append: small manifests are combined as the table's commit.manifest.* properties say.
+    const settings = manifestMergeSettings(base.properties, this.name);
+    const manifests: ManifestFile[] = [];
+    for (const content of ['data', 'deletes'] as const) {
+      for (const step of planManifestMerge(lists[content], settings)) {
+        if ('keep' in step) {
+          manifests.push(step.keep);
+          continue;
+        }
+        const parts = await Promise.all(step.merge.map(async (m) => pending.get(m.manifestPath)?.entries ?? this.manifestEntries(m)));
+        manifests.push(make(content, mergedEntries(snapshotId, parts), specOf(step.specId)));
+      }
+    }
+    for (const manifest of manifests) {
+      const made = pending.get(manifest.manifestPath);
+      if (made === undefined) continue;
+      await this.ctx.io.write(manifest.manifestPath, made.bytes);
+      files.push(manifest.manifestPath);
     }
 
     const listPath = `${tableLocation}/metadata/snap-${snapshotId}-${attempt}-${randomUUID()}.avro`;
@@ -782,8 +823,9 @@ export class IcebergTable {
     };
   }
 
-  private manifestListCache = new Map<string, readonly ManifestFile[]>();
-  private manifestCache = new Map<string, readonly ManifestEntry[]>();
+  // Bounded: a processor appending every second for weeks reads ever new lists and manifests.
+  private manifestListCache = new BoundedCache<string, readonly ManifestFile[]>({ maxWeight: MANIFEST_LIST_CACHE_ENTRIES });
+  private manifestCache = new BoundedCache<string, readonly ManifestEntry[]>({ maxWeight: MANIFEST_CACHE_FILE_ENTRIES, weigh: (entries) => entries.length + 1 });
 
   private async manifestList(snapshot: Snapshot): Promise<readonly ManifestFile[]> {
     const path = snapshot['manifest-list'];
@@ -1010,6 +1052,25 @@ export async function loadMetadata(io: FileIO, location: string): Promise<TableM
     throw cause;
   }
   return parseTableMetadata(bytes, location);
+}
+
+/** The newest value of every `orderpulse.*` summary property along the current ancestry of `meta`. */
+function applicationSummaryOf(meta: TableMetadata): Record<string, string> {
+  const current = currentSnapshot(meta);
+  const found: Record<string, string> = {};
+  if (current === null) return found;
+  for (const snapshot of ancestors(meta, current['snapshot-id'])) {
+    for (const [key, value] of Object.entries(snapshot.summary)) {
+      if (key.startsWith('orderpulse.') && typeof value === 'string' && !(key in found)) found[key] = value;
+    }
+  }
+  return found;
+}
+
+/** Whether `after` (the metadata with snapshots expired) no longer tells an `orderpulse.*` value `before` told. */
+function losesApplicationSummary(before: TableMetadata, after: TableMetadata): boolean {
+  const kept = applicationSummaryOf(after);
+  return Object.entries(applicationSummaryOf(before)).some(([key, value]) => kept[key] !== value);
 }
 
 function summaryValueAlong(meta: TableMetadata, snapshotId: bigint, key: string): string | null {
