@@ -5,6 +5,8 @@
  */
 export { StreamProcessor, DEFAULT_IDLE_POLICY } from './processor.js';
 export { runInGroup } from './group.js';
+export { ExpirySchedule } from './expiry.js';
+export type { SnapshotExpiryPolicy, ExpiryRun } from './expiry.js';
 export type { GroupRunOptions, GroupRunReport } from './group.js';
 export type { StreamProcessorOptions, IdlePolicy, BatchReport, RecoveryReport, RunOptions, RunReport, EmittedChange } from './processor.js';
 export {

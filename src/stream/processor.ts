@@ -16,6 +16,8 @@ import { batchChannel, fencingChannel, rebuildChannel } from './channels.js';
 import type { StreamBatchEvent, StreamFencingEvent, StreamRebuildEvent } from './channels.js';
 import type { FencedTable, OutputName } from './task.js';
 import { StreamTask, startPositions } from './task.js';
+import { ExpirySchedule } from './expiry.js';
+import type { SnapshotExpiryPolicy } from './expiry.js';
 import type { PositionedChange, PositionedLateEvent, StreamPosition, TaskId } from './tables.js';
 import {
   ALERT_EVENTS,
@@ -119,6 +121,8 @@ export interface StreamProcessorOptions {
   /** Called with every alert change once it is durable (after bronze committed), in emission order. */
   readonly onAlerts?: (changes: readonly EmittedChange[]) => void;
   readonly onBatch?: (batch: BatchReport) => void;
+  /** Snapshot expiry of the processor's tables, run in the background on this schedule; none by default. */
+  readonly expiry?: SnapshotExpiryPolicy;
 }
 
 /** An alert change as emitted, with the log record whose processing caused it (null: the idle policy). */
@@ -203,6 +207,7 @@ export class StreamProcessor {
   #laneError: unknown = null;
   /** The product grades followed while running; null when the options fixed the weight. */
   readonly #grades: ProductGrades | null;
+  readonly #expiry: ExpirySchedule | null;
 
   private constructor(init: {
     readonly options: StreamProcessorOptions;
@@ -221,6 +226,7 @@ export class StreamProcessor {
     this.#topics = init.options.topics ?? [TOPICS.orders, TOPICS.reviews];
     this.partitions = init.partitions;
     this.#now = init.options.now ?? Date.now;
+    this.#expiry = init.options.expiry === undefined ? null : new ExpirySchedule(init.options.expiry, this.#now);
     this.recovery = { replayed: 0, positions: {}, caughtUp: { alertEvents: 0, lateEvents: 0, published: 0 }, offsets: {}, ms: 0 };
   }
 
@@ -577,6 +583,7 @@ export class StreamProcessor {
       const committing = performance.now();
       const commit = await this.#fenced('bronze', taskIds, summary, (expect) => this.#bronze.append(rows, { summary, expect }));
       for (const [id, position] of positions) (this.#tasks.get(id) as StreamTask).committed = position;
+      if (this.#expiry?.committed() === true) this.#background(() => this.#expire());
       const committed = performance.now();
       await this.#emit(changes, late, positions);
       if (openAlerts !== null) this.#background(() => this.#writeOpenAlerts(openAlerts));
@@ -818,6 +825,13 @@ export class StreamProcessor {
   #background(work: () => Promise<void>): void {
     this.#lane = this.#lane.then(work).catch((error: unknown) => {
       this.#laneError ??= error;
+    });
+  }
+
+  /** Expires old snapshots of the processor's tables; a round lost to concurrent commits waits for the next. */
+  async #expire(): Promise<void> {
+    await (this.#expiry as ExpirySchedule).run([this.#bronze, this.#alertEvents, this.#lateEvents, this.#openAlerts]).catch((error: unknown) => {
+      if (!(error instanceof LakeError && error.code === 'OP_LAKE_COMMIT_CONFLICT')) throw error;
     });
   }
 
