@@ -135,9 +135,11 @@ const MAIN = 'main';
 const MANIFEST_LIST_CACHE_ENTRIES = 64;
 /**
  * Manifest entries (data and delete files) a table object keeps read, over all its cached
- * manifests: about 1-2 KB each with column statistics, so some tens of MB at most.
+ * manifests: a few KB each with the column statistics of a dozen columns, so some tens of MB at
+ * most. Merges read each new merged manifest once, and expiry reads the retained ones: an
+ * unbounded cache would keep every generation of merged manifest.
  */
-const MANIFEST_CACHE_FILE_ENTRIES = 50_000;
+const MANIFEST_CACHE_FILE_ENTRIES = 10_000;
 
 /** A manifest an attempt made, not written yet: its bytes, and its entries for a merge. */
 interface PendingManifest {
