@@ -184,6 +184,40 @@ describe('constant cost per commit', () => {
     assert.equal(table.snapshots().length, 0);
   });
 
+  it('expiry of an append-only table opens no manifest, and leaves no file unreferenced', async () => {
+    const created = await lake.createTable('bronze.expiring', { columns: [...columns], properties: { 'commit.manifest.min-count-to-merge': '3' } });
+    for (let i = 0; i < 8; i++) await created.append(rows(i * 10, 10));
+    const { table, io } = await counted('bronze.expiring');
+    const result = await table.expireSnapshots({ olderThanMs: Date.now() + 60_000, retainLast: 2 });
+    assert.equal(result.expiredSnapshots, 6);
+    assert.ok(result.deletedFiles > 6, `manifest lists and merged-away manifests deleted (${result.deletedFiles})`);
+    assert.deepEqual(io.reads.filter((l) => !l.includes('/snap-')), [], 'only manifest lists were read');
+    assert.deepEqual(await table.removeOrphanFiles({ olderThanMs: Date.now() + 60_000, dryRun: true }), []);
+    assert.equal((await table.scan()).recordCount, 80);
+  });
+
+  it('expiry deletes the files that overwrites and compactions removed, once no kept snapshot reads them', async () => {
+    const table = await lake.createTable('bronze.churn', { columns: [...columns], properties: { 'commit.manifest.min-count-to-merge': '3' } });
+    const live = new Set<number>();
+    const add = async (from: number): Promise<void> => {
+      await table.append(rows(from, 10));
+      for (let i = from; i < from + 10; i++) live.add(i);
+    };
+    for (let round = 0; round < 4; round++) {
+      await add(round * 100);
+      await add(round * 100 + 10);
+      await table.overwrite([], { filter: [{ column: 'event_id', op: '<', value: round * 100 + 5 }] });
+      for (const id of [...live]) if (id < round * 100 + 5) live.delete(id);
+      if (round % 2 === 1) await table.compact({ targetRows: 1_000 });
+      const before = table.snapshots().length;
+      const result = await table.expireSnapshots({ olderThanMs: Date.now() + 60_000, retainLast: 2 });
+      assert.equal(result.expiredSnapshots, before - 2);
+      assert.deepEqual(await table.removeOrphanFiles({ olderThanMs: Date.now() + 60_000, dryRun: true }), [], `round ${round}: nothing left unreferenced`);
+      const ids = (await (await table.scan()).rows()).map((r) => Number(r.event_id)).sort((a, b) => a - b);
+      assert.deepEqual(ids, [...live].sort((a, b) => a - b), `round ${round}: every live row still read`);
+    }
+  });
+
   it('expiry keeps the newest orderpulse.* summary values, carrying them onto a snapshot that changes no data', async () => {
     const table = await lake.createTable('bronze.progress', { columns: [...columns] });
     await table.append(rows(0, 5), { summary: { 'orderpulse.log-offsets.task-0': '{"orders/0":5}' } });

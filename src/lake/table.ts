@@ -435,6 +435,7 @@ export class IcebergTable {
       return base.snapshots.filter((s) => !keep.has(s['snapshot-id']) && s['timestamp-ms'] < options.olderThanMs).map((s) => s['snapshot-id']);
     };
     const first = await this.refresh();
+    this.assertWritable(first);
     const planned = plan(first);
     // Nothing old enough: no commit (a scheduled expiry runs often).
     if (planned.length === 0) return { expiredSnapshots: 0, deletedFiles: 0 };
@@ -461,9 +462,7 @@ export class IcebergTable {
       return this.prepareMetadataSwap(baseLocation, base, next, null);
     });
     if (expired.length === 0 || before === null || after === null) return { expiredSnapshots: 0, deletedFiles: 0 };
-    const still = await this.reachableFiles(after);
-    const was = await this.reachableFiles(before);
-    const orphaned = [...was].filter((f) => !still.has(f));
+    const orphaned = (await this.expiredPrefixFiles(before, expired)) ?? (await this.unreachableFiles(before, after));
     await this.deleteQuietly(orphaned);
     return { expiredSnapshots: expired.length, deletedFiles: orphaned.length };
   }
@@ -904,12 +903,64 @@ export class IcebergTable {
     return out;
   }
 
+  /** The files `before` reaches and `after` does not (every manifest of both read). */
+  private async unreachableFiles(before: TableMetadata, after: TableMetadata): Promise<string[]> {
+    const still = await this.reachableFiles(after);
+    return [...(await this.reachableFiles(before))].filter((f) => !still.has(f));
+  }
+
+  /**
+   * The files only the expired snapshots reached, without reading the manifests of the snapshots
+   * kept, when the history is one line (no branch or tag besides main, every snapshot an ancestor
+   * of the current one) and the expired snapshots are its oldest part; null otherwise.
+   *
+   * On one line a manifest, once dropped from a list, never comes back, so the manifests still
+   * reached are those of the oldest snapshot kept. A data or delete file is reached by no kept
+   * snapshot exactly when the commit that removed it (its DELETED entry) is expired or is that
+   * oldest kept snapshot, and such entries are only in manifests whose list entry counts deleted
+   * files: only those are read. A removed file whose DELETED entry stays carried by kept snapshots
+   * is deleted by a later expiry, once a merge has dropped that manifest.
+   */
+  private async expiredPrefixFiles(before: TableMetadata, expired: readonly bigint[]): Promise<string[] | null> {
+    const current = before['current-snapshot-id'];
+    if (current === null || current === undefined) return null;
+    if (Object.entries(before.refs).some(([name, ref]) => name !== MAIN || ref['snapshot-id'] !== current)) return null;
+    const line = [...ancestors(before, current)].reverse(); // oldest first
+    if (line.length !== before.snapshots.length) return null;
+    const gone = new Set(expired);
+    if (!line.slice(0, expired.length).every((s) => gone.has(s['snapshot-id']))) return null;
+    const oldestKept = line[expired.length];
+    if (oldestKept === undefined) return null;
+    const kept = await this.manifestList(oldestKept);
+    const keptPaths = new Set(kept.map((m) => m.manifestPath));
+    const files = new Set<string>();
+    const removedManifests = new Map<string, ManifestFile>();
+    for (const snapshot of line.slice(0, expired.length)) {
+      files.add(snapshot['manifest-list']);
+      for (const m of await this.manifestList(snapshot)) if (!keptPaths.has(m.manifestPath)) removedManifests.set(m.manifestPath, m);
+    }
+    const removedBy = new Set([...gone, oldestKept['snapshot-id']]);
+    // A DELETED entry stays in its manifest while kept snapshots carry it: an earlier expiry may have deleted that file already.
+    const removedFiles = new Set<string>();
+    for (const m of [...removedManifests.values(), ...kept]) {
+      if (removedManifests.has(m.manifestPath)) files.add(m.manifestPath);
+      if (m.deletedFilesCount === 0) continue;
+      for (const e of await this.manifestEntries(m)) {
+        if (e.status === MANIFEST_ENTRY_STATUS.deleted && e.snapshotId !== null && removedBy.has(e.snapshotId)) removedFiles.add(e.dataFile.filePath);
+      }
+    }
+    for (const path of removedFiles) if (await this.ctx.io.exists(path)) files.add(path);
+    return [...files];
+  }
+
   /** Every file the metadata's snapshots reach: manifest lists, manifests, data files. */
   private async reachableFiles(meta: TableMetadata): Promise<Set<string>> {
     const files = new Set<string>();
     for (const snapshot of meta.snapshots) {
       files.add(snapshot['manifest-list']);
       for (const manifest of await this.manifestList(snapshot)) {
+        // Most snapshots share most manifests: each is read once.
+        if (files.has(manifest.manifestPath)) continue;
         files.add(manifest.manifestPath);
         for (const e of await this.manifestEntries(manifest)) {
           if (e.status !== MANIFEST_ENTRY_STATUS.deleted) files.add(e.dataFile.filePath);
