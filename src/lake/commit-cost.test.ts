@@ -169,6 +169,18 @@ describe('constant cost per commit', () => {
     assert.equal((await table.scan()).recordCount, 14);
   });
 
+  it('an incremental read finds the files appended since a snapshot after their manifests were merged', async () => {
+    const table = await lake.createTable('bronze.incremental', { columns: [...columns], properties: { 'commit.manifest.min-count-to-merge': '3' } });
+    for (let i = 0; i < 7; i++) await table.append(rows(i * 10, 10));
+    assert.ok((await manifestsOf(table)).some((m) => m.existingFilesCount > 0), 'merged');
+    for (const since of [0, 1, 3, 5]) {
+      const sinceId = table.snapshots()[since]?.['snapshot-id'];
+      const ids = (await (await table.scan({ sinceSnapshotId: sinceId })).rows()).map((r) => Number(r.event_id)).sort((a, b) => a - b);
+      // By hand: the appends after snapshot `since` wrote ids from (since + 1) * 10 to 69.
+      assert.deepEqual(ids, Array.from({ length: 70 - (since + 1) * 10 }, (_, k) => (since + 1) * 10 + k), `since snapshot ${since}`);
+    }
+  });
+
   it('does not merge when commit.manifest-merge.enabled is false', async () => {
     const table = await lake.createTable('bronze.unmerged', {
       columns: [...columns],

@@ -891,11 +891,15 @@ export class IcebergTable {
       );
     }
     const appends = new Set(between.filter((s) => s.summary.operation === 'append').map((s) => s['snapshot-id']));
+    // A file keeps the id of the snapshot that appended it when a later commit carries it as
+    // EXISTING (a merged or rewritten manifest), and such a manifest was added after that append:
+    // only manifests added since `sinceId` can hold files appended since.
+    const since = new Set(between.map((s) => s['snapshot-id']));
     const out: PlannedFile[] = [];
     for (const manifest of await this.manifestList(snapshot)) {
-      if (manifest.content !== 0 || !appends.has(manifest.addedSnapshotId)) continue;
+      if (manifest.content !== 0 || !since.has(manifest.addedSnapshotId)) continue;
       for (const e of await this.manifestEntries(manifest)) {
-        if (e.status === MANIFEST_ENTRY_STATUS.added && e.snapshotId !== null && appends.has(e.snapshotId)) {
+        if (e.status !== MANIFEST_ENTRY_STATUS.deleted && e.snapshotId !== null && appends.has(e.snapshotId)) {
           out.push({ file: e.dataFile, specId: manifest.partitionSpecId, sequenceNumber: e.sequenceNumber ?? manifest.sequenceNumber });
         }
       }
