@@ -106,6 +106,7 @@ async function main(): Promise<void> {
     const offsets = Array.from({ length: TASKS }, () => 0);
     const seqs = Array.from({ length: TASKS }, () => 0);
     const recorded: (string | null)[] = Array.from({ length: TASKS }, () => null);
+    const snapshotsAt: number[] = [];
 
     for (let c = 0; c < commits; c++) {
       simulatedNow += SIMULATED_PACE_MS;
@@ -128,6 +129,7 @@ async function main(): Promise<void> {
       await table.append(rows, { summary, expect });
       commitMs.push(performance.now() - t0);
       for (let task = 0; task < TASKS; task++) recorded[task] = summary[positionProperty(task)] ?? null;
+      snapshotsAt.push(table.snapshots().length);
 
       if (schedule.committed()) {
         const run = await schedule.run([table]);
@@ -164,6 +166,27 @@ async function main(): Promise<void> {
     const { readManifestList } = await import('../src/lake/manifest-list.js');
     const manifests = snapshot === null ? [] : readManifestList(await lake.io.read(snapshot['manifest-list']), snapshot['manifest-list']);
 
+    // The shape of the run: each tenth of the commits, its mean commit time and its memory.
+    const tenths: string[][] = [['tenth', 'commits', 'mean ms', 'p50 ms', 'RSS MiB', 'heap MiB', 'snapshots kept']];
+    const decileMs: number[] = [];
+    const decileRss: number[] = [];
+    for (let d = 0; d < 10; d++) {
+      const from = d * tenth;
+      const to = d === 9 ? commits : from + tenth;
+      const slice = commitMs.slice(from, to);
+      const mem = memory.filter((m) => m.commit > from && m.commit <= to);
+      decileMs.push(mean(slice));
+      decileRss.push(mean(mem.map((m) => m.rssMiB)));
+      tenths.push([
+        `${d + 1}`,
+        `${from + 1}-${to}`,
+        fixed(mean(slice)),
+        fixed(stats(slice).p50Ms ?? Number.NaN),
+        fixed(mean(mem.map((m) => m.rssMiB)), 0),
+        fixed(mean(mem.map((m) => m.heapMiB)), 1),
+        String(snapshotsAt[Math.min(to, commits) - 1] ?? ''),
+      ]);
+    }
     const figures = {
       commits,
       rowsPerCommit,
@@ -192,6 +215,8 @@ async function main(): Promise<void> {
       endDataFiles: scan.files.length,
       endRows: scan.recordCount,
       endMetadataFileBytes: metadataBytes,
+      decileCommitMeanMs: decileMs,
+      decileRssMiB: decileRss,
       goals: GOALS,
     };
 
@@ -222,6 +247,7 @@ async function main(): Promise<void> {
       ],
       ['last / first', '', fixed(figures.lastToFirstCommitRatio), '', '', '', '', fixed(figures.lastToFirstRssRatio), ''],
     ]);
+    printTable(tenths);
     console.log(
       `at the end: ${figures.endSnapshots} snapshots, ${figures.endManifests} manifests, ${figures.endDataFiles} data files, ${figures.endRows} rows, metadata file ${figures.endMetadataFileBytes} bytes; max RSS ${fixed(figures.maxRssMiB, 0)} MiB`,
     );

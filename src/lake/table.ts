@@ -135,11 +135,12 @@ const MAIN = 'main';
 const MANIFEST_LIST_CACHE_ENTRIES = 64;
 /**
  * Manifest entries (data and delete files) a table object keeps read, over all its cached
- * manifests: a few KB each with the column statistics of a dozen columns, so some tens of MB at
- * most. Merges read each new merged manifest once, and expiry reads the retained ones: an
- * unbounded cache would keep every generation of merged manifest.
+ * manifests: about 5 KB each with the column statistics of a dozen columns, so some 10 MB. A
+ * writer needs few of them (an append reads no manifest, a merge reads its bin once, expiry reads
+ * only manifests that count deleted files); planning a scan of a larger table decodes its
+ * manifests again.
  */
-const MANIFEST_CACHE_FILE_ENTRIES = 10_000;
+const MANIFEST_CACHE_FILE_ENTRIES = 2_000;
 
 /** A manifest an attempt made, not written yet: its bytes, and its entries for a merge. */
 interface PendingManifest {
