@@ -181,6 +181,19 @@ describe('constant cost per commit', () => {
     }
   });
 
+  it('with write.metadata.delete-after-commit.enabled, keeps only the metadata files of the log', async () => {
+    const table = await lake.createTable('bronze.few_metadata_files', {
+      columns: [...columns],
+      properties: { 'write.metadata.delete-after-commit.enabled': 'true', 'write.metadata.previous-versions-max': '3' },
+    });
+    for (let i = 0; i < 8; i++) await table.append(rows(i, 1));
+    const { readdirSync } = await import('node:fs');
+    const files = readdirSync(join(table.location, 'metadata')).filter((f) => f.endsWith('.metadata.json')).sort();
+    // By hand: versions 0..8 were written; the log keeps the 3 before the current one.
+    assert.deepEqual(files.map((f) => Number(f.slice(0, 5))), [5, 6, 7, 8]);
+    assert.equal((await table.scan()).recordCount, 8);
+  });
+
   it('does not merge when commit.manifest-merge.enabled is false', async () => {
     const table = await lake.createTable('bronze.unmerged', {
       columns: [...columns],

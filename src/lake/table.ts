@@ -130,6 +130,7 @@ export interface TableScan {
 }
 
 const MAIN = 'main';
+const DELETE_AFTER_COMMIT = 'write.metadata.delete-after-commit.enabled';
 
 /** Manifest lists a table object keeps read (one per snapshot planned or committed on). */
 const MANIFEST_LIST_CACHE_ENTRIES = 64;
@@ -821,6 +822,13 @@ export class IcebergTable {
       swap: async () => {
         await this.ctx.catalog.swapMetadataLocation(this.identifier, baseLocation, location);
         this.current = { location, metadata: withLog };
+        // Iceberg's write.metadata.delete-after-commit.enabled: a metadata file that fell out of
+        // the log goes once the commit landed (else a table committed to every second keeps one
+        // file of every snapshot it holds for every commit it ever had).
+        if (withLog.properties[DELETE_AFTER_COMMIT] === 'true') {
+          const logged = new Set(withLog['metadata-log'].map((e) => e['metadata-file']));
+          await this.deleteQuietly(base['metadata-log'].map((e) => e['metadata-file']).filter((f) => !logged.has(f) && f !== location));
+        }
       },
     };
   }
