@@ -25,6 +25,8 @@ const rows = (from: number, count: number): Row[] =>
 /** A FileIO that records every location read. */
 class CountingFileIO implements FileIO {
   readonly reads: string[] = [];
+  /** Runs before each write (a test's way to put another writer's commit inside an attempt). */
+  beforeWrite: (location: string) => Promise<void> = () => Promise.resolve();
   constructor(private readonly inner: FileIO) {}
   get scheme(): string {
     return this.inner.scheme;
@@ -33,7 +35,8 @@ class CountingFileIO implements FileIO {
     this.reads.push(location);
     return this.inner.read(location);
   }
-  write(location: string, bytes: Uint8Array, options?: { readonly overwrite?: boolean }): Promise<void> {
+  async write(location: string, bytes: Uint8Array, options?: { readonly overwrite?: boolean }): Promise<void> {
+    await this.beforeWrite(location);
     return this.inner.write(location, bytes, options);
   }
   exists(location: string): Promise<boolean> {
@@ -259,5 +262,28 @@ describe('constant cost per commit', () => {
     const location = table.metadataLocation;
     assert.deepEqual(await table.expireSnapshots({ olderThanMs: 0, retainLast: 1 }), { expiredSnapshots: 0, deletedFiles: 0 });
     assert.equal(table.metadataLocation, location);
+  });
+
+  it('the snapshot expiry adds to carry progress restates the values of the base it lands on, not older ones', async () => {
+    const created = await lake.createTable('bronze.raced', { columns: [...columns] });
+    const key = 'orderpulse.stream-position.task-1';
+    await created.append(rows(0, 1), { summary: { [key]: 'seq 1' } });
+    await created.append(rows(1, 1));
+    const { table, io } = await counted('bronze.raced');
+    const other = await lake.table('bronze.raced');
+    let raced = false;
+    io.beforeWrite = async (location) => {
+      // Inside the carrying commit's first attempt, another writer moves the task on.
+      if (raced || !location.includes('/snap-')) return;
+      raced = true;
+      await other.append(rows(2, 1), { summary: { [key]: 'seq 3' }, expect: { [key]: 'seq 1' } });
+    };
+    await table.expireSnapshots({ olderThanMs: Date.now() + 60_000, retainLast: 1 });
+    assert.ok(raced);
+    await table.refresh();
+    assert.equal(table.lastSummaryValue(key), 'seq 3');
+    // The other writer goes on: its condition still holds.
+    await other.append(rows(3, 1), { summary: { [key]: 'seq 4' }, expect: { [key]: 'seq 3' } });
+    assert.equal((await table.scan()).recordCount, 4);
   });
 });

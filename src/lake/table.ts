@@ -373,8 +373,9 @@ export class IcebergTable {
     return this.commit('replace', {
       // A compaction changes no data, so the application's summary properties (`orderpulse.*`: the
       // stream's log offsets and position) are carried onto it: expiring the snapshot that wrote
-      // them must not lose them.
-      summary: this.applicationSummary(),
+      // them must not lose them. They are read from the base each attempt lands on: a writer's
+      // commit in between must not be undone.
+      summary: applicationSummaryOf,
       dataFiles: added,
       filesToDelete: (current, currentDeletes) => {
         const present = new Set(current.map((f) => f.filePath));
@@ -445,7 +446,7 @@ export class IcebergTable {
       // The newest value of an `orderpulse.*` property (a stream task's log offsets, say) is held
       // only by snapshots about to go: a snapshot that changes no data carries them first, as a
       // compaction does, so that expiry never loses a writer's progress.
-      await this.commit('replace', { summary: applicationSummaryOf(first), dataFiles: [] });
+      await this.commit('replace', { summary: applicationSummaryOf, dataFiles: [] });
     }
     let expired: bigint[] = [];
     let before: TableMetadata | null = null;
@@ -584,11 +585,6 @@ export class IcebergTable {
     });
   }
 
-  /** The newest value of every `orderpulse.*` summary property along the current ancestry. */
-  private applicationSummary(): SummaryProperties {
-    return applicationSummaryOf(this.current.metadata);
-  }
-
   /** The newest value of a summary property along the current snapshot's ancestry, or null. */
   lastSummaryValue(key: string): string | null {
     const current = this.currentSnapshot();
@@ -602,7 +598,11 @@ export class IcebergTable {
   private async commit(
     operation: SnapshotSummary['operation'],
     change: {
-      readonly summary?: SummaryProperties;
+      /**
+       * Summary properties; a function of the attempt's base when they restate the base's own
+       * values (a concurrent commit may have moved them on since the change was planned).
+       */
+      readonly summary?: SummaryProperties | ((base: TableMetadata) => SummaryProperties);
       readonly expect?: SummaryExpectation;
       /** Files to add: data files, or delete files written by another engine's rules. */
       readonly dataFiles: readonly DataFile[];
@@ -749,7 +749,7 @@ export class IcebergTable {
     const removedSize = deleted.reduce((s, f) => s + f.fileSizeInBytes, 0);
     const previous = parent?.summary;
     const summary: SnapshotSummary = {
-      ...(change.summary ?? {}),
+      ...(typeof change.summary === 'function' ? change.summary(base) : (change.summary ?? {})),
       operation,
       'added-data-files': String(added.length),
       'added-records': String(addedRecords),
