@@ -144,7 +144,7 @@ export const ROWS: readonly RowSpec[] = [
       },
       {
         title: 'Value at risk (BRL)',
-        description: 'Order value at stake in the open alerts, by rule.',
+        description: 'Order value (items and freight) of the orders with open alerts, by rule: the same figure as the API’s value at risk.',
         unit: 'currencyBRL',
         queries: [{ expr: 'sum by (rule) (orderpulse_stream_open_alert_value_brl)', legend: '{{rule}}' }],
       },

@@ -27,6 +27,11 @@ export interface InputRecord {
   /** The writer schema id of the wire header; -1 when the header is unreadable. */
   readonly schemaId: number;
   readonly error: string | null;
+  /**
+   * Wall ms the fetch that brought the record answered: where the processor's event-to-alert time
+   * starts. A record's timestamp is its event time (years ago, in a replay), not when it arrived.
+   */
+  readonly fetchedAt: number;
 }
 
 interface PartitionCursor {
@@ -94,6 +99,7 @@ export class LogMerger {
   readonly #cursors: PartitionCursor[];
   readonly #fetchSize: number;
   readonly #ends: EndOffsets;
+  readonly #now: () => number;
 
   constructor(options: {
     readonly log: EventLog;
@@ -103,11 +109,14 @@ export class LogMerger {
     readonly fetchSize?: number;
     /** Shared with other mergers of the same log (default: one of its own). */
     readonly endOffsets?: EndOffsets;
+    /** The wall clock that stamps `fetchedAt` (default `Date.now`). */
+    readonly now?: () => number;
   }) {
     this.#log = options.log;
     this.#codec = options.codec;
     this.#ends = options.endOffsets ?? new EndOffsets(options.log);
     this.#fetchSize = options.fetchSize ?? 2_000;
+    this.#now = options.now ?? Date.now;
     this.#cursors = options.partitions.map((p) => ({
       topic: p.topic,
       partition: p.partition,
@@ -160,6 +169,7 @@ export class LogMerger {
       const fetched = await Promise.all(
         wanted.map((c) => this.#log.fetch({ topic: c.topic, partition: c.partition, offset: c.fetchOffset, maxRecords: this.#fetchSize })),
       );
+      const fetchedAt = this.#now();
       const empty: PartitionCursor[] = [];
       for (let i = 0; i < wanted.length; i++) {
         const c = wanted[i] as PartitionCursor;
@@ -170,7 +180,7 @@ export class LogMerger {
           empty.push(c);
           continue;
         }
-        for (const record of records) c.buffer.push(await this.#decode(record));
+        for (const record of records) c.buffer.push(await this.#decode(record, fetchedAt));
         c.fetchOffset = (records[records.length - 1]?.offset ?? c.fetchOffset) + 1;
       }
       if (empty.length === 0) return;
@@ -207,7 +217,7 @@ export class LogMerger {
     return Object.fromEntries(this.#cursors.map((c) => [c.key, c.consumedOffset]));
   }
 
-  async #decode(record: LogRecord): Promise<InputRecord> {
+  async #decode(record: LogRecord, fetchedAt: number): Promise<InputRecord> {
     let schemaId = -1;
     try {
       schemaId = decodeWireFormat(record.value).schemaId;
@@ -216,12 +226,12 @@ export class LogMerger {
     }
     try {
       const event = await this.#codec.decode(record.value, record);
-      return { record, event, eventTime: event.eventTime, schemaId, error: null };
+      return { record, event, eventTime: event.eventTime, schemaId, error: null, fetchedAt };
     } catch (error) {
       // A value that cannot be read is the record's fault and is set aside with the reason; a
       // registry that cannot be reached is not, and stops the batch (it is retried as a whole).
       if (!isEventsError(error) || error.retryable || error.code === 'OP_EVENTS_REGISTRY_UNAVAILABLE') throw error;
-      return { record, event: null, eventTime: record.timestamp, schemaId, error: error.message };
+      return { record, event: null, eventTime: record.timestamp, schemaId, error: error.message, fetchedAt };
     }
   }
 }

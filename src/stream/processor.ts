@@ -299,6 +299,7 @@ export class StreamProcessor {
         codec: options.codec,
         partitions: described.map((d) => ({ topic: d.name, partition: id, offset: offsets[partitionKey(d.name, id)] ?? d.beginningOffsets[id] ?? 0 })),
         ...(options.fetchSize === undefined ? {} : { fetchSize: options.fetchSize }),
+        ...(options.now === undefined ? {} : { now: options.now }),
       });
       tasks.set(
         id,
@@ -538,8 +539,8 @@ export class StreamProcessor {
     const positions = new Map<TaskId, StreamPosition>();
     let undecodable = 0;
     const perTopic = new Map<string, number>();
-    // The log append time of each change's causing record, parallel to `changes` (event-to-alert latency).
-    const appendedAt: number[] = [];
+    // When the fetch of each change's causing record answered, parallel to `changes` (event-to-alert latency).
+    const fetchedAt: number[] = [];
     for (const [task, taken] of inputs) {
       const detector = task.detector;
       const floor = detector.watermarkFloor;
@@ -557,7 +558,7 @@ export class StreamProcessor {
         }
         for (const change of detector.process(event)) {
           changes.push({ change, task: task.id, position, cause: { topic: record.topic, partition: record.partition, offset: record.offset } });
-          appendedAt.push(record.timestamp);
+          fetchedAt.push(input.fetchedAt);
         }
         for (const lateEvent of detector.drainLate()) late.push({ late: lateEvent, task: task.id, position });
         rows.push({ ...recordColumns(input, ingestTime), task: task.id, processed_seq: seq, watermark_floor: floor });
@@ -601,7 +602,7 @@ export class StreamProcessor {
         },
         changes,
         perTopic,
-        appendedAt,
+        fetchedAt,
       );
     });
     return { records: total, changes: changes.length };
@@ -948,27 +949,27 @@ export class StreamProcessor {
     for (const [id, position] of open.positions) (this.#tasks.get(id) as StreamTask).advance('openAlerts', position);
   }
 
-  #observe(report: BatchReport, changes: readonly EmittedChange[], perTopic: ReadonlyMap<string, number>, appendedAt: readonly number[]): void {
-    if (batchChannel.hasSubscribers) batchChannel.publish(this.#batchEvent(report, changes, perTopic, appendedAt));
+  #observe(report: BatchReport, changes: readonly EmittedChange[], perTopic: ReadonlyMap<string, number>, fetchedAt: readonly number[]): void {
+    if (batchChannel.hasSubscribers) batchChannel.publish(this.#batchEvent(report, changes, perTopic, fetchedAt));
     this.#options.onBatch?.(report);
   }
 
   /** The batch as the metrics see it, with the gauges' current values (the listener keeps no state). */
-  #batchEvent(report: BatchReport, changes: readonly EmittedChange[], perTopic: ReadonlyMap<string, number>, appendedAt: readonly number[]): StreamBatchEvent {
+  #batchEvent(report: BatchReport, changes: readonly EmittedChange[], perTopic: ReadonlyMap<string, number>, fetchedAt: readonly number[]): StreamBatchEvent {
     const publishedAt = this.#now();
     const open = new Map<Rule, { count: number; valueBrl: number }>(RULE_NAMES.map((rule) => [rule, { count: 0, valueBrl: 0 }]));
     for (const task of this.#tasks.values()) {
       for (const alert of task.detector.openAlerts()) {
         const entry = open.get(alert.rule) as { count: number; valueBrl: number };
         entry.count++;
-        entry.valueBrl += alert.priority;
+        entry.valueBrl += alert.orderValueCents / 100;
       }
     }
     return {
       idle: report.idle,
       recordsByTopic: Object.fromEntries(perTopic),
       timings: report.timings,
-      alerts: changes.map(({ change }, i) => ({ rule: change.alert.rule, change: change.kind, appendedAt: appendedAt[i] ?? null, publishedAt })),
+      alerts: changes.map(({ change }, i) => ({ rule: change.alert.rule, change: change.kind, fetchedAt: fetchedAt[i] ?? null, publishedAt })),
       openAlerts: [...open].map(([rule, { count, valueBrl }]) => ({ rule, count, valueBrl })),
       tasks: [...this.#tasks.values()].map((t) => ({ task: t.id, watermark: t.detector.watermark, newestEventTime: t.detector.maxEventTime })),
       lag: [...this.#tasks.values()].flatMap((t) =>
