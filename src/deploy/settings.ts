@@ -235,6 +235,8 @@ export const DEFAULT_CONFIG_FILE = 'orderpulse.config.json';
 export interface ResolveInput {
   /** Values given as flags (undefined when not given). */
   readonly flags: Partial<Record<keyof Settings, unknown>>;
+  /** What a command calls a setting's flag when not its usual name (`batch run --every`), for errors. */
+  readonly flagNames?: Partial<Record<keyof Settings, string>>;
   readonly configFile?: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
@@ -290,7 +292,7 @@ export function resolveSettings(input: ResolveInput): ResolvedSettings {
   const sources: Record<string, SettingSource> = {};
   for (const spec of Object.values(SPECS) as SettingSpec<keyof Settings>[]) {
     const candidates: [SettingSource, unknown, string][] = [
-      ['flag', input.flags[spec.key], spec.flag ?? `--${spec.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`],
+      ['flag', input.flags[spec.key], input.flagNames?.[spec.key] ?? spec.flag ?? `--${spec.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`],
       ['environment', env[spec.env], spec.env],
       ['config file', fromFile[spec.key], `"${spec.key}" in ${configFile ?? ''}`],
     ];

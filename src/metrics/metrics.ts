@@ -160,6 +160,11 @@ export class Metrics {
     return this.registry.metrics();
   }
 
+  /** The diagnostics channels this registry listens to (none once closed). */
+  get channels(): readonly string[] {
+    return this.#subscriptions.map((s) => s.name);
+  }
+
   get contentType(): string {
     return this.registry.contentType;
   }
