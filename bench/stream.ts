@@ -15,6 +15,9 @@
  *   record resolved. `final` and `resolved` changes are caused by an event itself; `opened` and
  *   `escalated` by a deadline timer, fired when an event moved the watermark. Changes of the idle
  *   policy (no cause) are only counted.
+ * Options: `--part throughput` or `--part latency` runs one part only; `--scale N` replays the sample
+ * at scale N instead of 10; `--batches default` runs the throughput part with the default batch size
+ * only (and no two-process run). Without options: everything, at scale 10, as docs/benchmarks.md describes.
  * Goals (the issue): end to end ≥ 150,000 events/s and ≥ half the ceiling; p99 latency < 100 ms.
  * Prints three tables, then one JSON line with every figure.
  */
@@ -309,23 +312,73 @@ async function latency(): Promise<LatencyResult> {
 }
 
 
+interface BenchOptions {
+  readonly parts: ReadonlySet<'throughput' | 'latency'>;
+  readonly scale: number;
+  /** Only the default batch size, and no two-process run. */
+  readonly defaultBatchOnly: boolean;
+}
+
+function parseOptions(argv: readonly string[]): BenchOptions {
+  const parts = new Set<'throughput' | 'latency'>(['throughput', 'latency']);
+  let scale = 10;
+  let defaultBatchOnly = false;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = argv[i + 1];
+    if (flag === '--part' && (value === 'throughput' || value === 'latency')) {
+      parts.clear();
+      parts.add(value);
+      i++;
+    } else if (flag === '--scale' && value !== undefined && /^[1-9]\d*$/.test(value)) {
+      scale = Number(value);
+      i++;
+    } else if (flag === '--batches' && value === 'default') {
+      defaultBatchOnly = true;
+      i++;
+    } else {
+      throw new Error(`bench:stream: unknown or malformed option ${String(flag)} ${String(value ?? '')} (options: --part throughput|latency, --scale N, --batches default)`);
+    }
+  }
+  return { parts, scale, defaultBatchOnly };
+}
+
+const NO_LATENCY: LatencyResult = {
+  events: 0,
+  achievedRate: 0,
+  batches: 0,
+  meanBatch: 0,
+  meanBatchMs: 0,
+  eventTriggered: stats([]),
+  timerTriggered: stats([]),
+  all: stats([]),
+  idleChanges: 0,
+  unmatched: 0,
+};
+
 async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
   rmSync(work, { recursive: true, force: true });
   const template = join(work, 'template');
   try {
-    const appended = await fillLog(template, await scaledSampleEvents(10, work));
-    const ceilingRun = await readAndDecode(template);
-    const ceiling = ceilingRun.records / ceilingRun.seconds;
-    process.stderr.write(`scale 10: ${appended} events in the log, ${ceilingRun.records} of them orders and reviews\n`);
+    const throughput = options.parts.has('throughput');
+    const appended = throughput ? await fillLog(template, await scaledSampleEvents(options.scale, work)) : 0;
+    const ceilingRun = throughput ? await readAndDecode(template) : { records: 0, seconds: 0 };
+    const ceiling = ceilingRun.seconds === 0 ? 0 : ceilingRun.records / ceilingRun.seconds;
+    if (throughput) process.stderr.write(`scale ${options.scale}: ${appended} events in the log, ${ceilingRun.records} of them orders and reviews\n`);
     const runs: ThroughputRun[] = [];
-    for (const size of BATCH_SIZES) runs.push(await processAll(template, size, ceiling));
-    const parallel = await processAllInTwoProcesses(template, DEFAULT_PARTITIONS);
-    const lat = await latency();
+    const sizes = options.defaultBatchOnly ? [undefined] : BATCH_SIZES;
+    if (throughput) for (const size of sizes) runs.push(await processAll(template, size, ceiling));
+    const parallel = throughput && !options.defaultBatchOnly ? await processAllInTwoProcesses(template, DEFAULT_PARTITIONS) : { records: 0, seconds: 0, eventsPerSecond: 0 };
+    const lat = options.parts.has('latency') ? await latency() : NO_LATENCY;
 
     const k = (n: number | null): string => (n === null ? '-' : Math.round(n).toLocaleString('en-US'));
     const ms = (n: number | null): string => (n === null ? '-' : n.toFixed(1));
     const met = (ok: boolean): string => (ok ? 'yes' : 'NO');
-    const first = runs[0] as ThroughputRun;
+    const first: ThroughputRun = runs[0] ?? {
+      maxBatchEvents: null, records: 0, batches: 0, largestBatch: 0, meanBatch: 0, alertChanges: 0, openMs: 0, restart: null,
+      seconds: 0, eventsPerSecond: 0, ceilingRatio: 0, phasesMs: { read: 0, detect: 0, bronze: 0, outputs: 0, total: 0 },
+    };
     printTable([
       ['measure', 'value', 'goal', 'met'],
       [`end to end, default batch (largest ${k(first.largestBatch)}) (ev/s)`, k(first.eventsPerSecond), `>= ${k(GOALS.eventsPerSecond)}`, met(first.eventsPerSecond >= GOALS.eventsPerSecond)],
@@ -369,6 +422,8 @@ async function main(): Promise<void> {
     console.log(
       JSON.stringify({
         benchmark: 'stream',
+        scale: options.scale,
+        parts: [...options.parts],
         node: process.version,
         goals: GOALS,
         throughput: { events: ceilingRun.records, logEvents: appended, ceilingEventsPerSecond: ceiling, ceilingSeconds: ceilingRun.seconds, runs, twoProcesses: parallel },
