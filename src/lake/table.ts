@@ -30,6 +30,7 @@ import {
 } from './metadata.js';
 import { parseTableMetadata, serializeTableMetadata, writeRefusal } from './metadata-json.js';
 import type { ParquetFileStats } from './parquet-writer.js';
+import type { ParquetWorker } from './parquet-worker.js';
 import { writeParquet, writeParquetFromQuery } from './parquet-writer.js';
 import type { DataFileWithDeletes, QueryOptions, QueryParam, QueryResult, QueryTable } from './query.js';
 import { queryParquet } from './query.js';
@@ -59,6 +60,8 @@ export interface TableContext {
   readonly tempDir: string;
   readonly now: () => number;
   readonly retry?: CommitRetryPolicy;
+  /** Where data files of rows are encoded: a thread of their own, or (absent) DuckDB on this thread. */
+  readonly parquetWorker?: ParquetWorker;
 }
 
 /** Extra snapshot summary properties (the stream processor records its source offsets here). */
@@ -933,7 +936,10 @@ export class IcebergTable {
         const location = `${this.location}/${dir}/${randomUUID()}.parquet`;
         const local = this.ctx.io.scheme === 'file' ? toLocalPath(location) : join(this.ctx.tempDir, `${randomUUID()}.parquet`);
         mkdirSync(this.ctx.tempDir, { recursive: true });
-        const stats = await writeParquet(this.ctx.engine, { schema, rows: partitionRows, path: local });
+        const stats =
+          this.ctx.parquetWorker === undefined
+            ? await writeParquet(this.ctx.engine, { schema, rows: partitionRows, path: local })
+            : await this.ctx.parquetWorker.write({ schema, rows: partitionRows, path: local });
         if (this.ctx.io.scheme !== 'file') {
           try {
             await this.ctx.io.upload(local, location);
