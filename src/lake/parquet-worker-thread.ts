@@ -38,6 +38,7 @@ async function write(request: Extract<WriterRequest, { type: 'write' }>): Promis
       schema: request.schema,
       rows: request.rows,
       path: request.path,
+      stagingDir: data.tempDir,
       ...(request.compression === undefined ? {} : { compression: request.compression }),
       ...(request.rowGroupSize === undefined ? {} : { rowGroupSize: request.rowGroupSize }),
     });
