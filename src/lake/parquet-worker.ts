@@ -1,5 +1,4 @@
 import { Worker } from 'node:worker_threads';
-import type { ResourceLimits } from 'node:worker_threads';
 import type { Row } from './duckdb-engine.js';
 import { LakeError } from './errors.js';
 import { encodeRows, transferables } from './parquet-columns.js';
@@ -11,8 +10,6 @@ export interface ParquetWorkerOptions {
   readonly tempDir: string;
   /** DuckDB threads of that instance (default 1: the thread itself is the parallelism gained). */
   readonly threads?: number;
-  /** Heap limits of the thread; past them the thread dies and its writes fail (`OP_LAKE_WRITER_FAILED`). */
-  readonly resourceLimits?: ResourceLimits;
 }
 
 interface Pending {
@@ -26,7 +23,7 @@ interface Pending {
  * rows are taken apart into columns here (`encodeRows`); numeric columns move to the thread without
  * a copy. The thread starts at the first write and has its own DuckDB instance.
  *
- * A thread that dies (an uncaught error, its heap limit, `terminate`) fails every write in flight
+ * A thread that dies (an uncaught error, `terminate`) fails every write in flight
  * with `OP_LAKE_WRITER_FAILED`; the next write starts a new thread. `close` lets the writes in
  * flight finish, then ends the thread; a write after it is refused.
  */
@@ -99,10 +96,9 @@ export class ParquetWorker {
   #start(): Worker {
     if (this.#worker !== null) return this.#worker;
     const workerData: WriterThreadData = { tempDir: this.#options.tempDir, threads: this.#options.threads ?? 1 };
-    const worker = new Worker(new URL('./parquet-worker-thread.js', import.meta.url), {
-      workerData,
-      ...(this.#options.resourceLimits === undefined ? {} : { resourceLimits: this.#options.resourceLimits }),
-    });
+    // No heap limits (`resourceLimits`): a thread that hits them while inside DuckDB's native
+    // code aborts the whole process instead of ending alone.
+    const worker = new Worker(new URL('./parquet-worker-thread.js', import.meta.url), { workerData });
     worker.unref();
     let failure: Error | null = null;
     worker.on('message', (reply: WriterReply) => {
