@@ -1,5 +1,4 @@
 import { Worker } from 'node:worker_threads';
-import type { Row } from './duckdb-engine.js';
 import { LakeError } from './errors.js';
 import { encodeRows, transferables } from './parquet-columns.js';
 import type { WriterReply, WriterRequest, WriterThreadData } from './parquet-worker-protocol.js';

@@ -334,7 +334,8 @@ function pageData(kind: StagingKind, encoded: EncodedColumn, rowCount: number): 
   return { data: out.view(), optional };
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+// Printable ASCII and common whitespace are one byte each; anything else is measured (a control character too: harmless).
+const NON_ASCII = /[^ -~\t\n\r]/;
 
 /**
  * A string column's PLAIN values: each string's UTF-8 length, then its bytes. The column is
