@@ -15,6 +15,10 @@
  *   record resolved. `final` and `resolved` changes are caused by an event itself; `opened` and
  *   `escalated` by a deadline timer, fired when an event moved the watermark. Changes of the idle
  *   policy (no cause) are only counted.
+ * Options: `--part throughput` or `--part latency` runs one part only; `--scale N` replays the sample
+ * at scale N instead of 10; `--batches default` runs the throughput part with the default batch size
+ * only (and no two-process run); `--compare-writers N` runs the default batch N times each with the
+ * lake's writer thread and without it, alternately (for a figure within one run's load). Without options: everything, at scale 10, as docs/benchmarks.md describes.
  * Goals (the issue): end to end ≥ 150,000 events/s and ≥ half the ceiling; p99 latency < 100 ms.
  * Prints three tables, then one JSON line with every figure.
  */
@@ -23,10 +27,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULTS, openRuntime } from '../src/deploy/index.js';
+import { DEFAULTS, STORE_FILE, openRuntime } from '../src/deploy/index.js';
 import type { Runtime } from '../src/deploy/index.js';
 import { loadOlist } from '../src/data/index.js';
 import { TOPICS, TOPIC_NAMES, olistEvents } from '../src/events/index.js';
+import { Lake } from '../src/lake/index.js';
 import type { EventLog, RecordPosition } from '../src/log/index.js';
 import { DEFAULT_PARTITIONS, replay } from '../src/replay/index.js';
 import type { BatchReport, ChangeKind, EmittedChange } from '../src/stream/index.js';
@@ -61,9 +66,13 @@ interface Phases {
   total: number;
 }
 
+/** Where the lake encodes appended rows: the runtime's default, or forced to one side for a comparison. */
+type WriterChoice = 'default' | 'thread' | 'inline';
+
 interface ThroughputRun {
   /** null: the processor's default. */
   readonly maxBatchEvents: number | null;
+  readonly writer: WriterChoice;
   readonly records: number;
   readonly batches: number;
   readonly largestBatch: number;
@@ -107,13 +116,18 @@ async function readAndDecode(state: string): Promise<{ records: number; seconds:
 }
 
 /** One processor run over a copy of the template log: open on an empty lake, run until idle. */
-async function processAll(template: string, maxBatchEvents: number | undefined, ceiling: number): Promise<ThroughputRun> {
-  const state = join(work, `throughput-${maxBatchEvents ?? 'default'}`);
+async function processAll(template: string, maxBatchEvents: number | undefined, ceiling: number, writer: WriterChoice = 'default'): Promise<ThroughputRun> {
+  const state = join(work, `throughput-${maxBatchEvents ?? 'default'}-${writer}`);
   copyStore(template, state);
   const runtime = runtimeAt(state);
+  // The runtime's lake as `openRuntime` lays it out, with the writer forced when asked.
+  const own =
+    writer === 'default'
+      ? null
+      : await Lake.open({ catalogUri: join(state, STORE_FILE), warehouse: join(state, 'warehouse'), tempDir: join(state, 'tmp'), writerThread: writer === 'thread' });
   try {
     const codec = await runtime.codec();
-    const lake = await runtime.lake();
+    const lake = own ?? (await runtime.lake());
     const alertCodec = await AlertCodec.open(runtime.registry, { registerSchemas: true });
     const phases: Phases = { read: 0, detect: 0, bronze: 0, outputs: 0, total: 0 };
     let largestBatch = 0;
@@ -142,10 +156,11 @@ async function processAll(template: string, maxBatchEvents: number | undefined, 
     }
     const eventsPerSecond = run.records / wall;
     process.stderr.write(
-      `throughput, maxBatchEvents ${maxBatchEvents ?? 'default'}: ${run.records} records in ${run.batches} batches, ${wall.toFixed(1)} s, ${run.changes} alert changes\n`,
+      `throughput, maxBatchEvents ${maxBatchEvents ?? 'default'}, writer ${writer}: ${run.records} records in ${run.batches} batches, ${wall.toFixed(1)} s, ${run.changes} alert changes\n`,
     );
     return {
       maxBatchEvents: maxBatchEvents ?? null,
+      writer,
       records: run.records,
       batches: run.batches,
       largestBatch,
@@ -159,6 +174,7 @@ async function processAll(template: string, maxBatchEvents: number | undefined, 
       phasesMs: phases,
     };
   } finally {
+    await own?.close();
     await runtime.close();
     rmSync(state, { recursive: true, force: true });
   }
@@ -309,23 +325,84 @@ async function latency(): Promise<LatencyResult> {
 }
 
 
+interface BenchOptions {
+  readonly parts: ReadonlySet<'throughput' | 'latency'>;
+  readonly scale: number;
+  /** Only the default batch size, and no two-process run. */
+  readonly defaultBatchOnly: boolean;
+  /** Rounds of the writer comparison (0: none). */
+  readonly compareWriters: number;
+}
+
+function parseOptions(argv: readonly string[]): BenchOptions {
+  const parts = new Set<'throughput' | 'latency'>(['throughput', 'latency']);
+  let scale = 10;
+  let defaultBatchOnly = false;
+  let compareWriters = 0;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = argv[i + 1];
+    if (flag === '--part' && (value === 'throughput' || value === 'latency')) {
+      parts.clear();
+      parts.add(value);
+      i++;
+    } else if (flag === '--scale' && value !== undefined && /^[1-9]\d*$/.test(value)) {
+      scale = Number(value);
+      i++;
+    } else if (flag === '--compare-writers' && value !== undefined && /^[1-9]\d*$/.test(value)) {
+      compareWriters = Number(value);
+      defaultBatchOnly = true;
+      i++;
+    } else if (flag === '--batches' && value === 'default') {
+      defaultBatchOnly = true;
+      i++;
+    } else {
+      throw new Error(`bench:stream: unknown or malformed option ${String(flag)} ${String(value ?? '')} (options: --part throughput|latency, --scale N, --batches default, --compare-writers N)`);
+    }
+  }
+  return { parts, scale, defaultBatchOnly, compareWriters };
+}
+
+const NO_LATENCY: LatencyResult = {
+  events: 0,
+  achievedRate: 0,
+  batches: 0,
+  meanBatch: 0,
+  meanBatchMs: 0,
+  eventTriggered: stats([]),
+  timerTriggered: stats([]),
+  all: stats([]),
+  idleChanges: 0,
+  unmatched: 0,
+};
+
 async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
   rmSync(work, { recursive: true, force: true });
   const template = join(work, 'template');
   try {
-    const appended = await fillLog(template, await scaledSampleEvents(10, work));
-    const ceilingRun = await readAndDecode(template);
-    const ceiling = ceilingRun.records / ceilingRun.seconds;
-    process.stderr.write(`scale 10: ${appended} events in the log, ${ceilingRun.records} of them orders and reviews\n`);
+    const throughput = options.parts.has('throughput');
+    const appended = throughput ? await fillLog(template, await scaledSampleEvents(options.scale, work)) : 0;
+    const ceilingRun = throughput ? await readAndDecode(template) : { records: 0, seconds: 0 };
+    const ceiling = ceilingRun.seconds === 0 ? 0 : ceilingRun.records / ceilingRun.seconds;
+    if (throughput) process.stderr.write(`scale ${options.scale}: ${appended} events in the log, ${ceilingRun.records} of them orders and reviews\n`);
     const runs: ThroughputRun[] = [];
-    for (const size of BATCH_SIZES) runs.push(await processAll(template, size, ceiling));
-    const parallel = await processAllInTwoProcesses(template, DEFAULT_PARTITIONS);
-    const lat = await latency();
+    const sizes = options.defaultBatchOnly ? [undefined] : BATCH_SIZES;
+    if (throughput && options.compareWriters === 0) for (const size of sizes) runs.push(await processAll(template, size, ceiling));
+    for (let round = 0; throughput && round < options.compareWriters; round++) {
+      const order: WriterChoice[] = round % 2 === 0 ? ['inline', 'thread'] : ['thread', 'inline'];
+      for (const writer of order) runs.push(await processAll(template, undefined, ceiling, writer));
+    }
+    const parallel = throughput && !options.defaultBatchOnly ? await processAllInTwoProcesses(template, DEFAULT_PARTITIONS) : { records: 0, seconds: 0, eventsPerSecond: 0 };
+    const lat = options.parts.has('latency') ? await latency() : NO_LATENCY;
 
     const k = (n: number | null): string => (n === null ? '-' : Math.round(n).toLocaleString('en-US'));
     const ms = (n: number | null): string => (n === null ? '-' : n.toFixed(1));
     const met = (ok: boolean): string => (ok ? 'yes' : 'NO');
-    const first = runs[0] as ThroughputRun;
+    const first: ThroughputRun = runs[0] ?? {
+      maxBatchEvents: null, writer: 'default', records: 0, batches: 0, largestBatch: 0, meanBatch: 0, alertChanges: 0, openMs: 0, restart: null,
+      seconds: 0, eventsPerSecond: 0, ceilingRatio: 0, phasesMs: { read: 0, detect: 0, bronze: 0, outputs: 0, total: 0 },
+    };
     printTable([
       ['measure', 'value', 'goal', 'met'],
       [`end to end, default batch (largest ${k(first.largestBatch)}) (ev/s)`, k(first.eventsPerSecond), `>= ${k(GOALS.eventsPerSecond)}`, met(first.eventsPerSecond >= GOALS.eventsPerSecond)],
@@ -336,9 +413,10 @@ async function main(): Promise<void> {
     ]);
     console.log('');
     printTable([
-      ['maxBatchEvents', 'records', 'batches', 'mean batch', 'seconds', 'ev/s', '/ceiling', 'open ms', 'read ms', 'detect ms', 'bronze ms', 'outputs ms', 'alert changes'],
+      ['maxBatchEvents', 'writer', 'records', 'batches', 'mean batch', 'seconds', 'ev/s', '/ceiling', 'open ms', 'read ms', 'detect ms', 'bronze ms', 'outputs ms', 'alert changes'],
       ...runs.map((r) => [
         r.maxBatchEvents === null ? 'default' : k(r.maxBatchEvents),
+        r.writer,
         k(r.records),
         k(r.batches),
         k(r.meanBatch),
@@ -369,6 +447,8 @@ async function main(): Promise<void> {
     console.log(
       JSON.stringify({
         benchmark: 'stream',
+        scale: options.scale,
+        parts: [...options.parts],
         node: process.version,
         goals: GOALS,
         throughput: { events: ceilingRun.records, logEvents: appended, ceilingEventsPerSecond: ceiling, ceilingSeconds: ceilingRun.seconds, runs, twoProcesses: parallel },

@@ -37,7 +37,7 @@ import {
   parsePosition,
   positionProperty,
   watermarkProperty,
-  recordColumns,
+  bronzeEventRow,
 } from './tables.js';
 import type { Alert, GradeWeight, Rule, StreamConfig } from './types.js';
 import { RULE_NAMES } from './types.js';
@@ -553,7 +553,7 @@ export class StreamProcessor {
         const event = input.event;
         if (event === null) {
           undecodable++;
-          rows.push({ ...recordColumns(input, ingestTime), task: task.id, processed_seq: seq, watermark_floor: floor });
+          rows.push(bronzeEventRow(input, ingestTime, task.id, position));
           continue;
         }
         for (const change of detector.process(event)) {
@@ -561,7 +561,7 @@ export class StreamProcessor {
           fetchedAt.push(input.fetchedAt);
         }
         for (const lateEvent of detector.drainLate()) late.push({ late: lateEvent, task: task.id, position });
-        rows.push({ ...recordColumns(input, ingestTime), task: task.id, processed_seq: seq, watermark_floor: floor });
+        rows.push(bronzeEventRow(input, ingestTime, task.id, position));
       }
       const position: StreamPosition = { seq, floor };
       task.detected = position;
