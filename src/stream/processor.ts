@@ -8,11 +8,16 @@ import { partitionFor } from '../log/index.js';
 import type { AlertCodec } from './alert-codec.js';
 import { ALERTS_TOPIC } from './alert-codec.js';
 import type { DetectorStats } from './detector.js';
+import type { DetectorSnapshot } from './detector-snapshot.js';
 import { StreamError } from './errors.js';
 import { ProductGrades } from './grades.js';
 import type { InputRecord } from './merge.js';
 import { EndOffsets, LogMerger, NEED_FETCH, partitionKey } from './merge.js';
 import { batchChannel, fencingChannel, rebuildChannel } from './channels.js';
+import type { CheckpointPointer, CheckpointPolicy } from './checkpoint.js';
+import { DEFAULT_CHECKPOINT_POLICY, checkpointLocation, checkpointProperty, formatPointer } from './checkpoint.js';
+import type { CheckpointLoad } from './checkpoint-store.js';
+import { loadCheckpoint, takeCheckpoint } from './checkpoint-store.js';
 import type { StreamBatchEvent, StreamFencingEvent, StreamRebuildEvent } from './channels.js';
 import type { FencedTable, OutputName } from './task.js';
 import { StreamTask, startPositions } from './task.js';
@@ -40,7 +45,7 @@ import {
   recordColumns,
 } from './tables.js';
 import type { Alert, GradeWeight, Rule, StreamConfig } from './types.js';
-import { RULE_NAMES } from './types.js';
+import { RULE_NAMES, streamConfig } from './types.js';
 
 /**
  * The stream processor: the log in micro-batches → bronze (exactly once) → the delay detectors →
@@ -61,8 +66,10 @@ import { RULE_NAMES } from './types.js';
  *      most every `openAlertsEveryMs`. Each output records, per task, the position it holds
  *      everything up to (in its records or its snapshot summary).
  *
- * Restart (`open`): each task's bronze rows are read back in processing order and replayed through a
- * new detector, which rebuilds the exact state (the detector is deterministic); each output gets
+ * Restart (`open`): each task's state is read from its newest checkpoint (see `checkpoint.ts`), and
+ * the bronze rows after it are read back in processing order and replayed through the detector,
+ * which rebuilds the exact state (the detector is deterministic); without a usable checkpoint, all
+ * of the task's bronze rows are replayed through a new detector. Each output gets
  * what it lacks — the outputs after its recorded position; reading resumes at bronze's offsets. So a
  * kill -9 at any point loses nothing and duplicates nothing in the lake or on the alerts topic.
  *
@@ -116,6 +123,11 @@ export interface StreamProcessorOptions {
   readonly gradesCheckEveryMs?: number;
   /** Wall clock (ingest times, batch timing, idle policy). */
   readonly now?: () => number;
+  /**
+   * When to checkpoint each task's state (default `DEFAULT_CHECKPOINT_POLICY`); null: never, and
+   * recovery replays all of bronze without looking for checkpoints.
+   */
+  readonly checkpoint?: CheckpointPolicy | null;
   /** Called with every alert change once it is durable (after bronze committed), in emission order. */
   readonly onAlerts?: (changes: readonly EmittedChange[]) => void;
   readonly onBatch?: (batch: BatchReport) => void;
@@ -143,8 +155,14 @@ export interface BatchReport {
 }
 
 export interface RecoveryReport {
-  /** Bronze rows replayed to rebuild the tasks' state. */
+  /** Bronze rows replayed to rebuild the tasks' state (after their checkpoints). */
   readonly replayed: number;
+  /**
+   * Per task, where its state came from: the checkpoint position it was restored at, or null when
+   * it was rebuilt from all of bronze — with `fallback` saying why when a checkpoint was recorded
+   * but could not be used.
+   */
+  readonly checkpoints: Readonly<Record<string, { readonly restoredAt: StreamPosition | null; readonly fallback: string | null }>>;
   /** Per task, the position it resumes at. */
   readonly positions: Readonly<Record<string, StreamPosition>>;
   /** Outputs written on recovery that a crash had kept from being written. */
@@ -203,6 +221,9 @@ export class StreamProcessor {
   #laneError: unknown = null;
   /** The product grades followed while running; null when the options fixed the weight. */
   readonly #grades: ProductGrades | null;
+  readonly #checkpointPolicy: CheckpointPolicy | null;
+  /** Checkpoint files being written (awaited before the processor stops). */
+  readonly #checkpointWrites = new Set<Promise<void>>();
 
   private constructor(init: {
     readonly options: StreamProcessorOptions;
@@ -221,7 +242,8 @@ export class StreamProcessor {
     this.#topics = init.options.topics ?? [TOPICS.orders, TOPICS.reviews];
     this.partitions = init.partitions;
     this.#now = init.options.now ?? Date.now;
-    this.recovery = { replayed: 0, positions: {}, caughtUp: { alertEvents: 0, lateEvents: 0, published: 0 }, offsets: {}, ms: 0 };
+    this.#checkpointPolicy = checkedPolicy(init.options.checkpoint);
+    this.recovery = { replayed: 0, checkpoints: {}, positions: {}, caughtUp: { alertEvents: 0, lateEvents: 0, published: 0 }, offsets: {}, ms: 0 };
   }
 
   /**
@@ -255,6 +277,7 @@ export class StreamProcessor {
       });
     }
 
+    const checkpointPolicy = checkedPolicy(options.checkpoint);
     const tables = [
       await lake.ensureTable(BRONZE_EVENTS_TABLE, BRONZE_EVENTS),
       await lake.ensureTable(ALERT_EVENTS_TABLE, ALERT_EVENTS),
@@ -284,10 +307,20 @@ export class StreamProcessor {
     });
     const tasks = new Map<TaskId, StreamTask>();
     const endOffsets = new EndOffsets(log);
+    const config = streamConfig(options.config ?? {});
+    const loads = new Map<TaskId, CheckpointLoad>(
+      await Promise.all(
+        taskIds.map(async (id): Promise<[TaskId, CheckpointLoad]> => [
+          id,
+          checkpointPolicy === null ? { kind: 'none' } : await loadCheckpoint(lake.io, bronze, id, recorded(bronze, BRONZE_EVENTS_TABLE, id), config),
+        ]),
+      ),
+    );
     for (const id of taskIds) {
       const text = bronze.lastSummaryValue(offsetsProperty(id));
       const offsets = text === null ? {} : (JSON.parse(text) as Record<string, number>);
       const committed = recorded(bronze, BRONZE_EVENTS_TABLE, id);
+      const load = loads.get(id);
       const outputs = startPositions();
       outputs.alertEvents = recorded(alertEvents, ALERT_EVENTS_TABLE, id);
       outputs.lateEvents = recorded(lateEvents, LATE_EVENTS_TABLE, id);
@@ -302,14 +335,30 @@ export class StreamProcessor {
       });
       tasks.set(
         id,
-        new StreamTask({ id, merger, config: options.config ?? {}, detectorOptions: { gradeWeight }, committed, outputs, recorded: texts(id) }),
+        new StreamTask({
+          id,
+          merger,
+          config,
+          detectorOptions: { gradeWeight },
+          committed,
+          outputs,
+          recorded: texts(id),
+          now: (options.now ?? Date.now)(),
+          ...(load?.kind === 'restored' ? { restored: load } : {}),
+        }),
       );
     }
 
     const processor = new StreamProcessor({ options, tables, tasks, partitions, endOffsets, grades });
     const caughtUp = await processor.#rebuild();
     (processor as { recovery: RecoveryReport }).recovery = {
-      replayed: [...tasks.values()].reduce((n, t) => n + t.committed.seq, 0),
+      replayed: [...tasks.values()].reduce((n, t) => n + t.committed.seq - t.restoredFrom.seq, 0),
+      checkpoints: Object.fromEntries(
+        [...tasks.values()].map((t) => {
+          const load = loads.get(t.id);
+          return [String(t.id), { restoredAt: load?.kind === 'restored' ? t.restoredFrom : null, fallback: load?.kind === 'unusable' ? load.reason : null }];
+        }),
+      ),
       positions: Object.fromEntries([...tasks.values()].map((t) => [String(t.id), t.committed])),
       caughtUp,
       offsets: Object.assign({}, ...[...tasks.values()].map((t) => t.merger.consumedOffsets())) as Record<string, number>,
@@ -380,6 +429,11 @@ export class StreamProcessor {
     return this.#tasks.get(partitionFor(Buffer.from(orderId, 'utf8'), this.partitions))?.detector.alert(orderId, rule) ?? null;
   }
 
+  /** One task's whole detector state, as a checkpoint would keep it (for tests and diagnostics); null for a task not run here. */
+  taskState(task: TaskId): DetectorSnapshot | null {
+    return this.#tasks.get(task)?.detector.snapshot() ?? null;
+  }
+
   /** The watermark of one task (for tests and diagnostics). */
   taskWatermark(task: TaskId): number | null {
     return this.#tasks.get(task)?.detector.watermark ?? null;
@@ -412,7 +466,8 @@ export class StreamProcessor {
     const byId = this.#tasks;
     const ids = tasks.map((t) => t.id).join(', ');
 
-    for (let from = 0; from < last; from += REBUILD_CHUNK) {
+    // Each task needs only its rows after the position its state was restored at.
+    for (let from = Math.min(...tasks.map((t) => t.restoredFrom.seq)); from < last; from += REBUILD_CHUNK) {
       const to = Math.min(last, from + REBUILD_CHUNK);
       const scan = await this.#bronze.scan({
         filter: [
@@ -428,7 +483,7 @@ export class StreamProcessor {
       for (const row of rows) {
         const task = byId.get(Number(row.task)) as StreamTask;
         const seq = Number(row.seq);
-        if (seq > task.committed.seq) continue;
+        if (seq > task.committed.seq || seq <= task.restoredFrom.seq) continue;
         const detector = task.detector;
         const floor = row.floor === null ? null : Number(row.floor);
         if (floor !== null && floor > (detector.watermarkFloor ?? -Infinity)) {
@@ -438,7 +493,7 @@ export class StreamProcessor {
         const cause = { topic: String(row.topic), partition: Number(row.partition), offset: Number(row.offset) };
         collect(task, { seq, floor: detector.watermarkFloor }, detector.process(event), cause);
       }
-      if (outputsBehind()) await flush((t) => ({ seq: Math.min(to, t.committed.seq), floor: t.detector.watermarkFloor }));
+      if (outputsBehind()) await flush((t) => ({ seq: Math.max(t.restoredFrom.seq, Math.min(to, t.committed.seq)), floor: t.detector.watermarkFloor }));
       else {
         changes = [];
         late = [];
@@ -565,6 +620,7 @@ export class StreamProcessor {
       const position: StreamPosition = { seq, floor };
       task.detected = position;
       positions.set(task.id, position);
+      if (this.#checkpointPolicy !== null && task.countForCheckpoint(taken.length, this.#checkpointPolicy, ingestTime)) this.#takeCheckpoint(task);
       summary[offsetsProperty(task.id)] = JSON.stringify(task.merger.consumedOffsets());
       summary[positionProperty(task.id)] = formatPosition(position);
       if (Number.isFinite(detector.watermark)) summary[watermarkProperty(task.id)] = String(detector.watermark);
@@ -575,8 +631,10 @@ export class StreamProcessor {
     const taskIds = [...positions.keys()];
     this.#chain(async () => {
       const committing = performance.now();
+      const checkpoints = this.#recordableCheckpoints(taskIds, summary);
       const commit = await this.#fenced('bronze', taskIds, summary, (expect) => this.#bronze.append(rows, { summary, expect }));
       for (const [id, position] of positions) (this.#tasks.get(id) as StreamTask).committed = position;
+      this.#checkpointsRecorded(checkpoints);
       const committed = performance.now();
       await this.#emit(changes, late, positions);
       if (openAlerts !== null) this.#background(() => this.#writeOpenAlerts(openAlerts));
@@ -727,6 +785,7 @@ export class StreamProcessor {
   /** Before stopping: waits for everything in flight and brings every output up to date. */
   async finish(): Promise<void> {
     await this.flush();
+    await Promise.all(this.#checkpointWrites);
     const tasks = [...this.#tasks.values()];
     if (tasks.some((t) => comparePositions(t.outputs.openAlerts, t.committed) !== 0)) await this.#writeOpenAlerts(this.#openAlertsNow());
   }
@@ -737,6 +796,42 @@ export class StreamProcessor {
     this.#queueGold(true);
     await this.#lane;
     this.#checkLane();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Checkpoints
+  // ------------------------------------------------------------------------------------------
+
+  /** Takes a checkpoint of the task's state now; its file is written while the processor goes on. */
+  #takeCheckpoint(task: StreamTask): void {
+    const io = this.#options.lake.io;
+    const write = takeCheckpoint(io, task, checkpointLocation(this.#options.lake.warehouse, task.id, task.detected), this.#now());
+    this.#checkpointWrites.add(write);
+    void write.finally(() => this.#checkpointWrites.delete(write));
+  }
+
+  /** Adds to a bronze commit's summary the checkpoint of each of its tasks that may be recorded now. */
+  #recordableCheckpoints(taskIds: readonly TaskId[], summary: Record<string, string>): Map<StreamTask, CheckpointPointer> {
+    const found = new Map<StreamTask, CheckpointPointer>();
+    for (const id of taskIds) {
+      const task = this.#tasks.get(id) as StreamTask;
+      const pointer = task.recordableCheckpoint();
+      if (pointer === null) continue;
+      summary[checkpointProperty(id)] = formatPointer(pointer);
+      found.set(task, pointer);
+    }
+    return found;
+  }
+
+  /** After the commit that recorded them: the checkpoints are the tasks' own, their predecessors' files go. */
+  #checkpointsRecorded(recorded: ReadonlyMap<StreamTask, CheckpointPointer>): void {
+    for (const [task, pointer] of recorded) {
+      const previous = task.checkpoint;
+      task.checkpoint = pointer;
+      task.pendingCheckpoint = null;
+      // No reader needs it any more: a restart reads the newest pointer only.
+      if (previous !== null) void this.#options.lake.io.delete(previous.location).catch(() => undefined);
+    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -979,6 +1074,18 @@ export class StreamProcessor {
       ),
     };
   }
+}
+
+/** The checkpoint policy of the options, checked: null for none. */
+function checkedPolicy(policy: CheckpointPolicy | null | undefined): CheckpointPolicy | null {
+  if (policy === null) return null;
+  if (policy === undefined) return DEFAULT_CHECKPOINT_POLICY;
+  for (const [name, value] of Object.entries(policy)) {
+    if (typeof value !== 'number' || !(value > 0)) {
+      throw new StreamError('OP_STREAM_BAD_CHECKPOINT_POLICY', `checkpoint.${name} must be a number > 0, got ${String(value)}`, { details: { setting: name, value: String(value) } });
+    }
+  }
+  return policy;
 }
 
 /**
