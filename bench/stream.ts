@@ -15,6 +15,8 @@
  *   record resolved. `final` and `resolved` changes are caused by an event itself; `opened` and
  *   `escalated` by a deadline timer, fired when an event moved the watermark. Changes of the idle
  *   policy (no cause) are only counted.
+ * - restart (`-- --restart`, alone): opening again after a run, from the tasks' checkpoints and
+ *   with checkpoints off, at scale 1 and scale 10 (see `restartMain`).
  * Goals (the issue): end to end ≥ 150,000 events/s and ≥ half the ceiling; p99 latency < 100 ms.
  * Prints three tables, then one JSON line with every figure.
  */
@@ -30,7 +32,7 @@ import { TOPICS, TOPIC_NAMES, olistEvents } from '../src/events/index.js';
 import type { EventLog, RecordPosition } from '../src/log/index.js';
 import { DEFAULT_PARTITIONS, replay } from '../src/replay/index.js';
 import type { BatchReport, ChangeKind, EmittedChange } from '../src/stream/index.js';
-import { AlertCodec, StreamProcessor } from '../src/stream/index.js';
+import { AlertCodec, DEFAULT_CHECKPOINT_POLICY, StreamProcessor } from '../src/stream/index.js';
 import { repoRoot, sampleDir } from '../src/testing/fixtures.js';
 import { withOverrides } from '../src/testing/log-overrides.js';
 import { scaledSampleEvents } from '../src/testing/sample-pipeline.js';
@@ -309,6 +311,102 @@ async function latency(): Promise<LatencyResult> {
 }
 
 
+/**
+ * Checkpoint interval and batch size of the restart mode: small enough that scale 1 (about 11k
+ * records per task) holds several checkpoints per task too, the same at both scales.
+ */
+const RESTART_CHECKPOINT_EVERY = 5_000;
+const RESTART_MAX_BATCH = 12_000;
+
+interface RestartRun {
+  readonly scale: number;
+  readonly bronzeRows: number;
+  readonly runSeconds: number;
+  readonly checkpointFiles: number;
+  readonly checkpointBytes: number;
+  /** Opening again with the checkpoints: rows replayed after them, and the time it took. */
+  readonly fromCheckpoints: { readonly replayed: number; readonly ms: number; readonly restoredTasks: number };
+  /** Opening again without them: all of bronze replayed. */
+  readonly fullRebuild: { readonly replayed: number; readonly ms: number };
+}
+
+/**
+ * The restart mode (`bench:stream -- --restart`): at scale 1 and at scale 10, a processor runs the
+ * whole log in batches of RESTART_MAX_BATCH with a checkpoint every RESTART_CHECKPOINT_EVERY records
+ * per task; then, as after a kill -9 at the end of the log, it is opened
+ * again twice on the same lake: with the checkpoints (each task's newest checkpoint + the bronze
+ * rows after it), and with checkpoints off (all of bronze replayed). Opening is what is timed.
+ */
+async function restartAtScale(scale: number): Promise<RestartRun> {
+  const state = join(work, `restart-x${scale}`);
+  await fillLog(state, await scaledSampleEvents(scale, work));
+  const runtime = runtimeAt(state);
+  try {
+    const codec = await runtime.codec();
+    const lake = await runtime.lake();
+    const alertCodec = await AlertCodec.open(runtime.registry, { registerSchemas: true });
+    const base = { log: runtime.log, codec, lake, alertCodec };
+    const t0 = process.hrtime.bigint();
+    const processor = await StreamProcessor.open({
+      ...base,
+      idle: { afterMs: 0, advanceMs: 0 },
+      maxBatchEvents: RESTART_MAX_BATCH,
+      checkpoint: { ...DEFAULT_CHECKPOINT_POLICY, everyRecords: RESTART_CHECKPOINT_EVERY },
+    });
+    const run = await processor.run({ untilIdle: true });
+    const runSeconds = seconds(t0);
+    let checkpointFiles = 0;
+    let checkpointBytes = 0;
+    for await (const file of lake.io.list(`${lake.warehouse}/_checkpoints/stream`)) {
+      checkpointFiles++;
+      checkpointBytes += file.size;
+    }
+    const restored = await StreamProcessor.open(base);
+    const full = await StreamProcessor.open({ ...base, checkpoint: null });
+    const restoredTasks = Object.values(restored.recovery.checkpoints).filter((c) => c.restoredAt !== null).length;
+    process.stderr.write(
+      `restart, scale ${scale}: ${run.records} rows; from checkpoints ${restored.recovery.replayed} rows in ${restored.recovery.ms.toFixed(0)} ms, full ${full.recovery.replayed} rows in ${full.recovery.ms.toFixed(0)} ms\n`,
+    );
+    return {
+      scale,
+      bronzeRows: run.records,
+      runSeconds,
+      checkpointFiles,
+      checkpointBytes,
+      fromCheckpoints: { replayed: restored.recovery.replayed, ms: restored.recovery.ms, restoredTasks },
+      fullRebuild: { replayed: full.recovery.replayed, ms: full.recovery.ms },
+    };
+  } finally {
+    await runtime.close();
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
+async function restartMain(): Promise<void> {
+  rmSync(work, { recursive: true, force: true });
+  try {
+    const runs: RestartRun[] = [];
+    for (const scale of [1, 10]) runs.push(await restartAtScale(scale));
+    const k = (n: number): string => Math.round(n).toLocaleString('en-US');
+    printTable([
+      ['scale', 'bronze rows', 'checkpoint files (live)', 'their size (KiB)', 'restart from checkpoints: rows replayed', 'ms', 'full rebuild: rows replayed', 'ms'],
+      ...runs.map((r) => [
+        String(r.scale),
+        k(r.bronzeRows),
+        k(r.checkpointFiles),
+        k(r.checkpointBytes / 1024),
+        `${k(r.fromCheckpoints.replayed)} (${r.fromCheckpoints.restoredTasks} tasks restored)`,
+        k(r.fromCheckpoints.ms),
+        k(r.fullRebuild.replayed),
+        k(r.fullRebuild.ms),
+      ]),
+    ]);
+    console.log(JSON.stringify({ benchmark: 'stream-restart', node: process.version, checkpointEvery: RESTART_CHECKPOINT_EVERY, maxBatchEvents: RESTART_MAX_BATCH, runs }));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   rmSync(work, { recursive: true, force: true });
   const template = join(work, 'template');
@@ -361,7 +459,7 @@ async function main(): Promise<void> {
       ['all with a cause', k(lat.all.count), ms(lat.all.p50Ms), ms(lat.all.p99Ms), ms(lat.all.maxMs)],
     ]);
     if (first.restart !== null) {
-      console.log(`restart after the default run: state rebuilt from ${k(first.restart.replayed)} bronze rows in ${(first.restart.ms / 1000).toFixed(1)} s (${k(first.restart.rowsPerSecond)} rows/s)`);
+      console.log(`restart after the default run: state rebuilt from checkpoints and ${k(first.restart.replayed)} bronze rows after them in ${(first.restart.ms / 1000).toFixed(1)} s (${k(first.restart.rowsPerSecond)} rows/s)`);
     }
     console.log(
       `(replay ${k(lat.achievedRate)} ev/s; ${k(lat.batches)} batches of ${lat.meanBatch.toFixed(0)} records, ${lat.meanBatchMs.toFixed(1)} ms each; idle advances: ${k(lat.idleChanges)} changes)`,
@@ -380,4 +478,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (process.argv.includes('--restart')) await restartMain();
+else await main();

@@ -785,7 +785,7 @@ export class StreamProcessor {
   /** Before stopping: waits for everything in flight and brings every output up to date. */
   async finish(): Promise<void> {
     await this.flush();
-    await Promise.all(this.#checkpointWrites);
+    await this.#recordCheckpointsAtStop();
     const tasks = [...this.#tasks.values()];
     if (tasks.some((t) => comparePositions(t.outputs.openAlerts, t.committed) !== 0)) await this.#writeOpenAlerts(this.#openAlertsNow());
   }
@@ -808,6 +808,22 @@ export class StreamProcessor {
     const write = takeCheckpoint(io, task, checkpointLocation(this.#options.lake.warehouse, task.id, task.detected), this.#now());
     this.#checkpointWrites.add(write);
     void write.finally(() => this.#checkpointWrites.delete(write));
+  }
+
+  /**
+   * On stopping, with every output durable: records the checkpoints taken and not yet recorded in a
+   * bronze commit of no rows, so the next start replays only what came after them. The commit
+   * carries each task's bronze position unchanged, which fences it like any other.
+   */
+  async #recordCheckpointsAtStop(): Promise<void> {
+    await Promise.all(this.#checkpointWrites);
+    const ids = [...this.#tasks.values()].filter((t) => t.recorded.bronze !== null && t.recordableCheckpoint() !== null).map((t) => t.id);
+    if (ids.length === 0) return;
+    const summary: Record<string, string> = {};
+    for (const id of ids) summary[positionProperty(id)] = (this.#tasks.get(id) as StreamTask).recorded.bronze as string;
+    const checkpoints = this.#recordableCheckpoints(ids, summary);
+    await this.#fenced('bronze', ids, summary, (expect) => this.#bronze.append([], { summary, expect }));
+    this.#checkpointsRecorded(checkpoints);
   }
 
   /** Adds to a bronze commit's summary the checkpoint of each of its tasks that may be recorded now. */
