@@ -32,7 +32,8 @@ import { TOPICS, TOPIC_NAMES, olistEvents } from '../src/events/index.js';
 import type { EventLog, RecordPosition } from '../src/log/index.js';
 import { DEFAULT_PARTITIONS, replay } from '../src/replay/index.js';
 import type { BatchReport, ChangeKind, EmittedChange } from '../src/stream/index.js';
-import { AlertCodec, DEFAULT_CHECKPOINT_POLICY, StreamProcessor } from '../src/stream/index.js';
+import type { DetectorSnapshot } from '../src/stream/index.js';
+import { AlertCodec, DEFAULT_CHECKPOINT_POLICY, StreamProcessor, checkpointText } from '../src/stream/index.js';
 import { repoRoot, sampleDir } from '../src/testing/fixtures.js';
 import { withOverrides } from '../src/testing/log-overrides.js';
 import { scaledSampleEvents } from '../src/testing/sample-pipeline.js';
@@ -324,6 +325,9 @@ interface RestartRun {
   readonly runSeconds: number;
   readonly checkpointFiles: number;
   readonly checkpointBytes: number;
+  /** Mean ms to take one task's checkpoint at the end of the run, and the JSON's size over all tasks. */
+  readonly takeMs: number;
+  readonly stateChars: number;
   /** Opening again with the checkpoints: rows replayed after them, and the time it took. */
   readonly fromCheckpoints: { readonly replayed: number; readonly ms: number; readonly restoredTasks: number };
   /** Opening again without them: all of bronze replayed. */
@@ -355,6 +359,12 @@ async function restartAtScale(scale: number): Promise<RestartRun> {
     });
     const run = await processor.run({ untilIdle: true });
     const runSeconds = seconds(t0);
+    // What taking a checkpoint costs on the event loop (the JSON of a task's state; compressing and
+    // writing it happen off the loop), per task at the end of the run.
+    const t1 = process.hrtime.bigint();
+    let stateChars = 0;
+    for (const task of processor.taskIds) stateChars += checkpointText(task, { seq: 0, floor: null }, processor.taskState(task) as DetectorSnapshot).length;
+    const takeMs = (seconds(t1) * 1000) / processor.taskIds.length;
     let checkpointFiles = 0;
     let checkpointBytes = 0;
     for await (const file of lake.io.list(`${lake.warehouse}/_checkpoints/stream`)) {
@@ -373,6 +383,8 @@ async function restartAtScale(scale: number): Promise<RestartRun> {
       runSeconds,
       checkpointFiles,
       checkpointBytes,
+      takeMs,
+      stateChars,
       fromCheckpoints: { replayed: restored.recovery.replayed, ms: restored.recovery.ms, restoredTasks },
       fullRebuild: { replayed: full.recovery.replayed, ms: full.recovery.ms },
     };
@@ -389,12 +401,13 @@ async function restartMain(): Promise<void> {
     for (const scale of [1, 10]) runs.push(await restartAtScale(scale));
     const k = (n: number): string => Math.round(n).toLocaleString('en-US');
     printTable([
-      ['scale', 'bronze rows', 'checkpoint files (live)', 'their size (KiB)', 'restart from checkpoints: rows replayed', 'ms', 'full rebuild: rows replayed', 'ms'],
+      ['scale', 'bronze rows', 'checkpoint files (live)', 'their size (KiB)', 'take one (ms)', 'restart from checkpoints: rows replayed', 'ms', 'full rebuild: rows replayed', 'ms'],
       ...runs.map((r) => [
         String(r.scale),
         k(r.bronzeRows),
         k(r.checkpointFiles),
         k(r.checkpointBytes / 1024),
+        r.takeMs.toFixed(1),
         `${k(r.fromCheckpoints.replayed)} (${r.fromCheckpoints.restoredTasks} tasks restored)`,
         k(r.fromCheckpoints.ms),
         k(r.fullRebuild.replayed),

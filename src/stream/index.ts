@@ -4,7 +4,7 @@
  * (per-order state, event-time watermark, deadline timers, alert rules).
  */
 export { StreamProcessor, DEFAULT_IDLE_POLICY } from './processor.js';
-export { DEFAULT_CHECKPOINT_POLICY, checkpointProperty } from './checkpoint.js';
+export { DEFAULT_CHECKPOINT_POLICY, checkpointProperty, checkpointText } from './checkpoint.js';
 export type { CheckpointPolicy } from './checkpoint.js';
 export { runInGroup } from './group.js';
 export type { GroupRunOptions, GroupRunReport } from './group.js';
