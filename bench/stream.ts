@@ -15,6 +15,8 @@
  *   record resolved. `final` and `resolved` changes are caused by an event itself; `opened` and
  *   `escalated` by a deadline timer, fired when an event moved the watermark. Changes of the idle
  *   policy (no cause) are only counted.
+ * - restart (`-- --restart`, alone): opening again after a run, from the tasks' checkpoints and
+ *   with checkpoints off, at scale 1 and scale 10 (see `restartMain`).
  * Options: `--part throughput` or `--part latency` runs one part only; `--scale N` replays the sample
  * at scale N instead of 10; `--batches default` runs the throughput part with the default batch size
  * only (and no two-process run); `--compare-writers N` runs the default batch N times each with the
@@ -35,7 +37,8 @@ import { Lake } from '../src/lake/index.js';
 import type { EventLog, RecordPosition } from '../src/log/index.js';
 import { DEFAULT_PARTITIONS, replay } from '../src/replay/index.js';
 import type { BatchReport, ChangeKind, EmittedChange } from '../src/stream/index.js';
-import { AlertCodec, StreamProcessor } from '../src/stream/index.js';
+import type { DetectorSnapshot } from '../src/stream/index.js';
+import { AlertCodec, DEFAULT_CHECKPOINT_POLICY, StreamProcessor, checkpointText } from '../src/stream/index.js';
 import { repoRoot, sampleDir } from '../src/testing/fixtures.js';
 import { withOverrides } from '../src/testing/log-overrides.js';
 import { scaledSampleEvents } from '../src/testing/sample-pipeline.js';
@@ -375,6 +378,121 @@ const NO_LATENCY: LatencyResult = {
   idleChanges: 0,
   unmatched: 0,
 };
+/**
+ * Checkpoint interval and batch size of the restart mode: small enough that scale 1 (about 11k
+ * records per task) holds several checkpoints per task too, the same at both scales.
+ */
+const RESTART_CHECKPOINT_EVERY = 5_000;
+const RESTART_MAX_BATCH = 12_000;
+
+interface RestartRun {
+  readonly scale: number;
+  readonly bronzeRows: number;
+  readonly runSeconds: number;
+  readonly checkpointFiles: number;
+  readonly checkpointBytes: number;
+  /** The most ms taking one task's checkpoint took during the run, and the largest task state (JSON characters). */
+  readonly takeMs: number;
+  readonly stateChars: number;
+  /** Opening again with the checkpoints: rows replayed after them, and the time it took. */
+  readonly fromCheckpoints: { readonly replayed: number; readonly ms: number; readonly restoredTasks: number };
+  /** Opening again without them: all of bronze replayed. */
+  readonly fullRebuild: { readonly replayed: number; readonly ms: number };
+}
+
+/**
+ * The restart mode (`bench:stream -- --restart`): at scale 1 and at scale 10, a processor runs the
+ * whole log in batches of RESTART_MAX_BATCH with a checkpoint every RESTART_CHECKPOINT_EVERY records
+ * per task; then, as after a kill -9 at the end of the log, it is opened
+ * again twice on the same lake: with the checkpoints (each task's newest checkpoint + the bronze
+ * rows after it), and with checkpoints off (all of bronze replayed). Opening is what is timed.
+ */
+async function restartAtScale(scale: number): Promise<RestartRun> {
+  const state = join(work, `restart-x${scale}`);
+  await fillLog(state, await scaledSampleEvents(scale, work));
+  const runtime = runtimeAt(state);
+  try {
+    const codec = await runtime.codec();
+    const lake = await runtime.lake();
+    const alertCodec = await AlertCodec.open(runtime.registry, { registerSchemas: true });
+    const base = { log: runtime.log, codec, lake, alertCodec };
+    // What taking a checkpoint costs on the event loop: the JSON of a task's state (compressing and
+    // writing it happen off the loop). Measured on every task after every batch (outside the run's
+    // own checkpoints); the largest per task is kept.
+    let takeMs = 0;
+    let stateChars = 0;
+    const measureTake = (): void => {
+      for (const task of processor.taskIds) {
+        const t1 = process.hrtime.bigint();
+        const chars = checkpointText(task, { seq: 0, floor: null }, processor.taskState(task) as DetectorSnapshot).length;
+        takeMs = Math.max(takeMs, seconds(t1) * 1000);
+        stateChars = Math.max(stateChars, chars);
+      }
+    };
+    const t0 = process.hrtime.bigint();
+    const processor: StreamProcessor = await StreamProcessor.open({
+      ...base,
+      idle: { afterMs: 0, advanceMs: 0 },
+      maxBatchEvents: RESTART_MAX_BATCH,
+      checkpoint: { ...DEFAULT_CHECKPOINT_POLICY, everyRecords: RESTART_CHECKPOINT_EVERY },
+      onBatch: () => measureTake(),
+    });
+    const run = await processor.run({ untilIdle: true });
+    const runSeconds = seconds(t0);
+    let checkpointFiles = 0;
+    let checkpointBytes = 0;
+    for await (const file of lake.io.list(`${lake.warehouse}/_checkpoints/stream`)) {
+      checkpointFiles++;
+      checkpointBytes += file.size;
+    }
+    const restored = await StreamProcessor.open(base);
+    const full = await StreamProcessor.open({ ...base, checkpoint: null });
+    const restoredTasks = Object.values(restored.recovery.checkpoints).filter((c) => c.restoredAt !== null).length;
+    process.stderr.write(
+      `restart, scale ${scale}: ${run.records} rows; from checkpoints ${restored.recovery.replayed} rows in ${restored.recovery.ms.toFixed(0)} ms, full ${full.recovery.replayed} rows in ${full.recovery.ms.toFixed(0)} ms\n`,
+    );
+    return {
+      scale,
+      bronzeRows: run.records,
+      runSeconds,
+      checkpointFiles,
+      checkpointBytes,
+      takeMs,
+      stateChars,
+      fromCheckpoints: { replayed: restored.recovery.replayed, ms: restored.recovery.ms, restoredTasks },
+      fullRebuild: { replayed: full.recovery.replayed, ms: full.recovery.ms },
+    };
+  } finally {
+    await runtime.close();
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
+async function restartMain(): Promise<void> {
+  rmSync(work, { recursive: true, force: true });
+  try {
+    const runs: RestartRun[] = [];
+    for (const scale of [1, 10]) runs.push(await restartAtScale(scale));
+    const k = (n: number): string => Math.round(n).toLocaleString('en-US');
+    printTable([
+      ['scale', 'bronze rows', 'checkpoint files (live)', 'their size (KiB)', 'take one, largest (ms)', 'restart from checkpoints: rows replayed', 'ms', 'full rebuild: rows replayed', 'ms'],
+      ...runs.map((r) => [
+        String(r.scale),
+        k(r.bronzeRows),
+        k(r.checkpointFiles),
+        k(r.checkpointBytes / 1024),
+        r.takeMs.toFixed(1),
+        `${k(r.fromCheckpoints.replayed)} (${r.fromCheckpoints.restoredTasks} tasks restored)`,
+        k(r.fromCheckpoints.ms),
+        k(r.fullRebuild.replayed),
+        k(r.fullRebuild.ms),
+      ]),
+    ]);
+    console.log(JSON.stringify({ benchmark: 'stream-restart', node: process.version, checkpointEvery: RESTART_CHECKPOINT_EVERY, maxBatchEvents: RESTART_MAX_BATCH, runs }));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
@@ -439,7 +557,7 @@ async function main(): Promise<void> {
       ['all with a cause', k(lat.all.count), ms(lat.all.p50Ms), ms(lat.all.p99Ms), ms(lat.all.maxMs)],
     ]);
     if (first.restart !== null) {
-      console.log(`restart after the default run: state rebuilt from ${k(first.restart.replayed)} bronze rows in ${(first.restart.ms / 1000).toFixed(1)} s (${k(first.restart.rowsPerSecond)} rows/s)`);
+      console.log(`restart after the default run: state rebuilt from checkpoints and ${k(first.restart.replayed)} bronze rows after them in ${(first.restart.ms / 1000).toFixed(1)} s (${k(first.restart.rowsPerSecond)} rows/s)`);
     }
     console.log(
       `(replay ${k(lat.achievedRate)} ev/s; ${k(lat.batches)} batches of ${lat.meanBatch.toFixed(0)} records, ${lat.meanBatchMs.toFixed(1)} ms each; idle advances: ${k(lat.idleChanges)} changes)`,
@@ -460,4 +578,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (process.argv.includes('--restart')) await restartMain();
+else await main();
