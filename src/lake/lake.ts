@@ -35,8 +35,10 @@ export interface LakeOptions {
   readonly retry?: CommitRetryPolicy;
   readonly now?: () => number;
   /**
-   * Encode the data files of appended rows on a thread of their own (default true), so that a
-   * process's event loop does not wait for DuckDB's appender; false: on the calling thread.
+   * Encode the data files of appended rows on a thread of their own, so that a process's event loop
+   * does not wait for DuckDB's appender (default false: on the calling thread). Off by default until
+   * its gain is shown on an idle machine: on two busy cores it won 4 of 6 paired runs, and its first
+   * append waits for the thread's DuckDB to start (docs/benchmarks.md, Stream).
    */
   readonly writerThread?: boolean;
 }
@@ -113,7 +115,7 @@ export class Lake {
       tempDir,
       ...(options.retry === undefined ? {} : { retry: options.retry }),
       now: options.now ?? Date.now,
-      ...(options.writerThread === false ? {} : { parquetWorker: new ParquetWorker({ tempDir: join(tempDir, 'duckdb-writer') }) }),
+      ...(options.writerThread === true ? { parquetWorker: new ParquetWorker({ tempDir: join(tempDir, 'duckdb-writer') }) } : {}),
     });
   }
 
