@@ -20,16 +20,18 @@ import type {
   FetchRequest,
   LogRecord,
   PartitionLag,
+  PartitionRead,
   ProducerRecord,
   RecordHeader,
   RecordPosition,
   TopicDescription,
   TopicSpec,
 } from './types.js';
-import { observedAppend, observedFetch } from './channels.js';
+import { observedAppend, observedFetch, observedPartitionReads } from './channels.js';
 import {
   DEFAULT_MAX_RECORDS,
   checkConsumerOptions,
+  checkFetchRequests,
   checkGroup,
   checkOffset,
   checkPartition,
@@ -109,9 +111,23 @@ const CLIENT_RETRIES = 5;
 const CLIENT_RETRY_DELAY_MS = 500;
 /** A waiting poll asks the brokers at most this long at a time, then looks at the group again. */
 const MAX_FETCH_WAIT_MS = 200;
-/** Bytes one fetch may bring back per partition, and per broker. */
+/**
+ * Bytes one fetch may bring back per partition, and per broker. A read asks for what its `maxRecords`
+ * take at the partition's recent bytes per record (see `ReadSizes`), between the two partition bounds;
+ * a group member, which keeps everything it fetched, asks for the most.
+ */
 const FETCH_PARTITION_BYTES = 1024 * 1024;
+const FETCH_PARTITION_MIN_BYTES = 16 * 1024;
 const FETCH_MAX_BYTES = 8 * 1024 * 1024;
+/**
+ * A broker returns a partition's first batch whole however large only for the first partition of
+ * its answer; a later one whose next batch is larger than the bytes asked comes back empty. It is
+ * asked again with this many times the bytes, up to `FETCH_MAX_BYTES`, this many times at most.
+ */
+const FETCH_GROWTH = 4;
+const FETCH_SIZE_ROUNDS = 4;
+/** Bytes per record assumed for a partition not read yet (keys and values of OrderPulse's events, lz4). */
+const FETCH_FIRST_BYTES_PER_RECORD = 256;
 /**
  * Record timestamps are stored as deltas from the batch's first one, and the client library (through
  * @platformatic/dynamic-buffer 0.3) encodes a delta of 2^31 ms (about 25 days) or more wrongly. A
@@ -148,11 +164,21 @@ interface FetchTarget {
   readonly topic: TopicMeta;
   readonly partition: number;
   readonly offset: number;
+  /** Bytes of the partition to ask for (default `FETCH_PARTITION_BYTES`). */
+  readonly maxBytes?: number;
+  /** Records to keep of the answer at most, from `offset` on (default: every record of the answer). */
+  readonly maxRecords?: number;
 }
 
 /** What one fetch brought back for one partition. */
 interface PartitionFetch {
+  /** The records of the answer (from the target's offset on and at most its `maxRecords`, when it gives them). */
   readonly records: LogRecord[];
+  /** Bytes of the whole batches in the answer, and the records they hold (all of them, kept or not). */
+  readonly batchBytes: number;
+  readonly batchRecords: number;
+  /** The largest batch of the answer, in bytes. */
+  readonly largestBatch: number;
   /** The high watermark: the offset after the last record every in-sync replica holds. */
   readonly highWatermark: number;
   /** The broker's error for this partition (e.g. `OFFSET_OUT_OF_RANGE`), or null. */
@@ -227,6 +253,33 @@ function describeError(error: unknown): string {
   return ids.length > 0 && !message.includes(ids[0]!) ? `${message} [${ids.join(', ')}]` : message;
 }
 
+/**
+ * What a partition's records weigh on the wire, learnt from its fetch answers, so a read asks for the
+ * bytes its `maxRecords` take rather than a fixed size: the broker then sends (and the client
+ * decompresses) about what is kept.
+ */
+class ReadSizes {
+  readonly #perRecord = new Map<string, number>();
+  readonly #largestBatch = new Map<string, number>();
+
+  /** Bytes to ask of a partition for `maxRecords` records from some offset. */
+  bytesFor(key: string, maxRecords: number): number {
+    const perRecord = this.#perRecord.get(key) ?? FETCH_FIRST_BYTES_PER_RECORD;
+    // A quarter more: the batch holding the offset starts before it.
+    const wanted = Math.max(Math.ceil(perRecord * maxRecords * 1.25), this.#largestBatch.get(key) ?? 0);
+    return Math.min(Math.max(wanted, FETCH_PARTITION_MIN_BYTES), FETCH_MAX_BYTES);
+  }
+
+  learn(key: string, answer: PartitionFetch): void {
+    if (answer.batchRecords === 0) return;
+    const seen = answer.batchBytes / answer.batchRecords;
+    const before = this.#perRecord.get(key);
+    // Weighted towards the newest answer, which is what the next read continues.
+    this.#perRecord.set(key, before === undefined ? seen : (before + 3 * seen) / 4);
+    this.#largestBatch.set(key, answer.largestBatch);
+  }
+}
+
 export class KafkaEventLog implements EventLog {
   readonly kind = 'kafka';
 
@@ -248,6 +301,7 @@ export class KafkaEventLog implements EventLog {
   /** Serves `fetch`: a consumer client that never joins a group. */
   private readonly reader: KafkaClient;
   private readonly partitioner = new Partitioner();
+  private readonly readSizes = new ReadSizes();
   private readonly members = new Set<KafkaGroupMember>();
   /** Topic names known to exist, so a missing one is told apart without a slow metadata retry. */
   private knownTopics = new Set<string>();
@@ -724,7 +778,10 @@ export class KafkaEventLog implements EventLog {
       const answer = await this.throughFailover(async () => {
         // A retry routes by fresh metadata: the leader this one names did not answer, or moved.
         if (attempts++ > 0) topic = await this.topic(meta.name, this.reader, true);
-        const answered = (await this.fetchFrom(this.reader, [{ topic, partition, offset }], 0)).get(partitionKey(meta.name, partition));
+        const wanted = maxRecords - out.length;
+        const maxBytes = this.readSizes.bytesFor(partitionKey(meta.name, partition), wanted);
+        const target = { topic, partition, offset, maxBytes, maxRecords: wanted };
+        const answered = (await this.fetchFrom(this.reader, [target], 0)).get(partitionKey(meta.name, partition));
         if (answered === undefined || (answered.error !== null && answered.error !== 'OFFSET_OUT_OF_RANGE')) {
           throw new LogError(
             'OP_LOG_UNAVAILABLE',
@@ -740,16 +797,86 @@ export class KafkaEventLog implements EventLog {
         offset = Math.max(offset, range.beginning[partition]!);
         continue;
       }
-      for (const record of answer.records) {
-        if (out.length === maxRecords) break;
-        if (record.offset >= offset) out.push(record);
-      }
+      out.push(...answer.records);
       const last = answer.records.at(-1);
       if (last === undefined) break;
       offset = Math.max(offset, last.offset + 1);
       if (offset >= answer.highWatermark) break;
     }
     return out;
+  }
+
+  fetchPartitions(requests: readonly FetchRequest[]): Promise<readonly PartitionRead[]> {
+    return observedPartitionReads(performance.now(), this.readPartitions(requests));
+  }
+
+  /**
+   * One fetch request per leader for all the partitions asked, each sized by its `maxRecords`; the
+   * answer's high watermark is the partition's end offset. A partition whose leader fails to answer
+   * is asked again through the failover (the others keep their answers); one whose next batch was
+   * larger than the bytes asked is asked again with more (`FETCH_GROWTH`).
+   */
+  private async readPartitions(requests: readonly FetchRequest[]): Promise<readonly PartitionRead[]> {
+    this.assertOpen();
+    const metas = new Map<string, TopicMeta>();
+    const asked: { meta: TopicMeta; partition: number; offset: number; maxRecords: number; index: number; maxBytes: number }[] = [];
+    for (const [index, request] of checkFetchRequests(requests).entries()) {
+      const meta = metas.get(request.topic) ?? (await this.topic(request.topic, this.reader));
+      metas.set(meta.name, meta);
+      const partition = checkPartition(meta.name, meta.partitions, request.partition);
+      const offset = checkOffset(request.offset, 'a fetch offset');
+      const maxRecords =
+        request.maxRecords === undefined ? DEFAULT_MAX_RECORDS : checkPositiveInt(request.maxRecords, 'maxRecords');
+      const maxBytes = this.readSizes.bytesFor(partitionKey(meta.name, partition), maxRecords);
+      asked.push({ meta, partition, offset, maxRecords, index, maxBytes });
+    }
+    const reads = new Array<PartitionRead>(asked.length);
+    let pending = asked;
+    let attempts = 0;
+    await this.throughFailover(async () => {
+      if (attempts++ > 0) {
+        // A retry routes by fresh metadata: a leader named did not answer, or moved.
+        const fresh = new Map<string, TopicMeta>();
+        for (const p of pending) if (!fresh.has(p.meta.name)) fresh.set(p.meta.name, await this.topic(p.meta.name, this.reader, true));
+        pending = pending.map((p) => ({ ...p, meta: fresh.get(p.meta.name)! }));
+      }
+      for (let round = 1; pending.length > 0; round++) {
+        const targets = pending.map((p) => ({ topic: p.meta, partition: p.partition, offset: p.offset, maxBytes: p.maxBytes, maxRecords: p.maxRecords }));
+        const answers = await this.fetchFrom(this.reader, targets, 0);
+        const again: typeof pending = [];
+        const unanswered: typeof pending = [];
+        for (const p of pending) {
+          const answer = answers.get(partitionKey(p.meta.name, p.partition));
+          const done = (records: LogRecord[], endOffset: number): void => {
+            reads[p.index] = { topic: p.meta.name, partition: p.partition, records, endOffset };
+          };
+          if (answer === undefined || (answer.error !== null && answer.error !== 'OFFSET_OUT_OF_RANGE')) {
+            unanswered.push(p);
+          } else if (answer.error === 'OFFSET_OUT_OF_RANGE') {
+            // Past the end: nothing to read. Before the beginning (records deleted): read from there.
+            const range = (await this.partitionOffsets([p.meta])).get(p.meta.name)!;
+            const end = range.end[p.partition]!;
+            if (p.offset >= end || round >= FETCH_SIZE_ROUNDS) done([], end);
+            else again.push({ ...p, offset: Math.max(p.offset, range.beginning[p.partition]!) });
+          } else if (answer.records.length === 0 && answer.batchRecords === 0 && p.offset < answer.highWatermark && round < FETCH_SIZE_ROUNDS) {
+            again.push({ ...p, maxBytes: Math.min(p.maxBytes * FETCH_GROWTH, FETCH_MAX_BYTES) });
+          } else {
+            done(answer.records, answer.highWatermark);
+          }
+        }
+        pending = [...unanswered, ...again];
+        if (unanswered.length > 0) {
+          const first = unanswered[0]!;
+          const error = answers.get(partitionKey(first.meta.name, first.partition))?.error ?? 'nothing';
+          throw new LogError(
+            'OP_LOG_UNAVAILABLE',
+            `cannot fetch (topic "${first.meta.name}", partition ${first.partition}, brokers ${this.brokers.join(',')}): the partition's leader answered ${error}`,
+            { retryable: true, details: { topic: first.meta.name, partition: first.partition, kafkaErrors: error === 'nothing' ? [] : [error] } },
+          );
+        }
+      }
+    });
+    return reads;
   }
 
   /**
@@ -769,7 +896,14 @@ export class KafkaEventLog implements EventLog {
     const requests = [...byLeader].map(async ([leader, list]) => {
       if (leader < 0) {
         for (const t of list)
-          out.set(partitionKey(t.topic.name, t.partition), { records: [], highWatermark: 0, error: 'LEADER_NOT_AVAILABLE' });
+          out.set(partitionKey(t.topic.name, t.partition), {
+            records: [],
+            batchBytes: 0,
+            batchRecords: 0,
+            largestBatch: 0,
+            highWatermark: 0,
+            error: 'LEADER_NOT_AVAILABLE',
+          });
         return;
       }
       const byTopic = new Map<string, FetchTarget[]>();
@@ -779,7 +913,7 @@ export class KafkaEventLog implements EventLog {
         partitions: ts.map((t) => ({
           partition: t.partition,
           fetchOffset: BigInt(t.offset),
-          partitionMaxBytes: FETCH_PARTITION_BYTES,
+          partitionMaxBytes: t.maxBytes ?? FETCH_PARTITION_BYTES,
           currentLeaderEpoch: -1,
           lastFetchedEpoch: -1,
         })),
@@ -802,15 +936,33 @@ export class KafkaEventLog implements EventLog {
         response = partial as fetchV17.FetchResponse;
       }
       const names = new Map(list.map((t) => [t.topic.id, t.topic.name]));
+      const asked = new Map(list.map((t) => [partitionKey(t.topic.name, t.partition), t]));
       for (const topicAnswer of response.responses) {
         const name = names.get(topicAnswer.topicId);
         if (name === undefined) continue;
         for (const p of topicAnswer.partitions) {
-          out.set(partitionKey(name, p.partitionIndex), {
-            records: p.errorCode === 0 ? decodeBatches(name, p.partitionIndex, p.records ?? []) : [],
+          const key = partitionKey(name, p.partitionIndex);
+          const target = asked.get(key);
+          const batches = p.errorCode === 0 ? (p.records ?? []) : [];
+          let batchBytes = 0;
+          let batchRecords = 0;
+          let largestBatch = 0;
+          for (const batch of batches) {
+            // `length` counts from after itself: the offset and length fields are 12 bytes more.
+            batchBytes += batch.length + 12;
+            batchRecords += batch.records.length;
+            largestBatch = Math.max(largestBatch, batch.length + 12);
+          }
+          const answer: PartitionFetch = {
+            records: decodeBatches(name, p.partitionIndex, batches, target?.offset ?? 0, target?.maxRecords ?? Infinity),
+            batchBytes,
+            batchRecords,
+            largestBatch,
             highWatermark: Number(p.highWatermark),
             error: p.errorCode === 0 ? null : (protocolErrorsCodesById[p.errorCode] ?? `error ${p.errorCode}`),
-          });
+          };
+          this.readSizes.learn(key, answer);
+          out.set(key, answer);
         }
       }
     });
@@ -1040,14 +1192,21 @@ export class KafkaEventLog implements EventLog {
   }
 }
 
-/** The records of fetched batches, in offset order, without control records. */
-function decodeBatches(topic: string, partition: number, batches: readonly RecordsBatch[]): LogRecord[] {
+/**
+ * The records of fetched batches from `fromOffset` on, `limit` at most, in offset order, without
+ * control records. Only those are turned into LogRecords: the rest of the answer is dropped as it is.
+ */
+function decodeBatches(topic: string, partition: number, batches: readonly RecordsBatch[], fromOffset: number, limit: number): LogRecord[] {
   const out: LogRecord[] = [];
   for (const batch of batches) {
+    if (out.length >= limit) break;
     if ((batch.attributes & IS_CONTROL) !== 0) continue;
     // Attribute bit 3: the broker stamped the batch (LogAppendTime); every record has its max timestamp.
     const logAppendTime = (batch.attributes & 0b1000) !== 0;
     for (const record of batch.records) {
+      const offset = Number(batch.firstOffset) + record.offsetDelta;
+      if (offset < fromOffset) continue;
+      if (out.length >= limit) break;
       const headers: RecordHeader[] = record.headers.map(([key, value]) => ({
         key: key === null ? '' : key.toString('utf8'),
         value: value ?? new Uint8Array(0),
@@ -1055,7 +1214,7 @@ function decodeBatches(topic: string, partition: number, batches: readonly Recor
       out.push({
         topic,
         partition,
-        offset: Number(batch.firstOffset) + record.offsetDelta,
+        offset,
         key: record.key,
         value: record.value ?? new Uint8Array(0),
         timestamp: Number(logAppendTime ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta),

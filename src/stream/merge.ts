@@ -1,6 +1,6 @@
 import type { EventCodec, MarketplaceEvent } from '../events/index.js';
 import { decodeWireFormat, isEventsError } from '../events/index.js';
-import type { EventLog, LogRecord } from '../log/index.js';
+import type { EventLog, LogRecord, PartitionRead } from '../log/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StreamError } from './errors.js';
 
@@ -59,17 +59,12 @@ function before(a: InputRecord, b: InputRecord): boolean {
 }
 
 /**
- * The end offsets of the input topics, asked of the log once and then remembered until `forget()`:
- * the processor shares one among its tasks and forgets at each batch, so the tasks that find their
- * partitions empty in a batch ask the log once between them, not once each.
+ * The end offsets of the input partitions as the mergers' reads last saw them (each read of the log
+ * says its partition's end offset), until `forget()`: the processor shares one among its tasks and
+ * forgets at each batch, and reports its lag behind the log from it.
  */
 export class EndOffsets {
-  readonly #log: EventLog;
-  readonly #known = new Map<string, readonly number[]>();
-
-  constructor(log: EventLog) {
-    this.#log = log;
-  }
+  readonly #known = new Map<string, number>();
 
   forget(): void {
     this.#known.clear();
@@ -77,14 +72,12 @@ export class EndOffsets {
 
   /** The end offset last read for a partition, without asking the log; null when not known since `forget`. */
   known(topic: string, partition: number): number | null {
-    return this.#known.get(topic)?.[partition] ?? null;
+    return this.#known.get(partitionKey(topic, partition)) ?? null;
   }
 
-  /** Each topic's end offsets by partition; `fresh` asks the log even for the topics it knows. */
-  async of(topics: readonly string[], fresh: boolean): Promise<ReadonlyMap<string, readonly number[]>> {
-    const ask = fresh ? [...topics] : topics.filter((t) => !this.#known.has(t));
-    if (ask.length > 0) for (const topic of await this.#log.describeTopics(ask)) this.#known.set(topic.name, topic.endOffsets);
-    return new Map(topics.map((t) => [t, this.#known.get(t) ?? []]));
+  /** Records the end offset a read of the partition gave. */
+  note(topic: string, partition: number, endOffset: number): void {
+    this.#known.set(partitionKey(topic, partition), endOffset);
   }
 }
 
@@ -106,7 +99,7 @@ export class LogMerger {
   }) {
     this.#log = options.log;
     this.#codec = options.codec;
-    this.#ends = options.endOffsets ?? new EndOffsets(options.log);
+    this.#ends = options.endOffsets ?? new EndOffsets();
     this.#fetchSize = options.fetchSize ?? 2_000;
     this.#cursors = options.partitions.map((p) => ({
       topic: p.topic,
@@ -148,38 +141,35 @@ export class LogMerger {
   }
 
   /**
-   * Fetches and decodes the next records of every partition whose buffer is used up. The partitions
-   * are fetched side by side. A fetch can come back empty before the end (a Kafka leader moving, a
-   * request that timed out): leaving the partition out of the merge then would change the order of
-   * the events, so the empty ones are checked against the log's end offsets (one request for all of
-   * them) and asked again, a few times, before the processor gives up with an error.
+   * Fetches and decodes the next records of every partition whose buffer is used up, in one read of
+   * the log (one request per Kafka broker). A partition can come back empty before its end (a Kafka
+   * leader moving, a request that timed out): leaving it out of the merge then would change the
+   * order of the events. Each read says the partition's end offset, so an empty one at its end is
+   * drained for this round, and one before it is asked again, a few times, before the processor
+   * gives up with an error.
    */
   async fetch(): Promise<void> {
     let wanted = this.#cursors.filter((c) => !c.drained && c.head >= c.buffer.length);
     for (let attempt = 1; wanted.length > 0; attempt++) {
-      const fetched = await Promise.all(
-        wanted.map((c) => this.#log.fetch({ topic: c.topic, partition: c.partition, offset: c.fetchOffset, maxRecords: this.#fetchSize })),
+      const reads = await this.#log.fetchPartitions(
+        wanted.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.fetchOffset, maxRecords: this.#fetchSize })),
       );
-      const empty: PartitionCursor[] = [];
+      const empty: { readonly cursor: PartitionCursor; readonly end: number }[] = [];
       for (let i = 0; i < wanted.length; i++) {
         const c = wanted[i] as PartitionCursor;
-        const records = fetched[i] as readonly LogRecord[];
+        const { records, endOffset } = reads[i] as PartitionRead;
+        this.#ends.note(c.topic, c.partition, endOffset);
         c.buffer = [];
         c.head = 0;
         if (records.length === 0) {
-          empty.push(c);
+          empty.push({ cursor: c, end: endOffset });
           continue;
         }
         for (const record of records) c.buffer.push(await this.#decode(record));
         c.fetchOffset = (records[records.length - 1]?.offset ?? c.fetchOffset) + 1;
       }
-      if (empty.length === 0) return;
-      // The first check may use end offsets known from this batch (records appended since belong to
-      // the next one); a partition asked again is checked against fresh ones.
-      const ends = await this.#ends.of([...new Set(empty.map((c) => c.topic))], attempt > 1);
       wanted = [];
-      for (const c of empty) {
-        const end = ends.get(c.topic)?.[c.partition] ?? 0;
+      for (const { cursor: c, end } of empty) {
         if (c.fetchOffset >= end) {
           c.drained = true;
           continue;

@@ -283,7 +283,7 @@ export class StreamProcessor {
       openAlerts: openAlerts.lastSummaryValue(positionProperty(task)),
     });
     const tasks = new Map<TaskId, StreamTask>();
-    const endOffsets = new EndOffsets(log);
+    const endOffsets = new EndOffsets();
     for (const id of taskIds) {
       const text = bronze.lastSummaryValue(offsetsProperty(id));
       const offsets = text === null ? {} : (JSON.parse(text) as Record<string, number>);
