@@ -259,6 +259,38 @@ void describe('KafkaEventLog on a real cluster', { skip }, () => {
     }
   });
 
+  void it("appends called side by side store each record once, where its acknowledgement says, in each append's order", async () => {
+    const topic = `concurrent-${tag()}`;
+    topics.add(topic);
+    // Small requests: each append is several produce requests, of the same partitions as the others'.
+    const log = new KafkaEventLog(options({ maxBatchBytes: 2048 }));
+    try {
+      await log.createTopic({ name: topic, partitions: 3 });
+      const appends = Array.from({ length: 6 }, (_, a) =>
+        Array.from({ length: 120 }, (_, i) => ({ topic, key: bytes(`key-${(a + i) % 5}`), value: bytes(`${a}.${i}:${'y'.repeat(60)}`), timestamp: i })),
+      );
+      const acknowledged = await Promise.all(appends.map((records) => log.append(records)));
+      const stored = await Promise.all([0, 1, 2].map((p) => readAll(log, topic, p)));
+      assert.equal(
+        stored.reduce((n, s) => n + s.length, 0),
+        appends.length * 120,
+        'as many records stored as appended',
+      );
+      appends.forEach((records, a) => {
+        const positions = acknowledged[a]!;
+        const lastOffset = new Map<number, number>();
+        records.forEach((record, i) => {
+          const { partition, offset } = positions[i]!;
+          assert.equal(str(stored[partition]![offset]?.value ?? null), str(record.value), `append ${a}, record ${i} at ${partition}/${offset}`);
+          assert.ok(offset > (lastOffset.get(partition) ?? -1), `append ${a}: partition ${partition} keeps the append's order`);
+          lastOffset.set(partition, offset);
+        });
+      });
+    } finally {
+      await log.close();
+    }
+  });
+
   void it('refuses a commit from outside a group that has members, naming the group', async () => {
     const topic = `outside-${tag()}`;
     const group = `outside-${tag()}`;

@@ -170,6 +170,17 @@ interface FetchTarget {
   readonly maxRecords?: number;
 }
 
+/** One partition of a `fetchPartitions` call, while it is read: where, how much, and its place in the answer. */
+interface AskedRead {
+  readonly meta: TopicMeta;
+  readonly partition: number;
+  readonly offset: number;
+  readonly maxRecords: number;
+  /** Its request's index in the call. */
+  readonly index: number;
+  readonly maxBytes: number;
+}
+
 /** What one fetch brought back for one partition. */
 interface PartitionFetch {
   /** The records of the answer (from the target's offset on and at most its `maxRecords`, when it gives them). */
@@ -302,6 +313,8 @@ export class KafkaEventLog implements EventLog {
   private readonly reader: KafkaClient;
   private readonly partitioner = new Partitioner();
   private readonly readSizes = new ReadSizes();
+  /** Per partition, the end of the last produce request sent for it (see `afterPartitions`). */
+  private readonly partitionTails = new Map<string, Promise<void>>();
   private readonly members = new Set<KafkaGroupMember>();
   /** Topic names known to exist, so a missing one is told apart without a slow metadata retry. */
   private knownTopics = new Set<string>();
@@ -646,12 +659,59 @@ export class KafkaEventLog implements EventLog {
     }
 
     const positions = new Array<RecordPosition>(records.length);
-    let sent = 0;
+    const topic = metas.size === 1 ? placed[0]!.record.topic : undefined;
+    const sends: Promise<void>[] = [];
+    let failed = false;
+    let first = 0;
     for (const chunk of this.chunks(placed)) {
-      await this.deliver(chunk, sent, positions, records.length, metas.size === 1 ? chunk[0]!.record.topic : undefined);
-      sent += chunk.length;
+      const start = first;
+      first += chunk.length;
+      const send = this.afterPartitions(chunk, async () => {
+        // After a request of this append failed for good, the rest of it is not sent.
+        if (failed) return;
+        try {
+          await this.deliver(chunk, start, positions);
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      });
+      sends.push(send);
     }
-    return positions;
+    const settled = await Promise.allSettled(sends);
+    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')?.reason as unknown;
+    if (failure === undefined) return positions;
+    let appended = 0;
+    for (const position of positions) if (position !== undefined) appended++;
+    const cause = failure instanceof LogError ? failure : this.failure(failure, 'cannot append', topic === undefined ? {} : { topic });
+    const count = appended > 0 ? ` (${appended} of ${records.length} records were appended)` : '';
+    throw new LogError(cause.code, cause.message.replace(/^cannot append/, `cannot append${count}`), {
+      cause: cause.cause ?? cause,
+      retryable: cause.retryable,
+      details: { ...cause.details, ...(topic === undefined ? {} : { topic }), appended, records: records.length },
+    });
+  }
+
+  /**
+   * Runs `send` once every produce request sent before it (by this append or another one) for any of
+   * the chunk's partitions has settled, and returns its promise. So the requests of one partition go
+   * one at a time, in order, while those of other partitions are in flight beside them: the client
+   * numbers a partition's batches (its idempotence sequence) from the last one acknowledged, and two
+   * requests of one partition in flight would carry the same number.
+   */
+  private afterPartitions(chunk: readonly { record: ProducerRecord; partition: number }[], send: () => Promise<void>): Promise<void> {
+    const keys = [...new Set(chunk.map((item) => partitionKey(item.record.topic, item.partition)))];
+    const before = keys.map((key) => this.partitionTails.get(key)).filter((tail) => tail !== undefined);
+    const sending = Promise.all(before).then(send);
+    const tail = sending.then(
+      () => undefined,
+      () => undefined,
+    );
+    for (const key of keys) this.partitionTails.set(key, tail);
+    void tail.then(() => {
+      for (const key of keys) if (this.partitionTails.get(key) === tail) this.partitionTails.delete(key);
+    });
+    return sending;
   }
 
   /**
@@ -661,13 +721,7 @@ export class KafkaEventLog implements EventLog {
    * sequence only when the partition is acknowledged), so a batch that reached the brokers although
    * its answer was lost is recognised as a duplicate and answered with its first offsets.
    */
-  private async deliver(
-    chunk: readonly { record: ProducerRecord; partition: number }[],
-    first: number,
-    positions: RecordPosition[],
-    total: number,
-    topic: string | undefined,
-  ): Promise<void> {
+  private async deliver(chunk: readonly { record: ProducerRecord; partition: number }[], first: number, positions: RecordPosition[]): Promise<void> {
     let pending = chunk.map((item, i) => ({ ...item, index: first + i }));
     const acknowledge = (offsets: readonly { topic: string; partition: number; offset: bigint }[]): void => {
       const base = new Map<string, number>();
@@ -695,17 +749,9 @@ export class KafkaEventLog implements EventLog {
         // The partitions acknowledged before the failure (their sequence numbers moved on).
         const produced = (error as { produced?: { offsets?: { topic: string; partition: number; offset: bigint }[] } }).produced;
         acknowledge(produced?.offsets ?? []);
-        const appended = first + chunk.length - pending.length;
-        const failure = this.failure(
-          error,
-          `cannot append${appended > 0 ? ` (${appended} of ${total} records were appended)` : ''}`,
-          topic === undefined ? {} : { topic },
-        );
-        throw new LogError(failure.code, failure.message, {
-          cause: error,
-          retryable: failure.retryable,
-          details: { ...failure.details, appended, records: total },
-        });
+        // The count of records appended is put in by the append, which knows its other requests.
+        const topics = new Set(pending.map((item) => item.record.topic));
+        throw this.failure(error, 'cannot append', topics.size === 1 ? { topic: [...topics][0]! } : {});
       }
       if (pending.length > 0) {
         const missing = pending[0]!;
@@ -719,7 +765,7 @@ export class KafkaEventLog implements EventLog {
   /**
    * Splits placed records, in order, into produce requests: each holds at most `maxBatchBytes` of one
    * partition's records, and no partition's timestamps spread further than the client encodes right.
-   * Requests go one after another, so the records of a partition keep their order.
+   * A partition's requests go one after another (see `afterPartitions`), so its records keep their order.
    */
   private *chunks<T extends { record: ProducerRecord; partition: number; bytes: number }>(placed: readonly T[]): Generator<T[]> {
     let chunk: T[] = [];
@@ -819,7 +865,7 @@ export class KafkaEventLog implements EventLog {
   private async readPartitions(requests: readonly FetchRequest[]): Promise<readonly PartitionRead[]> {
     this.assertOpen();
     const metas = new Map<string, TopicMeta>();
-    const asked: { meta: TopicMeta; partition: number; offset: number; maxRecords: number; index: number; maxBytes: number }[] = [];
+    const asked: AskedRead[] = [];
     for (const [index, request] of checkFetchRequests(requests).entries()) {
       const meta = metas.get(request.topic) ?? (await this.topic(request.topic, this.reader));
       metas.set(meta.name, meta);
@@ -831,7 +877,25 @@ export class KafkaEventLog implements EventLog {
       asked.push({ meta, partition, offset, maxRecords, index, maxBytes });
     }
     const reads = new Array<PartitionRead>(asked.length);
-    let pending = asked;
+    // A fetch request names a partition once: a partition asked several times is read in several waves.
+    const waves: AskedRead[][] = [];
+    const seen = new Map<string, number>();
+    for (const a of asked) {
+      const key = partitionKey(a.meta.name, a.partition);
+      const wave = seen.get(key) ?? 0;
+      seen.set(key, wave + 1);
+      (waves[wave] ??= []).push(a);
+    }
+    for (const wave of waves) await this.readWave(wave, reads);
+    return reads;
+  }
+
+  /** Reads partitions that are each asked once into `reads` (at each one's `index`). */
+  private async readWave(
+    asked: readonly AskedRead[],
+    reads: PartitionRead[],
+  ): Promise<void> {
+    let pending: readonly AskedRead[] = asked;
     let attempts = 0;
     await this.throughFailover(async () => {
       if (attempts++ > 0) {
@@ -843,8 +907,8 @@ export class KafkaEventLog implements EventLog {
       for (let round = 1; pending.length > 0; round++) {
         const targets = pending.map((p) => ({ topic: p.meta, partition: p.partition, offset: p.offset, maxBytes: p.maxBytes, maxRecords: p.maxRecords }));
         const answers = await this.fetchFrom(this.reader, targets, 0);
-        const again: typeof pending = [];
-        const unanswered: typeof pending = [];
+        const again: AskedRead[] = [];
+        const unanswered: AskedRead[] = [];
         for (const p of pending) {
           const answer = answers.get(partitionKey(p.meta.name, p.partition));
           const done = (records: LogRecord[], endOffset: number): void => {
@@ -876,7 +940,6 @@ export class KafkaEventLog implements EventLog {
         }
       }
     });
-    return reads;
   }
 
   /**

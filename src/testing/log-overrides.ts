@@ -3,8 +3,8 @@ import type { EventLog, FetchRequest, LogRecord, PartitionRead } from '../log/in
 /**
  * An event log that is `log` except for the methods given: for tests and benchmarks that time,
  * count or break one call. Every other call goes to `log` itself, except that a `fetch` given
- * without `fetchPartitions` serves `fetchPartitions` too (each partition through that `fetch`, the
- * end offsets from `describeTopics`), so a fetch that is timed or broken is so however it is read.
+ * without `fetchPartitions` serves `fetchPartitions` too (each partition's records through that
+ * `fetch`), so a fetch that is timed or broken is so however it is read.
  */
 export function withOverrides(log: EventLog, overrides: Partial<Omit<EventLog, 'kind'>>): EventLog {
   return {
@@ -25,20 +25,17 @@ export function withOverrides(log: EventLog, overrides: Partial<Omit<EventLog, '
   };
 }
 
-/** `fetchPartitions` made of a `fetch`: the partitions read side by side, then their end offsets. */
+/**
+ * `fetchPartitions` made of a `fetch`: the log's own read first (it checks the requests and gives
+ * each partition's end offset), then each partition's records through `fetch`, side by side.
+ */
 function partitionReadsThrough(
   log: EventLog,
   fetch: (request: FetchRequest) => Promise<readonly LogRecord[]>,
 ): (requests: readonly FetchRequest[]) => Promise<readonly PartitionRead[]> {
   return async (requests) => {
+    const reads = await log.fetchPartitions(requests);
     const records = await Promise.all(requests.map((request) => fetch(request)));
-    const described = await log.describeTopics([...new Set(requests.map((r) => r.topic))]);
-    const ends = new Map(described.map((d) => [d.name, d.endOffsets]));
-    return requests.map((request, i) => ({
-      topic: request.topic,
-      partition: request.partition,
-      records: records[i]!,
-      endOffset: ends.get(request.topic)?.[request.partition] ?? 0,
-    }));
+    return reads.map((read, i) => ({ ...read, records: records[i]! }));
   };
 }
