@@ -291,6 +291,39 @@ void describe('KafkaEventLog on a real cluster', { skip }, () => {
     }
   });
 
+  void it('fetchPartitions reads a partition whose next batch is far larger than its records asked for, behind another of the same broker', async () => {
+    const topic = `sizes-${tag()}`;
+    topics.add(topic);
+    const writer = new KafkaEventLog(options());
+    const reader = new KafkaEventLog(options());
+    try {
+      await writer.createTopic({ name: topic, partitions: 4 });
+      // Four partitions on at most three brokers: two share a leader, and one fetch request asks both.
+      const leaders = await withAdmin(async (admin) => (await admin.metadata({ topics: [topic] })).topics.get(topic)!.partitions.map((p) => p.leader));
+      const first = leaders.findIndex((leader, p) => leaders.indexOf(leader) !== p);
+      const [small, large] = [leaders.indexOf(leaders[first]!), first];
+      // The large partition's first batch: 300 records of 1 KiB that do not compress, one produce request.
+      const values = Array.from({ length: 300 }, () => randomBytes(1024));
+      await writer.append([
+        { topic, key: null, value: bytes('small'), timestamp: 1, partition: small },
+        ...values.map((value, i) => ({ topic, key: null, value, timestamp: i, partition: large })),
+      ]);
+      // A reader that has read nothing yet asks a few KiB for 10 records: less than the batch holding them.
+      const [smallRead, largeRead] = await reader.fetchPartitions([
+        { topic, partition: small, offset: 0, maxRecords: 10 },
+        { topic, partition: large, offset: 0, maxRecords: 10 },
+      ]);
+      assert.deepEqual(smallRead!.records.map((r) => str(r.value)), ['small']);
+      assert.deepEqual(
+        largeRead!.records.map((r) => Buffer.from(r.value).toString('hex')),
+        values.slice(0, 10).map((v) => v.toString('hex')),
+      );
+      assert.equal(largeRead!.endOffset, 300);
+    } finally {
+      await Promise.all([writer.close(), reader.close()]);
+    }
+  });
+
   void it('refuses a commit from outside a group that has members, naming the group', async () => {
     const topic = `outside-${tag()}`;
     const group = `outside-${tag()}`;

@@ -122,7 +122,7 @@ const FETCH_MAX_BYTES = 8 * 1024 * 1024;
 /**
  * A broker returns a partition's first batch whole however large only for the first partition of
  * its answer; a later one whose next batch is larger than the bytes asked comes back empty. It is
- * asked again with this many times the bytes, up to `FETCH_MAX_BYTES`, this many times at most.
+ * asked again with this many times the bytes, this many times at most, the last time with `FETCH_MAX_BYTES`.
  */
 const FETCH_GROWTH = 4;
 const FETCH_SIZE_ROUNDS = 4;
@@ -923,7 +923,8 @@ export class KafkaEventLog implements EventLog {
             if (p.offset >= end || round >= FETCH_SIZE_ROUNDS) done([], end);
             else again.push({ ...p, offset: Math.max(p.offset, range.beginning[p.partition]!) });
           } else if (answer.records.length === 0 && answer.batchRecords === 0 && p.offset < answer.highWatermark && round < FETCH_SIZE_ROUNDS) {
-            again.push({ ...p, maxBytes: Math.min(p.maxBytes * FETCH_GROWTH, FETCH_MAX_BYTES) });
+            // The last try asks for the most a broker sends, whatever the batch.
+            again.push({ ...p, maxBytes: round + 1 >= FETCH_SIZE_ROUNDS ? FETCH_MAX_BYTES : Math.min(p.maxBytes * FETCH_GROWTH, FETCH_MAX_BYTES) });
           } else {
             done(answer.records, answer.highWatermark);
           }
