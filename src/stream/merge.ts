@@ -1,6 +1,6 @@
 import type { EventCodec, MarketplaceEvent } from '../events/index.js';
 import { decodeWireFormat, isEventsError } from '../events/index.js';
-import type { EventLog, LogRecord, PartitionRead } from '../log/index.js';
+import type { EventLog, FetchRequest, LogRecord, PartitionRead } from '../log/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StreamError } from './errors.js';
 
@@ -41,6 +41,8 @@ interface PartitionCursor {
   head: number;
   /** Fetched nothing in this round: left out of the merge until `newRound()`. */
   drained: boolean;
+  /** The partition's end offset as this round's last read gave it; -1 before a read in this round. */
+  endOffset: number;
 }
 
 export const NEED_FETCH = Symbol('need-fetch');
@@ -110,12 +112,16 @@ export class LogMerger {
       buffer: [],
       head: 0,
       drained: false,
+      endOffset: -1,
     }));
   }
 
   /** Lets partitions that had nothing take part again (the log may have grown). */
   newRound(): void {
-    for (const c of this.#cursors) c.drained = false;
+    for (const c of this.#cursors) {
+      c.drained = false;
+      c.endOffset = -1;
+    }
   }
 
   /**
@@ -128,7 +134,14 @@ export class LogMerger {
     for (const c of this.#cursors) {
       if (c.drained) continue;
       const head = c.buffer[c.head];
-      if (head === undefined) return NEED_FETCH;
+      if (head === undefined) {
+        // Read up to the end the last read saw: nothing more this round, without asking again.
+        if (c.fetchOffset >= c.endOffset && c.endOffset >= 0) {
+          c.drained = true;
+          continue;
+        }
+        return NEED_FETCH;
+      }
       if (bestRecord === null || before(head, bestRecord)) {
         best = c;
         bestRecord = head;
@@ -149,24 +162,15 @@ export class LogMerger {
    * gives up with an error.
    */
   async fetch(): Promise<void> {
-    let wanted = this.#cursors.filter((c) => !c.drained && c.head >= c.buffer.length);
+    let wanted = this.#wanted();
     for (let attempt = 1; wanted.length > 0; attempt++) {
-      const reads = await this.#log.fetchPartitions(
-        wanted.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.fetchOffset, maxRecords: this.#fetchSize })),
-      );
+      const reads = await this.#log.fetchPartitions(wanted.map((c) => this.#request(c)));
       const empty: { readonly cursor: PartitionCursor; readonly end: number }[] = [];
       for (let i = 0; i < wanted.length; i++) {
         const c = wanted[i] as PartitionCursor;
-        const { records, endOffset } = reads[i] as PartitionRead;
-        this.#ends.note(c.topic, c.partition, endOffset);
-        c.buffer = [];
-        c.head = 0;
-        if (records.length === 0) {
-          empty.push({ cursor: c, end: endOffset });
-          continue;
-        }
-        for (const record of records) c.buffer.push(await this.#decode(record));
-        c.fetchOffset = (records[records.length - 1]?.offset ?? c.fetchOffset) + 1;
+        const read = reads[i] as PartitionRead;
+        await this.#accept(c, read);
+        if (read.records.length === 0) empty.push({ cursor: c, end: read.endOffset });
       }
       wanted = [];
       for (const { cursor: c, end } of empty) {
@@ -187,7 +191,47 @@ export class LogMerger {
     }
   }
 
-  /** For each partition, the offset after the last record taken: where a restart must resume. */
+  /**
+   * Reads, for several mergers of one log, every partition each would fetch next, in one read of the
+   * log (one request per Kafka broker for all of them) instead of one read per merger. A partition
+   * that comes back empty before its end is left for its merger's own `fetch` to ask again.
+   */
+  static async fetchTogether(mergers: readonly LogMerger[]): Promise<void> {
+    const first = mergers[0];
+    if (first === undefined) return;
+    const log = first.#log;
+    const wanted = mergers.flatMap((m) => (m.#log === log ? m.#wanted().map((c) => ({ merger: m, cursor: c })) : []));
+    if (wanted.length === 0) return;
+    const reads = await log.fetchPartitions(wanted.map(({ merger, cursor }) => merger.#request(cursor)));
+    for (let i = 0; i < wanted.length; i++) {
+      const { merger, cursor } = wanted[i]!;
+      const read = reads[i] as PartitionRead;
+      await merger.#accept(cursor, read);
+      if (read.records.length === 0 && cursor.fetchOffset >= read.endOffset) cursor.drained = true;
+    }
+  }
+
+  /** The partitions to read before the merge can go on: taking part, with their buffer used up. */
+  #wanted(): PartitionCursor[] {
+    return this.#cursors.filter((c) => !c.drained && c.head >= c.buffer.length);
+  }
+
+  #request(c: PartitionCursor): FetchRequest {
+    return { topic: c.topic, partition: c.partition, offset: c.fetchOffset, maxRecords: this.#fetchSize };
+  }
+
+  /** Takes a read of one of the merger's partitions: its end offset, and its records decoded into the buffer. */
+  async #accept(c: PartitionCursor, read: PartitionRead): Promise<void> {
+    this.#ends.note(c.topic, c.partition, read.endOffset);
+    c.endOffset = read.endOffset;
+    c.buffer = [];
+    c.head = 0;
+    const { records } = read;
+    if (records.length === 0) return;
+    for (const record of records) c.buffer.push(await this.#decode(record));
+    c.fetchOffset = (records[records.length - 1]?.offset ?? c.fetchOffset) + 1;
+  }
+
   /** Each partition's next offset to hand out. */
   consumedPositions(): readonly { readonly topic: string; readonly partition: number; readonly offset: number }[] {
     return this.#cursors.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.consumedOffset }));

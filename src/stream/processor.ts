@@ -490,9 +490,11 @@ export class StreamProcessor {
     const inputs = new Map<StreamTask, InputRecord[]>();
     let total = 0;
     let limited = false;
+    for (const task of tasks) task.merger.newRound();
+    // Every task's partitions in one read of the log; a task reads on by itself from there.
+    await LogMerger.fetchTogether(tasks.map((t) => t.merger));
     for (const task of tasks) {
       const taken: InputRecord[] = [];
-      task.merger.newRound();
       for (;;) {
         if (taken.length >= share || total >= maxEvents) {
           limited = true;
