@@ -201,6 +201,8 @@ type MetadataSource = Pick<Admin, 'metadata'>;
 
 const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
+const highWatermarkKey = (topic: TopicMeta, partition: number): string => `${topic.id}\u0000${partition}`;
+
 const byTopicThenPartition = <T extends { topic: string; partition: number }>(a: T, b: T): number =>
   a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition;
 
@@ -313,6 +315,8 @@ export class KafkaEventLog implements EventLog {
   private readonly reader: KafkaClient;
   private readonly partitioner = new Partitioner();
   private readonly readSizes = new ReadSizes();
+  /** The highest high watermark a fetch answer gave, per partition (by topic id: a topic made again starts afresh). */
+  private readonly highWatermarks = new Map<string, number>();
   /** Per partition, the end of the last produce request sent for it (see `afterPartitions`). */
   private readonly partitionTails = new Map<string, Promise<void>>();
   private readonly members = new Set<KafkaGroupMember>();
@@ -909,6 +913,7 @@ export class KafkaEventLog implements EventLog {
         const answers = await this.fetchFrom(this.reader, targets, 0);
         const again: AskedRead[] = [];
         const unanswered: AskedRead[] = [];
+        const unconfirmed: { readonly asked: AskedRead; readonly highWatermark: number }[] = [];
         for (const p of pending) {
           const answer = answers.get(partitionKey(p.meta.name, p.partition));
           const done = (records: LogRecord[], endOffset: number): void => {
@@ -926,7 +931,22 @@ export class KafkaEventLog implements EventLog {
             // The last try asks for the most a broker sends, whatever the batch.
             again.push({ ...p, maxBytes: round + 1 >= FETCH_SIZE_ROUNDS ? FETCH_MAX_BYTES : Math.min(p.maxBytes * FETCH_GROWTH, FETCH_MAX_BYTES) });
           } else {
-            done(answer.records, answer.highWatermark);
+            const seen = this.highWatermarks.get(highWatermarkKey(p.meta, p.partition));
+            if (answer.records.length === 0 && seen === undefined && p.offset >= answer.highWatermark) {
+              unconfirmed.push({ asked: p, highWatermark: answer.highWatermark });
+            } else {
+              done(answer.records, this.sawHighWatermark(p.meta, p.partition, answer.highWatermark));
+            }
+          }
+        }
+        if (unconfirmed.length > 0) {
+          // Nothing read from these partitions before, and nothing after the offset: the end offset
+          // from ListOffsets, which a leader elected a moment ago refuses to give until it knows it.
+          const metas = [...new Map(unconfirmed.map(({ asked: p }) => [p.meta.name, p.meta])).values()];
+          const ranges = await this.partitionOffsets(metas);
+          for (const { asked: p, highWatermark } of unconfirmed) {
+            const end = Math.max(highWatermark, ranges.get(p.meta.name)?.end[p.partition] ?? 0);
+            reads[p.index] = { topic: p.meta.name, partition: p.partition, records: [], endOffset: this.sawHighWatermark(p.meta, p.partition, end) };
           }
         }
         pending = [...unanswered, ...again];
@@ -941,6 +961,19 @@ export class KafkaEventLog implements EventLog {
         }
       }
     });
+  }
+
+  /**
+   * A partition's end offset from a fetch answer's high watermark, never below one this log saw
+   * before: a follower just elected leader answers with its own high watermark, which can lag the
+   * one its predecessor gave until its followers have fetched again. Taken as it is, it would tell a
+   * reader it is at the end of a partition that holds more.
+   */
+  private sawHighWatermark(meta: TopicMeta, partition: number, highWatermark: number): number {
+    const key = highWatermarkKey(meta, partition);
+    const end = Math.max(highWatermark, this.highWatermarks.get(key) ?? 0);
+    this.highWatermarks.set(key, end);
+    return end;
   }
 
   /**
