@@ -37,7 +37,7 @@
  *     and read back − the time the causing record's append was called (the produce included).
  *   `final`/`resolved` changes are caused by an event itself, `opened`/`escalated` by a deadline
  *   timer fired when an event moved the watermark; changes of the idle policy (no cause) are only
- *   counted. The processor's fetch and describeTopics calls are counted and timed. The floor, in
+ *   counted. The processor's fetchPartitions, fetch and describeTopics calls are counted and timed. The floor, in
  *   the same run: single records sent by the client's Producer (acks=all) at PING_RATE a second
  *   and received by its Consumer stream; an alert crosses the cluster at least twice that way.
  * Goal (the issue): alert latency p99 < 500 ms with acks=all.

@@ -58,8 +58,13 @@ import {
  * - Topics are created with `retention.ms=-1`: OrderPulse's events carry event times from 2016–2018,
  *   and time-based retention would delete their segments at once. For the same reason segments roll
  *   by size only (`segment.ms` of a thousand years), or every week of event time would start one.
- * - `fetch` reads by (topic, partition, offset) from the partition's leader. `consumer()` joins a real
- *   consumer group: the members share the partitions, and a member joining or leaving rebalances them.
+ * - `fetch` reads by (topic, partition, offset) from the partition's leader; `fetchPartitions` reads
+ *   many partitions with one Fetch request per leader and gives each one's high watermark as its end
+ *   offset. Both ask for about the bytes `maxRecords` take (see `ReadSizes`), not a fixed size.
+ *   `consumer()` joins a real consumer group: the members share the partitions, and a member joining
+ *   or leaving rebalances them.
+ * - A partition's produce requests go one at a time (its idempotence sequence allows no other way
+ *   through this client); other partitions' go beside them, also across appends called side by side.
  * - Failover: while a broker is down or a partition's leadership moves, appends, reads and offset
  *   requests are tried again with fresh metadata, for up to `failoverTimeoutMs`, as long as some broker
  *   of the cluster still answers. A retried append resends only the partitions not yet acknowledged,
