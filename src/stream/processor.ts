@@ -8,7 +8,7 @@ import type { DetectorStats } from './detector.js';
 import type { DetectorSnapshot } from './detector-snapshot.js';
 import { ProductGrades } from './grades.js';
 import type { InputRecord } from './merge.js';
-import { EndOffsets, NEED_FETCH } from './merge.js';
+import { EndOffsets, LogMerger, NEED_FETCH } from './merge.js';
 import { batchChannel, rebuildChannel } from './channels.js';
 import type { CheckpointPointer, CheckpointPolicy } from './checkpoint.js';
 import { checkpointLocation, checkpointProperty, formatPointer } from './checkpoint.js';
@@ -168,7 +168,7 @@ export class StreamProcessor {
     // Without publishing, the topic output is bronze itself (see `openTasks`).
     const published = publishing ? await publishedPositions(log, options.alertCodec, partitions) : null;
 
-    const endOffsets = new EndOffsets(log);
+    const endOffsets = new EndOffsets();
     const { tasks, loads } = await openTasks({ options, tables: { bronze, alertEvents, lateEvents, openAlerts }, described, taskIds, endOffsets, gradeWeight, checkpointPolicy, published });
 
     const processor = new StreamProcessor({ options, tables, tasks, partitions, endOffsets, grades });
@@ -286,9 +286,11 @@ export class StreamProcessor {
     const inputs = new Map<StreamTask, InputRecord[]>();
     let total = 0;
     let limited = false;
+    for (const task of tasks) task.merger.newRound();
+    // Every task's partitions in one read of the log; a task reads on by itself from there.
+    await LogMerger.fetchTogether(tasks.map((t) => t.merger));
     for (const task of tasks) {
       const taken: InputRecord[] = [];
-      task.merger.newRound();
       for (;;) {
         if (taken.length >= share || total >= maxEvents) {
           limited = true;
