@@ -15,7 +15,15 @@
  *   record resolved. `final` and `resolved` changes are caused by an event itself; `opened` and
  *   `escalated` by a deadline timer, fired when an event moved the watermark. Changes of the idle
  *   policy (no cause) are only counted.
- * Goals (the issue): end to end ≥ 150,000 events/s and ≥ half the ceiling; p99 latency < 100 ms.
+ * - restart (`-- --restart`, alone): opening again after a run, from the tasks' checkpoints and
+ *   with checkpoints off, at scale 1 and scale 10 (see `restartMain`).
+ * Options: `--part throughput` or `--part latency` runs one part only; `--scale N` replays the sample
+ * at scale N instead of 10; `--batches default` runs the throughput part with the default batch size
+ * only (and no two-process run); `--compare-writers N` runs the default batch N times each with the
+ * lake's writer thread and without it, alternately (for a figure within one run's load). Without options: everything, at scale 10, as docs/benchmarks.md describes.
+ *   Beside it, a plain reader polling the same partitions measures the log's own append-to-fetch time.
+ * Goals: end to end ≥ 150,000 events/s and ≥ 0.4 of the ceiling; p99 latency < 100 ms and < 3× the
+ * log's own append-to-fetch p99.
  * Prints three tables, then one JSON line with every figure.
  */
 import { rmSync } from 'node:fs';
@@ -23,14 +31,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULTS, openRuntime } from '../src/deploy/index.js';
+import { DEFAULTS, STORE_FILE, openRuntime } from '../src/deploy/index.js';
 import type { Runtime } from '../src/deploy/index.js';
 import { loadOlist } from '../src/data/index.js';
 import { TOPICS, TOPIC_NAMES, olistEvents } from '../src/events/index.js';
+import { Lake } from '../src/lake/index.js';
 import type { EventLog, RecordPosition } from '../src/log/index.js';
 import { DEFAULT_PARTITIONS, replay } from '../src/replay/index.js';
 import type { BatchReport, ChangeKind, EmittedChange } from '../src/stream/index.js';
-import { AlertCodec, StreamProcessor } from '../src/stream/index.js';
+import type { DetectorSnapshot } from '../src/stream/index.js';
+import { AlertCodec, DEFAULT_CHECKPOINT_POLICY, StreamProcessor, checkpointText } from '../src/stream/index.js';
 import { repoRoot, sampleDir } from '../src/testing/fixtures.js';
 import { withOverrides } from '../src/testing/log-overrides.js';
 import { scaledSampleEvents } from '../src/testing/sample-pipeline.js';
@@ -38,7 +48,7 @@ import type { LatencyStats } from './report.js';
 import { printTable, stats } from './report.js';
 import { copyStore, fillLog } from './store.js';
 
-const GOALS = { eventsPerSecond: 150_000, ceilingRatio: 0.5, p99Ms: 100 } as const;
+const GOALS = { eventsPerSecond: 150_000, ceilingRatio: 0.4, p99Ms: 100, p99OverLogFloor: 3 } as const;
 /** Batch sizes of the throughput runs; undefined: the processor's default. */
 const BATCH_SIZES: readonly (number | undefined)[] = [undefined, 20_000, 100_000];
 const LATENCY_RATE = 5_000;
@@ -61,9 +71,13 @@ interface Phases {
   total: number;
 }
 
+/** Where the lake encodes appended rows: the runtime's default, or forced to one side for a comparison. */
+type WriterChoice = 'default' | 'thread' | 'inline';
+
 interface ThroughputRun {
   /** null: the processor's default. */
   readonly maxBatchEvents: number | null;
+  readonly writer: WriterChoice;
   readonly records: number;
   readonly batches: number;
   readonly largestBatch: number;
@@ -107,13 +121,18 @@ async function readAndDecode(state: string): Promise<{ records: number; seconds:
 }
 
 /** One processor run over a copy of the template log: open on an empty lake, run until idle. */
-async function processAll(template: string, maxBatchEvents: number | undefined, ceiling: number): Promise<ThroughputRun> {
-  const state = join(work, `throughput-${maxBatchEvents ?? 'default'}`);
+async function processAll(template: string, maxBatchEvents: number | undefined, ceiling: number, writer: WriterChoice = 'default'): Promise<ThroughputRun> {
+  const state = join(work, `throughput-${maxBatchEvents ?? 'default'}-${writer}`);
   copyStore(template, state);
   const runtime = runtimeAt(state);
+  // The runtime's lake as `openRuntime` lays it out, with the writer forced when asked.
+  const own =
+    writer === 'default'
+      ? null
+      : await Lake.open({ catalogUri: join(state, STORE_FILE), warehouse: join(state, 'warehouse'), tempDir: join(state, 'tmp'), writerThread: writer === 'thread' });
   try {
     const codec = await runtime.codec();
-    const lake = await runtime.lake();
+    const lake = own ?? (await runtime.lake());
     const alertCodec = await AlertCodec.open(runtime.registry, { registerSchemas: true });
     const phases: Phases = { read: 0, detect: 0, bronze: 0, outputs: 0, total: 0 };
     let largestBatch = 0;
@@ -142,10 +161,11 @@ async function processAll(template: string, maxBatchEvents: number | undefined, 
     }
     const eventsPerSecond = run.records / wall;
     process.stderr.write(
-      `throughput, maxBatchEvents ${maxBatchEvents ?? 'default'}: ${run.records} records in ${run.batches} batches, ${wall.toFixed(1)} s, ${run.changes} alert changes\n`,
+      `throughput, maxBatchEvents ${maxBatchEvents ?? 'default'}, writer ${writer}: ${run.records} records in ${run.batches} batches, ${wall.toFixed(1)} s, ${run.changes} alert changes\n`,
     );
     return {
       maxBatchEvents: maxBatchEvents ?? null,
+      writer,
       records: run.records,
       batches: run.batches,
       largestBatch,
@@ -159,6 +179,7 @@ async function processAll(template: string, maxBatchEvents: number | undefined, 
       phasesMs: phases,
     };
   } finally {
+    await own?.close();
     await runtime.close();
     rmSync(state, { recursive: true, force: true });
   }
@@ -231,6 +252,38 @@ interface LatencyResult {
   readonly idleChanges: number;
   /** Changes whose cause had no recorded append (should be 0). */
   readonly unmatched: number;
+  /**
+   * The log's own append-to-fetch time in the same run: a plain reader polling the input partitions
+   * as often as the processor does (every 10 ms), time from an append resolving to the fetch that
+   * returned the record. The floor under any alert latency.
+   */
+  readonly logAppendToFetch: LatencyStats;
+}
+
+/**
+ * Reads the input partitions from the start, polling every 10 ms like the processor, until `signal`:
+ * for each record, the ms from its append resolving (`appendedAt`) to the fetch returning it.
+ */
+async function readBeside(log: EventLog, appendedAt: ReadonlyMap<string, number>, into: number[], signal: AbortSignal): Promise<void> {
+  const next = new Map<string, number>();
+  while (!signal.aborted) {
+    let got = 0;
+    for (const topic of INPUT_TOPICS) {
+      for (let partition = 0; partition < DEFAULT_PARTITIONS; partition++) {
+        const key = `${topic}/${partition}`;
+        const records = await log.fetch({ topic, partition, offset: next.get(key) ?? 0, maxRecords: FETCH_SIZE });
+        const now = performance.now();
+        for (const r of records) {
+          const at = appendedAt.get(positionKey(r));
+          if (at !== undefined) into.push(now - at);
+        }
+        const last = records.at(-1);
+        if (last !== undefined) next.set(key, last.offset + 1);
+        got += records.length;
+      }
+    }
+    if (got === 0) await sleep(10, undefined, { signal }).catch(() => undefined);
+  }
 }
 
 /** The sample replayed at a fixed rate while a processor runs beside it; latency of every alert change. */
@@ -279,6 +332,8 @@ async function latency(): Promise<LatencyResult> {
       outcome.failed = error instanceof Error ? error : new Error(String(error));
       return null;
     });
+    const floor: number[] = [];
+    const floorReader = readBeside(runtime.log, appendedAt, floor, controller.signal);
     const t0 = process.hrtime.bigint();
     const summary = await replay({ log: timedLog(runtime.log, appendedAt), codec, events, pacing: { mode: 'rate', eventsPerSecond: LATENCY_RATE } });
     const replaySeconds = seconds(t0);
@@ -288,6 +343,7 @@ async function latency(): Promise<LatencyResult> {
     for (let waited = 0; outcome.failed === null && !idleSeen && waited < 5_000; waited += 10) await sleep(10);
     controller.abort();
     await running;
+    await floorReader;
     if (outcome.failed !== null) throw outcome.failed;
     const all = [...byTrigger.event, ...byTrigger.timer];
     process.stderr.write(`latency: ${summary.appended} events at ${Math.round(summary.appended / replaySeconds)}/s, ${all.length} alert changes with a cause\n`);
@@ -302,6 +358,7 @@ async function latency(): Promise<LatencyResult> {
       all: stats(all),
       idleChanges,
       unmatched,
+      logAppendToFetch: stats(floor),
     };
   } finally {
     await runtime.close();
@@ -309,23 +366,201 @@ async function latency(): Promise<LatencyResult> {
 }
 
 
+interface BenchOptions {
+  readonly parts: ReadonlySet<'throughput' | 'latency'>;
+  readonly scale: number;
+  /** Only the default batch size, and no two-process run. */
+  readonly defaultBatchOnly: boolean;
+  /** Rounds of the writer comparison (0: none). */
+  readonly compareWriters: number;
+}
+
+function parseOptions(argv: readonly string[]): BenchOptions {
+  const parts = new Set<'throughput' | 'latency'>(['throughput', 'latency']);
+  let scale = 10;
+  let defaultBatchOnly = false;
+  let compareWriters = 0;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = argv[i + 1];
+    if (flag === '--part' && (value === 'throughput' || value === 'latency')) {
+      parts.clear();
+      parts.add(value);
+      i++;
+    } else if (flag === '--scale' && value !== undefined && /^[1-9]\d*$/.test(value)) {
+      scale = Number(value);
+      i++;
+    } else if (flag === '--compare-writers' && value !== undefined && /^[1-9]\d*$/.test(value)) {
+      compareWriters = Number(value);
+      defaultBatchOnly = true;
+      i++;
+    } else if (flag === '--batches' && value === 'default') {
+      defaultBatchOnly = true;
+      i++;
+    } else {
+      throw new Error(`bench:stream: unknown or malformed option ${String(flag)} ${String(value ?? '')} (options: --part throughput|latency, --scale N, --batches default, --compare-writers N)`);
+    }
+  }
+  return { parts, scale, defaultBatchOnly, compareWriters };
+}
+
+const NO_LATENCY: LatencyResult = {
+  events: 0,
+  achievedRate: 0,
+  batches: 0,
+  meanBatch: 0,
+  meanBatchMs: 0,
+  eventTriggered: stats([]),
+  timerTriggered: stats([]),
+  all: stats([]),
+  idleChanges: 0,
+  unmatched: 0,
+  logAppendToFetch: stats([]),
+};
+/**
+ * Checkpoint interval and batch size of the restart mode: small enough that scale 1 (about 11k
+ * records per task) holds several checkpoints per task too, the same at both scales.
+ */
+const RESTART_CHECKPOINT_EVERY = 5_000;
+const RESTART_MAX_BATCH = 12_000;
+
+interface RestartRun {
+  readonly scale: number;
+  readonly bronzeRows: number;
+  readonly runSeconds: number;
+  readonly checkpointFiles: number;
+  readonly checkpointBytes: number;
+  /** The most ms taking one task's checkpoint took during the run, and the largest task state (JSON characters). */
+  readonly takeMs: number;
+  readonly stateChars: number;
+  /** Opening again with the checkpoints: rows replayed after them, and the time it took. */
+  readonly fromCheckpoints: { readonly replayed: number; readonly ms: number; readonly restoredTasks: number };
+  /** Opening again without them: all of bronze replayed. */
+  readonly fullRebuild: { readonly replayed: number; readonly ms: number };
+}
+
+/**
+ * The restart mode (`bench:stream -- --restart`): at scale 1 and at scale 10, a processor runs the
+ * whole log in batches of RESTART_MAX_BATCH with a checkpoint every RESTART_CHECKPOINT_EVERY records
+ * per task; then, as after a kill -9 at the end of the log, it is opened
+ * again twice on the same lake: with the checkpoints (each task's newest checkpoint + the bronze
+ * rows after it), and with checkpoints off (all of bronze replayed). Opening is what is timed.
+ */
+async function restartAtScale(scale: number): Promise<RestartRun> {
+  const state = join(work, `restart-x${scale}`);
+  await fillLog(state, await scaledSampleEvents(scale, work));
+  const runtime = runtimeAt(state);
+  try {
+    const codec = await runtime.codec();
+    const lake = await runtime.lake();
+    const alertCodec = await AlertCodec.open(runtime.registry, { registerSchemas: true });
+    const base = { log: runtime.log, codec, lake, alertCodec };
+    // What taking a checkpoint costs on the event loop: the JSON of a task's state (compressing and
+    // writing it happen off the loop). Measured on every task after every batch (outside the run's
+    // own checkpoints); the largest per task is kept.
+    let takeMs = 0;
+    let stateChars = 0;
+    const measureTake = (): void => {
+      for (const task of processor.taskIds) {
+        const t1 = process.hrtime.bigint();
+        const chars = checkpointText(task, { seq: 0, floor: null }, processor.taskState(task) as DetectorSnapshot).length;
+        takeMs = Math.max(takeMs, seconds(t1) * 1000);
+        stateChars = Math.max(stateChars, chars);
+      }
+    };
+    const t0 = process.hrtime.bigint();
+    const processor: StreamProcessor = await StreamProcessor.open({
+      ...base,
+      idle: { afterMs: 0, advanceMs: 0 },
+      maxBatchEvents: RESTART_MAX_BATCH,
+      checkpoint: { ...DEFAULT_CHECKPOINT_POLICY, everyRecords: RESTART_CHECKPOINT_EVERY },
+      onBatch: () => measureTake(),
+    });
+    const run = await processor.run({ untilIdle: true });
+    const runSeconds = seconds(t0);
+    let checkpointFiles = 0;
+    let checkpointBytes = 0;
+    for await (const file of lake.io.list(`${lake.warehouse}/_checkpoints/stream`)) {
+      checkpointFiles++;
+      checkpointBytes += file.size;
+    }
+    const restored = await StreamProcessor.open(base);
+    const full = await StreamProcessor.open({ ...base, checkpoint: null });
+    const restoredTasks = Object.values(restored.recovery.checkpoints).filter((c) => c.restoredAt !== null).length;
+    process.stderr.write(
+      `restart, scale ${scale}: ${run.records} rows; from checkpoints ${restored.recovery.replayed} rows in ${restored.recovery.ms.toFixed(0)} ms, full ${full.recovery.replayed} rows in ${full.recovery.ms.toFixed(0)} ms\n`,
+    );
+    return {
+      scale,
+      bronzeRows: run.records,
+      runSeconds,
+      checkpointFiles,
+      checkpointBytes,
+      takeMs,
+      stateChars,
+      fromCheckpoints: { replayed: restored.recovery.replayed, ms: restored.recovery.ms, restoredTasks },
+      fullRebuild: { replayed: full.recovery.replayed, ms: full.recovery.ms },
+    };
+  } finally {
+    await runtime.close();
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
+async function restartMain(): Promise<void> {
+  rmSync(work, { recursive: true, force: true });
+  try {
+    const runs: RestartRun[] = [];
+    for (const scale of [1, 10]) runs.push(await restartAtScale(scale));
+    const k = (n: number): string => Math.round(n).toLocaleString('en-US');
+    printTable([
+      ['scale', 'bronze rows', 'checkpoint files (live)', 'their size (KiB)', 'take one, largest (ms)', 'restart from checkpoints: rows replayed', 'ms', 'full rebuild: rows replayed', 'ms'],
+      ...runs.map((r) => [
+        String(r.scale),
+        k(r.bronzeRows),
+        k(r.checkpointFiles),
+        k(r.checkpointBytes / 1024),
+        r.takeMs.toFixed(1),
+        `${k(r.fromCheckpoints.replayed)} (${r.fromCheckpoints.restoredTasks} tasks restored)`,
+        k(r.fromCheckpoints.ms),
+        k(r.fullRebuild.replayed),
+        k(r.fullRebuild.ms),
+      ]),
+    ]);
+    console.log(JSON.stringify({ benchmark: 'stream-restart', node: process.version, checkpointEvery: RESTART_CHECKPOINT_EVERY, maxBatchEvents: RESTART_MAX_BATCH, runs }));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
   rmSync(work, { recursive: true, force: true });
   const template = join(work, 'template');
   try {
-    const appended = await fillLog(template, await scaledSampleEvents(10, work));
-    const ceilingRun = await readAndDecode(template);
-    const ceiling = ceilingRun.records / ceilingRun.seconds;
-    process.stderr.write(`scale 10: ${appended} events in the log, ${ceilingRun.records} of them orders and reviews\n`);
+    const throughput = options.parts.has('throughput');
+    const appended = throughput ? await fillLog(template, await scaledSampleEvents(options.scale, work)) : 0;
+    const ceilingRun = throughput ? await readAndDecode(template) : { records: 0, seconds: 0 };
+    const ceiling = ceilingRun.seconds === 0 ? 0 : ceilingRun.records / ceilingRun.seconds;
+    if (throughput) process.stderr.write(`scale ${options.scale}: ${appended} events in the log, ${ceilingRun.records} of them orders and reviews\n`);
     const runs: ThroughputRun[] = [];
-    for (const size of BATCH_SIZES) runs.push(await processAll(template, size, ceiling));
-    const parallel = await processAllInTwoProcesses(template, DEFAULT_PARTITIONS);
-    const lat = await latency();
+    const sizes = options.defaultBatchOnly ? [undefined] : BATCH_SIZES;
+    if (throughput && options.compareWriters === 0) for (const size of sizes) runs.push(await processAll(template, size, ceiling));
+    for (let round = 0; throughput && round < options.compareWriters; round++) {
+      const order: WriterChoice[] = round % 2 === 0 ? ['inline', 'thread'] : ['thread', 'inline'];
+      for (const writer of order) runs.push(await processAll(template, undefined, ceiling, writer));
+    }
+    const parallel = throughput && !options.defaultBatchOnly ? await processAllInTwoProcesses(template, DEFAULT_PARTITIONS) : { records: 0, seconds: 0, eventsPerSecond: 0 };
+    const lat = options.parts.has('latency') ? await latency() : NO_LATENCY;
 
     const k = (n: number | null): string => (n === null ? '-' : Math.round(n).toLocaleString('en-US'));
     const ms = (n: number | null): string => (n === null ? '-' : n.toFixed(1));
     const met = (ok: boolean): string => (ok ? 'yes' : 'NO');
-    const first = runs[0] as ThroughputRun;
+    const first: ThroughputRun = runs[0] ?? {
+      maxBatchEvents: null, writer: 'default', records: 0, batches: 0, largestBatch: 0, meanBatch: 0, alertChanges: 0, openMs: 0, restart: null,
+      seconds: 0, eventsPerSecond: 0, ceilingRatio: 0, phasesMs: { read: 0, detect: 0, bronze: 0, outputs: 0, total: 0 },
+    };
+    const floorRatio = lat.all.p99Ms === null || lat.logAppendToFetch.p99Ms === null || lat.logAppendToFetch.p99Ms === 0 ? null : lat.all.p99Ms / lat.logAppendToFetch.p99Ms;
     printTable([
       ['measure', 'value', 'goal', 'met'],
       [`end to end, default batch (largest ${k(first.largestBatch)}) (ev/s)`, k(first.eventsPerSecond), `>= ${k(GOALS.eventsPerSecond)}`, met(first.eventsPerSecond >= GOALS.eventsPerSecond)],
@@ -333,12 +568,20 @@ async function main(): Promise<void> {
       [`two processes sharing the ${DEFAULT_PARTITIONS} tasks (ev/s)`, k(parallel.eventsPerSecond), `>= ${k(GOALS.eventsPerSecond)}`, met(parallel.eventsPerSecond >= GOALS.eventsPerSecond)],
       ['end to end / ceiling', first.ceilingRatio.toFixed(3), `>= ${GOALS.ceilingRatio}`, met(first.ceilingRatio >= GOALS.ceilingRatio)],
       [`alert latency p99, ${k(LATENCY_RATE)} ev/s replay (ms)`, ms(lat.all.p99Ms), `< ${GOALS.p99Ms}`, met(lat.all.p99Ms !== null && lat.all.p99Ms < GOALS.p99Ms)],
+      ['log append to fetch p99, same run (ms)', ms(lat.logAppendToFetch.p99Ms), '-', '-'],
+      [
+        'alert latency p99 / log append to fetch p99',
+        floorRatio === null ? '-' : floorRatio.toFixed(2),
+        `< ${GOALS.p99OverLogFloor}`,
+        met(floorRatio !== null && floorRatio < GOALS.p99OverLogFloor),
+      ],
     ]);
     console.log('');
     printTable([
-      ['maxBatchEvents', 'records', 'batches', 'mean batch', 'seconds', 'ev/s', '/ceiling', 'open ms', 'read ms', 'detect ms', 'bronze ms', 'outputs ms', 'alert changes'],
+      ['maxBatchEvents', 'writer', 'records', 'batches', 'mean batch', 'seconds', 'ev/s', '/ceiling', 'open ms', 'read ms', 'detect ms', 'bronze ms', 'outputs ms', 'alert changes'],
       ...runs.map((r) => [
         r.maxBatchEvents === null ? 'default' : k(r.maxBatchEvents),
+        r.writer,
         k(r.records),
         k(r.batches),
         k(r.meanBatch),
@@ -359,9 +602,10 @@ async function main(): Promise<void> {
       ['event-triggered (final, resolved)', k(lat.eventTriggered.count), ms(lat.eventTriggered.p50Ms), ms(lat.eventTriggered.p99Ms), ms(lat.eventTriggered.maxMs)],
       ['timer-triggered (opened, escalated)', k(lat.timerTriggered.count), ms(lat.timerTriggered.p50Ms), ms(lat.timerTriggered.p99Ms), ms(lat.timerTriggered.maxMs)],
       ['all with a cause', k(lat.all.count), ms(lat.all.p50Ms), ms(lat.all.p99Ms), ms(lat.all.maxMs)],
+      ['the log alone: append to fetch', k(lat.logAppendToFetch.count), ms(lat.logAppendToFetch.p50Ms), ms(lat.logAppendToFetch.p99Ms), ms(lat.logAppendToFetch.maxMs)],
     ]);
     if (first.restart !== null) {
-      console.log(`restart after the default run: state rebuilt from ${k(first.restart.replayed)} bronze rows in ${(first.restart.ms / 1000).toFixed(1)} s (${k(first.restart.rowsPerSecond)} rows/s)`);
+      console.log(`restart after the default run: state rebuilt from checkpoints and ${k(first.restart.replayed)} bronze rows after them in ${(first.restart.ms / 1000).toFixed(1)} s (${k(first.restart.rowsPerSecond)} rows/s)`);
     }
     console.log(
       `(replay ${k(lat.achievedRate)} ev/s; ${k(lat.batches)} batches of ${lat.meanBatch.toFixed(0)} records, ${lat.meanBatchMs.toFixed(1)} ms each; idle advances: ${k(lat.idleChanges)} changes)`,
@@ -369,6 +613,8 @@ async function main(): Promise<void> {
     console.log(
       JSON.stringify({
         benchmark: 'stream',
+        scale: options.scale,
+        parts: [...options.parts],
         node: process.version,
         goals: GOALS,
         throughput: { events: ceilingRun.records, logEvents: appended, ceilingEventsPerSecond: ceiling, ceilingSeconds: ceilingRun.seconds, runs, twoProcesses: parallel },
@@ -380,4 +626,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (process.argv.includes('--restart')) await restartMain();
+else await main();

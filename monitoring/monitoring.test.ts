@@ -7,13 +7,14 @@
  * Skipped with the reason when prometheus/promtool are missing, unless ORDERPULSE_REQUIRE_PROMETHEUS=1.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { CliProcess, freePort, startOrderpulse } from '../src/testing/cli-process.js';
 import { repoRoot, sampleDir, tempDir } from '../src/testing/fixtures.js';
+import type { RunningPrometheus } from '../src/testing/prometheus.js';
 import { MONITORING_DIR, instantQuery, promtool, prometheusSkip, startPrometheus, untilAllAnswer, writePrometheusConfig } from '../src/testing/prometheus.js';
 import { buildDashboard, isKafkaExpression, panelExpressions } from './grafana/dashboard.js';
 
@@ -131,27 +132,16 @@ describe('monitoring/prometheus.yml scraping', { skip }, () => {
 describe('Prometheus scraping a running orderpulse start', { skip }, () => {
   it('the server target is up and every query of every non-Kafka panel returns data', async (t) => {
     const started = performance.now();
-    const state = join(dir.path, 'state');
-    const child = spawn(
-      process.execPath,
-      [join(repoRoot, 'bin', 'orderpulse.js'), '--state', state, 'start', '--data', sampleDir, '--max', '--history-until', '2018-08-01', '--batch-every', '1s', '--port', '0', '--json'],
-      { cwd: dir.path, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (err += text));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    let prometheus: Awaited<ReturnType<typeof startPrometheus>> | null = null;
+    const { process: start, url } = await startOrderpulse({
+      cwd: dir.path,
+      state: join(dir.path, 'state'),
+      data: sampleDir,
+      flags: ['--max', '--history-until', '2018-08-01', '--batch-every', '1s'],
+      until: 'live-started',
+    });
+    let prometheus: RunningPrometheus | null = null;
     try {
-      await new Promise<void>((resolve) => {
-        child.stdout.setEncoding('utf8').on('data', (text: string) => {
-          out += text;
-          if (out.includes('"step":"live-started"')) resolve();
-        });
-        void exited.then(() => resolve());
-      });
-      const url = (JSON.parse(out.split('\n').find((line) => line.includes('"step":"ready"')) ?? '{}') as { url?: string }).url ?? '';
-      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, `orderpulse start is serving: ${err}`);
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, `orderpulse start is serving: ${start.err}`);
       const pipelineReady = performance.now();
       // Requests for the HTTP panels.
       for (let i = 0; i < 5; i++) assert.equal((await fetch(`${url}/api/kpis`)).status, 200);
@@ -167,8 +157,60 @@ describe('Prometheus scraping a running orderpulse start', { skip }, () => {
       );
     } finally {
       await prometheus?.stop();
-      child.kill('SIGTERM');
-      await exited;
+      await start.stop();
+    }
+  });
+});
+
+describe('Prometheus scraping a headless pipeline: replay, stream, batch and serve as separate processes', { skip }, () => {
+  it('each process is its job\'s target, every target is up, and every query of every non-Kafka panel returns data', async (t) => {
+    const state = join(dir.path, 'headless');
+    const cwd = dir.path;
+    const [replayPort, streamPort, batchPort] = [await freePort(), await freePort(), await freePort()];
+    const processes: CliProcess[] = [];
+    let prometheus: RunningPrometheus | null = null;
+    try {
+      // A history first (the state, its topics and schemas, for every process to find at once).
+      const history = CliProcess.spawn(['--state', state, 'replay', '--data', sampleDir, '--until', '2017-06-01', '--quiet'], { cwd });
+      assert.equal(await history.exited, 0, history.err);
+      // Then the rest, paced, so the replay runs while Prometheus scrapes it (minutes at this rate).
+      const replay = CliProcess.spawn(['--state', state, 'replay', '--data', sampleDir, '--rate', '200', '--metrics-port', String(replayPort)], { cwd });
+      const stream = CliProcess.spawn(['--state', state, 'stream', '--idle-after', '1s', '--metrics-port', String(streamPort)], { cwd });
+      const batch = CliProcess.spawn(['--state', state, 'batch', 'run', '--every', '2s', '--json', '--metrics-port', String(batchPort)], { cwd });
+      const serve = CliProcess.spawn(['--state', state, 'serve', '--port', '0', '--json'], { cwd });
+      processes.push(replay, stream, batch, serve);
+      await serve.until((out) => out.includes('"url"'), 'serve printed where it listens');
+      const url = (JSON.parse(serve.out.split('\n')[0] ?? '{}') as { url?: string }).url ?? '';
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, serve.err);
+      // A batch run that wrote: the stream's bronze reached gold.
+      await batch.until((out) => out.includes('"outcome":"written"'), 'a batch run wrote a table');
+
+      prometheus = await startPrometheus(
+        writePrometheusConfig(join(dir.path, 'prometheus-headless'), {
+          'orderpulse-server': [new URL(url).host],
+          'orderpulse-stream': [`127.0.0.1:${streamPort}`],
+          'orderpulse-replay': [`127.0.0.1:${replayPort}`],
+          'orderpulse-batch': [`127.0.0.1:${batchPort}`],
+        }),
+      );
+      for (let i = 0; i < 5; i++) assert.equal((await fetch(`${url}/api/kpis`)).status, 200);
+      const expressions = panelExpressions(buildDashboard()).filter((e) => !isKafkaExpression(e.expr));
+      const { downTargets, empty } = await untilAllAnswer(prometheus.url, expressions);
+      assert.deepEqual(downTargets, [], 'every target is up');
+      assert.deepEqual(empty, [], 'every panel query returns data');
+      // Each role is seen under its own scrape job.
+      const roles = await instantQuery(prometheus.url, 'orderpulse_process_role_info');
+      assert.deepEqual(
+        roles.map((r) => `${r.metric['job'] ?? ''}=${r.metric['role'] ?? ''}`).sort(),
+        ['orderpulse-batch=batch', 'orderpulse-replay=replay', 'orderpulse-server=server', 'orderpulse-stream=stream'],
+      );
+      for (const p of processes) assert.ok(p.running, `a process stopped early: ${p.err}`);
+      t.diagnostic(`${expressions.length} queries answered over four processes`);
+    } finally {
+      await prometheus?.stop();
+      // Each stops cleanly on SIGTERM, as a service manager would stop it.
+      const codes = await Promise.all(processes.map((p) => p.stop('SIGTERM')));
+      assert.deepEqual(codes, processes.map(() => 0), processes.map((p) => p.err).join('\n'));
     }
   });
 });

@@ -1,18 +1,18 @@
 #!/usr/bin/env node
 // The picture of the Grafana dashboard for the documentation (docs/screenshots/monitoring.png): the
-// bundled sample runs through `orderpulse start --max` (replay, stream, batch, server in one
-// process), a real Prometheus (the system's package) scrapes its /metrics with
+// bundled sample runs through `orderpulse start` (history to June 2018, then a simulated day a
+// second; replay, stream, batch, server in one process), a real Prometheus (the system's package) scrapes its /metrics with
 // monitoring/prometheus.yml, and after `--seconds` (default 60) every panel's queries are asked of
 // Prometheus and drawn (scripts/monitoring-panels.js). Needs the build and Chromium.
 //
 //   npm run screenshots:monitoring [-- --seconds 60]
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { launchChromium } from '../dist/src/testing/browser.js';
+import { startOrderpulse } from '../dist/src/testing/cli-process.js';
 import { startPrometheus, writePrometheusConfig } from '../dist/src/testing/prometheus.js';
 import { renderPanels } from './monitoring-panels.js';
 
@@ -22,24 +22,20 @@ const seconds = Number(values.seconds);
 if (!Number.isInteger(seconds) || seconds < 10) throw new Error(`--seconds must be a whole number, 10 or more, not ${values.seconds}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'orderpulse-monitoring-'));
-const child = spawn(
-  process.execPath,
-  [join(root, 'bin', 'orderpulse.js'), '--state', join(dir, 'state'), 'start', '--data', join(root, 'data', 'olist-sample'), '--history-until', '2018-06-01', '--day-every', '1s', '--batch-every', '5s', '--port', '0', '--json'],
-  { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] },
-);
-const exited = new Promise((resolve) => child.once('exit', resolve));
+let start = null;
 let prometheus = null;
 let browser = null;
 try {
-  let out = '';
-  const url = await new Promise((resolve, reject) => {
-    child.stdout.setEncoding('utf8').on('data', (text) => {
-      out += text;
-      const ready = out.split('\n').find((line) => line.includes('"step":"ready"'));
-      if (ready !== undefined) resolve(JSON.parse(ready).url);
-    });
-    void exited.then(() => reject(new Error('orderpulse start ended before it was serving')));
+  const started = await startOrderpulse({
+    cwd: dir,
+    state: join(dir, 'state'),
+    data: join(root, 'data', 'olist-sample'),
+    flags: ['--history-until', '2018-06-01', '--day-every', '1s', '--batch-every', '5s'],
+    until: 'ready',
+    stderr: 'inherit',
   });
+  start = started.process;
+  const url = started.url;
   console.log(`orderpulse start is serving at ${url}; Prometheus scrapes it for ${seconds} s`);
   prometheus = await startPrometheus(writePrometheusConfig(join(dir, 'prometheus'), { 'orderpulse-server': [new URL(url).host] }));
   const startS = Math.floor(Date.now() / 1000);
@@ -57,7 +53,6 @@ try {
 } finally {
   await browser?.close();
   await prometheus?.stop();
-  child.kill('SIGTERM');
-  await exited;
+  await start?.stop();
   rmSync(dir, { recursive: true, force: true });
 }

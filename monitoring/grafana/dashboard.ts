@@ -77,7 +77,7 @@ export const ROWS: readonly RowSpec[] = [
     panels: [
       {
         title: 'Event to alert latency',
-        description: 'Wall time from an event appended to the log to its alert change published. Goal: p99 under 0.5 s.',
+        description: 'Wall time from the processor’s fetch of an event to its alert change published (time waiting in the log shows as consumer lag). Goal: p99 under 0.5 s.',
         unit: 's',
         queries: [
           { expr: quantile(0.5, 'orderpulse_stream_event_to_alert_seconds', 'le'), legend: 'p50' },
@@ -144,7 +144,7 @@ export const ROWS: readonly RowSpec[] = [
       },
       {
         title: 'Value at risk (BRL)',
-        description: 'Order value at stake in the open alerts, by rule.',
+        description: 'Order value (items and freight) of the orders with open alerts, by rule: the same figure as the API’s value at risk.',
         unit: 'currencyBRL',
         queries: [{ expr: 'sum by (rule) (orderpulse_stream_open_alert_value_brl)', legend: '{{rule}}' }],
       },

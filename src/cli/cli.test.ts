@@ -7,6 +7,7 @@ import { loadOlist } from '../data/index.js';
 import { SqliteEventLog } from '../log/index.js';
 import { openEmbeddedStore } from '../store/index.js';
 import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
+import { CliProcess } from '../testing/cli-process.js';
 import { logContents } from '../testing/log-contents.js';
 import { ADDED_REQUIRED_FIELD, incompatibleOrdersSchemaDir } from '../testing/schema-dirs.js';
 import { JOBS } from '../batch/index.js';
@@ -553,5 +554,36 @@ describe('orderpulse batch', () => {
     assert.match(err, /batch run 1: /);
     assert.match(err, /stopping after the batch in flight/);
     assert.match(out, /processed 0 records/);
+  });
+
+  it('batch run --every runs at once and then on its interval, one JSON line per run, until SIGTERM, which exits 0', async () => {
+    // The state the test above streamed: a first run finds the tables up to date.
+    const streamed = join(dir.path, 'stream-batch');
+    const batch = CliProcess.spawn(['--state', streamed, 'batch', 'run', '--every', '1s', '--json', '--job', 'silver.orders', 'gold.sales_monthly'], { cwd: repoRoot });
+    await batch.until((text) => text.split('\n').filter((l) => l.startsWith('{')).length >= 2, 'two runs were reported');
+    assert.equal(await batch.stop('SIGTERM'), 0, batch.err);
+    const runs = batch.out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { run: number; trigger: string; error: unknown; jobs: { job: string; outcome: string }[] });
+    assert.deepEqual(runs.slice(0, 2).map((r) => [r.run, r.trigger]), [[1, 'start'], [2, 'tick']]);
+    for (const r of runs) {
+      assert.equal(r.error, null);
+      assert.deepEqual(r.jobs.map((j) => `${j.job} ${j.outcome}`).sort(), ['gold.sales_monthly unchanged', 'silver.orders unchanged']);
+    }
+  });
+
+  it('refuses a bad batch run --every with exit status 2, naming the flag or where it came from', async () => {
+    const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
+      [['--every', 'soon'], {}, /--every \(from the flag\) must be a duration/],
+      [['--every', '500ms'], {}, /--every \(from the flag\) must be at least 1s/],
+      [['--every'], { ORDERPULSE_BATCH_EVERY: '0s' }, /ORDERPULSE_BATCH_EVERY \(from the environment\) must be at least 1s/],
+    ];
+    for (const [flags, env, pattern] of cases) {
+      const { code, err } = await run(['--state', join(dir.path, 'bad-every'), 'batch', 'run', ...flags], env);
+      assert.equal(code, 2, `${flags.join(' ')}: ${err}`);
+      assert.match(err, pattern);
+    }
+    assert.equal(existsSync(join(dir.path, 'bad-every')), false, 'nothing was opened');
   });
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { startOrderpulse } from '../testing/cli-process.js';
 import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
 import { runCli } from './run-for-test.js';
 
@@ -12,29 +12,19 @@ after(() => dir.remove());
 describe('orderpulse start', () => {
   it('runs the history, serves it over HTTP, goes live, and on SIGTERM stops everything and exits 0', async () => {
     const state = join(dir.path, 'state');
-    const child = spawn(
-      process.execPath,
-      [join(repoRoot, 'bin', 'orderpulse.js'), '--state', state, 'start', '--data', sampleDir, '--max', '--history-until', '2018-08-01', '--batch-every', '1s', '--port', '0', '--json'],
-      { cwd: dir.path, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    await new Promise<void>((resolve) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        if (out.includes('"step":"live-started"')) resolve();
-      });
-      void exited.then(() => resolve());
+    const { process: start, url } = await startOrderpulse({
+      cwd: dir.path,
+      state,
+      data: sampleDir,
+      flags: ['--max', '--history-until', '2018-08-01', '--batch-every', '1s'],
+      until: 'live-started',
     });
     // The server answers while the pipeline runs: the history's figures are there at once.
-    const url = (JSON.parse(out.split('\n').find((line) => line.includes('"step":"ready"')) ?? '{}') as { url?: string }).url;
-    assert.match(url ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
-    const kpis = (await (await fetch(`${url ?? ''}/api/kpis`)).json()) as { orders: number };
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const kpis = (await (await fetch(`${url}/api/kpis`)).json()) as { orders: number };
     assert.ok(kpis.orders > 0, `orders in the served KPIs: ${JSON.stringify(kpis)}`);
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0, err);
+    assert.equal(await start.stop('SIGTERM'), 0, start.err);
+    const out = start.out;
 
     const steps = out
       .trim()

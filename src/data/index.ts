@@ -8,6 +8,7 @@ export {
   parseLocalDate,
   parseLocalDateTime,
   parseLocalTimestamp,
+  zoneOffsetClock,
 } from './time.js';
 export type { DataErrorCode } from './errors.js';
 export { DataError } from './errors.js';

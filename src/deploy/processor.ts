@@ -1,5 +1,5 @@
 import type { BatchReport, EmittedChange, SnapshotExpiryPolicy, StreamProcessorOptions } from '../stream/index.js';
-import { AlertCodec, StreamProcessor } from '../stream/index.js';
+import { AlertCodec, DEFAULT_CHECKPOINT_POLICY, StreamProcessor } from '../stream/index.js';
 import type { Runtime } from './deployment.js';
 import type { Settings } from './settings.js';
 
@@ -39,6 +39,7 @@ export async function processorOptions(runtime: Runtime, settings: Settings, hoo
     },
     maxBatchEvents: settings.maxBatch,
     idle: { afterMs: settings.idleAfter, advanceMs: settings.idleAdvance },
+    checkpoint: { ...DEFAULT_CHECKPOINT_POLICY, everyRecords: settings.checkpointEvery },
     expiry: STREAM_SNAPSHOT_EXPIRY,
     ...(hooks.onAlerts === undefined ? {} : { onAlerts: hooks.onAlerts }),
     ...(hooks.onBatch === undefined ? {} : { onBatch: hooks.onBatch }),

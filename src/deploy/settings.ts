@@ -44,6 +44,8 @@ export interface Settings {
   readonly maxBatch: number;
   /** Stream: wall-clock ms of a quiet log before the idle policy moves the watermark. */
   readonly idleAfter: number;
+  /** Stream: a task's state is checkpointed after this many of its records (a restart replays at most about this many). */
+  readonly checkpointEvery: number;
   /** Stream: the idle policy moves the watermark to the newest event time plus this (ms). */
   readonly idleAdvance: number;
   /** Batch: time between two batch runs inside the stream process (`stream --batch-every`), ms. */
@@ -185,6 +187,7 @@ const SPECS: { readonly [K in keyof Settings]: SettingSpec<K> } = {
   stateRetention: { key: 'stateRetention', env: 'ORDERPULSE_STATE_RETENTION', parse: duration },
   maxBatch: { key: 'maxBatch', env: 'ORDERPULSE_MAX_BATCH', parse: positiveInteger(1_000_000) },
   idleAfter: { key: 'idleAfter', env: 'ORDERPULSE_IDLE_AFTER', parse: duration },
+  checkpointEvery: { key: 'checkpointEvery', env: 'ORDERPULSE_CHECKPOINT_EVERY', parse: positiveInteger(100_000_000) },
   idleAdvance: { key: 'idleAdvance', env: 'ORDERPULSE_IDLE_ADVANCE', parse: duration },
   batchInterval: {
     key: 'batchInterval',
@@ -226,6 +229,7 @@ export const DEFAULTS: Settings = {
   stateRetention: 30 * 86_400_000,
   maxBatch: 50_000,
   idleAfter: 1_000,
+  checkpointEvery: 100_000,
   idleAdvance: 0,
   batchInterval: 5 * 60_000,
 };
@@ -235,6 +239,8 @@ export const DEFAULT_CONFIG_FILE = 'orderpulse.config.json';
 export interface ResolveInput {
   /** Values given as flags (undefined when not given). */
   readonly flags: Partial<Record<keyof Settings, unknown>>;
+  /** What a command calls a setting's flag when not its usual name (`batch run --every`), for errors. */
+  readonly flagNames?: Partial<Record<keyof Settings, string>>;
   readonly configFile?: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
@@ -290,7 +296,7 @@ export function resolveSettings(input: ResolveInput): ResolvedSettings {
   const sources: Record<string, SettingSource> = {};
   for (const spec of Object.values(SPECS) as SettingSpec<keyof Settings>[]) {
     const candidates: [SettingSource, unknown, string][] = [
-      ['flag', input.flags[spec.key], spec.flag ?? `--${spec.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`],
+      ['flag', input.flags[spec.key], input.flagNames?.[spec.key] ?? spec.flag ?? `--${spec.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`],
       ['environment', env[spec.env], spec.env],
       ['config file', fromFile[spec.key], `"${spec.key}" in ${configFile ?? ''}`],
     ];

@@ -5,6 +5,7 @@
  * zone (with its offset, e.g. `-03:00`), `timestamp` (no zone) as the wall-clock time it holds,
  * without a zone.
  */
+import { zoneOffsetClock } from '../data/index.js';
 import { LakeError } from './errors.js';
 
 export interface DisplayOptions {
@@ -60,33 +61,14 @@ function offsetText(offsetSeconds: number): string {
 
 /** A zone's UTC offset (seconds) at an instant, from the runtime's time zone database. */
 function zoneClock(timeZone: string): (epochSeconds: number) => number {
-  let format: Intl.DateTimeFormat;
+  let offsetMs: (utc: number) => number;
   try {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      era: 'short',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
+    offsetMs = zoneOffsetClock(timeZone);
   } catch (cause) {
     throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `unknown time zone "${timeZone}": give an IANA zone such as America/Sao_Paulo or UTC`, {
       details: { timeZone },
       cause,
     });
   }
-  return (epochSeconds) => {
-    const parts: Record<string, string> = {};
-    for (const p of format.formatToParts(new Date(epochSeconds * 1000))) parts[p.type] = p.value;
-    const year = parts.era === 'BC' ? 1 - Number(parts.year) : Number(parts.year);
-    const local = new Date(0);
-    // setUTCFullYear, not Date.UTC: Date.UTC maps years 0–99 to 1900–1999.
-    local.setUTCFullYear(year, Number(parts.month) - 1, Number(parts.day));
-    local.setUTCHours(Number(parts.hour), Number(parts.minute), Number(parts.second), 0);
-    return Math.round(local.getTime() / 1000) - epochSeconds;
-  };
+  return (epochSeconds) => Math.round(offsetMs(epochSeconds * 1000) / 1000);
 }

@@ -12,6 +12,7 @@ import { OrderPulseError } from '../errors.js';
  * - OP_LAKE_SCHEMA_MISMATCH: rows that do not fit the table's schema; names the row and column
  * - OP_LAKE_NO_SUCH_SNAPSHOT, OP_LAKE_INVALID_ARGUMENT
  * - OP_LAKE_NOT_INCREMENTAL: an incremental read over snapshots that removed rows; read in full
+ * - OP_LAKE_WRITER_FAILED: the Parquet writer thread stopped (crashed, out of memory) before the file was written
  * - OP_LAKE_UNSUPPORTED: the table holds something OrderPulse cannot rewrite faithfully; it was left as it is
  */
 export class LakeError extends OrderPulseError {}

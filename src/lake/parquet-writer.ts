@@ -102,7 +102,8 @@ export interface WriteParquetOptions {
   readonly compression?: 'zstd' | 'snappy' | 'gzip' | 'uncompressed';
 }
 
-const STAGE = 'op_stage';
+/** The temporary table a write fills before copying it to Parquet. */
+export const STAGE = 'op_stage';
 
 export async function writeParquet(engine: DuckDbEngine, options: WriteParquetOptions): Promise<ParquetFileStats> {
   const { schema, rows, path } = options;
@@ -130,7 +131,7 @@ export async function writeParquet(engine: DuckDbEngine, options: WriteParquetOp
  * `COPY ... TO` a hidden temporary name next to `path` with the field ids, the layout, fsync, and
  * the atomic move into place.
  */
-async function writeStaged(
+export async function writeStaged(
   engine: DuckDbEngine,
   options: { readonly columns: readonly ColumnPlan[]; readonly path: string; readonly compression: string; readonly rowGroupSize?: number },
   fill: (connection: DuckDBConnection) => Promise<void>,
@@ -227,7 +228,7 @@ export async function writeParquetFromQuery(engine: DuckDbEngine, options: Write
 // ---------------------------------------------------------------------------------------------
 // Columns
 
-interface ColumnPlan {
+export interface ColumnPlan {
   readonly field: NestedField;
   readonly name: string;
   readonly type: DuckDBType;
@@ -250,7 +251,7 @@ function describe(value: unknown): string {
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
-function planColumn(field: NestedField & { readonly type: PrimitiveType }): ColumnPlan {
+export function planColumn(field: NestedField & { readonly type: PrimitiveType }): ColumnPlan {
   const t = field.type;
   const base = { field, name: field.name, type: duckDbTypeOf(t, field.name), icebergType: t, isFloat: t === 'float' || t === 'double' };
   const expected = (what: string) => (value: RowValue) => `${describe(value)} is not ${what}`;
@@ -397,7 +398,7 @@ async function load(connection: DuckDBConnection, columns: readonly ColumnPlan[]
   }
 }
 
-function mismatch(row: number, column: ColumnPlan, why: string): LakeError {
+export function mismatch(row: number, column: ColumnPlan, why: string): LakeError {
   return new LakeError('OP_LAKE_SCHEMA_MISMATCH', `row ${row}, column ${column.name} (${column.icebergType}): ${why}`, {
     details: { row, column: column.name, type: column.icebergType },
   });
@@ -425,7 +426,7 @@ function checkKeys(row: Row, index: number, columns: readonly ColumnPlan[]): voi
 // ---------------------------------------------------------------------------------------------
 // Statistics and layout
 
-type ColumnStatsNoSize = Omit<ParquetColumnStats, 'compressedSize'>;
+export type ColumnStatsNoSize = Omit<ParquetColumnStats, 'compressedSize'>;
 
 async function computeStats(
   connection: DuckDBConnection,

@@ -32,6 +32,7 @@ import {
 } from './metadata.js';
 import { parseTableMetadata, serializeTableMetadata, writeRefusal } from './metadata-json.js';
 import type { ParquetFileStats } from './parquet-writer.js';
+import type { ParquetWorker } from './parquet-worker.js';
 import { writeParquet, writeParquetFromQuery } from './parquet-writer.js';
 import type { DataFileWithDeletes, QueryOptions, QueryParam, QueryResult, QueryTable } from './query.js';
 import { queryParquet } from './query.js';
@@ -61,6 +62,8 @@ export interface TableContext {
   readonly tempDir: string;
   readonly now: () => number;
   readonly retry?: CommitRetryPolicy;
+  /** Where data files of rows are encoded: a thread of their own, or (absent) DuckDB on this thread. */
+  readonly parquetWorker?: ParquetWorker;
 }
 
 /** Extra snapshot summary properties (the stream processor records its source offsets here). */
@@ -1034,14 +1037,18 @@ export class IcebergTable {
       if (group === undefined) groups.set(key, (group = { values, rows: [] }));
       group.rows.push(row);
     }
-    const written: DataFile[] = [];
-    try {
-      for (const { values, rows: partitionRows } of groups.values()) {
+    // Every partition's file at once: with a writer thread, one hand-over for all of them instead
+    // of a round trip through this (busy) event loop between one file and the next.
+    const settled = await Promise.allSettled(
+      [...groups.values()].map(async ({ values, rows: partitionRows }) => {
         const dir = spec.fields.length === 0 ? 'data' : `data/${partitionPath(spec, schema, values)}`;
         const location = `${this.location}/${dir}/${randomUUID()}.parquet`;
         const local = this.ctx.io.scheme === 'file' ? toLocalPath(location) : join(this.ctx.tempDir, `${randomUUID()}.parquet`);
         mkdirSync(this.ctx.tempDir, { recursive: true });
-        const stats = await writeParquet(this.ctx.engine, { schema, rows: partitionRows, path: local });
+        const stats =
+          this.ctx.parquetWorker === undefined
+            ? await writeParquet(this.ctx.engine, { schema, rows: partitionRows, path: local })
+            : await this.ctx.parquetWorker.write({ schema, rows: partitionRows, path: local });
         if (this.ctx.io.scheme !== 'file') {
           try {
             await this.ctx.io.upload(local, location);
@@ -1049,11 +1056,14 @@ export class IcebergTable {
             rmSync(local, { force: true });
           }
         }
-        written.push(this.announced(dataFileOf(schema, location, values, stats)));
-      }
-    } catch (error) {
+        return this.announced(dataFileOf(schema, location, values, stats));
+      }),
+    );
+    const written = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed !== undefined) {
       await this.deleteQuietly(written.map((f) => f.filePath));
-      throw error;
+      throw failed.reason;
     }
     return written;
   }

@@ -1,9 +1,9 @@
 import { channel } from 'node:diagnostics_channel';
-import type { FetchRequest, LogRecord, ProducerRecord, RecordPosition } from './types.js';
+import type { FetchRequest, LogRecord, PartitionRead, ProducerRecord, RecordPosition } from './types.js';
 
 /** Records appended to the log (any writer), published per append call for whoever listens. */
 export const logAppendChannel = channel('orderpulse:log:append');
-/** Each fetch call on the log, with the records it returned. */
+/** Each fetch call on the log, with the records it returned (a `fetchPartitions` call: one per partition read). */
 export const logFetchChannel = channel('orderpulse:log:fetch');
 
 export interface LogAppendEvent {
@@ -34,4 +34,14 @@ export async function observedFetch(request: FetchRequest, started: number, fetc
     logFetchChannel.publish({ topic: String(request.topic), records: records.length, seconds: (performance.now() - started) / 1000 } satisfies LogFetchEvent);
   }
   return records;
+}
+
+/** Publishes each partition read of a `fetchPartitions` call, with the call's duration. */
+export async function observedPartitionReads(started: number, fetching: Promise<readonly PartitionRead[]>): Promise<readonly PartitionRead[]> {
+  const reads = await fetching;
+  if (logFetchChannel.hasSubscribers) {
+    const seconds = (performance.now() - started) / 1000;
+    for (const read of reads) logFetchChannel.publish({ topic: read.topic, records: read.records.length, seconds } satisfies LogFetchEvent);
+  }
+  return reads;
 }

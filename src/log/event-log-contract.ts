@@ -322,6 +322,79 @@ export function eventLogContract(
       }),
     );
 
+    void test('reads several partitions at once: each as fetch reads it, in request order, with its end offset', () =>
+      withLog(makeLog, async (log, f) => {
+        const a = f.topic('multi-a');
+        const b = f.topic('multi-b');
+        await log.createTopic({ name: a, partitions: 3 });
+        await log.createTopic({ name: b, partitions: 1 });
+        // a/0 holds 12 records, a/1 3, a/2 none, b/0 5.
+        await log.append([
+          ...Array.from({ length: 12 }, (_, i) => record(a, null, `a0-${i}`, { partition: 0 })),
+          ...Array.from({ length: 3 }, (_, i) => record(a, null, `a1-${i}`, { partition: 1 })),
+          ...Array.from({ length: 5 }, (_, i) => record(b, null, `b0-${i}`, { partition: 0 })),
+        ]);
+        assert.deepEqual(await log.fetchPartitions([]), []);
+        const requests = [
+          { topic: a, partition: 0, offset: 2, maxRecords: 5 },
+          { topic: b, partition: 0, offset: 0 },
+          { topic: a, partition: 2, offset: 0 },
+          { topic: a, partition: 1, offset: 3 },
+          { topic: a, partition: 1, offset: 10 },
+          { topic: a, partition: 0, offset: 10 },
+        ];
+        const reads = await log.fetchPartitions(requests);
+        const seen = reads.map((r) => ({
+          at: `${r.topic === a ? 'a' : r.topic === b ? 'b' : r.topic}/${r.partition}`,
+          values: r.records.map((x) => `${x.offset}:${str(x.value)}`),
+          end: r.endOffset,
+        }));
+        assert.deepEqual(seen, [
+          { at: 'a/0', values: ['2:a0-2', '3:a0-3', '4:a0-4', '5:a0-5', '6:a0-6'], end: 12 },
+          { at: 'b/0', values: ['0:b0-0', '1:b0-1', '2:b0-2', '3:b0-3', '4:b0-4'], end: 5 },
+          { at: 'a/2', values: [], end: 0 },
+          { at: 'a/1', values: [], end: 3 },
+          { at: 'a/1', values: [], end: 3 },
+          { at: 'a/0', values: ['10:a0-10', '11:a0-11'], end: 12 },
+        ]);
+        // The records are those fetch returns for the same requests, whole.
+        for (const [i, request] of requests.entries()) assert.deepEqual(reads[i]!.records, await log.fetch(request), `request ${i}`);
+        // A partition that grew is read on, with its new end.
+        await log.append([record(a, null, 'a2-0', { partition: 2 }), record(a, null, 'a1-3', { partition: 1 })]);
+        const [a2, a1] = await log.fetchPartitions([
+          { topic: a, partition: 2, offset: 0 },
+          { topic: a, partition: 1, offset: 3 },
+        ]);
+        assert.deepEqual([a2!.records.map((x) => str(x.value)), a2!.endOffset], [['a2-0'], 1]);
+        assert.deepEqual([a1!.records.map((x) => x.offset), a1!.endOffset], [[3], 4]);
+        const described = await log.describeTopics([a]);
+        assert.deepEqual(described[0]!.endOffsets, [12, 4, 1]);
+      }),
+    );
+
+    void test('fetchPartitions refuses a bad list or a bad request in it, and after close', () =>
+      withLog(makeLog, async (log, f) => {
+        const topic = f.topic('multi-errors');
+        await log.createTopic({ name: topic, partitions: 2 });
+        const good = { topic, partition: 0, offset: 0 };
+        await assert.rejects(log.fetchPartitions(good as unknown as never[]), rejectsWith('OP_LOG_BAD_REQUEST'));
+        await assert.rejects(
+          log.fetchPartitions([good, null as unknown as typeof good]),
+          rejectsWith('OP_LOG_BAD_REQUEST', (e) => assert.match(e.message, /fetch request 1/)),
+        );
+        await assert.rejects(log.fetchPartitions([good, { ...good, offset: -1 }]), rejectsWith('OP_LOG_BAD_OFFSET'));
+        await assert.rejects(log.fetchPartitions([good, { ...good, partition: 2 }]), rejectsWith('OP_LOG_BAD_PARTITION'));
+        await assert.rejects(log.fetchPartitions([good, { ...good, maxRecords: 0 }]), rejectsWith('OP_LOG_BAD_REQUEST'));
+        const missing = f.topic('missing');
+        await assert.rejects(
+          log.fetchPartitions([good, { ...good, topic: missing }]),
+          rejectsWith('OP_LOG_UNKNOWN_TOPIC', (e) => assert.match(e.message, new RegExp(missing))),
+        );
+        await log.close();
+        await assert.rejects(log.fetchPartitions([good]), rejectsWith('OP_LOG_CLOSED'));
+      }),
+    );
+
     void test('commits offsets, reads them back, lists groups and computes lag', () =>
       withLog(makeLog, async (log, f) => {
         const topic = f.topic('lag');

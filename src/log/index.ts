@@ -6,6 +6,7 @@ export type {
   FetchRequest,
   LogRecord,
   PartitionLag,
+  PartitionRead,
   ProducerRecord,
   RecordHeader,
   RecordPosition,

@@ -259,6 +259,71 @@ void describe('KafkaEventLog on a real cluster', { skip }, () => {
     }
   });
 
+  void it("appends called side by side store each record once, where its acknowledgement says, in each append's order", async () => {
+    const topic = `concurrent-${tag()}`;
+    topics.add(topic);
+    // Small requests: each append is several produce requests, of the same partitions as the others'.
+    const log = new KafkaEventLog(options({ maxBatchBytes: 2048 }));
+    try {
+      await log.createTopic({ name: topic, partitions: 3 });
+      const appends = Array.from({ length: 6 }, (_, a) =>
+        Array.from({ length: 120 }, (_, i) => ({ topic, key: bytes(`key-${(a + i) % 5}`), value: bytes(`${a}.${i}:${'y'.repeat(60)}`), timestamp: i })),
+      );
+      const acknowledged = await Promise.all(appends.map((records) => log.append(records)));
+      const stored = await Promise.all([0, 1, 2].map((p) => readAll(log, topic, p)));
+      assert.equal(
+        stored.reduce((n, s) => n + s.length, 0),
+        appends.length * 120,
+        'as many records stored as appended',
+      );
+      appends.forEach((records, a) => {
+        const positions = acknowledged[a]!;
+        const lastOffset = new Map<number, number>();
+        records.forEach((record, i) => {
+          const { partition, offset } = positions[i]!;
+          assert.equal(str(stored[partition]![offset]?.value ?? null), str(record.value), `append ${a}, record ${i} at ${partition}/${offset}`);
+          assert.ok(offset > (lastOffset.get(partition) ?? -1), `append ${a}: partition ${partition} keeps the append's order`);
+          lastOffset.set(partition, offset);
+        });
+      });
+    } finally {
+      await log.close();
+    }
+  });
+
+  void it('fetchPartitions reads a partition whose next batch is far larger than its records asked for, behind another of the same broker', async () => {
+    const topic = `sizes-${tag()}`;
+    topics.add(topic);
+    const writer = new KafkaEventLog(options());
+    const reader = new KafkaEventLog(options());
+    try {
+      await writer.createTopic({ name: topic, partitions: 4 });
+      // Four partitions on at most three brokers: two share a leader, and one fetch request asks both.
+      const leaders = await withAdmin(async (admin) => (await admin.metadata({ topics: [topic] })).topics.get(topic)!.partitions.map((p) => p.leader));
+      const first = leaders.findIndex((leader, p) => leaders.indexOf(leader) !== p);
+      const [small, large] = [leaders.indexOf(leaders[first]!), first];
+      // The large partition's first batch: 300 records of 1 KiB that do not compress, one produce request.
+      const values = Array.from({ length: 300 }, () => randomBytes(1024));
+      await writer.append([
+        { topic, key: null, value: bytes('small'), timestamp: 1, partition: small },
+        ...values.map((value, i) => ({ topic, key: null, value, timestamp: i, partition: large })),
+      ]);
+      // A reader that has read nothing yet asks a few KiB for 10 records: less than the batch holding them.
+      const [smallRead, largeRead] = await reader.fetchPartitions([
+        { topic, partition: small, offset: 0, maxRecords: 10 },
+        { topic, partition: large, offset: 0, maxRecords: 10 },
+      ]);
+      assert.deepEqual(smallRead!.records.map((r) => str(r.value)), ['small']);
+      assert.deepEqual(
+        largeRead!.records.map((r) => Buffer.from(r.value).toString('hex')),
+        values.slice(0, 10).map((v) => v.toString('hex')),
+      );
+      assert.equal(largeRead!.endOffset, 300);
+    } finally {
+      await Promise.all([writer.close(), reader.close()]);
+    }
+  });
+
   void it('refuses a commit from outside a group that has members, naming the group', async () => {
     const topic = `outside-${tag()}`;
     const group = `outside-${tag()}`;

@@ -20,16 +20,18 @@ import type {
   FetchRequest,
   LogRecord,
   PartitionLag,
+  PartitionRead,
   ProducerRecord,
   RecordHeader,
   RecordPosition,
   TopicDescription,
   TopicSpec,
 } from './types.js';
-import { observedAppend, observedFetch } from './channels.js';
+import { observedAppend, observedFetch, observedPartitionReads } from './channels.js';
 import {
   DEFAULT_MAX_RECORDS,
   checkConsumerOptions,
+  checkFetchRequests,
   checkGroup,
   checkOffset,
   checkPartition,
@@ -56,8 +58,13 @@ import {
  * - Topics are created with `retention.ms=-1`: OrderPulse's events carry event times from 2016–2018,
  *   and time-based retention would delete their segments at once. For the same reason segments roll
  *   by size only (`segment.ms` of a thousand years), or every week of event time would start one.
- * - `fetch` reads by (topic, partition, offset) from the partition's leader. `consumer()` joins a real
- *   consumer group: the members share the partitions, and a member joining or leaving rebalances them.
+ * - `fetch` reads by (topic, partition, offset) from the partition's leader; `fetchPartitions` reads
+ *   many partitions with one Fetch request per leader and gives each one's high watermark as its end
+ *   offset. Both ask for about the bytes `maxRecords` take (see `ReadSizes`), not a fixed size.
+ *   `consumer()` joins a real consumer group: the members share the partitions, and a member joining
+ *   or leaving rebalances them.
+ * - A partition's produce requests go one at a time (its idempotence sequence allows no other way
+ *   through this client); other partitions' go beside them, also across appends called side by side.
  * - Failover: while a broker is down or a partition's leadership moves, appends, reads and offset
  *   requests are tried again with fresh metadata, for up to `failoverTimeoutMs`, as long as some broker
  *   of the cluster still answers. A retried append resends only the partitions not yet acknowledged,
@@ -109,9 +116,23 @@ const CLIENT_RETRIES = 5;
 const CLIENT_RETRY_DELAY_MS = 500;
 /** A waiting poll asks the brokers at most this long at a time, then looks at the group again. */
 const MAX_FETCH_WAIT_MS = 200;
-/** Bytes one fetch may bring back per partition, and per broker. */
+/**
+ * Bytes one fetch may bring back per partition, and per broker. A read asks for what its `maxRecords`
+ * take at the partition's recent bytes per record (see `ReadSizes`), between the two partition bounds;
+ * a group member, which keeps everything it fetched, asks for the most.
+ */
 const FETCH_PARTITION_BYTES = 1024 * 1024;
+const FETCH_PARTITION_MIN_BYTES = 16 * 1024;
 const FETCH_MAX_BYTES = 8 * 1024 * 1024;
+/**
+ * A broker returns a partition's first batch whole however large only for the first partition of
+ * its answer; a later one whose next batch is larger than the bytes asked comes back empty. It is
+ * asked again with this many times the bytes, this many times at most, the last time with `FETCH_MAX_BYTES`.
+ */
+const FETCH_GROWTH = 4;
+const FETCH_SIZE_ROUNDS = 4;
+/** Bytes per record assumed for a partition not read yet (keys and values of OrderPulse's events, lz4). */
+const FETCH_FIRST_BYTES_PER_RECORD = 256;
 /**
  * Record timestamps are stored as deltas from the batch's first one, and the client library (through
  * @platformatic/dynamic-buffer 0.3) encodes a delta of 2^31 ms (about 25 days) or more wrongly. A
@@ -148,11 +169,32 @@ interface FetchTarget {
   readonly topic: TopicMeta;
   readonly partition: number;
   readonly offset: number;
+  /** Bytes of the partition to ask for (default `FETCH_PARTITION_BYTES`). */
+  readonly maxBytes?: number;
+  /** Records to keep of the answer at most, from `offset` on (default: every record of the answer). */
+  readonly maxRecords?: number;
+}
+
+/** One partition of a `fetchPartitions` call, while it is read: where, how much, and its place in the answer. */
+interface AskedRead {
+  readonly meta: TopicMeta;
+  readonly partition: number;
+  readonly offset: number;
+  readonly maxRecords: number;
+  /** Its request's index in the call. */
+  readonly index: number;
+  readonly maxBytes: number;
 }
 
 /** What one fetch brought back for one partition. */
 interface PartitionFetch {
+  /** The records of the answer (from the target's offset on and at most its `maxRecords`, when it gives them). */
   readonly records: LogRecord[];
+  /** Bytes of the whole batches in the answer, and the records they hold (all of them, kept or not). */
+  readonly batchBytes: number;
+  readonly batchRecords: number;
+  /** The largest batch of the answer, in bytes. */
+  readonly largestBatch: number;
   /** The high watermark: the offset after the last record every in-sync replica holds. */
   readonly highWatermark: number;
   /** The broker's error for this partition (e.g. `OFFSET_OUT_OF_RANGE`), or null. */
@@ -163,6 +205,8 @@ interface PartitionFetch {
 type MetadataSource = Pick<Admin, 'metadata'>;
 
 const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+const highWatermarkKey = (topic: TopicMeta, partition: number): string => `${topic.id}\u0000${partition}`;
 
 const byTopicThenPartition = <T extends { topic: string; partition: number }>(a: T, b: T): number =>
   a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition;
@@ -227,6 +271,33 @@ function describeError(error: unknown): string {
   return ids.length > 0 && !message.includes(ids[0]!) ? `${message} [${ids.join(', ')}]` : message;
 }
 
+/**
+ * What a partition's records weigh on the wire, learnt from its fetch answers, so a read asks for the
+ * bytes its `maxRecords` take rather than a fixed size: the broker then sends (and the client
+ * decompresses) about what is kept.
+ */
+class ReadSizes {
+  readonly #perRecord = new Map<string, number>();
+  readonly #largestBatch = new Map<string, number>();
+
+  /** Bytes to ask of a partition for `maxRecords` records from some offset. */
+  bytesFor(key: string, maxRecords: number): number {
+    const perRecord = this.#perRecord.get(key) ?? FETCH_FIRST_BYTES_PER_RECORD;
+    // A quarter more: the batch holding the offset starts before it.
+    const wanted = Math.max(Math.ceil(perRecord * maxRecords * 1.25), this.#largestBatch.get(key) ?? 0);
+    return Math.min(Math.max(wanted, FETCH_PARTITION_MIN_BYTES), FETCH_MAX_BYTES);
+  }
+
+  learn(key: string, answer: PartitionFetch): void {
+    if (answer.batchRecords === 0) return;
+    const seen = answer.batchBytes / answer.batchRecords;
+    const before = this.#perRecord.get(key);
+    // Weighted towards the newest answer, which is what the next read continues.
+    this.#perRecord.set(key, before === undefined ? seen : (before + 3 * seen) / 4);
+    this.#largestBatch.set(key, answer.largestBatch);
+  }
+}
+
 export class KafkaEventLog implements EventLog {
   readonly kind = 'kafka';
 
@@ -248,6 +319,11 @@ export class KafkaEventLog implements EventLog {
   /** Serves `fetch`: a consumer client that never joins a group. */
   private readonly reader: KafkaClient;
   private readonly partitioner = new Partitioner();
+  private readonly readSizes = new ReadSizes();
+  /** The highest high watermark a fetch answer gave, per partition (by topic id: a topic made again starts afresh). */
+  private readonly highWatermarks = new Map<string, number>();
+  /** Per partition, the end of the last produce request sent for it (see `afterPartitions`). */
+  private readonly partitionTails = new Map<string, Promise<void>>();
   private readonly members = new Set<KafkaGroupMember>();
   /** Topic names known to exist, so a missing one is told apart without a slow metadata retry. */
   private knownTopics = new Set<string>();
@@ -592,12 +668,59 @@ export class KafkaEventLog implements EventLog {
     }
 
     const positions = new Array<RecordPosition>(records.length);
-    let sent = 0;
+    const topic = metas.size === 1 ? placed[0]!.record.topic : undefined;
+    const sends: Promise<void>[] = [];
+    let failed = false;
+    let first = 0;
     for (const chunk of this.chunks(placed)) {
-      await this.deliver(chunk, sent, positions, records.length, metas.size === 1 ? chunk[0]!.record.topic : undefined);
-      sent += chunk.length;
+      const start = first;
+      first += chunk.length;
+      const send = this.afterPartitions(chunk, async () => {
+        // After a request of this append failed for good, the rest of it is not sent.
+        if (failed) return;
+        try {
+          await this.deliver(chunk, start, positions);
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      });
+      sends.push(send);
     }
-    return positions;
+    const settled = await Promise.allSettled(sends);
+    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')?.reason as unknown;
+    if (failure === undefined) return positions;
+    let appended = 0;
+    for (const position of positions) if (position !== undefined) appended++;
+    const cause = failure instanceof LogError ? failure : this.failure(failure, 'cannot append', topic === undefined ? {} : { topic });
+    const count = appended > 0 ? ` (${appended} of ${records.length} records were appended)` : '';
+    throw new LogError(cause.code, cause.message.replace(/^cannot append/, `cannot append${count}`), {
+      cause: cause.cause ?? cause,
+      retryable: cause.retryable,
+      details: { ...cause.details, ...(topic === undefined ? {} : { topic }), appended, records: records.length },
+    });
+  }
+
+  /**
+   * Runs `send` once every produce request sent before it (by this append or another one) for any of
+   * the chunk's partitions has settled, and returns its promise. So the requests of one partition go
+   * one at a time, in order, while those of other partitions are in flight beside them: the client
+   * numbers a partition's batches (its idempotence sequence) from the last one acknowledged, and two
+   * requests of one partition in flight would carry the same number.
+   */
+  private afterPartitions(chunk: readonly { record: ProducerRecord; partition: number }[], send: () => Promise<void>): Promise<void> {
+    const keys = [...new Set(chunk.map((item) => partitionKey(item.record.topic, item.partition)))];
+    const before = keys.map((key) => this.partitionTails.get(key)).filter((tail) => tail !== undefined);
+    const sending = Promise.all(before).then(send);
+    const tail = sending.then(
+      () => undefined,
+      () => undefined,
+    );
+    for (const key of keys) this.partitionTails.set(key, tail);
+    void tail.then(() => {
+      for (const key of keys) if (this.partitionTails.get(key) === tail) this.partitionTails.delete(key);
+    });
+    return sending;
   }
 
   /**
@@ -607,13 +730,7 @@ export class KafkaEventLog implements EventLog {
    * sequence only when the partition is acknowledged), so a batch that reached the brokers although
    * its answer was lost is recognised as a duplicate and answered with its first offsets.
    */
-  private async deliver(
-    chunk: readonly { record: ProducerRecord; partition: number }[],
-    first: number,
-    positions: RecordPosition[],
-    total: number,
-    topic: string | undefined,
-  ): Promise<void> {
+  private async deliver(chunk: readonly { record: ProducerRecord; partition: number }[], first: number, positions: RecordPosition[]): Promise<void> {
     let pending = chunk.map((item, i) => ({ ...item, index: first + i }));
     const acknowledge = (offsets: readonly { topic: string; partition: number; offset: bigint }[]): void => {
       const base = new Map<string, number>();
@@ -641,17 +758,9 @@ export class KafkaEventLog implements EventLog {
         // The partitions acknowledged before the failure (their sequence numbers moved on).
         const produced = (error as { produced?: { offsets?: { topic: string; partition: number; offset: bigint }[] } }).produced;
         acknowledge(produced?.offsets ?? []);
-        const appended = first + chunk.length - pending.length;
-        const failure = this.failure(
-          error,
-          `cannot append${appended > 0 ? ` (${appended} of ${total} records were appended)` : ''}`,
-          topic === undefined ? {} : { topic },
-        );
-        throw new LogError(failure.code, failure.message, {
-          cause: error,
-          retryable: failure.retryable,
-          details: { ...failure.details, appended, records: total },
-        });
+        // The count of records appended is put in by the append, which knows its other requests.
+        const topics = new Set(pending.map((item) => item.record.topic));
+        throw this.failure(error, 'cannot append', topics.size === 1 ? { topic: [...topics][0]! } : {});
       }
       if (pending.length > 0) {
         const missing = pending[0]!;
@@ -665,7 +774,7 @@ export class KafkaEventLog implements EventLog {
   /**
    * Splits placed records, in order, into produce requests: each holds at most `maxBatchBytes` of one
    * partition's records, and no partition's timestamps spread further than the client encodes right.
-   * Requests go one after another, so the records of a partition keep their order.
+   * A partition's requests go one after another (see `afterPartitions`), so its records keep their order.
    */
   private *chunks<T extends { record: ProducerRecord; partition: number; bytes: number }>(placed: readonly T[]): Generator<T[]> {
     let chunk: T[] = [];
@@ -724,7 +833,10 @@ export class KafkaEventLog implements EventLog {
       const answer = await this.throughFailover(async () => {
         // A retry routes by fresh metadata: the leader this one names did not answer, or moved.
         if (attempts++ > 0) topic = await this.topic(meta.name, this.reader, true);
-        const answered = (await this.fetchFrom(this.reader, [{ topic, partition, offset }], 0)).get(partitionKey(meta.name, partition));
+        const wanted = maxRecords - out.length;
+        const maxBytes = this.readSizes.bytesFor(partitionKey(meta.name, partition), wanted);
+        const target = { topic, partition, offset, maxBytes, maxRecords: wanted };
+        const answered = (await this.fetchFrom(this.reader, [target], 0)).get(partitionKey(meta.name, partition));
         if (answered === undefined || (answered.error !== null && answered.error !== 'OFFSET_OUT_OF_RANGE')) {
           throw new LogError(
             'OP_LOG_UNAVAILABLE',
@@ -740,16 +852,133 @@ export class KafkaEventLog implements EventLog {
         offset = Math.max(offset, range.beginning[partition]!);
         continue;
       }
-      for (const record of answer.records) {
-        if (out.length === maxRecords) break;
-        if (record.offset >= offset) out.push(record);
-      }
+      out.push(...answer.records);
       const last = answer.records.at(-1);
       if (last === undefined) break;
       offset = Math.max(offset, last.offset + 1);
       if (offset >= answer.highWatermark) break;
     }
     return out;
+  }
+
+  fetchPartitions(requests: readonly FetchRequest[]): Promise<readonly PartitionRead[]> {
+    return observedPartitionReads(performance.now(), this.readPartitions(requests));
+  }
+
+  /**
+   * One fetch request per leader for all the partitions asked, each sized by its `maxRecords`; the
+   * answer's high watermark is the partition's end offset. A partition whose leader fails to answer
+   * is asked again through the failover (the others keep their answers); one whose next batch was
+   * larger than the bytes asked is asked again with more (`FETCH_GROWTH`).
+   */
+  private async readPartitions(requests: readonly FetchRequest[]): Promise<readonly PartitionRead[]> {
+    this.assertOpen();
+    const metas = new Map<string, TopicMeta>();
+    const asked: AskedRead[] = [];
+    for (const [index, request] of checkFetchRequests(requests).entries()) {
+      const meta = metas.get(request.topic) ?? (await this.topic(request.topic, this.reader));
+      metas.set(meta.name, meta);
+      const partition = checkPartition(meta.name, meta.partitions, request.partition);
+      const offset = checkOffset(request.offset, 'a fetch offset');
+      const maxRecords =
+        request.maxRecords === undefined ? DEFAULT_MAX_RECORDS : checkPositiveInt(request.maxRecords, 'maxRecords');
+      const maxBytes = this.readSizes.bytesFor(partitionKey(meta.name, partition), maxRecords);
+      asked.push({ meta, partition, offset, maxRecords, index, maxBytes });
+    }
+    const reads = new Array<PartitionRead>(asked.length);
+    // A fetch request names a partition once: a partition asked several times is read in several waves.
+    const waves: AskedRead[][] = [];
+    const seen = new Map<string, number>();
+    for (const a of asked) {
+      const key = partitionKey(a.meta.name, a.partition);
+      const wave = seen.get(key) ?? 0;
+      seen.set(key, wave + 1);
+      (waves[wave] ??= []).push(a);
+    }
+    for (const wave of waves) await this.readWave(wave, reads);
+    return reads;
+  }
+
+  /** Reads partitions that are each asked once into `reads` (at each one's `index`). */
+  private async readWave(
+    asked: readonly AskedRead[],
+    reads: PartitionRead[],
+  ): Promise<void> {
+    let pending: readonly AskedRead[] = asked;
+    let attempts = 0;
+    await this.throughFailover(async () => {
+      if (attempts++ > 0) {
+        // A retry routes by fresh metadata: a leader named did not answer, or moved.
+        const fresh = new Map<string, TopicMeta>();
+        for (const p of pending) if (!fresh.has(p.meta.name)) fresh.set(p.meta.name, await this.topic(p.meta.name, this.reader, true));
+        pending = pending.map((p) => ({ ...p, meta: fresh.get(p.meta.name)! }));
+      }
+      for (let round = 1; pending.length > 0; round++) {
+        const targets = pending.map((p) => ({ topic: p.meta, partition: p.partition, offset: p.offset, maxBytes: p.maxBytes, maxRecords: p.maxRecords }));
+        const answers = await this.fetchFrom(this.reader, targets, 0);
+        const again: AskedRead[] = [];
+        const unanswered: AskedRead[] = [];
+        const unconfirmed: { readonly asked: AskedRead; readonly highWatermark: number }[] = [];
+        for (const p of pending) {
+          const answer = answers.get(partitionKey(p.meta.name, p.partition));
+          const done = (records: LogRecord[], endOffset: number): void => {
+            reads[p.index] = { topic: p.meta.name, partition: p.partition, records, endOffset };
+          };
+          if (answer === undefined || (answer.error !== null && answer.error !== 'OFFSET_OUT_OF_RANGE')) {
+            unanswered.push(p);
+          } else if (answer.error === 'OFFSET_OUT_OF_RANGE') {
+            // Past the end: nothing to read. Before the beginning (records deleted): read from there.
+            const range = (await this.partitionOffsets([p.meta])).get(p.meta.name)!;
+            const end = range.end[p.partition]!;
+            if (p.offset >= end || round >= FETCH_SIZE_ROUNDS) done([], end);
+            else again.push({ ...p, offset: Math.max(p.offset, range.beginning[p.partition]!) });
+          } else if (answer.records.length === 0 && answer.batchRecords === 0 && p.offset < answer.highWatermark && round < FETCH_SIZE_ROUNDS) {
+            // The last try asks for the most a broker sends, whatever the batch.
+            again.push({ ...p, maxBytes: round + 1 >= FETCH_SIZE_ROUNDS ? FETCH_MAX_BYTES : Math.min(p.maxBytes * FETCH_GROWTH, FETCH_MAX_BYTES) });
+          } else {
+            const seen = this.highWatermarks.get(highWatermarkKey(p.meta, p.partition));
+            if (answer.records.length === 0 && seen === undefined && p.offset >= answer.highWatermark) {
+              unconfirmed.push({ asked: p, highWatermark: answer.highWatermark });
+            } else {
+              done(answer.records, this.sawHighWatermark(p.meta, p.partition, answer.highWatermark));
+            }
+          }
+        }
+        if (unconfirmed.length > 0) {
+          // Nothing read from these partitions before, and nothing after the offset: the end offset
+          // from ListOffsets, which a leader elected a moment ago refuses to give until it knows it.
+          const metas = [...new Map(unconfirmed.map(({ asked: p }) => [p.meta.name, p.meta])).values()];
+          const ranges = await this.partitionOffsets(metas);
+          for (const { asked: p, highWatermark } of unconfirmed) {
+            const end = Math.max(highWatermark, ranges.get(p.meta.name)?.end[p.partition] ?? 0);
+            reads[p.index] = { topic: p.meta.name, partition: p.partition, records: [], endOffset: this.sawHighWatermark(p.meta, p.partition, end) };
+          }
+        }
+        pending = [...unanswered, ...again];
+        if (unanswered.length > 0) {
+          const first = unanswered[0]!;
+          const error = answers.get(partitionKey(first.meta.name, first.partition))?.error ?? 'nothing';
+          throw new LogError(
+            'OP_LOG_UNAVAILABLE',
+            `cannot fetch (topic "${first.meta.name}", partition ${first.partition}, brokers ${this.brokers.join(',')}): the partition's leader answered ${error}`,
+            { retryable: true, details: { topic: first.meta.name, partition: first.partition, kafkaErrors: error === 'nothing' ? [] : [error] } },
+          );
+        }
+      }
+    });
+  }
+
+  /**
+   * A partition's end offset from a fetch answer's high watermark, never below one this log saw
+   * before: a follower just elected leader answers with its own high watermark, which can lag the
+   * one its predecessor gave until its followers have fetched again. Taken as it is, it would tell a
+   * reader it is at the end of a partition that holds more.
+   */
+  private sawHighWatermark(meta: TopicMeta, partition: number, highWatermark: number): number {
+    const key = highWatermarkKey(meta, partition);
+    const end = Math.max(highWatermark, this.highWatermarks.get(key) ?? 0);
+    this.highWatermarks.set(key, end);
+    return end;
   }
 
   /**
@@ -769,7 +998,14 @@ export class KafkaEventLog implements EventLog {
     const requests = [...byLeader].map(async ([leader, list]) => {
       if (leader < 0) {
         for (const t of list)
-          out.set(partitionKey(t.topic.name, t.partition), { records: [], highWatermark: 0, error: 'LEADER_NOT_AVAILABLE' });
+          out.set(partitionKey(t.topic.name, t.partition), {
+            records: [],
+            batchBytes: 0,
+            batchRecords: 0,
+            largestBatch: 0,
+            highWatermark: 0,
+            error: 'LEADER_NOT_AVAILABLE',
+          });
         return;
       }
       const byTopic = new Map<string, FetchTarget[]>();
@@ -779,7 +1015,7 @@ export class KafkaEventLog implements EventLog {
         partitions: ts.map((t) => ({
           partition: t.partition,
           fetchOffset: BigInt(t.offset),
-          partitionMaxBytes: FETCH_PARTITION_BYTES,
+          partitionMaxBytes: t.maxBytes ?? FETCH_PARTITION_BYTES,
           currentLeaderEpoch: -1,
           lastFetchedEpoch: -1,
         })),
@@ -802,15 +1038,33 @@ export class KafkaEventLog implements EventLog {
         response = partial as fetchV17.FetchResponse;
       }
       const names = new Map(list.map((t) => [t.topic.id, t.topic.name]));
+      const asked = new Map(list.map((t) => [partitionKey(t.topic.name, t.partition), t]));
       for (const topicAnswer of response.responses) {
         const name = names.get(topicAnswer.topicId);
         if (name === undefined) continue;
         for (const p of topicAnswer.partitions) {
-          out.set(partitionKey(name, p.partitionIndex), {
-            records: p.errorCode === 0 ? decodeBatches(name, p.partitionIndex, p.records ?? []) : [],
+          const key = partitionKey(name, p.partitionIndex);
+          const target = asked.get(key);
+          const batches = p.errorCode === 0 ? (p.records ?? []) : [];
+          let batchBytes = 0;
+          let batchRecords = 0;
+          let largestBatch = 0;
+          for (const batch of batches) {
+            // `length` counts from after itself: the offset and length fields are 12 bytes more.
+            batchBytes += batch.length + 12;
+            batchRecords += batch.records.length;
+            largestBatch = Math.max(largestBatch, batch.length + 12);
+          }
+          const answer: PartitionFetch = {
+            records: decodeBatches(name, p.partitionIndex, batches, target?.offset ?? 0, target?.maxRecords ?? Infinity),
+            batchBytes,
+            batchRecords,
+            largestBatch,
             highWatermark: Number(p.highWatermark),
             error: p.errorCode === 0 ? null : (protocolErrorsCodesById[p.errorCode] ?? `error ${p.errorCode}`),
-          });
+          };
+          this.readSizes.learn(key, answer);
+          out.set(key, answer);
         }
       }
     });
@@ -1040,14 +1294,21 @@ export class KafkaEventLog implements EventLog {
   }
 }
 
-/** The records of fetched batches, in offset order, without control records. */
-function decodeBatches(topic: string, partition: number, batches: readonly RecordsBatch[]): LogRecord[] {
+/**
+ * The records of fetched batches from `fromOffset` on, `limit` at most, in offset order, without
+ * control records. Only those are turned into LogRecords: the rest of the answer is dropped as it is.
+ */
+function decodeBatches(topic: string, partition: number, batches: readonly RecordsBatch[], fromOffset: number, limit: number): LogRecord[] {
   const out: LogRecord[] = [];
   for (const batch of batches) {
+    if (out.length >= limit) break;
     if ((batch.attributes & IS_CONTROL) !== 0) continue;
     // Attribute bit 3: the broker stamped the batch (LogAppendTime); every record has its max timestamp.
     const logAppendTime = (batch.attributes & 0b1000) !== 0;
     for (const record of batch.records) {
+      const offset = Number(batch.firstOffset) + record.offsetDelta;
+      if (offset < fromOffset) continue;
+      if (out.length >= limit) break;
       const headers: RecordHeader[] = record.headers.map(([key, value]) => ({
         key: key === null ? '' : key.toString('utf8'),
         value: value ?? new Uint8Array(0),
@@ -1055,7 +1316,7 @@ function decodeBatches(topic: string, partition: number, batches: readonly Recor
       out.push({
         topic,
         partition,
-        offset: Number(batch.firstOffset) + record.offsetDelta,
+        offset,
         key: record.key,
         value: record.value ?? new Uint8Array(0),
         timestamp: Number(logAppendTime ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta),

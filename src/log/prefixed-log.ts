@@ -6,6 +6,7 @@ import type {
   FetchRequest,
   LogRecord,
   PartitionLag,
+  PartitionRead,
   ProducerRecord,
   RecordPosition,
   TopicDescription,
@@ -37,6 +38,13 @@ export function withTopicPrefix(log: EventLog, prefix: string): EventLog {
     },
     append: async (records: readonly ProducerRecord[]) => (await log.append(records.map((r) => ({ ...r, topic: outer(r.topic) })))).map(position),
     fetch: async (request: FetchRequest) => (await log.fetch({ ...request, topic: outer(request.topic) })).map(record),
+    fetchPartitions: async (requests: readonly FetchRequest[]): Promise<readonly PartitionRead[]> => {
+      // A list or request of the wrong shape is passed on as it is, for the log's own error.
+      const inside = Array.isArray(requests)
+        ? requests.map((r: FetchRequest) => (typeof r === 'object' && r !== null ? { ...r, topic: outer(r.topic) } : r))
+        : requests;
+      return (await log.fetchPartitions(inside)).map((read) => ({ ...read, topic: inner(read.topic), records: read.records.map(record) }));
+    },
     commitOffsets: (group: string, offsets: readonly CommittedOffset[]) => log.commitOffsets(outer(group), offsetsOut(offsets)),
     committedOffsets: async (group: string) => offsetsIn(await log.committedOffsets(outer(group))),
     listGroups: async () => (await log.listGroups()).filter(mine).map(inner),

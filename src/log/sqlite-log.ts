@@ -7,6 +7,7 @@ import {
   DEFAULT_MAX_RECORDS,
   MAX_PARTITIONS,
   checkConsumerOptions,
+  checkFetchRequests,
   checkOffset,
   checkPartition,
   checkPollTimeout,
@@ -16,7 +17,7 @@ import {
   checkTopicSpec,
   isArray,
 } from './validation.js';
-import { observedAppend, observedFetch } from './channels.js';
+import { observedAppend, observedFetch, observedPartitionReads } from './channels.js';
 import type {
   CommittedOffset,
   Consumer,
@@ -25,6 +26,7 @@ import type {
   FetchRequest,
   LogRecord,
   PartitionLag,
+  PartitionRead,
   ProducerRecord,
   RecordPosition,
   TopicDescription,
@@ -506,6 +508,34 @@ export class SqliteEventLog implements EventLog {
       const maxRecords =
         request.maxRecords === undefined ? DEFAULT_MAX_RECORDS : checkPositiveInt(request.maxRecords, 'maxRecords');
       return this.readRecords(meta, partition, offset, maxRecords);
+    });
+  }
+
+  fetchPartitions(requests: readonly FetchRequest[]): Promise<readonly PartitionRead[]> {
+    return observedPartitionReads(performance.now(), this.readPartitions(requests));
+  }
+
+  /** Every request checked first, then all read in one transaction: one consistent view of the log. */
+  private readPartitions(requests: readonly FetchRequest[]): Promise<readonly PartitionRead[]> {
+    return this.settle('cannot fetch', () => {
+      const checked = checkFetchRequests(requests).map((request) => {
+        const meta = this.topic(request.topic);
+        const partition = this.checkPartition(meta, request.partition);
+        const offset = checkOffset(request.offset, 'a fetch offset');
+        const maxRecords =
+          request.maxRecords === undefined ? DEFAULT_MAX_RECORDS : checkPositiveInt(request.maxRecords, 'maxRecords');
+        return { meta, partition, offset, maxRecords };
+      });
+      return this.db
+        .transaction(() =>
+          checked.map(({ meta, partition, offset, maxRecords }): PartitionRead => ({
+            topic: meta.name,
+            partition,
+            records: this.readRecords(meta, partition, offset, maxRecords),
+            endOffset: this.stmt.endOffset.get(meta.id, partition) as number,
+          })),
+        )
+        .deferred();
     });
   }
 

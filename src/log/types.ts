@@ -82,6 +82,21 @@ export interface FetchRequest {
   readonly maxRecords?: number;
 }
 
+/** What `fetchPartitions` read from one partition. */
+export interface PartitionRead {
+  readonly topic: string;
+  readonly partition: number;
+  /** Records from the asked offset on, in offset order, at most the asked `maxRecords`. */
+  readonly records: readonly LogRecord[];
+  /**
+   * The partition's end offset when it was read (in Kafka its high watermark: the offset after the
+   * last record every in-sync replica holds). No records and an asked offset at or past it: the
+   * reader is at the end of the partition. No records below it: the log could not answer for now
+   * (a Kafka leader moving); asking again will.
+   */
+  readonly endOffset: number;
+}
+
 export interface ConsumerOptions {
   readonly group: string;
   readonly topics: readonly string[];
@@ -125,6 +140,16 @@ export interface EventLog {
    */
   append(records: readonly ProducerRecord[]): Promise<readonly RecordPosition[]>;
   fetch(request: FetchRequest): Promise<readonly LogRecord[]>;
+  /**
+   * Reads several partitions at once, one answer per request in request order (the Kafka log asks
+   * each broker once for all of its partitions, and each answer says the partition's end offset, so a
+   * reader learns it is at the end without asking `describeTopics`). Each answer holds what `fetch`
+   * would return for its request, or the first part of it: the Kafka log may return fewer records
+   * than `maxRecords` when its answer reaches a size limit, but never none while records are there
+   * to read, except while the cluster cannot answer for the partition (see `PartitionRead`). The
+   * requests are checked whole first: a bad one fails the call.
+   */
+  fetchPartitions(requests: readonly FetchRequest[]): Promise<readonly PartitionRead[]>;
   commitOffsets(group: string, offsets: readonly CommittedOffset[]): Promise<void>;
   committedOffsets(group: string): Promise<readonly CommittedOffset[]>;
   listGroups(): Promise<readonly string[]>;

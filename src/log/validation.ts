@@ -3,7 +3,7 @@
  * error code and message whichever log serves it.
  */
 import { LogError } from './errors.js';
-import type { ConsumerOptions, ProducerRecord } from './types.js';
+import type { ConsumerOptions, FetchRequest, ProducerRecord } from './types.js';
 
 /** Most partitions one topic may have, in every implementation. */
 export const MAX_PARTITIONS = 10_000;
@@ -103,6 +103,19 @@ export function checkOffset(offset: unknown, what: string): number {
     });
   }
   return offset;
+}
+
+/** The list of a `fetchPartitions` call: an array of request objects (each one's fields are checked by the log). */
+export function checkFetchRequests(requests: unknown): readonly FetchRequest[] {
+  if (!isArray(requests)) throw new LogError('OP_LOG_BAD_REQUEST', `fetchPartitions takes an array of fetch requests, got ${typeof requests}`);
+  (requests as readonly unknown[]).forEach((request, index) => {
+    if (typeof request !== 'object' || request === null) {
+      throw new LogError('OP_LOG_BAD_REQUEST', `fetch request ${index} must be an object with topic, partition and offset, got ${String(request)}`, {
+        details: { index },
+      });
+    }
+  });
+  return requests as readonly FetchRequest[];
 }
 
 export function checkPositiveInt(value: unknown, what: string): number {

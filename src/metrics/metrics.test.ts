@@ -8,7 +8,11 @@ import { Lake } from '../lake/index.js';
 import { createServer } from '../serve/index.js';
 import { FakeReadModel } from '../serve/test-read-model.js';
 import { openTestLiveLog } from '../serve/test-live-source.js';
-import { ALERT_EVENTS_TABLE, RULE_NAMES } from '../stream/index.js';
+import { DEFAULTS, openRuntime, type Runtime } from '../deploy/index.js';
+import { TOPICS } from '../events/index.js';
+import { SseClient } from '../serve/test-sse-client.js';
+import { ALERT_EVENTS_TABLE, AlertCodec, BRONZE_EVENTS_TABLE, RULE_NAMES, StreamError, StreamProcessor } from '../stream/index.js';
+import { H, T0, placed, step } from '../stream/test-events.js';
 import { tempDir } from '../testing/fixtures.js';
 import { openSamplePipeline, sampleEvents } from '../testing/sample-pipeline.js';
 import { Metrics, MetricsPortError, serveMetrics } from './index.js';
@@ -69,21 +73,29 @@ describe('Metrics', () => {
     const metrics = newMetrics();
     const pipeline = await openSamplePipeline(join(dir.path, 'sample'), await sampleEvents());
     try {
+      const feeding = Date.now();
       await pipeline.feed();
+      const fedMs = Date.now() - feeding;
       const text = await metrics.text();
       const table = await pipeline.lake.table(ALERT_EVENTS_TABLE);
       const view = await (await table.scan()).view();
       const counted = await pipeline.lake.query({ a: view }, 'SELECT rule, change, count(*) AS n FROM a GROUP BY rule, change', []);
       assert.ok(counted.rows.length > 0);
       let seen = 0;
+      let timed = 0;
       for (const row of counted.rows) {
         assert.equal(sample(text, `orderpulse_stream_alert_changes_total{rule="${String(row.rule)}",change="${String(row.change)}"}`), Number(row.n), `${String(row.rule)} ${String(row.change)}`);
       }
       for (const rule of RULE_NAMES) {
         const n = sample(text, `orderpulse_stream_event_to_alert_seconds_count{rule="${rule}"}`);
         if (Number.isFinite(n)) seen += n;
+        const sum = sample(text, `orderpulse_stream_event_to_alert_seconds_sum{rule="${rule}"}`);
+        if (Number.isFinite(sum)) timed += sum;
       }
-      assert.ok(seen > 0, 'changes caused by records are timed from their append');
+      assert.ok(seen > 0, 'changes caused by records are timed from their fetch');
+      // Every record was fetched and its change published during the feed: no time (say, one measured
+      // from the record's event time, years ago) can be longer than the feed itself.
+      assert.ok(timed <= (seen * fedMs) / 1000, `latency sum ${timed} s over ${seen} changes, feed ${fedMs} ms`);
       const processed = sample(text, 'orderpulse_stream_records_processed_total{topic="orders"}');
       assert.ok(processed > 0);
       // One replay into a fresh log, read once by the processor: the three counts of order records agree.
@@ -118,6 +130,67 @@ describe('Metrics', () => {
     }
   });
 
+  it('counts a conflict on a stream table as a commit retry, and one on another table not', async () => {
+    const lake = await Lake.open({ catalogUri: join(dir.path, 'retries.db'), warehouse: join(dir.path, 'retries'), tempDir: join(dir.path, 'tmp') });
+    const metrics = newMetrics();
+    try {
+      const columns = [{ name: 'id', type: 'long', required: true }] as const;
+      const conflicts = (table: string, text: string): number => sample(text, `orderpulse_lake_commits_total{table="${table}",outcome="conflict"}`);
+      for (const name of [BRONZE_EVENTS_TABLE, 'silver.other']) {
+        const a = await lake.createTable(name, { columns: [...columns] });
+        const b = await lake.table(name);
+        for (let round = 0; round < 20 && !(conflicts(name, await metrics.text()) >= 1); round++) {
+          await Promise.all([a.append([{ id: BigInt(round * 2) }]), b.append([{ id: BigInt(round * 2 + 1) }])]);
+        }
+      }
+      const text = await metrics.text();
+      assert.ok(conflicts(BRONZE_EVENTS_TABLE, text) >= 1 && conflicts('silver.other', text) >= 1, 'both tables had a conflict');
+      assert.equal(sample(text, 'orderpulse_stream_commit_retries_total'), conflicts(BRONZE_EVENTS_TABLE, text));
+    } finally {
+      metrics.close();
+      await lake.close();
+    }
+  });
+
+  it('counts a second processor refused on a task it does not own, and times each state rebuild', async () => {
+    const runtime = openRuntime({ ...DEFAULTS, state: join(dir.path, 'fencing') });
+    const metrics = newMetrics();
+    const open = async (runtime: Runtime): Promise<StreamProcessor> =>
+      StreamProcessor.open({
+        log: runtime.log,
+        codec: await runtime.codec(),
+        lake: await runtime.lake(),
+        alertCodec: await AlertCodec.open(runtime.registry, { registerSchemas: true }),
+        idle: { afterMs: 0, advanceMs: 0 },
+        tasks: [0],
+      });
+    try {
+      await runtime.log.createTopic({ name: TOPICS.orders, partitions: 1 });
+      await runtime.log.createTopic({ name: TOPICS.reviews, partitions: 1 });
+      const codec = await runtime.codec();
+      await runtime.log.append([placed('o1'), step('PaymentApproved', 'o1', T0 + H), placed('o2', T0 + 2 * H)].map((e) => codec.encode(e)));
+      const first = await open(runtime);
+      const second = await open(runtime);
+      let text = await metrics.text();
+      assert.equal(sample(text, 'orderpulse_stream_rebuild_duration_seconds_count'), 2, 'each open rebuilds (from an empty bronze)');
+      assert.equal(sample(text, 'orderpulse_stream_fencing_refusals_total'), 0);
+      await first.run({ untilIdle: true });
+      await assert.rejects(second.run({ untilIdle: true }), (error: unknown) => error instanceof StreamError && error.code === 'OP_STREAM_TASK_TAKEN');
+      text = await metrics.text();
+      assert.equal(sample(text, 'orderpulse_stream_fencing_refusals_total'), 1);
+      // A restart over what the first committed: a third rebuild, whose time is what the processor says.
+      const restarted = await open(runtime);
+      assert.equal(restarted.recovery.replayed, 3);
+      text = await metrics.text();
+      assert.equal(sample(text, 'orderpulse_stream_rebuild_duration_seconds_count'), 3);
+      const sum = sample(text, 'orderpulse_stream_rebuild_duration_seconds_sum');
+      assert.ok(sum >= restarted.recovery.ms / 1000, `rebuild seconds ${sum} include the restart's ${restarted.recovery.ms} ms`);
+    } finally {
+      metrics.close();
+      await runtime.close();
+    }
+  });
+
   describe('over HTTP', () => {
     let liveLog: Awaited<ReturnType<typeof openTestLiveLog>>;
     before(async () => {
@@ -141,6 +214,28 @@ describe('Metrics', () => {
         assert.equal(sample(text, 'orderpulse_serve_request_duration_seconds_count{route="/api/kpis",method="GET",status="200"}'), 1);
         assert.equal(sample(text, 'orderpulse_serve_request_duration_seconds_count{route="/api/orders/:orderId",method="GET",status="200"}'), 1);
         assert.equal(sample(text, 'orderpulse_serve_request_duration_seconds_count{route="unmatched",method="GET",status="404"}'), 1);
+      } finally {
+        metrics.close();
+        await app.close();
+      }
+    });
+
+    it('counts the live-push clients as they connect and leave', async () => {
+      const metrics = newMetrics();
+      const app = createServer({ read: new FakeReadModel(), live: liveLog.source, logger: false, metrics });
+      const clients = async (): Promise<number> => sample(await metrics.text(), 'orderpulse_serve_sse_clients');
+      try {
+        const base = await app.listen({ host: '127.0.0.1', port: 0 });
+        assert.equal(await clients(), 0);
+        const one = await SseClient.open(`${base}/api/live`);
+        const two = await SseClient.open(`${base}/api/live`);
+        assert.deepEqual([one.status, two.status], [200, 200]);
+        while ((await clients()) !== 2) await new Promise((resolve) => setImmediate(resolve));
+        one.close();
+        // The server sees the socket close a moment later: wait for it, not for a time.
+        while ((await clients()) !== 1) await new Promise((resolve) => setImmediate(resolve));
+        two.close();
+        while ((await clients()) !== 0) await new Promise((resolve) => setImmediate(resolve));
       } finally {
         metrics.close();
         await app.close();

@@ -97,14 +97,14 @@ export class Metrics {
     this.streamWatermarkLag = new Gauge({ name: 'orderpulse_stream_watermark_lag_seconds', help: 'Newest event time seen by the task minus its watermark', labelNames: ['task'], registers });
     this.streamEventToAlert = new Histogram({
       name: 'orderpulse_stream_event_to_alert_seconds',
-      help: "Wall time from the causing event's append to the log to the alert change published",
+      help: "Wall time from the processor's fetch of the causing event to the alert change published",
       labelNames: ['rule'],
       buckets: EVENT_TO_ALERT_BUCKETS,
       registers,
     });
     this.streamAlertChanges = new Counter({ name: 'orderpulse_stream_alert_changes_total', help: 'Alert changes, per rule and change (opened, escalated, resolved, final)', labelNames: ['rule', 'change'], registers });
     this.streamOpenAlerts = new Gauge({ name: 'orderpulse_stream_open_alerts', help: 'Open alerts now, per rule', labelNames: ['rule'], registers });
-    this.streamOpenAlertValue = new Gauge({ name: 'orderpulse_stream_open_alert_value_brl', help: 'Value at stake of the open alerts (BRL), per rule', labelNames: ['rule'], registers });
+    this.streamOpenAlertValue = new Gauge({ name: 'orderpulse_stream_open_alert_value_brl', help: 'Order value (items + freight, BRL) of the open alerts, per rule', labelNames: ['rule'], registers });
     this.streamCommitRetries = new Counter({ name: 'orderpulse_stream_commit_retries_total', help: 'Stream table commits retried after a conflict', registers });
     this.streamFencingRefusals = new Counter({ name: 'orderpulse_stream_fencing_refusals_total', help: 'Commits refused because another processor owns the task', registers });
     this.streamRebuildDuration = new Histogram({ name: 'orderpulse_stream_rebuild_duration_seconds', help: "Tasks' state rebuilt on start or rebalance", buckets: [0.1, 0.5, 1, 5, 10, 30, 60, 300], registers });
@@ -160,6 +160,11 @@ export class Metrics {
     return this.registry.metrics();
   }
 
+  /** The diagnostics channels this registry listens to (none once closed). */
+  get channels(): readonly string[] {
+    return this.#subscriptions.map((s) => s.name);
+  }
+
   get contentType(): string {
     return this.registry.contentType;
   }
@@ -202,7 +207,7 @@ export class Metrics {
     this.streamBatchDuration.observe({ phase: 'total' }, e.timings.total / 1000);
     for (const alert of e.alerts) {
       this.streamAlertChanges.inc({ rule: alert.rule, change: alert.change });
-      if (alert.appendedAt !== null) this.streamEventToAlert.observe({ rule: alert.rule }, Math.max(0, alert.publishedAt - alert.appendedAt) / 1000);
+      if (alert.fetchedAt !== null) this.streamEventToAlert.observe({ rule: alert.rule }, Math.max(0, alert.publishedAt - alert.fetchedAt) / 1000);
     }
     for (const { rule, count, valueBrl } of e.openAlerts) {
       this.streamOpenAlerts.set({ rule }, count);

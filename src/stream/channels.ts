@@ -14,8 +14,11 @@ export const rebuildChannel = channel('orderpulse:stream:rebuild');
 export interface StreamAlertEvent {
   readonly rule: Rule;
   readonly change: ChangeKind;
-  /** Wall ms the causing record was appended to the log (its record timestamp); null for idle-policy changes. */
-  readonly appendedAt: number | null;
+  /**
+   * Wall ms the fetch that brought the causing record answered; null for idle-policy changes. Record
+   * timestamps are event times, so the time a record waited in the log is seen as consumer lag instead.
+   */
+  readonly fetchedAt: number | null;
   /** Wall ms the change was published (durable, handed to the sinks). */
   readonly publishedAt: number;
 }
@@ -35,7 +38,7 @@ export interface StreamBatchEvent {
   /** Wall ms per phase. */
   readonly timings: { readonly read: number; readonly detect: number; readonly bronze: number; readonly outputs: number; readonly total: number };
   readonly alerts: readonly StreamAlertEvent[];
-  /** Current gauges after the batch: per rule, open alerts and their value at stake (BRL). */
+  /** Current gauges after the batch: per rule, open alerts and their orders' value (items + freight, BRL). */
   readonly openAlerts: readonly { readonly rule: Rule; readonly count: number; readonly valueBrl: number }[];
   readonly tasks: readonly StreamTaskState[];
   /**

@@ -17,6 +17,7 @@ import { TIMER_KINDS, TimerQueue } from './timers.js';
 import type { Alert, AlertChange, ChangeKind, GradeWeight, Rule, StageRule, StreamConfig } from './types.js';
 import { ALERT_STATES, CHANGE_KINDS, DAY_MS, RULE_NAMES, RULES, STAGE_RULES, streamConfig } from './types.js';
 import { WatermarkTracker } from './watermark.js';
+import type { DetectorSnapshot, OrderSnapshot } from './detector-snapshot.js';
 
 /**
  * The pure core of the speed layer: order events in, alert changes out, in the manner of a Kafka
@@ -218,6 +219,74 @@ export class DelayDetector {
     this.#watermark.advanceIdle(ms);
     this.#fire(changes);
     return changes;
+  }
+
+  /**
+   * The detector's whole state, between two events (late events not yet drained are not part of
+   * it). It shares the live objects: serialise it before the detector processes anything else.
+   */
+  snapshot(): DetectorSnapshot {
+    if (this.#late.length > 0) throw new Error('drain the late events before taking a snapshot');
+    const orders: OrderSnapshot[] = [];
+    for (const entry of this.#orders.values()) {
+      orders.push({ state: entry.state, alerts: [...entry.alerts.values()], deadlinesScheduled: entry.deadlinesScheduled, retentionDue: entry.retentionDue, weight: entry.weight });
+    }
+    return {
+      config: this.config,
+      maxEventTime: this.#watermark.maxEventTime,
+      floor: this.#watermark.floor,
+      timers: this.#timers.pending(),
+      orders,
+      open: [...this.#open.keys()],
+      counters: {
+        eventsProcessed: this.#eventsProcessed,
+        duplicates: this.#duplicates,
+        late: this.#lateCount,
+        lateNotApplied: this.#lateNotApplied,
+        otherEvents: this.#otherEvents,
+        ordersDropped: this.#dropped,
+        changes: { ...this.#changes },
+        alertsByRule: { ...this.#byRule },
+      },
+    };
+  }
+
+  /**
+   * A detector continuing from `snapshot`. Its configuration must be the snapshot's: the timers and
+   * alerts in it were computed with those deadlines and that lateness. The grade weight applies to
+   * orders placed from now on; held orders keep the weight they were given.
+   */
+  static restore(snapshot: DetectorSnapshot, options: DelayDetectorOptions = {}): DelayDetector {
+    const detector = new DelayDetector(snapshot.config, options);
+    detector.#watermark.restore(snapshot.maxEventTime, snapshot.floor);
+    for (const timer of snapshot.timers) detector.#timers.schedule(timer);
+    const alerts = new Map<string, Alert>();
+    for (const order of snapshot.orders) {
+      const entry: Entry = {
+        state: order.state,
+        alerts: new Map(order.alerts.map((a) => [a.rule, a])),
+        deadlinesScheduled: order.deadlinesScheduled,
+        retentionDue: order.retentionDue,
+        weight: order.weight,
+      };
+      detector.#orders.set(order.state.orderId, entry);
+      for (const alert of order.alerts) alerts.set(alert.alertId, alert);
+    }
+    for (const id of snapshot.open) {
+      const alert = alerts.get(id);
+      if (alert === undefined) throw new RangeError(`open alert ${id} belongs to no held order`);
+      detector.#open.set(id, alert);
+    }
+    const c = snapshot.counters;
+    detector.#eventsProcessed = c.eventsProcessed;
+    detector.#duplicates = c.duplicates;
+    detector.#lateCount = c.late;
+    detector.#lateNotApplied = c.lateNotApplied;
+    detector.#otherEvents = c.otherEvents;
+    detector.#dropped = c.ordersDropped;
+    Object.assign(detector.#changes, c.changes);
+    Object.assign(detector.#byRule, c.alertsByRule);
+    return detector;
   }
 
   /** The open and escalated alerts, highest priority first (then oldest, then by id). */

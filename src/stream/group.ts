@@ -13,7 +13,8 @@ import type { TaskId } from './tables.js';
  * events and its reviews always go to one task, whatever the group's assignor does.
  *
  * When the assignment changes (a member joins or leaves), the member finishes the batch in flight
- * and reopens its processor on the new tasks, rebuilding each from bronze. A member that is still
+ * and reopens its processor on the new tasks, each restored from its checkpoint and the bronze rows
+ * after it (or from all of bronze without one). A member that is still
  * committing for a task another member took over is refused by the lake (each task's commits are
  * fenced), and it gives the task up. With the embedded log, one member is given every task.
  */

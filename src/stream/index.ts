@@ -4,6 +4,8 @@
  * (per-order state, event-time watermark, deadline timers, alert rules).
  */
 export { StreamProcessor, DEFAULT_IDLE_POLICY } from './processor.js';
+export { DEFAULT_CHECKPOINT_POLICY, checkpointProperty, checkpointText } from './checkpoint.js';
+export type { CheckpointPolicy } from './checkpoint.js';
 export { runInGroup } from './group.js';
 export { ExpirySchedule } from './expiry.js';
 export type { SnapshotExpiryPolicy, ExpiryRun } from './expiry.js';
@@ -41,3 +43,4 @@ export { newOrderState, applyOrderEvent, stageDeadline, stageSatisfiedAt, overdu
 export type { OrderState } from './order-state.js';
 export { TimerQueue } from './timers.js';
 export { WatermarkTracker } from './watermark.js';
+export type { DetectorSnapshot, OrderSnapshot, DetectorCounters } from './detector-snapshot.js';

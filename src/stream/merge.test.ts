@@ -86,6 +86,35 @@ describe('LogMerger', () => {
     assert.deepEqual(merged, expected);
   });
 
+  it('reads the partitions of several mergers in one read, and stops at the end each read gave without asking again', async () => {
+    const runtime = await storeWith(events);
+    const codec = await runtime.codec();
+    const expected = await drain(new LogMerger({ log: runtime.log, codec, partitions }));
+    let reads = 0;
+    const asked: string[] = [];
+    const counted = withOverrides(runtime.log, {
+      fetchPartitions: (requests) => {
+        reads++;
+        asked.push(requests.map((r) => `${r.topic}/${r.partition}@${r.offset}`).join(' '));
+        return runtime.log.fetchPartitions(requests);
+      },
+    });
+    // One merger per topic, as two tasks of a processor; each holds all of its partition after one read.
+    const [orders, reviews] = partitions.map((p) => new LogMerger({ log: counted, codec, partitions: [p] }));
+    await LogMerger.fetchTogether([orders!, reviews!]);
+    assert.deepEqual(asked, [`${TOPICS.orders}/0@0 ${TOPICS.reviews}/0@0`]);
+    const merged = [...(await drain(orders!)), ...(await drain(reviews!))];
+    assert.equal(reads, 1, `no read after the first: ${asked.join(', ')}`);
+    assert.deepEqual(merged.sort(), [...expected].sort());
+    // The next round reads on from where the first stopped (nothing new: one read for both, empty).
+    orders!.newRound();
+    reviews!.newRound();
+    await LogMerger.fetchTogether([orders!, reviews!]);
+    assert.deepEqual(asked[1], `${TOPICS.orders}/0@${events.length} ${TOPICS.reviews}/0@0`);
+    assert.deepEqual([orders!.take(), reviews!.take()], [null, null]);
+    assert.equal(reads, 2);
+  });
+
   it('gives up with OP_STREAM_FETCH_EMPTY, naming the partition, when the log never answers before its end', async () => {
     const runtime = await storeWith(events);
     const merger = new LogMerger({ log: withEmptyFetches(runtime.log, TOPICS.orders, Infinity).log, codec: await runtime.codec(), partitions });

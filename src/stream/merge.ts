@@ -1,6 +1,6 @@
 import type { EventCodec, MarketplaceEvent } from '../events/index.js';
 import { decodeWireFormat, isEventsError } from '../events/index.js';
-import type { EventLog, LogRecord } from '../log/index.js';
+import type { EventLog, FetchRequest, LogRecord, PartitionRead } from '../log/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StreamError } from './errors.js';
 
@@ -27,6 +27,11 @@ export interface InputRecord {
   /** The writer schema id of the wire header; -1 when the header is unreadable. */
   readonly schemaId: number;
   readonly error: string | null;
+  /**
+   * Wall ms the fetch that brought the record answered: where the processor's event-to-alert time
+   * starts. A record's timestamp is its event time (years ago, in a replay), not when it arrived.
+   */
+  readonly fetchedAt: number;
 }
 
 interface PartitionCursor {
@@ -41,6 +46,8 @@ interface PartitionCursor {
   head: number;
   /** Fetched nothing in this round: left out of the merge until `newRound()`. */
   drained: boolean;
+  /** The partition's end offset as this round's last read gave it; -1 before a read in this round. */
+  endOffset: number;
 }
 
 export const NEED_FETCH = Symbol('need-fetch');
@@ -59,17 +66,12 @@ function before(a: InputRecord, b: InputRecord): boolean {
 }
 
 /**
- * The end offsets of the input topics, asked of the log once and then remembered until `forget()`:
- * the processor shares one among its tasks and forgets at each batch, so the tasks that find their
- * partitions empty in a batch ask the log once between them, not once each.
+ * The end offsets of the input partitions as the mergers' reads last saw them (each read of the log
+ * says its partition's end offset), until `forget()`: the processor shares one among its tasks and
+ * forgets at each batch, and reports its lag behind the log from it.
  */
 export class EndOffsets {
-  readonly #log: EventLog;
-  readonly #known = new Map<string, readonly number[]>();
-
-  constructor(log: EventLog) {
-    this.#log = log;
-  }
+  readonly #known = new Map<string, number>();
 
   forget(): void {
     this.#known.clear();
@@ -77,14 +79,12 @@ export class EndOffsets {
 
   /** The end offset last read for a partition, without asking the log; null when not known since `forget`. */
   known(topic: string, partition: number): number | null {
-    return this.#known.get(topic)?.[partition] ?? null;
+    return this.#known.get(partitionKey(topic, partition)) ?? null;
   }
 
-  /** Each topic's end offsets by partition; `fresh` asks the log even for the topics it knows. */
-  async of(topics: readonly string[], fresh: boolean): Promise<ReadonlyMap<string, readonly number[]>> {
-    const ask = fresh ? [...topics] : topics.filter((t) => !this.#known.has(t));
-    if (ask.length > 0) for (const topic of await this.#log.describeTopics(ask)) this.#known.set(topic.name, topic.endOffsets);
-    return new Map(topics.map((t) => [t, this.#known.get(t) ?? []]));
+  /** Records the end offset a read of the partition gave. */
+  note(topic: string, partition: number, endOffset: number): void {
+    this.#known.set(partitionKey(topic, partition), endOffset);
   }
 }
 
@@ -94,6 +94,7 @@ export class LogMerger {
   readonly #cursors: PartitionCursor[];
   readonly #fetchSize: number;
   readonly #ends: EndOffsets;
+  readonly #now: () => number;
 
   constructor(options: {
     readonly log: EventLog;
@@ -103,11 +104,14 @@ export class LogMerger {
     readonly fetchSize?: number;
     /** Shared with other mergers of the same log (default: one of its own). */
     readonly endOffsets?: EndOffsets;
+    /** The wall clock that stamps `fetchedAt` (default `Date.now`). */
+    readonly now?: () => number;
   }) {
     this.#log = options.log;
     this.#codec = options.codec;
-    this.#ends = options.endOffsets ?? new EndOffsets(options.log);
+    this.#ends = options.endOffsets ?? new EndOffsets();
     this.#fetchSize = options.fetchSize ?? 2_000;
+    this.#now = options.now ?? Date.now;
     this.#cursors = options.partitions.map((p) => ({
       topic: p.topic,
       partition: p.partition,
@@ -117,12 +121,16 @@ export class LogMerger {
       buffer: [],
       head: 0,
       drained: false,
+      endOffset: -1,
     }));
   }
 
   /** Lets partitions that had nothing take part again (the log may have grown). */
   newRound(): void {
-    for (const c of this.#cursors) c.drained = false;
+    for (const c of this.#cursors) {
+      c.drained = false;
+      c.endOffset = -1;
+    }
   }
 
   /**
@@ -135,7 +143,14 @@ export class LogMerger {
     for (const c of this.#cursors) {
       if (c.drained) continue;
       const head = c.buffer[c.head];
-      if (head === undefined) return NEED_FETCH;
+      if (head === undefined) {
+        // Read up to the end the last read saw: nothing more this round, without asking again.
+        if (c.fetchOffset >= c.endOffset && c.endOffset >= 0) {
+          c.drained = true;
+          continue;
+        }
+        return NEED_FETCH;
+      }
       if (bestRecord === null || before(head, bestRecord)) {
         best = c;
         bestRecord = head;
@@ -148,38 +163,26 @@ export class LogMerger {
   }
 
   /**
-   * Fetches and decodes the next records of every partition whose buffer is used up. The partitions
-   * are fetched side by side. A fetch can come back empty before the end (a Kafka leader moving, a
-   * request that timed out): leaving the partition out of the merge then would change the order of
-   * the events, so the empty ones are checked against the log's end offsets (one request for all of
-   * them) and asked again, a few times, before the processor gives up with an error.
+   * Fetches and decodes the next records of every partition whose buffer is used up, in one read of
+   * the log (one request per Kafka broker). A partition can come back empty before its end (a Kafka
+   * leader moving, a request that timed out): leaving it out of the merge then would change the
+   * order of the events. Each read says the partition's end offset, so an empty one at its end is
+   * drained for this round, and one before it is asked again, a few times, before the processor
+   * gives up with an error.
    */
   async fetch(): Promise<void> {
-    let wanted = this.#cursors.filter((c) => !c.drained && c.head >= c.buffer.length);
+    let wanted = this.#wanted();
     for (let attempt = 1; wanted.length > 0; attempt++) {
-      const fetched = await Promise.all(
-        wanted.map((c) => this.#log.fetch({ topic: c.topic, partition: c.partition, offset: c.fetchOffset, maxRecords: this.#fetchSize })),
-      );
-      const empty: PartitionCursor[] = [];
+      const reads = await this.#log.fetchPartitions(wanted.map((c) => this.#request(c)));
+      const empty: { readonly cursor: PartitionCursor; readonly end: number }[] = [];
       for (let i = 0; i < wanted.length; i++) {
         const c = wanted[i] as PartitionCursor;
-        const records = fetched[i] as readonly LogRecord[];
-        c.buffer = [];
-        c.head = 0;
-        if (records.length === 0) {
-          empty.push(c);
-          continue;
-        }
-        for (const record of records) c.buffer.push(await this.#decode(record));
-        c.fetchOffset = (records[records.length - 1]?.offset ?? c.fetchOffset) + 1;
+        const read = reads[i] as PartitionRead;
+        await this.#accept(c, read);
+        if (read.records.length === 0) empty.push({ cursor: c, end: read.endOffset });
       }
-      if (empty.length === 0) return;
-      // The first check may use end offsets known from this batch (records appended since belong to
-      // the next one); a partition asked again is checked against fresh ones.
-      const ends = await this.#ends.of([...new Set(empty.map((c) => c.topic))], attempt > 1);
       wanted = [];
-      for (const c of empty) {
-        const end = ends.get(c.topic)?.[c.partition] ?? 0;
+      for (const { cursor: c, end } of empty) {
         if (c.fetchOffset >= end) {
           c.drained = true;
           continue;
@@ -197,7 +200,48 @@ export class LogMerger {
     }
   }
 
-  /** For each partition, the offset after the last record taken: where a restart must resume. */
+  /**
+   * Reads, for several mergers of one log, every partition each would fetch next, in one read of the
+   * log (one request per Kafka broker for all of them) instead of one read per merger. A partition
+   * that comes back empty before its end is left for its merger's own `fetch` to ask again.
+   */
+  static async fetchTogether(mergers: readonly LogMerger[]): Promise<void> {
+    const first = mergers[0];
+    if (first === undefined) return;
+    const log = first.#log;
+    const wanted = mergers.flatMap((m) => (m.#log === log ? m.#wanted().map((c) => ({ merger: m, cursor: c })) : []));
+    if (wanted.length === 0) return;
+    const reads = await log.fetchPartitions(wanted.map(({ merger, cursor }) => merger.#request(cursor)));
+    for (let i = 0; i < wanted.length; i++) {
+      const { merger, cursor } = wanted[i]!;
+      const read = reads[i] as PartitionRead;
+      await merger.#accept(cursor, read);
+      if (read.records.length === 0 && cursor.fetchOffset >= read.endOffset) cursor.drained = true;
+    }
+  }
+
+  /** The partitions to read before the merge can go on: taking part, with their buffer used up. */
+  #wanted(): PartitionCursor[] {
+    return this.#cursors.filter((c) => !c.drained && c.head >= c.buffer.length);
+  }
+
+  #request(c: PartitionCursor): FetchRequest {
+    return { topic: c.topic, partition: c.partition, offset: c.fetchOffset, maxRecords: this.#fetchSize };
+  }
+
+  /** Takes a read of one of the merger's partitions: its end offset, and its records decoded into the buffer. */
+  async #accept(c: PartitionCursor, read: PartitionRead): Promise<void> {
+    this.#ends.note(c.topic, c.partition, read.endOffset);
+    c.endOffset = read.endOffset;
+    c.buffer = [];
+    c.head = 0;
+    const { records } = read;
+    if (records.length === 0) return;
+    const fetchedAt = this.#now();
+    for (const record of records) c.buffer.push(await this.#decode(record, fetchedAt));
+    c.fetchOffset = (records[records.length - 1]?.offset ?? c.fetchOffset) + 1;
+  }
+
   /** Each partition's next offset to hand out. */
   consumedPositions(): readonly { readonly topic: string; readonly partition: number; readonly offset: number }[] {
     return this.#cursors.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.consumedOffset }));
@@ -207,7 +251,7 @@ export class LogMerger {
     return Object.fromEntries(this.#cursors.map((c) => [c.key, c.consumedOffset]));
   }
 
-  async #decode(record: LogRecord): Promise<InputRecord> {
+  async #decode(record: LogRecord, fetchedAt: number): Promise<InputRecord> {
     let schemaId = -1;
     try {
       schemaId = decodeWireFormat(record.value).schemaId;
@@ -216,12 +260,12 @@ export class LogMerger {
     }
     try {
       const event = await this.#codec.decode(record.value, record);
-      return { record, event, eventTime: event.eventTime, schemaId, error: null };
+      return { record, event, eventTime: event.eventTime, schemaId, error: null, fetchedAt };
     } catch (error) {
       // A value that cannot be read is the record's fault and is set aside with the reason; a
       // registry that cannot be reached is not, and stops the batch (it is retried as a whole).
       if (!isEventsError(error) || error.retryable || error.code === 'OP_EVENTS_REGISTRY_UNAVAILABLE') throw error;
-      return { record, event: null, eventTime: record.timestamp, schemaId, error: error.message };
+      return { record, event: null, eventTime: record.timestamp, schemaId, error: error.message, fetchedAt };
     }
   }
 }

@@ -1,24 +1,29 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EventCodec, MarketplaceEvent } from '../events/index.js';
 import { TOPICS } from '../events/index.js';
-import type { IcebergTable, Lake, Row } from '../lake/index.js';
+import type { IcebergTable, Row } from '../lake/index.js';
 import { LakeError } from '../lake/index.js';
-import type { EventLog, RecordPosition } from '../log/index.js';
+import type { EventLog } from '../log/index.js';
 import { partitionFor } from '../log/index.js';
-import type { AlertCodec } from './alert-codec.js';
 import { ALERTS_TOPIC } from './alert-codec.js';
 import type { DetectorStats } from './detector.js';
-import { StreamError } from './errors.js';
+import type { DetectorSnapshot } from './detector-snapshot.js';
 import { ProductGrades } from './grades.js';
 import type { InputRecord } from './merge.js';
-import { EndOffsets, LogMerger, NEED_FETCH, partitionKey } from './merge.js';
-import { batchChannel, fencingChannel, rebuildChannel } from './channels.js';
-import type { StreamBatchEvent, StreamFencingEvent, StreamRebuildEvent } from './channels.js';
-import type { FencedTable, OutputName } from './task.js';
-import { StreamTask, startPositions } from './task.js';
+import { EndOffsets, LogMerger, NEED_FETCH } from './merge.js';
+import { batchChannel, rebuildChannel } from './channels.js';
+import type { CheckpointPointer, CheckpointPolicy } from './checkpoint.js';
+import { checkpointLocation, checkpointProperty, formatPointer } from './checkpoint.js';
+import { takeCheckpoint } from './checkpoint-store.js';
+import type { StreamBatchEvent, StreamRebuildEvent } from './channels.js';
+import type { StreamTask } from './task.js';
+import { StreamOutputs } from './outputs.js';
 import { ExpirySchedule } from './expiry.js';
-import type { SnapshotExpiryPolicy } from './expiry.js';
-import type { PositionedChange, PositionedLateEvent, StreamPosition, TaskId } from './tables.js';
+import { describeInput, openTasks } from './open-tasks.js';
+import { advanceQuietTasks, allQuiet, logTail } from './idle-policy.js';
+import { checkedPolicy, publishedPositions, rebuildTasks } from './recovery.js';
+import type { BatchReport, EmittedChange, RecoveryReport, RunOptions, RunReport, StreamProcessorOptions } from './processor-types.js';
+import { DEFAULT_IDLE_POLICY } from './processor-types.js';
+import type { PositionedLateEvent, StreamPosition, TaskId } from './tables.js';
 import {
   ALERT_EVENTS,
   ALERT_EVENTS_TABLE,
@@ -28,20 +33,14 @@ import {
   LATE_EVENTS_TABLE,
   OPEN_ALERTS,
   OPEN_ALERTS_TABLE,
-  START_POSITION,
-  UNDECODABLE_EVENT_TYPE,
-  alertEventRow,
   comparePositions,
   formatPosition,
-  lateEventRow,
   offsetsProperty,
-  openAlertRow,
-  parsePosition,
   positionProperty,
   watermarkProperty,
-  recordColumns,
+  bronzeEventRow,
 } from './tables.js';
-import type { Alert, GradeWeight, Rule, StreamConfig } from './types.js';
+import type { Alert, Rule } from './types.js';
 import { RULE_NAMES } from './types.js';
 
 /**
@@ -63,8 +62,10 @@ import { RULE_NAMES } from './types.js';
  *      most every `openAlertsEveryMs`. Each output records, per task, the position it holds
  *      everything up to (in its records or its snapshot summary).
  *
- * Restart (`open`): each task's bronze rows are read back in processing order and replayed through a
- * new detector, which rebuilds the exact state (the detector is deterministic); each output gets
+ * Restart (`open`): each task's state is read from its newest checkpoint (see `checkpoint.ts`), and
+ * the bronze rows after it are read back in processing order and replayed through the detector,
+ * which rebuilds the exact state (the detector is deterministic); without a usable checkpoint, all
+ * of the task's bronze rows are replayed through a new detector. Each output gets
  * what it lacks — the outputs after its recorded position; reading resumes at bronze's offsets. So a
  * kill -9 at any point loses nothing and duplicates nothing in the lake or on the alerts topic.
  *
@@ -72,107 +73,9 @@ import { RULE_NAMES } from './types.js';
  * state may be ahead of the lake, and a restart recovers from the lake.
  */
 
-export interface IdlePolicy {
-  /** Wall-clock milliseconds a task reads nothing before its watermark is moved on its own. */
-  readonly afterMs: number;
-  /**
-   * Where it moves to: the newest event time of the input (any partition, the task's own or not) +
-   * this (ms). 0 gives up the allowed lateness: the watermark catches up with the newest event, so
-   * deadlines up to it fire though no event follows.
-   */
-  readonly advanceMs: number;
-}
+export { DEFAULT_IDLE_POLICY } from './processor-types.js';
+export type { IdlePolicy, StreamProcessorOptions, EmittedChange, BatchReport, RecoveryReport, RunOptions, RunReport } from './processor-types.js';
 
-export const DEFAULT_IDLE_POLICY: IdlePolicy = { afterMs: 1_000, advanceMs: 0 };
-
-export interface StreamProcessorOptions {
-  readonly log: EventLog;
-  readonly codec: EventCodec;
-  readonly lake: Lake;
-  /** Publish alert changes to the alerts topic with this codec; null or absent: do not publish. */
-  readonly alertCodec?: AlertCodec | null;
-  readonly config?: Partial<StreamConfig>;
-  /** Topics to read (default: orders and reviews). They must have the same number of partitions. */
-  readonly topics?: readonly string[];
-  /** The tasks (input partition numbers) this processor runs; all by default. */
-  readonly tasks?: readonly TaskId[];
-  /** A batch closes at this many records (default 50,000)... */
-  readonly maxBatchEvents?: number;
-  /** ...or after gathering for this long, in wall-clock ms (default 500). */
-  readonly maxBatchMs?: number;
-  /** Records fetched per partition at a time (default 2,000). */
-  readonly fetchSize?: number;
-  readonly idle?: IdlePolicy;
-  /** How often (wall-clock ms) `gold.open_alerts` is rewritten while alerts change (default 1,000). */
-  readonly openAlertsEveryMs?: number;
-  /** How often (wall-clock ms) alert and late events are appended to their tables (default 1,000). */
-  readonly goldEveryMs?: number;
-  /** Wait between polls of a quiet log, ms (default 10). */
-  readonly pollIntervalMs?: number;
-  /**
-   * Product-grade weight, fixed. By default the grades of `gold.product_grades` when it exists,
-   * followed while the processor runs (see `ProductGrades`).
-   */
-  readonly gradeWeight?: GradeWeight;
-  /** How often at most (wall-clock ms) a batch asks whether `gold.product_grades` changed (default 5,000; 0: every batch). */
-  readonly gradesCheckEveryMs?: number;
-  /** Wall clock (ingest times, batch timing, idle policy). */
-  readonly now?: () => number;
-  /** Called with every alert change once it is durable (after bronze committed), in emission order. */
-  readonly onAlerts?: (changes: readonly EmittedChange[]) => void;
-  readonly onBatch?: (batch: BatchReport) => void;
-  /** Snapshot expiry of the processor's tables, run in the background on this schedule; none by default. */
-  readonly expiry?: SnapshotExpiryPolicy;
-}
-
-/** An alert change as emitted, with the log record whose processing caused it (null: the idle policy). */
-export interface EmittedChange extends PositionedChange {
-  readonly cause: RecordPosition | null;
-}
-
-export interface BatchReport {
-  readonly records: number;
-  readonly undecodable: number;
-  readonly changes: number;
-  readonly lateEvents: number;
-  /** The tasks that had input (or, for an idle report, whose watermark the policy moved). */
-  readonly tasks: readonly TaskId[];
-  readonly bronzeSnapshotId: bigint | null;
-  /** The lowest watermark among the processor's tasks. */
-  readonly watermark: number;
-  /** Wall-clock ms per phase. */
-  readonly timings: { readonly read: number; readonly detect: number; readonly bronze: number; readonly outputs: number; readonly total: number };
-  /** True for an idle advance (no records, the watermark moved by the idle policy). */
-  readonly idle: boolean;
-}
-
-export interface RecoveryReport {
-  /** Bronze rows replayed to rebuild the tasks' state. */
-  readonly replayed: number;
-  /** Per task, the position it resumes at. */
-  readonly positions: Readonly<Record<string, StreamPosition>>;
-  /** Outputs written on recovery that a crash had kept from being written. */
-  readonly caughtUp: { readonly alertEvents: number; readonly lateEvents: number; readonly published: number };
-  readonly offsets: Readonly<Record<string, number>>;
-  readonly ms: number;
-}
-
-export interface RunOptions {
-  /** Stop once the log is read to its end and the idle policy has moved every task's watermark. */
-  readonly untilIdle?: boolean;
-  readonly signal?: AbortSignal;
-}
-
-export interface RunReport {
-  readonly batches: number;
-  readonly records: number;
-  readonly changes: number;
-  readonly stopped: 'idle' | 'signal';
-}
-
-const REBUILD_CHUNK = 50_000;
-
-type Counts = { alertEvents: number; lateEvents: number; published: number };
 
 export class StreamProcessor {
   readonly recovery: RecoveryReport;
@@ -181,9 +84,6 @@ export class StreamProcessor {
   readonly #options: StreamProcessorOptions;
   readonly #log: EventLog;
   readonly #bronze: IcebergTable;
-  readonly #alertEvents: IcebergTable;
-  readonly #lateEvents: IcebergTable;
-  readonly #openAlerts: IcebergTable;
   readonly #tasks: ReadonlyMap<TaskId, StreamTask>;
   readonly #topics: readonly string[];
   readonly #now: () => number;
@@ -198,16 +98,15 @@ export class StreamProcessor {
    * the previous one commits holds what arrived meanwhile for one more commit than waiting would.
    */
   #behind = true;
-  #pendingChanges: EmittedChange[] = [];
-  #pendingLate: PositionedLateEvent[] = [];
-  #pendingPositions = new Map<TaskId, StreamPosition>();
-  #goldWrittenAt = 0;
-  #openAlertsWrittenAt = 0;
-  #lane: Promise<void> = Promise.resolve();
-  #laneError: unknown = null;
+  /** The outputs besides bronze, and the fencing of every commit. */
+  readonly #outputs: StreamOutputs;
   /** The product grades followed while running; null when the options fixed the weight. */
   readonly #grades: ProductGrades | null;
-  readonly #expiry: ExpirySchedule | null;
+  readonly #checkpointPolicy: CheckpointPolicy | null;
+  /** Snapshot expiry of the processor's tables while it runs; null when the options set none. */
+  readonly #expiry: { readonly schedule: ExpirySchedule; readonly tables: readonly IcebergTable[] } | null;
+  /** Checkpoint files being written (awaited before the processor stops). */
+  readonly #checkpointWrites = new Set<Promise<void>>();
 
   private constructor(init: {
     readonly options: StreamProcessorOptions;
@@ -221,13 +120,26 @@ export class StreamProcessor {
     this.#grades = init.grades;
     this.#endOffsets = init.endOffsets;
     this.#log = init.options.log;
-    [this.#bronze, this.#alertEvents, this.#lateEvents, this.#openAlerts] = init.tables;
+    const [bronze, alertEvents, lateEvents, openAlerts] = init.tables;
+    this.#bronze = bronze;
     this.#tasks = init.tasks;
-    this.#topics = init.options.topics ?? [TOPICS.orders, TOPICS.reviews];
     this.partitions = init.partitions;
     this.#now = init.options.now ?? Date.now;
-    this.#expiry = init.options.expiry === undefined ? null : new ExpirySchedule(init.options.expiry, this.#now);
-    this.recovery = { replayed: 0, positions: {}, caughtUp: { alertEvents: 0, lateEvents: 0, published: 0 }, offsets: {}, ms: 0 };
+    this.#outputs = new StreamOutputs({
+      log: init.options.log,
+      alertCodec: init.options.alertCodec ?? null,
+      tables: { alertEvents, lateEvents, openAlerts },
+      tasks: init.tasks,
+      partitions: init.partitions,
+      now: this.#now,
+      goldEveryMs: init.options.goldEveryMs,
+      openAlertsEveryMs: init.options.openAlertsEveryMs,
+      onAlerts: init.options.onAlerts,
+    });
+    this.#topics = init.options.topics ?? [TOPICS.orders, TOPICS.reviews];
+    this.#checkpointPolicy = checkedPolicy(init.options.checkpoint);
+    this.#expiry = init.options.expiry === undefined ? null : { schedule: new ExpirySchedule(init.options.expiry, this.#now), tables: init.tables };
+    this.recovery = { replayed: 0, checkpoints: {}, positions: {}, caughtUp: { alertEvents: 0, lateEvents: 0, published: 0 }, offsets: {}, ms: 0 };
   }
 
   /**
@@ -238,29 +150,9 @@ export class StreamProcessor {
     const started = performance.now();
     const { lake, log } = options;
     const topics = options.topics ?? [TOPICS.orders, TOPICS.reviews];
-    const described = (await log.describeTopics()).filter((d) => topics.includes(d.name));
-    const missing = topics.filter((t) => !described.some((d) => d.name === t));
-    if (missing.length > 0) {
-      throw new StreamError('OP_STREAM_NO_INPUT', `the ${log.kind} log has no topic ${missing.join(', ')}: replay into it first (orderpulse replay)`, {
-        details: { topics: missing },
-      });
-    }
-    const partitions = described[0]?.partitions ?? 0;
-    if (described.some((d) => d.partitions !== partitions)) {
-      throw new StreamError(
-        'OP_STREAM_NOT_COPARTITIONED',
-        `the input topics must have the same number of partitions (an order's events share a partition number): ${described.map((d) => `${d.name} has ${d.partitions}`).join(', ')}`,
-        { details: { topics: described.map((d) => ({ topic: d.name, partitions: d.partitions })) } },
-      );
-    }
-    const taskIds = [...new Set(options.tasks ?? Array.from({ length: partitions }, (_, p) => p))].sort((a, b) => a - b);
-    const wrong = taskIds.filter((t) => !Number.isInteger(t) || t < 0 || t >= partitions);
-    if (wrong.length > 0 || taskIds.length === 0) {
-      throw new StreamError('OP_STREAM_BAD_TASKS', `tasks must be partition numbers from 0 to ${partitions - 1}, got ${JSON.stringify(options.tasks)}`, {
-        details: { tasks: options.tasks, partitions },
-      });
-    }
+    const { described, partitions, taskIds } = await describeInput(log, topics, options.tasks);
 
+    const checkpointPolicy = checkedPolicy(options.checkpoint);
     const tables = [
       await lake.ensureTable(BRONZE_EVENTS_TABLE, BRONZE_EVENTS),
       await lake.ensureTable(ALERT_EVENTS_TABLE, ALERT_EVENTS),
@@ -278,44 +170,22 @@ export class StreamProcessor {
     if (publishing) {
       await log.createTopic({ name: ALERTS_TOPIC, partitions });
     }
-    const published = publishing ? await publishedPositions(log, options.alertCodec, partitions) : new Map<TaskId, StreamPosition>();
+    // Without publishing, the topic output is bronze itself (see `openTasks`).
+    const published = publishing ? await publishedPositions(log, options.alertCodec, partitions) : null;
 
-    const recorded = (table: IcebergTable, name: string, task: TaskId): StreamPosition =>
-      parsePosition(table.lastSummaryValue(positionProperty(task)), name) ?? START_POSITION;
-    const texts = (task: TaskId): Record<FencedTable, string | null> => ({
-      bronze: bronze.lastSummaryValue(positionProperty(task)),
-      alertEvents: alertEvents.lastSummaryValue(positionProperty(task)),
-      lateEvents: lateEvents.lastSummaryValue(positionProperty(task)),
-      openAlerts: openAlerts.lastSummaryValue(positionProperty(task)),
-    });
-    const tasks = new Map<TaskId, StreamTask>();
-    const endOffsets = new EndOffsets(log);
-    for (const id of taskIds) {
-      const text = bronze.lastSummaryValue(offsetsProperty(id));
-      const offsets = text === null ? {} : (JSON.parse(text) as Record<string, number>);
-      const committed = recorded(bronze, BRONZE_EVENTS_TABLE, id);
-      const outputs = startPositions();
-      outputs.alertEvents = recorded(alertEvents, ALERT_EVENTS_TABLE, id);
-      outputs.lateEvents = recorded(lateEvents, LATE_EVENTS_TABLE, id);
-      outputs.openAlerts = recorded(openAlerts, OPEN_ALERTS_TABLE, id);
-      outputs.topic = publishing ? (published.get(id) ?? START_POSITION) : committed;
-      const merger = new LogMerger({
-        log,
-        endOffsets,
-        codec: options.codec,
-        partitions: described.map((d) => ({ topic: d.name, partition: id, offset: offsets[partitionKey(d.name, id)] ?? d.beginningOffsets[id] ?? 0 })),
-        ...(options.fetchSize === undefined ? {} : { fetchSize: options.fetchSize }),
-      });
-      tasks.set(
-        id,
-        new StreamTask({ id, merger, config: options.config ?? {}, detectorOptions: { gradeWeight }, committed, outputs, recorded: texts(id) }),
-      );
-    }
+    const endOffsets = new EndOffsets();
+    const { tasks, loads } = await openTasks({ options, tables: { bronze, alertEvents, lateEvents, openAlerts }, described, taskIds, endOffsets, gradeWeight, checkpointPolicy, published });
 
     const processor = new StreamProcessor({ options, tables, tasks, partitions, endOffsets, grades });
-    const caughtUp = await processor.#rebuild();
+    const caughtUp = await rebuildTasks(bronze, tasks, processor.#outputs);
     (processor as { recovery: RecoveryReport }).recovery = {
-      replayed: [...tasks.values()].reduce((n, t) => n + t.committed.seq, 0),
+      replayed: [...tasks.values()].reduce((n, t) => n + t.committed.seq - t.restoredFrom.seq, 0),
+      checkpoints: Object.fromEntries(
+        [...tasks.values()].map((t) => {
+          const load = loads.get(t.id);
+          return [String(t.id), { restoredAt: load?.kind === 'restored' ? t.restoredFrom : null, fallback: load?.kind === 'unusable' ? load.reason : null }];
+        }),
+      ),
       positions: Object.fromEntries([...tasks.values()].map((t) => [String(t.id), t.committed])),
       caughtUp,
       offsets: Object.assign({}, ...[...tasks.values()].map((t) => t.merger.consumedOffsets())) as Record<string, number>,
@@ -386,89 +256,14 @@ export class StreamProcessor {
     return this.#tasks.get(partitionFor(Buffer.from(orderId, 'utf8'), this.partitions))?.detector.alert(orderId, rule) ?? null;
   }
 
+  /** One task's whole detector state, as a checkpoint would keep it (for tests and diagnostics); null for a task not run here. */
+  taskState(task: TaskId): DetectorSnapshot | null {
+    return this.#tasks.get(task)?.detector.snapshot() ?? null;
+  }
+
   /** The watermark of one task (for tests and diagnostics). */
   taskWatermark(task: TaskId): number | null {
     return this.#tasks.get(task)?.detector.watermark ?? null;
-  }
-
-  /**
-   * Replays each task's bronze rows through its detector, then moves its watermark to the furthest
-   * idle floor an output recorded; each output is given what it lacks.
-   */
-  async #rebuild(): Promise<Counts> {
-    const caughtUp: Counts = { alertEvents: 0, lateEvents: 0, published: 0 };
-    const tasks = [...this.#tasks.values()];
-    let changes: EmittedChange[] = [];
-    let late: PositionedLateEvent[] = [];
-    const collect = (task: StreamTask, position: StreamPosition, produced: readonly PositionedChange['change'][], cause: RecordPosition | null): void => {
-      for (const change of produced) changes.push({ change, task: task.id, position, cause });
-      for (const event of task.detector.drainLate()) late.push({ late: event, task: task.id, position });
-    };
-    const flush = async (upTo: (task: StreamTask) => StreamPosition): Promise<void> => {
-      const positions = new Map(tasks.map((t) => [t.id, upTo(t)]));
-      const written = await this.#catchUp(changes, late, positions);
-      caughtUp.alertEvents += written.alertEvents;
-      caughtUp.lateEvents += written.lateEvents;
-      caughtUp.published += written.published;
-      changes = [];
-      late = [];
-    };
-    const outputsBehind = (): boolean => tasks.some((t) => t.behind('alertEvents') || t.behind('lateEvents') || t.behind('topic'));
-    const last = Math.max(0, ...tasks.map((t) => t.committed.seq));
-    const byId = this.#tasks;
-    const ids = tasks.map((t) => t.id).join(', ');
-
-    for (let from = 0; from < last; from += REBUILD_CHUNK) {
-      const to = Math.min(last, from + REBUILD_CHUNK);
-      const scan = await this.#bronze.scan({
-        filter: [
-          { column: 'processed_seq', op: '>', value: from },
-          { column: 'processed_seq', op: '<=', value: to },
-        ],
-      });
-      const { rows } = await scan.query(
-        `SELECT task, processed_seq AS seq, epoch_ms(watermark_floor) AS floor, topic, log_partition AS partition, log_offset AS "offset", payload
-         FROM t WHERE task IN (${ids}) AND processed_seq > ${from} AND processed_seq <= ${to} AND event_type <> '${UNDECODABLE_EVENT_TYPE}'
-         ORDER BY task, processed_seq`,
-      );
-      for (const row of rows) {
-        const task = byId.get(Number(row.task)) as StreamTask;
-        const seq = Number(row.seq);
-        if (seq > task.committed.seq) continue;
-        const detector = task.detector;
-        const floor = row.floor === null ? null : Number(row.floor);
-        if (floor !== null && floor > (detector.watermarkFloor ?? -Infinity)) {
-          collect(task, { seq: seq - 1, floor }, detector.advanceWatermark(floor), null);
-        }
-        const event = JSON.parse(String(row.payload)) as MarketplaceEvent;
-        const cause = { topic: String(row.topic), partition: Number(row.partition), offset: Number(row.offset) };
-        collect(task, { seq, floor: detector.watermarkFloor }, detector.process(event), cause);
-      }
-      if (outputsBehind()) await flush((t) => ({ seq: Math.min(to, t.committed.seq), floor: t.detector.watermarkFloor }));
-      else {
-        changes = [];
-        late = [];
-      }
-    }
-    // An idle advance after a task's last bronze row is recorded only by the outputs it reached.
-    for (const task of tasks) {
-      const through = task.committed;
-      const floors = (['alertEvents', 'lateEvents', 'topic', 'openAlerts'] as const)
-        .map((o) => task.outputs[o])
-        .filter((p) => p.seq === through.seq && p.floor !== null)
-        .map((p) => p.floor ?? -Infinity);
-      const floor = Math.max(through.floor ?? -Infinity, ...floors);
-      let position: StreamPosition = { seq: through.seq, floor: task.detector.watermarkFloor };
-      if (Number.isFinite(floor) && floor > (task.detector.watermarkFloor ?? -Infinity)) {
-        position = { seq: through.seq, floor };
-        collect(task, position, task.detector.advanceWatermark(floor), null);
-      }
-      task.committed = position;
-      task.detected = position;
-    }
-    await flush((t) => t.committed);
-    if (tasks.some((t) => comparePositions(t.outputs.openAlerts, t.committed) !== 0)) await this.#writeOpenAlerts(this.#openAlertsNow());
-    return caughtUp;
   }
 
   /**
@@ -481,7 +276,7 @@ export class StreamProcessor {
    * redoes it from the log.
    */
   async processBatch(): Promise<{ readonly records: number; readonly changes: number } | null> {
-    this.#checkLane();
+    this.#outputs.checkLane();
     // Reading runs ahead of committing by one batch at most: a slow lake holds the reading back
     // (memory, and a stop, stay bounded) instead of queueing every batch the log can give. At the
     // live end it does not run ahead at all: the batch waits for the commit in flight and takes
@@ -496,9 +291,11 @@ export class StreamProcessor {
     const inputs = new Map<StreamTask, InputRecord[]>();
     let total = 0;
     let limited = false;
+    for (const task of tasks) task.merger.newRound();
+    // Every task's partitions in one read of the log; a task reads on by itself from there.
+    await LogMerger.fetchTogether(tasks.map((t) => t.merger));
     for (const task of tasks) {
       const taken: InputRecord[] = [];
-      task.merger.newRound();
       for (;;) {
         if (taken.length >= share || total >= maxEvents) {
           limited = true;
@@ -529,7 +326,7 @@ export class StreamProcessor {
     this.#behind = limited;
     if (total === 0) {
       await this.#settle();
-      this.#queueGold();
+      this.#outputs.queueGold();
       return null;
     }
     const read = performance.now();
@@ -544,8 +341,8 @@ export class StreamProcessor {
     const positions = new Map<TaskId, StreamPosition>();
     let undecodable = 0;
     const perTopic = new Map<string, number>();
-    // The log append time of each change's causing record, parallel to `changes` (event-to-alert latency).
-    const appendedAt: number[] = [];
+    // When the fetch of each change's causing record answered, parallel to `changes` (event-to-alert latency).
+    const fetchedAt: number[] = [];
     for (const [task, taken] of inputs) {
       const detector = task.detector;
       const floor = detector.watermarkFloor;
@@ -558,35 +355,38 @@ export class StreamProcessor {
         const event = input.event;
         if (event === null) {
           undecodable++;
-          rows.push({ ...recordColumns(input, ingestTime), task: task.id, processed_seq: seq, watermark_floor: floor });
+          rows.push(bronzeEventRow(input, ingestTime, task.id, position));
           continue;
         }
         for (const change of detector.process(event)) {
           changes.push({ change, task: task.id, position, cause: { topic: record.topic, partition: record.partition, offset: record.offset } });
-          appendedAt.push(record.timestamp);
+          fetchedAt.push(input.fetchedAt);
         }
         for (const lateEvent of detector.drainLate()) late.push({ late: lateEvent, task: task.id, position });
-        rows.push({ ...recordColumns(input, ingestTime), task: task.id, processed_seq: seq, watermark_floor: floor });
+        rows.push(bronzeEventRow(input, ingestTime, task.id, position));
       }
       const position: StreamPosition = { seq, floor };
       task.detected = position;
       positions.set(task.id, position);
+      if (this.#checkpointPolicy !== null && task.countForCheckpoint(taken.length, this.#checkpointPolicy, ingestTime)) this.#takeCheckpoint(task);
       summary[offsetsProperty(task.id)] = JSON.stringify(task.merger.consumedOffsets());
       summary[positionProperty(task.id)] = formatPosition(position);
       if (Number.isFinite(detector.watermark)) summary[watermarkProperty(task.id)] = String(detector.watermark);
     }
-    const openAlerts = this.#openAlertsDue() ? this.#openAlertsNow() : null;
+    const openAlerts = this.#outputs.openAlertsDue() ? this.#outputs.openAlertsNow() : null;
     const detected = performance.now();
 
     const taskIds = [...positions.keys()];
     this.#chain(async () => {
       const committing = performance.now();
-      const commit = await this.#fenced('bronze', taskIds, summary, (expect) => this.#bronze.append(rows, { summary, expect }));
+      const checkpoints = this.#recordableCheckpoints(taskIds, summary);
+      const commit = await this.#outputs.fenced('bronze', taskIds, summary, (expect) => this.#bronze.append(rows, { summary, expect }));
       for (const [id, position] of positions) (this.#tasks.get(id) as StreamTask).committed = position;
-      if (this.#expiry?.committed() === true) this.#background(() => this.#expire());
+      this.#checkpointsRecorded(checkpoints);
+      if (this.#expiry?.schedule.committed() === true) this.#outputs.background(() => this.#expire());
       const committed = performance.now();
-      await this.#emit(changes, late, positions);
-      if (openAlerts !== null) this.#background(() => this.#writeOpenAlerts(openAlerts));
+      await this.#outputs.emit(changes, late, positions);
+      if (openAlerts !== null) this.#outputs.background(() => this.#outputs.writeOpenAlerts(openAlerts));
       const done = performance.now();
       this.#observe(
         {
@@ -608,7 +408,7 @@ export class StreamProcessor {
         },
         changes,
         perTopic,
-        appendedAt,
+        fetchedAt,
       );
     });
     return { records: total, changes: changes.length };
@@ -620,47 +420,25 @@ export class StreamProcessor {
    * moves, or null when the policy did nothing.
    */
   async idle(): Promise<BatchReport | null> {
-    this.#checkLane();
+    this.#outputs.checkLane();
     const policy = this.#options.idle ?? DEFAULT_IDLE_POLICY;
     const now = this.#now();
     const started = performance.now();
     const changes: EmittedChange[] = [];
     const positions = new Map<TaskId, StreamPosition>();
-    let tail: { readonly ends: ReadonlyMap<string, number>; readonly newest: number } | null = null;
-    for (const task of this.#tasks.values()) {
-      if (task.quietSince === null || now - task.quietSince < policy.afterMs) continue;
-      // Quiet means read to the end of the log. A fetch can come back empty before that (a Kafka
-      // leader moving, a request that timed out): that is not idleness, and acting on it would
-      // fire deadlines the records still to come might have met.
-      tail ??= await this.#logTail();
-      const { ends } = tail;
-      if (Object.entries(task.merger.consumedOffsets()).some(([key, offset]) => offset < (ends.get(key) ?? 0))) {
-        task.quietSince = null;
-        continue;
-      }
-      task.idleEvaluated = true;
-      // An idle task catches up with the newest event of the whole input, not only its own: a
-      // partition that stops receiving must not hold its orders' deadlines back.
-      const newest = Math.max(task.detector.maxEventTime, tail.newest);
-      if (!Number.isFinite(newest)) continue;
-      const target = newest + policy.advanceMs;
-      if (task.idleDoneFor === target) continue;
-      task.idleDoneFor = target;
-      if (target <= task.detector.watermark) continue;
-      const position: StreamPosition = { seq: task.detected.seq, floor: target };
-      for (const change of task.detector.advanceWatermark(target)) changes.push({ change, task: task.id, position, cause: null });
-      task.detected = position;
+    await advanceQuietTasks(this.#tasks.values(), policy, now, () => logTail(this.#log, this.#topics), (task, position, produced) => {
+      for (const change of produced) changes.push({ change, task: task.id, position, cause: null });
       positions.set(task.id, position);
-    }
+    });
     if (positions.size === 0) return null;
     const detected = performance.now();
-    const openAlerts = this.#openAlertsNow();
+    const openAlerts = this.#outputs.openAlertsNow();
     this.#chain(async () => {
       for (const [id, position] of positions) (this.#tasks.get(id) as StreamTask).committed = position;
-      await this.#emit(changes, [], positions);
+      await this.#outputs.emit(changes, [], positions);
     });
     await this.flush();
-    await this.#writeOpenAlerts(openAlerts);
+    await this.#outputs.writeOpenAlerts(openAlerts);
     const done = performance.now();
     const report: BatchReport = {
       records: 0,
@@ -679,32 +457,7 @@ export class StreamProcessor {
 
   /** Whether every task has been quiet for the idle policy's `afterMs` and the policy has acted. */
   allIdle(): boolean {
-    const policy = this.#options.idle ?? DEFAULT_IDLE_POLICY;
-    const now = this.#now();
-    for (const task of this.#tasks.values()) {
-      if (task.quietSince === null || now - task.quietSince < policy.afterMs || !task.idleEvaluated) return false;
-    }
-    return true;
-  }
-
-  /**
-   * The end offset of every input partition (keyed `topic/partition`), and the newest record time in
-   * any of them (records carry their event time): the same for every processor reading the log,
-   * whichever tasks it runs.
-   */
-  async #logTail(): Promise<{ readonly ends: ReadonlyMap<string, number>; readonly newest: number }> {
-    const ends = new Map<string, number>();
-    let newest = -Infinity;
-    for (const topic of await this.#log.describeTopics(this.#topics)) {
-      for (let partition = 0; partition < topic.partitions; partition++) {
-        const end = topic.endOffsets[partition] ?? 0;
-        ends.set(partitionKey(topic.name, partition), end);
-        if (end <= (topic.beginningOffsets[partition] ?? 0)) continue;
-        const [last] = await this.#log.fetch({ topic: topic.name, partition, offset: end - 1, maxRecords: 1 });
-        if (last !== undefined && last.timestamp > newest) newest = last.timestamp;
-      }
-    }
-    return { ends, newest };
+    return allQuiet(this.#tasks.values(), this.#options.idle ?? DEFAULT_IDLE_POLICY, this.#now());
   }
 
   /** Runs batches until stopped by the signal, or (with `untilIdle`) until the log is done and every task idle. */
@@ -734,20 +487,80 @@ export class StreamProcessor {
   /** Before stopping: waits for everything in flight and brings every output up to date. */
   async finish(): Promise<void> {
     await this.flush();
+    await this.#recordCheckpointsAtStop();
     const tasks = [...this.#tasks.values()];
-    if (tasks.some((t) => comparePositions(t.outputs.openAlerts, t.committed) !== 0)) await this.#writeOpenAlerts(this.#openAlertsNow());
+    if (tasks.some((t) => comparePositions(t.outputs.openAlerts, t.committed) !== 0)) await this.#outputs.writeOpenAlerts(this.#outputs.openAlertsNow());
   }
 
   /** Waits for the batch in flight and writes every pending output; throws the first error of either. */
   async flush(): Promise<void> {
     await this.#settle();
-    this.#queueGold(true);
-    await this.#lane;
-    this.#checkLane();
+    await this.#outputs.flushGold();
   }
 
   // ------------------------------------------------------------------------------------------
-  // Outputs
+  // Checkpoints
+  // ------------------------------------------------------------------------------------------
+
+  /** Takes a checkpoint of the task's state now; its file is written while the processor goes on. */
+  #takeCheckpoint(task: StreamTask): void {
+    const io = this.#options.lake.io;
+    const write = takeCheckpoint(io, task, checkpointLocation(this.#options.lake.warehouse, task.id, task.detected), this.#now());
+    this.#checkpointWrites.add(write);
+    void write.finally(() => this.#checkpointWrites.delete(write));
+  }
+
+  /**
+   * On stopping, with every output durable: records the checkpoints taken and not yet recorded in a
+   * bronze commit of no rows, so the next start replays only what came after them. The commit
+   * carries each task's bronze position unchanged, which fences it like any other.
+   */
+  async #recordCheckpointsAtStop(): Promise<void> {
+    await Promise.all(this.#checkpointWrites);
+    const ids = [...this.#tasks.values()].filter((t) => t.recorded.bronze !== null && t.recordableCheckpoint() !== null).map((t) => t.id);
+    if (ids.length === 0) return;
+    const summary: Record<string, string> = {};
+    for (const id of ids) summary[positionProperty(id)] = (this.#tasks.get(id) as StreamTask).recorded.bronze as string;
+    const checkpoints = this.#recordableCheckpoints(ids, summary);
+    await this.#outputs.fenced('bronze', ids, summary, (expect) => this.#bronze.append([], { summary, expect }));
+    this.#checkpointsRecorded(checkpoints);
+  }
+
+  /** Expires old snapshots of the processor's tables; a round lost to a concurrent commit waits for the next. */
+  async #expire(): Promise<void> {
+    if (this.#expiry === null) return;
+    const { schedule, tables } = this.#expiry;
+    await schedule.run(tables).catch((error: unknown) => {
+      if (!(error instanceof LakeError && error.code === 'OP_LAKE_COMMIT_CONFLICT')) throw error;
+    });
+  }
+
+  /** Adds to a bronze commit's summary the checkpoint of each of its tasks that may be recorded now. */
+  #recordableCheckpoints(taskIds: readonly TaskId[], summary: Record<string, string>): Map<StreamTask, CheckpointPointer> {
+    const found = new Map<StreamTask, CheckpointPointer>();
+    for (const id of taskIds) {
+      const task = this.#tasks.get(id) as StreamTask;
+      const pointer = task.recordableCheckpoint();
+      if (pointer === null) continue;
+      summary[checkpointProperty(id)] = formatPointer(pointer);
+      found.set(task, pointer);
+    }
+    return found;
+  }
+
+  /** After the commit that recorded them: the checkpoints are the tasks' own, their predecessors' files go. */
+  #checkpointsRecorded(recorded: ReadonlyMap<StreamTask, CheckpointPointer>): void {
+    for (const [task, pointer] of recorded) {
+      const previous = task.checkpoint;
+      task.checkpoint = pointer;
+      task.pendingCheckpoint = null;
+      // No reader needs it any more: a restart reads the newest pointer only.
+      if (previous !== null) void this.#options.lake.io.delete(previous.location).catch(() => undefined);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The chain of batch commits
   // ------------------------------------------------------------------------------------------
 
   /** Runs `work` after the batch in flight: commits and publications stay in batch order. */
@@ -769,220 +582,27 @@ export class StreamProcessor {
     this.#beforeNewest = null;
     await inFlight;
   }
-
-  /**
-   * A committed batch's outputs: published on the alerts topic and handed on at once; queued for
-   * the gold tables, which are written at most every `goldEveryMs` for many batches at once (a
-   * commit per micro-batch would double the time from an event to its alert). Their recorded
-   * positions make a restart write what a crash kept in memory.
-   */
-  async #emit(changes: readonly EmittedChange[], late: readonly PositionedLateEvent[], positions: ReadonlyMap<TaskId, StreamPosition>): Promise<void> {
-    const codec = this.#options.alertCodec;
-    if (codec !== undefined && codec !== null && changes.length > 0) await this.#log.append(changes.map((c) => codec.encode(c)));
-    for (const [id, position] of positions) (this.#tasks.get(id) as StreamTask).advance('topic', position);
-    if (changes.length > 0) this.#options.onAlerts?.(changes);
-    for (const c of changes) this.#pendingChanges.push(c);
-    for (const l of late) this.#pendingLate.push(l);
-    for (const [id, position] of positions) this.#pendingPositions.set(id, position);
-    this.#queueGold();
-  }
-
-  /** On recovery: writes to each output, per task, the outputs after its recorded position. */
-  async #catchUp(changes: readonly EmittedChange[], late: readonly PositionedLateEvent[], positions: ReadonlyMap<TaskId, StreamPosition>): Promise<Counts> {
-    const tasks = this.#tasks;
-    const after = (output: OutputName) => (c: { readonly task: TaskId; readonly position: StreamPosition }) =>
-      comparePositions(c.position, (tasks.get(c.task) as StreamTask).outputs[output]) > 0;
-    const codec = this.#options.alertCodec;
-    const toPublish = codec === undefined || codec === null ? [] : changes.filter(after('topic'));
-    if (codec !== undefined && codec !== null && toPublish.length > 0) await this.#log.append(toPublish.map((c) => codec.encode(c)));
-    for (const [id, position] of positions) (tasks.get(id) as StreamTask).advance('topic', position);
-    const written = await this.#writeGold(changes.filter(after('alertEvents')), late.filter(after('lateEvents')), positions);
-    return { ...written, published: toPublish.length };
-  }
-
-  /** Queues the pending gold outputs on the background lane when due (or `force`). */
-  #queueGold(force = false): void {
-    if (this.#pendingPositions.size === 0) return;
-    const due = this.#now() - this.#goldWrittenAt >= (this.#options.goldEveryMs ?? 1_000) || this.#pendingChanges.length >= 100_000;
-    if (!force && !due) return;
-    const changes = this.#pendingChanges;
-    const late = this.#pendingLate;
-    const positions = this.#pendingPositions;
-    this.#pendingChanges = [];
-    this.#pendingLate = [];
-    this.#pendingPositions = new Map();
-    this.#goldWrittenAt = this.#now();
-    this.#background(async () => {
-      await this.#writeGold(changes, late, positions);
-    });
-  }
-
-  /**
-   * The background lane: gold writes and open-alert rewrites, in order, off the path from an event
-   * to its alert (the next batch's bronze commit does not wait for them). Its first error stops
-   * the processor at the next batch.
-   */
-  #background(work: () => Promise<void>): void {
-    this.#lane = this.#lane.then(work).catch((error: unknown) => {
-      this.#laneError ??= error;
-    });
-  }
-
-  /** Expires old snapshots of the processor's tables; a round lost to concurrent commits waits for the next. */
-  async #expire(): Promise<void> {
-    await (this.#expiry as ExpirySchedule).run([this.#bronze, this.#alertEvents, this.#lateEvents, this.#openAlerts]).catch((error: unknown) => {
-      if (!(error instanceof LakeError && error.code === 'OP_LAKE_COMMIT_CONFLICT')) throw error;
-    });
-  }
-
-  #checkLane(): void {
-    const error = this.#laneError;
-    if (error !== null) throw error instanceof Error ? error : new Error(`background write failed: ${JSON.stringify(error)}`);
-  }
-
-  /** Appends alert and late events, recording each task's position in the same commits. */
-  async #writeGold(
-    changes: readonly EmittedChange[],
-    late: readonly PositionedLateEvent[],
-    positions: ReadonlyMap<TaskId, StreamPosition>,
-  ): Promise<{ alertEvents: number; lateEvents: number }> {
-    // Only positions that move a table forward are recorded: a catch-up flush must never record a
-    // position below one the table already holds for a task.
-    const summaryFor = (output: OutputName): Record<string, string> =>
-      Object.fromEntries(
-        [...positions]
-          .filter(([id, position]) => (this.#tasks.get(id) as StreamTask).behind(output, position))
-          .map(([id, position]) => [positionProperty(id), formatPosition(position)]),
-      );
-    if (changes.length > 0) {
-      const summary = summaryFor('alertEvents');
-      await this.#fenced('alertEvents', [...positions.keys()], summary, (expect) => this.#alertEvents.append(changes.map(alertEventRow), { summary, expect }));
-    }
-    if (late.length > 0) {
-      const summary = summaryFor('lateEvents');
-      await this.#fenced('lateEvents', [...positions.keys()], summary, (expect) => this.#lateEvents.append(late.map(lateEventRow), { summary, expect }));
-    }
-    for (const [id, position] of positions) {
-      const task = this.#tasks.get(id) as StreamTask;
-      // Without new rows nothing was committed; the position still holds: there was nothing to add.
-      task.advance('alertEvents', position);
-      task.advance('lateEvents', position);
-    }
-    return { alertEvents: changes.length, lateEvents: late.length };
-  }
-
-  /**
-   * Commits to a table expecting each task's position property there to be what this processor last
-   * saw, then remembers what it wrote. A second processor running one of the tasks is refused
-   * with an error that says so, and nothing of its commit lands.
-   */
-  async #fenced<T>(
-    table: FencedTable,
-    tasks: readonly TaskId[],
-    summary: Readonly<Record<string, string>>,
-    commit: (expect: Record<string, string | null>) => Promise<T>,
-  ): Promise<T> {
-    const expect: Record<string, string | null> = {};
-    for (const id of tasks) {
-      const key = positionProperty(id);
-      if (key in summary) expect[key] = (this.#tasks.get(id) as StreamTask).recorded[table];
-    }
-    let result: T;
-    try {
-      result = await commit(expect);
-    } catch (error) {
-      if (error instanceof LakeError && error.code === 'OP_LAKE_PRECONDITION_FAILED') {
-        const key = typeof error.details.key === 'string' ? error.details.key : '';
-        const task = Number(/task-(\d+)$/.exec(key)?.[1] ?? NaN);
-        if (fencingChannel.hasSubscribers) fencingChannel.publish({ task, table } satisfies StreamFencingEvent);
-        throw new StreamError(
-          'OP_STREAM_TASK_TAKEN',
-          `task ${task} was advanced by another processor (${error.message}): two processes are running task ${task}; give each process its own tasks (--tasks). Nothing of this batch was committed`,
-          { details: { task, table, ...error.details }, cause: error },
-        );
-      }
-      throw error;
-    }
-    for (const id of tasks) {
-      const value = summary[positionProperty(id)];
-      if (value !== undefined) (this.#tasks.get(id) as StreamTask).recorded[table] = value;
-    }
-    return result;
-  }
-
-  #openAlertsDue(): boolean {
-    return this.#now() - this.#openAlertsWrittenAt >= (this.#options.openAlertsEveryMs ?? 1_000);
-  }
-
-  /** Each task's open alerts and detected position, taken now (the lake write may come later). */
-  #openAlertsNow(): { readonly rows: Row[]; readonly positions: ReadonlyMap<TaskId, StreamPosition> } {
-    const rows: Row[] = [];
-    const positions = new Map<TaskId, StreamPosition>();
-    for (const task of this.#tasks.values()) {
-      for (const alert of task.detector.openAlerts()) rows.push(openAlertRow(task.id, alert));
-      positions.set(task.id, task.detected);
-    }
-    return { rows, positions };
-  }
-
-  /**
-   * Rewrites the open alerts of this processor's tasks. Owning every task, it replaces the table in
-   * one commit; otherwise each task's rows are replaced on their own, leaving other processors' rows.
-   */
-  async #writeOpenAlerts(open: { readonly rows: readonly Row[]; readonly positions: ReadonlyMap<TaskId, StreamPosition> }): Promise<void> {
-    this.#openAlertsWrittenAt = this.#now();
-    try {
-      await this.#replaceOpenAlerts(open);
-    } catch (error) {
-      // A snapshot of the open alerts that keeps losing to other writers is simply skipped: the
-      // next one, a moment later, replaces it anyway (and its position says how current it is).
-      if (error instanceof LakeError && error.code === 'OP_LAKE_COMMIT_CONFLICT') return;
-      throw error;
-    }
-  }
-
-  async #replaceOpenAlerts(open: { readonly rows: readonly Row[]; readonly positions: ReadonlyMap<TaskId, StreamPosition> }): Promise<void> {
-    const summaryOf = (ids: readonly TaskId[]): Record<string, string> =>
-      Object.fromEntries(ids.map((id) => [positionProperty(id), formatPosition(open.positions.get(id) ?? START_POSITION)]));
-    const ids = [...open.positions.keys()];
-    if (ids.length === this.partitions) {
-      const summary = summaryOf(ids);
-      await this.#fenced('openAlerts', ids, summary, (expect) => this.#openAlerts.overwrite(open.rows, { filter: [], summary, expect }));
-    } else {
-      for (const id of ids) {
-        const summary = summaryOf([id]);
-        await this.#fenced('openAlerts', [id], summary, (expect) =>
-          this.#openAlerts.overwrite(
-            open.rows.filter((r) => r.task === id),
-            { filter: [{ column: 'task', op: '=', value: id }], summary, expect },
-          ),
-        );
-      }
-    }
-    for (const [id, position] of open.positions) (this.#tasks.get(id) as StreamTask).advance('openAlerts', position);
-  }
-
-  #observe(report: BatchReport, changes: readonly EmittedChange[], perTopic: ReadonlyMap<string, number>, appendedAt: readonly number[]): void {
-    if (batchChannel.hasSubscribers) batchChannel.publish(this.#batchEvent(report, changes, perTopic, appendedAt));
+  #observe(report: BatchReport, changes: readonly EmittedChange[], perTopic: ReadonlyMap<string, number>, fetchedAt: readonly number[]): void {
+    if (batchChannel.hasSubscribers) batchChannel.publish(this.#batchEvent(report, changes, perTopic, fetchedAt));
     this.#options.onBatch?.(report);
   }
 
   /** The batch as the metrics see it, with the gauges' current values (the listener keeps no state). */
-  #batchEvent(report: BatchReport, changes: readonly EmittedChange[], perTopic: ReadonlyMap<string, number>, appendedAt: readonly number[]): StreamBatchEvent {
+  #batchEvent(report: BatchReport, changes: readonly EmittedChange[], perTopic: ReadonlyMap<string, number>, fetchedAt: readonly number[]): StreamBatchEvent {
     const publishedAt = this.#now();
     const open = new Map<Rule, { count: number; valueBrl: number }>(RULE_NAMES.map((rule) => [rule, { count: 0, valueBrl: 0 }]));
     for (const task of this.#tasks.values()) {
       for (const alert of task.detector.openAlerts()) {
         const entry = open.get(alert.rule) as { count: number; valueBrl: number };
         entry.count++;
-        entry.valueBrl += alert.priority;
+        entry.valueBrl += alert.orderValueCents / 100;
       }
     }
     return {
       idle: report.idle,
       recordsByTopic: Object.fromEntries(perTopic),
       timings: report.timings,
-      alerts: changes.map(({ change }, i) => ({ rule: change.alert.rule, change: change.kind, appendedAt: appendedAt[i] ?? null, publishedAt })),
+      alerts: changes.map(({ change }, i) => ({ rule: change.alert.rule, change: change.kind, fetchedAt: fetchedAt[i] ?? null, publishedAt })),
       openAlerts: [...open].map(([rule, { count, valueBrl }]) => ({ rule, count, valueBrl })),
       tasks: [...this.#tasks.values()].map((t) => ({ task: t.id, watermark: t.detector.watermark, newestEventTime: t.detector.maxEventTime })),
       lag: [...this.#tasks.values()].flatMap((t) =>
@@ -993,31 +613,4 @@ export class StreamProcessor {
       ),
     };
   }
-}
-
-/**
- * Per task, the furthest position published on the alerts topic: the last record of partition p
- * is task p's (the topic has the input's partition count, and an alert is keyed by its order).
- */
-async function publishedPositions(log: EventLog, codec: AlertCodec, partitions: number): Promise<Map<TaskId, StreamPosition>> {
-  const [topic] = await log.describeTopics([ALERTS_TOPIC]);
-  const found = new Map<TaskId, StreamPosition>();
-  if (topic === undefined) return found;
-  if (topic.partitions !== partitions) {
-    throw new StreamError(
-      'OP_STREAM_NOT_COPARTITIONED',
-      `topic ${ALERTS_TOPIC} has ${topic.partitions} partitions but the input topics have ${partitions}: each task publishes to its own partition`,
-      { details: { topic: ALERTS_TOPIC, partitions: topic.partitions, input: partitions } },
-    );
-  }
-  for (let partition = 0; partition < topic.partitions; partition++) {
-    const end = topic.endOffsets[partition] ?? 0;
-    if (end <= (topic.beginningOffsets[partition] ?? 0)) continue;
-    const [record] = await log.fetch({ topic: ALERTS_TOPIC, partition, offset: end - 1, maxRecords: 1 });
-    if (record === undefined) continue;
-    const { task, position } = await codec.decode(record.value, record);
-    const previous = found.get(task);
-    if (previous === undefined || comparePositions(position, previous) > 0) found.set(task, position);
-  }
-  return found;
 }

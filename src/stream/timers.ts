@@ -47,6 +47,14 @@ export class TimerQueue {
     return this.#heap.length;
   }
 
+  /**
+   * Every pending timer, in heap order: scheduling them in this order into an empty queue rebuilds
+   * the same heap in linear time (each lands below its parent at once), so a checkpoint keeps it.
+   */
+  pending(): readonly Timer[] {
+    return [...this.#heap];
+  }
+
   /** The earliest timer, or null. */
   peek(): Timer | null {
     return this.#heap[0] ?? null;

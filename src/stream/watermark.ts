@@ -50,6 +50,16 @@ export class WatermarkTracker {
   }
 
   /**
+   * Puts the tracker back where a checkpoint saw it (`-Infinity` for either: not yet). Only for a
+   * tracker that has observed nothing: a restored watermark never goes back.
+   */
+  restore(maxEventTime: EpochMillis, floor: EpochMillis): void {
+    if (this.#maxEventTime !== -Infinity || this.#floor !== -Infinity) throw new Error('a watermark is restored only before it has moved');
+    this.#maxEventTime = maxEventTime;
+    this.#floor = floor;
+  }
+
+  /**
    * For when the input is quiet: moves the watermark itself to `toTime` (if that is later), asserting
    * that no event before `toTime` is still expected. Returns whether it moved.
    */

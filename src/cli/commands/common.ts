@@ -18,7 +18,12 @@ export interface GlobalFlags {
 }
 
 /** The settings of a command: its own flags over the global ones, environment, config file, defaults. */
-export function settingsFor(command: Command, io: CliIO, flags: Partial<Record<keyof Settings, unknown>> = {}): Settings {
+export function settingsFor(
+  command: Command,
+  io: CliIO,
+  flags: Partial<Record<keyof Settings, unknown>> = {},
+  flagNames: Partial<Record<keyof Settings, string>> = {},
+): Settings {
   const globals = command.optsWithGlobals<GlobalFlags>();
   return resolveSettings({
     flags: {
@@ -31,6 +36,7 @@ export function settingsFor(command: Command, io: CliIO, flags: Partial<Record<k
       s3Region: globals.s3Region,
       ...flags,
     },
+    flagNames,
     configFile: globals.config,
     env: io.env,
     cwd: io.cwd,

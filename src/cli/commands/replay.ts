@@ -116,36 +116,37 @@ export function registerReplay(program: Command, io: CliIO, _setExitCode: SetExi
     .option('--quiet', 'no progress output')
     .option('--json', 'print the summary as JSON')
     .addOption(new Option('--metrics-port <n>', METRICS_PORT_HELP).argParser(parseMetricsPort))
-    .action(async (flags: ReplayFlags, command: Command) =>
-      withMetricsPort(settingsFor(command, io), 'replay', flags.metricsPort, async () => {
+    .action(async (flags: ReplayFlags, command: Command) => {
       const settings = settingsFor(command, io, {
         data: flags.data,
         batchSize: flags.batchSize,
         partitions: flags.partitions,
       });
-      const pacing: Pacing =
-        flags.speed !== undefined
-          ? { mode: 'speed', speed: flags.speed, maxGapMs: flags.maxGap }
-          : flags.rate !== undefined
-            ? { mode: 'rate', eventsPerSecond: flags.rate }
-            : { mode: 'max' };
-      const run = await replayWithProgress(io, settings, {
-        pacing,
-        from: flags.from,
-        until: flags.until,
-        quiet: flags.quiet === true || flags.json === true,
-      });
-      if (flags.json === true) {
-        writeJson(io, {
-          ...run.summary,
-          data: resolve(io.cwd, settings.data),
-          state: resolve(io.cwd, settings.state),
+      await withMetricsPort(settings, 'replay', flags.metricsPort, async () => {
+        const pacing: Pacing =
+          flags.speed !== undefined
+            ? { mode: 'speed', speed: flags.speed, maxGapMs: flags.maxGap }
+            : flags.rate !== undefined
+              ? { mode: 'rate', eventsPerSecond: flags.rate }
+              : { mode: 'max' };
+        const run = await replayWithProgress(io, settings, {
           pacing,
-          quarantined: run.dataset.report.quarantine.length,
-          quarantineFile: run.quarantineFile,
+          from: flags.from,
+          until: flags.until,
+          quiet: flags.quiet === true || flags.json === true,
         });
-      } else {
-        printSummary(io, run);
-      }
-    }));
+        if (flags.json === true) {
+          writeJson(io, {
+            ...run.summary,
+            data: resolve(io.cwd, settings.data),
+            state: resolve(io.cwd, settings.state),
+            pacing,
+            quarantined: run.dataset.report.quarantine.length,
+            quarantineFile: run.quarantineFile,
+          });
+        } else {
+          printSummary(io, run);
+        }
+      });
+    });
 }

@@ -22,6 +22,7 @@ interface StreamFlags {
   readonly stateRetention?: string;
   readonly maxBatch?: number;
   readonly idleAfter?: string;
+  readonly checkpointEvery?: number;
   readonly idleAdvance?: string;
   readonly tasks?: readonly number[];
   readonly group?: string;
@@ -114,6 +115,11 @@ export function registerStream(program: Command, io: CliIO, setExitCode: SetExit
     .option('--state-retention <duration>', "how long a finished order's state is kept (event time) [default 30d]")
     .addOption(new Option('--max-batch <n>', 'records per micro-batch at most [default 50000]').argParser(positiveInt('--max-batch')))
     .option('--idle-after <duration>', 'quiet time before the idle policy moves the watermark [default 1s]')
+    .addOption(
+      new Option('--checkpoint-every <n>', "checkpoint a task's state after this many of its records: a restart replays at most about this many [default 100000]").argParser(
+        positiveInt('--checkpoint-every'),
+      ),
+    )
     .option('--idle-advance <duration>', "the idle policy moves a quiet task's watermark to the newest event time of the whole input plus this [default 0]")
     .addOption(
       new Option('--tasks <list>', 'run only these tasks (input partition numbers, e.g. 0,1,2), to share the work among processes [default: all]').argParser(parseTasks),
@@ -129,8 +135,7 @@ export function registerStream(program: Command, io: CliIO, setExitCode: SetExit
     .option('--quiet', 'no progress output')
     .option('--json', 'print the summary as JSON (last line)')
     .addOption(new Option('--metrics-port <n>', METRICS_PORT_HELP).argParser(parseMetricsPort))
-    .action(async (flags: StreamFlags, command: Command) =>
-      withMetricsPort(settingsFor(command, io), 'stream', flags.metricsPort, async () => {
+    .action(async (flags: StreamFlags, command: Command) => {
       const settings = settingsFor(command, io, {
         approvalHours: flags.approvalHours,
         allowedLateness: flags.allowedLateness,
@@ -138,107 +143,114 @@ export function registerStream(program: Command, io: CliIO, setExitCode: SetExit
         stateRetention: flags.stateRetention,
         maxBatch: flags.maxBatch,
         idleAfter: flags.idleAfter,
+        checkpointEvery: flags.checkpointEvery,
         idleAdvance: flags.idleAdvance,
         batchInterval: typeof flags.batchEvery === 'string' ? flags.batchEvery : undefined,
       });
-      const runtime = openRuntime(settings, { env: io.env });
-      const abort = new AbortController();
-      const onSignal = (): void => {
-        if (flags.quiet !== true) io.stderr.write('\nstopping after the batch in flight\n');
-        abort.abort();
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      let batch: StreamBatch | null = null;
-      let reference: ReferenceIngest | null = null;
-      // Ends the batch with the processor: with --until-idle one last run reads all the stream wrote.
-      const endBatch = async (): Promise<{ batch?: StreamBatchSummary }> => {
-        if (batch === null) return {};
-        const last = await batch.finish(flags.untilIdle === true && !abort.signal.aborted);
-        if (last !== null && last.error !== null) setExitCode(1);
-        return { batch: streamBatchSummary(batch) };
-      };
-      try {
-        if (flags.batchEvery !== undefined) {
-          const quietBatch = flags.quiet === true || flags.json === true;
-          batch = StreamBatch.start(await runtime.lake(), {
-            intervalMs: settings.batchInterval,
-            ...(quietBatch ? {} : { onRun: (report) => io.stderr.write(`${describeBatchRun(report)}\n`) }),
-          });
-        }
-        const started = performance.now();
-        const progress = flags.quiet !== true && flags.json !== true;
-        const ingest = await ReferenceIngest.start(runtime, {
-          signal: abort.signal,
-          ...(progress ? { onAppended: (rows: number) => io.stderr.write(`reference ${rows.toLocaleString('en-US').padStart(7)} records  into ${REFERENCE_EVENTS_TABLE}\n`) } : {}),
-        });
-        reference = ingest;
-        // The processor stops on Ctrl-C, and on a failed reference pass (whose error `finish` throws).
-        const stop = AbortSignal.any([abort.signal, ingest.failed]);
-        const hooks: ProcessorHooks = {
-          ...(flags.tasks === undefined ? {} : { tasks: flags.tasks }),
-          onAlerts:
-            flags.alerts === true
-              ? (changes) => {
-                  for (const { change } of changes) {
-                    io.stdout.write(flags.json === true ? `${JSON.stringify({ change: change.kind, ...change.alert })}\n` : `${describeChange(change)}\n`);
-                  }
-                }
-              : undefined,
-          onBatch: (b) => {
-            if (b.idle) ingest.nudge();
-            if (!progress) return;
-            io.stderr.write(
-              `${b.idle ? 'idle    ' : 'batch   '} ${b.records.toLocaleString('en-US').padStart(7)} records  ${String(b.changes).padStart(6)} alert changes  ` +
-                `watermark ${Number.isFinite(b.watermark) ? formatLocal(b.watermark) : '-'}  ${formatMs(b.timings.total)}\n`,
-            );
-          },
+      await withMetricsPort(settings, 'stream', flags.metricsPort, async () => {
+        const runtime = openRuntime(settings, { env: io.env });
+        const abort = new AbortController();
+        const onSignal = (): void => {
+          if (flags.quiet !== true) io.stderr.write('\nstopping after the batch in flight\n');
+          abort.abort();
         };
-        if (flags.group !== undefined) {
-          const report = await runInGroup({
-            ...(await processorOptions(runtime, settings, hooks)),
-            group: flags.group,
-            signal: stop,
-            untilIdle: flags.untilIdle === true,
-            onAssignment: (tasks) => {
-              if (flags.quiet !== true && flags.json !== true) io.stderr.write(`group ${flags.group ?? ''}: running tasks ${tasks.length === 0 ? 'none' : tasks.join(', ')}\n`);
-            },
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        let batch: StreamBatch | null = null;
+        let reference: ReferenceIngest | null = null;
+        // Ends the batch with the processor: with --until-idle one last run reads all the stream wrote.
+        const endBatch = async (): Promise<{ batch?: StreamBatchSummary }> => {
+          if (batch === null) return {};
+          const last = await batch.finish(flags.untilIdle === true && !abort.signal.aborted);
+          if (last !== null && last.error !== null) setExitCode(1);
+          return { batch: streamBatchSummary(batch) };
+        };
+        try {
+          if (flags.batchEvery !== undefined) {
+            const quietBatch = flags.quiet === true || flags.json === true;
+            batch = StreamBatch.start(await runtime.lake(), {
+              intervalMs: settings.batchInterval,
+              ...(quietBatch ? {} : { onRun: (report) => io.stderr.write(`${describeBatchRun(report)}\n`) }),
+            });
+          }
+          const started = performance.now();
+          const progress = flags.quiet !== true && flags.json !== true;
+          const ingest = await ReferenceIngest.start(runtime, {
+            signal: abort.signal,
+            ...(progress ? { onAppended: (rows: number) => io.stderr.write(`reference ${rows.toLocaleString('en-US').padStart(7)} records  into ${REFERENCE_EVENTS_TABLE}\n`) } : {}),
           });
-          const referenceEvents = await ingest.finish();
-          const batchSummary = await endBatch();
-          if (report.processor === null) {
-            if (flags.json === true) writeJson(io, { group: flags.group, tasks: [], records: report.records, referenceEvents, ...batchSummary });
-            else if (flags.quiet !== true) io.stdout.write(`the group gave this process no tasks\n`);
+          reference = ingest;
+          // The processor stops on Ctrl-C, and on a failed reference pass (whose error `finish` throws).
+          const stop = AbortSignal.any([abort.signal, ingest.failed]);
+          const hooks: ProcessorHooks = {
+            ...(flags.tasks === undefined ? {} : { tasks: flags.tasks }),
+            onAlerts:
+              flags.alerts === true
+                ? (changes) => {
+                    for (const { change } of changes) {
+                      io.stdout.write(flags.json === true ? `${JSON.stringify({ change: change.kind, ...change.alert })}\n` : `${describeChange(change)}\n`);
+                    }
+                  }
+                : undefined,
+            onBatch: (b) => {
+              if (b.idle) ingest.nudge();
+              if (!progress) return;
+              io.stderr.write(
+                `${b.idle ? 'idle    ' : 'batch   '} ${b.records.toLocaleString('en-US').padStart(7)} records  ${String(b.changes).padStart(6)} alert changes  ` +
+                  `watermark ${Number.isFinite(b.watermark) ? formatLocal(b.watermark) : '-'}  ${formatMs(b.timings.total)}\n`,
+              );
+            },
+          };
+          if (flags.group !== undefined) {
+            const report = await runInGroup({
+              ...(await processorOptions(runtime, settings, hooks)),
+              group: flags.group,
+              signal: stop,
+              untilIdle: flags.untilIdle === true,
+              onAssignment: (tasks) => {
+                if (flags.quiet !== true && flags.json !== true) io.stderr.write(`group ${flags.group ?? ''}: running tasks ${tasks.length === 0 ? 'none' : tasks.join(', ')}\n`);
+              },
+            });
+            const referenceEvents = await ingest.finish();
+            const batchSummary = await endBatch();
+            if (report.processor === null) {
+              if (flags.json === true) writeJson(io, { group: flags.group, tasks: [], records: report.records, referenceEvents, ...batchSummary });
+              else if (flags.quiet !== true) io.stdout.write(`the group gave this process no tasks\n`);
+              return;
+            }
+            const summary = { ...streamSummary(report.processor, report, performance.now() - started), group: flags.group, tasks: report.tasks, reassignments: report.reassignments, referenceEvents, ...batchSummary };
+            if (flags.json === true) writeJson(io, summary);
+            else if (flags.quiet !== true) printStreamSummary(io, summary, report.processor.openAlerts());
             return;
           }
-          const summary = { ...streamSummary(report.processor, report, performance.now() - started), group: flags.group, tasks: report.tasks, reassignments: report.reassignments, referenceEvents, ...batchSummary };
+          const processor = await openProcessor(runtime, settings, hooks);
+          const r = processor.recovery;
+          // Said even with --json: a restart that could not use its checkpoint is slower, and why matters.
+          for (const [task, { fallback }] of Object.entries(r.checkpoints)) {
+            if (fallback !== null && flags.quiet !== true) io.stderr.write(`task ${task}: checkpoint not used, state rebuilt from all of bronze: ${fallback}\n`);
+          }
+          if (flags.quiet !== true && flags.json !== true && r.replayed > 0) {
+            io.stderr.write(
+              `resumed: state rebuilt from ${Object.values(r.checkpoints).some((c) => c.restoredAt !== null) ? 'checkpoints and ' : ''}${r.replayed.toLocaleString('en-US')} bronze rows in ${formatMs(r.ms)}` +
+                (r.caughtUp.alertEvents + r.caughtUp.lateEvents + r.caughtUp.published > 0
+                  ? `; wrote what the last run left unwritten (${r.caughtUp.alertEvents} alert events, ${r.caughtUp.lateEvents} late events, ${r.caughtUp.published} published)`
+                  : '') +
+                '\n',
+            );
+          }
+          const run = await processor.run({ untilIdle: flags.untilIdle === true, signal: stop });
+          const referenceEvents = await ingest.finish();
+          const summary = { ...streamSummary(processor, run, performance.now() - started), referenceEvents, ...(await endBatch()) };
           if (flags.json === true) writeJson(io, summary);
-          else if (flags.quiet !== true) printStreamSummary(io, summary, report.processor.openAlerts());
-          return;
+          else if (flags.quiet !== true) printStreamSummary(io, summary, processor.openAlerts());
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          // A failure elsewhere: the run in progress ends before the lake closes under it.
+          await batch?.finish(false);
+          await reference?.close();
+          await runtime.close();
         }
-        const processor = await openProcessor(runtime, settings, hooks);
-        const r = processor.recovery;
-        if (flags.quiet !== true && flags.json !== true && r.replayed > 0) {
-          io.stderr.write(
-            `resumed: state rebuilt from ${r.replayed.toLocaleString('en-US')} bronze rows in ${formatMs(r.ms)}` +
-              (r.caughtUp.alertEvents + r.caughtUp.lateEvents + r.caughtUp.published > 0
-                ? `; wrote what the last run left unwritten (${r.caughtUp.alertEvents} alert events, ${r.caughtUp.lateEvents} late events, ${r.caughtUp.published} published)`
-                : '') +
-              '\n',
-          );
-        }
-        const run = await processor.run({ untilIdle: flags.untilIdle === true, signal: stop });
-        const referenceEvents = await ingest.finish();
-        const summary = { ...streamSummary(processor, run, performance.now() - started), referenceEvents, ...(await endBatch()) };
-        if (flags.json === true) writeJson(io, summary);
-        else if (flags.quiet !== true) printStreamSummary(io, summary, processor.openAlerts());
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        // A failure elsewhere: the run in progress ends before the lake closes under it.
-        await batch?.finish(false);
-        await reference?.close();
-        await runtime.close();
-      }
-    }));
+      });
+    });
 }
