@@ -72,6 +72,8 @@ export interface StreamSummary {
   readonly stats: ReturnType<StreamProcessor['stats']>;
   readonly openAlerts: number;
   readonly elapsedMs: number;
+  /** The process's peak resident memory so far (MiB): what a host must give a processor. */
+  readonly peakRssMiB: number;
 }
 
 export function streamSummary(processor: StreamProcessor, run: RunReport, elapsedMs: number): StreamSummary {
@@ -85,13 +87,14 @@ export function streamSummary(processor: StreamProcessor, run: RunReport, elapse
     stats,
     openAlerts: stats.openAlerts,
     elapsedMs,
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
 
 export function printStreamSummary(io: CliIO, summary: StreamSummary, open: readonly Alert[]): void {
   const s = summary.stats;
   io.stdout.write(
-    `\nprocessed ${summary.records.toLocaleString('en-US')} records in ${summary.batches} batches (${formatMs(summary.elapsedMs)}); watermark ${summary.watermark ?? '-'}\n`,
+    `\nprocessed ${summary.records.toLocaleString('en-US')} records in ${summary.batches} batches (${formatMs(summary.elapsedMs)}); watermark ${summary.watermark ?? '-'}; peak memory ${summary.peakRssMiB} MiB\n`,
   );
   io.stdout.write(
     `alert changes: ${s.changes.opened} opened, ${s.changes.escalated} escalated, ${s.changes.resolved} resolved, ${s.changes.final} delivered late` +
