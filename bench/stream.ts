@@ -50,7 +50,7 @@ import { copyStore, fillLog } from './store.js';
 
 const GOALS = { eventsPerSecond: 150_000, ceilingRatio: 0.4, p99Ms: 100, p99OverLogFloor: 3, peakRssMiB: 512 } as const;
 /** Batch sizes of the throughput runs; undefined: the processor's default. */
-const BATCH_SIZES: readonly (number | undefined)[] = [undefined, 20_000, 100_000];
+const BATCH_SIZES: readonly (number | undefined)[] = [undefined, 50_000, 100_000];
 const LATENCY_RATE = 5_000;
 const INPUT_TOPICS = [TOPICS.orders, TOPICS.reviews] as const;
 const FETCH_SIZE = 2_000;

@@ -34,7 +34,7 @@ export interface StreamProcessorOptions {
   readonly topics?: readonly string[];
   /** The tasks (input partition numbers) this processor runs; all by default. */
   readonly tasks?: readonly TaskId[];
-  /** A batch closes at this many records (default 50,000)... */
+  /** A batch closes at this many records (default 10,000: larger batches are no faster and hold more memory; docs/benchmarks.md)... */
   readonly maxBatchEvents?: number;
   /** ...or after gathering for this long, in wall-clock ms (default 500). */
   readonly maxBatchMs?: number;

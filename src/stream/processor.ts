@@ -284,7 +284,7 @@ export class StreamProcessor {
     await (this.#behind ? this.#beforeNewest : this.#inFlight);
     this.#endOffsets.forget();
     const started = performance.now();
-    const maxEvents = this.#options.maxBatchEvents ?? 50_000;
+    const maxEvents = this.#options.maxBatchEvents ?? 10_000;
     const maxMs = this.#options.maxBatchMs ?? 500;
     const tasks = [...this.#tasks.values()];
     const share = Math.max(1, Math.ceil(maxEvents / tasks.length));

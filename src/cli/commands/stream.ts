@@ -116,7 +116,7 @@ export function registerStream(program: Command, io: CliIO, setExitCode: SetExit
     .option('--allowed-lateness <duration>', 'how late an event may arrive and still count [default 1h]')
     .option('--escalate-after <duration>', 'an open alert escalates after this, then each time it doubles [default 1d]')
     .option('--state-retention <duration>', "how long a finished order's state is kept (event time) [default 30d]")
-    .addOption(new Option('--max-batch <n>', 'records per micro-batch at most [default 50000]').argParser(positiveInt('--max-batch')))
+    .addOption(new Option('--max-batch <n>', 'records per micro-batch at most [default 10000]').argParser(positiveInt('--max-batch')))
     .option('--idle-after <duration>', 'quiet time before the idle policy moves the watermark [default 1s]')
     .addOption(
       new Option('--checkpoint-every <n>', "checkpoint a task's state after this many of its records: a restart replays at most about this many [default 100000]").argParser(
