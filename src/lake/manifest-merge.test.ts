@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { LakeError } from './errors.js';
 import { DEFAULT_MANIFEST_MERGE, manifestMergeSettings, mergedEntries, packFromEnd, planManifestMerge } from './manifest-merge.js';
 import type { DataFile, ManifestEntry, ManifestFile } from './types.js';
+import { fakeDataFile } from '../testing/delete-files.js';
 
 function manifest(name: string, length: number, specId = 0): ManifestFile {
   return {
@@ -90,22 +91,7 @@ describe('manifest merge settings from table properties', () => {
 });
 
 describe('merged manifest entries', () => {
-  const file = (name: string): DataFile => ({
-    content: 0,
-    filePath: `s3://w/t/data/${name}.parquet`,
-    fileFormat: 'PARQUET',
-    partition: {},
-    recordCount: 1,
-    fileSizeInBytes: 10,
-    columnSizes: new Map(),
-    valueCounts: new Map(),
-    nullValueCounts: new Map(),
-    nanValueCounts: new Map(),
-    lowerBounds: new Map(),
-    upperBounds: new Map(),
-    splitOffsets: null,
-    sortOrderId: null,
-  });
+  const file = (name: string): DataFile => fakeDataFile(`s3://w/t/data/${name}.parquet`, 0, {}, { fileSizeInBytes: 10 });
   const entry = (status: 0 | 1 | 2, name: string, snapshotId: bigint | null, seq: number | null, fileSeq: number | null = seq): ManifestEntry => ({
     status,
     snapshotId,

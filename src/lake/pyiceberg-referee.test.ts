@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot, tempDir } from '../testing/fixtures.js';
-import type { IcebergTable, Row } from './index.js';
+import type { ColumnDefinition, IcebergTable, Row } from './index.js';
 import { Lake } from './index.js';
 
 const python = process.env.ORDERPULSE_PYTHON ?? 'python3';
@@ -45,6 +45,14 @@ async function snapshotFacts(table: IcebergTable): Promise<unknown[]> {
   return facts;
 }
 
+/** The columns of the event tables the referee reads. */
+const EVENT_COLUMNS: readonly ColumnDefinition[] = [
+  { name: 'event_id', type: 'long', required: true },
+  { name: 'order_id', type: 'string', required: true },
+  { name: 'event_time', type: 'timestamptz', required: true },
+  { name: 'value', type: 'double' },
+];
+
 describe('PyIceberg referee', { skip }, () => {
   const dir = tempDir();
   const catalogFile = join(dir.path, 'catalog.db');
@@ -61,12 +69,7 @@ describe('PyIceberg referee', { skip }, () => {
 
   it('reads OrderPulse tables after appends, an overwrite, a schema change and a compaction', async () => {
     const table = await lake.createTable('bronze.events', {
-      columns: [
-        { name: 'event_id', type: 'long', required: true },
-        { name: 'order_id', type: 'string', required: true },
-        { name: 'event_time', type: 'timestamptz', required: true },
-        { name: 'value', type: 'double' },
-      ],
+      columns: EVENT_COLUMNS,
       partitionBy: [{ source: 'event_time', transform: 'day' }],
     });
     await table.append(rows(0, 300));
@@ -97,12 +100,7 @@ describe('PyIceberg referee', { skip }, () => {
 
   it('reads a table whose small manifests were merged, after an overwrite and a snapshot expiry', async () => {
     const table = await lake.createTable('bronze.merged_events', {
-      columns: [
-        { name: 'event_id', type: 'long', required: true },
-        { name: 'order_id', type: 'string', required: true },
-        { name: 'event_time', type: 'timestamptz', required: true },
-        { name: 'value', type: 'double' },
-      ],
+      columns: EVENT_COLUMNS,
       partitionBy: [{ source: 'event_time', transform: 'day' }],
       properties: { 'commit.manifest.min-count-to-merge': '3' },
     });
