@@ -26,21 +26,48 @@ const WORD = '[a-z0-9]';
 const FILLER_GAP = `(?: (?:${FILLERS.join('|')})){0,3}?`;
 const ANY_GAP = `(?: ${WORD}+){0,2}?`;
 
-/** One word of a phrase as a regular expression (without the space before it). */
+/** One word of a phrase (`*` and `#` allowed) as a regular expression, without the space before it. */
 function wordPattern(word: string): string {
-  if (!/^[a-z0-9*()|#[\]]+$/.test(word)) throw new Error(`cue word "${word}" has a character the syntax does not know`);
-  return word.replace(/\*/g, `${WORD}*`).replace(/#/g, '[0-9]+').replace(/\(/g, '(?:');
+  if (!/^[a-z0-9*#]+$/.test(word)) throw new Error(`cue word "${word}" has a character the phrase syntax does not know`);
+  return word.replace(/\*/g, `${WORD}*`).replace(/#/g, '[0-9]+');
 }
 
-/** A phrase as a pattern in which every word starts with its space (the text is matched with a space before it). */
-function phrasePattern(phrase: string): string {
-  return phrase
-    .split(' ')
-    .map((word) => {
-      if (word === '…') return FILLER_GAP;
-      if (word === '~') return ANY_GAP;
-      if (word.startsWith('[') && word.endsWith(']')) return `(?: (?:${wordPattern(word.slice(1, -1))}))?`;
-      return ` ${wordPattern(word)}`;
+/** Splits `text` at `separator` where it is outside every ( ) and [ ]. */
+function splitTop(text: string, separator: string, phrase: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '(' || c === '[') depth++;
+    else if (c === ')' || c === ']') depth--;
+    if (depth < 0) throw new Error(`cue "${phrase}": a bracket closes that was not opened`);
+    if (c === separator && depth === 0) {
+      parts.push(text.slice(from, i));
+      from = i + 1;
+    }
+  }
+  if (depth !== 0) throw new Error(`cue "${phrase}": a bracket is not closed`);
+  parts.push(text.slice(from));
+  return parts;
+}
+
+/**
+ * A phrase as a pattern in which every word starts with its space (the text is matched with a space before
+ * it). `(a b|c)` is one of several word sequences, `[a|b]` one of them or none.
+ */
+function phrasePattern(phrase: string, whole: string = phrase): string {
+  return splitTop(phrase.trim(), ' ', whole)
+    .filter((item) => item !== '')
+    .map((item) => {
+      if (item === '…') return FILLER_GAP;
+      if (item === '~') return ANY_GAP;
+      const group = /^\((.*)\)$/.exec(item) ?? /^\[(.*)\]$/.exec(item);
+      if (group !== null) {
+        const alternatives = splitTop(group[1] as string, '|', whole).map((alt) => phrasePattern(alt, whole));
+        return `(?:${alternatives.join('|')})${item.startsWith('[') ? '?' : ''}`;
+      }
+      return ` ${wordPattern(item)}`;
     })
     .join('');
 }
@@ -49,6 +76,8 @@ interface CompiledCue {
   readonly phrase: string;
   readonly pattern: RegExp;
   readonly unless: RegExp | null;
+  readonly unlessAfter: RegExp | null;
+  readonly kind: Cue['kind'] | null;
 }
 
 interface CompiledRules {
@@ -58,11 +87,13 @@ interface CompiledRules {
 }
 
 function compileCue(cue: string | Cue): CompiledCue {
-  const { phrase, unless } = typeof cue === 'string' ? { phrase: cue, unless: undefined } : cue;
+  const { phrase, unless, unlessAfter, kind } = typeof cue === 'string' ? ({ phrase: cue } as Cue) : cue;
   return {
     phrase,
+    kind: kind ?? null,
+    unlessAfter: unlessAfter === undefined || unlessAfter.length === 0 ? null : new RegExp(`(?:${unlessAfter.map((u) => phrasePattern(u)).join('|')})(?!${WORD})`),
     pattern: new RegExp(`${phrasePattern(phrase)}(?!${WORD})`, 'g'),
-    unless: unless === undefined || unless.length === 0 ? null : new RegExp(`^${FILLER_GAP}(?:${unless.map(phrasePattern).join('|')})(?!${WORD})`),
+    unless: unless === undefined || unless.length === 0 ? null : new RegExp(`^${FILLER_GAP}(?:${unless.map((u) => phrasePattern(u)).join('|')})(?!${WORD})`),
   };
 }
 
@@ -70,7 +101,7 @@ function compile(rules: CauseRules): CompiledRules {
   return {
     cause: rules.cause,
     cues: rules.phrases.map(compileCue),
-    negatable: rules.negatable.length === 0 ? null : new RegExp(`^(?:${rules.negatable.map(wordPattern).join('|')})$`),
+    negatable: rules.negatable.length === 0 ? null : new RegExp(`^(?:${rules.negatable.map((w) => wordPattern(w)).join('|')})$`),
   };
 }
 
@@ -81,34 +112,35 @@ const NEGATION_REACH = 3;
 interface Hit {
   readonly at: number;
   readonly text: string;
+  readonly kind: Cue['kind'] | null;
 }
 
-/** The first place a cause's cues match in the text, or null. `text` is the tokens joined, with a space before. */
-function firstHit(rules: CompiledRules, tokens: readonly string[], text: string): Hit | null {
-  let best: Hit | null = null;
+/** The text of the clause that ends at `at` (from the last boundary before it). */
+function clauseBefore(text: string, at: number): string {
+  return text.slice(text.lastIndexOf(` ${BOUNDARY}`, at) + 1, at);
+}
+
+/** Every place a cause's cues match, in no particular order. `text` is the tokens joined, with a space before. */
+function hitsOf(rules: CompiledRules, tokens: readonly string[], text: string): Hit[] {
+  const hits: Hit[] = [];
   for (const cue of rules.cues) {
     cue.pattern.lastIndex = 0;
     for (let m = cue.pattern.exec(text); m !== null; m = cue.pattern.exec(text)) {
-      if (best !== null && m.index >= best.at) break;
       const end = m.index + m[0].length;
       if (cue.unless !== null && cue.unless.test(text.slice(end))) continue;
-      best = { at: m.index, text: m[0].trim() };
-      break;
+      if (cue.unlessAfter !== null && cue.unlessAfter.test(clauseBefore(text, m.index))) continue;
+      hits.push({ at: m.index, text: m[0].trim(), kind: cue.kind });
     }
   }
   if (rules.negatable !== null) {
     let at = 0;
     for (let i = 0; i < tokens.length; i++) {
       const token = tokens[i] as string;
-      if (best !== null && at >= best.at) break;
-      if (rules.negatable.test(token) && !negated(tokens, i)) {
-        best = { at, text: token };
-        break;
-      }
+      if (rules.negatable.test(token) && !negated(tokens, i)) hits.push({ at, text: token, kind: null });
       at += token.length + 1;
     }
   }
-  return best;
+  return hits;
 }
 
 /** Whether a negator stands among the few words before token `i`, in the same clause. */
@@ -136,12 +168,21 @@ export function reviewTokens(review: ReviewText): string[] {
 export function classifyReview(review: ReviewText): Classification {
   const tokens = reviewTokens(review);
   const text = ` ${tokens.join(' ')}`;
-  const hits = new Map<Cause, Hit>();
+  const hits = new Map<Cause, Hit[]>();
   for (const rules of COMPILED) {
-    const hit = firstHit(rules, tokens, text);
-    if (hit !== null) hits.set(rules.cause, hit);
+    const found = hitsOf(rules, tokens, text);
+    if (found.length > 0) hits.set(rules.cause, found);
   }
-  return fromHits(hits);
+  // "Recebi só um; o outro não chegou": when part of the order is said to be missing, a bare "not received"
+  // is about that part; the review is a delay only if it says so in other words (late, waiting, the date).
+  if ((hits.get('wrong_or_missing') ?? []).some((h) => h.kind === 'partial')) {
+    const delay = (hits.get('delay') ?? []).filter((h) => h.kind !== 'not_received');
+    if (delay.length > 0) hits.set('delay', delay);
+    else hits.delete('delay');
+  }
+  const first = new Map<Cause, Hit>();
+  for (const [cause, found] of hits) first.set(cause, found.reduce((a, b) => (b.at < a.at ? b : a)));
+  return fromHits(first);
 }
 
 /** Causes and primary from the first hit of each cause found. */

@@ -20,13 +20,22 @@
  *   "sem atraso" are not. Such a word does not count when one of NEGATORS stands among the three words
  *   before it in the same clause.
  * A phrase may list `unless`: phrases that, right after the match (small words skipped), show it means
- * something else ("não recebi resposta" is no delay: it is service).
+ * something else ("não recebi resposta" is no delay: it is service); and `unlessAfter`: phrases that do the
+ * same from earlier in the clause ("pedi o reembolso e até agora nada" is no delay either).
  */
 import type { Cause } from './causes.js';
 
 export interface Cue {
   readonly phrase: string;
+  /** Phrases that, right after the match (small words skipped), show it means something else. */
   readonly unless?: readonly string[];
+  /** Phrases that, earlier in the same clause, show it means something else ("pedi reembolso e até agora nada"). */
+  readonly unlessAfter?: readonly string[];
+  /**
+   * `not_received`: the goods have not come. Such a delay cue does not count when a `partial` cue of
+   * wrong_or_missing is found too: "recebi só um, o outro não chegou" is a part of the order missing.
+   */
+  readonly kind?: 'not_received' | 'partial';
 }
 
 export interface CauseRules {
@@ -43,21 +52,32 @@ export const FILLERS: readonly string[] = [
   'o', 'a', 'os', 'as', 'um', 'uma', 'me', 'se', 'lhe', 'nos', 'te', 'foi', 'foram', 'fui', 'tinha', 'tem', 'havia', 'esta', 'estava', 'ser', 'sido',
   'ainda', 'ate', 'hoje', 'agora', 'mesmo', 'sequer', 'nem', 'ja', 'mais', 'la', 'aqui', 'e', 'de', 'do', 'da', 'meu', 'minha', 'meus', 'minhas',
   'seu', 'sua', 'este', 'esse', 'essa', 'esta', 'isso', 'produto', 'produtos', 'pedido', 'pedidos', 'mercadoria', 'encomenda', 'compra', 'item', 'itens',
-  'entrega', 'entregue', 'entregues', 'chegou', 'veio',
+  'entrega', 'entregue', 'entregues', 'chegou', 'veio', 'consegui', 'conseguiu', 'conseguiram', 'conseguindo', 'estou', 'esta', 'estao',
 ];
 
 /** What the customer gets or got back instead of the goods: "não recebi" + one of these is not about delivery. */
 const NOT_THE_GOODS = [
-  'resposta*', 'retorno', 'contato', 'email*', 'mensage*', 'reembols*', 'estorn*', 'dinheiro', 'nota', 'nenhum*', 'ligac*', 'informac*',
+  'resposta*', 'retorno', 'contato', 'email*', 'mensage*', 'reembols*', 'estorn*', 'dinheiro', 'nota', 'nenhum*', 'ligac*', 'informac*', 'autorizac*', 'justificativa', 'posic*',
   'satisfac*', 'solucao', 'troca', 'devolu*', 'credito', 'valor', 'codigo', 'boleto', 'cupom',
 ];
 
 /** Words after "não recebi/veio …" that say a PART of the order is missing or the wrong thing came: not a delay of the whole. */
 const PART_OF_THE_ORDER = [
   'correto', 'correta', 'certo', 'certa', 'errado', 'errada', 'completo', 'completa', 'inteiro', 'todos', 'todas', 'tudo', 'restante', 'resto',
-  'outro', 'outra', 'outros', 'outras', 'segundo', 'segunda', 'demais', 'igual', 'conforme', 'que (pedi|comprei|encomendei)', 'funcion*', 'ligar',
-  'usar',
+  'outro', 'outra', 'outros', 'outras', 'segundo', 'segunda', 'demais', 'igual', 'conforme', 'funcion*', 'ligar', 'usar', 'autorizac*',
 ];
+
+/** Requests to the store: a "até agora nada" after one of these is about the request, not the parcel. */
+const REQUESTS = ['reembols*', 'estorn*', 'troca', 'trocar', 'devolu*', 'devolver', 'cancel*', 'contato', 'reclam*', 'resposta', 'solicit*', 'pedi', 'email*', 'mensage*', 'protocolo'];
+
+/** What a customer awaits that is not the parcel: an answer, a solution, a refund. */
+const AWAITED_NOT_THE_GOODS = [
+  'resposta', 'retorno', 'posic*', 'solucao', 'providencia*', 'devolu*', 'reembols*', 'estorn*', 'troca', 'contato', 'para', 'orientac*', 'instruc*',
+  'codigo', 'autorizac*', 'tratativa', 'analise', 'credito', 'dinheiro',
+];
+
+/** Money back, exchange, return, cancellation: trouble when a "not yet" or "cannot" goes with them. */
+const REMEDIES = '(reembols*|estorn*|ressarc*|troca|trocar|devolu*|devolver|cancelamento|cancelar|dinheiro)';
 
 /** Parts and accessories a customer says did not come with the product. */
 const PARTS = '(peca*|acessorio*|parafuso*|manual|carregador|cabo|controle|tampa*|kit|item|itens|unidade*|outro|outra|outros|outras|restante|resto|segundo|segunda|bateria|pilha*|fonte|capa*|pe|pes|suporte*|refil|brinde|par)';
@@ -67,31 +87,49 @@ export const CAUSE_RULES: readonly CauseRules[] = [
     cause: 'delay',
     phrases: [
       // Not (yet) delivered, never delivered: the commonest complaint, in its many verbs.
-      { phrase: '(nao|nunca|jamais) … (cheg*|receb*|entreg*)', unless: [...NOT_THE_GOODS, ...PART_OF_THE_ORDER] },
-      { phrase: '(nao|nem|nunca) … (enviad*|enviaram|despach*|postad*|postaram|mandaram|saiu)', unless: [...NOT_THE_GOODS, ...PART_OF_THE_ORDER, PARTS] },
-      'entrega nao [foi] (realizada|efetuada|feita)',
+      { phrase: '(nao|nunca|jamais) … (cheg*|receb*|entreg*)', unless: [...NOT_THE_GOODS, ...PART_OF_THE_ORDER], kind: 'not_received' },
+      {
+        phrase: '(nao|nem|nunca) … (enviad*|enviou|enviaram|despach*|postad*|postaram|mandaram|saiu)',
+        unless: [...NOT_THE_GOODS, ...PART_OF_THE_ORDER, PARTS],
+        kind: 'not_received',
+      },
+      { phrase: 'entrega nao [foi] (realizada|efetuada|feita)', kind: 'not_received' },
+      { phrase: 'nada de (chegar|receber|entrega*)', kind: 'not_received' },
+      // Marked as delivered, but it is not here.
+      { phrase: '(consta*|aparece|mostra|diz|marca*|informa*) … como (entregue|recebid*)', kind: 'not_received' },
+      { phrase: 'entregue (a|para|em) (outra|outro)', kind: 'not_received' },
       // Still waiting.
-      '(ainda|continuo|sigo|estou) (aguard*|esperand*)',
+      { phrase: '(ainda|continuo|sigo|estou) (aguard*|esperand*)', unless: AWAITED_NOT_THE_GOODS },
       '(aguard*|esperand*) … (chegada|entrega)',
-      '(ate|e) [o] (hoje|agora|momento) nada',
+      { phrase: '(ate|e|mas|porem) [ate] [o] (hoje|agora|momento|ainda) nada', unlessAfter: REQUESTS },
       'nada (do|de) (produto|pedido|entrega|mercadoria|encomenda)',
+      '(quero|preciso|queria) [receber] [o|a] (meu|minha|o|a) (produto|pedido|encomenda|mercadoria|compra)',
       'cade',
       'sem previsao',
+      // Out of stock after the sale: it never comes.
+      '(sem|nao … tem|nao … tinha*|nao … havia|falta de|fora de) estoque',
       // Lost in transit or sent back: it never arrives.
       'extravi*',
-      'remetente',
+      '(devolv*|volt*|retorn*|mandaram|enviaram) ~ remetente',
+      // Not brought to the door.
+      '(buscar|retirar) (no|na|nos|em) (correio*|agencia)',
+      '(deixaram|deixou|ficou|esta|estava) (no|na|nos) (correio*|agencia)',
       // The promised date broken.
       'fora (do|de) prazo',
-      '(depois|apos|alem) (do|da|de) (prazo|data)',
-      'passou (do|o|a) (prazo|data)',
+      '(depois|apos|alem) (do|da|de|o|a) (prazo|data)',
+      'passou (do|o|a|dos|das) (prazo|data|dias|dia)',
       '(prazo|data) … (passou|venc*|expir*|estour*|esgot*|termin*|acab*|ultrapass*|excedid*)',
       '(ultrapass*|exced*|extrapol*|estour*) … (prazo|data)',
       '(nao|nunca) (cumpr*|respeit*|honr*) … (prazo|data)',
       '(prazo|data) ~ nao [foi] (cumprid*|respeitad*)',
+      '(pessimo|longo|grande) prazo',
+      'prazo [muito|bem|e] (longo|grande|extenso)',
+      '(mais|falta de|sem|pouca) (agilidade|rapidez|pontualidade)',
       // Came, but late.
       'chegou [muito] (tarde|depois)',
       '(so|somente|apenas) [foi] (chegou|recebi|entregaram|veio|entregue) (hoje|agora|dia|no|em|depois|apos|semana|mes)',
       '(entrega|envio|transporte|frete) [muito|extremamente|bem] (lent*|demorad*)',
+      '(dias|semanas|semana|mes|meses) (para|pra|ate) (chegar|receber|entregar|entrega|vir)',
       // Tracking that shows nothing: the customer is chasing a parcel.
       'rastre*',
     ],
@@ -101,22 +139,39 @@ export const CAUSE_RULES: readonly CauseRules[] = [
     cause: 'wrong_or_missing',
     phrases: [
       // The wrong thing came.
-      '(outro|outra) (produto|modelo|item|cor|tamanho|marca)',
-      '(produto|modelo|cor|tamanho|voltagem|numero|numeracao|marca|quantidade) (diferente|errad*|trocad*|incorret*)',
-      '(veio|chegou|recebi|enviaram|mandaram) [um|uma|o|a] [produto] diferente',
-      'diferente (do|da|de) [que] (pedido|comprado|solicitado|comprei|pedi|encomendei)',
+      '(outro|outra) (produto|modelo|item|cor|tamanho|marca|sabor)',
+      '(produto|modelo|cor|tamanho|voltagem|numero|numeracao|marca|quantidade|sabor) (diferente|errad*|trocad*|incorret*)',
+      {
+        phrase: '(veio|chegou|recebi|enviaram|mandaram) [um|uma|o|a] [produto] diferente',
+        unless: ['(do|da|de|ao|a|das|dos) ~ (foto*|anunci*|descri*|imagem|imagens|site|propaganda|mostra*|especifica*|oferta)'],
+      },
+      '(veio|vieram|recebi|chegou|enviaram|enviado|mandaram|mandado|entregou|entregaram|entrega|entregam|fornecido) … (outro|outra|outros|outras)',
+      '(diferente|difere|diferem|desacordo) (do|da|de|com) [o|a] [que] (pedido|comprado|compra|solicitado|comprei|pedi|encomendei)',
       'nao (e|era) (o|a) (produto|modelo|cor|tamanho|item) [que] (comprei|pedi|encomendei|solicitei)',
       'nao (e|era) o que (comprei|pedi|encomendei)',
+      '(nao|nunca) … (veio|vieram|enviou|enviaram|mandou|mandaram|entregou|entregaram|recebi) … (correto|correta|corretos|certo|certa)',
+      '(nao|nunca) (veio|vieram|enviou|enviaram|mandou|mandaram) … que (pedi|comprei|solicitei|encomendei)',
       // Part of the order missing.
       'faltando',
-      'falt(ou|aram|am)',
-      'falta (um|uma|o|a|os|as|peca*|item|itens|parte*|produto*|acessorio*|parafuso*|#)',
-      'nao (veio|vieram|chegou|chegaram|acompanha*|mandaram|enviaram|consta*|recebi) … ' + PARTS,
-      '(nao|nunca) … receb* … (todos|todas|restante|resto|outro|outra|outros|outras|segundo|segunda|demais|tudo)',
-      '(so|somente|apenas) (veio|vieram|recebi|chegou|chegaram|mandaram|enviaram|entregaram) (um|uma|1|2|3|4|5|dois|duas|tres|parte|metade|o|a|os|as)',
-      '(recebi|veio|chegou|chegaram|vieram) (so|somente|apenas) (um|uma|1|2|3|4|5|dois|duas|tres|parte|metade|o|a|os|as)',
-      '(recebi|veio|chegou) (um|uma|1) (dos|das)',
-      '(recebi|veio|chegou) (metade|parte)',
+      '(faltou|faltaram|faltam)',
+      'falta (um|uma|o|a|os|as|peca*|item|itens|parte*|produto*|acessorio*|parafuso*|#|receber|chegar|vir)',
+      'nao (veio|vieram|vem|chegou|chegaram|acompanha*|mandaram|enviaram|consta*|recebi) … ' + PARTS,
+      { phrase: '(nao|nunca) … receb* … (todos|todas|restante|resto|outro|outra|outros|outras|segundo|segunda|demais|tudo)', kind: 'partial' },
+      {
+        phrase:
+          '(so|somente|apenas) [foi|foram] (veio|vieram|vem|recebi|recebemos|chegou|chegaram|mandaram|enviaram|entregaram|entregue|entregues|tinha) (um|uma|1|2|3|4|5|dois|duas|tres|parte|metade|o|a|os|as)',
+        kind: 'partial',
+      },
+      {
+        phrase: '(recebi|recebemos|veio|vem|chegou|chegaram|vieram|entregaram|entregue|entregues) (so|somente|apenas) (um|uma|1|2|3|4|5|dois|duas|tres|parte|metade|o|a|os|as)',
+        kind: 'partial',
+      },
+      { phrase: '(recebi|veio|chegou|chegaram|vieram|entregaram) (#|um|uma|dois|duas|tres) (dos|das)', kind: 'partial' },
+      { phrase: '(um|uma) (deles|delas|dos|das) ~ ~ (nao|nunca) (cheg*|veio|vieram|receb*|entreg*)', kind: 'partial' },
+      { phrase: '(recebi|veio|chegou) (metade|parte)', kind: 'partial' },
+      { phrase: '(veio|chegou|compra|pedido|encomenda) pela metade', kind: 'partial' },
+      { phrase: '(demais|restante (do|dos|da|das)) (produtos|itens|pecas|unidades|pedido|compra)', kind: 'partial' },
+      '(caixa|caixinha|envelope|embalagem|pacote) vazi*',
     ],
     negatable: ['errad*', 'trocad*', 'incomplet*'],
   },
@@ -124,71 +179,79 @@ export const CAUSE_RULES: readonly CauseRules[] = [
     cause: 'product_quality',
     phrases: [
       // Does not work.
-      'nao (funcion*|liga|ligou|carreg*|encaix*|serve|serviu|presta|prestou|acend*|esquent*|gel*|fech*|cabe|coube|conect*|reconhec*|fixa|segura|aquec*|corta|cortou)',
+      'nao [esta|estava|estao|ta] (funcion*|liga|ligou|carreg*|encaix*|serve|serviu|presta|prestou|acend*|esquent*|gel*|fech*|cabe|coube|conect*|reconhec*|fixa|segura|aquec*|corta|cortou|cobre|cobriu|le)',
       'parou [de] (funcionar|ligar|carregar)',
       'nao chegou a (funcionar|ligar)',
+      '(mal|mau) funcionamento',
       '(nao|sem) ~ funcionamento',
       // Not what the listing showed.
       'nao (e|era) (original|genuino)',
       'nao (e|era) ~ (igual|como|conforme|mesmo|mesma) … (foto*|anunci*|descri*|imagem|site|propaganda|mostra*|parece)',
-      'diferente (do|da|de|das|dos) (foto*|anunci*|descri*|imagem|imagens|site|propaganda|mostrad*|especifica*)',
+      'diferente (do|da|de|das|dos|ao|a) ~ (foto*|anunci*|descri*|imagem|imagens|site|propaganda|mostra*|especifica*|oferta)',
+      'nao … (conforme|condiz*) … (site|anunci*|foto*|descri*|imagem|propaganda|oferta)',
       'nao (corresponde|condiz|confere|bate)',
+      'fora (da|de|das) especifica*',
       'propaganda enganosa',
       'engan*',
+      'gato por lebre',
       '(menor|maior|pequen*|fino|fina|curto|curta) ~ [do] (que|da|do) … (foto*|anunci*|descri*|imagem|esperad*|pensei|parece|mostra*|informad*)',
+      'tamanho [e|muito|bem] (pequeno|grande|menor|maior)',
+      '(ficou|ficaram) [muito|bem] (pequen*|grande*|apertad*|curt*|larg*)',
+      'nao (e|era|foi) [bem] o que [eu] esperava',
+      'esperava mais',
+      'abaixo (do|da) (esperad*|expectativa*)',
+      'nao … (atend*|correspond*) … expectativa*',
       // Poor quality.
-      '(qualidade|material|acabamento|tecido|costura) [e|muito|bem|extremamente] (ruim|pessim*|inferior|horrivel|baixa|fraco|fraca|duvidosa|precaria|vagabund*)',
+      '(qualidade|material|acabamento|tecido|costura|som) [e|muito|bem|extremamente] (ruim|pessim*|inferior|horrivel|baixa|fraco|fraca|duvidosa|precaria|vagabund*)',
+      '(qualidade|material|produto) … deixa a desejar',
       '(pessima|baixa|ma|horrivel|baixissima|sem) qualidade',
       'porcaria',
       'lixo',
       'vagabund*',
-      'mal (feito|acabad*|costurad*)',
+      'camelo',
+      '(mal|mau) (feito|acabad*|costurad*|embalad*)',
       'produto [e|muito|bem] (ruim|pessimo|horrivel|fraco|inferior|frageil|fragil)',
-      'nao gostei (do|da|dos|das) (produto|qualidade|material|cor|tecido|acabamento|modelo)',
+      '(nao gostei|insatisfeit*|nao fiquei satisfeit*) (do|da|dos|das|com) [o|a] (produto|qualidade|material|cor|tecido|acabamento|modelo)',
       'nao vale (o|a) (pena|preco|que)',
       'dinheiro jogado fora',
       '(embalagem|caixa) (aberta|violada|danificada|amassada|rasgada)',
     ],
     negatable: [
-      'defeit*', 'quebr*', 'danific*', 'estragad*', 'rasgad*', 'amassad*', 'trincad*', 'rachad*', 'riscad*', 'arranhad*', 'furad*', 'manchad*',
+      'defeit*', 'quebr*', 'danific*', 'estragad*', 'rasgad*', 'amassad*', 'trincad*', 'rachad*', 'riscad*', 'arranhad*', 'furad*', 'furos', 'manchad*',
       'vazand*', 'vazamento', 'avaria*', 'descascand*', 'desbotad*', 'enferrujad*', 'mofad*', 'falsificad*', 'falso', 'falsa', 'pirata',
-      'replica', 'usad*', 'fragil', 'frageis', 'validade', 'vencido',
+      'replica', 'usad*', 'fragil', 'frageis', 'validade', 'vencido', 'ruido*', 'chiad*',
     ],
   },
   {
     cause: 'service',
     phrases: [
       // No answer, nobody solves it.
-      'sem [nenhum|nenhuma|qualquer] (resposta|retorno|solucao|posicionamento|atendimento|contato|satisfacao|suporte|ajuda)',
+      'sem [nenhum|nenhuma|qualquer] (resposta|retorno|solucao|posicionamento|atendimento|contato|satisfacao|suporte|ajuda|justificativa)',
       '(nao|nunca|ninguem) … (respond*|retorn*|resolv*|solucion*|ajud*|posicion*)',
-      '(nenhum|nenhuma) (retorno|contato|resposta|posicionamento|esclarecimento|solucao|satisfacao|informac*)',
-      'nao … (recebi|tive|tenho|obtive|deram|dao|da) … (resposta|retorno|satisfacao|informac*|solucao|suporte)',
-      // Money back, exchange, return, cancellation.
-      'reembols*',
-      'estorn*',
-      'ressarc*',
-      'devolu*',
-      'devolv*',
-      '(troca|trocar|substituic*)',
-      'cancel*',
-      '(dinheiro|valor) de volta',
-      'meu dinheiro',
+      '(nenhum|nenhuma) (retorno|contato|resposta|posicionamento|esclarecimento|solucao|satisfacao|informac*|justificativa)',
+      'nao … (recebi|tive|tenho|obtive|obtivemos|deram|da|dao|deu|consigo|consegui|conseguimos) … (resposta|retorno|satisfacao|informac*|solucao|suporte|justificativa|posicionamento|posic*|contato|falar|estorn*|reembols*|ressarc*|credito)',
+      '(nao|nunca) (consigo|consegui|conseguimos|conseguindo) (falar|contato|resolver|trocar|devolver|cancelar|fazer a troca|fazer a devolucao)',
+      '(aguard*|esperand*|no aguardo) … (resposta|retorno|posic*|posicionamento|solucao|providencia*|contato|tratativa)',
+      '(ninguem|nenhuma) (resolve|responde|atende|ajuda|explica|informa)',
+      // Money back, exchange, return or cancellation that does not happen.
+      REMEDIES + ' ~ ~ (ate agora|ate hoje|ate o momento|ainda nao|nada|nao foi|nao e|nao pode|nao foi feit*|nao consigo|sem sucesso)',
+      '(nao consigo|nao consegui|dificil|impossivel|nao possibilita|nao permite) … ' + REMEDIES,
+      '(cancelaram|cancelou) … (compra|pedido)',
+      '(pedido|compra) [foi] cancelad*',
+      'nao (cancelaram|cancelou|aceitaram|aceitou)',
       // Billing and invoices.
-      'cobr(anca|ado|ada|aram|ou|ando)',
-      'nota fiscal',
-      '(boleto|fatura|parcela*)',
+      '(cobranca|cobrado|cobrada|cobraram|cobrou) (indevid*|duplicad*|dobrad*|a mais|duas vezes|errad*)',
+      '(descontad*|debitad*|cobrad*) … (mesmo|sem) … (estoque|receber|entrega)',
+      '(sem|nem|nao) ~ nota fiscal',
       // Chasing the store.
       'atendimento',
       'sac',
-      '(entrei|entramos|tentei|tento|fiz|faco) … contato',
-      '(liguei|ligo|ligamos|mandei|enviei) … (email*|mensage*)',
-      'reclam*',
+      '(pessimo|ruim|horrivel) (suporte|pos venda*)',
+      'pos venda*',
+      '(tentei|tento|tentando|tentamos) … contato',
+      'reclame aqui',
       'procon',
-      'protocolo',
       'descaso',
-      'desrespeito',
-      'falta de respeito',
-      '(ninguem|nenhuma) (resolve|responde|atende|ajuda|explica|informa)',
     ],
     negatable: [],
   },
