@@ -59,6 +59,17 @@ describe('classifyReview', () => {
     assert.deepEqual(causesOf('não veio com defeito, só não gostei da cor'), ['product_quality']);
   });
 
+  it('lets an intensifying negation through: "nunca vi demorar tanto" is a delay', () => {
+    assert.deepEqual(causesOf('Nunca vi demorar tanto pra entregar'), ['delay']);
+    assert.deepEqual(causesOf('não esperava tanta demora'), ['delay']);
+  });
+
+  it('reads "não recebi" as a delay unless what was not received is an answer or a refund', () => {
+    assert.deepEqual(causesOf('Ainda não recebi o produto nem nenhuma orientação'), ['delay']);
+    assert.deepEqual(causesOf('não recebi nenhuma resposta'), ['service']);
+    assert.deepEqual(causesOf('até agora não recebi o estorno'), ['service']);
+  });
+
   it('reads accents, capitals and misspellings alike', () => {
     const forms = ['NÃO RECEBI O PRODUTO', 'nao recebi o produto', 'ñ recebi o produto', 'n recebi o produto', 'Não Recebí O Produto'];
     for (const text of forms) assert.deepEqual(causesOf(text), ['delay'], text);

@@ -6,7 +6,7 @@ import type { Cause } from './causes.js';
 import { CAUSES, ROOT_CAUSES } from './causes.js';
 import { BOUNDARY, tokenise } from './normalise.js';
 import type { CauseRules, Cue } from './rules.js';
-import { CAUSE_RULES, FILLERS, NEGATORS } from './rules.js';
+import { CAUSE_RULES, FILLERS, NEGATION_ENDS, NEGATORS, SMALL_WORDS } from './rules.js';
 
 /** What a review says, as Olist stores it: a title and a message, either possibly empty. */
 export interface ReviewText {
@@ -24,6 +24,7 @@ export interface Classification {
 
 const WORD = '[a-z0-9]';
 const FILLER_GAP = `(?: (?:${FILLERS.join('|')})){0,3}?`;
+const SMALL_GAP = `(?: (?:${SMALL_WORDS.join('|')})){0,3}?`;
 const ANY_GAP = `(?: ${WORD}+){0,2}?`;
 
 /** One word of a phrase (`*` and `#` allowed) as a regular expression, without the space before it. */
@@ -93,7 +94,7 @@ function compileCue(cue: string | Cue): CompiledCue {
     kind: kind ?? null,
     unlessAfter: unlessAfter === undefined || unlessAfter.length === 0 ? null : new RegExp(`(?:${unlessAfter.map((u) => phrasePattern(u)).join('|')})(?!${WORD})`),
     pattern: new RegExp(`${phrasePattern(phrase)}(?!${WORD})`, 'g'),
-    unless: unless === undefined || unless.length === 0 ? null : new RegExp(`^${FILLER_GAP}(?:${unless.map((u) => phrasePattern(u)).join('|')})(?!${WORD})`),
+    unless: unless === undefined || unless.length === 0 ? null : new RegExp(`^${SMALL_GAP}(?:${unless.map((u) => phrasePattern(u)).join('|')})(?!${WORD})`),
   };
 }
 
@@ -107,6 +108,7 @@ function compile(rules: CauseRules): CompiledRules {
 
 const COMPILED: readonly CompiledRules[] = CAUSE_RULES.map(compile);
 const NEGATOR_SET = new Set(NEGATORS);
+const NEGATION_END_SET = new Set(NEGATION_ENDS);
 const NEGATION_REACH = 3;
 
 interface Hit {
@@ -147,7 +149,7 @@ function hitsOf(rules: CompiledRules, tokens: readonly string[], text: string): 
 function negated(tokens: readonly string[], i: number): boolean {
   for (let j = i - 1; j >= 0 && j >= i - NEGATION_REACH; j--) {
     const token = tokens[j] as string;
-    if (token === BOUNDARY) return false;
+    if (token === BOUNDARY || NEGATION_END_SET.has(token)) return false;
     if (NEGATOR_SET.has(token)) return true;
   }
   return false;

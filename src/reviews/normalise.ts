@@ -22,6 +22,7 @@ const ABBREVIATIONS: Readonly<Record<string, string>> = {
   vcs: 'voces',
   q: 'que',
   pq: 'porque',
+  oq: 'o que',
   pk: 'porque',
   msm: 'mesmo',
   tb: 'tambem',
@@ -110,7 +111,8 @@ export function tokenise(text: string): string[] {
       if (tokens.length > 0 && tokens[tokens.length - 1] !== BOUNDARY) tokens.push(BOUNDARY);
       continue;
     }
-    tokens.push(fixWord(raw));
+    // An abbreviation may stand for more than one word ("oq" → "o que").
+    tokens.push(...fixWord(raw).split(' '));
   }
   while (tokens[tokens.length - 1] === BOUNDARY) tokens.pop();
   return tokens;

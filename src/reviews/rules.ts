@@ -18,7 +18,7 @@
  * - `phrases` carry their own polarity ("nao recebi", "fora do prazo"): they count wherever they appear;
  * - `negatable` words state a fact that a negation nearby reverses: "atrasou" is a delay, "não atrasou" and
  *   "sem atraso" are not. Such a word does not count when one of NEGATORS stands among the three words
- *   before it in the same clause.
+ *   before it in the same clause, unless one of NEGATION_ENDS stands between ("nunca vi demorar tanto").
  * A phrase may list `unless`: phrases that, right after the match (small words skipped), show it means
  * something else ("não recebi resposta" is no delay: it is service); and `unlessAfter`: phrases that do the
  * same from earlier in the clause ("pedi o reembolso e até agora nada" is no delay either).
@@ -47,13 +47,25 @@ export interface CauseRules {
 /** Words that reverse a negatable word among the three before it: "não atrasou", "sem defeito", "nunca demorou". */
 export const NEGATORS: readonly string[] = ['nao', 'nem', 'sem', 'nunca', 'jamais', 'nenhum', 'nenhuma'];
 
-/** Small words a `…` may skip: articles, pronouns, auxiliaries, time words and the nouns for the order itself. */
-export const FILLERS: readonly string[] = [
-  'o', 'a', 'os', 'as', 'um', 'uma', 'me', 'se', 'lhe', 'nos', 'te', 'foi', 'foram', 'fui', 'tinha', 'tem', 'havia', 'esta', 'estava', 'ser', 'sido',
-  'ainda', 'ate', 'hoje', 'agora', 'mesmo', 'sequer', 'nem', 'ja', 'mais', 'la', 'aqui', 'e', 'de', 'do', 'da', 'meu', 'minha', 'meus', 'minhas',
-  'seu', 'sua', 'este', 'esse', 'essa', 'esta', 'isso', 'produto', 'produtos', 'pedido', 'pedidos', 'mercadoria', 'encomenda', 'compra', 'item', 'itens',
-  'entrega', 'entregue', 'entregues', 'chegou', 'veio', 'consegui', 'conseguiu', 'conseguiram', 'conseguindo', 'estou', 'esta', 'estao',
+/**
+ * Words that end a negation's reach before the word it would reverse: "nunca vi demorar tanto" and "não
+ * esperava tanta demora" complain of a delay.
+ */
+export const NEGATION_ENDS: readonly string[] = ['vi', 'visto', 'imaginei', 'imaginava', 'pensei', 'esperava', 'acredito', 'acreditei'];
+
+/**
+ * The small words of a `…`: articles, pronouns, auxiliaries, time words, and the nouns for the order itself.
+ * An `unless` skips only these, so that "não recebi o produto nem resposta" is still a delay.
+ */
+export const SMALL_WORDS: readonly string[] = [
+  'o', 'a', 'os', 'as', 'um', 'uma', 'me', 'se', 'lhe', 'nos', 'te', 'foi', 'foram', 'fui', 'tinha', 'tem', 'havia', 'esta', 'estava', 'estao', 'estou',
+  'ser', 'sido', 'ainda', 'ate', 'hoje', 'agora', 'mesmo', 'sequer', 'ja', 'mais', 'la', 'aqui', 'de', 'do', 'da', 'no', 'na', 'nos', 'nas', 'meu',
+  'minha', 'meus', 'minhas', 'seu', 'sua', 'este', 'esse', 'essa', 'isso', 'consegui', 'conseguiu', 'conseguiram', 'conseguindo', 'produto',
+  'produtos', 'pedido', 'pedidos', 'mercadoria', 'encomenda', 'compra', 'item', 'itens',
 ];
+
+/** The words a `…` may skip: SMALL_WORDS, and "e", "nem" and the verbs of delivery. */
+export const FILLERS: readonly string[] = [...SMALL_WORDS, 'e', 'nem', 'entrega', 'entregue', 'entregues', 'chegou', 'veio'];
 
 /** What the customer gets or got back instead of the goods: "não recebi" + one of these is not about delivery. */
 const NOT_THE_GOODS = [
@@ -119,7 +131,7 @@ export const CAUSE_RULES: readonly CauseRules[] = [
       '(depois|apos|alem) (do|da|de|o|a) (prazo|data)',
       'passou (do|o|a|dos|das) (prazo|data|dias|dia)',
       '(prazo|data) … (passou|venc*|expir*|estour*|esgot*|termin*|acab*|ultrapass*|excedid*)',
-      '(ultrapass*|exced*|extrapol*|estour*) … (prazo|data)',
+      '(ultrapass*|exced*|extrapol*|estour*|venc*|expir*|esgot*) … (prazo|data)',
       '(nao|nunca) (cumpr*|respeit*|honr*) … (prazo|data)',
       '(prazo|data) ~ nao [foi] (cumprid*|respeitad*)',
       '(pessimo|longo|grande) prazo',
@@ -151,6 +163,8 @@ export const CAUSE_RULES: readonly CauseRules[] = [
       'nao (e|era) o que (comprei|pedi|encomendei)',
       '(nao|nunca) … (veio|vieram|enviou|enviaram|mandou|mandaram|entregou|entregaram|recebi) … (correto|correta|corretos|certo|certa)',
       '(nao|nunca) (veio|vieram|enviou|enviaram|mandou|mandaram) … que (pedi|comprei|solicitei|encomendei)',
+      // "Comprei na cor preta e chegou na cor vermelha": a low score that names what came means it was not what was ordered.
+      '(veio|chegou|recebi|entregaram|entregam|mandaram|enviaram) (na|no|em) (cor|tamanho|voltagem|modelo|numero|numeracao)',
       // Part of the order missing.
       'faltando',
       '(faltou|faltaram|faltam)',
@@ -167,7 +181,7 @@ export const CAUSE_RULES: readonly CauseRules[] = [
         kind: 'partial',
       },
       { phrase: '(recebi|veio|chegou|chegaram|vieram|entregaram) (#|um|uma|dois|duas|tres) (dos|das)', kind: 'partial' },
-      { phrase: '(um|uma) (deles|delas|dos|das) ~ ~ (nao|nunca) (cheg*|veio|vieram|receb*|entreg*)', kind: 'partial' },
+      { phrase: '(um|uma) (deles|delas|dos|das|produto|item|peca|unidade|kit) ~ ~ (nao|nunca) (cheg*|veio|vieram|receb*|entreg*)', kind: 'partial' },
       { phrase: '(recebi|veio|chegou) (metade|parte)', kind: 'partial' },
       { phrase: '(veio|chegou|compra|pedido|encomenda) pela metade', kind: 'partial' },
       { phrase: '(demais|restante (do|dos|da|das)) (produtos|itens|pecas|unidades|pedido|compra)', kind: 'partial' },
@@ -179,7 +193,7 @@ export const CAUSE_RULES: readonly CauseRules[] = [
     cause: 'product_quality',
     phrases: [
       // Does not work.
-      'nao [esta|estava|estao|ta] (funcion*|liga|ligou|carreg*|encaix*|serve|serviu|presta|prestou|acend*|esquent*|gel*|fech*|cabe|coube|conect*|reconhec*|fixa|segura|aquec*|corta|cortou|cobre|cobriu|le)',
+      'nao [esta|estava|estao|ta] (funcion*|liga|ligou|carreg*|encaix*|serve|serviu|presta|prestou|acend*|esquent*|gel*|fech*|cabe|coube|conect*|reconhec*|fixa|segura|aquec*|corta|cortou|cobre|cobriu|le|cola|grava|toca|sai)',
       'parou [de] (funcionar|ligar|carregar)',
       'nao chegou a (funcionar|ligar)',
       '(mal|mau) funcionamento',
@@ -187,7 +201,7 @@ export const CAUSE_RULES: readonly CauseRules[] = [
       // Not what the listing showed.
       'nao (e|era) (original|genuino)',
       'nao (e|era) ~ (igual|como|conforme|mesmo|mesma) … (foto*|anunci*|descri*|imagem|site|propaganda|mostra*|parece)',
-      'diferente (do|da|de|das|dos|ao|a) ~ (foto*|anunci*|descri*|imagem|imagens|site|propaganda|mostra*|especifica*|oferta)',
+      'diferente (do|da|de|das|dos|ao|a) [que] ~ ~ (foto*|anunci*|descri*|imagem|imagens|site|propaganda|mostra*|especifica*|oferta)',
       'nao … (conforme|condiz*) … (site|anunci*|foto*|descri*|imagem|propaganda|oferta)',
       'nao (corresponde|condiz|confere|bate)',
       'fora (da|de|das) especifica*',
@@ -198,6 +212,7 @@ export const CAUSE_RULES: readonly CauseRules[] = [
       'tamanho [e|muito|bem] (pequeno|grande|menor|maior)',
       '(ficou|ficaram) [muito|bem] (pequen*|grande*|apertad*|curt*|larg*)',
       'nao (e|era|foi) [bem] o que [eu] esperava',
+      'nao e tudo (isso|aquilo)',
       'esperava mais',
       'abaixo (do|da) (esperad*|expectativa*)',
       'nao … (atend*|correspond*) … expectativa*',
@@ -219,7 +234,7 @@ export const CAUSE_RULES: readonly CauseRules[] = [
     negatable: [
       'defeit*', 'quebr*', 'danific*', 'estragad*', 'rasgad*', 'amassad*', 'trincad*', 'rachad*', 'riscad*', 'arranhad*', 'furad*', 'furos', 'manchad*',
       'vazand*', 'vazamento', 'avaria*', 'descascand*', 'desbotad*', 'enferrujad*', 'mofad*', 'falsificad*', 'falso', 'falsa', 'pirata',
-      'replica', 'usad*', 'fragil', 'frageis', 'validade', 'vencido', 'ruido*', 'chiad*',
+      'replica', 'paralelo', 'usad*', 'fragil', 'frageis', 'validade', 'vencido', 'ruido*', 'chiad*',
     ],
   },
   {
@@ -242,7 +257,7 @@ export const CAUSE_RULES: readonly CauseRules[] = [
       // Billing and invoices.
       '(cobranca|cobrado|cobrada|cobraram|cobrou) (indevid*|duplicad*|dobrad*|a mais|duas vezes|errad*)',
       '(descontad*|debitad*|cobrad*) … (mesmo|sem) … (estoque|receber|entrega)',
-      '(sem|nem|nao) ~ nota fiscal',
+      '(sem|nem|nao) ~ (nota fiscal|nota|nf|nfe)',
       // Chasing the store.
       'atendimento',
       'sac',
