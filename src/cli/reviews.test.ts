@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { repoRoot, tempDir } from '../testing/fixtures.js';
+import { loadOlist } from '../data/index.js';
+import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
 import type { CliRun } from './run-for-test.js';
 import { runCli } from './run-for-test.js';
 
@@ -167,5 +168,27 @@ describe('orderpulse reviews eval', () => {
     assert.equal(code, 0);
     const [rules] = (JSON.parse(out) as EvalJson).results;
     assert.equal(rules?.evaluation.reviews, 330);
+  });
+});
+
+describe('orderpulse reviews impact', () => {
+  it('puts every low-score review of the sample in one delay group', async () => {
+    const { code, out } = await run(['reviews', 'impact', '--json']);
+    assert.equal(code, 0);
+    const { headline } = JSON.parse(out) as { headline: { group: string; lowScoreReviews: number; withText: number; delay: number }[] };
+    const dataset = await loadOlist(sampleDir);
+    const orders = new Set(dataset.orders.map((o) => o.orderId));
+    const low = dataset.reviews.filter((r) => r.score <= 2 && orders.has(r.orderId));
+    assert.equal(headline.reduce((s, g) => s + g.lowScoreReviews, 0), low.length);
+    const withText = low.filter((r) => (r.commentTitle ?? '').trim() !== '' || (r.commentMessage ?? '').trim() !== '').length;
+    assert.equal(headline.reduce((s, g) => s + g.withText, 0), withText);
+    const notDelivered = new Set(dataset.orders.filter((o) => o.deliveredToCustomerAt === null).map((o) => o.orderId));
+    assert.equal(headline.find((g) => g.group === 'not_delivered')?.lowScoreReviews, low.filter((r) => notDelivered.has(r.orderId)).length);
+  });
+
+  it('fails clearly on a directory that does not exist', async () => {
+    const { code, err } = await run(['reviews', 'impact', '--data', join(dir.path, 'nowhere')]);
+    assert.equal(code, 1);
+    assert.match(err, /nowhere.*OP_DATA_NO_DIRECTORY/);
   });
 });

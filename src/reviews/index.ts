@@ -14,3 +14,5 @@ export type { ReviewLabel, ReviewLine } from './reader.js';
 export { hasText, readLabels, readReviews, reviewsFileIn } from './reader.js';
 export type { ReviewsErrorCode } from './errors.js';
 export { ReviewsError } from './errors.js';
+export type { DelayBucket, DelayShare, LowScoreReview, ReviewCauseRow } from './impact.js';
+export { DELAY_BUCKETS, delayShares, lowScoreReviews, reviewCauseRows } from './impact.js';

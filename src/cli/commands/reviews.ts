@@ -1,8 +1,13 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { loadOlist } from '../../data/index.js';
 import type { Cause, Classification, Evaluation, ReviewLine, ReviewText } from '../../reviews/index.js';
 import {
   CAUSES,
+  DELAY_BUCKETS,
+  delayShares,
+  lowScoreReviews,
+  reviewCauseRows,
   ReviewsError,
   classifyAllDelay,
   classifyByKeywords,
@@ -16,7 +21,7 @@ import {
 import type { CliIO } from '../output.js';
 import { EXIT, describeError, table, writeJson } from '../output.js';
 import type { SetExitCode } from './index.js';
-import { formatMs } from './common.js';
+import { formatMs, settingsFor } from './common.js';
 
 /** The review texts bundled with the repository. */
 const DEFAULT_REVIEWS_DIR = 'data/olist-reviews-text';
@@ -160,6 +165,43 @@ async function evalCommand(io: CliIO, flags: EvalFlags): Promise<void> {
   else printEvaluation(io, flags.labels, results);
 }
 
+interface ImpactFlags {
+  readonly data?: string;
+  readonly json?: boolean;
+}
+
+const share = (part: number, whole: number): string => (whole === 0 ? '-' : `${((part / whole) * 100).toFixed(1)} %`);
+
+async function impactCommand(io: CliIO, dir: string, flags: ImpactFlags): Promise<void> {
+  const reviews = lowScoreReviews(await loadOlist(dir));
+  const shares = delayShares(reviews);
+  const rows = reviewCauseRows(reviews);
+  if (flags.json === true) {
+    writeJson(io, { data: dir, headline: shares, rows });
+    return;
+  }
+  io.stdout.write(`${dir}: ${reviews.length.toLocaleString('en-US')} low-score (1-2 star) reviews of its orders\n\n`);
+  io.stdout.write(`the share of low-score reviews with text that complain of delay:\n`);
+  io.stdout.write(
+    `${table(
+      ['orders', 'low-score reviews', 'with text', 'delay', 'delay share'],
+      shares.map((s) => [s.group, s.lowScoreReviews, s.withText, s.delay, s.delayShare === null ? '-' : `${(s.delayShare * 100).toFixed(1)} %`]),
+    )}\n`,
+  );
+  // The causes by delay bucket: the rows summed over month, category and seller, each review once.
+  io.stdout.write(`\ncauses of low-score reviews with text, by delay bucket (a review may have several):\n`);
+  io.stdout.write(
+    `${table(
+      ['delay', 'with text', ...CAUSES],
+      DELAY_BUCKETS.map((bucket) => {
+        const members = reviews.filter((r) => r.delayBucket === bucket && r.causes !== null);
+        return [bucket, members.length, ...CAUSES.map((c) => share(members.filter((r) => r.causes?.includes(c) === true).length, members.length))];
+      }),
+    )}\n`,
+  );
+  io.stdout.write(`\n${rows.length.toLocaleString('en-US')} rows by month, category, seller and delay bucket (--json prints them)\n`);
+}
+
 export function registerReviews(program: Command, io: CliIO, setExitCode: SetExitCode): void {
   const reviews = program.command('reviews').description('what low-score reviews complain about, read from their Portuguese text');
   reviews
@@ -176,4 +218,13 @@ export function registerReviews(program: Command, io: CliIO, setExitCode: SetExi
     .option('--reviews <file>', `the reviews file holding the labelled texts [default the one in ${DEFAULT_REVIEWS_DIR}]`)
     .option('--json', 'print every figure as one JSON object')
     .action(async (flags: EvalFlags) => reportingBadInput(io, setExitCode, flags.json === true, () => evalCommand(io, flags)));
+  reviews
+    .command('impact')
+    .description('the causes of low-score reviews by purchase month, category, seller and delay bucket, and the share of delay for late and on-time orders')
+    .option('--data <dir>', 'Olist directory of .csv or .csv.gz files [env ORDERPULSE_DATA; default data/olist-sample]')
+    .option('--json', 'print the headline and every row as one JSON object')
+    .action(async (flags: ImpactFlags, command: Command) => {
+      const settings = settingsFor(command, io, { data: flags.data });
+      await impactCommand(io, resolve(io.cwd, settings.data), flags);
+    });
 }
