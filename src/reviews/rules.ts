@@ -59,13 +59,13 @@ export const NEGATION_ENDS: readonly string[] = ['vi', 'visto', 'imaginei', 'ima
  */
 export const SMALL_WORDS: readonly string[] = [
   'o', 'a', 'os', 'as', 'um', 'uma', 'me', 'se', 'lhe', 'nos', 'te', 'foi', 'foram', 'fui', 'tinha', 'tem', 'havia', 'esta', 'estava', 'estao', 'estou',
-  'ser', 'sido', 'ainda', 'ate', 'hoje', 'agora', 'mesmo', 'sequer', 'ja', 'mais', 'la', 'aqui', 'de', 'do', 'da', 'no', 'na', 'nos', 'nas', 'meu',
+  'ser', 'sido', 'ter', 'tenha', 'teve', 'ainda', 'ate', 'hoje', 'agora', 'mesmo', 'sequer', 'ja', 'mais', 'la', 'aqui', 'de', 'do', 'da', 'no', 'na', 'nos', 'nas', 'meu',
   'minha', 'meus', 'minhas', 'seu', 'sua', 'este', 'esse', 'essa', 'isso', 'consegui', 'conseguiu', 'conseguiram', 'conseguindo', 'produto',
   'produtos', 'pedido', 'pedidos', 'mercadoria', 'encomenda', 'compra', 'item', 'itens',
 ];
 
-/** The words a `…` may skip: SMALL_WORDS, and "e", "nem" and the verbs of delivery. */
-export const FILLERS: readonly string[] = [...SMALL_WORDS, 'e', 'nem', 'entrega', 'entregue', 'entregues', 'chegou', 'veio'];
+/** The words a `…` may skip: SMALL_WORDS, and "e", "nem", "com" and the verbs of delivery. */
+export const FILLERS: readonly string[] = [...SMALL_WORDS, 'e', 'nem', 'com', 'entrega', 'entregue', 'entregues', 'chegou', 'veio'];
 
 /** What the customer gets or got back instead of the goods: "não recebi" + one of these is not about delivery. */
 const NOT_THE_GOODS = [
@@ -99,7 +99,7 @@ export const CAUSE_RULES: readonly CauseRules[] = [
     cause: 'delay',
     phrases: [
       // Not (yet) delivered, never delivered: the commonest complaint, in its many verbs.
-      { phrase: '(nao|nunca|jamais) … (cheg*|receb*|entreg*)', unless: [...NOT_THE_GOODS, ...PART_OF_THE_ORDER], kind: 'not_received' },
+      { phrase: '(nao|nem|nunca|jamais) [tentaram|tentou] … (cheg*|receb*|entreg*)', unless: [...NOT_THE_GOODS, ...PART_OF_THE_ORDER], kind: 'not_received' },
       {
         phrase: '(nao|nem|nunca) … (enviad*|enviou|enviaram|despach*|postad*|postaram|mandaram|saiu)',
         unless: [...NOT_THE_GOODS, ...PART_OF_THE_ORDER, PARTS],
@@ -120,11 +120,12 @@ export const CAUSE_RULES: readonly CauseRules[] = [
       'sem previsao',
       // Out of stock after the sale: it never comes.
       '(sem|nao … tem|nao … tinha*|nao … havia|falta de|fora de) estoque',
+      '(nao|nem) (tinha|teve|tem|havia|tinham|tiveram) [a|o] (mercadoria|produto|item)',
       // Lost in transit or sent back: it never arrives.
       'extravi*',
       '(devolv*|volt*|retorn*|mandaram|enviaram) ~ remetente',
       // Not brought to the door.
-      '(buscar|retirar) (no|na|nos|em) (correio*|agencia)',
+      '(buscar|retirar) … (no|na|nos|em) (correio*|agencia|ag)',
       '(deixaram|deixou|ficou|esta|estava) (no|na|nos) (correio*|agencia)',
       // The promised date broken.
       'fora (do|de) prazo',
@@ -184,6 +185,8 @@ export const CAUSE_RULES: readonly CauseRules[] = [
       { phrase: '(um|uma) (deles|delas|dos|das|produto|item|peca|unidade|kit) ~ ~ (nao|nunca) (cheg*|veio|vieram|receb*|entreg*)', kind: 'partial' },
       { phrase: '(recebi|veio|chegou) (metade|parte)', kind: 'partial' },
       { phrase: '(veio|chegou|compra|pedido|encomenda) pela metade', kind: 'partial' },
+      { phrase: '(parcialmente|entrega parcial|pedido parcial)', kind: 'partial' },
+      '(veio|vieram|vem|chegou|chegaram) sem … ' + PARTS,
       { phrase: '(demais|restante (do|dos|da|das)) (produtos|itens|pecas|unidades|pedido|compra)', kind: 'partial' },
       '(caixa|caixinha|envelope|embalagem|pacote) vazi*',
     ],
@@ -201,12 +204,14 @@ export const CAUSE_RULES: readonly CauseRules[] = [
       // Not what the listing showed.
       'nao (e|era) (original|genuino)',
       'nao (e|era) ~ (igual|como|conforme|mesmo|mesma) … (foto*|anunci*|descri*|imagem|site|propaganda|mostra*|parece)',
+      '(nao [se] parece|nada a ver) (com|a|ao|as|aos) ~ (foto*|anunci*|imagem|imagens|descri*)',
       'diferente (do|da|de|das|dos|ao|a) [que] ~ ~ (foto*|anunci*|descri*|imagem|imagens|site|propaganda|mostra*|especifica*|oferta)',
       'nao … (conforme|condiz*) … (site|anunci*|foto*|descri*|imagem|propaganda|oferta)',
       'nao (corresponde|condiz|confere|bate)',
       'fora (da|de|das) especifica*',
       'propaganda enganosa',
-      'engan*',
+      '(enganos*|enganacao)',
+      '(anunci*|propaganda|descri*|foto*|site) … engan*',
       'gato por lebre',
       '(menor|maior|pequen*|fino|fina|curto|curta) ~ [do] (que|da|do) … (foto*|anunci*|descri*|imagem|esperad*|pensei|parece|mostra*|informad*)',
       'tamanho [e|muito|bem] (pequeno|grande|menor|maior)',
@@ -217,24 +222,27 @@ export const CAUSE_RULES: readonly CauseRules[] = [
       'abaixo (do|da) (esperad*|expectativa*)',
       'nao … (atend*|correspond*) … expectativa*',
       // Poor quality.
-      '(qualidade|material|acabamento|tecido|costura|som) [e|muito|bem|extremamente] (ruim|pessim*|inferior|horrivel|baixa|fraco|fraca|duvidosa|precaria|vagabund*)',
+      '(qualidade|material|acabamento|tecido|costura|som) … [e|muito|bem|extremamente] (ruim|pessim*|inferior|horrivel|baixa|fraco|fraca|duvidosa|precaria|vagabund*)',
       '(qualidade|material|produto) … deixa a desejar',
       '(pessima|baixa|ma|horrivel|baixissima|sem) qualidade',
-      'porcaria',
-      'lixo',
+      // "Porcaria de vendedor" is about the store, not the goods.
+      { phrase: '(porcaria|lixo)', unless: ['(vendedor|loja|empresa|site|atendimento|entrega|transportadora|correio*|servico)'] },
       'vagabund*',
       'camelo',
       '(mal|mau) (feito|acabad*|costurad*|embalad*)',
       'produto [e|muito|bem] (ruim|pessimo|horrivel|fraco|inferior|frageil|fragil)',
+      '(ruim|pessimo|horrivel|pessima) (o|esse|este|do) produto',
+      '(fino|fina|fraco|fraca|pequeno|pequena|leve|fragil|frageis) demais',
+      'muito (fino|fina|fraco|fraca|fragil|frageis)',
       '(nao gostei|insatisfeit*|nao fiquei satisfeit*) (do|da|dos|das|com) [o|a] (produto|qualidade|material|cor|tecido|acabamento|modelo)',
       'nao vale (o|a) (pena|preco|que)',
       'dinheiro jogado fora',
-      '(embalagem|caixa) (aberta|violada|danificada|amassada|rasgada)',
+      '(embalagem|caixa|lacre) (aberta|aberto|violada|violado|danificada|amassada|rasgada|rompido)',
     ],
     negatable: [
       'defeit*', 'quebr*', 'danific*', 'estragad*', 'rasgad*', 'amassad*', 'trincad*', 'rachad*', 'riscad*', 'arranhad*', 'furad*', 'furos', 'manchad*',
       'vazand*', 'vazamento', 'avaria*', 'descascand*', 'desbotad*', 'enferrujad*', 'mofad*', 'falsificad*', 'falso', 'falsa', 'pirata',
-      'replica', 'paralelo', 'usad*', 'fragil', 'frageis', 'validade', 'vencido', 'ruido*', 'chiad*',
+      'replica', 'paralel*', 'usad*', 'fragil', 'frageis', 'validade', 'vencido', 'ruido*', 'chiad*',
     ],
   },
   {
