@@ -97,6 +97,25 @@ describe('classifyReview', () => {
     assert.deepEqual(causesOf('não recebi resposta da loja'), ['service']);
   });
 
+  it('reads each cause in the common ways a customer puts it', () => {
+    const expected: [string, Cause[]][] = [
+      ['Consta como entregue mas não recebi nada', ['delay']],
+      ['O prazo de entrega expirou e nada do pedido', ['delay']],
+      ['Comprei três e vieram só dois', ['wrong_or_missing']],
+      ['Veio na cor azul, pedi preta', ['wrong_or_missing']],
+      ['Mandaram outro modelo', ['wrong_or_missing']],
+      ['Produto veio sem o manual', ['wrong_or_missing']],
+      ['Chegou com a tela trincada', ['product_quality']],
+      ['Não liga de jeito nenhum', ['product_quality']],
+      ['Diferente da foto, propaganda enganosa', ['product_quality']],
+      ['Pedi o cancelamento e até hoje não estornaram', ['service']],
+      ['Ninguém responde os emails', ['service']],
+      ['Fui cobrado duas vezes', ['service']],
+      ['Tentei trocar e não consegui', ['service']],
+    ];
+    for (const [text, causes] of expected) assert.deepEqual(causesOf(text), causes, text);
+  });
+
   it('finds nothing in an empty text or one with no stated reason', () => {
     assert.deepEqual(classifyReview({ title: '', message: '' }), { causes: ['other'], primary: 'other', evidence: {} });
     assert.deepEqual(causesOf('Péssimo, não recomendo'), ['other']);

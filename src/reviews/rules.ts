@@ -6,7 +6,7 @@
  * Phrase syntax (compiled by classify.ts):
  * - words separated by spaces must follow one another;
  * - `word*` is any word starting with `word` ("atras*": atraso, atrasado, atrasou);
- * - `(a|b*)` is one word out of several; `[a|b]` is one of them or none;
+ * - `(a|b*)` is one out of several, each a word or words (`(nota fiscal|nf)`); `[a|b]` is one of them or none;
  * - `…` lets up to three small words sit between (articles, pronouns, "ainda", "produto", "pedido" …: the
  *   FILLERS below), so "nao … receb*" finds "não recebi", "ainda não recebi" and "não recebi o produto", but
  *   not "não gostei, recebi quebrado";
@@ -158,7 +158,7 @@ export const CAUSE_RULES: readonly CauseRules[] = [
         phrase: '(veio|chegou|recebi|enviaram|mandaram) [um|uma|o|a] [produto] diferente',
         unless: ['(do|da|de|ao|a|das|dos) ~ (foto*|anunci*|descri*|imagem|imagens|site|propaganda|mostra*|especifica*|oferta)'],
       },
-      '(veio|vieram|recebi|chegou|enviaram|enviado|mandaram|mandado|entregou|entregaram|entrega|entregam|fornecido) … (outro|outra|outros|outras)',
+      '(veio|vem|vieram|recebi|chegou|chega|enviaram|enviado|mandaram|mandado|entregou|entregaram|entrega|entregam|fornecido) … (outro|outra|outros|outras)',
       '(diferente|difere|diferem|desacordo) (do|da|de|com) [o|a] [que] (pedido|comprado|compra|solicitado|comprei|pedi|encomendei)',
       'nao (e|era) (o|a) (produto|modelo|cor|tamanho|item) [que] (comprei|pedi|encomendei|solicitei)',
       'nao (e|era) o que (comprei|pedi|encomendei)',
