@@ -5,9 +5,12 @@ export type { OrderPosition, RiskEstimate, RiskModelOptions, RiskStage, ScopeNor
 export {
   COUNTRY_SCOPE,
   DEFAULT_RISK_MODEL_OPTIONS,
+  DEFAULT_RISK_THRESHOLD,
   RISK_STAGES,
   RiskModel,
   customerStateScope,
   estimateWith,
   routeScope,
 } from './model.js';
+export type { OrderSteps } from './position.js';
+export { checkpoints, positionAt } from './position.js';

@@ -24,6 +24,9 @@ export type RiskStage = (typeof RISK_STAGES)[number];
 
 export const DAY_MS = 86_400_000;
 
+/** The P(late) at which an order counts as at risk, chosen from the backtest on the sample (README). */
+export const DEFAULT_RISK_THRESHOLD = 0.6;
+
 /** One delivered order of the training period: where it went and what each stage took, in days. */
 export interface StageDurations {
   /** The sellers' state (`multi` for several, as the gold tables say). */

@@ -14,6 +14,7 @@ import { registerBatch } from './batch.js';
 import { registerStart } from './start.js';
 import { registerServe } from './serve.js';
 import { registerOrder } from './order.js';
+import { registerBacktest } from './backtest.js';
 
 export type SetExitCode = (code: number) => void;
 
@@ -32,4 +33,5 @@ export function registerCommands(program: Command, io: CliIO, setExitCode: SetEx
   registerOrder(program, io, setExitCode);
   registerLake(program, io, setExitCode);
   registerBatch(program, io, setExitCode);
+  registerBacktest(program, io, setExitCode);
 }
