@@ -5,7 +5,7 @@ import { loadOlist, parseLocalDateTime } from '../data/index.js';
 import { sampleDir } from '../testing/fixtures.js';
 import { instant, isLate, oracle } from '../testing/olist-oracle.js';
 import type { BacktestReport } from './backtest.js';
-import { backtest } from './backtest.js';
+import { backtest, trainingDeliveries } from './backtest.js';
 import { quantileOf, rocAuc, ruleOutcome } from './measures.js';
 
 const DAY = 86_400_000;
@@ -103,6 +103,30 @@ describe('backtest on the sample: train before 2018-03-01, test from then on', (
     }
     assert.ok(report.aucAtHandoff.auc !== null && report.aucAtHandoff.auc > 0.5, 'P(late) at handoff ranks better than chance');
     assert.ok(report.aucAtHandoff.orders <= report.judgedOrders);
+  });
+
+  it('learns nothing from after the cut: changing every later delivery changes no training row', () => {
+    const cutMs = parseLocalDateTime('2018-03-01');
+    const later = (t: number | null): number | null => (t !== null && t >= cutMs ? t + 30 * DAY : t);
+    const rewritten: OlistDataset = {
+      ...dataset,
+      orders: dataset.orders.map((x) => ({ ...x, deliveredToCarrierAt: later(x.deliveredToCarrierAt), deliveredToCustomerAt: later(x.deliveredToCustomerAt) })),
+    };
+    const original = trainingDeliveries(dataset, cutMs);
+    assert.deepEqual(trainingDeliveries(rewritten, cutMs), original);
+    assert.ok(original.length > 1000);
+  });
+
+  it('answers what-if for the deadline rules: a shorter approval deadline raises more approval alerts', () => {
+    const short = backtest(dataset, { trainUntil: parseLocalDateTime('2018-03-01'), thresholds: [0.5], stream: { approvalHours: 24 } });
+    const approval = (r: BacktestReport) => r.rules.find((x) => x.rule === 'approval_overdue');
+    // Independently: delivered test orders approved more than 24 h after the purchase (or never, with a later step).
+    const cut = '2018-03-01 00:00:00';
+    const judged = o.orders.filter((x) => x.purchase >= cut && x.status === 'delivered' && x.delivered !== '');
+    const firstStep = (x: (typeof judged)[number]): number => Math.min(...[x.approved, x.carrier, x.delivered].filter((t) => t !== '').map(instant));
+    const slow = judged.filter((x) => firstStep(x) > instant(x.purchase) + 24 * 3_600_000);
+    assert.equal(approval(short)?.alerts, slow.length);
+    assert.ok((approval(short)?.alerts ?? 0) > (approval(report)?.alerts ?? 0));
   });
 
   it('refuses a test period overlapping the training and thresholds outside (0, 1)', () => {
