@@ -48,9 +48,9 @@ import type { LatencyStats } from './report.js';
 import { printTable, stats } from './report.js';
 import { copyStore, fillLog } from './store.js';
 
-const GOALS = { eventsPerSecond: 150_000, ceilingRatio: 0.4, p99Ms: 100, p99OverLogFloor: 3 } as const;
+const GOALS = { eventsPerSecond: 150_000, ceilingRatio: 0.4, p99Ms: 100, p99OverLogFloor: 3, peakRssMiB: 512 } as const;
 /** Batch sizes of the throughput runs; undefined: the processor's default. */
-const BATCH_SIZES: readonly (number | undefined)[] = [undefined, 20_000, 100_000];
+const BATCH_SIZES: readonly (number | undefined)[] = [undefined, 50_000, 100_000];
 const LATENCY_RATE = 5_000;
 const INPUT_TOPICS = [TOPICS.orders, TOPICS.reviews] as const;
 const FETCH_SIZE = 2_000;
@@ -190,15 +190,24 @@ async function processAll(template: string, maxBatchEvents: number | undefined, 
  * input partitions), at the same time on a copy of the template log: what partition parallelism
  * gives on this machine's two cores.
  */
-async function processAllInTwoProcesses(template: string, partitions: number): Promise<{ readonly records: number; readonly seconds: number; readonly eventsPerSecond: number }> {
-  const state = join(work, 'two-processes');
+interface ProcessesRun {
+  readonly records: number;
+  readonly seconds: number;
+  readonly eventsPerSecond: number;
+  /** Each process's peak resident memory (MiB), as its `stream --json` summary reports it. */
+  readonly peakRssMiB: readonly number[];
+}
+
+/** `orderpulse stream --until-idle` in one process per share of the tasks, side by side, on a copy of the log. */
+async function processAllInProcesses(template: string, partitions: number, processes: number): Promise<ProcessesRun> {
+  const state = join(work, `${processes}-processes`);
   copyStore(template, state);
-  const half = Math.ceil(partitions / 2);
-  const shares = [Array.from({ length: half }, (_, i) => i), Array.from({ length: partitions - half }, (_, i) => half + i)];
+  const per = Math.ceil(partitions / processes);
+  const shares = Array.from({ length: processes }, (_, p) => Array.from({ length: partitions }, (_, i) => i).slice(p * per, (p + 1) * per));
   const t0 = process.hrtime.bigint();
   const runs = shares.map(
     (tasks) =>
-      new Promise<number>((resolve, reject) => {
+      new Promise<{ records: number; peakRssMiB: number }>((resolve, reject) => {
         const child = spawn(
           process.execPath,
           [join(repoRoot, 'bin', 'orderpulse.js'), '--state', state, 'stream', '--until-idle', '--idle-after', '0', '--tasks', tasks.join(','), '--json'],
@@ -213,16 +222,17 @@ async function processAllInTwoProcesses(template: string, partitions: number): P
             reject(new Error(`orderpulse stream --tasks ${tasks.join(',')} exited with ${code}`));
             return;
           }
-          const summary = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { records?: number };
-          resolve(summary.records ?? 0);
+          const summary = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { records?: number; peakRssMiB?: number };
+          resolve({ records: summary.records ?? 0, peakRssMiB: summary.peakRssMiB ?? 0 });
         });
       }),
   );
-  const records = (await Promise.all(runs)).reduce((a, b) => a + b, 0);
+  const done = await Promise.all(runs);
   const wall = seconds(t0);
+  const records = done.reduce((a, b) => a + b.records, 0);
   rmSync(state, { recursive: true, force: true });
-  process.stderr.write(`two processes: ${records} records in ${wall.toFixed(1)} s\n`);
-  return { records, seconds: wall, eventsPerSecond: records / wall };
+  process.stderr.write(`${processes} process(es): ${records} records in ${wall.toFixed(1)} s, peak RSS ${done.map((d) => `${d.peakRssMiB} MiB`).join(', ')}\n`);
+  return { records, seconds: wall, eventsPerSecond: records / wall, peakRssMiB: done.map((d) => d.peakRssMiB) };
 }
 
 /** The log, except that every append notes when it resolved, for each record it placed. */
@@ -550,7 +560,10 @@ async function main(): Promise<void> {
       const order: WriterChoice[] = round % 2 === 0 ? ['inline', 'thread'] : ['thread', 'inline'];
       for (const writer of order) runs.push(await processAll(template, undefined, ceiling, writer));
     }
-    const parallel = throughput && !options.defaultBatchOnly ? await processAllInTwoProcesses(template, DEFAULT_PARTITIONS) : { records: 0, seconds: 0, eventsPerSecond: 0 };
+    const none: ProcessesRun = { records: 0, seconds: 0, eventsPerSecond: 0, peakRssMiB: [] };
+    // The stream command alone in its process: its peak memory is the processor's, without this benchmark's own.
+    const single = throughput ? await processAllInProcesses(template, DEFAULT_PARTITIONS, 1) : none;
+    const parallel = throughput && !options.defaultBatchOnly ? await processAllInProcesses(template, DEFAULT_PARTITIONS, 2) : none;
     const lat = options.parts.has('latency') ? await latency() : NO_LATENCY;
 
     const k = (n: number | null): string => (n === null ? '-' : Math.round(n).toLocaleString('en-US'));
@@ -565,6 +578,8 @@ async function main(): Promise<void> {
       ['measure', 'value', 'goal', 'met'],
       [`end to end, default batch (largest ${k(first.largestBatch)}) (ev/s)`, k(first.eventsPerSecond), `>= ${k(GOALS.eventsPerSecond)}`, met(first.eventsPerSecond >= GOALS.eventsPerSecond)],
       ['ceiling: fetch + decode only (ev/s)', k(ceiling), '-', '-'],
+      ['the stream command in its own process (ev/s)', k(single.eventsPerSecond), '-', '-'],
+      ['its peak RSS (MiB)', k(single.peakRssMiB[0] ?? null), `< ${GOALS.peakRssMiB}`, met(single.peakRssMiB.length > 0 && (single.peakRssMiB[0] ?? 0) < GOALS.peakRssMiB)],
       [`two processes sharing the ${DEFAULT_PARTITIONS} tasks (ev/s)`, k(parallel.eventsPerSecond), `>= ${k(GOALS.eventsPerSecond)}`, met(parallel.eventsPerSecond >= GOALS.eventsPerSecond)],
       ['end to end / ceiling', first.ceilingRatio.toFixed(3), `>= ${GOALS.ceilingRatio}`, met(first.ceilingRatio >= GOALS.ceilingRatio)],
       [`alert latency p99, ${k(LATENCY_RATE)} ev/s replay (ms)`, ms(lat.all.p99Ms), `< ${GOALS.p99Ms}`, met(lat.all.p99Ms !== null && lat.all.p99Ms < GOALS.p99Ms)],
@@ -617,7 +632,7 @@ async function main(): Promise<void> {
         parts: [...options.parts],
         node: process.version,
         goals: GOALS,
-        throughput: { events: ceilingRun.records, logEvents: appended, ceilingEventsPerSecond: ceiling, ceilingSeconds: ceilingRun.seconds, runs, twoProcesses: parallel },
+        throughput: { events: ceilingRun.records, logEvents: appended, ceilingEventsPerSecond: ceiling, ceilingSeconds: ceilingRun.seconds, runs, oneProcess: single, twoProcesses: parallel },
         latency: { rate: LATENCY_RATE, ...lat },
       }),
     );

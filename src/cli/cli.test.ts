@@ -132,7 +132,7 @@ describe('orderpulse usage and configuration errors', () => {
   it('prints help for the command and its subcommands', async () => {
     const { code, out } = await run(['--help']);
     assert.equal(code, 0);
-    for (const command of ['validate', 'replay', 'topics', 'tail', 'synth', 'demo', 'schemas', 'stream', 'alerts']) assert.match(out, new RegExp(command));
+    for (const command of ['validate', 'replay', 'topics', 'tail', 'synth', 'demo', 'schemas', 'stream', 'alerts', 'reviews']) assert.match(out, new RegExp(command));
   });
 
   it('refuses conflicting pacing flags with a usage error', async () => {

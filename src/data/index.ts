@@ -14,4 +14,6 @@ export type { DataErrorCode } from './errors.js';
 export { DataError } from './errors.js';
 export * from './types.js';
 export { writeOlist } from './olist-writer.js';
+export type { CsvVisitor, CsvReadSummary } from './csv.js';
+export { readCsvFile } from './csv.js';
 export type { WrittenFile, WriteOptions } from './olist-writer.js';

@@ -38,6 +38,8 @@ export interface Runtime {
 export interface RuntimeOptions {
   /** Where the S3 credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) are read; the process's by default. */
   readonly env?: NodeJS.ProcessEnv;
+  /** The clock the lake stamps snapshots with (the wall clock by default; a benchmark may simulate time). */
+  readonly now?: () => number;
 }
 
 export const STORE_FILE = 'orderpulse.db';
@@ -92,6 +94,7 @@ export function openRuntime(settings: Settings, options: RuntimeOptions = {}): R
       catalogUri: settings.catalog === '' ? storePath : settings.catalog,
       warehouse: warehouse.startsWith('s3://') ? warehouse : resolve(warehouse),
       tempDir: join(stateDir, 'tmp'),
+      ...(options.now === undefined ? {} : { now: options.now }),
       s3: {
         region: settings.s3Region,
         ...(settings.s3Endpoint === '' ? {} : { endpoint: settings.s3Endpoint }),

@@ -231,7 +231,7 @@ export const DEFAULTS: Settings = {
   escalateAfter: 86_400_000,
   stateRetention: 30 * 86_400_000,
   stuckAfter: 30 * 86_400_000,
-  maxBatch: 50_000,
+  maxBatch: 10_000,
   idleAfter: 1_000,
   checkpointEvery: 100_000,
   idleAdvance: 0,

@@ -36,6 +36,13 @@ describe('exact JSON', () => {
     assert.deepEqual(parseExactJson(stringifyExactJson({ ids: [8799175032378937617n, -1n] }, 2)), { ids: [8799175032378937617n, -1] });
   });
 
+  it('keeps a string that looks like a written bigint a string', () => {
+    const doc = { id: 8799175032378937617n, note: '\u00007\u0000', other: '\u0000-12\u0000' };
+    assert.equal(stringifyExactJson(doc), '{"id":8799175032378937617,"note":"\\u00007\\u0000","other":"\\u0000-12\\u0000"}');
+    assert.deepEqual(parseExactJson(stringifyExactJson(doc)), doc);
+    assert.equal(stringifyExactJson({ note: '\u00007\u0000' }), JSON.stringify({ note: '\u00007\u0000' }));
+  });
+
   it('refuses what is not JSON, saying where', () => {
     for (const bad of ['', '{', '[1,]', '{"a" 1}', '"open', '01', '1 2', 'nul', "{'a': 1}", '"\u0001"']) {
       assert.throws(() => parseExactJson(bad), SyntaxError, JSON.stringify(bad));

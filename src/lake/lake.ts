@@ -37,8 +37,8 @@ export interface LakeOptions {
   /**
    * Encode the data files of appended rows on a thread of their own, so that a process's event loop
    * does not wait for DuckDB's appender (default false: on the calling thread). Off by default until
-   * its gain is shown on an idle machine: on two busy cores it won 4 of 6 paired runs, and its first
-   * append waits for the thread's DuckDB to start (docs/benchmarks.md, Stream).
+   * its gain is shown on an idle machine: on two busy cores it won 4 of 6 paired runs (docs/benchmarks.md,
+   * Stream). The thread starts with the lake.
    */
   readonly writerThread?: boolean;
 }
@@ -107,6 +107,12 @@ export class Lake {
     const io: FileIO = warehouse.startsWith('s3://') ? new S3FileIO(options.s3 ?? {}) : new LocalFileIO();
     const catalog = await openSqlCatalog({ name: options.catalogName ?? 'orderpulse', uri: options.catalogUri });
     const engine = await DuckDbEngine.create({ tempDir: join(tempDir, 'duckdb') });
+    let parquetWorker: ParquetWorker | undefined;
+    if (options.writerThread === true) {
+      // Started with the lake: its DuckDB starts while the caller opens tables and rebuilds state.
+      parquetWorker = new ParquetWorker({ tempDir: join(tempDir, 'duckdb-writer') });
+      parquetWorker.start();
+    }
     return new Lake({
       catalog,
       io,
@@ -115,7 +121,7 @@ export class Lake {
       tempDir,
       ...(options.retry === undefined ? {} : { retry: options.retry }),
       now: options.now ?? Date.now,
-      ...(options.writerThread === true ? { parquetWorker: new ParquetWorker({ tempDir: join(tempDir, 'duckdb-writer') }) } : {}),
+      ...(parquetWorker === undefined ? {} : { parquetWorker }),
     });
   }
 

@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { LakeError } from './errors.js';
 import { newTableMetadata, withMetadataLog, withSnapshot } from './metadata.js';
+import { parseExactJson } from './exact-json.js';
 import { parseTableMetadata, serializeTableMetadata } from './metadata-json.js';
 import type { TableMetadata } from './types.js';
 
@@ -130,6 +131,22 @@ void describe('parseTableMetadata', () => {
     meta = withMetadataLog(meta, '/tmp/t/metadata/00000-a.metadata.json', 1);
     assert.deepEqual(parseTableMetadata(serializeTableMetadata(meta), LOCATION), meta);
     assert.deepEqual(parseTableMetadata(serializeTableMetadata(meta, { pretty: true }), LOCATION), meta);
+  });
+
+  void it('writes each snapshot as before when its text is reused by later commits', () => {
+    const meta = parseTableMetadata(JSON.stringify(JAVA_V2), LOCATION);
+    const first = serializeTableMetadata(meta);
+    assert.equal(serializeTableMetadata(meta), first, 'the second write, from remembered snapshot texts, is the same');
+    assert.deepEqual(parseExactJson(first), parseExactJson(serializeTableMetadata(meta, { pretty: true })), 'the same document as written whole');
+    const next = withSnapshot(meta, {
+      'snapshot-id': 8799175032378937617n,
+      'parent-snapshot-id': meta['current-snapshot-id'] ?? undefined,
+      'sequence-number': 3,
+      'timestamp-ms': 1602638573999,
+      'manifest-list': 's3://lake/bronze/orders/metadata/snap-8799175032378937617.avro',
+      summary: { operation: 'append', 'orderpulse.note': 'a "quoted" ,"snapshots":[] text' },
+    });
+    assert.deepEqual(parseTableMetadata(serializeTableMetadata(next), LOCATION), next);
   });
 
   void it('writes -1 for no current snapshot (as Java) and reads -1, null or absent as none', () => {

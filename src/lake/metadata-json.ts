@@ -473,6 +473,7 @@ function checkReferences(r: JsonReader, meta: TableMetadata): TableMetadata {
  * Snapshot ids are written as their exact digits (see the module comment).
  */
 export function serializeTableMetadata(meta: TableMetadata, options: { readonly pretty?: boolean } = {}): string {
+  const pretty = options.pretty === true;
   const doc = {
     'format-version': 2,
     'table-uuid': meta['table-uuid'],
@@ -493,12 +494,30 @@ export function serializeTableMetadata(meta: TableMetadata, options: { readonly 
     properties: { ...meta.properties },
     'current-snapshot-id': meta['current-snapshot-id'] ?? -1n,
     refs: Object.fromEntries(Object.entries(meta.refs).map(([name, ref]) => [name, refJson(ref)])),
-    snapshots: meta.snapshots.map(snapshotJson),
+    snapshots: pretty ? meta.snapshots.map(snapshotJson) : [],
     'snapshot-log': meta['snapshot-log'].map((e) => ({ 'timestamp-ms': e['timestamp-ms'], 'snapshot-id': e['snapshot-id'] })),
     'metadata-log': meta['metadata-log'].map((e) => ({ 'timestamp-ms': e['timestamp-ms'], 'metadata-file': e['metadata-file'] })),
   };
-  return stringifyExactJson(doc, options.pretty === true ? 2 : undefined);
+  if (pretty) return stringifyExactJson(doc, 2);
+  // Each commit writes every snapshot again; a snapshot never changes, so its text is made once.
+  const text = stringifyExactJson(doc);
+  const at = text.indexOf(EMPTY_SNAPSHOTS);
+  if (at === -1 || meta.snapshots.length === 0) return text;
+  const snapshots = meta.snapshots.map((s) => {
+    let json = snapshotText.get(s);
+    if (json === undefined) {
+      json = stringifyExactJson(snapshotJson(s));
+      if (Object.isFrozen(s) && Object.isFrozen(s.summary)) snapshotText.set(s, json);
+    }
+    return json;
+  });
+  return `${text.slice(0, at)},"snapshots":[${snapshots.join(',')}]${text.slice(at + EMPTY_SNAPSHOTS.length)}`;
 }
+
+// Quotes inside a string value are escaped, so this text is the top-level member and nothing else.
+const EMPTY_SNAPSHOTS = ',"snapshots":[]';
+/** Snapshots' JSON text, by snapshot (metadata objects are frozen: a snapshot's text never changes). */
+const snapshotText = new WeakMap<Snapshot, string>();
 
 /** A schema as Appendix C's JSON object (also the `schema` manifest header). */
 export function schemaJson(schema: Schema): Record<string, unknown> {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -128,6 +129,27 @@ describe('ParquetWorker', () => {
       assert.match(error.message, /closed/);
       return true;
     });
+  });
+
+  it('starts its thread before the first write when asked, which that write then uses; refuses to start once closed', async () => {
+    const worker = new ParquetWorker({ tempDir: join(dir.path, 'w6') });
+    worker.start();
+    assert.equal(worker.running, true);
+    worker.start();
+    assert.equal((await worker.write({ schema: staged, rows: stagedRows, path: nextPath() })).recordCount, 4);
+    await worker.close();
+    assert.equal(worker.running, false);
+    assert.throws(() => worker.start(), (error: unknown) => error instanceof LakeError && /closed/.test(error.message));
+  });
+
+  it('does not keep the process alive while its started thread waits for work', () => {
+    // A process that starts the thread and never closes it must still exit on its own.
+    const script = `import { ParquetWorker } from ${JSON.stringify(new URL('./parquet-worker.js', import.meta.url).href)};
+      new ParquetWorker({ tempDir: ${JSON.stringify(join(dir.path, 'w7'))} }).start();
+      console.log('started');`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(child.status, 0, child.stderr);
+    assert.equal(child.stdout.trim(), 'started');
   });
 
   it('fails the writes in flight with OP_LAKE_WRITER_FAILED when its thread dies, and starts a new thread for the next write', async () => {

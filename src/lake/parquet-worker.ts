@@ -20,7 +20,8 @@ interface Pending {
  * Writes Parquet data files on a thread of its own, so that encoding them (DuckDB's appender takes
  * each value across the native boundary one call at a time) does not hold up the event loop. The
  * rows are taken apart into columns here (`encodeRows`); numeric columns move to the thread without
- * a copy. The thread starts at the first write and has its own DuckDB instance.
+ * a copy. The thread has its own DuckDB instance. It starts at the first write, or before it with
+ * `start`: DuckDB takes about a second to start, which a first append would otherwise wait for.
  *
  * A thread that dies (an uncaught error, `terminate`) fails every write in flight
  * with `OP_LAKE_WRITER_FAILED`; the next write starts a new thread. `close` lets the writes in
@@ -41,6 +42,12 @@ export class ParquetWorker {
   /** Whether a thread is running now. */
   get running(): boolean {
     return this.#worker !== null;
+  }
+
+  /** Starts the thread now, if it is not running, so that the first write does not wait for it. */
+  start(): void {
+    if (this.#closed) throw new LakeError('OP_LAKE_INVALID_ARGUMENT', 'the Parquet writer thread is closed');
+    this.#start();
   }
 
   /** `writeParquet` on the thread. The rows must have been checked against the schema (`rowChecker`). */

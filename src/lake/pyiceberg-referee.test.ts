@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot, tempDir } from '../testing/fixtures.js';
-import type { IcebergTable, Row } from './index.js';
+import type { ColumnDefinition, IcebergTable, Row } from './index.js';
 import { Lake } from './index.js';
 
 const python = process.env.ORDERPULSE_PYTHON ?? 'python3';
@@ -45,6 +45,14 @@ async function snapshotFacts(table: IcebergTable): Promise<unknown[]> {
   return facts;
 }
 
+/** The columns of the event tables the referee reads. */
+const EVENT_COLUMNS: readonly ColumnDefinition[] = [
+  { name: 'event_id', type: 'long', required: true },
+  { name: 'order_id', type: 'string', required: true },
+  { name: 'event_time', type: 'timestamptz', required: true },
+  { name: 'value', type: 'double' },
+];
+
 describe('PyIceberg referee', { skip }, () => {
   const dir = tempDir();
   const catalogFile = join(dir.path, 'catalog.db');
@@ -61,12 +69,7 @@ describe('PyIceberg referee', { skip }, () => {
 
   it('reads OrderPulse tables after appends, an overwrite, a schema change and a compaction', async () => {
     const table = await lake.createTable('bronze.events', {
-      columns: [
-        { name: 'event_id', type: 'long', required: true },
-        { name: 'order_id', type: 'string', required: true },
-        { name: 'event_time', type: 'timestamptz', required: true },
-        { name: 'value', type: 'double' },
-      ],
+      columns: EVENT_COLUMNS,
       partitionBy: [{ source: 'event_time', transform: 'day' }],
     });
     await table.append(rows(0, 300));
@@ -93,6 +96,50 @@ describe('PyIceberg referee', { skip }, () => {
     writeFileSync(file, JSON.stringify(expected));
     const out = runReferee(['read', catalogFile, warehouse, file]);
     assert.match(out, /ok: bronze.events: snapshots/);
+  });
+
+  it('reads a table whose small manifests were merged, after an overwrite and a snapshot expiry', async () => {
+    const table = await lake.createTable('bronze.merged_events', {
+      columns: EVENT_COLUMNS,
+      partitionBy: [{ source: 'event_time', transform: 'day' }],
+      properties: { 'commit.manifest.min-count-to-merge': '3' },
+    });
+    for (let i = 0; i < 7; i++) await table.append(rows(i * 20, 20), { summary: { [`orderpulse.progress.task-${i % 2}`]: String(i) } });
+    await table.overwrite([], { filter: [{ column: 'order_id', op: '=', value: 'order-5' }] });
+    await table.append(rows(500, 20));
+    const expiry = await table.expireSnapshots({ olderThanMs: Date.now() + 60_000, retainLast: 3 });
+    assert.ok(expiry.expiredSnapshots > 0);
+    const snapshot = table.currentSnapshot();
+    assert.ok(snapshot);
+    const { readManifestList } = await import('./manifest-list.js');
+    const manifests = readManifestList(await lake.io.read(snapshot['manifest-list']), snapshot['manifest-list']);
+    assert.ok(manifests.some((m) => m.existingFilesCount > 0), 'a merged manifest holds files of earlier commits');
+    // By hand: ids 0..139 and 500..519, less order-5 (ids = 5 mod 40) among the first 140.
+    const live = [...Array.from({ length: 140 }, (_, i) => i).filter((i) => i % 40 !== 5), ...Array.from({ length: 20 }, (_, i) => 500 + i)];
+    assert.equal(await (await table.scan()).liveRecordCount(), live.length);
+    const current = await (await table.scan()).query('SELECT * FROM t WHERE event_id IN (4, 515)');
+    const facts = await snapshotFacts(table);
+    assert.deepEqual(facts.at(-1), {
+      id: snapshot['snapshot-id'].toString(),
+      operation: snapshot.summary.operation,
+      rows: live.length,
+      sums: { event_id: live.reduce((a, b) => a + b, 0), value: live.reduce((a, b) => a + b * 0.25, 0) },
+    });
+    const expected = {
+      tables: [
+        {
+          name: 'bronze.merged_events',
+          key: 'event_id',
+          schema: table.schema.fields.map((f) => ({ id: f.id, name: f.name, type: f.type, required: f.required })),
+          snapshots: facts,
+          rows: current.rows,
+        },
+      ],
+    };
+    const file = join(dir.path, 'expected-merged.json');
+    writeFileSync(file, JSON.stringify(expected));
+    const out = runReferee(['read', catalogFile, warehouse, file]);
+    assert.match(out, /ok: bronze.merged_events: snapshots/);
   });
 
   it('is read by OrderPulse when PyIceberg writes', async () => {

@@ -14,6 +14,8 @@ import type { FileIO } from './file-io.js';
 import { toLocalPath } from './local-file-io.js';
 import { readManifest, inheritFrom, writeManifest } from './manifest.js';
 import { readManifestList, writeManifestList } from './manifest-list.js';
+import { manifestMergeSettings, mergedEntries, planManifestMerge } from './manifest-merge.js';
+import { BoundedCache } from './bounded-cache.js';
 import {
   ancestors,
   currentSchema,
@@ -131,6 +133,24 @@ export interface TableScan {
 }
 
 const MAIN = 'main';
+const DELETE_AFTER_COMMIT = 'write.metadata.delete-after-commit.enabled';
+
+/** Manifest lists a table object keeps read (one per snapshot planned or committed on). */
+const MANIFEST_LIST_CACHE_ENTRIES = 64;
+/**
+ * Manifest entries (data and delete files) a table object keeps read, over all its cached
+ * manifests: about 5 KB each with the column statistics of a dozen columns, so some 10 MB. A
+ * writer needs few of them (an append reads no manifest, a merge reads its bin once, expiry reads
+ * only manifests that count deleted files); planning a scan of a larger table decodes its
+ * manifests again.
+ */
+const MANIFEST_CACHE_FILE_ENTRIES = 2_000;
+
+/** A manifest an attempt made, not written yet: its bytes, and its entries for a merge. */
+interface PendingManifest {
+  readonly bytes: Uint8Array;
+  readonly entries: readonly ManifestEntry[];
+}
 
 function summaryNumber(summary: SnapshotSummary | undefined, key: string): number {
   const n = Number(summary?.[key] ?? 0);
@@ -220,7 +240,6 @@ export class IcebergTable {
       summary: options.summary,
       ...(options.expect === undefined ? {} : { expect: options.expect }),
       dataFiles: added,
-      filesToDelete: () => [],
     });
   }
 
@@ -240,7 +259,6 @@ export class IcebergTable {
       ...(options.expect === undefined ? {} : { expect: options.expect }),
       dataFiles: added,
       rewrite: async (base, liveData, liveDeletes) => this.rewriteMatching(base, liveData, liveDeletes, options.filter),
-      filesToDelete: () => [],
     });
   }
 
@@ -358,8 +376,9 @@ export class IcebergTable {
     return this.commit('replace', {
       // A compaction changes no data, so the application's summary properties (`orderpulse.*`: the
       // stream's log offsets and position) are carried onto it: expiring the snapshot that wrote
-      // them must not lose them.
-      summary: this.applicationSummary(),
+      // them must not lose them. They are read from the base each attempt lands on: a writer's
+      // commit in between must not be undone.
+      summary: applicationSummaryOf,
       dataFiles: added,
       filesToDelete: (current, currentDeletes) => {
         const present = new Set(current.map((f) => f.filePath));
@@ -397,7 +416,7 @@ export class IcebergTable {
       }
     }
     await this.refresh();
-    return this.commit('delete', { summary: options.summary, dataFiles: deleteFiles, filesToDelete: () => [] });
+    return this.commit('delete', { summary: options.summary, dataFiles: deleteFiles });
   }
 
   /**
@@ -409,11 +428,7 @@ export class IcebergTable {
     readonly deletedFiles: number;
   }> {
     const retainLast = Math.max(1, options.retainLast ?? 1);
-    let expired: bigint[] = [];
-    let before: TableMetadata | null = null;
-    let after: TableMetadata | null = null;
-    await this.retrying(async () => {
-      const { location: baseLocation, metadata: base } = await this.commitBase();
+    const plan = (base: TableMetadata): bigint[] => {
       const current = base['current-snapshot-id'];
       const keep = new Set(
         [...base.snapshots]
@@ -423,17 +438,37 @@ export class IcebergTable {
       );
       if (current !== null && current !== undefined) keep.add(current);
       for (const ref of Object.values(base.refs)) keep.add(ref['snapshot-id']);
-      expired = base.snapshots
-        .filter((s) => !keep.has(s['snapshot-id']) && s['timestamp-ms'] < options.olderThanMs)
-        .map((s) => s['snapshot-id']);
+      return base.snapshots.filter((s) => !keep.has(s['snapshot-id']) && s['timestamp-ms'] < options.olderThanMs).map((s) => s['snapshot-id']);
+    };
+    const first = await this.refresh();
+    this.assertWritable(first);
+    const planned = plan(first);
+    // Nothing old enough: no commit (a scheduled expiry runs often).
+    if (planned.length === 0) return { expiredSnapshots: 0, deletedFiles: 0 };
+    if (losesApplicationSummary(first, withoutSnapshots(first, planned))) {
+      // The newest value of an `orderpulse.*` property (a stream task's log offsets, say) is held
+      // only by snapshots about to go: a snapshot that changes no data carries them first, as a
+      // compaction does, so that expiry never loses a writer's progress.
+      await this.commit('replace', { summary: applicationSummaryOf, dataFiles: [] });
+    }
+    let expired: bigint[] = [];
+    let before: TableMetadata | null = null;
+    let after: TableMetadata | null = null;
+    await this.retrying(async () => {
+      const { location: baseLocation, metadata: base } = await this.commitBase();
+      expired = plan(base);
+      let next = withoutSnapshots(base, expired, { nowMs: this.ctx.now() });
+      // Raced by a writer whose commit moved a property's newest value out again: expire nothing this time.
+      if (losesApplicationSummary(base, next)) {
+        expired = [];
+        next = base;
+      }
       before = base;
-      after = withoutSnapshots(base, expired, { nowMs: this.ctx.now() });
-      return this.prepareMetadataSwap(baseLocation, base, after, null);
+      after = next;
+      return this.prepareMetadataSwap(baseLocation, base, next, null);
     });
     if (expired.length === 0 || before === null || after === null) return { expiredSnapshots: 0, deletedFiles: 0 };
-    const still = await this.reachableFiles(after);
-    const was = await this.reachableFiles(before);
-    const orphaned = [...was].filter((f) => !still.has(f));
+    const orphaned = (await this.expiredPrefixFiles(before, expired)) ?? (await this.unreachableFiles(before, after));
     await this.deleteQuietly(orphaned);
     return { expiredSnapshots: expired.length, deletedFiles: orphaned.length };
   }
@@ -553,19 +588,6 @@ export class IcebergTable {
     });
   }
 
-  /** The newest value of every `orderpulse.*` summary property along the current ancestry. */
-  private applicationSummary(): SummaryProperties {
-    const current = this.currentSnapshot();
-    const found: Record<string, string> = {};
-    if (current === null) return found;
-    for (const snapshot of ancestors(this.current.metadata, current['snapshot-id'])) {
-      for (const [key, value] of Object.entries(snapshot.summary)) {
-        if (key.startsWith('orderpulse.') && typeof value === 'string' && !(key in found)) found[key] = value;
-      }
-    }
-    return found;
-  }
-
   /** The newest value of a summary property along the current snapshot's ancestry, or null. */
   lastSummaryValue(key: string): string | null {
     const current = this.currentSnapshot();
@@ -579,15 +601,20 @@ export class IcebergTable {
   private async commit(
     operation: SnapshotSummary['operation'],
     change: {
-      readonly summary?: SummaryProperties;
+      /**
+       * Summary properties; a function of the attempt's base when they restate the base's own
+       * values (a concurrent commit may have moved them on since the change was planned).
+       */
+      readonly summary?: SummaryProperties | ((base: TableMetadata) => SummaryProperties);
       readonly expect?: SummaryExpectation;
       /** Files to add: data files, or delete files written by another engine's rules. */
       readonly dataFiles: readonly DataFile[];
       /**
        * Files of the base to delete, data or delete files (decided again on every attempt, on the
-       * newest base, whose live delete files come second).
+       * newest base, whose live delete files come second). Absent: nothing is deleted, and the
+       * commit reads none of the base's manifests (a fast append).
        */
-      readonly filesToDelete: (live: readonly DataFile[], liveDeletes: readonly PlannedFile[]) => readonly DataFile[];
+      readonly filesToDelete?: (live: readonly DataFile[], liveDeletes: readonly PlannedFile[]) => readonly DataFile[];
       /** Files of the base to rewrite: their replacements and the files they replace. */
       readonly rewrite?: (
         base: TableMetadata,
@@ -632,11 +659,13 @@ export class IcebergTable {
     const files: string[] = [];
 
     const parentManifests = parent === null ? [] : await this.manifestList(parent);
-    const { data: liveData, deletes: liveDeletes } = await this.snapshotFiles(parent);
+    // A fast append reads no manifest: only a change that removes or rewrites files needs the live ones.
+    const needsLive = change.rewrite !== undefined || change.filesToDelete !== undefined;
+    const { data: liveData, deletes: liveDeletes } = needsLive ? await this.snapshotFiles(parent) : { data: [], deletes: [] };
     const live = liveData.map((f) => f.file);
     const rewritten = change.rewrite === undefined ? { added: [], deleted: [] } : await change.rewrite(base, liveData, liveDeletes);
     files.push(...rewritten.added.map((f) => f.filePath));
-    const removed = [...change.filesToDelete(live, liveDeletes), ...rewritten.deleted];
+    const removed = [...(change.filesToDelete?.(live, liveDeletes) ?? []), ...rewritten.deleted];
     const deletedPaths = new Set(removed.map((f) => f.filePath));
     const addedAll = [...change.dataFiles, ...rewritten.added];
     const added = addedAll.filter((f) => f.content === 0);
@@ -644,11 +673,20 @@ export class IcebergTable {
     const addedDeletes = addedAll.filter((f) => f.content !== 0);
     const removedDeletes = removed.filter((f) => f.content !== 0);
 
-    const manifests: ManifestFile[] = [];
+    // Manifests this attempt makes are held in memory until the merge has decided which of them
+    // the snapshot lists: a new manifest merged away is never written.
+    const pending = new Map<string, PendingManifest>();
     let i = 0;
+    const make = (content: 'data' | 'deletes', entries: readonly ManifestEntry[], manifestSpec: PartitionSpec): ManifestFile => {
+      const path = `${tableLocation}/metadata/${randomUUID()}-m${i++}.avro`;
+      const written = writeManifest({ schema, spec: manifestSpec, entries, snapshotId, manifestPath: path, content });
+      pending.set(path, { bytes: written.bytes, entries });
+      return written.manifestFile;
+    };
+    const specOf = (id: number): PartitionSpec => base['partition-specs'].find((s) => s['spec-id'] === id) ?? spec;
+    const lists: Record<'data' | 'deletes', ManifestFile[]> = { data: [], deletes: [] };
     for (const [content, newFiles] of [['data', added], ['deletes', addedDeletes]] as const) {
       if (newFiles.length === 0) continue;
-      const path = `${tableLocation}/metadata/${randomUUID()}-m${i++}.avro`;
       const entries: ManifestEntry[] = newFiles.map((dataFile) => ({
         status: MANIFEST_ENTRY_STATUS.added,
         snapshotId: null,
@@ -656,20 +694,18 @@ export class IcebergTable {
         fileSequenceNumber: null,
         dataFile,
       }));
-      const manifest = writeManifest({ schema, spec, entries, snapshotId, manifestPath: path, content });
-      await this.ctx.io.write(path, manifest.bytes);
-      files.push(path);
-      manifests.push(manifest.manifestFile);
+      lists[content].push(make(content, entries, spec));
     }
     // Keep the parent's manifests; rewrite those that hold a deleted file, marking it DELETED.
     for (const manifest of parentManifests) {
+      const content = manifest.content === 0 ? 'data' : 'deletes';
       if (deletedPaths.size === 0) {
-        manifests.push(manifest);
+        lists[content].push(manifest);
         continue;
       }
       const entries = await this.manifestEntries(manifest);
       if (!entries.some((e) => e.status !== MANIFEST_ENTRY_STATUS.deleted && deletedPaths.has(e.dataFile.filePath))) {
-        manifests.push(manifest);
+        lists[content].push(manifest);
         continue;
       }
       const kept: ManifestEntry[] = [];
@@ -681,18 +717,26 @@ export class IcebergTable {
           snapshotId: deletedPaths.has(e.dataFile.filePath) ? snapshotId : e.snapshotId,
         });
       }
-      const path = `${tableLocation}/metadata/${randomUUID()}-m${i++}.avro`;
-      const rewrittenManifest = writeManifest({
-        schema,
-        spec: base['partition-specs'].find((s) => s['spec-id'] === manifest.partitionSpecId) ?? spec,
-        entries: kept,
-        snapshotId,
-        manifestPath: path,
-        content: manifest.content === 0 ? 'data' : 'deletes',
-      });
-      await this.ctx.io.write(path, rewrittenManifest.bytes);
-      files.push(path);
-      manifests.push(rewrittenManifest.manifestFile);
+      lists[content].push(make(content, kept, specOf(manifest.partitionSpecId)));
+    }
+    // Merge-append: small manifests are combined as the table's commit.manifest.* properties say.
+    const settings = manifestMergeSettings(base.properties, this.name);
+    const manifests: ManifestFile[] = [];
+    for (const content of ['data', 'deletes'] as const) {
+      for (const step of planManifestMerge(lists[content], settings)) {
+        if ('keep' in step) {
+          manifests.push(step.keep);
+          continue;
+        }
+        const parts = await Promise.all(step.merge.map(async (m) => pending.get(m.manifestPath)?.entries ?? this.manifestEntries(m)));
+        manifests.push(make(content, mergedEntries(snapshotId, parts), specOf(step.specId)));
+      }
+    }
+    for (const manifest of manifests) {
+      const made = pending.get(manifest.manifestPath);
+      if (made === undefined) continue;
+      await this.ctx.io.write(manifest.manifestPath, made.bytes);
+      files.push(manifest.manifestPath);
     }
 
     const listPath = `${tableLocation}/metadata/snap-${snapshotId}-${attempt}-${randomUUID()}.avro`;
@@ -708,7 +752,7 @@ export class IcebergTable {
     const removedSize = deleted.reduce((s, f) => s + f.fileSizeInBytes, 0);
     const previous = parent?.summary;
     const summary: SnapshotSummary = {
-      ...(change.summary ?? {}),
+      ...(typeof change.summary === 'function' ? change.summary(base) : (change.summary ?? {})),
       operation,
       'added-data-files': String(added.length),
       'added-records': String(addedRecords),
@@ -781,12 +825,20 @@ export class IcebergTable {
       swap: async () => {
         await this.ctx.catalog.swapMetadataLocation(this.identifier, baseLocation, location);
         this.current = { location, metadata: withLog };
+        // Iceberg's write.metadata.delete-after-commit.enabled: a metadata file that fell out of
+        // the log goes once the commit landed (else a table committed to every second keeps one
+        // file of every snapshot it holds for every commit it ever had).
+        if (withLog.properties[DELETE_AFTER_COMMIT] === 'true') {
+          const logged = new Set(withLog['metadata-log'].map((e) => e['metadata-file']));
+          await this.deleteQuietly(base['metadata-log'].map((e) => e['metadata-file']).filter((f) => !logged.has(f) && f !== location));
+        }
       },
     };
   }
 
-  private manifestListCache = new Map<string, readonly ManifestFile[]>();
-  private manifestCache = new Map<string, readonly ManifestEntry[]>();
+  // Bounded: a processor appending every second for weeks reads ever new lists and manifests.
+  private manifestListCache = new BoundedCache<string, readonly ManifestFile[]>({ maxWeight: MANIFEST_LIST_CACHE_ENTRIES });
+  private manifestCache = new BoundedCache<string, readonly ManifestEntry[]>({ maxWeight: MANIFEST_CACHE_FILE_ENTRIES, weigh: (entries) => entries.length + 1 });
 
   private async manifestList(snapshot: Snapshot): Promise<readonly ManifestFile[]> {
     const path = snapshot['manifest-list'];
@@ -851,16 +903,70 @@ export class IcebergTable {
       );
     }
     const appends = new Set(between.filter((s) => s.summary.operation === 'append').map((s) => s['snapshot-id']));
+    // A file keeps the id of the snapshot that appended it when a later commit carries it as
+    // EXISTING (a merged or rewritten manifest), and such a manifest was added after that append:
+    // only manifests added since `sinceId` can hold files appended since.
+    const since = new Set(between.map((s) => s['snapshot-id']));
     const out: PlannedFile[] = [];
     for (const manifest of await this.manifestList(snapshot)) {
-      if (manifest.content !== 0 || !appends.has(manifest.addedSnapshotId)) continue;
+      if (manifest.content !== 0 || !since.has(manifest.addedSnapshotId)) continue;
       for (const e of await this.manifestEntries(manifest)) {
-        if (e.status === MANIFEST_ENTRY_STATUS.added && e.snapshotId !== null && appends.has(e.snapshotId)) {
+        if (e.status !== MANIFEST_ENTRY_STATUS.deleted && e.snapshotId !== null && appends.has(e.snapshotId)) {
           out.push({ file: e.dataFile, specId: manifest.partitionSpecId, sequenceNumber: e.sequenceNumber ?? manifest.sequenceNumber });
         }
       }
     }
     return out;
+  }
+
+  /** The files `before` reaches and `after` does not (every manifest of both read). */
+  private async unreachableFiles(before: TableMetadata, after: TableMetadata): Promise<string[]> {
+    const still = await this.reachableFiles(after);
+    return [...(await this.reachableFiles(before))].filter((f) => !still.has(f));
+  }
+
+  /**
+   * The files only the expired snapshots reached, without reading the manifests of the snapshots
+   * kept, when the history is one line (no branch or tag besides main, every snapshot an ancestor
+   * of the current one) and the expired snapshots are its oldest part; null otherwise.
+   *
+   * On one line a manifest, once dropped from a list, never comes back, so the manifests still
+   * reached are those of the oldest snapshot kept. A data or delete file is reached by no kept
+   * snapshot exactly when the commit that removed it (its DELETED entry) is expired or is that
+   * oldest kept snapshot, and such entries are only in manifests whose list entry counts deleted
+   * files: only those are read. A removed file whose DELETED entry stays carried by kept snapshots
+   * is deleted by a later expiry, once a merge has dropped that manifest.
+   */
+  private async expiredPrefixFiles(before: TableMetadata, expired: readonly bigint[]): Promise<string[] | null> {
+    const current = before['current-snapshot-id'];
+    if (current === null || current === undefined) return null;
+    if (Object.entries(before.refs).some(([name, ref]) => name !== MAIN || ref['snapshot-id'] !== current)) return null;
+    const line = [...ancestors(before, current)].reverse(); // oldest first
+    if (line.length !== before.snapshots.length) return null;
+    const gone = new Set(expired);
+    if (!line.slice(0, expired.length).every((s) => gone.has(s['snapshot-id']))) return null;
+    const oldestKept = line[expired.length];
+    if (oldestKept === undefined) return null;
+    const kept = await this.manifestList(oldestKept);
+    const keptPaths = new Set(kept.map((m) => m.manifestPath));
+    const files = new Set<string>();
+    const removedManifests = new Map<string, ManifestFile>();
+    for (const snapshot of line.slice(0, expired.length)) {
+      files.add(snapshot['manifest-list']);
+      for (const m of await this.manifestList(snapshot)) if (!keptPaths.has(m.manifestPath)) removedManifests.set(m.manifestPath, m);
+    }
+    const removedBy = new Set([...gone, oldestKept['snapshot-id']]);
+    // A DELETED entry stays in its manifest while kept snapshots carry it: an earlier expiry may have deleted that file already.
+    const removedFiles = new Set<string>();
+    for (const m of [...removedManifests.values(), ...kept]) {
+      if (removedManifests.has(m.manifestPath)) files.add(m.manifestPath);
+      if (m.deletedFilesCount === 0) continue;
+      for (const e of await this.manifestEntries(m)) {
+        if (e.status === MANIFEST_ENTRY_STATUS.deleted && e.snapshotId !== null && removedBy.has(e.snapshotId)) removedFiles.add(e.dataFile.filePath);
+      }
+    }
+    for (const path of removedFiles) if (await this.ctx.io.exists(path)) files.add(path);
+    return [...files];
   }
 
   /** Every file the metadata's snapshots reach: manifest lists, manifests, data files. */
@@ -869,6 +975,8 @@ export class IcebergTable {
     for (const snapshot of meta.snapshots) {
       files.add(snapshot['manifest-list']);
       for (const manifest of await this.manifestList(snapshot)) {
+        // Most snapshots share most manifests: each is read once.
+        if (files.has(manifest.manifestPath)) continue;
         files.add(manifest.manifestPath);
         for (const e of await this.manifestEntries(manifest)) {
           if (e.status !== MANIFEST_ENTRY_STATUS.deleted) files.add(e.dataFile.filePath);
@@ -1020,6 +1128,25 @@ export async function loadMetadata(io: FileIO, location: string): Promise<TableM
     throw cause;
   }
   return parseTableMetadata(bytes, location);
+}
+
+/** The newest value of every `orderpulse.*` summary property along the current ancestry of `meta`. */
+function applicationSummaryOf(meta: TableMetadata): Record<string, string> {
+  const current = currentSnapshot(meta);
+  const found: Record<string, string> = {};
+  if (current === null) return found;
+  for (const snapshot of ancestors(meta, current['snapshot-id'])) {
+    for (const [key, value] of Object.entries(snapshot.summary)) {
+      if (key.startsWith('orderpulse.') && typeof value === 'string' && !(key in found)) found[key] = value;
+    }
+  }
+  return found;
+}
+
+/** Whether `after` (the metadata with snapshots expired) no longer tells an `orderpulse.*` value `before` told. */
+function losesApplicationSummary(before: TableMetadata, after: TableMetadata): boolean {
+  const kept = applicationSummaryOf(after);
+  return Object.entries(applicationSummaryOf(before)).some(([key, value]) => kept[key] !== value);
 }
 
 function summaryValueAlong(meta: TableMetadata, snapshotId: bigint, key: string): string | null {

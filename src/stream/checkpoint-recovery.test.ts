@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync } from 'node:fs';
+import { cpSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULTS, openRuntime } from '../deploy/index.js';
@@ -11,6 +11,7 @@ import { olistEvents } from '../events/index.js';
 import { replay } from '../replay/index.js';
 import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
 import { checkpointText, parsePointer } from './checkpoint.js';
+import { STALE_CHECKPOINT_MS } from './checkpoint-store.js';
 import { DelayDetector } from './detector.js';
 import { readAlertsTopic } from './test-alerts.js';
 import type { StreamProcessorOptions } from './index.js';
@@ -232,6 +233,71 @@ describe('StreamProcessor restarted from task-state checkpoints', () => {
     const { stderr } = await runStream(state, []);
     assert.match(stderr, /task 1: checkpoint not used, state rebuilt from all of bronze: checkpoint .* not a readable gzip file/);
     assert.match(stderr, /task 2: checkpoint not used, state rebuilt from all of bronze/);
+  });
+
+  it('keeps each task\'s newest checkpoint through snapshot expiry while running: the restart uses it and the tables equal an uninterrupted run', async () => {
+    const state = join(dir.path, 'expired');
+    cpSync(template, state, { recursive: true });
+    // Expiry after every second commit, keeping one snapshot: the snapshots whose summaries recorded
+    // the pointers are expired long before the run ends.
+    const first = await openAt(state, { expiry: { everyCommits: 2, retainLast: 1, olderThanMs: 0 } });
+    const batches = await processSome(first.processor);
+    const expectedStates = states(first.processor);
+    const bronze = await (await first.runtime.lake()).table(BRONZE_EVENTS_TABLE);
+    await bronze.refresh();
+    assert.ok(batches > 10, `${batches} batches`);
+    assert.ok(bronze.snapshots().length < batches / 2, `${bronze.snapshots().length} bronze snapshots kept of ${batches} commits`);
+    const lake = await first.runtime.lake();
+    for (const task of TASKS) {
+      const pointer = parsePointer(bronze.lastSummaryValue(checkpointProperty(task)) ?? assert.fail(`task ${task}: pointer expired`), 'test');
+      assert.ok((await lake.io.read(pointer.location)).length > 0, `task ${task}: ${pointer.location} is there`);
+    }
+    await first.runtime.close();
+
+    const again = await openAt(state);
+    try {
+      for (const task of TASKS) {
+        const restored = again.processor.recovery.checkpoints[String(task)];
+        assert.equal(restored?.fallback, null, `task ${task}`);
+        assert.ok((restored?.restoredAt?.seq ?? 0) > 0, `task ${task} restored from a checkpoint`);
+      }
+      assert.deepEqual(states(again.processor), expectedStates);
+    } finally {
+      await again.runtime.close();
+    }
+    assertSameTables(await tablesOf(state), reference, 'expiry while running');
+  });
+
+  it('deletes on opening the checkpoint files no pointer names once they are old enough, and keeps the recorded one', async () => {
+    const state = join(dir.path, 'stale');
+    cpSync(template, state, { recursive: true });
+    const first = await openAt(state);
+    await processSome(first.processor);
+    const lake = await first.runtime.lake();
+    const bronze = await lake.table(BRONZE_EVENTS_TABLE);
+    const recorded = parsePointer(bronze.lastSummaryValue(checkpointProperty(0)) ?? assert.fail('no checkpoint of task 0'), 'test').location;
+    // Left by a processor that stopped between writing a checkpoint and recording it: one old, one new.
+    const directory = recorded.slice(0, recorded.lastIndexOf('/') + 1);
+    const old = `${directory}000000000001-left-by-a-crash.json.gz`;
+    const recent = `${directory}000000000002-being-recorded.json.gz`;
+    const bytes = await lake.io.read(recorded);
+    await lake.io.write(old, bytes);
+    await lake.io.write(recent, bytes);
+    const past = (Date.now() - STALE_CHECKPOINT_MS - 60_000) / 1000;
+    utimesSync(await lake.io.localPath(old), past, past);
+    utimesSync(await lake.io.localPath(recorded), past, past);
+    await first.runtime.close();
+
+    const again = await openAt(state);
+    try {
+      assert.notEqual(again.processor.recovery.checkpoints['0']?.restoredAt, null);
+      const io = (await again.runtime.lake()).io;
+      assert.equal(await io.exists(old), false, 'an old file no pointer names is deleted');
+      assert.equal(await io.exists(recent), true, 'a recent one may still be recorded by its writer: kept');
+      assert.equal(await io.exists(recorded), true, 'the recorded checkpoint is kept, however old');
+    } finally {
+      await again.runtime.close();
+    }
   });
 
   it('refuses a checkpoint policy that is not a number > 0, naming the setting', async () => {

@@ -1,6 +1,6 @@
 import type { FileIO, IcebergTable } from '../lake/index.js';
 import type { CheckpointPointer } from './checkpoint.js';
-import { checkpointProperty, checkpointText, compressCheckpoint, parsePointer, readCheckpoint } from './checkpoint.js';
+import { checkpointDirectory, checkpointProperty, checkpointText, compressCheckpoint, parsePointer, readCheckpoint } from './checkpoint.js';
 import type { DetectorSnapshot } from './detector-snapshot.js';
 import type { StreamPosition, TaskId } from './tables.js';
 import { BRONZE_EVENTS_TABLE, comparePositions, formatPosition } from './tables.js';
@@ -58,4 +58,40 @@ export function takeCheckpoint(io: FileIO, task: StreamTask, location: string, n
       await io.delete(location).catch(() => undefined);
     }
   })();
+}
+
+/**
+ * How old a checkpoint file no pointer names must be before a task's new owner deletes it. A file
+ * no pointer names is left by a processor that stopped between writing it and the commit that would
+ * have recorded it (a crash, or a task taken over meanwhile). A processor fenced out of its task stops
+ * at its next commit, so after this long nothing can still record the file.
+ */
+export const STALE_CHECKPOINT_MS = 10 * 60_000;
+
+/**
+ * Deletes the task's checkpoint files that its recorded pointer does not name and that are older
+ * than `STALE_CHECKPOINT_MS`. Run when the task is opened, before it writes checkpoints of its own.
+ * Cleaning up is best effort: a file that cannot be listed or deleted now is tried again at the
+ * next opening. Returns the locations deleted.
+ */
+export async function removeStaleCheckpoints(io: FileIO, warehouse: string, bronze: IcebergTable, task: TaskId, now: number): Promise<readonly string[]> {
+  let keep: string | null = null;
+  const text = bronze.lastSummaryValue(checkpointProperty(task));
+  if (text !== null) {
+    try {
+      keep = parsePointer(text, `${BRONZE_EVENTS_TABLE} task ${task}`).location;
+    } catch {
+      // An unreadable pointer names no file to keep; its task is rebuilt from bronze (`loadCheckpoint`).
+    }
+  }
+  const stale: string[] = [];
+  try {
+    for await (const file of io.list(checkpointDirectory(warehouse, task))) {
+      if (file.location !== keep && file.lastModifiedMs < now - STALE_CHECKPOINT_MS) stale.push(file.location);
+    }
+    await Promise.all(stale.map((location) => io.delete(location)));
+  } catch {
+    return [];
+  }
+  return stale;
 }

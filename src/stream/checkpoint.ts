@@ -73,7 +73,12 @@ export function formatPointer(pointer: CheckpointPointer): string {
 
 /** Where a new checkpoint of `task` at `position` goes: a new name each time (files are never replaced). */
 export function checkpointLocation(warehouse: string, task: TaskId, position: StreamPosition): string {
-  return `${warehouse}/_checkpoints/stream/task-${task}/${String(position.seq).padStart(12, '0')}-${randomUUID()}.json.gz`;
+  return `${checkpointDirectory(warehouse, task)}${String(position.seq).padStart(12, '0')}-${randomUUID()}.json.gz`;
+}
+
+/** Where a task's checkpoint files are (a prefix ending in `/`). */
+export function checkpointDirectory(warehouse: string, task: TaskId): string {
+  return `${warehouse}/_checkpoints/stream/task-${task}/`;
 }
 
 function bad(what: string, where: string): StreamError {

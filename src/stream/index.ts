@@ -7,6 +7,8 @@ export { StreamProcessor, DEFAULT_IDLE_POLICY } from './processor.js';
 export { DEFAULT_CHECKPOINT_POLICY, checkpointProperty, checkpointText } from './checkpoint.js';
 export type { CheckpointPolicy } from './checkpoint.js';
 export { runInGroup } from './group.js';
+export { ExpirySchedule } from './expiry.js';
+export type { SnapshotExpiryPolicy, ExpiryRun } from './expiry.js';
 export type { GroupRunOptions, GroupRunReport } from './group.js';
 export type { StreamProcessorOptions, IdlePolicy, BatchReport, RecoveryReport, RunOptions, RunReport, EmittedChange } from './processor.js';
 export {

@@ -2,7 +2,7 @@ import type { IcebergTable } from '../lake/index.js';
 import type { EventLog, TopicDescription } from '../log/index.js';
 import type { CheckpointPolicy } from './checkpoint.js';
 import type { CheckpointLoad } from './checkpoint-store.js';
-import { loadCheckpoint } from './checkpoint-store.js';
+import { loadCheckpoint, removeStaleCheckpoints } from './checkpoint-store.js';
 import { StreamError } from './errors.js';
 import type { EndOffsets } from './merge.js';
 import { LogMerger, partitionKey } from './merge.js';
@@ -94,6 +94,11 @@ export async function openTasks(init: {
       ]),
     ),
   );
+  if (checkpointPolicy !== null) {
+    // File times are the wall clock's, whatever clock the processor runs on.
+    const now = Date.now();
+    await Promise.all(taskIds.map((id) => removeStaleCheckpoints(lake.io, lake.warehouse, bronze, id, now)));
+  }
   for (const id of taskIds) {
     const text = bronze.lastSummaryValue(offsetsProperty(id));
     const offsets = text === null ? {} : (JSON.parse(text) as Record<string, number>);

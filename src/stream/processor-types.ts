@@ -4,6 +4,7 @@ import type { Lake } from '../lake/index.js';
 import type { EventLog } from '../log/index.js';
 import type { AlertCodec } from './alert-codec.js';
 import type { CheckpointPolicy } from './checkpoint.js';
+import type { SnapshotExpiryPolicy } from './expiry.js';
 import type { PositionedChange, StreamPosition, TaskId } from './tables.js';
 import type { GradeWeight, StreamConfig } from './types.js';
 
@@ -33,7 +34,7 @@ export interface StreamProcessorOptions {
   readonly topics?: readonly string[];
   /** The tasks (input partition numbers) this processor runs; all by default. */
   readonly tasks?: readonly TaskId[];
-  /** A batch closes at this many records (default 50,000)... */
+  /** A batch closes at this many records (default 10,000: larger batches are no faster and hold more memory; docs/benchmarks.md)... */
   readonly maxBatchEvents?: number;
   /** ...or after gathering for this long, in wall-clock ms (default 500). */
   readonly maxBatchMs?: number;
@@ -60,6 +61,8 @@ export interface StreamProcessorOptions {
    * recovery replays all of bronze without looking for checkpoints.
    */
   readonly checkpoint?: CheckpointPolicy | null;
+  /** Snapshot expiry of the processor's tables, run on the background lane on this schedule; none by default. */
+  readonly expiry?: SnapshotExpiryPolicy;
   /** Called with every alert change once it is durable (after bronze committed), in emission order. */
   readonly onAlerts?: (changes: readonly EmittedChange[]) => void;
   readonly onBatch?: (batch: BatchReport) => void;

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TOPICS } from '../events/index.js';
 import type { IcebergTable, Row } from '../lake/index.js';
+import { LakeError } from '../lake/index.js';
 import type { EventLog } from '../log/index.js';
 import { partitionFor } from '../log/index.js';
 import { ALERTS_TOPIC } from './alert-codec.js';
@@ -16,6 +17,7 @@ import { takeCheckpoint } from './checkpoint-store.js';
 import type { StreamBatchEvent, StreamRebuildEvent } from './channels.js';
 import type { StreamTask } from './task.js';
 import { StreamOutputs } from './outputs.js';
+import { ExpirySchedule } from './expiry.js';
 import { describeInput, openTasks } from './open-tasks.js';
 import { advanceQuietTasks, allQuiet, logTail } from './idle-policy.js';
 import { checkedPolicy, publishedPositions, rebuildTasks } from './recovery.js';
@@ -101,6 +103,8 @@ export class StreamProcessor {
   /** The product grades followed while running; null when the options fixed the weight. */
   readonly #grades: ProductGrades | null;
   readonly #checkpointPolicy: CheckpointPolicy | null;
+  /** Snapshot expiry of the processor's tables while it runs; null when the options set none. */
+  readonly #expiry: { readonly schedule: ExpirySchedule; readonly tables: readonly IcebergTable[] } | null;
   /** Checkpoint files being written (awaited before the processor stops). */
   readonly #checkpointWrites = new Set<Promise<void>>();
 
@@ -134,6 +138,7 @@ export class StreamProcessor {
     });
     this.#topics = init.options.topics ?? [TOPICS.orders, TOPICS.reviews];
     this.#checkpointPolicy = checkedPolicy(init.options.checkpoint);
+    this.#expiry = init.options.expiry === undefined ? null : { schedule: new ExpirySchedule(init.options.expiry, this.#now), tables: init.tables };
     this.recovery = { replayed: 0, checkpoints: {}, positions: {}, caughtUp: { alertEvents: 0, lateEvents: 0, published: 0 }, offsets: {}, ms: 0 };
   }
 
@@ -279,7 +284,7 @@ export class StreamProcessor {
     await (this.#behind ? this.#beforeNewest : this.#inFlight);
     this.#endOffsets.forget();
     const started = performance.now();
-    const maxEvents = this.#options.maxBatchEvents ?? 50_000;
+    const maxEvents = this.#options.maxBatchEvents ?? 10_000;
     const maxMs = this.#options.maxBatchMs ?? 500;
     const tasks = [...this.#tasks.values()];
     const share = Math.max(1, Math.ceil(maxEvents / tasks.length));
@@ -378,6 +383,7 @@ export class StreamProcessor {
       const commit = await this.#outputs.fenced('bronze', taskIds, summary, (expect) => this.#bronze.append(rows, { summary, expect }));
       for (const [id, position] of positions) (this.#tasks.get(id) as StreamTask).committed = position;
       this.#checkpointsRecorded(checkpoints);
+      if (this.#expiry?.schedule.committed() === true) this.#outputs.background(() => this.#expire());
       const committed = performance.now();
       await this.#outputs.emit(changes, late, positions);
       if (openAlerts !== null) this.#outputs.background(() => this.#outputs.writeOpenAlerts(openAlerts));
@@ -518,6 +524,15 @@ export class StreamProcessor {
     const checkpoints = this.#recordableCheckpoints(ids, summary);
     await this.#outputs.fenced('bronze', ids, summary, (expect) => this.#bronze.append([], { summary, expect }));
     this.#checkpointsRecorded(checkpoints);
+  }
+
+  /** Expires old snapshots of the processor's tables; a round lost to a concurrent commit waits for the next. */
+  async #expire(): Promise<void> {
+    if (this.#expiry === null) return;
+    const { schedule, tables } = this.#expiry;
+    await schedule.run(tables).catch((error: unknown) => {
+      if (!(error instanceof LakeError && error.code === 'OP_LAKE_COMMIT_CONFLICT')) throw error;
+    });
   }
 
   /** Adds to a bronze commit's summary the checkpoint of each of its tasks that may be recorded now. */

@@ -46,7 +46,7 @@ export interface ReferenceIngestOptions {
   readonly log: EventLog;
   readonly codec: EventCodec;
   readonly lake: Lake;
-  /** Rows per commit at most (default 50,000). */
+  /** Rows per commit at most (default 10,000). */
   readonly maxRecords?: number;
   /** Stops the pass after the commit in flight; what was committed stays. */
   readonly signal?: AbortSignal;
@@ -59,7 +59,7 @@ export interface ReferenceIngestReport {
   readonly snapshotId: bigint | null;
 }
 
-const DEFAULT_MAX_RECORDS = 50_000;
+const DEFAULT_MAX_RECORDS = 10_000;
 
 /**
  * One pass: appends every reference record the table lacks, up to the end the log had when the

@@ -133,9 +133,17 @@ export function recordColumnDefinitions(keyDoc: string): CreateTableOptions['col
   ];
 }
 
+/**
+ * The processor commits to its tables every second or so for as long as it runs: each commit's
+ * metadata file is deleted once it falls out of the table's metadata log (the newest 100 are kept),
+ * as Iceberg's property asks, instead of one file per commit piling up.
+ */
+const STREAM_TABLE_PROPERTIES = { 'write.metadata.delete-after-commit.enabled': 'true' } as const;
+
 export const BRONZE_EVENTS: CreateTableOptions = {
   columns: [...recordColumnDefinitions('The partitioning key: order_id for order events'), ...POSITION_COLUMNS],
   partitionBy: [{ source: 'event_time', transform: 'month' }],
+  properties: STREAM_TABLE_PROPERTIES,
 };
 
 export const LATE_EVENTS: CreateTableOptions = {
@@ -149,6 +157,7 @@ export const LATE_EVENTS: CreateTableOptions = {
     { name: 'applied', type: 'boolean', required: true, doc: 'Whether it still updated its order (the order was held)' },
     ...POSITION_COLUMNS,
   ],
+  properties: STREAM_TABLE_PROPERTIES,
 };
 
 const ALERT_COLUMNS = [
@@ -176,10 +185,12 @@ export const ALERT_EVENTS: CreateTableOptions = {
     ...POSITION_COLUMNS,
   ],
   partitionBy: [{ source: 'updated_at', transform: 'month' }],
+  properties: STREAM_TABLE_PROPERTIES,
 };
 
 export const OPEN_ALERTS: CreateTableOptions = {
   columns: [{ name: 'task', type: 'int', required: true, doc: 'The processing task that owns the order' }, ...ALERT_COLUMNS],
+  properties: STREAM_TABLE_PROPERTIES,
 };
 
 /**

@@ -15,6 +15,7 @@ import { registerStart } from './start.js';
 import { registerServe } from './serve.js';
 import { registerOrder } from './order.js';
 import { registerBacktest } from './backtest.js';
+import { registerReviews } from './reviews.js';
 
 export type SetExitCode = (code: number) => void;
 
@@ -34,4 +35,5 @@ export function registerCommands(program: Command, io: CliIO, setExitCode: SetEx
   registerLake(program, io, setExitCode);
   registerBatch(program, io, setExitCode);
   registerBacktest(program, io, setExitCode);
+  registerReviews(program, io, setExitCode);
 }

@@ -74,6 +74,8 @@ export interface StreamSummary {
   readonly stats: ReturnType<StreamProcessor['stats']>;
   readonly openAlerts: number;
   readonly elapsedMs: number;
+  /** The process's peak resident memory so far (MiB): what a host must give a processor. */
+  readonly peakRssMiB: number;
 }
 
 export function streamSummary(processor: StreamProcessor, run: RunReport, elapsedMs: number): StreamSummary {
@@ -87,6 +89,7 @@ export function streamSummary(processor: StreamProcessor, run: RunReport, elapse
     stats,
     openAlerts: stats.openAlerts,
     elapsedMs,
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
 
@@ -98,7 +101,7 @@ export function queueOrder(open: readonly Alert[]): Alert[] {
 export function printStreamSummary(io: CliIO, summary: StreamSummary, open: readonly Alert[]): void {
   const s = summary.stats;
   io.stdout.write(
-    `\nprocessed ${summary.records.toLocaleString('en-US')} records in ${summary.batches} batches (${formatMs(summary.elapsedMs)}); watermark ${summary.watermark ?? '-'}\n`,
+    `\nprocessed ${summary.records.toLocaleString('en-US')} records in ${summary.batches} batches (${formatMs(summary.elapsedMs)}); watermark ${summary.watermark ?? '-'}; peak memory ${summary.peakRssMiB} MiB\n`,
   );
   io.stdout.write(
     `alert changes: ${s.changes.opened} opened, ${s.changes.escalated} escalated, ${s.changes.resolved} resolved, ${s.changes.final} delivered late` +
@@ -123,7 +126,7 @@ export function registerStream(program: Command, io: CliIO, setExitCode: SetExit
     .option('--escalate-after <duration>', 'an open alert escalates after this, then each time it doubles [default 1d]')
     .option('--state-retention <duration>', "how long a finished order's state is kept (event time) [default 30d]")
     .option('--stuck-after <duration>', 'an alert overdue this long with no event leaves the queue for the stuck list (alerts --stuck); 0: never [default 30d]')
-    .addOption(new Option('--max-batch <n>', 'records per micro-batch at most [default 50000]').argParser(positiveInt('--max-batch')))
+    .addOption(new Option('--max-batch <n>', 'records per micro-batch at most [default 10000]').argParser(positiveInt('--max-batch')))
     .option('--idle-after <duration>', 'quiet time before the idle policy moves the watermark [default 1s]')
     .addOption(
       new Option('--checkpoint-every <n>', "checkpoint a task's state after this many of its records: a restart replays at most about this many [default 100000]").argParser(
