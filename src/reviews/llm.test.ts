@@ -105,11 +105,25 @@ describe('the LLM classifier against a chat-completions endpoint', () => {
         const reviews = reviewsOf(7);
         const { classifications, stats } = await new LlmClassifier({ ...options, batchSize: 4, retries: 2 }).classify(reviews);
         assert.equal(endpoint.calls.length, 2 * 3, 'two batches, each tried three times');
+        assert.equal(stats.gaveUp, false);
         assert.ok(classifications.every((c) => c.source === 'rules'));
         assert.deepEqual(verdicts(classifications), verdicts(reviews.map((r) => classifyReview(r))));
         assert.equal(stats.fellBackEndpoint, 7);
         assert.equal(stats.fromModel, 0);
         assert.equal(stats.lastError, 'HTTP 503');
+      },
+    );
+  });
+
+  it('gives up on an endpoint after batches in a row failed, without sending the rest', async () => {
+    await withEndpoint(
+      () => ({ status: 502 }),
+      async (endpoint, options) => {
+        const { classifications, stats } = await new LlmClassifier({ ...options, batchSize: 2, retries: 1, giveUpAfter: 2 }).classify(reviewsOf(10));
+        assert.equal(endpoint.calls.length, 2 * 2, 'two batches, each tried twice');
+        assert.ok(stats.gaveUp);
+        assert.equal(stats.fellBackEndpoint, 10);
+        assert.ok(classifications.every((c) => c.source === 'rules'));
       },
     );
   });

@@ -34,6 +34,11 @@ export interface LlmOptions {
   readonly maxBackoffMs?: number;
   /** A request not answered in this time is abandoned and counts as a failure to retry. Default 120,000 ms. */
   readonly timeoutMs?: number;
+  /**
+   * After this many batches in a row failed every retry, the endpoint is taken to be down: the reviews not
+   * yet sent get the rules' answer without being sent. Default 3.
+   */
+  readonly giveUpAfter?: number;
   /** Seed of the backoff jitter. */
   readonly seed?: number;
   readonly cache?: LlmCache | null;
@@ -66,6 +71,8 @@ export interface LlmStats {
   readonly seed: number;
   /** The last failure of the endpoint, as a short message (never holding the key). */
   readonly lastError: string | null;
+  /** Whether the endpoint was given up on (`giveUpAfter` batches in a row failed). */
+  readonly gaveUp: boolean;
 }
 
 /** A small seeded generator (mulberry32): the jitter of a run can be replayed from its seed. */
@@ -116,6 +123,7 @@ export class LlmClassifier {
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly timeoutMs: number;
+  private readonly giveUpAfter: number;
   readonly seed: number;
 
   constructor(private readonly options: LlmOptions) {
@@ -126,10 +134,17 @@ export class LlmClassifier {
     this.backoffMs = options.backoffMs ?? 1000;
     this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
     this.timeoutMs = options.timeoutMs ?? 120_000;
+    this.giveUpAfter = options.giveUpAfter ?? 3;
     this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
     for (const [name, value] of Object.entries({ batchSize: this.batchSize, concurrency: this.concurrency })) {
       if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive whole number, not ${value}`);
     }
+  }
+
+  /** A message with the key taken out, should an endpoint echo it back in an error. */
+  private redacted(message: string): string {
+    const key = this.options.apiKey;
+    return key === undefined || key === '' ? message : message.split(key).join('<key>');
   }
 
   /**
@@ -145,6 +160,8 @@ export class LlmClassifier {
     const counts = { fromModel: 0, fromCache: 0, fellBackEndpoint: 0, fellBackAnswer: 0, requests: 0, retries: 0, splits: 0 };
     let lastError: string | null = null;
     let size = this.batchSize;
+    let failedInARow = 0;
+    let gaveUp = false;
 
     const queue: LlmReview[] = [];
     const queued = new Set<string>();
@@ -202,7 +219,7 @@ export class LlmClassifier {
     const send = async (batch: readonly LlmReview[]): Promise<Outcome> => {
       for (let tries = 0; ; tries++) {
         const result = await attempt(batch);
-        if (result.error !== undefined) lastError = result.error;
+        if (result.error !== undefined) lastError = this.redacted(result.error);
         if (!result.retry) return result.outcome;
         if (tries >= this.retries) return { kind: 'failed' };
         counts.retries++;
@@ -220,6 +237,7 @@ export class LlmClassifier {
           queue.unshift(...batch);
           continue;
         }
+        failedInARow = outcome.kind === 'failed' ? failedInARow + 1 : 0;
         if (outcome.kind === 'answered') {
           const answered: { reviewId: string; verdict: LlmVerdict }[] = [];
           for (const review of batch) {
@@ -241,13 +259,20 @@ export class LlmClassifier {
           else counts.fellBackAnswer += batch.length;
         }
         done += batch.length;
+        if (failedInARow >= this.giveUpAfter && queue.length > 0) {
+          gaveUp = true;
+          const rest = queue.splice(0);
+          fallBack(rest);
+          counts.fellBackEndpoint += rest.length;
+          done += rest.length;
+        }
         this.options.onProgress?.({ done, total, requests: counts.requests });
       }
     };
     await Promise.all(Array.from({ length: this.concurrency }, worker));
 
     const classifications = reviews.map((r) => byId.get(r.reviewId) ?? { ...classifyReview(r), source: 'rules' as const });
-    return { classifications, stats: { reviews: reviews.length, ...counts, finalBatchSize: size, seed: this.seed, lastError } };
+    return { classifications, stats: { reviews: reviews.length, ...counts, finalBatchSize: size, seed: this.seed, lastError, gaveUp } };
   }
 }
 
