@@ -18,6 +18,7 @@ export interface LlmFlags {
   readonly llmBatch?: number;
   readonly llmConcurrency?: number;
   readonly llmTimeout?: number;
+  readonly llmRetries?: number;
   readonly llmCache?: string;
   readonly llmSeed?: number;
 }
@@ -33,10 +34,13 @@ function parseEndpoint(text: string): string {
   return text;
 }
 
-function parseSeed(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('--llm-seed must be a whole number from 0.');
-  return n;
+/** A whole number from 0, naming the option on error. */
+function wholeNumber(name: string) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${name} must be a whole number from 0.`);
+    return n;
+  };
 }
 
 /** Adds the `--llm-*` options to a command. */
@@ -47,8 +51,9 @@ export function addLlmOptions(command: Command): Command {
     .addOption(new Option('--llm-batch <n>', 'reviews per request at first; halved when an answer comes back cut off').argParser(positiveInt('--llm-batch')).default(20))
     .addOption(new Option('--llm-concurrency <k>', 'requests in flight at most').argParser(positiveInt('--llm-concurrency')).default(4))
     .addOption(new Option('--llm-timeout <seconds>', 'a request unanswered this long is retried').argParser(parsePositiveNumber('--llm-timeout')).default(120))
+    .addOption(new Option('--llm-retries <n>', 'retries of a request after a network error, a timeout, a 429 or a 5xx, with exponential backoff from 1 s').argParser(wholeNumber('--llm-retries')).default(4))
     .addOption(new Option('--llm-cache <file>', "the model's answers by model and review id, JSON Lines [default <state>/reviews/llm-cache.jsonl]"))
-    .addOption(new Option('--llm-seed <n>', 'seed of the retry backoff jitter [default: random, printed]').argParser(parseSeed));
+    .addOption(new Option('--llm-seed <n>', 'seed of the retry backoff jitter [default: random, printed]').argParser(wholeNumber('--llm-seed')));
 }
 
 /**
@@ -76,6 +81,7 @@ export function llmClassifierFor(io: CliIO, command: Command, flags: LlmFlags, q
     batchSize: flags.llmBatch ?? 20,
     concurrency: flags.llmConcurrency ?? 4,
     timeoutMs: (flags.llmTimeout ?? 120) * 1000,
+    retries: flags.llmRetries ?? 4,
     ...(flags.llmSeed === undefined ? {} : { seed: flags.llmSeed }),
     cache: new LlmCache(cachePath),
     onProgress: quiet ? undefined : (p) => io.stderr.write(`llm: ${p.done.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')} reviews done (${p.requests} requests)\n`),
