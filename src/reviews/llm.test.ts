@@ -140,6 +140,30 @@ describe('the LLM classifier against a chat-completions endpoint', () => {
     );
   });
 
+  it('does not split a batch whose answer is no chat completion at all, and falls back', async () => {
+    await withEndpoint(
+      () => ({ status: 200, body: '<html>proxy login</html>' }),
+      async (endpoint, options) => {
+        const { classifications, stats } = await new LlmClassifier({ ...options, batchSize: 4 }).classify(reviewsOf(4));
+        assert.equal(endpoint.calls.length, 1);
+        assert.ok(classifications.every((c) => c.source === 'rules'));
+        assert.equal(stats.fellBackEndpoint, 4);
+        assert.match(stats.lastError ?? '', /not a chat-completions answer: <html>/);
+      },
+    );
+  });
+
+  it('takes the key out of an error the endpoint echoes it in', async () => {
+    await withEndpoint(
+      (call) => ({ status: 401, body: `{"error":{"message":"invalid key ${String(call.headers.authorization)}"}}` }),
+      async (_endpoint, options) => {
+        const { stats } = await new LlmClassifier({ ...options, apiKey: 'sk-echoed-key' }).classify(reviewsOf(1));
+        assert.match(stats.lastError ?? '', /HTTP 401.*invalid key Bearer <key>/);
+        assert.ok(!(stats.lastError ?? '').includes('sk-echoed-key'));
+      },
+    );
+  });
+
   it('abandons an answer slower than the timeout, retries, then falls back', async () => {
     await withEndpoint(
       () => ({ delayMs: 400 }),

@@ -211,7 +211,9 @@ export class LlmClassifier {
       }
       if (!response.ok) return { retry: false, outcome: { kind: 'failed' }, error: `HTTP ${response.status}: ${body.slice(0, 200)}` };
       const choice = readChoice(body);
-      if (choice === null || choice.finishReason === 'length') return { retry: false, outcome: { kind: 'unreadable' } };
+      // A body that is no chat completion at all will not be one for fewer reviews either.
+      if (choice === null) return { retry: false, outcome: { kind: 'failed' }, error: `not a chat-completions answer: ${body.slice(0, 200)}` };
+      if (choice.finishReason === 'length') return { retry: false, outcome: { kind: 'unreadable' } };
       const verdicts = readAnswer(choice.content, batch);
       return { retry: false, outcome: verdicts === null ? { kind: 'unreadable' } : { kind: 'answered', verdicts } };
     };
