@@ -164,6 +164,16 @@ describe('the LLM classifier against a chat-completions endpoint', () => {
     );
   });
 
+  it('retries when nothing listens at the address, then falls back', async () => {
+    const gone = await startChatEndpoint();
+    await gone.close();
+    const { classifications, stats } = await new LlmClassifier({ url: gone.url, model: 'm', backoffMs: 1, seed: SEED, retries: 2 }).classify(reviewsOf(2));
+    assert.equal(stats.requests, 3);
+    assert.equal(stats.retries, 2);
+    assert.ok(classifications.every((c) => c.source === 'rules'));
+    assert.match(stats.lastError ?? '', /^network error/);
+  });
+
   it('abandons an answer slower than the timeout, retries, then falls back', async () => {
     await withEndpoint(
       () => ({ delayMs: 400 }),
