@@ -147,11 +147,29 @@ describe('review causes in the batch layer', () => {
     for (const [key, group] of expected) assert.deepEqual(actual.get(key), group, key);
   });
 
-  it('gives the headline `reviews impact` prints', async () => {
-    const rows = await rowsOf(lake, 'gold.review_delay_share');
-    const shares = delayShares(lowScoreReviews(await loadOlist(sampleDir)));
-    for (const share of shares) {
-      const mine = rows.filter((r) => r.delivery === share.group);
+  it('gold.review_causes_monthly counts each review once per month and delay bucket, and gives the headline `reviews impact` prints', async () => {
+    const rows = await rowsOf(lake, 'gold.review_causes_monthly');
+    // From the CSV files through the reviews room (`reviews impact`'s own computation), each review once
+    // however many sellers and categories its order has.
+    const expected = new Map<string, Expected>();
+    const reviews = lowScoreReviews(await loadOlist(sampleDir));
+    for (const review of reviews) {
+      const key = `${review.month}|${review.delayBucket}`;
+      const group = expected.get(key) ?? { key, lowScoreReviews: 0, withText: 0, causes: Object.fromEntries(CAUSES.map((c) => [c, 0])) };
+      group.lowScoreReviews++;
+      if (review.causes !== null) group.withText++;
+      for (const cause of review.causes ?? []) group.causes[cause] = (group.causes[cause] ?? 0) + 1;
+      expected.set(key, group);
+    }
+    const actual = new Map(
+      rows.map((r) => {
+        const key = `${String(r.month)}|${String(r.delay_bucket)}`;
+        return [key, { key, lowScoreReviews: Number(r.low_score_reviews), withText: Number(r.with_text), causes: Object.fromEntries(CAUSES.map((c) => [c, Number(r[c])])) }];
+      }),
+    );
+    assert.deepEqual(actual, expected);
+    for (const share of delayShares(reviews)) {
+      const mine = rows.filter((r) => (share.group === 'late' ? !['on_time', 'not_delivered'].includes(String(r.delay_bucket)) : r.delay_bucket === share.group));
       const sum = (column: string): number => mine.reduce((n, r) => n + Number(r[column]), 0);
       assert.deepEqual(
         { group: share.group, lowScoreReviews: sum('low_score_reviews'), withText: sum('with_text'), delay: sum('delay') },

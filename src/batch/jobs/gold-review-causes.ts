@@ -48,27 +48,28 @@ GROUP BY ALL ORDER BY ALL`,
 };
 
 /**
- * The headline per purchase month: among low-score reviews (each once), how many have text and how
- * many of those complain of delay, for orders delivered late, on time, or not delivered. Summed over
- * months it is the headline `reviews impact` prints.
+ * The causes of low-score reviews per purchase month and delay bucket, each review once: the grain of
+ * the charts (causes by delay bucket, causes over time) and of the headline, the share of reviews with
+ * text that complain of delay for late (`1-3`, `4-7`, `8+`), on-time and undelivered orders. Summed over
+ * months it is what `orderpulse reviews impact` prints.
  */
-export const GOLD_REVIEW_DELAY_SHARE: BatchJob = {
-  name: 'gold.review_delay_share',
+export const GOLD_REVIEW_CAUSES_MONTHLY: BatchJob = {
+  name: 'gold.review_causes_monthly',
   sources: ['silver.orders', 'silver.review_causes'],
-  key: ['month', 'delivery'],
+  key: ['month', 'delay_bucket'],
   mode: 'rebuild',
   table: {
     columns: [
       { name: 'month', type: 'string', required: true, doc: 'Purchase month in Brazilian local time, YYYY-MM' },
-      { name: 'delivery', type: 'string', required: true, doc: 'late (after the estimated local day), on_time or not_delivered' },
-      { name: 'low_score_reviews', type: 'long', required: true },
-      { name: 'with_text', type: 'long', required: true },
-      { name: 'delay', type: 'long', required: true, doc: 'Reviews with text whose causes include delay' },
+      { name: 'delay_bucket', type: 'string', required: true, doc: 'on_time, 1-3, 4-7, 8+ local days late, or not_delivered' },
+      { name: 'low_score_reviews', type: 'long', required: true, doc: '1-2 star reviews of the orders purchased that month' },
+      { name: 'with_text', type: 'long', required: true, doc: 'Those with a title or a message: the ones classified' },
+      ...CAUSES.map((cause) => ({ name: cause, type: 'long' as const, required: true, doc: `Reviews with text whose causes include ${cause}` })),
     ],
   },
   sql: `
 WITH l AS (${LOW_SCORE_REVIEWS})
-SELECT month, CASE WHEN delay_bucket IN ('on_time', 'not_delivered') THEN delay_bucket ELSE 'late' END AS delivery,
-  count(*) AS low_score_reviews, count_if(has_text) AS with_text, count_if(delay) AS delay
+SELECT month, delay_bucket, count(*) AS low_score_reviews, count_if(has_text) AS with_text,
+  ${CAUSES.map((cause) => `count_if(list_contains(cause_list, '${cause}')) AS ${cause}`).join(',\n  ')}
 FROM l GROUP BY ALL ORDER BY ALL`,
 };

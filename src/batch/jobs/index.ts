@@ -4,7 +4,7 @@ import { GOLD_LEAD_TIMES } from './gold-lead-times.js';
 import { GOLD_PRODUCT_GRADES } from './gold-product-grades.js';
 import { GOLD_PRODUCT_PORTFOLIO } from './gold-product-portfolio.js';
 import { GOLD_PRODUCT_SALES_MONTHLY } from './gold-product-sales-monthly.js';
-import { GOLD_REVIEW_CAUSES, GOLD_REVIEW_DELAY_SHARE } from './gold-review-causes.js';
+import { GOLD_REVIEW_CAUSES, GOLD_REVIEW_CAUSES_MONTHLY } from './gold-review-causes.js';
 import { GOLD_REVIEW_IMPACT } from './gold-review-impact.js';
 import { GOLD_ROUTE_NORMS } from './gold-route-norms.js';
 import { GOLD_SALES_MONTHLY } from './gold-sales-monthly.js';
@@ -23,7 +23,7 @@ export {
   GOLD_PRODUCT_PORTFOLIO,
   GOLD_PRODUCT_SALES_MONTHLY,
   GOLD_REVIEW_CAUSES,
-  GOLD_REVIEW_DELAY_SHARE,
+  GOLD_REVIEW_CAUSES_MONTHLY,
   GOLD_REVIEW_IMPACT,
   GOLD_ROUTE_NORMS,
   GOLD_SALES_MONTHLY,
@@ -57,7 +57,7 @@ export const JOBS: readonly BatchJob[] = [
   ...SILVER_JOBS,
   GOLD_REVIEW_IMPACT,
   GOLD_REVIEW_CAUSES,
-  GOLD_REVIEW_DELAY_SHARE,
+  GOLD_REVIEW_CAUSES_MONTHLY,
   GOLD_SALES_MONTHLY,
   GOLD_PRODUCT_SALES_MONTHLY,
   GOLD_PRODUCT_PORTFOLIO,
