@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadOlist } from '../data/index.js';
+import type { MarketplaceEvent } from '../events/index.js';
+import { eventIdOf } from '../events/index.js';
 import type { Lake } from '../lake/index.js';
 import { CAUSES, classifyReview, delayShares, lowScoreReviews } from '../reviews/index.js';
 import { sampleDir, tempDir } from '../testing/fixtures.js';
@@ -177,6 +179,47 @@ describe('review causes in the batch layer', () => {
       );
       console.log(`${share.group}: ${share.delay}/${share.withText} low-score reviews with text complain of delay (${share.delayShare === null ? '-' : (share.delayShare * 100).toFixed(1)} %)`);
     }
+  });
+});
+
+describe('a review answered again', () => {
+  const dir = tempDir();
+  let close: () => Promise<void> = async () => {};
+  after(async () => {
+    await close();
+    dir.remove();
+  });
+
+  it('is classified again: a low score raised to 5 stars loses its row, a 5-star review lowered to 1 gains one, and only those two are computed', async () => {
+    const events = await sampleEvents();
+    const reviews = events.filter((e): e is Extract<MarketplaceEvent, { type: 'ReviewAnswered' }> => e.type === 'ReviewAnswered');
+    const low = reviews.find((e) => e.score === 1 && e.commentMessage !== null);
+    const high = reviews.find((e) => e.score === 5);
+    assert.ok(low !== undefined && high !== undefined);
+    const later = Math.max(...events.map((e) => e.eventTime)) + 86_400_000;
+    const again = [
+      { ...low, eventId: eventIdOf('ReviewAnswered', low.reviewId, low.orderId, 'again'), eventTime: later, score: 5, commentTitle: null, commentMessage: null },
+      { ...high, eventId: eventIdOf('ReviewAnswered', high.reviewId, high.orderId, 'again'), eventTime: later, score: 1, commentTitle: null, commentMessage: 'ainda nao recebi o produto' },
+    ];
+    const pipeline = await openSamplePipeline(dir.path, [...events, ...again]);
+    close = () => pipeline.close();
+    await pipeline.feed(later);
+    await runBatch(pipeline.lake, { jobs: ['silver.orders', 'silver.reviews', 'silver.review_causes'] });
+    const held = async (): Promise<Map<string, Record<string, unknown>>> =>
+      new Map((await rowsOf(pipeline.lake, 'silver.review_causes')).map((r) => [`${String(r.review_id)}/${String(r.order_id)}`, r]));
+    const before = await held();
+    assert.ok(before.has(`${low.reviewId}/${low.orderId}`));
+    assert.ok(!before.has(`${high.reviewId}/${high.orderId}`));
+    await pipeline.feed();
+    const [, , report] = await runBatch(pipeline.lake, { jobs: ['silver.orders', 'silver.reviews', 'silver.review_causes'] });
+    assert.equal(report?.job, 'silver.review_causes');
+    assert.equal(report?.mode, 'incremental');
+    assert.equal(report?.computed, 2);
+    const afterwards = await held();
+    assert.equal(afterwards.size, before.size);
+    assert.ok(!afterwards.has(`${low.reviewId}/${low.orderId}`), 'the review raised to 5 stars is gone');
+    const lowered = afterwards.get(`${high.reviewId}/${high.orderId}`);
+    assert.deepEqual([lowered?.score, lowered?.causes, lowered?.primary_cause], [1, 'delay', 'delay']);
   });
 });
 
