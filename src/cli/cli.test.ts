@@ -402,6 +402,15 @@ describe('orderpulse demo, stream, alerts and the lake commands on their tables'
     const stageAlone = await run(['--state', demoState, 'alerts', '--stage', 'delivery']);
     assert.equal(stageAlone.code, 2);
     assert.match(stageAlone.err, /add --open/);
+    // The sample's last deadline passed 59 days before its last event: every open alert is stuck by then.
+    const stuck = await run(['--state', demoState, 'alerts', '--stuck', '--limit', '1000', '--json']);
+    assert.equal(stuck.code, 0, stuck.err);
+    const stuckRows = (JSON.parse(stuck.out) as { alerts: { state: string }[] }).alerts;
+    assert.equal(stuckRows.length, summary.stream.stats.openAlerts);
+    assert.ok(stuckRows.every((a) => a.state === 'stuck'), 'the stuck list holds only stuck alerts');
+    const stuckText = await run(['--state', demoState, 'alerts', '--stuck', '--rule', 'handoff_overdue', '--limit', '3']);
+    assert.equal(stuckText.code, 0, stuckText.err);
+    assert.match(stuckText.out, /handoff_overdue +stuck/);
 
     // An order's timeline: the top open alert's order, its events as bronze has them, its alerts.
     const topOrder = ranked[0]?.order_id ?? '';

@@ -36,6 +36,7 @@ export async function processorOptions(runtime: Runtime, settings: Settings, hoo
       allowedLatenessMs: settings.allowedLateness,
       escalateAfterMs: settings.escalateAfter,
       stateRetentionMs: settings.stateRetention,
+      stuckAfterMs: settings.stuckAfter,
     },
     maxBatchEvents: settings.maxBatch,
     idle: { afterMs: settings.idleAfter, advanceMs: settings.idleAdvance },

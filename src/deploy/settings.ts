@@ -40,6 +40,8 @@ export interface Settings {
   readonly escalateAfter: number;
   /** Stream: a finished order's state is kept this long (ms of event time). */
   readonly stateRetention: number;
+  /** Stream: an alert overdue this long (ms) with its event still missing leaves the queue for the stuck list; 0: never. */
+  readonly stuckAfter: number;
   /** Stream: records per micro-batch at most. */
   readonly maxBatch: number;
   /** Stream: wall-clock ms of a quiet log before the idle policy moves the watermark. */
@@ -185,6 +187,7 @@ const SPECS: { readonly [K in keyof Settings]: SettingSpec<K> } = {
     },
   },
   stateRetention: { key: 'stateRetention', env: 'ORDERPULSE_STATE_RETENTION', parse: duration },
+  stuckAfter: { key: 'stuckAfter', env: 'ORDERPULSE_STUCK_AFTER', parse: duration },
   maxBatch: { key: 'maxBatch', env: 'ORDERPULSE_MAX_BATCH', parse: positiveInteger(1_000_000) },
   idleAfter: { key: 'idleAfter', env: 'ORDERPULSE_IDLE_AFTER', parse: duration },
   checkpointEvery: { key: 'checkpointEvery', env: 'ORDERPULSE_CHECKPOINT_EVERY', parse: positiveInteger(100_000_000) },
@@ -227,6 +230,7 @@ export const DEFAULTS: Settings = {
   allowedLateness: 3_600_000,
   escalateAfter: 86_400_000,
   stateRetention: 30 * 86_400_000,
+  stuckAfter: 30 * 86_400_000,
   maxBatch: 10_000,
   idleAfter: 1_000,
   checkpointEvery: 100_000,

@@ -19,7 +19,12 @@ export const STAGE_OF_RULE: Readonly<Record<RuleName, StageName | null>> = {
   delivered_late: null,
 };
 const STAGES: readonly StageName[] = ['approval', 'handoff', 'delivery'];
-const ALERT_STATES: readonly AlertStateName[] = ['open', 'escalated', 'resolved'];
+const ALERT_STATES: readonly AlertStateName[] = ['open', 'escalated', 'resolved', 'stuck'];
+/**
+ * Stuck alerts (overdue so long with no event that nothing is left to save) rank after every other
+ * open alert, whatever their value: the head of the queue is what an operator can still act on.
+ */
+const STUCK: AlertStateName = 'stuck';
 
 const STAGE_SQL = `CASE a.rule ${Object.entries(STAGE_OF_RULE)
   .filter(([, stage]) => stage !== null)
@@ -80,13 +85,15 @@ export async function openAlerts(source: LakeSource, q: OpenAlertsQuery): Promis
   checkOneOf('stage', q.stage, STAGES);
   checkOneOf('state', q.state, ALERT_STATES);
   if (q.grade !== undefined) checkGrade('grade', q.grade);
+  if (q.withoutStuck !== undefined && typeof q.withoutStuck !== 'boolean') throw badArgument('withoutStuck', q.withoutStuck, 'true or false');
   const t = await tablesOf(source, ['openAlerts', 'items', 'grades', 'orders']);
   const all = [t.openAlerts, t.items, t.grades, t.orders];
   const filters = { rule: q.rule, stage: q.stage, state: q.state, category: q.category, grade: q.grade, customerState: q.customerState };
+  const withoutStuck = q.withoutStuck === true;
   // The whole match, ranked, once per filter and snapshots; pages are cut from it.
-  const matched = await source.memo(`openAlerts:${JSON.stringify(filters)}`, all, async () => {
+  const matched = await source.memo(`openAlerts:${JSON.stringify(filters)}:${withoutStuck}`, all, async () => {
     const params = new Params();
-    const conditions: string[] = [];
+    const conditions: string[] = withoutStuck ? [`state <> ${params.p('stuck')}`] : [];
     const columns = { rule: 'rule', stage: 'stage', state: 'state', category: 'category', grade: 'grade', customerState: 'customer_state' } as const;
     for (const [name, column] of Object.entries(columns) as [keyof typeof columns, string][]) {
       const value = filters[name];
@@ -96,7 +103,7 @@ export async function openAlerts(source: LakeSource, q: OpenAlertsQuery): Promis
       source,
       { open_alerts: t.openAlerts, items: t.items, grades: t.grades, orders: t.orders },
       `WITH a AS (SELECT * FROM open_alerts), ${ENRICHED}
-       SELECT * FROM e ${whereClause(conditions)} ORDER BY priority DESC, opened_at, alert_id`,
+       SELECT * FROM e ${whereClause(conditions)} ORDER BY state = '${STUCK}', priority DESC, opened_at, alert_id`,
       params.values,
     );
     return { snapshots: snapshotsOf(all), alerts: rows.map(alertRow) };

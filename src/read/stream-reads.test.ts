@@ -83,7 +83,7 @@ describe('the read model on the stream tables of the sample', () => {
     const cases: [Partial<Parameters<LakeReadModel['openAlerts']>[0]>, (a: AlertRow) => boolean][] = [
       [{ stage: 'handoff' }, (a) => a.rule === 'handoff_overdue'],
       [{ rule: 'delivery_overdue' }, (a) => a.rule === 'delivery_overdue'],
-      [{ state: 'escalated' }, (a) => a.state === 'escalated'],
+      [{ state: 'stuck' }, (a) => a.state === 'stuck'],
       [{ customerState: 'SP' }, (a) => data.byId.get(a.orderId)?.customerState === 'SP'],
       [{ category: 'bed_bath_table' }, (a) => csvMain(a)?.category === 'bed_bath_table'],
       [{ grade: 'B', stage: 'delivery' }, (a) => grades.get(csvMain(a)?.productId ?? '') === 'B' && a.rule === 'delivery_overdue'],
@@ -91,7 +91,8 @@ describe('the read model on the stream tables of the sample', () => {
     for (const [query, keep] of cases) {
       const expected = all.filter(keep);
       assert.ok(expected.length > 0, JSON.stringify(query));
-      // On the sample every open alert has escalated by the end: only the state filter keeps them all.
+      // On the sample every open alert is stuck by the end (the last deadline passed 59 days before
+      // the last event): only the state filter keeps them all.
       if (query.state === undefined) assert.ok(expected.length < all.length, JSON.stringify(query));
       const page = await reads.openAlerts({ limit: 5, offset: 0, ...query });
       assert.equal(page.total, expected.length, JSON.stringify(query));
@@ -231,6 +232,23 @@ describe('the read model on the stream tables of the sample', () => {
       assert.ok(JSON.stringify(seen) === JSON.stringify(before) || JSON.stringify(seen) === JSON.stringify(after), `${attempt}: ${JSON.stringify(seen).slice(0, 300)}`);
     }
     assert.deepEqual(seen, after);
+  });
+
+  it('ranks the stuck alerts after every other, whatever their priority; withoutStuck leaves them out', async () => {
+    const fresh = new LakeReadModel({ lake, refreshMs: 0 });
+    const stuckBefore = (await fresh.openAlerts({ limit: 1, offset: 0, state: 'stuck' })).total;
+    assert.ok(stuckBefore > 100, 'on the sample every open alert is stuck by the end');
+    const table = await lake.table('gold.open_alerts');
+    const [row] = (await (await table.scan()).query("SELECT * FROM t WHERE state = 'stuck' LIMIT 1")).rows;
+    await table.append([{ ...(row as Record<string, never>), alert_id: 'saveable-by-test', state: 'escalated', priority: 1 }]);
+    const ranked = await fresh.openAlerts({ limit: 1000, offset: 0 });
+    assert.equal(ranked.alerts[0]?.alertId, 'saveable-by-test', 'priority 1, but the only one that can still be saved');
+    assert.ok(ranked.alerts.slice(1).every((a) => a.state === 'stuck'));
+    const queue = await fresh.openAlerts({ limit: 10, offset: 0, withoutStuck: true });
+    assert.deepEqual(queue.alerts.map((a) => a.alertId), ['saveable-by-test']);
+    assert.equal(queue.total, 1);
+    assert.equal((await fresh.openAlerts({ limit: 1, offset: 0, state: 'stuck' })).total, stuckBefore);
+    await assert.rejects(fresh.openAlerts({ limit: 1, offset: 0, withoutStuck: 'yes' as unknown as boolean }), /withoutStuck/);
   });
 });
 

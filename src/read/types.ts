@@ -10,7 +10,7 @@
 
 /** The alert rules, the alert states and the product grades, as the stream and the batch name them. */
 export type RuleName = 'approval_overdue' | 'handoff_overdue' | 'delivery_overdue' | 'delivered_late';
-export type AlertStateName = 'open' | 'escalated' | 'resolved';
+export type AlertStateName = 'open' | 'escalated' | 'resolved' | 'stuck';
 export type GradeName = 'A' | 'B' | 'C' | 'D' | 'E';
 /** The stage an open alert waits for: approval (payment), handoff (seller to carrier), delivery. */
 export type StageName = 'approval' | 'handoff' | 'delivery';
@@ -67,6 +67,8 @@ export interface OpenAlertsQuery {
   readonly rule?: RuleName;
   readonly stage?: StageName;
   readonly state?: AlertStateName;
+  /** Leave the stuck alerts out: the operators' queue of what can still be saved. */
+  readonly withoutStuck?: boolean;
   readonly category?: string;
   readonly grade?: GradeName;
   readonly customerState?: string;

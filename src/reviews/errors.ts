@@ -8,13 +8,15 @@ import { OrderPulseError } from '../errors.js';
  * - `OP_REVIEWS_BAD_LABEL`: a labels line is not a valid label (file and line in the message and details).
  * - `OP_REVIEWS_UNKNOWN_REVIEW`: a labelled review id is not in the reviews file.
  * - `OP_REVIEWS_CONFLICTING_INPUT`: two inputs were given where one is read (`--reviews` and `--data`).
+ * - `OP_REVIEWS_BAD_LLM_OPTION`: the LLM options do not go together (a model without an endpoint, or the reverse).
  */
 export type ReviewsErrorCode =
   | 'OP_REVIEWS_NO_FILE'
   | 'OP_REVIEWS_BAD_HEADER'
   | 'OP_REVIEWS_BAD_LABEL'
   | 'OP_REVIEWS_UNKNOWN_REVIEW'
-  | 'OP_REVIEWS_CONFLICTING_INPUT';
+  | 'OP_REVIEWS_CONFLICTING_INPUT'
+  | 'OP_REVIEWS_BAD_LLM_OPTION';
 
 /** Bad review input: never retryable, the file must be fixed. */
 export class ReviewsError extends OrderPulseError {

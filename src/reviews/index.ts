@@ -16,3 +16,8 @@ export type { ReviewsErrorCode } from './errors.js';
 export { ReviewsError } from './errors.js';
 export type { DelayBucket, DelayShare, LowScoreReview, ReviewCauseRow } from './impact.js';
 export { DELAY_BUCKETS, delayShares, lowScoreReviews, reviewCauseRows } from './impact.js';
+export type { LlmReview, LlmVerdict } from './llm-answer.js';
+export { SYSTEM_PROMPT, readAnswer } from './llm-answer.js';
+export { LlmCache } from './llm-cache.js';
+export type { ClassificationSource, LlmOptions, LlmProgress, LlmStats, SourcedClassification } from './llm.js';
+export { LlmClassifier, completionsUrl } from './llm.js';

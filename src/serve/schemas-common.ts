@@ -17,7 +17,7 @@ export const DEFAULT_LIMIT = 50;
 
 export const RULE_NAMES = ['approval_overdue', 'handoff_overdue', 'delivery_overdue', 'delivered_late'] as const;
 export const STAGE_NAMES = ['approval', 'handoff', 'delivery'] as const;
-export const ALERT_STATE_NAMES = ['open', 'escalated', 'resolved'] as const;
+export const ALERT_STATE_NAMES = ['open', 'escalated', 'resolved', 'stuck'] as const;
 export const GRADE_NAMES = ['A', 'B', 'C', 'D', 'E'] as const;
 export const CHANGE_NAMES = ['opened', 'escalated', 'resolved', 'final'] as const;
 export const FILTER_NAMES = ['from', 'to', 'state', 'category', 'grade'] as const;

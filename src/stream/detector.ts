@@ -30,6 +30,8 @@ import type { DetectorSnapshot, OrderSnapshot } from './detector-snapshot.js';
  *   became overdue), so an order whose next event never comes is flagged when the deadline passes.
  *   An order's own event later than one of its deadlines proves that deadline passed too, so it opens
  *   the alert at once, even while the watermark lags by the allowed lateness.
+ * - Overdue `stuckAfterMs`, it becomes STUCK (an `escalated` change to state `stuck`) and escalates
+ *   no more. Priority's overdue factor stops growing after `overdueDaysCap` days.
  * - Overdue `escalateAfterMs`, and again each time the overdue time doubles (2×, 4×, ...), it
  *   ESCALATES (one change per punctuation, covering every
  *   step the watermark passed). The awaited event, or a later step, RESOLVES it; a cancellation
@@ -289,7 +291,7 @@ export class DelayDetector {
     return detector;
   }
 
-  /** The open and escalated alerts, highest priority first (then oldest, then by id). */
+  /** The alerts not resolved (open, escalated and stuck), highest priority first (then oldest, then by id). */
   openAlerts(): Alert[] {
     return [...this.#open.values()].sort(
       (a, b) => b.priority - a.priority || a.openedAt - b.openedAt || (a.alertId < b.alertId ? -1 : a.alertId > b.alertId ? 1 : 0),
@@ -354,8 +356,21 @@ export class DelayDetector {
       this.#openAlert(entry, rule, watermark, watermark, changes);
       return;
     }
-    // Escalation.
-    if (existing === undefined || existing.state === ALERT_STATES.resolved || existing.level >= timer.level) return;
+    if (timer.kind === TIMER_KINDS.stuck) {
+      if (existing === undefined || existing.state === ALERT_STATES.resolved || existing.state === ALERT_STATES.stuck) return;
+      const overdueMs = Math.max(0, watermark - existing.deadline);
+      this.#emit(entry, CHANGE_KINDS.escalated, {
+        ...existing,
+        state: ALERT_STATES.stuck,
+        updatedAt: watermark,
+        overdueMs,
+        priority: this.#priority(entry, overdueMs),
+        reason: `${this.#openReason(entry, rule, existing.deadline)}; stuck: overdue ${hours(overdueMs)} with no event`,
+      }, watermark, changes);
+      return;
+    }
+    // Escalation (a stuck alert escalates no more).
+    if (existing === undefined || existing.state === ALERT_STATES.resolved || existing.state === ALERT_STATES.stuck || existing.level >= timer.level) return;
     const level = Math.max(timer.level, escalationLevel(watermark - existing.openedAt, this.config.escalateAfterMs));
     const overdueMs = Math.max(0, watermark - existing.deadline);
     this.#emit(entry, CHANGE_KINDS.escalated, {
@@ -491,11 +506,14 @@ export class DelayDetector {
       sequence: 0,
     }, watermark, changes);
     this.#timers.schedule({ due: from + escalationDelay(1, this.config.escalateAfterMs), orderId: state.orderId, kind: TIMER_KINDS.escalation, rule, level: 1 });
+    if (this.config.stuckAfterMs > 0) {
+      this.#timers.schedule({ due: Math.max(from, deadline + this.config.stuckAfterMs), orderId: state.orderId, kind: TIMER_KINDS.stuck, rule, level: 0 });
+    }
     return alert;
   }
 
   #priority(entry: Entry, overdueMs: number): number {
-    return (entry.state.orderValueCents / 100) * entry.weight * (1 + Math.floor(overdueMs / DAY_MS));
+    return (entry.state.orderValueCents / 100) * entry.weight * (1 + Math.min(Math.floor(overdueMs / DAY_MS), this.config.overdueDaysCap));
   }
 
   #emit(entry: Entry, kind: ChangeKind, next: Alert, watermark: EpochMillis, changes: AlertChange[]): Alert {

@@ -15,6 +15,8 @@ export const TIMER_KINDS = {
   escalation: 'escalation',
   /** Drop a finished order's state. */
   retention: 'retention',
+  /** Move an alert still overdue to the `stuck` state (last here: checkpoints number the kinds in this order). */
+  stuck: 'stuck',
 } as const;
 export type TimerKind = (typeof TIMER_KINDS)[keyof typeof TIMER_KINDS];
 
@@ -22,13 +24,13 @@ export interface Timer {
   readonly due: EpochMillis;
   readonly orderId: string;
   readonly kind: TimerKind;
-  /** The rule the timer is for; null for retention. */
+  /** The rule the timer is for (deadline, escalation, stuck); null for retention. */
   readonly rule: StageRule | null;
   /** Escalation: the level this timer raises the alert to. Otherwise 0. */
   readonly level: number;
 }
 
-const KIND_RANK: { readonly [K in TimerKind]: number } = { deadline: 0, escalation: 1, retention: 2 };
+const KIND_RANK: { readonly [K in TimerKind]: number } = { deadline: 0, escalation: 1, stuck: 2, retention: 3 };
 
 export function compareTimers(a: Timer, b: Timer): number {
   if (a.due !== b.due) return a.due - b.due;

@@ -31,6 +31,12 @@ export const ALERT_STATES = {
   open: 'open',
   escalated: 'escalated',
   resolved: 'resolved',
+  /**
+   * Overdue `stuckAfterMs` with its awaited event still missing: out of the operators' queue (whatever
+   * can still be saved) and onto a list of its own; it escalates no more, and resolves as any other
+   * when its event or a cancellation finally comes.
+   */
+  stuck: 'stuck',
 } as const;
 export type AlertState = (typeof ALERT_STATES)[keyof typeof ALERT_STATES];
 
@@ -59,7 +65,10 @@ export interface Alert {
   readonly overdueMs: number;
   /** `delivered_late` only: delivered local day − estimated local day, in calendar days; else null. */
   readonly daysLate: number | null;
-  /** Value at stake: order value (BRL) × product-grade weight × (1 + whole days overdue). */
+  /**
+   * Value at stake: order value (BRL) × product-grade weight × (1 + whole days overdue, at most
+   * `overdueDaysCap`). `delivered_late`: × (1 + days late), uncapped: a record of the damage done.
+   */
   readonly priority: number;
   /** Sum of the items' price + freight, in cents. */
   readonly orderValueCents: number;
@@ -109,6 +118,18 @@ export interface StreamConfig {
   readonly escalateAfterMs: number;
   /** A finished (delivered or canceled) order's state is dropped this long after it finished, in watermark time. Default 30 days. */
   readonly stateRetentionMs: number;
+  /**
+   * An alert overdue this long (watermark − deadline) moves to the `stuck` state. Default 30 days; 0:
+   * never. On the sample the head of the open queue was orders more than 500 days overdue, never
+   * delivered nor canceled: nothing an operator can still save, and they hid the ones that can be.
+   */
+  readonly stuckAfterMs: number;
+  /**
+   * Priority's overdue factor counts at most this many whole days (default 14: 1 + 14 = 15× the value
+   * at stake; two weeks overdue is as urgent as overdue gets, and at 30 days an alert is stuck).
+   * Unbounded, a long-forgotten order outranked every order still in time to be saved.
+   */
+  readonly overdueDaysCap: number;
 }
 
 export const DEFAULT_STREAM_CONFIG: StreamConfig = {
@@ -116,6 +137,8 @@ export const DEFAULT_STREAM_CONFIG: StreamConfig = {
   allowedLatenessMs: HOUR_MS,
   escalateAfterMs: DAY_MS,
   stateRetentionMs: 30 * DAY_MS,
+  stuckAfterMs: 30 * DAY_MS,
+  overdueDaysCap: 14,
 };
 
 /** The defaults with `overrides` applied; throws a RangeError for a negative or non-finite setting. */

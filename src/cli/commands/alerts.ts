@@ -13,6 +13,7 @@ import { positiveInt } from '../index.js';
 
 interface AlertsFlags {
   readonly open?: boolean;
+  readonly stuck?: boolean;
   readonly rule?: RuleName;
   readonly order?: string;
   readonly stage?: StageName;
@@ -43,7 +44,8 @@ export function registerAlerts(program: Command, io: CliIO, setExitCode: SetExit
   program
     .command('alerts')
     .description(`the alerts the stream processor emitted: the newest changes (${ALERT_EVENTS_TABLE}), or with --open the open ones by priority (${OPEN_ALERTS_TABLE})`)
-    .option('--open', 'the alerts open now, highest priority first')
+    .option('--open', 'the alerts open now, highest priority first; the stuck ones (see --stuck) after all the others')
+    .option('--stuck', 'the alerts overdue so long with no event (stuckAfter, default 30 days) that they left the queue, highest priority first')
     .addOption(new Option('--rule <rule>', `only this rule (${RULE_NAMES.join(', ')})`).argParser(oneOf('--rule', RULE_NAMES)))
     .option('--order <id>', "only this order's alerts (every change, oldest first)")
     .addOption(new Option('--stage <stage>', `with --open: only alerts awaiting this stage (${STAGES.join(', ')})`).argParser(oneOf('--stage', STAGES)))
@@ -51,9 +53,11 @@ export function registerAlerts(program: Command, io: CliIO, setExitCode: SetExit
     .addOption(new Option('--grade <grade>', `with --open: only orders whose most valuable item has this grade (${GRADES.join(', ')})`).argParser(oneOf('--grade', GRADES)))
     .addOption(new Option('--limit <n>', 'rows at most').argParser(positiveInt('--limit')).default(20))
     .option('--json', 'print as JSON')
-    .action(async (flags: AlertsFlags, command: Command) => {
+    .action(async (given: AlertsFlags, command: Command) => {
+      // The stuck list is read from the open alerts, as the queue is.
+      const flags: AlertsFlags = given.stuck === true ? { ...given, open: true } : given;
       if (flags.open !== true && (flags.stage !== undefined || flags.category !== undefined || flags.grade !== undefined)) {
-        io.stderr.write('--stage, --category and --grade select open alerts: add --open\n');
+        io.stderr.write('--stage, --category and --grade select open alerts: add --open (or --stuck)\n');
         setExitCode(2);
         return;
       }
@@ -65,6 +69,7 @@ export function registerAlerts(program: Command, io: CliIO, setExitCode: SetExit
         let rows: (AlertRow & { readonly rank?: number; readonly change?: string })[];
         if (flags.open === true) {
           const query = {
+            ...(flags.stuck === true ? { state: 'stuck' as const } : {}),
             ...(flags.rule === undefined ? {} : { rule: flags.rule }),
             ...(flags.stage === undefined ? {} : { stage: flags.stage }),
             ...(flags.category === undefined ? {} : { category: flags.category }),
@@ -106,15 +111,15 @@ export function registerAlerts(program: Command, io: CliIO, setExitCode: SetExit
           return;
         }
         if (rows.length === 0) {
-          io.stdout.write(flags.open === true ? 'no open alerts\n' : 'no alert changes match\n');
+          io.stdout.write(flags.stuck === true ? 'no stuck alerts\n' : flags.open === true ? 'no open alerts\n' : 'no alert changes match\n');
           return;
         }
         io.stdout.write(
           `${
             flags.open === true
               ? table(
-                  ['rank', 'priority', 'rule', 'order', 'value R$', 'overdue', 'since', 'level'],
-                  rows.map((r) => [r.rank ?? 0, Math.round(r.priority), r.rule, r.orderId, (r.orderValueCents / 100).toFixed(2), `${(r.overdueMs / 86_400_000).toFixed(1)} d`, time(r.openedAt), r.level]),
+                  ['rank', 'priority', 'rule', 'state', 'order', 'value R$', 'overdue', 'since', 'level'],
+                  rows.map((r) => [r.rank ?? 0, Math.round(r.priority), r.rule, r.state, r.orderId, (r.orderValueCents / 100).toFixed(2), `${(r.overdueMs / 86_400_000).toFixed(1)} d`, time(r.openedAt), r.level]),
                 )
               : table(
                   ['at', 'change', 'rule', 'order', 'priority', 'reason'],

@@ -17,7 +17,7 @@ import type { SetExitCode } from './index.js';
 import { settingsFor } from './common.js';
 import { parsePositiveNumber } from './durations.js';
 import { printSummary, replayWithProgress } from './replay.js';
-import { describeChange, printStreamSummary, streamSummary } from './stream.js';
+import { describeChange, printStreamSummary, queueOrder, streamSummary } from './stream.js';
 import { goldFigures, printGoldFigures } from './gold-figures.js';
 
 interface DemoFlags {
@@ -121,7 +121,7 @@ export function registerDemo(program: Command, io: CliIO, _setExitCode: SetExitC
             bronze: { table: BRONZE_EVENTS_TABLE, rows: processor.processed },
             reference: { table: REFERENCE_EVENTS_TABLE, rows: referenceEvents },
             stream: summary,
-            topOpenAlerts: processor.openAlerts().slice(0, 10),
+            topOpenAlerts: queueOrder(processor.openAlerts()).slice(0, 10),
             batch: { ms: Math.round(batchMs), jobs: batch },
             gold,
             example: late === undefined ? null : { orderId: late.orderId, estimatedDeliveryDate: late.estimatedDeliveryDate, journey, alerts },

@@ -14,6 +14,7 @@ import { registerBatch } from './batch.js';
 import { registerStart } from './start.js';
 import { registerServe } from './serve.js';
 import { registerOrder } from './order.js';
+import { registerBacktest } from './backtest.js';
 import { registerReviews } from './reviews.js';
 
 export type SetExitCode = (code: number) => void;
@@ -33,5 +34,6 @@ export function registerCommands(program: Command, io: CliIO, setExitCode: SetEx
   registerOrder(program, io, setExitCode);
   registerLake(program, io, setExitCode);
   registerBatch(program, io, setExitCode);
+  registerBacktest(program, io, setExitCode);
   registerReviews(program, io, setExitCode);
 }

@@ -22,17 +22,19 @@ import type { CliIO } from '../output.js';
 import { EXIT, describeError, table, writeJson } from '../output.js';
 import type { SetExitCode } from './index.js';
 import { formatMs, settingsFor } from './common.js';
+import type { LlmFlags } from './reviews-llm.js';
+import { addLlmOptions, describeLlmRun, llmClassifierFor } from './reviews-llm.js';
 
 /** The review texts bundled with the repository. */
 const DEFAULT_REVIEWS_DIR = 'data/olist-reviews-text';
 
-interface ClassifyFlags {
+interface ClassifyFlags extends LlmFlags {
   readonly reviews?: string;
   readonly data?: string;
   readonly json?: boolean;
 }
 
-interface EvalFlags {
+interface EvalFlags extends LlmFlags {
   readonly labels: string;
   readonly reviews?: string;
   readonly json?: boolean;
@@ -73,16 +75,23 @@ function causeCounts(classified: readonly { readonly c: Classification }[]): { a
   return { all, primary };
 }
 
-async function classifyCommand(io: CliIO, flags: ClassifyFlags): Promise<void> {
+async function classifyCommand(io: CliIO, command: Command, flags: ClassifyFlags): Promise<void> {
+  const llm = llmClassifierFor(io, command, flags, flags.json === true);
   const path = reviewsPath(io, flags);
   const started = performance.now();
   const reviews = (await readReviews(path)).filter(hasText);
-  const classified = reviews.map((r) => ({ r, c: classifyReview(r) }));
+  const byLlm = llm === null ? null : await llm.classify(reviews);
+  const classified = reviews.map((r, i) => ({ r, c: byLlm?.classifications[i] ?? classifyReview(r) }));
   const ms = performance.now() - started;
   if (flags.json === true) {
-    for (const { r, c } of classified) writeJson(io, { review_id: r.reviewId, score: r.score, causes: c.causes, primary: c.primary });
+    for (const { r, c } of classified) {
+      // With --llm-url each line says whether the model answered or the rules did, in its place.
+      const source = byLlm === null || !('source' in c) ? {} : { source: c.source };
+      writeJson(io, { review_id: r.reviewId, score: r.score, causes: c.causes, primary: c.primary, ...source });
+    }
     return;
   }
+  if (byLlm !== null) io.stdout.write(describeLlmRun(flags.llmModel ?? '', byLlm.stats));
   const low = classified.filter(({ r }) => r.score !== null && r.score <= 2);
   const lowCounts = causeCounts(low);
   const allCounts = causeCounts(classified);
@@ -122,11 +131,8 @@ const CLASSIFIERS = [
   { name: 'every review is delay', classify: classifyAllDelay },
 ] as const;
 
-function printEvaluation(io: CliIO, labelsPath: string, results: readonly { readonly name: string; readonly evaluation: Evaluation }[]): void {
-  const [rules] = results;
-  if (rules === undefined) return;
-  const e = rules.evaluation;
-  io.stdout.write(`${labelsPath}: ${e.reviews.toLocaleString('en-US')} labelled reviews\n\nthe rule classifier, per cause:\n`);
+/** Per-cause figures and the primary causes' confusion of one classifier. */
+function printScores(io: CliIO, e: Evaluation): void {
   io.stdout.write(
     `${table(
       ['cause', 'labelled', 'predicted', 'precision', 'recall', 'F1'],
@@ -136,6 +142,18 @@ function printEvaluation(io: CliIO, labelsPath: string, results: readonly { read
   io.stdout.write(`macro-F1 ${e.macroF1.toFixed(3)}, primary cause right ${(e.primaryAccuracy * 100).toFixed(1)} %\n`);
   io.stdout.write(`\nprimary causes (rows: labelled, columns: predicted):\n`);
   io.stdout.write(`${table(['labelled \\ predicted', ...CAUSES], CAUSES.map((l) => [l, ...CAUSES.map((p) => e.confusion[l][p])]))}\n`);
+}
+
+function printEvaluation(io: CliIO, labelsPath: string, results: readonly { readonly name: string; readonly evaluation: Evaluation }[], llm: { readonly name: string; readonly run: string } | null): void {
+  const [rules] = results;
+  if (rules === undefined) return;
+  io.stdout.write(`${labelsPath}: ${rules.evaluation.reviews.toLocaleString('en-US')} labelled reviews\n\nthe rule classifier, per cause:\n`);
+  printScores(io, rules.evaluation);
+  const byLlm = llm === null ? undefined : results.find((r) => r.name === llm.name);
+  if (llm !== null && byLlm !== undefined) {
+    io.stdout.write(`\n${llm.run}\nthe ${llm.name}, per cause (a review that fell back is counted with the rules' answer):\n`);
+    printScores(io, byLlm.evaluation);
+  }
   io.stdout.write(`\nbeside the baselines, measured the same way:\n`);
   io.stdout.write(
     `${table(
@@ -148,21 +166,23 @@ function printEvaluation(io: CliIO, labelsPath: string, results: readonly { read
   );
 }
 
-async function evalCommand(io: CliIO, flags: EvalFlags): Promise<void> {
+async function evalCommand(io: CliIO, command: Command, flags: EvalFlags): Promise<void> {
+  const llm = llmClassifierFor(io, command, flags, flags.json === true);
   const labelsPath = resolve(io.cwd, flags.labels);
   const labels = readLabels(labelsPath);
   const texts = labelledTexts(labelsPath, labels, await readReviews(reviewsPath(io, flags)));
-  const results = CLASSIFIERS.map(({ name, classify }) => ({
+  const measure = (name: string, classifications: readonly Classification[]): { name: string; evaluation: Evaluation } => ({
     name,
-    evaluation: evaluate(
-      labels.map((label, i) => {
-        const c = classify(texts[i] as ReviewText);
-        return { labelled: label, predicted: { labels: c.causes, primary: c.primary } };
-      }),
-    ),
-  }));
-  if (flags.json === true) writeJson(io, { labels: labelsPath, results });
-  else printEvaluation(io, flags.labels, results);
+    evaluation: evaluate(labels.map((label, i) => ({ labelled: label, predicted: { labels: classifications[i]?.causes ?? [], primary: classifications[i]?.primary ?? 'other' } }))),
+  });
+  const results = CLASSIFIERS.map(({ name, classify }) => measure(name, texts.map((t) => classify(t))));
+  const byLlm = llm === null ? null : await llm.classify(labels.map((label, i) => ({ ...(texts[i] as ReviewText), reviewId: label.reviewId })));
+  const fellBack = byLlm === null ? 0 : byLlm.stats.fellBackEndpoint + byLlm.stats.fellBackAnswer;
+  const llmName = `llm ${flags.llmModel ?? ''}${fellBack > 0 ? ` (${fellBack} by the rules)` : ''}`;
+  // The model's figures go second, beside the rules', in the same comparison table.
+  if (byLlm !== null) results.splice(1, 0, measure(llmName, byLlm.classifications));
+  if (flags.json === true) writeJson(io, { labels: labelsPath, results, ...(byLlm === null ? {} : { llm: { model: flags.llmModel, ...byLlm.stats } }) });
+  else printEvaluation(io, flags.labels, results, byLlm === null ? null : { name: llmName, run: describeLlmRun(flags.llmModel ?? '', byLlm.stats) });
 }
 
 interface ImpactFlags {
@@ -204,20 +224,24 @@ async function impactCommand(io: CliIO, dir: string, flags: ImpactFlags): Promis
 
 export function registerReviews(program: Command, io: CliIO, setExitCode: SetExitCode): void {
   const reviews = program.command('reviews').description('what low-score reviews complain about, read from their Portuguese text');
-  reviews
+  const classify = reviews
     .command('classify')
     .description('classify every review with a title or message into causes (delay, wrong_or_missing, product_quality, service, other)')
     .option('--reviews <file>', 'an olist_order_reviews_dataset .csv or .csv.gz file')
     .option('--data <dir>', `an Olist directory holding the reviews file [default ${DEFAULT_REVIEWS_DIR}]`)
-    .option('--json', 'one JSON line per review: {"review_id", "score", "causes", "primary"}')
-    .action(async (flags: ClassifyFlags) => reportingBadInput(io, setExitCode, flags.json === true, () => classifyCommand(io, flags)));
-  reviews
+    .option('--json', 'one JSON line per review: {"review_id", "score", "causes", "primary"} (with --llm-url also "source": llm or rules)');
+  addLlmOptions(classify).action(async (flags: ClassifyFlags, command: Command) =>
+    reportingBadInput(io, setExitCode, flags.json === true, () => classifyCommand(io, command, flags)),
+  );
+  const evaluation = reviews
     .command('eval')
     .description('measure the classifier against labelled reviews: per-cause precision, recall and F1, macro-F1, primary causes confused, and two baselines')
     .requiredOption('--labels <file>', 'JSON Lines of {"review_id", "labels": [causes], "primary"} (e.g. data/reviews/dev-labels.jsonl)')
     .option('--reviews <file>', `the reviews file holding the labelled texts [default the one in ${DEFAULT_REVIEWS_DIR}]`)
-    .option('--json', 'print every figure as one JSON object')
-    .action(async (flags: EvalFlags) => reportingBadInput(io, setExitCode, flags.json === true, () => evalCommand(io, flags)));
+    .option('--json', 'print every figure as one JSON object');
+  addLlmOptions(evaluation).action(async (flags: EvalFlags, command: Command) =>
+    reportingBadInput(io, setExitCode, flags.json === true, () => evalCommand(io, command, flags)),
+  );
   reviews
     .command('impact')
     .description('the causes of low-score reviews by purchase month, category, seller and delay bucket, and the share of delay for late and on-time orders')

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { formatLocal } from '../../data/index.js';
 import type { Alert, EmittedChange, RunReport, StreamProcessor } from '../../stream/index.js';
-import { ALERT_EVENTS_TABLE, OPEN_ALERTS_TABLE, REFERENCE_EVENTS_TABLE, RULE_NAMES, ReferenceIngest, runInGroup } from '../../stream/index.js';
+import { ALERT_EVENTS_TABLE, ALERT_STATES, OPEN_ALERTS_TABLE, REFERENCE_EVENTS_TABLE, RULE_NAMES, ReferenceIngest, runInGroup } from '../../stream/index.js';
 import type { CliIO } from '../output.js';
 import { table, writeJson } from '../output.js';
 import type { ProcessorHooks } from '../../deploy/index.js';
@@ -20,6 +20,7 @@ interface StreamFlags {
   readonly allowedLateness?: string;
   readonly escalateAfter?: string;
   readonly stateRetention?: string;
+  readonly stuckAfter?: string;
   readonly maxBatch?: number;
   readonly idleAfter?: string;
   readonly checkpointEvery?: number;
@@ -50,11 +51,12 @@ export function describeChange(change: EmittedChange['change']): string {
 
 export function openAlertsTable(alerts: readonly Alert[], limit: number): string {
   return table(
-    ['rank', 'priority', 'rule', 'order', 'value R$', 'overdue', 'since'],
+    ['rank', 'priority', 'rule', 'state', 'order', 'value R$', 'overdue', 'since'],
     alerts.slice(0, limit).map((a, i) => [
       i + 1,
       Math.round(a.priority),
       a.rule,
+      a.state,
       a.orderId,
       (a.orderValueCents / 100).toFixed(2),
       `${(a.overdueMs / 86_400_000).toFixed(1)} d`,
@@ -91,6 +93,11 @@ export function streamSummary(processor: StreamProcessor, run: RunReport, elapse
   };
 }
 
+/** The open alerts as the queue ranks them: the stuck ones after all the others, each part by priority. */
+export function queueOrder(open: readonly Alert[]): Alert[] {
+  return [...open.filter((a) => a.state !== ALERT_STATES.stuck), ...open.filter((a) => a.state === ALERT_STATES.stuck)];
+}
+
 export function printStreamSummary(io: CliIO, summary: StreamSummary, open: readonly Alert[]): void {
   const s = summary.stats;
   io.stdout.write(
@@ -101,7 +108,9 @@ export function printStreamSummary(io: CliIO, summary: StreamSummary, open: read
       ` · late events ${s.late} · duplicates ${s.duplicates}\n\n`,
   );
   io.stdout.write(`${table(['rule', 'alerts', 'open now'], RULE_NAMES.map((r) => [r, s.alertsByRule[r], open.filter((a) => a.rule === r).length]))}\n`);
-  if (open.length > 0) io.stdout.write(`\nopen alerts by priority (top ${Math.min(10, open.length)} of ${open.length}):\n${openAlertsTable(open, 10)}\n`);
+  const stuck = open.filter((a) => a.state === ALERT_STATES.stuck).length;
+  if (stuck > 0) io.stdout.write(`${stuck} of them stuck: overdue too long with no event (alerts --stuck), ranked after the others\n`);
+  if (open.length > 0) io.stdout.write(`\nopen alerts by priority (top ${Math.min(10, open.length)} of ${open.length}):\n${openAlertsTable(queueOrder(open), 10)}\n`);
 }
 
 export function registerStream(program: Command, io: CliIO, setExitCode: SetExitCode): void {
@@ -116,6 +125,7 @@ export function registerStream(program: Command, io: CliIO, setExitCode: SetExit
     .option('--allowed-lateness <duration>', 'how late an event may arrive and still count [default 1h]')
     .option('--escalate-after <duration>', 'an open alert escalates after this, then each time it doubles [default 1d]')
     .option('--state-retention <duration>', "how long a finished order's state is kept (event time) [default 30d]")
+    .option('--stuck-after <duration>', 'an alert overdue this long with no event leaves the queue for the stuck list (alerts --stuck); 0: never [default 30d]')
     .addOption(new Option('--max-batch <n>', 'records per micro-batch at most [default 10000]').argParser(positiveInt('--max-batch')))
     .option('--idle-after <duration>', 'quiet time before the idle policy moves the watermark [default 1s]')
     .addOption(
@@ -144,6 +154,7 @@ export function registerStream(program: Command, io: CliIO, setExitCode: SetExit
         allowedLateness: flags.allowedLateness,
         escalateAfter: flags.escalateAfter,
         stateRetention: flags.stateRetention,
+        stuckAfter: flags.stuckAfter,
         maxBatch: flags.maxBatch,
         idleAfter: flags.idleAfter,
         checkpointEvery: flags.checkpointEvery,
