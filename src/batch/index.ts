@@ -1,7 +1,7 @@
 /** The batch layer: silver and gold Iceberg tables computed by DuckDB SQL from bronze, by source snapshot. */
 export { runBatch, batchStatus, selectJobs, viewOf, jobQuery, SOURCES_PROPERTY, RUN_PROPERTY, runChannel } from './runner.js';
 export type { JobReport, JobOutcome, JobStatus, LastRun, RunBatchOptions, RunFigures, BatchRunEvent } from './runner.js';
-export { JOBS, SILVER_JOBS, SILVER_ORDERS, SILVER_ORDER_ITEMS, SILVER_PAYMENTS, SILVER_REVIEWS, SILVER_CUSTOMERS, SILVER_SELLERS, SILVER_PRODUCTS, SILVER_REJECTS, GOLD_REVIEW_IMPACT } from './jobs/index.js';
+export { JOBS, SILVER_JOBS, SILVER_ORDERS, SILVER_ORDER_ITEMS, SILVER_PAYMENTS, SILVER_REVIEWS, SILVER_CUSTOMERS, SILVER_SELLERS, SILVER_PRODUCTS, SILVER_REJECTS, SILVER_REVIEW_CAUSES, GOLD_REVIEW_IMPACT, GOLD_REVIEW_CAUSES, GOLD_REVIEW_CAUSES_MONTHLY } from './jobs/index.js';
 export {
   GOLD_SALES_MONTHLY,
   GOLD_PRODUCT_SALES_MONTHLY,

@@ -1,4 +1,4 @@
-import type { CreateTableOptions } from '../lake/index.js';
+import type { CreateTableOptions, Row } from '../lake/index.js';
 
 /**
  * A batch job, a declarative unit: the tables it reads, the SQL that computes its result, the
@@ -40,6 +40,15 @@ export interface BatchJob {
   /** Upsert jobs: the sources read incrementally (append-only tables such as bronze). */
   readonly incremental?: readonly string[];
   readonly sql: string;
+  /**
+   * A job whose rows are computed by code (an upsert job): its `sql` then selects the INPUT rows (it
+   * sees the same views, `prior` included), `compute` turns them into the target's rows, and the
+   * runner replaces the prior rows of every key the input holds with them (an input row may give no
+   * row: its key's prior row is then removed). Used where the logic is TypeScript (the reviews
+   * room's classifier). Other engines cannot re-run such a job: to them its table is an input, as
+   * bronze is, and the SQL jobs that read it can be re-run from it.
+   */
+  readonly compute?: (input: readonly Readonly<Record<string, unknown>>[]) => Row[];
 }
 
 /** The time zone of Olist's local times and dates. */

@@ -1,5 +1,5 @@
 import { channel } from 'node:diagnostics_channel';
-import type { IcebergTable, Lake, QueryTable } from '../lake/index.js';
+import type { IcebergTable, Lake, QueryTable, Row } from '../lake/index.js';
 import { LakeError } from '../lake/index.js';
 import { BatchError } from './errors.js';
 import type { BatchJob } from './job.js';
@@ -50,6 +50,8 @@ export interface JobReport {
   readonly rowsWritten: number;
   readonly snapshotId: bigint | null;
   readonly ms: number;
+  /** A job computed by code (`BatchJob.compute`): the input rows its code computed (the rest are kept as they were). */
+  readonly computed?: number;
 }
 
 /** What `orderpulse.batch.run` records about the run that wrote a snapshot (its rows: the snapshot's own summary). */
@@ -251,12 +253,13 @@ async function runJob(lake: Lake, job: BatchJob, ctx: RunContext): Promise<JobRe
     views[viewOf(name)] = await scanOf(name);
   }
   const mode = job.mode === 'upsert' && fullBecause === null ? 'incremental' : 'full';
-  const sql = jobQuery(job);
   const figures: RunFigures = { mode, rowsRead, startedAt };
-  const result = await target.replaceWithQuery(
-    { tables: views, sql },
-    { summary: { [SOURCES_PROPERTY]: sourcesText(sources), [RUN_PROPERTY]: JSON.stringify(figures) } },
-  );
+  let computed: number | undefined;
+  const summary = { [SOURCES_PROPERTY]: sourcesText(sources), [RUN_PROPERTY]: JSON.stringify(figures) };
+  const result =
+    job.compute === undefined
+      ? await target.replaceWithQuery({ tables: views, sql: jobQuery(job) }, { summary })
+      : await target.overwrite(await computedRows(lake, job, job.compute, views, (n) => (computed = n)), { filter: [], summary });
   return {
     job: job.name,
     outcome: 'written',
@@ -268,11 +271,34 @@ async function runJob(lake: Lake, job: BatchJob, ctx: RunContext): Promise<JobRe
     rowsWritten: result.addedRecords,
     snapshotId: result.snapshotId,
     ms: performance.now() - started,
+    ...(computed === undefined ? {} : { computed }),
   };
 }
 
-/** The query that computes a job's whole new target from its views (the job's SQL, or its upsert). */
+/**
+ * A code job's whole new target: `compute` applied to the rows its SQL selects, and every prior row
+ * whose key none of those input rows holds. The rows pass through JavaScript, so such a job suits
+ * tables of thousands of rows per run (reviews), not of millions.
+ */
+async function computedRows(
+  lake: Lake,
+  job: BatchJob,
+  compute: NonNullable<BatchJob['compute']>,
+  views: Readonly<Record<string, QueryTable>>,
+  onInput: (rows: number) => void,
+): Promise<Row[]> {
+  if (job.mode !== 'upsert') throw new BatchError('OP_BATCH_BAD_JOB', `${job.name}: a job computed by code must be an upsert job`, { details: { job: job.name } });
+  const input = (await lake.query(views, job.sql)).rows;
+  onInput(input.length);
+  const keyOf = (row: Readonly<Record<string, unknown>>): string => JSON.stringify(job.key.map((c) => String(row[c])));
+  const replaced = new Set(input.map(keyOf));
+  const prior = views.prior === undefined ? [] : (await lake.query({ prior: views.prior }, 'SELECT * FROM prior')).rows;
+  return [...compute(input), ...(prior.filter((row) => !replaced.has(keyOf(row))) as Row[])];
+}
+
+/** The query that computes a job's whole new target from its views (the job's SQL, or its upsert); none for a job computed by code. */
 export function jobQuery(job: BatchJob): string {
+  if (job.compute !== undefined) throw new BatchError('OP_BATCH_BAD_JOB', `${job.name} is computed by code: it has no query that computes its target`, { details: { job: job.name } });
   return job.mode === 'upsert' ? upsertSql(job) : job.sql;
 }
 

@@ -5,6 +5,7 @@ import { alertChanges, openAlerts } from './alerts.js';
 import { deliveryPerformance, leadTimes, openOrders } from './delivery.js';
 import { orderTimeline } from './orders.js';
 import { grades, portfolio, products, reviewImpact, sales } from './sales.js';
+import { reviewCauses } from './reviews.js';
 import { seller, sellers } from './sellers.js';
 import type { SourceOptions } from './source.js';
 import { LakeSource } from './source.js';
@@ -29,6 +30,7 @@ import type {
   Portfolio,
   Products,
   ReadModel,
+  ReviewCauses,
   ReviewImpact,
   Sales,
   SellerDetail,
@@ -128,6 +130,9 @@ export class LakeReadModel implements ReadModel {
   }
   reviewImpact(filters: Filters): Promise<ReviewImpact> {
     return reviewImpact(this.#source, filters);
+  }
+  reviewCauses(filters: Filters): Promise<ReviewCauses> {
+    return reviewCauses(this.#source, filters);
   }
   freshness(): Promise<Freshness> {
     return freshness(this.#source, this.#now());

@@ -21,6 +21,7 @@ export const TABLES = {
   delivery: 'gold.delivery_performance',
   sellers: 'gold.seller_scorecard',
   reviewImpact: 'gold.review_impact',
+  reviewCausesMonthly: 'gold.review_causes_monthly',
 } as const;
 export type TableKey = keyof typeof TABLES;
 

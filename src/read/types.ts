@@ -234,6 +234,40 @@ export interface ReviewImpact extends Provenance {
   readonly buckets: readonly { readonly delayBucket: string; readonly reviews: number; readonly meanScore: number; readonly lowScoreShare: number }[];
 }
 
+// ---------------------------------------------------------------------------------------- review causes
+
+/** What a low-score review complains of, the closed set of the reviews room's classifier. */
+export type ReviewCauseName = 'delay' | 'wrong_or_missing' | 'product_quality' | 'service' | 'other';
+/** How late a reviewed order came: on or before the estimated local day, days after it, or never delivered. */
+export type ReviewDelayBucket = 'on_time' | '1-3' | '4-7' | '8+' | 'not_delivered';
+
+/** 1-2 star reviews and their causes; a review with text may have several causes. */
+export interface ReviewCauseCounts {
+  readonly lowScoreReviews: number;
+  /** Those with a title or a message: the ones classified. */
+  readonly withText: number;
+  /** Per cause, the reviews with text whose causes include it. */
+  readonly causes: Readonly<Record<ReviewCauseName, number>>;
+}
+
+export interface ReviewCauses extends Provenance {
+  /** Every delay bucket, in order of lateness (on_time, 1-3, 4-7, 8+, not_delivered), zeros included. */
+  readonly byDelay: readonly (ReviewCauseCounts & { readonly delayBucket: ReviewDelayBucket })[];
+  /** Per purchase month with a low-score review, in order. */
+  readonly byMonth: readonly (ReviewCauseCounts & { readonly month: string })[];
+  /**
+   * The headline: among low-score reviews with text, the share that complain of delay, for orders
+   * delivered late (any of 1-3, 4-7, 8+), on time, and not delivered; null when none has text.
+   */
+  readonly headline: readonly {
+    readonly delivery: 'late' | 'on_time' | 'not_delivered';
+    readonly lowScoreReviews: number;
+    readonly withText: number;
+    readonly delay: number;
+    readonly delayShare: number | null;
+  }[];
+}
+
 // ---------------------------------------------------------------------------------------- freshness and pipeline
 
 export interface Freshness {
@@ -311,6 +345,7 @@ export interface ReadModel {
   sellers(query: SellersQuery): Promise<Sellers>;
   seller(sellerId: string): Promise<SellerDetail | null>;
   reviewImpact(filters: Filters): Promise<ReviewImpact>;
+  reviewCauses(filters: Filters): Promise<ReviewCauses>;
   freshness(): Promise<Freshness>;
   pipeline(): Promise<PipelineStatus>;
 }
@@ -333,6 +368,7 @@ export interface ReadModel {
  *   /api/sellers                     → Sellers           (sort, direction, state, limit, offset)
  *   /api/sellers/:sellerId           → SellerDetail      (404 when unknown)
  *   /api/review-impact               → ReviewImpact      (filters)
+ *   /api/review-causes               → ReviewCauses      (filters: from, to)
  *   /api/freshness                   → Freshness
  *   /api/pipeline                    → PipelineStatus
  *   /api/live                        → Server-Sent Events of LiveMessage: `event: alert` (with `id:` a
@@ -359,6 +395,7 @@ export const API_ROUTES = [
   '/api/sellers',
   '/api/sellers/:sellerId',
   '/api/review-impact',
+  '/api/review-causes',
   '/api/freshness',
   '/api/pipeline',
   '/api/live',

@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Runtime } from '../deploy/index.js';
 import { DEFAULTS, openRuntime } from '../deploy/index.js';
-import type { AlertChanges, KPIs, OpenAlerts, OrderTimeline, Sales, SellerDetail, Sellers } from '../read/index.js';
+import { loadOlist } from '../data/index.js';
+import type { AlertChanges, KPIs, OpenAlerts, OrderTimeline, ReviewCauses, Sales, SellerDetail, Sellers } from '../read/index.js';
+import type { LowScoreReview } from '../reviews/index.js';
+import { CAUSES, DELAY_BUCKETS, delayShares, lowScoreReviews } from '../reviews/index.js';
 import { API_ROUTES } from '../read/index.js';
 import { isDelivered, isLate, monthOf, oracle, sells } from '../testing/olist-oracle.js';
-import { tempDir } from '../testing/fixtures.js';
+import { sampleDir, tempDir } from '../testing/fixtures.js';
 import { sampleEvents, writeSampleState } from '../testing/sample-pipeline.js';
 import type { RunningServer } from './index.js';
 import { serveRuntime } from './index.js';
@@ -117,6 +120,47 @@ describe('the HTTP API on the sample', () => {
       const error = await get<{ code: string; message: string }>(path, 400);
       assert.equal(error.code, 'OP_BAD_REQUEST', path);
     }
+  });
+
+  it('review causes: by delay bucket, by month and the headline are the classifier applied to the CSV reviews, whole and for a month range', async () => {
+    // Independent of the batch and the read model: the reviews room on the CSV files, as `reviews impact` computes it.
+    const reviews = lowScoreReviews(await loadOlist(sampleDir));
+    const countsOf = (members: readonly LowScoreReview[]): { lowScoreReviews: number; withText: number; causes: Record<string, number> } => ({
+      lowScoreReviews: members.length,
+      withText: members.filter((r) => r.causes !== null).length,
+      causes: Object.fromEntries(CAUSES.map((c) => [c, members.filter((r) => r.causes?.includes(c) === true).length])),
+    });
+    const whole = await get<ReviewCauses>('/api/review-causes');
+    assert.deepEqual(whole.applied, []);
+    assert.deepEqual(
+      whole.byDelay,
+      DELAY_BUCKETS.map((delayBucket) => ({ delayBucket, ...countsOf(reviews.filter((r) => r.delayBucket === delayBucket)) })),
+    );
+    const months = [...new Set(reviews.map((r) => r.month))].sort();
+    assert.deepEqual(whole.byMonth, months.map((month) => ({ month, ...countsOf(reviews.filter((r) => r.month === month)) })));
+    const shares = delayShares(reviews);
+    assert.deepEqual(
+      whole.headline,
+      (['late', 'on_time', 'not_delivered'] as const).map((delivery) => {
+        const s = shares.find((x) => x.group === delivery);
+        return { delivery, lowScoreReviews: s?.lowScoreReviews, withText: s?.withText, delay: s?.delay, delayShare: s?.delayShare };
+      }),
+    );
+    const ranged = await get<ReviewCauses>('/api/review-causes?from=2017-06&to=2017-12&state=SP');
+    assert.deepEqual(ranged.applied, ['from', 'to']);
+    const inRange = reviews.filter((r) => r.month >= '2017-06' && r.month <= '2017-12');
+    assert.ok(inRange.length > 0 && inRange.length < reviews.length);
+    assert.deepEqual(ranged.byMonth.map((m) => m.month), [...new Set(inRange.map((r) => r.month))].sort());
+    assert.deepEqual(
+      ranged.byDelay.map(({ delayBucket, lowScoreReviews: n, causes }) => [delayBucket, n, causes.delay]),
+      DELAY_BUCKETS.map((b) => {
+        const members = inRange.filter((r) => r.delayBucket === b);
+        return [b, members.length, members.filter((r) => r.causes?.includes('delay') === true).length];
+      }),
+    );
+    const error = await get<{ code: string; message: string }>('/api/review-causes?from=2017-13', 400);
+    assert.equal(error.code, 'OP_BAD_REQUEST');
+    assert.match(error.message, /from/);
   });
 
   it('an unknown order or seller is a 404 in JSON', async () => {

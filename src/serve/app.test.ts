@@ -76,6 +76,7 @@ describe('the API routes', () => {
     ['/api/sellers?sort=trend&direction=asc&state=MG&limit=3&offset=1', 'sellers', [{ sort: 'trend', direction: 'asc', state: 'MG', limit: 3, offset: 1 }], ANSWERS.sellers],
     [`/api/sellers/${KNOWN_SELLER}`, 'seller', [KNOWN_SELLER], ANSWERS.seller],
     ['/api/review-impact', 'reviewImpact', [{}], ANSWERS.reviewImpact],
+    ['/api/review-causes?from=2017-01&to=2017-12', 'reviewCauses', [{ from: '2017-01', to: '2017-12' }], ANSWERS.reviewCauses],
     ['/api/freshness', 'freshness', [], ANSWERS.freshness],
     ['/api/pipeline', 'pipeline', [], ANSWERS.pipeline],
   ];

@@ -186,6 +186,7 @@ describe('the dashboard in Chromium', { skip }, () => {
       { path: '/sellers', charts: 0, hasData: async (p) => assert.ok((await p.locator('#main tbody tr').count()) > 0, 'seller rows') },
       { path: `/sellers/${topSellerId}`, charts: 1, hasData: async (p) => assert.ok((await p.locator('#main dl.facts dd').count()) > 0, 'scorecard facts') },
       { path: `/orders/${topOrderId}`, charts: 0, hasData: async (p) => assert.ok((await p.locator('#main .timeline li').count()) > 0, 'timeline events') },
+      { path: '/reviews', charts: 2, hasData: async (p) => assert.equal(await p.locator('#main .kpis .kpi').count(), 3, 'headline tiles') },
       { path: '/pipeline', charts: 1, hasData: async (p) => assert.ok((await p.locator('#main tbody tr').count()) > 0, 'pipeline rows') },
     ];
 
@@ -267,6 +268,34 @@ describe('the dashboard in Chromium', { skip }, () => {
       assert.equal(brNumber(shown['Reviews'] ?? ''), n(card.reviews), 'seller reviews');
       assert.ok(Math.abs(brNumber(shown['Mean review'] ?? '') - n(card.mean_review_score)) <= 0.05 + 1e-9, `seller mean review ${shown['Mean review']} vs ${String(card.mean_review_score)}`);
       assertClean(problems, 'figures');
+    });
+
+    it('the Reviews page shows the headline and the causes by delay that gold.review_causes_monthly holds', async () => {
+      const rows = await lakeRows(
+        lake,
+        { c: 'gold.review_causes_monthly' },
+        `SELECT delay_bucket, sum(low_score_reviews) AS low, sum(with_text) AS text, sum(delay) AS delay, sum(service) AS service
+         FROM c WHERE month BETWEEN $1 AND $2 GROUP BY delay_bucket`,
+        ['2017-01', '2018-12'],
+      );
+      const bucket = (name: string): Row => rows.find((r) => r.delay_bucket === name) ?? { low: 0, text: 0, delay: 0, service: 0 };
+      const late = ['1-3', '4-7', '8+'].map(bucket).reduce<{ low: number; text: number; delay: number }>((sum, r) => ({ low: sum.low + n(r.low), text: sum.text + n(r.text), delay: sum.delay + n(r.delay) }), { low: 0, text: 0, delay: 0 });
+      assert.ok(late.text > 0, 'the sample has late orders with low-score reviews with text');
+      const { page, problems } = await open();
+      await page.goto(`${server.url}/reviews?from=2017-01&to=2018-12`);
+      await settled(page);
+      const tile = page.locator('#main .kpis .kpi[data-delivery="late"]');
+      assertPercent(await tile.locator('.kpi-value').innerText(), late.delay / late.text, 'Reviews: share of delay among late orders');
+      const note = /complain of delay: ([\d.]+) of ([\d.]+) low-score reviews with text \(([\d.]+) low-score reviews\)/.exec(await tile.locator('.kpi-note').innerText());
+      assert.ok(note, 'the late tile says how many');
+      assert.deepEqual([brNumber(note[1] ?? ''), brNumber(note[2] ?? ''), brNumber(note[3] ?? '')], [late.delay, late.text, late.low]);
+      for (const name of ['on_time', '1-3', '4-7', '8+', 'not_delivered']) {
+        const cells = await page.locator(`#main tr[data-bucket="${name}"] td`).allInnerTexts();
+        // Delivery, low-score reviews, with text, then the causes in order: delay, wrong or missing, quality, service, other.
+        const expected = bucket(name);
+        assert.deepEqual([brNumber(cells[1] ?? ''), brNumber(cells[2] ?? ''), brNumber(cells[3] ?? ''), brNumber(cells[6] ?? '')], [n(expected.low), n(expected.text), n(expected.delay), n(expected.service)], name);
+      }
+      assertClean(problems, 'reviews');
     });
 
     it('a filter set with the controls goes into the address and gives the figures the API gives for it; the address reopens the same view', async () => {

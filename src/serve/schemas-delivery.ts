@@ -11,7 +11,7 @@ import {
   withProvenance,
 } from './schemas-common.js';
 
-/** /api/lead-times, /api/delivery, /api/open-orders, /api/review-impact. */
+/** /api/lead-times, /api/delivery, /api/open-orders, /api/review-impact, /api/review-causes. */
 
 export const leadTimesSchema = {
   summary: 'Mean lead time per purchase month and stage',
@@ -59,6 +59,28 @@ export const reviewImpactSchema = {
   response: {
     200: withProvenance({
       buckets: arrayOf(object({ delayBucket: str, reviews: int, meanScore: num, lowScoreShare: num })),
+    }),
+    ...errorResponses,
+  },
+} as const;
+
+const causeCounts = {
+  lowScoreReviews: int,
+  withText: int,
+  causes: object({ delay: int, wrong_or_missing: int, product_quality: int, service: int, other: int }),
+};
+
+export const reviewCausesSchema = {
+  summary: 'What low-score reviews complain of, by delay bucket and purchase month, and the share of delay for late and on-time orders',
+  description:
+    'From gold.review_causes_monthly: each 1-2 star review once, its causes given by the rule classifier of its Portuguese title and message (several per review). Only the month range applies.',
+  tags: ['delivery'],
+  querystring: filtersQuerystring,
+  response: {
+    200: withProvenance({
+      byDelay: arrayOf(object({ delayBucket: { type: 'string', enum: ['on_time', '1-3', '4-7', '8+', 'not_delivered'] }, ...causeCounts })),
+      byMonth: arrayOf(object({ month: str, ...causeCounts })),
+      headline: arrayOf(object({ delivery: { type: 'string', enum: ['late', 'on_time', 'not_delivered'] }, lowScoreReviews: int, withText: int, delay: int, delayShare: nullableNum })),
     }),
     ...errorResponses,
   },

@@ -18,6 +18,7 @@ import type {
   Portfolio,
   Products,
   ReadModel,
+  ReviewCauses,
   ReviewImpact,
   Sales,
   SellerDetail,
@@ -151,6 +152,15 @@ export const ANSWERS = {
     trend: [{ month: '2017-10', handoffs: 4, onTimeRate: null, lateDeliveries: 0 }],
   } satisfies SellerDetail,
   reviewImpact: { ...provenance, buckets: [{ delayBucket: 'on_time', reviews: 90, meanScore: 4.3, lowScoreShare: 0.08 }] } satisfies ReviewImpact,
+  reviewCauses: {
+    ...provenance,
+    byDelay: [{ delayBucket: '8+', lowScoreReviews: 12, withText: 5, causes: { delay: 4, wrong_or_missing: 0, product_quality: 1, service: 2, other: 0 } }],
+    byMonth: [{ month: '2017-10', lowScoreReviews: 12, withText: 5, causes: { delay: 4, wrong_or_missing: 0, product_quality: 1, service: 2, other: 0 } }],
+    headline: [
+      { delivery: 'late', lowScoreReviews: 12, withText: 5, delay: 4, delayShare: 0.8 },
+      { delivery: 'not_delivered', lowScoreReviews: 0, withText: 0, delay: 0, delayShare: null },
+    ],
+  } satisfies ReviewCauses,
   freshness,
   pipeline: {
     topics: [{ topic: 'orders', partitions: [{ partition: 0, endOffset: 120, processedOffset: 100, lag: 20 }, { partition: 1, endOffset: 0, processedOffset: null, lag: null }] }],
@@ -186,6 +196,7 @@ export class FakeReadModel implements ReadModel {
   sellers(query: SellersQuery): Promise<Sellers> { return this.#answer('sellers', [query], ANSWERS.sellers); }
   seller(sellerId: string): Promise<SellerDetail | null> { return this.#answer('seller', [sellerId], sellerId === KNOWN_SELLER ? ANSWERS.seller : null); }
   reviewImpact(filters: Filters): Promise<ReviewImpact> { return this.#answer('reviewImpact', [filters], ANSWERS.reviewImpact); }
+  reviewCauses(filters: Filters): Promise<ReviewCauses> { return this.#answer('reviewCauses', [filters], ANSWERS.reviewCauses); }
   freshness(): Promise<Freshness> { return this.#answer('freshness', [], this.freshnessAnswer); }
   pipeline(): Promise<PipelineStatus> { return this.#answer('pipeline', [], ANSWERS.pipeline); }
 

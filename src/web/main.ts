@@ -16,6 +16,7 @@ import { monitorPage } from './pages/monitor.js';
 import { orderPage } from './pages/order.js';
 import { overviewPage } from './pages/overview.js';
 import { pipelinePage } from './pages/pipeline.js';
+import { reviewsPage } from './pages/reviews.js';
 import { salesPage } from './pages/sales.js';
 import { sellerPage, sellersPage } from './pages/sellers.js';
 import { Router } from './router.js';
@@ -37,6 +38,7 @@ const router = new Router<PageDef>(
     { path: '/', page: overviewPage },
     { path: '/monitor', page: monitorPage },
     { path: '/sales', page: salesPage },
+    { path: '/reviews', page: reviewsPage },
     { path: '/sellers', page: sellersPage },
     { path: '/sellers/:sellerId', page: sellerPage },
     { path: '/orders/:orderId', page: orderPage },

@@ -4,6 +4,7 @@ import { GOLD_LEAD_TIMES } from './gold-lead-times.js';
 import { GOLD_PRODUCT_GRADES } from './gold-product-grades.js';
 import { GOLD_PRODUCT_PORTFOLIO } from './gold-product-portfolio.js';
 import { GOLD_PRODUCT_SALES_MONTHLY } from './gold-product-sales-monthly.js';
+import { GOLD_REVIEW_CAUSES, GOLD_REVIEW_CAUSES_MONTHLY } from './gold-review-causes.js';
 import { GOLD_REVIEW_IMPACT } from './gold-review-impact.js';
 import { GOLD_ROUTE_NORMS } from './gold-route-norms.js';
 import { GOLD_SALES_MONTHLY } from './gold-sales-monthly.js';
@@ -12,6 +13,7 @@ import { SILVER_ORDER_ITEMS, SILVER_PAYMENTS } from './silver-order-items.js';
 import { SILVER_ORDERS } from './silver-orders.js';
 import { SILVER_CUSTOMERS, SILVER_PRODUCTS, SILVER_SELLERS } from './silver-reference.js';
 import { SILVER_REJECTS } from './silver-rejects.js';
+import { SILVER_REVIEW_CAUSES } from './silver-review-causes.js';
 import { SILVER_REVIEWS } from './silver-reviews.js';
 
 export {
@@ -20,6 +22,8 @@ export {
   GOLD_PRODUCT_GRADES,
   GOLD_PRODUCT_PORTFOLIO,
   GOLD_PRODUCT_SALES_MONTHLY,
+  GOLD_REVIEW_CAUSES,
+  GOLD_REVIEW_CAUSES_MONTHLY,
   GOLD_REVIEW_IMPACT,
   GOLD_ROUTE_NORMS,
   GOLD_SALES_MONTHLY,
@@ -30,6 +34,7 @@ export {
   SILVER_PAYMENTS,
   SILVER_PRODUCTS,
   SILVER_REJECTS,
+  SILVER_REVIEW_CAUSES,
   SILVER_REVIEWS,
   SILVER_SELLERS,
 };
@@ -43,6 +48,7 @@ export const SILVER_JOBS: readonly BatchJob[] = [
   SILVER_ORDER_ITEMS,
   SILVER_PAYMENTS,
   SILVER_REVIEWS,
+  SILVER_REVIEW_CAUSES,
   SILVER_REJECTS,
 ];
 
@@ -50,6 +56,8 @@ export const SILVER_JOBS: readonly BatchJob[] = [
 export const JOBS: readonly BatchJob[] = [
   ...SILVER_JOBS,
   GOLD_REVIEW_IMPACT,
+  GOLD_REVIEW_CAUSES,
+  GOLD_REVIEW_CAUSES_MONTHLY,
   GOLD_SALES_MONTHLY,
   GOLD_PRODUCT_SALES_MONTHLY,
   GOLD_PRODUCT_PORTFOLIO,
