@@ -55,6 +55,7 @@ try {
     ['seller.png', `/sellers/${topSeller.sellerId}`, VIEWPORTS.desktop],
     ['order.png', `/orders/${topAlert.orderId}`, VIEWPORTS.desktop],
     ['pipeline.png', '/pipeline', VIEWPORTS.desktop],
+    ['reviews.png', '/reviews', VIEWPORTS.desktop],
     ['overview-390.png', '/', VIEWPORTS.phone],
     ['monitor-390.png', '/monitor', VIEWPORTS.phone],
   ];
