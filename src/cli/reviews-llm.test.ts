@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ChatEndpoint } from '../testing/chat-endpoint.js';
 import { startChatEndpoint } from '../testing/chat-endpoint.js';
+import { writeLabels, writeReviewsCsv } from '../testing/review-files.js';
 import { repoRoot, tempDir } from '../testing/fixtures.js';
 import type { CliRun } from './run-for-test.js';
 import { runCli } from './run-for-test.js';
@@ -15,36 +15,19 @@ console.log(`backoff jitter seed ${SEED}`);
 const dir = tempDir('orderpulse-reviews-llm-cli-');
 const run = (args: string[]): Promise<CliRun> => runCli(['--state', join(dir.path, 'state'), ...args], { cwd: repoRoot, env: { ORDERPULSE_LLM_API_KEY: KEY } });
 
-const HEADER = '"review_id","order_id","review_score","review_comment_title","review_comment_message","review_creation_date","review_answer_timestamp"';
-const row = (id: string, score: number, title: string, message: string): string => `${id},o-${id},${score},"${title}","${message}",2018-01-01 00:00:00,2018-01-02 00:00:00`;
 const reviewsCsv = join(dir.path, 'olist_order_reviews_dataset.csv');
-writeFileSync(
-  reviewsCsv,
-  [
-    HEADER,
-    row('r1', 1, '', 'Não recebi o produto'),
-    row('r2', 2, '', 'Chegou antes do prazo, mas veio quebrado'),
-    row('r3', 1, 'Produto errado', 'e ninguém responde'),
-    row('r4', 1, '', 'Péssimo'),
-    row('r5', 5, '', ''),
-  ].join('\n') + '\n',
-);
+writeReviewsCsv(reviewsCsv);
 /**
  * Labels that agree with the endpoint double's rule ("prazo" is delay, "quebr" product_quality, the rest
  * other) on every review: measured against them, the model is right on all four.
  */
 const labels = join(dir.path, 'labels.jsonl');
-writeFileSync(
-  labels,
-  [
-    { review_id: 'r1', labels: ['other'], primary: 'other' },
-    { review_id: 'r2', labels: ['delay'], primary: 'delay' },
-    { review_id: 'r3', labels: ['other'], primary: 'other' },
-    { review_id: 'r4', labels: ['other'], primary: 'other' },
-  ]
-    .map((l) => JSON.stringify(l))
-    .join('\n') + '\n',
-);
+writeLabels(labels, [
+  { review_id: 'r1', labels: ['other'], primary: 'other' },
+  { review_id: 'r2', labels: ['delay'], primary: 'delay' },
+  { review_id: 'r3', labels: ['other'], primary: 'other' },
+  { review_id: 'r4', labels: ['other'], primary: 'other' },
+]);
 
 let endpoint: ChatEndpoint;
 let failing: ChatEndpoint;

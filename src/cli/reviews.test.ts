@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadOlist } from '../data/index.js';
+import { writeLabels, writeReviewsCsv } from '../testing/review-files.js';
 import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
 import type { CliRun } from './run-for-test.js';
 import { runCli } from './run-for-test.js';
@@ -12,37 +12,17 @@ const run = (args: string[]): Promise<CliRun> => runCli(args, { cwd: repoRoot })
 const dir = tempDir('orderpulse-reviews-cli-');
 after(() => dir.remove());
 
-const HEADER = '"review_id","order_id","review_score","review_comment_title","review_comment_message","review_creation_date","review_answer_timestamp"';
-const row = (id: string, score: number, title: string, message: string): string => `${id},o-${id},${score},"${title}","${message}",2018-01-01 00:00:00,2018-01-02 00:00:00`;
-
 /** Four reviews whose causes are plain to read, and one with no text. */
 const reviewsCsv = join(dir.path, 'olist_order_reviews_dataset.csv.gz');
-writeFileSync(
-  reviewsCsv,
-  gzipSync(
-    [
-      HEADER,
-      row('r1', 1, '', 'Não recebi o produto'),
-      row('r2', 2, '', 'Chegou antes do prazo, mas veio quebrado'),
-      row('r3', 1, 'Produto errado', 'e ninguém responde'),
-      row('r4', 1, '', 'Péssimo'),
-      row('r5', 5, '', ''),
-    ].join('\n') + '\n',
-  ),
-);
+writeReviewsCsv(reviewsCsv);
 /** The labels a reader gives them, except r4, labelled delay: the classifier cannot know it. */
 const labels = join(dir.path, 'labels.jsonl');
-writeFileSync(
-  labels,
-  [
-    { review_id: 'r1', labels: ['delay'], primary: 'delay' },
-    { review_id: 'r2', labels: ['product_quality'], primary: 'product_quality' },
-    { review_id: 'r3', labels: ['wrong_or_missing'], primary: 'wrong_or_missing' },
-    { review_id: 'r4', labels: ['delay'], primary: 'delay' },
-  ]
-    .map((l) => JSON.stringify(l))
-    .join('\n') + '\n',
-);
+writeLabels(labels, [
+  { review_id: 'r1', labels: ['delay'], primary: 'delay' },
+  { review_id: 'r2', labels: ['product_quality'], primary: 'product_quality' },
+  { review_id: 'r3', labels: ['wrong_or_missing'], primary: 'wrong_or_missing' },
+  { review_id: 'r4', labels: ['delay'], primary: 'delay' },
+]);
 
 interface Score {
   cause: string;
