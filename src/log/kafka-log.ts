@@ -1,16 +1,29 @@
 import {
   Admin,
-  Base,
   Consumer as KafkaClient,
-  IS_CONTROL,
   ListOffsetTimestamps,
   ProduceAcks,
   Producer,
   protocolErrorsCodesById,
 } from '@platformatic/kafka';
-import type { MessageToProduce, RecordsBatch, fetchV17 } from '@platformatic/kafka';
+import type { MessageToProduce, fetchV17 } from '@platformatic/kafka';
 import { LogError } from './errors.js';
 import type { LogErrorCode } from './errors.js';
+import { KafkaGroupMember } from './kafka-group-member.js';
+import type { PartitionFetch, TopicMeta } from './kafka-support.js';
+import {
+  asBuffer,
+  byTopicThenPartition,
+  closeWithoutLeaving,
+  decodeBatches,
+  delay,
+  describeError,
+  highWatermarkKey,
+  isUnknownTopic,
+  isUnreachable,
+  kafkaErrorIds,
+  partitionKey,
+} from './kafka-support.js';
 import { Partitioner } from './partitioner.js';
 import type {
   CommittedOffset,
@@ -22,7 +35,6 @@ import type {
   PartitionLag,
   PartitionRead,
   ProducerRecord,
-  RecordHeader,
   RecordPosition,
   TopicDescription,
   TopicSpec,
@@ -35,7 +47,6 @@ import {
   checkGroup,
   checkOffset,
   checkPartition,
-  checkPollTimeout,
   checkPositiveInt,
   checkRecord,
   checkTopicSpec,
@@ -114,8 +125,6 @@ const FAILOVER_LAST_PAUSE_MS = 2_000;
 /** Retries of one request by the client library (leader changes, a broker restarting). */
 const CLIENT_RETRIES = 5;
 const CLIENT_RETRY_DELAY_MS = 500;
-/** A waiting poll asks the brokers at most this long at a time, then looks at the group again. */
-const MAX_FETCH_WAIT_MS = 200;
 /**
  * Bytes one fetch may bring back per partition, and per broker. A read asks for what its `maxRecords`
  * take at the partition's recent bytes per record (see `ReadSizes`), between the two partition bounds;
@@ -155,14 +164,6 @@ const GROUP_METADATA_MAX_AGE_MS = 24 * 3_600_000;
 /** Fetches per `fetch()` call at most, each returning what one broker request brings. */
 const MAX_FETCH_ROUNDS = 100;
 
-interface TopicMeta {
-  readonly name: string;
-  /** Kafka's topic id, which Fetch requests name topics by. */
-  readonly id: string;
-  readonly partitions: number;
-  /** The broker leading each partition (-1 while it has none). */
-  readonly leaders: readonly number[];
-}
 
 /** A partition to read from, at an offset. */
 interface FetchTarget {
@@ -186,90 +187,9 @@ interface AskedRead {
   readonly maxBytes: number;
 }
 
-/** What one fetch brought back for one partition. */
-interface PartitionFetch {
-  /** The records of the answer (from the target's offset on and at most its `maxRecords`, when it gives them). */
-  readonly records: LogRecord[];
-  /** Bytes of the whole batches in the answer, and the records they hold (all of them, kept or not). */
-  readonly batchBytes: number;
-  readonly batchRecords: number;
-  /** The largest batch of the answer, in bytes. */
-  readonly largestBatch: number;
-  /** The high watermark: the offset after the last record every in-sync replica holds. */
-  readonly highWatermark: number;
-  /** The broker's error for this partition (e.g. `OFFSET_OUT_OF_RANGE`), or null. */
-  readonly error: string | null;
-}
 
 /** Any of the log's Kafka clients: each keeps its own metadata, which its requests are routed by. */
 type MetadataSource = Pick<Admin, 'metadata'>;
-
-const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
-
-const highWatermarkKey = (topic: TopicMeta, partition: number): string => `${topic.id}\u0000${partition}`;
-
-const byTopicThenPartition = <T extends { topic: string; partition: number }>(a: T, b: T): number =>
-  a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition;
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * Closes a group client's connections without leaving the group: for a client whose coordinator is
- * gone, where leaving would fail and leave the client open. The group drops the member when its
- * session times out.
- */
-async function closeWithoutLeaving(client: KafkaClient): Promise<void> {
-  await Base.prototype.close.call(client).catch(() => undefined);
-}
-
-/** The Kafka error names (`TOPIC_ALREADY_EXISTS`, ...) found in a client error and its nested errors. */
-function kafkaErrorIds(error: unknown, into: Set<string> = new Set(), depth = 0): Set<string> {
-  if (typeof error !== 'object' || error === null || depth > 5) return into;
-  const { apiId, errors, cause } = error as { apiId?: unknown; errors?: unknown; cause?: unknown };
-  if (typeof apiId === 'string') into.add(apiId);
-  if (Array.isArray(errors)) for (const nested of errors as unknown[]) kafkaErrorIds(nested, into, depth + 1);
-  if (cause !== undefined) kafkaErrorIds(cause, into, depth + 1);
-  return into;
-}
-
-/** True when a client error says a topic does not exist. */
-function isUnknownTopic(error: unknown): boolean {
-  const ids = kafkaErrorIds(error);
-  if (ids.has('UNKNOWN_TOPIC_OR_PARTITION') || ids.has('UNKNOWN_TOPIC_ID')) return true;
-  // The library reports a metadata request for a missing topic as a UserError with this message.
-  return error instanceof Error && /^Unknown topic /.test(error.message);
-}
-
-/** True when a client error is about reaching a broker rather than the request itself. */
-function isUnreachable(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, errors, cause } = error as { code?: unknown; errors?: unknown; cause?: unknown };
-  if (code === 'PLT_KFK_NETWORK' || code === 'PLT_KFK_TIMEOUT' || code === 'ECONNREFUSED' || code === 'ECONNRESET') return true;
-  if (Array.isArray(errors) && (errors as unknown[]).some(isUnreachable)) return true;
-  return cause !== undefined && cause !== error && isUnreachable(cause);
-}
-
-/** True when a client error says the broker asked is not (or no longer) the group's coordinator. */
-function coordinatorMoved(error: unknown): boolean {
-  const ids = kafkaErrorIds(error);
-  return ids.has('NOT_COORDINATOR') || ids.has('COORDINATOR_NOT_AVAILABLE');
-}
-
-/** The deepest message of a client error, which names what the broker said. */
-function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const ids = [...kafkaErrorIds(error)];
-  const nested = (error as { errors?: unknown }).errors;
-  const inner = Array.isArray(nested) && nested[0] instanceof Error ? describeError(nested[0]) : undefined;
-  const message = inner !== undefined && !inner.includes(error.message) ? `${error.message}: ${inner}` : error.message;
-  return ids.length > 0 && !message.includes(ids[0]!) ? `${message} [${ids.join(', ')}]` : message;
-}
 
 /**
  * What a partition's records weigh on the wire, learnt from its fetch answers, so a read asks for the
@@ -1294,347 +1214,6 @@ export class KafkaEventLog implements EventLog {
   }
 }
 
-/**
- * The records of fetched batches from `fromOffset` on, `limit` at most, in offset order, without
- * control records. Only those are turned into LogRecords: the rest of the answer is dropped as it is.
- */
-function decodeBatches(topic: string, partition: number, batches: readonly RecordsBatch[], fromOffset: number, limit: number): LogRecord[] {
-  const out: LogRecord[] = [];
-  for (const batch of batches) {
-    if (out.length >= limit) break;
-    if ((batch.attributes & IS_CONTROL) !== 0) continue;
-    // Attribute bit 3: the broker stamped the batch (LogAppendTime); every record has its max timestamp.
-    const logAppendTime = (batch.attributes & 0b1000) !== 0;
-    for (const record of batch.records) {
-      const offset = Number(batch.firstOffset) + record.offsetDelta;
-      if (offset < fromOffset) continue;
-      if (out.length >= limit) break;
-      const headers: RecordHeader[] = record.headers.map(([key, value]) => ({
-        key: key === null ? '' : key.toString('utf8'),
-        value: value ?? new Uint8Array(0),
-      }));
-      out.push({
-        topic,
-        partition,
-        offset,
-        key: record.key,
-        value: record.value ?? new Uint8Array(0),
-        timestamp: Number(logAppendTime ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta),
-        headers,
-      });
-    }
-  }
-  return out;
-}
-
-/** One assigned partition of a group member: where it reads next, and records fetched but not yet returned. */
-interface MemberPartition {
-  readonly topic: TopicMeta;
-  readonly partition: number;
-  position: number;
-  buffered: LogRecord[];
-  /** Bumped by `seek`, so a fetch that was under way when the position moved is dropped. */
-  epoch: number;
-}
-
-/**
- * A member of a Kafka consumer group. The client library keeps the membership (join, heartbeats,
- * rejoining when the group rebalances); this class follows its assignment, keeps a position per
- * assigned partition and fetches from the partitions' leaders on `poll`. A partition newly assigned
- * starts at the group's committed offset, else at the earliest or latest offset.
- *
- * When a heartbeat fails (the group's coordinator died or moved), the member replaces its client with
- * a new one that finds the coordinator afresh and joins again; the client library would keep asking
- * the old coordinator. The group drops the old membership when its session times out and then
- * assigns the partitions again. Fetches go through the log's reader client, whose metadata follows
- * the leaders.
- */
-class KafkaGroupMember implements Consumer {
-  private readonly partitions = new Map<string, MemberPartition>();
-  private client!: KafkaClient;
-  /** The client being replaced after a failed heartbeat, while the new one joins. */
-  private replacing: Promise<void> | undefined;
-  /**
-   * The client's assignment this member last followed. The client replaces the object when a
-   * rebalance completes (its generation id changes earlier, before the new assignment arrives).
-   */
-  private followed: unknown = undefined;
-  private rotation = 0;
-  private polling = false;
-  private closed = false;
-  /** A failure the client reported in the background (a rejoin that failed), thrown by the next poll. */
-  private backgroundFailure: unknown = undefined;
-  /** When fetches began to fail for want of an answering broker (a failover), or undefined. */
-  private unansweredSince: number | undefined;
-
-  constructor(
-    private readonly log: KafkaEventLog,
-    private readonly join: () => Promise<KafkaClient>,
-    private readonly group: string,
-    private readonly startFrom: 'earliest' | 'latest',
-    private readonly maxRecords: number,
-  ) {}
-
-  /** @internal Joins the group and takes the first assignment, so `latest` means the end offsets at the time of joining. */
-  async start(): Promise<void> {
-    this.use(await this.join());
-    try {
-      await this.followAssignment();
-    } catch (error) {
-      await this.client.close().catch(() => closeWithoutLeaving(this.client));
-      throw error;
-    }
-  }
-
-  private use(client: KafkaClient): void {
-    this.client = client;
-    this.followed = undefined;
-    client.on('error', (error: unknown) => {
-      if (client === this.client) this.backgroundFailure = error;
-    });
-    client.on('consumer:heartbeat:error', (event: { error?: unknown }) => {
-      // Only a coordinator out of reach, or no longer the coordinator; the client handles the rest.
-      if (!isUnreachable(event.error) && !coordinatorMoved(event.error)) return;
-      if (client === this.client && this.replacing === undefined && !this.closed) this.replacing = this.replaceClient(client);
-    });
-  }
-
-  /** After a failed heartbeat: a new client joins the group (through the log's failover window). */
-  private async replaceClient(old: KafkaClient): Promise<void> {
-    await closeWithoutLeaving(old);
-    try {
-      if (this.closed || this.log.isClosed) return;
-      const client = await this.join();
-      if (this.closed || this.log.isClosed) await client.close().catch(() => closeWithoutLeaving(client));
-      else this.use(client);
-    } catch (error) {
-      this.backgroundFailure = error;
-    } finally {
-      this.replacing = undefined;
-    }
-  }
-
-  assignment(): readonly { topic: string; partition: number }[] {
-    return [...this.partitions.values()].map((p) => ({ topic: p.topic.name, partition: p.partition })).sort(byTopicThenPartition);
-  }
-
-  /** Brings the partitions in line with the client's latest assignment (after a rebalance). */
-  private async followAssignment(): Promise<void> {
-    const current = this.client.assignments;
-    // null: between leaving and rejoining; the partitions stay until a new assignment arrives.
-    if (current === this.followed || current === null) return;
-    const assigned = new Map<string, { topic: string; partition: number }>();
-    for (const { topic, partitions } of current) {
-      for (const partition of partitions) assigned.set(partitionKey(topic, partition), { topic, partition });
-    }
-    for (const key of [...this.partitions.keys()]) if (!assigned.has(key)) this.partitions.delete(key);
-    const added = [...assigned].filter(([key]) => !this.partitions.has(key)).map(([, p]) => p);
-    if (added.length > 0) {
-      const metas = new Map<string, TopicMeta>();
-      for (const { topic } of added) if (!metas.has(topic)) metas.set(topic, await this.log.topic(topic, this.log.readerClient));
-      const committed = await this.log.committedByPartition(this.group);
-      const needStart = added.some((p) => !committed.has(partitionKey(p.topic, p.partition)));
-      const offsets = needStart
-        ? await this.log.offsetsOf([...metas.values()])
-        : new Map<string, { beginning: number[]; end: number[] }>();
-      for (const { topic, partition } of added) {
-        const key = partitionKey(topic, partition);
-        const range = offsets.get(topic);
-        const position =
-          committed.get(key) ?? (this.startFrom === 'earliest' ? range?.beginning[partition] : range?.end[partition]) ?? 0;
-        this.partitions.set(key, { topic: metas.get(topic)!, partition, position, buffered: [], epoch: 0 });
-      }
-    }
-    // Only now: a failure above leaves the assignment unfollowed, so the next poll tries again.
-    this.followed = current;
-  }
-
-  async poll(timeoutMs = 0): Promise<readonly LogRecord[]> {
-    this.assertOpen();
-    checkPollTimeout(timeoutMs);
-    if (this.polling) throw new LogError('OP_LOG_BAD_REQUEST', 'poll called while another poll of this consumer is pending');
-    this.polling = true;
-    try {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        if (this.closed || this.log.isClosed) return [];
-        if (this.backgroundFailure !== undefined) {
-          const failure = this.backgroundFailure;
-          this.backgroundFailure = undefined;
-          throw this.log.fail(failure, 'the consumer lost its group membership', { group: this.group });
-        }
-        await this.followAssignment();
-        const ready = this.takeBuffered();
-        if (ready.length > 0) return ready;
-        const wait = Math.max(0, Math.min(deadline - Date.now(), MAX_FETCH_WAIT_MS));
-        await this.fetchAssigned(wait);
-        if (this.partitions.size > 0 && [...this.partitions.values()].some((p) => p.buffered.length > 0)) continue;
-        if (Date.now() >= deadline) return [];
-      }
-    } catch (error) {
-      if (this.closed || this.log.isClosed) return [];
-      throw this.log.fail(error, 'cannot poll', { group: this.group });
-    } finally {
-      this.polling = false;
-    }
-  }
-
-  /** Fetches for every assigned partition with nothing buffered; waits `maxWaitMs` at most for records. */
-  private async fetchAssigned(maxWaitMs: number): Promise<void> {
-    const wanted = [...this.partitions.values()].filter((p) => p.buffered.length === 0);
-    if (wanted.length === 0) {
-      // Nothing assigned (more members than partitions): wait as a fetch would.
-      if (this.partitions.size === 0 && maxWaitMs > 0) await delay(maxWaitMs);
-      return;
-    }
-    const asked = wanted.map((p) => ({ state: p, epoch: p.epoch, offset: p.position }));
-    let answers: Map<string, PartitionFetch>;
-    try {
-      answers = await this.log.fetchFrom(
-        this.log.readerClient,
-        asked.map(({ state, offset }) => ({ topic: state.topic, partition: state.partition, offset })),
-        maxWaitMs,
-      );
-    } catch (error) {
-      // A broker that does not answer: a failover, for as long as the log's failover window.
-      if (!(error instanceof LogError) || !error.retryable) throw error;
-      this.unansweredSince ??= Date.now();
-      if (Date.now() - this.unansweredSince >= this.log.failoverWindowMs) throw error;
-      await delay(Math.min(maxWaitMs, MAX_FETCH_WAIT_MS));
-      await this.refreshMetadata();
-      return;
-    }
-    this.unansweredSince = undefined;
-    let stale = false;
-    for (const { state, epoch, offset } of asked) {
-      const answer = answers.get(partitionKey(state.topic.name, state.partition));
-      // Dropped: seeked meanwhile, or no longer assigned.
-      if (
-        answer === undefined ||
-        state.epoch !== epoch ||
-        this.partitions.get(partitionKey(state.topic.name, state.partition)) !== state
-      )
-        continue;
-      if (answer.error === 'OFFSET_OUT_OF_RANGE') {
-        // As Kafka's auto.offset.reset: a position outside the log moves to the start or the end.
-        const range = (await this.log.offsetsOf([state.topic])).get(state.topic.name)!;
-        state.position = this.startFrom === 'earliest' ? range.beginning[state.partition]! : range.end[state.partition]!;
-        continue;
-      }
-      if (answer.error !== null) {
-        stale = true;
-        continue;
-      }
-      state.buffered = answer.records.filter((r) => r.offset >= offset);
-    }
-    // A leader moved: refresh the metadata the next fetch routes by.
-    if (stale) await this.refreshMetadata();
-  }
-
-  /** Routes the next fetch of every assigned partition by fresh metadata. */
-  private async refreshMetadata(): Promise<void> {
-    this.log.readerClient.clearMetadata();
-    const fresh = new Map<string, TopicMeta>();
-    for (const [key, state] of this.partitions) {
-      let meta = fresh.get(state.topic.name);
-      if (meta === undefined) {
-        meta = await this.log.topic(state.topic.name, this.log.readerClient, true);
-        fresh.set(meta.name, meta);
-      }
-      this.partitions.set(key, { ...state, topic: meta });
-    }
-  }
-
-  /**
-   * Up to `maxRecords` buffered records, shared fairly among the partitions that have some (rotating
-   * which goes first), so a partition with a deep backlog cannot starve the others.
-   */
-  private takeBuffered(): LogRecord[] {
-    const states = [...this.partitions.values()];
-    if (states.length === 0) return [];
-    const start = this.rotation++ % states.length;
-    let open = [...states.slice(start), ...states.slice(0, start)].filter((s) => s.buffered.length > 0);
-    const take = new Map<MemberPartition, number>();
-    let remaining = this.maxRecords;
-    while (remaining > 0 && open.length > 0) {
-      const share = Math.max(1, Math.floor(remaining / open.length));
-      const next: MemberPartition[] = [];
-      for (const state of open) {
-        if (remaining === 0) break;
-        const already = take.get(state) ?? 0;
-        const n = Math.min(share, state.buffered.length - already, remaining);
-        take.set(state, already + n);
-        remaining -= n;
-        if (already + n < state.buffered.length) next.push(state);
-      }
-      open = next;
-    }
-    const out: LogRecord[] = [];
-    for (const [state, n] of take) {
-      if (n === 0) continue;
-      const records = state.buffered.splice(0, n);
-      state.position = records[records.length - 1]!.offset + 1;
-      out.push(...records);
-    }
-    return out;
-  }
-
-  seek(topic: string, partition: number, offset: number): void {
-    this.assertOpen();
-    const state = this.partitions.get(partitionKey(topic, partition));
-    if (state === undefined) {
-      throw new LogError('OP_LOG_NOT_ASSIGNED', `partition ${topic}/${partition} is not assigned to this consumer`, {
-        details: { topic, partition, group: this.group },
-      });
-    }
-    state.position = checkOffset(offset, 'a seek offset');
-    state.buffered = [];
-    state.epoch++;
-  }
-
-  async commit(offsets: readonly CommittedOffset[]): Promise<void> {
-    this.assertOpen();
-    const byTopic = await this.log.checkCommit(offsets);
-    const entries = [...byTopic].flatMap(([topic, list]) =>
-      list.map((e) => ({ topic, partition: e.partition, offset: BigInt(e.offset), leaderEpoch: -1 })),
-    );
-    if (entries.length === 0) return;
-    try {
-      await this.client.commit({ offsets: entries });
-    } catch (error) {
-      const ids = kafkaErrorIds(error);
-      if (ids.has('ILLEGAL_GENERATION') || ids.has('UNKNOWN_MEMBER_ID') || ids.has('REBALANCE_IN_PROGRESS')) {
-        throw new LogError(
-          'OP_LOG_REBALANCED',
-          `cannot commit offsets for group "${this.group}": the group rebalanced and this member's generation is stale; poll again and commit what it reads then`,
-          { cause: error, retryable: true, details: { group: this.group, kafkaErrors: [...ids] } },
-        );
-      }
-      throw this.log.fail(error, 'cannot commit offsets', { group: this.group });
-    }
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.log.release(this);
-    // A client joining in place of one whose coordinator died sees `closed` and closes itself.
-    const client = this.client;
-    try {
-      // Leaves the group (the others rebalance at once) and closes the connections.
-      await client.close();
-    } catch {
-      // The coordinator does not answer: the group drops this member when its session times out.
-      await closeWithoutLeaving(client);
-    }
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new LogError('OP_LOG_CONSUMER_CLOSED', `the consumer of group "${this.group}" is closed`);
-    if (this.log.isClosed)
-      throw new LogError('OP_LOG_CONSUMER_CLOSED', `the consumer of group "${this.group}" is closed (its log was closed)`);
-  }
-}
 
 /** Opens the Kafka event log (the clients connect on first use). */
 export function openKafkaEventLog(options: KafkaEventLogOptions): KafkaEventLog {
