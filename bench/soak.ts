@@ -18,7 +18,9 @@
  * garbage collection when run with --expose-gc, as the npm script does) sampled along the run,
  * first 10% against last 10% (goal: flat). Prints a table, then one JSON line with every figure.
  *
- * Options: --commits N (default 5,000), --rows N per commit (default 24).
+ * Options: --commits N (default 5,000), --rows N per commit (default 24), --compact-every N: compact
+ * the table every N commits (as `orderpulse maintain` on a schedule would; off by default), timed
+ * apart like expiry.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,6 +91,7 @@ const fixed = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed
 async function main(): Promise<void> {
   const commits = option('commits', 5_000);
   const rowsPerCommit = option('rows', 24);
+  const compactEvery = process.argv.includes('--compact-every') ? option('compact-every', 1) : null;
   const state = mkdtempSync(join(tmpdir(), 'orderpulse-bench-soak-'));
   const collect = (globalThis as { gc?: () => void }).gc;
   // Simulated time: the lake stamps snapshots with this clock, and expiry measures age by it.
@@ -101,6 +104,7 @@ async function main(): Promise<void> {
     const schedule = new ExpirySchedule({ retainLast: STREAM_SNAPSHOT_EXPIRY.retainLast, olderThanMs: STREAM_SNAPSHOT_EXPIRY.olderThanMs, everyCommits: EXPIRE_EVERY_COMMITS }, () => simulatedNow);
     const commitMs: number[] = [];
     const expiries: { commit: number; ms: number; expired: number; deletedFiles: number }[] = [];
+    const compactions: { commit: number; ms: number }[] = [];
     const memory: MemorySample[] = [];
     const sampleEvery = Math.max(1, Math.floor(commits / 100));
     const offsets = Array.from({ length: TASKS }, () => 0);
@@ -131,6 +135,11 @@ async function main(): Promise<void> {
       for (let task = 0; task < TASKS; task++) recorded[task] = summary[positionProperty(task)] ?? null;
       snapshotsAt.push(table.snapshots().length);
 
+      if (compactEvery !== null && (c + 1) % compactEvery === 0) {
+        const c0 = performance.now();
+        await table.compact();
+        compactions.push({ commit: c + 1, ms: performance.now() - c0 });
+      }
       if (schedule.committed()) {
         const run = await schedule.run([table]);
         expiries.push({ commit: c + 1, ms: run.ms, expired: run.expiredSnapshots, deletedFiles: run.deletedFiles });
@@ -203,6 +212,9 @@ async function main(): Promise<void> {
       firstExpiryMeanMs: mean(firstExpiries.map((e) => e.ms)),
       lastExpiryMeanMs: mean(lastExpiries.map((e) => e.ms)),
       expiredSnapshots: expiries.reduce((n, e) => n + e.expired, 0),
+      compactEvery,
+      compactions: compactions.length,
+      compactionMeanMs: mean(compactions.map((x) => x.ms)),
       firstRssMiB: mean(firstMem.map((m) => m.rssMiB)),
       lastRssMiB: mean(lastMem.map((m) => m.rssMiB)),
       maxRssMiB: Math.max(...memory.map((m) => m.rssMiB)),
@@ -220,7 +232,7 @@ async function main(): Promise<void> {
       goals: GOALS,
     };
 
-    console.log(`bench:soak: ${commits} commits of ${rowsPerCommit} rows, ${fixed(figures.simulatedMinutes, 0)} simulated minutes, ${fixed(wallSeconds, 0)} s wall`);
+    console.log(`bench:soak: ${commits} commits of ${rowsPerCommit} rows, ${fixed(figures.simulatedMinutes, 0)} simulated minutes, ${fixed(wallSeconds, 0)} s wall${compactEvery === null ? "" : `; compacted every ${compactEvery} commits (${compactions.length} runs, mean ${fixed(figures.compactionMeanMs, 0)} ms)`}`);
     printTable([
       ['', 'commits', 'mean ms', 'p50 ms', 'p99 ms', 'expiry runs', 'expiry mean ms', 'RSS MiB', 'heap MiB'],
       [
