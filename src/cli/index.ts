@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { CliIO } from './output.js';
 import { EXIT, describeError, writeJson } from './output.js';
 import { ConfigError } from '../deploy/index.js';
+import { ReviewsError } from '../reviews/index.js';
 import { registerCommands } from './commands/index.js';
 
 export type { CliIO } from './output.js';
@@ -60,7 +61,8 @@ export async function main(argv: readonly string[], io: Partial<CliIO> = {}): Pr
     const { line, json: body } = describeError(error);
     if (json) writeJson(cli, body);
     else cli.stderr.write(`${line}\n`);
-    return error instanceof ConfigError ? EXIT.usage : EXIT.failed;
+    // Bad settings and bad review or label files are the caller's to mend: usage errors, like Commander's.
+    return error instanceof ConfigError || error instanceof ReviewsError ? EXIT.usage : EXIT.failed;
   }
   return exitCode;
 }

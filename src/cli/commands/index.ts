@@ -35,5 +35,5 @@ export function registerCommands(program: Command, io: CliIO, setExitCode: SetEx
   registerLake(program, io, setExitCode);
   registerBatch(program, io, setExitCode);
   registerBacktest(program, io, setExitCode);
-  registerReviews(program, io, setExitCode);
+  registerReviews(program, io);
 }

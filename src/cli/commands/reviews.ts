@@ -19,8 +19,7 @@ import {
   reviewsFileIn,
 } from '../../reviews/index.js';
 import type { CliIO } from '../output.js';
-import { EXIT, describeError, table, writeJson } from '../output.js';
-import type { SetExitCode } from './index.js';
+import { table, writeJson } from '../output.js';
 import { formatMs, settingsFor } from './common.js';
 import type { LlmFlags } from './reviews-llm.js';
 import { addLlmOptions, describeLlmRun, llmClassifierFor } from './reviews-llm.js';
@@ -47,19 +46,6 @@ function reviewsPath(io: CliIO, flags: { readonly reviews?: string; readonly dat
   }
   if (flags.reviews !== undefined) return resolve(io.cwd, flags.reviews);
   return reviewsFileIn(resolve(io.cwd, flags.data ?? DEFAULT_REVIEWS_DIR));
-}
-
-/** Bad review input is a usage error (exit 2) with the file and line named; anything else goes up. */
-async function reportingBadInput(io: CliIO, setExitCode: SetExitCode, json: boolean, body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (error) {
-    if (!(error instanceof ReviewsError)) throw error;
-    const { line, json: object } = describeError(error);
-    if (json) writeJson(io, object);
-    else io.stderr.write(`${line}\n`);
-    setExitCode(EXIT.usage);
-  }
 }
 
 const percent = (x: number | null): string => (x === null ? '-' : x.toFixed(3));
@@ -222,7 +208,7 @@ async function impactCommand(io: CliIO, dir: string, flags: ImpactFlags): Promis
   io.stdout.write(`\n${rows.length.toLocaleString('en-US')} rows by month, category, seller and delay bucket (--json prints them)\n`);
 }
 
-export function registerReviews(program: Command, io: CliIO, setExitCode: SetExitCode): void {
+export function registerReviews(program: Command, io: CliIO): void {
   const reviews = program.command('reviews').description('what low-score reviews complain about, read from their Portuguese text');
   const classify = reviews
     .command('classify')
@@ -231,7 +217,7 @@ export function registerReviews(program: Command, io: CliIO, setExitCode: SetExi
     .option('--data <dir>', `an Olist directory holding the reviews file [default ${DEFAULT_REVIEWS_DIR}]`)
     .option('--json', 'one JSON line per review: {"review_id", "score", "causes", "primary"} (with --llm-url also "source": llm or rules)');
   addLlmOptions(classify).action(async (flags: ClassifyFlags, command: Command) =>
-    reportingBadInput(io, setExitCode, flags.json === true, () => classifyCommand(io, command, flags)),
+    classifyCommand(io, command, flags),
   );
   const evaluation = reviews
     .command('eval')
@@ -240,7 +226,7 @@ export function registerReviews(program: Command, io: CliIO, setExitCode: SetExi
     .option('--reviews <file>', `the reviews file holding the labelled texts [default the one in ${DEFAULT_REVIEWS_DIR}]`)
     .option('--json', 'print every figure as one JSON object');
   addLlmOptions(evaluation).action(async (flags: EvalFlags, command: Command) =>
-    reportingBadInput(io, setExitCode, flags.json === true, () => evalCommand(io, command, flags)),
+    evalCommand(io, command, flags),
   );
   reviews
     .command('impact')
