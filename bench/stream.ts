@@ -14,14 +14,16 @@
  *   caused by a record, latency = wall time the change was emitted − wall time the append of that
  *   record resolved. `final` and `resolved` changes are caused by an event itself; `opened` and
  *   `escalated` by a deadline timer, fired when an event moved the watermark. Changes of the idle
- *   policy (no cause) are only counted.
+ *   policy (no cause) are only counted. Beside it, a plain reader polling the same partitions
+ *   measures the log's own append-to-fetch time.
  * - restart (`-- --restart`, alone): opening again after a run, from the tasks' checkpoints and
  *   with checkpoints off, at scale 1 and scale 10 (see `restartMain`).
  * Options: `--part throughput` or `--part latency` runs one part only; `--scale N` replays the sample
  * at scale N instead of 10; `--batches default` runs the throughput part with the default batch size
  * only (and no two-process run); `--compare-writers N` runs the default batch N times each with the
- * lake's writer thread and without it, alternately (for a figure within one run's load). Without options: everything, at scale 10, as docs/benchmarks.md describes.
- *   Beside it, a plain reader polling the same partitions measures the log's own append-to-fetch time.
+ * lake's writer thread and without it, alternately (for a figure within one run's load); `--writer
+ * thread|inline` forces the lake's writer in every other run, latency included. Without options:
+ * everything, at scale 10, as docs/benchmarks.md describes.
  * Goals: end to end ≥ 150,000 events/s and ≥ 0.4 of the ceiling; p99 latency < 100 ms and < 3× the
  * log's own append-to-fetch p99.
  * Prints three tables, then one JSON line with every figure.
@@ -120,16 +122,18 @@ async function readAndDecode(state: string): Promise<{ records: number; seconds:
   }
 }
 
+/** The runtime's lake as `openRuntime` lays it out, with the writer forced; null for the runtime's own. */
+async function lakeWithWriter(state: string, writer: WriterChoice): Promise<Lake | null> {
+  if (writer === 'default') return null;
+  return Lake.open({ catalogUri: join(state, STORE_FILE), warehouse: join(state, 'warehouse'), tempDir: join(state, 'tmp'), writerThread: writer === 'thread' });
+}
+
 /** One processor run over a copy of the template log: open on an empty lake, run until idle. */
 async function processAll(template: string, maxBatchEvents: number | undefined, ceiling: number, writer: WriterChoice = 'default'): Promise<ThroughputRun> {
   const state = join(work, `throughput-${maxBatchEvents ?? 'default'}-${writer}`);
   copyStore(template, state);
   const runtime = runtimeAt(state);
-  // The runtime's lake as `openRuntime` lays it out, with the writer forced when asked.
-  const own =
-    writer === 'default'
-      ? null
-      : await Lake.open({ catalogUri: join(state, STORE_FILE), warehouse: join(state, 'warehouse'), tempDir: join(state, 'tmp'), writerThread: writer === 'thread' });
+  const own = await lakeWithWriter(state, writer);
   try {
     const codec = await runtime.codec();
     const lake = own ?? (await runtime.lake());
@@ -297,10 +301,11 @@ async function readBeside(log: EventLog, appendedAt: ReadonlyMap<string, number>
 }
 
 /** The sample replayed at a fixed rate while a processor runs beside it; latency of every alert change. */
-async function latency(): Promise<LatencyResult> {
+async function latency(writer: WriterChoice): Promise<LatencyResult> {
   const state = join(work, 'latency');
   const events = olistEvents(await loadOlist(sampleDir));
   const runtime = runtimeAt(state);
+  const own = await lakeWithWriter(state, writer);
   try {
     const codec = await runtime.codec();
     // The processor needs its topics before the replay creates them.
@@ -335,7 +340,7 @@ async function latency(): Promise<LatencyResult> {
       batchRecords += report.records;
       batchMs += report.timings.total;
     };
-    const processor = await StreamProcessor.open({ log: runtime.log, codec, lake: await runtime.lake(), alertCodec, onAlerts, onBatch });
+    const processor = await StreamProcessor.open({ log: runtime.log, codec, lake: own ?? (await runtime.lake()), alertCodec, onAlerts, onBatch });
     const controller = new AbortController();
     const outcome: { failed: Error | null } = { failed: null };
     const running = processor.run({ signal: controller.signal }).catch((error: unknown) => {
@@ -371,6 +376,7 @@ async function latency(): Promise<LatencyResult> {
       logAppendToFetch: stats(floor),
     };
   } finally {
+    await own?.close();
     await runtime.close();
   }
 }
@@ -383,6 +389,8 @@ interface BenchOptions {
   readonly defaultBatchOnly: boolean;
   /** Rounds of the writer comparison (0: none). */
   readonly compareWriters: number;
+  /** The lake's writer in every run but the comparison's (`default`: the runtime's). */
+  readonly writer: WriterChoice;
 }
 
 function parseOptions(argv: readonly string[]): BenchOptions {
@@ -390,6 +398,7 @@ function parseOptions(argv: readonly string[]): BenchOptions {
   let scale = 10;
   let defaultBatchOnly = false;
   let compareWriters = 0;
+  let writer: WriterChoice = 'default';
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -404,14 +413,17 @@ function parseOptions(argv: readonly string[]): BenchOptions {
       compareWriters = Number(value);
       defaultBatchOnly = true;
       i++;
+    } else if (flag === '--writer' && (value === 'thread' || value === 'inline')) {
+      writer = value;
+      i++;
     } else if (flag === '--batches' && value === 'default') {
       defaultBatchOnly = true;
       i++;
     } else {
-      throw new Error(`bench:stream: unknown or malformed option ${String(flag)} ${String(value ?? '')} (options: --part throughput|latency, --scale N, --batches default, --compare-writers N)`);
+      throw new Error(`bench:stream: unknown or malformed option ${String(flag)} ${String(value ?? '')} (options: --part throughput|latency, --scale N, --batches default, --compare-writers N, --writer thread|inline)`);
     }
   }
-  return { parts, scale, defaultBatchOnly, compareWriters };
+  return { parts, scale, defaultBatchOnly, compareWriters, writer };
 }
 
 const NO_LATENCY: LatencyResult = {
@@ -555,7 +567,7 @@ async function main(): Promise<void> {
     if (throughput) process.stderr.write(`scale ${options.scale}: ${appended} events in the log, ${ceilingRun.records} of them orders and reviews\n`);
     const runs: ThroughputRun[] = [];
     const sizes = options.defaultBatchOnly ? [undefined] : BATCH_SIZES;
-    if (throughput && options.compareWriters === 0) for (const size of sizes) runs.push(await processAll(template, size, ceiling));
+    if (throughput && options.compareWriters === 0) for (const size of sizes) runs.push(await processAll(template, size, ceiling, options.writer));
     for (let round = 0; throughput && round < options.compareWriters; round++) {
       const order: WriterChoice[] = round % 2 === 0 ? ['inline', 'thread'] : ['thread', 'inline'];
       for (const writer of order) runs.push(await processAll(template, undefined, ceiling, writer));
@@ -564,7 +576,7 @@ async function main(): Promise<void> {
     // The stream command alone in its process: its peak memory is the processor's, without this benchmark's own.
     const single = throughput ? await processAllInProcesses(template, DEFAULT_PARTITIONS, 1) : none;
     const parallel = throughput && !options.defaultBatchOnly ? await processAllInProcesses(template, DEFAULT_PARTITIONS, 2) : none;
-    const lat = options.parts.has('latency') ? await latency() : NO_LATENCY;
+    const lat = options.parts.has('latency') ? await latency(options.writer) : NO_LATENCY;
 
     const k = (n: number | null): string => (n === null ? '-' : Math.round(n).toLocaleString('en-US'));
     const ms = (n: number | null): string => (n === null ? '-' : n.toFixed(1));

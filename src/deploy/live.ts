@@ -276,7 +276,7 @@ export class LivePipeline {
     this.#phase = 'history';
     if (options.resume !== true) rmSync(this.stateDir, { recursive: true, force: true });
     mkdirSync(this.stateDir, { recursive: true });
-    const runtime = openRuntime(this.#settings);
+    const runtime = openRuntime(this.#settings, { writerThread: true });
     this.#runtime = runtime;
     const notStarted: HistoryReport = { stopped: true, replay: null, processed: 0, batch: null };
 

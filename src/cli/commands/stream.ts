@@ -162,7 +162,7 @@ export function registerStream(program: Command, io: CliIO, setExitCode: SetExit
         batchInterval: typeof flags.batchEvery === 'string' ? flags.batchEvery : undefined,
       });
       await withMetricsPort(settings, 'stream', flags.metricsPort, async () => {
-        const runtime = openRuntime(settings, { env: io.env });
+        const runtime = openRuntime(settings, { env: io.env, writerThread: true });
         const abort = new AbortController();
         const onSignal = (): void => {
           if (flags.quiet !== true) io.stderr.write('\nstopping after the batch in flight\n');
