@@ -17,6 +17,8 @@ export const STAGE_OF_RULE: Readonly<Record<RuleName, StageName | null>> = {
   handoff_overdue: 'handoff',
   delivery_overdue: 'delivery',
   delivered_late: null,
+  // Not overdue: a forecast about the delivery, with a queue of its own.
+  delivery_at_risk: null,
 };
 const STAGES: readonly StageName[] = ['approval', 'handoff', 'delivery'];
 const ALERT_STATES: readonly AlertStateName[] = ['open', 'escalated', 'resolved', 'stuck'];
@@ -63,6 +65,9 @@ export function alertRow(r: Record<string, unknown>): AlertRow {
     level: num(r.level),
     reason: str(r.reason),
     sequence: num(r.sequence),
+    probability: numOrNull(r.probability),
+    expectedDeliveryAt: r.expected_delivery_at === null || r.expected_delivery_at === undefined ? null : iso(r.expected_delivery_at),
+    riskStage: strOrNull(r.risk_stage),
     category: strOrNull(r.category),
     grade: gradeOrNull(r.grade),
     customerState: strOrNull(r.customer_state),

@@ -74,7 +74,7 @@ describe('the read model on the stream tables of the sample', () => {
       assert.equal(a.customerState, data.byId.get(a.orderId)?.customerState, a.orderId);
       assert.equal(a.category ?? 'unknown', csvMain(a)?.category, a.orderId);
       assert.equal(a.grade, grades.get(csvMain(a)?.productId ?? '') ?? null, a.orderId);
-      assert.equal(a.stage, { approval_overdue: 'approval', handoff_overdue: 'handoff', delivery_overdue: 'delivery', delivered_late: null }[a.rule]);
+      assert.equal(a.stage, { approval_overdue: 'approval', handoff_overdue: 'handoff', delivery_overdue: 'delivery', delivered_late: null, delivery_at_risk: null }[a.rule]);
     }
   });
 

@@ -9,7 +9,7 @@
  */
 
 /** The alert rules, the alert states and the product grades, as the stream and the batch name them. */
-export type RuleName = 'approval_overdue' | 'handoff_overdue' | 'delivery_overdue' | 'delivered_late';
+export type RuleName = 'approval_overdue' | 'handoff_overdue' | 'delivery_overdue' | 'delivered_late' | 'delivery_at_risk';
 export type AlertStateName = 'open' | 'escalated' | 'resolved' | 'stuck';
 export type GradeName = 'A' | 'B' | 'C' | 'D' | 'E';
 /** The stage an open alert waits for: approval (payment), handoff (seller to carrier), delivery. */
@@ -57,6 +57,10 @@ export interface AlertRow {
   readonly level: number;
   readonly reason: string;
   readonly sequence: number;
+  /** `delivery_at_risk` only (else null): P(late), when delivery is expected, and the stage the order is in. */
+  readonly probability: number | null;
+  readonly expectedDeliveryAt: string | null;
+  readonly riskStage: string | null;
   /** From silver and gold (null until the batch layer has seen the order): the category and grade of the order's most valuable item, the customer's state. */
   readonly category: string | null;
   readonly grade: GradeName | null;

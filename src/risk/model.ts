@@ -107,7 +107,12 @@ export const COUNTRY_SCOPE = '*';
 export const routeScope = (sellerState: string, customerState: string): string => `${sellerState}→${customerState}`;
 export const customerStateScope = (customerState: string): string => `*→${customerState}`;
 
-export class RiskModel {
+/** Anything that gives an open order's P(late) at its position (a `RiskModel`, or a test's own). */
+export interface RiskEstimator {
+  estimate(position: OrderPosition): RiskEstimate;
+}
+
+export class RiskModel implements RiskEstimator {
   readonly options: RiskModelOptions;
   readonly #scopes: ReadonlyMap<string, ScopeNorms>;
 

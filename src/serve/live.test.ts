@@ -29,6 +29,7 @@ function expectedRow({ change }: PositionedChange): AlertChangeRow {
     handoff_overdue: 'handoff',
     delivery_overdue: 'delivery',
     delivered_late: null,
+    delivery_at_risk: null,
   };
   return {
     alertId: a.alertId,
@@ -46,6 +47,9 @@ function expectedRow({ change }: PositionedChange): AlertChangeRow {
     level: a.level,
     reason: a.reason,
     sequence: a.sequence,
+    probability: a.risk?.probability ?? null,
+    expectedDeliveryAt: a.risk === undefined || a.risk === null ? null : new Date(a.risk.expectedDeliveryAt).toISOString(),
+    riskStage: a.risk?.stage ?? null,
     category: null,
     grade: null,
     customerState: null,

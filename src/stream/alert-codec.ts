@@ -39,6 +39,9 @@ interface AlertRecord {
   task: number;
   processed_seq: number;
   watermark_floor: number | null;
+  probability: number | null;
+  expected_delivery_at: number | null;
+  risk_stage: string | null;
 }
 
 type Resolver = ReturnType<avro.Type['createResolver']>;
@@ -132,6 +135,10 @@ export class AlertCodec {
           level: r.level,
           reason: r.reason,
           sequence: r.sequence,
+          // Present only on delivery_at_risk, as the detector makes them.
+          ...(r.probability === null || r.expected_delivery_at === null || r.risk_stage === null
+            ? {}
+            : { risk: { probability: r.probability, expectedDeliveryAt: r.expected_delivery_at, stage: r.risk_stage } }),
         },
       },
       task: r.task,

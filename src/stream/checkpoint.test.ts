@@ -5,7 +5,7 @@ import { loadOlist } from '../data/index.js';
 import type { MarketplaceEvent } from '../events/index.js';
 import { olistEvents } from '../events/index.js';
 import { sampleDir } from '../testing/fixtures.js';
-import { checkpointText, compressCheckpoint, parsePointer, readCheckpoint } from './checkpoint.js';
+import { CHECKPOINT_FORMAT, checkpointText, compressCheckpoint, parsePointer, readCheckpoint } from './checkpoint.js';
 import { DelayDetector } from './detector.js';
 import { StreamError } from './errors.js';
 import type { DelayDetectorOptions } from './detector.js';
@@ -108,7 +108,7 @@ describe('task-state checkpoints', () => {
     await refused(bytes.subarray(0, bytes.length - 10), where, /not a readable gzip file/);
     await refused(gzipSync('{"kind":'), where, /not JSON/);
     await refused(gzipSync('{"kind":"something else"}'), where, /not a stream checkpoint/);
-    await refused(gzipSync(text.replace('"format":1', '"format":99')), where, /format 99/);
+    await refused(gzipSync(text.replace(`"format":${CHECKPOINT_FORMAT}`, '"format":99')), where, /format 99/);
     await refused(bytes, { ...where, task: 1 }, /holds task 0, not 1/);
     await refused(bytes, { ...where, position: { seq: 11, floor: null } }, /holds position/);
     await refused(bytes, { ...where, config: streamConfig({ allowedLatenessMs: 2 * DEFAULT_STREAM_CONFIG.allowedLatenessMs }) }, /allowedLatenessMs/);

@@ -53,7 +53,8 @@ export interface CheckpointPolicy {
  */
 export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { everyRecords: 100_000, everyMs: 600_000 };
 
-export const CHECKPOINT_FORMAT = 1;
+/** 2: orders keep their customer's state, alerts their risk, and timers may be risk checks. */
+export const CHECKPOINT_FORMAT = 2;
 const CHECKPOINT_KIND = 'orderpulse-stream-checkpoint';
 
 /** Bronze summary property of a task: its newest checkpoint, as a `CheckpointPointer` in JSON. */
@@ -114,10 +115,12 @@ const ALERT_STATE_NAMES: readonly AlertState[] = Object.values(ALERT_STATES);
 const CHANGE_KIND_NAMES: readonly ChangeKind[] = Object.values(CHANGE_KINDS);
 const finite = (n: number): number | null => (Number.isFinite(n) ? n : null);
 
-type AlertTuple = [string, Rule, AlertState, number, number, number, number, number | null, number, number, number, string, number];
+type RiskTuple = [number, number, string];
+type AlertTuple = [string, Rule, AlertState, number, number, number, number, number | null, number, number, number, string, number, RiskTuple | null];
 
 function alertTuple(a: Alert): AlertTuple {
-  return [a.alertId, a.rule, a.state, a.openedAt, a.updatedAt, a.deadline, a.overdueMs, a.daysLate, a.priority, a.orderValueCents, a.level, a.reason, a.sequence];
+  const risk: RiskTuple | null = a.risk === undefined || a.risk === null ? null : [a.risk.probability, a.risk.expectedDeliveryAt, a.risk.stage];
+  return [a.alertId, a.rule, a.state, a.openedAt, a.updatedAt, a.deadline, a.overdueMs, a.daysLate, a.priority, a.orderValueCents, a.level, a.reason, a.sequence, risk];
 }
 
 function orderTuple(o: OrderSnapshot): unknown[] {
@@ -131,6 +134,7 @@ function orderTuple(o: OrderSnapshot): unknown[] {
     s.sellerIds,
     s.shippingLimitAt,
     s.estimatedDeliveryDate,
+    s.customerState,
     s.deliveryDeadline,
     s.approvedAt,
     s.handedToCarrierAt,
@@ -141,6 +145,7 @@ function orderTuple(o: OrderSnapshot): unknown[] {
     o.retentionDue,
     o.weight,
     o.alerts.map(alertTuple),
+    o.riskDue,
   ];
 }
 
@@ -210,7 +215,8 @@ class Reader {
 
 function readAlert(r: Reader, v: unknown, orderId: string, what: string): Alert {
   const t = r.array(v, what);
-  if (t.length !== 13) r.fail(`${what} has ${t.length} fields, not 13`);
+  if (t.length !== 14) r.fail(`${what} has ${t.length} fields, not 14`);
+  const risk = t[13] === null ? null : r.array(t[13], `${what}.risk`);
   return {
     alertId: r.string(t[0], `${what}.alertId`),
     orderId,
@@ -226,12 +232,22 @@ function readAlert(r: Reader, v: unknown, orderId: string, what: string): Alert 
     level: r.int(t[10], `${what}.level`),
     reason: r.string(t[11], `${what}.reason`),
     sequence: r.int(t[12], `${what}.sequence`),
+    // Present only on delivery_at_risk, as the detector makes them.
+    ...(risk === null
+      ? {}
+      : {
+          risk: {
+            probability: r.number(risk[0], `${what}.risk.probability`),
+            expectedDeliveryAt: r.int(risk[1], `${what}.risk.expectedDeliveryAt`),
+            stage: r.string(risk[2], `${what}.risk.stage`),
+          },
+        }),
   };
 }
 
 function readOrder(r: Reader, v: unknown, what: string): OrderSnapshot {
   const t = r.array(v, what);
-  if (t.length !== 18) r.fail(`${what} has ${t.length} fields, not 18`);
+  if (t.length !== 20) r.fail(`${what} has ${t.length} fields, not 20`);
   const orderId = r.string(t[0], `${what}.orderId`);
   const estimated = t[7] === null ? null : r.string(t[7], `${what}.estimatedDeliveryDate`);
   const state: OrderState = {
@@ -243,19 +259,21 @@ function readOrder(r: Reader, v: unknown, what: string): OrderSnapshot {
     sellerIds: r.strings(t[5], `${what}.sellerIds`),
     shippingLimitAt: r.time(t[6], `${what}.shippingLimitAt`),
     estimatedDeliveryDate: estimated,
-    deliveryDeadline: r.time(t[8], `${what}.deliveryDeadline`),
-    approvedAt: r.time(t[9], `${what}.approvedAt`),
-    handedToCarrierAt: r.time(t[10], `${what}.handedToCarrierAt`),
-    deliveredAt: r.time(t[11], `${what}.deliveredAt`),
-    canceledAt: r.time(t[12], `${what}.canceledAt`),
-    firstSeenAt: r.int(t[13], `${what}.firstSeenAt`),
+    customerState: t[8] === null ? null : r.string(t[8], `${what}.customerState`),
+    deliveryDeadline: r.time(t[9], `${what}.deliveryDeadline`),
+    approvedAt: r.time(t[10], `${what}.approvedAt`),
+    handedToCarrierAt: r.time(t[11], `${what}.handedToCarrierAt`),
+    deliveredAt: r.time(t[12], `${what}.deliveredAt`),
+    canceledAt: r.time(t[13], `${what}.canceledAt`),
+    firstSeenAt: r.int(t[14], `${what}.firstSeenAt`),
   };
   return {
     state,
-    deadlinesScheduled: r.int(t[14], `${what}.deadlinesScheduled`) === 1,
-    retentionDue: r.time(t[15], `${what}.retentionDue`),
-    weight: r.number(t[16], `${what}.weight`),
-    alerts: r.array(t[17], `${what}.alerts`).map((a, i) => readAlert(r, a, orderId, `${what}.alerts[${i}]`)),
+    deadlinesScheduled: r.int(t[15], `${what}.deadlinesScheduled`) === 1,
+    retentionDue: r.time(t[16], `${what}.retentionDue`),
+    weight: r.number(t[17], `${what}.weight`),
+    alerts: r.array(t[18], `${what}.alerts`).map((a, i) => readAlert(r, a, orderId, `${what}.alerts[${i}]`)),
+    riskDue: r.time(t[19], `${what}.riskDue`),
   };
 }
 

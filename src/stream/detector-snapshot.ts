@@ -28,6 +28,8 @@ export interface OrderSnapshot {
   readonly deadlinesScheduled: boolean;
   readonly retentionDue: EpochMillis | null;
   readonly weight: number;
+  /** The pending risk check's instant (null: none). */
+  readonly riskDue: EpochMillis | null;
 }
 
 /**

@@ -14,8 +14,10 @@ import {
 } from './order-state.js';
 import type { Timer } from './timers.js';
 import { TIMER_KINDS, TimerQueue } from './timers.js';
-import type { Alert, AlertChange, ChangeKind, GradeWeight, Rule, StageRule, StreamConfig } from './types.js';
-import { ALERT_STATES, CHANGE_KINDS, DAY_MS, RULE_NAMES, RULES, STAGE_RULES, streamConfig } from './types.js';
+import type { RiskNorms } from '../risk/index.js';
+import { positionAt } from '../risk/index.js';
+import type { Alert, AlertChange, AlertRisk, ChangeKind, GradeWeight, Rule, StageRule, StreamConfig } from './types.js';
+import { ALERT_STATES, CHANGE_KINDS, DAY_MS, RISK_HYSTERESIS, RISK_STEP, RULE_NAMES, RULES, STAGE_RULES, streamConfig } from './types.js';
 import { WatermarkTracker } from './watermark.js';
 import type { DetectorSnapshot, OrderSnapshot } from './detector-snapshot.js';
 
@@ -40,6 +42,12 @@ import type { DetectorSnapshot, OrderSnapshot } from './detector-snapshot.js';
  * - Events before the watermark are late: they are still applied when their order is known (a late
  *   approval still resolves its alert) and always handed back through `drainLate()`.
  * - A finished order's state is dropped `stateRetentionMs` of watermark time after it finished.
+ * - With a risk model (`options.risk`), an order on its way is priced at each of its steps and every
+ *   `riskCheckEveryMs` of event time from its placement (risk timers): P(delivered after the
+ *   estimated day) ≥ `riskThreshold` OPENS `delivery_at_risk`; a rise of `RISK_STEP` over its last
+ *   version ESCALATES it; it RESOLVES on delivery, on cancellation, when P(late) falls below the
+ *   threshold − `RISK_HYSTERESIS`, and when the estimated day ends (`delivery_overdue` then carries
+ *   the order). It may open again later. Its priority: value at stake × grade weight × P(late).
  */
 
 const LIFECYCLE_TYPES: ReadonlySet<string> = new Set([
@@ -116,11 +124,24 @@ interface Entry {
   deadlinesScheduled: boolean;
   retentionDue: EpochMillis | null;
   weight: number;
+  /** The pending risk check's instant; null when none is scheduled. */
+  riskDue: EpochMillis | null;
 }
 
 export interface DelayDetectorOptions {
   /** Product-grade weight of an order's priority; 1.0 for every order when absent. */
   readonly gradeWeight?: GradeWeight;
+  /** Where the risk model of `delivery_at_risk` is found; the rule is off without one. */
+  readonly risk?: RiskSource | null;
+}
+
+/**
+ * The risk model in force, read at every check: the processor swaps it between batches when the
+ * batch layer publishes new norms. Null: no model (yet); orders are then not priced, and an order
+ * placed meanwhile is priced from its next step on.
+ */
+export interface RiskSource {
+  readonly norms: RiskNorms | null;
 }
 
 const AWAITED: { readonly [R in StageRule]: string } = {
@@ -136,6 +157,7 @@ function hours(ms: number): string {
 export class DelayDetector {
   readonly config: StreamConfig;
   readonly #gradeWeight: GradeWeight | null;
+  readonly #risk: RiskSource | null;
   readonly #watermark: WatermarkTracker;
   readonly #timers = new TimerQueue();
   readonly #orders = new Map<string, Entry>();
@@ -153,6 +175,7 @@ export class DelayDetector {
   constructor(config: Partial<StreamConfig> = {}, options: DelayDetectorOptions = {}) {
     this.config = streamConfig(config);
     this.#gradeWeight = options.gradeWeight ?? null;
+    this.#risk = options.risk ?? null;
     this.#watermark = new WatermarkTracker(this.config.allowedLatenessMs);
   }
 
@@ -202,6 +225,7 @@ export class DelayDetector {
         deadlinesScheduled: false,
         retentionDue: null,
         weight: 1,
+        riskDue: null,
       };
       this.#orders.set(event.orderId, entry);
     }
@@ -231,7 +255,14 @@ export class DelayDetector {
     if (this.#late.length > 0) throw new Error('drain the late events before taking a snapshot');
     const orders: OrderSnapshot[] = [];
     for (const entry of this.#orders.values()) {
-      orders.push({ state: entry.state, alerts: [...entry.alerts.values()], deadlinesScheduled: entry.deadlinesScheduled, retentionDue: entry.retentionDue, weight: entry.weight });
+      orders.push({
+        state: entry.state,
+        alerts: [...entry.alerts.values()],
+        deadlinesScheduled: entry.deadlinesScheduled,
+        retentionDue: entry.retentionDue,
+        weight: entry.weight,
+        riskDue: entry.riskDue,
+      });
     }
     return {
       config: this.config,
@@ -270,6 +301,7 @@ export class DelayDetector {
         deadlinesScheduled: order.deadlinesScheduled,
         retentionDue: order.retentionDue,
         weight: order.weight,
+        riskDue: order.riskDue,
       };
       detector.#orders.set(order.state.orderId, entry);
       for (const alert of order.alerts) alerts.set(alert.alertId, alert);
@@ -346,6 +378,12 @@ export class DelayDetector {
         this.#orders.delete(timer.orderId);
         this.#dropped++;
       }
+      return;
+    }
+    if (timer.kind === TIMER_KINDS.risk) {
+      if (entry.riskDue !== timer.due) return;
+      entry.riskDue = null;
+      this.#assessRisk(entry, timer.due, watermark, changes);
       return;
     }
     const rule = timer.rule;
@@ -431,7 +469,76 @@ export class DelayDetector {
       if (alert === undefined && at >= from) this.#openAlert(entry, rule, at, watermark, changes);
     }
     this.#finalDeliveredLate(entry, watermark, changes);
+    this.#assessRisk(entry, at, watermark, changes);
     this.#scheduleRetention(entry);
+  }
+
+  /**
+   * Prices the order's risk at `at` (a step's event time, or a risk check's instant) and opens,
+   * escalates or resolves its `delivery_at_risk` alert. Keeps one risk check pending while the order
+   * is on its way, on the grid of `riskCheckEveryMs` from its placement (as the backtest checks).
+   */
+  #assessRisk(entry: Entry, at: EpochMillis, watermark: EpochMillis, changes: AlertChange[]): void {
+    const state = entry.state;
+    const rule = RULES.deliveryAtRisk;
+    const existing = entry.alerts.get(rule);
+    const open = existing !== undefined && existing.state !== ALERT_STATES.resolved;
+    const deadline = state.deliveryDeadline;
+    const finished = finishedAt(state);
+    if (open && (finished !== null || (deadline !== null && at >= deadline))) {
+      const reason =
+        state.deliveredAt !== null
+          ? `delivered at ${formatLocal(state.deliveredAt)}`
+          : state.canceledAt !== null
+            ? `order canceled at ${formatLocal(state.canceledAt)}`
+            : `the estimated day ${state.estimatedDeliveryDate ?? '?'} is over: delivery_overdue carries the order`;
+      this.#emit(entry, CHANGE_KINDS.resolved, { ...existing, state: ALERT_STATES.resolved, updatedAt: Math.max(existing.updatedAt, finished ?? at), reason }, watermark, changes);
+      return;
+    }
+    const norms = this.#risk?.norms ?? null;
+    const placedAt = state.placedAt;
+    if (norms === null || placedAt === null || deadline === null || finished !== null || at >= deadline || at < placedAt) return;
+    if (entry.riskDue === null) {
+      // The next point of the grid, or the end of the estimated day, where an open alert resolves.
+      const every = this.config.riskCheckEveryMs;
+      const next = Math.min(deadline, placedAt + (Math.floor((at - placedAt) / every) + 1) * every);
+      entry.riskDue = next;
+      this.#timers.schedule({ due: next, orderId: state.orderId, kind: TIMER_KINDS.risk, rule: null, level: 0 });
+    }
+    const steps = { sellerState: norms.sellerStateOf(state.sellerIds), customerState: state.customerState ?? 'unknown' };
+    const estimate = norms.estimate(positionAt({ ...steps, placedAt, approvedAt: state.approvedAt, handedToCarrierAt: state.handedToCarrierAt, deadline }, at));
+    const p = estimate.probability;
+    const risk: AlertRisk = { probability: p, expectedDeliveryAt: Math.round(at + estimate.expectedRemainingDays * DAY_MS), stage: estimate.stage };
+    const threshold = this.config.riskThreshold;
+    const priced = {
+      updatedAt: at,
+      priority: (state.orderValueCents / 100) * entry.weight * p,
+      reason: `P(late) ${p.toFixed(2)} in ${estimate.stage.replace('_', ' ')} (durations of ${estimate.scope}); expected ${formatLocal(risk.expectedDeliveryAt).slice(0, 10)}, estimated ${state.estimatedDeliveryDate ?? '?'}`,
+      risk,
+    };
+    if (!open) {
+      if (p < threshold) return;
+      this.#emit(entry, CHANGE_KINDS.opened, {
+        alertId: alertIdOf(state.orderId, rule),
+        orderId: state.orderId,
+        rule,
+        state: ALERT_STATES.open,
+        openedAt: at,
+        deadline,
+        overdueMs: 0,
+        daysLate: null,
+        orderValueCents: state.orderValueCents,
+        level: 0,
+        sequence: 0,
+        ...priced,
+      }, watermark, changes);
+      return;
+    }
+    if (p < threshold - RISK_HYSTERESIS) {
+      this.#emit(entry, CHANGE_KINDS.resolved, { ...existing, ...priced, state: ALERT_STATES.resolved, reason: `the risk fell: ${priced.reason}` }, watermark, changes);
+    } else if (p >= (existing.risk?.probability ?? threshold) + RISK_STEP) {
+      this.#emit(entry, CHANGE_KINDS.escalated, { ...existing, ...priced, state: ALERT_STATES.escalated, level: existing.level + 1 }, watermark, changes);
+    }
   }
 
   #finalDeliveredLate(entry: Entry, watermark: EpochMillis, changes: AlertChange[]): void {

@@ -21,6 +21,7 @@ import {
 import type { FencedTable } from './task.js';
 import { StreamTask, startPositions } from './task.js';
 import type { GradeWeight } from './types.js';
+import type { RiskSource } from './detector.js';
 import { streamConfig } from './types.js';
 
 /**
@@ -69,11 +70,12 @@ export async function openTasks(init: {
   readonly taskIds: readonly TaskId[];
   readonly endOffsets: EndOffsets;
   readonly gradeWeight: GradeWeight;
+  readonly risk: RiskSource | null;
   readonly checkpointPolicy: CheckpointPolicy | null;
   /** Per task, the furthest position on the alerts topic; null when not publishing. */
   readonly published: ReadonlyMap<TaskId, StreamPosition> | null;
 }): Promise<{ readonly tasks: Map<TaskId, StreamTask>; readonly loads: ReadonlyMap<TaskId, CheckpointLoad> }> {
-  const { options, described, taskIds, endOffsets, gradeWeight, checkpointPolicy, published } = init;
+  const { options, described, taskIds, endOffsets, gradeWeight, risk, checkpointPolicy, published } = init;
   const { bronze, alertEvents, lateEvents, openAlerts } = init.tables;
   const { lake, log } = options;
   const recorded = (table: IcebergTable, name: string, task: TaskId): StreamPosition =>
@@ -123,7 +125,7 @@ export async function openTasks(init: {
         id,
         merger,
         config,
-        detectorOptions: { gradeWeight },
+        detectorOptions: { gradeWeight, risk },
         committed,
         outputs,
         recorded: texts(id),

@@ -22,6 +22,8 @@ export interface OrderState {
   /** Earliest shipping_limit of the items; null without items. */
   shippingLimitAt: EpochMillis | null;
   estimatedDeliveryDate: LocalDate | null;
+  /** The customer's state (from OrderPlaced): the destination of the order's route. */
+  customerState: string | null;
   /** endOfLocalDay(estimatedDeliveryDate): delivered before it is on time. */
   deliveryDeadline: EpochMillis | null;
   approvedAt: EpochMillis | null;
@@ -42,6 +44,7 @@ export function newOrderState(orderId: string, firstSeenAt: EpochMillis): OrderS
     sellerIds: [],
     shippingLimitAt: null,
     estimatedDeliveryDate: null,
+    customerState: null,
     deliveryDeadline: null,
     approvedAt: null,
     handedToCarrierAt: null,
@@ -74,6 +77,7 @@ export function applyOrderEvent(state: OrderState, event: OrderLifecycleEvent): 
       state.productIds = [...new Set(event.items.map((i) => i.productId))];
       state.sellerIds = [...new Set(event.items.map((i) => i.sellerId))];
       state.estimatedDeliveryDate = event.estimatedDeliveryDate;
+      state.customerState = event.customer.state;
       state.deliveryDeadline = endOfLocalDay(event.estimatedDeliveryDate);
       break;
     }

@@ -7,6 +7,7 @@ import type { CheckpointPolicy } from './checkpoint.js';
 import type { SnapshotExpiryPolicy } from './expiry.js';
 import type { PositionedChange, StreamPosition, TaskId } from './tables.js';
 import type { GradeWeight, StreamConfig } from './types.js';
+import type { RiskSource } from './detector.js';
 
 /** The stream processor's options and reports (see `StreamProcessor`). */
 
@@ -52,6 +53,11 @@ export interface StreamProcessorOptions {
    * followed while the processor runs (see `ProductGrades`).
    */
   readonly gradeWeight?: GradeWeight;
+  /**
+   * The delay-risk model of `delivery_at_risk`. By default the batch layer's (`RiskFollower`),
+   * followed while the processor runs; null: the rule is off; a source of its own: fixed norms.
+   */
+  readonly risk?: RiskSource | null;
   /** How often at most (wall-clock ms) a batch asks whether `gold.product_grades` changed (default 5,000; 0: every batch). */
   readonly gradesCheckEveryMs?: number;
   /** Wall clock (ingest times, batch timing, idle policy). */

@@ -8,6 +8,7 @@ import { ALERTS_TOPIC } from './alert-codec.js';
 import type { DetectorStats } from './detector.js';
 import type { DetectorSnapshot } from './detector-snapshot.js';
 import { ProductGrades } from './grades.js';
+import { RiskFollower } from './risk-follower.js';
 import type { InputRecord } from './merge.js';
 import { EndOffsets, LogMerger, NEED_FETCH } from './merge.js';
 import { batchChannel, rebuildChannel } from './channels.js';
@@ -39,6 +40,8 @@ import {
   positionProperty,
   watermarkProperty,
   bronzeEventRow,
+  ensureColumns,
+  RISK_COLUMNS,
 } from './tables.js';
 import type { Alert, Rule } from './types.js';
 import { RULE_NAMES } from './types.js';
@@ -102,6 +105,8 @@ export class StreamProcessor {
   readonly #outputs: StreamOutputs;
   /** The product grades followed while running; null when the options fixed the weight. */
   readonly #grades: ProductGrades | null;
+  /** The batch layer's risk norms followed while running; null when the options fixed them or turned the rule off. */
+  readonly #riskFollower: RiskFollower | null;
   readonly #checkpointPolicy: CheckpointPolicy | null;
   /** Snapshot expiry of the processor's tables while it runs; null when the options set none. */
   readonly #expiry: { readonly schedule: ExpirySchedule; readonly tables: readonly IcebergTable[] } | null;
@@ -115,9 +120,11 @@ export class StreamProcessor {
     readonly partitions: number;
     readonly endOffsets: EndOffsets;
     readonly grades: ProductGrades | null;
+    readonly riskFollower: RiskFollower | null;
   }) {
     this.#options = init.options;
     this.#grades = init.grades;
+    this.#riskFollower = init.riskFollower;
     this.#endOffsets = init.endOffsets;
     this.#log = init.options.log;
     const [bronze, alertEvents, lateEvents, openAlerts] = init.tables;
@@ -160,11 +167,16 @@ export class StreamProcessor {
       await lake.ensureTable(OPEN_ALERTS_TABLE, OPEN_ALERTS),
     ] as const;
     const [bronze, alertEvents, lateEvents, openAlerts] = tables;
+    // Tables made before the risk rule gain its columns.
+    await ensureColumns(alertEvents, RISK_COLUMNS);
+    await ensureColumns(openAlerts, RISK_COLUMNS);
     const grades =
       options.gradeWeight === undefined
         ? await ProductGrades.open(lake, { ...(options.gradesCheckEveryMs === undefined ? {} : { checkEveryMs: options.gradesCheckEveryMs }), now: options.now ?? Date.now })
         : null;
     const gradeWeight = options.gradeWeight ?? (grades as ProductGrades).weight;
+    const riskFollower = options.risk === undefined ? await RiskFollower.open(lake, { ...(options.gradesCheckEveryMs === undefined ? {} : { checkEveryMs: options.gradesCheckEveryMs }), now: options.now ?? Date.now }) : null;
+    const risk = options.risk === undefined ? riskFollower : options.risk;
 
     const publishing = options.alertCodec !== undefined && options.alertCodec !== null;
     if (publishing) {
@@ -174,9 +186,9 @@ export class StreamProcessor {
     const published = publishing ? await publishedPositions(log, options.alertCodec, partitions) : null;
 
     const endOffsets = new EndOffsets();
-    const { tasks, loads } = await openTasks({ options, tables: { bronze, alertEvents, lateEvents, openAlerts }, described, taskIds, endOffsets, gradeWeight, checkpointPolicy, published });
+    const { tasks, loads } = await openTasks({ options, tables: { bronze, alertEvents, lateEvents, openAlerts }, described, taskIds, endOffsets, gradeWeight, risk, checkpointPolicy, published });
 
-    const processor = new StreamProcessor({ options, tables, tasks, partitions, endOffsets, grades });
+    const processor = new StreamProcessor({ options, tables, tasks, partitions, endOffsets, grades, riskFollower });
     const caughtUp = await rebuildTasks(bronze, tasks, processor.#outputs);
     (processor as { recovery: RecoveryReport }).recovery = {
       replayed: [...tasks.values()].reduce((n, t) => n + t.committed.seq - t.restoredFrom.seq, 0),
@@ -332,6 +344,8 @@ export class StreamProcessor {
     const read = performance.now();
     // After the read: a record appended after new grades were committed is weighed by them.
     await this.#grades?.refresh();
+    // Between two batches, so a batch is priced by one model; the detectors read it at each check.
+    await this.#riskFollower?.refresh();
 
     const ingestTime = this.#now();
     const rows: Row[] = [];

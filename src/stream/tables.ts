@@ -1,5 +1,5 @@
 import { eventKey } from '../events/index.js';
-import type { CreateTableOptions, Row } from '../lake/index.js';
+import type { CreateTableOptions, IcebergTable, Row } from '../lake/index.js';
 import type { Alert, AlertChange } from './types.js';
 import type { LateEvent } from './detector.js';
 import { StreamError } from './errors.js';
@@ -177,19 +177,30 @@ const ALERT_COLUMNS = [
   { name: 'sequence', type: 'int', required: true, doc: 'Version of the alert: 1 for its first change' },
 ] as const;
 
+/**
+ * What a `delivery_at_risk` alert says of its risk (null for the other rules). Last in the tables:
+ * a table made before them gains them at its end (`ensureColumns`), where a new table has them too.
+ */
+export const RISK_COLUMNS = [
+  { name: 'probability', type: 'double', doc: 'delivery_at_risk: P(delivered after the estimated day) at this version' },
+  { name: 'expected_delivery_at', type: 'timestamptz', doc: 'delivery_at_risk: when the order is expected to be delivered' },
+  { name: 'risk_stage', type: 'string', doc: 'delivery_at_risk: the stage the order is in (approval, carrier_handoff, transit)' },
+] as const;
+
 export const ALERT_EVENTS: CreateTableOptions = {
   columns: [
     { name: 'change', type: 'string', required: true, doc: 'opened, escalated, resolved or final' },
     ...ALERT_COLUMNS,
     { name: 'watermark', type: 'timestamptz', required: true },
     ...POSITION_COLUMNS,
+    ...RISK_COLUMNS,
   ],
   partitionBy: [{ source: 'updated_at', transform: 'month' }],
   properties: STREAM_TABLE_PROPERTIES,
 };
 
 export const OPEN_ALERTS: CreateTableOptions = {
-  columns: [{ name: 'task', type: 'int', required: true, doc: 'The processing task that owns the order' }, ...ALERT_COLUMNS],
+  columns: [{ name: 'task', type: 'int', required: true, doc: 'The processing task that owns the order' }, ...ALERT_COLUMNS, ...RISK_COLUMNS],
   properties: STREAM_TABLE_PROPERTIES,
 };
 
@@ -257,7 +268,18 @@ export function alertColumns(a: Alert): Row {
     level: a.level,
     reason: a.reason,
     sequence: a.sequence,
+    probability: a.risk?.probability ?? null,
+    expected_delivery_at: a.risk?.expectedDeliveryAt ?? null,
+    risk_stage: a.risk?.stage ?? null,
   };
+}
+
+/** Adds to `table` the optional `columns` it lacks (a table made by an earlier version); existing files read them as null. */
+export async function ensureColumns(table: IcebergTable, columns: readonly { readonly name: string; readonly type: 'double' | 'timestamptz' | 'string'; readonly doc: string }[]): Promise<void> {
+  for (const column of columns) {
+    if (table.schema.fields.some((f) => f.name === column.name)) continue;
+    await table.addColumn(column);
+  }
 }
 
 /** An alert change as the processor emits it: with its task and the position of the input that caused it. */

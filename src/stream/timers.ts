@@ -15,8 +15,10 @@ export const TIMER_KINDS = {
   escalation: 'escalation',
   /** Drop a finished order's state. */
   retention: 'retention',
-  /** Move an alert still overdue to the `stuck` state (last here: checkpoints number the kinds in this order). */
+  /** Move an alert still overdue to the `stuck` state. */
   stuck: 'stuck',
+  /** Evaluate an open order's delivery risk again (last here: checkpoints number the kinds in this order). */
+  risk: 'risk',
 } as const;
 export type TimerKind = (typeof TIMER_KINDS)[keyof typeof TIMER_KINDS];
 
@@ -24,13 +26,14 @@ export interface Timer {
   readonly due: EpochMillis;
   readonly orderId: string;
   readonly kind: TimerKind;
-  /** The rule the timer is for (deadline, escalation, stuck); null for retention. */
+  /** The rule the timer is for (deadline, escalation, stuck); null for retention and risk. */
   readonly rule: StageRule | null;
   /** Escalation: the level this timer raises the alert to. Otherwise 0. */
   readonly level: number;
 }
 
-const KIND_RANK: { readonly [K in TimerKind]: number } = { deadline: 0, escalation: 1, stuck: 2, retention: 3 };
+// A risk check comes after the deadlines and escalations of its instant, and before retention drops an order.
+const KIND_RANK: { readonly [K in TimerKind]: number } = { deadline: 0, escalation: 1, stuck: 2, risk: 3, retention: 4 };
 
 export function compareTimers(a: Timer, b: Timer): number {
   if (a.due !== b.due) return a.due - b.due;
