@@ -37,6 +37,7 @@ export async function processorOptions(runtime: Runtime, settings: Settings, hoo
       escalateAfterMs: settings.escalateAfter,
       stateRetentionMs: settings.stateRetention,
       stuckAfterMs: settings.stuckAfter,
+      riskThreshold: settings.riskThreshold,
     },
     maxBatchEvents: settings.maxBatch,
     idle: { afterMs: settings.idleAfter, advanceMs: settings.idleAdvance },

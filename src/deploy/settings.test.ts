@@ -45,6 +45,21 @@ describe('resolveSettings', () => {
     }
   });
 
+  it('takes the risk threshold as a probability above 0 and at most 1, naming where a bad one came from', () => {
+    const dir = tempDir();
+    try {
+      assert.equal(resolveSettings({ flags: {}, env: {}, cwd: dir.path }).settings.riskThreshold, 0.6);
+      assert.equal(resolveSettings({ flags: {}, env: { ORDERPULSE_RISK_THRESHOLD: '0.45' }, cwd: dir.path }).settings.riskThreshold, 0.45);
+      assert.equal(resolveSettings({ flags: { riskThreshold: '1' }, env: { ORDERPULSE_RISK_THRESHOLD: '0.45' }, cwd: dir.path }).settings.riskThreshold, 1);
+      for (const bad of ['0', '1.5', '-0.2', 'high']) {
+        assert.throws(() => resolveSettings({ flags: {}, env: { ORDERPULSE_RISK_THRESHOLD: bad }, cwd: dir.path }), /ORDERPULSE_RISK_THRESHOLD .*must be a probability above 0 and at most 1/, bad);
+      }
+      assert.throws(() => resolveSettings({ flags: { riskThreshold: '2' }, env: {}, cwd: dir.path }), /--risk-threshold \(from the flag\) must be a probability/);
+    } finally {
+      dir.remove();
+    }
+  });
+
   it('names the variable and the bad value', () => {
     assert.throws(
       () => resolveSettings({ flags: {}, env: { ORDERPULSE_PARTITIONS: 'many' }, cwd: '/' }),

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { DEFAULT_RISK_THRESHOLD } from '../risk/index.js';
 import { resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 
@@ -42,6 +43,8 @@ export interface Settings {
   readonly stateRetention: number;
   /** Stream: an alert overdue this long (ms) with its event still missing leaves the queue for the stuck list; 0: never. */
   readonly stuckAfter: number;
+  /** Stream: P(late) at which an order's delivery_at_risk alert opens, in (0, 1]. */
+  readonly riskThreshold: number;
   /** Stream: records per micro-batch at most. */
   readonly maxBatch: number;
   /** Stream: wall-clock ms of a quiet log before the idle policy moves the watermark. */
@@ -93,6 +96,11 @@ const duration = (raw: unknown): Parsed<number> => {
 const positiveNumber = (raw: unknown): Parsed<number> => {
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
   return Number.isFinite(n) && n > 0 ? { ok: true, value: n } : { ok: false, problem: 'must be a positive number' };
+};
+
+const probability = (raw: unknown): Parsed<number> => {
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  return Number.isFinite(n) && n > 0 && n <= 1 ? { ok: true, value: n } : { ok: false, problem: 'must be a probability above 0 and at most 1' };
 };
 
 const path = (raw: unknown): Parsed<string> =>
@@ -188,6 +196,7 @@ const SPECS: { readonly [K in keyof Settings]: SettingSpec<K> } = {
   },
   stateRetention: { key: 'stateRetention', env: 'ORDERPULSE_STATE_RETENTION', parse: duration },
   stuckAfter: { key: 'stuckAfter', env: 'ORDERPULSE_STUCK_AFTER', parse: duration },
+  riskThreshold: { key: 'riskThreshold', env: 'ORDERPULSE_RISK_THRESHOLD', parse: probability },
   maxBatch: { key: 'maxBatch', env: 'ORDERPULSE_MAX_BATCH', parse: positiveInteger(1_000_000) },
   idleAfter: { key: 'idleAfter', env: 'ORDERPULSE_IDLE_AFTER', parse: duration },
   checkpointEvery: { key: 'checkpointEvery', env: 'ORDERPULSE_CHECKPOINT_EVERY', parse: positiveInteger(100_000_000) },
@@ -231,6 +240,7 @@ export const DEFAULTS: Settings = {
   escalateAfter: 86_400_000,
   stateRetention: 30 * 86_400_000,
   stuckAfter: 30 * 86_400_000,
+  riskThreshold: DEFAULT_RISK_THRESHOLD,
   maxBatch: 10_000,
   idleAfter: 1_000,
   checkpointEvery: 100_000,

@@ -2,7 +2,7 @@ import { RULE_NAMES } from '../stream/index.js';
 import type { LakeSource } from './source.js';
 import { snapshotsOf } from './source.js';
 import type { FilterName } from './types.js';
-import type { AlertChangeRow, AlertChanges, AlertChangesQuery, AlertRow, AlertStateName, OpenAlerts, OpenAlertsQuery, RuleName, StageName } from './types.js';
+import type { AlertChangeRow, AlertChanges, AlertChangesQuery, AlertKind, AlertRow, AlertStateName, OpenAlerts, OpenAlertsQuery, RuleName, StageName } from './types.js';
 import { Params, badArgument, checkGrade, checkPage, gradeOrNull, iso, num, numOrNull, query, str, strOrNull, tablesOf, whereClause } from './sql.js';
 
 /**
@@ -22,6 +22,8 @@ export const STAGE_OF_RULE: Readonly<Record<RuleName, StageName | null>> = {
 };
 const STAGES: readonly StageName[] = ['approval', 'handoff', 'delivery'];
 const ALERT_STATES: readonly AlertStateName[] = ['open', 'escalated', 'resolved', 'stuck'];
+export const ALERT_KINDS: readonly AlertKind[] = ['overdue', 'risk'];
+const RISK_RULE: RuleName = 'delivery_at_risk';
 /**
  * Stuck alerts (overdue so long with no event that nothing is left to save) rank after every other
  * open alert, whatever their value: the head of the queue is what an operator can still act on.
@@ -89,16 +91,18 @@ export async function openAlerts(source: LakeSource, q: OpenAlertsQuery): Promis
   checkOneOf('rule', q.rule, RULE_NAMES);
   checkOneOf('stage', q.stage, STAGES);
   checkOneOf('state', q.state, ALERT_STATES);
+  checkOneOf('kind', q.kind, ALERT_KINDS);
   if (q.grade !== undefined) checkGrade('grade', q.grade);
   if (q.withoutStuck !== undefined && typeof q.withoutStuck !== 'boolean') throw badArgument('withoutStuck', q.withoutStuck, 'true or false');
   const t = await tablesOf(source, ['openAlerts', 'items', 'grades', 'orders']);
   const all = [t.openAlerts, t.items, t.grades, t.orders];
-  const filters = { rule: q.rule, stage: q.stage, state: q.state, category: q.category, grade: q.grade, customerState: q.customerState };
+  const filters = { rule: q.rule, stage: q.stage, state: q.state, category: q.category, grade: q.grade, customerState: q.customerState, kind: q.kind };
   const withoutStuck = q.withoutStuck === true;
   // The whole match, ranked, once per filter and snapshots; pages are cut from it.
   const matched = await source.memo(`openAlerts:${JSON.stringify(filters)}:${withoutStuck}`, all, async () => {
     const params = new Params();
     const conditions: string[] = withoutStuck ? [`state <> ${params.p('stuck')}`] : [];
+    if (filters.kind !== undefined) conditions.push(`rule ${filters.kind === 'risk' ? '=' : '<>'} ${params.p(RISK_RULE)}`);
     const columns = { rule: 'rule', stage: 'stage', state: 'state', category: 'category', grade: 'grade', customerState: 'customer_state' } as const;
     for (const [name, column] of Object.entries(columns) as [keyof typeof columns, string][]) {
       const value = filters[name];

@@ -67,8 +67,13 @@ export interface AlertRow {
   readonly customerState: string | null;
 }
 
+/** The two queues of open alerts: what is overdue already, and what is likely to be (`delivery_at_risk`). */
+export type AlertKind = 'overdue' | 'risk';
+
 export interface OpenAlertsQuery {
   readonly rule?: RuleName;
+  /** Only one queue: `overdue` (the deadline rules) or `risk` (`delivery_at_risk`). */
+  readonly kind?: AlertKind;
   readonly stage?: StageName;
   readonly state?: AlertStateName;
   /** Leave the stuck alerts out: the operators' queue of what can still be saved. */

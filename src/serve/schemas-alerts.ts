@@ -26,6 +26,7 @@ export const openAlertsSchema = {
     rule: { type: 'string', enum: RULE_NAMES },
     stage: { type: 'string', enum: STAGE_NAMES },
     state: { type: 'string', enum: ALERT_STATE_NAMES, description: 'Alert state' },
+    kind: { type: 'string', enum: ['overdue', 'risk'], description: 'One queue: overdue (the deadline rules) or risk (delivery_at_risk)' },
     category: { type: 'string', minLength: 1, maxLength: CATEGORY_MAX_LENGTH },
     grade: { type: 'string', enum: GRADE_NAMES },
     customerState: { type: 'string', pattern: UF_PATTERN },

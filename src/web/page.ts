@@ -139,14 +139,16 @@ export function errorBox(ctx: PageContext, error: unknown): HTMLElement {
 }
 
 /** Previous / next links for a paged list, the offset in the address. */
-export function pager(total: number, offset: number, limit: number, shown: number): HTMLElement | null {
+export function pager(total: number, offset: number, limit: number, shown: number, param = 'offset'): HTMLElement | null {
   if (total <= limit && offset === 0) return null;
   const prev = Math.max(0, offset - limit);
   const next = offset + limit;
+  // A second list on the page pages by its own address parameter, and its links get ids of their own.
+  const id = (name: string): string => (param === 'offset' ? `pager-${name}` : `pager-${param}-${name}`);
   return h('nav', { class: 'pager', 'aria-label': 'Pages of the list' },
-    offset > 0 ? h('a', { id: 'pager-previous', href: withQuery({ offset: prev === 0 ? null : String(prev) }) }, '← Previous') : h('span', { class: 'disabled' }, '← Previous'),
+    offset > 0 ? h('a', { id: id('previous'), href: withQuery({ [param]: prev === 0 ? null : String(prev) }) }, '← Previous') : h('span', { class: 'disabled' }, '← Previous'),
     h('span', null, `${shown === 0 ? 0 : offset + 1}–${offset + shown} of ${total}`),
-    next < total ? h('a', { id: 'pager-next', href: withQuery({ offset: String(next) }) }, 'Next →') : h('span', { class: 'disabled' }, 'Next →'));
+    next < total ? h('a', { id: id('next'), href: withQuery({ [param]: String(next) }) }, 'Next →') : h('span', { class: 'disabled' }, 'Next →'));
 }
 
 /** A non-negative integer from the address (offset, limit), the fallback otherwise. */

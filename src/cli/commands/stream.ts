@@ -21,6 +21,7 @@ interface StreamFlags {
   readonly escalateAfter?: string;
   readonly stateRetention?: string;
   readonly stuckAfter?: string;
+  readonly riskThreshold?: string;
   readonly maxBatch?: number;
   readonly idleAfter?: string;
   readonly checkpointEvery?: number;
@@ -126,6 +127,7 @@ export function registerStream(program: Command, io: CliIO, setExitCode: SetExit
     .option('--escalate-after <duration>', 'an open alert escalates after this, then each time it doubles [default 1d]')
     .option('--state-retention <duration>', "how long a finished order's state is kept (event time) [default 30d]")
     .option('--stuck-after <duration>', 'an alert overdue this long with no event leaves the queue for the stuck list (alerts --stuck); 0: never [default 30d]')
+    .option('--risk-threshold <p>', 'P(late) at which an order on its way gets a delivery_at_risk alert [env ORDERPULSE_RISK_THRESHOLD; default 0.6]')
     .addOption(new Option('--max-batch <n>', 'records per micro-batch at most [default 10000]').argParser(positiveInt('--max-batch')))
     .option('--idle-after <duration>', 'quiet time before the idle policy moves the watermark [default 1s]')
     .addOption(
@@ -155,6 +157,7 @@ export function registerStream(program: Command, io: CliIO, setExitCode: SetExit
         escalateAfter: flags.escalateAfter,
         stateRetention: flags.stateRetention,
         stuckAfter: flags.stuckAfter,
+        riskThreshold: flags.riskThreshold,
         maxBatch: flags.maxBatch,
         idleAfter: flags.idleAfter,
         checkpointEvery: flags.checkpointEvery,

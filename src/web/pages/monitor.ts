@@ -1,6 +1,7 @@
 /**
- * Delivery monitor: the alert queue (highest priority first, patched live), the orders waiting per
- * stage, lead times per stage by month, late rate by customer state on the map, the worst routes.
+ * Delivery monitor: the two alert queues, patched live — what is overdue (highest priority first) and
+ * what is likely to be late (`delivery_at_risk`, by value at stake × P(late)) — the orders waiting
+ * per stage, lead times per stage by month, late rate by customer state on the map, the worst routes.
  */
 import type { AlertRow, DeliveryPerformance, LeadTimes, OpenAlerts, OpenOrdersByStage } from '../../read/types.js';
 import { loadBrazilMap } from '../charts.js';
@@ -9,7 +10,7 @@ import { brl, daysFromMs, dateTime, dateTimeShort, dec1, tipText, int, pct } fro
 import { appliedNote, withQuery } from '../filters.js';
 import { chartBox, grid, intParam, load, pageHeader, pager, panel } from '../page.js';
 import type { PageContext, PageDef } from '../page.js';
-import { RULE_LABEL, STAGE_LABEL, filterParams, label, tier } from './shared.js';
+import { RISK_STAGE_LABEL, RULE_LABEL, STAGE_LABEL, filterParams, label, tier } from './shared.js';
 
 const QUEUE_PAGE = 25;
 /** How long a row that just arrived stays highlighted. */
@@ -20,18 +21,27 @@ export const monitorPage: PageDef = {
   nav: '/monitor',
   filters: true,
   async render(ctx) {
-    ctx.root.append(pageHeader('Delivery monitor', 'Open alerts ranked by priority (order value × grade weight × days overdue), updated live as the stream raises and resolves them.'));
+    ctx.root.append(
+      pageHeader(
+        'Delivery monitor',
+        'Open alerts ranked by priority, updated live as the stream raises and resolves them: the overdue ones (order value × grade weight × days overdue), and beside them the orders likely to be late (order value × grade weight × P(late)).',
+      ),
+    );
     const top = grid(ctx.root);
-    const queue = panel(top, 'Alert queue', { wide: true });
+    const queue = panel(top, 'Overdue queue', { wide: true });
     const announcer = h('p', { class: 'visually-hidden', 'aria-live': 'polite' });
     queue.section.append(announcer);
+    const risk = panel(top, 'At-risk queue: likely to be late', { wide: true });
+    const riskAnnouncer = h('p', { class: 'visually-hidden', 'aria-live': 'polite' });
+    risk.section.append(riskAnnouncer);
     const open = panel(top, 'Open orders by stage');
     const map = panel(top, 'Late deliveries by customer state');
     const lead = panel(top, 'Lead time per stage by month (days)', { wide: true });
     const routes = panel(top, 'Worst routes (seller state → customer state)', { wide: true });
 
     await Promise.all([
-      alertQueue(ctx, queue.body, announcer),
+      alertQueue(ctx, queue.body, announcer, OVERDUE_QUEUE),
+      alertQueue(ctx, risk.body, riskAnnouncer, RISK_QUEUE),
       load(ctx, open.body, async () => {
         const data = await ctx.get<OpenOrdersByStage>('/api/open-orders', filterParams(ctx.filters));
         open.body.replaceChildren(
@@ -69,8 +79,20 @@ export const monitorPage: PageDef = {
   },
 };
 
-async function alertQueue(ctx: PageContext, body: HTMLElement, announcer: HTMLElement): Promise<void> {
-  const offset = intParam(ctx.query, 'offset', 0);
+type QueueRow = AlertRow & { readonly rank: number };
+
+interface Queue {
+  readonly kind: 'overdue' | 'risk';
+  /** The address parameter its pages go by. */
+  readonly offsetParam: string;
+  readonly columns: readonly Column[];
+  readonly summary: (data: OpenAlerts) => string;
+  readonly caption: string;
+  readonly empty: string;
+}
+
+async function alertQueue(ctx: PageContext, body: HTMLElement, announcer: HTMLElement, queue: Queue): Promise<void> {
+  const offset = intParam(ctx.query, queue.offsetParam, 0);
   let shown = new Set<string>();
   let first = true;
   const changed = new Set<string>();
@@ -78,25 +100,26 @@ async function alertQueue(ctx: PageContext, body: HTMLElement, announcer: HTMLEl
   const refresh = (): Promise<void> =>
     load(ctx, body, async () => {
       const data = await ctx.get<OpenAlerts>('/api/alerts', {
+        kind: queue.kind,
         customerState: ctx.filters.state,
         category: ctx.filters.category,
         grade: ctx.filters.grade,
         limit: QUEUE_PAGE,
-        offset: ctx.query.get('offset'),
+        offset: ctx.query.get(queue.offsetParam),
       });
       const fresh = new Set(data.alerts.filter((a) => !first && (!shown.has(a.alertId) || changed.has(a.alertId))).map((a) => a.alertId));
       shown = new Set(data.alerts.map((a) => a.alertId));
       changed.clear();
-      if (fresh.size > 0) announcer.textContent = `${fresh.size} alert${fresh.size === 1 ? '' : 's'} new or changed in the queue.`;
+      if (fresh.size > 0) announcer.textContent = `${fresh.size} alert${fresh.size === 1 ? '' : 's'} new or changed in the ${queue.kind === 'risk' ? 'at-risk' : 'overdue'} queue.`;
       first = false;
       body.replaceChildren(
-        h('p', { class: 'summary' }, `${int(data.total)} open alerts, ${brl(data.valueAtRiskCents)} of order value at risk.`),
-        table(queueColumns, data.alerts, {
-          caption: 'Open alerts, highest priority first',
-          empty: 'No open alerts match the filters.',
+        h('p', { class: 'summary' }, queue.summary(data)),
+        table(queue.columns, data.alerts, {
+          caption: queue.caption,
+          empty: queue.empty,
           rowAttrs: (a) => ({ class: fresh.has(a.alertId) ? 'fresh' : null, 'data-alert': a.alertId }),
         }),
-        pager(data.total, offset, QUEUE_PAGE, data.alerts.length) ?? '',
+        pager(data.total, offset, QUEUE_PAGE, data.alerts.length, queue.offsetParam) ?? '',
         appliedNote(ctx.filters, data) ?? '',
       );
       if (fresh.size > 0) {
@@ -109,6 +132,7 @@ async function alertQueue(ctx: PageContext, body: HTMLElement, announcer: HTMLEl
   // Changes arrive in bursts: one refetch of the page of the queue per second at most.
   let pending: number | undefined;
   ctx.onLive('alert', (change) => {
+    if ((change.rule === 'delivery_at_risk') !== (queue.kind === 'risk')) return;
     changed.add(change.alertId);
     if (pending !== undefined) return;
     pending = window.setTimeout(() => {
@@ -120,8 +144,8 @@ async function alertQueue(ctx: PageContext, body: HTMLElement, announcer: HTMLEl
   await refresh();
 }
 
-type QueueRow = AlertRow & { readonly rank: number };
-const queueColumns = [
+type Column = { readonly label: string; readonly cell: (a: QueueRow) => Node | string; readonly numeric?: boolean };
+const overdueColumns: readonly Column[] = [
   { label: 'Rank', cell: (a: QueueRow) => int(a.rank), numeric: true },
   { label: 'Tier', cell: (a: QueueRow) => { const t = tier(a.rank); return h('span', { class: `tier ${t.className}` }, t.name); } },
   { label: 'Order', cell: (a: QueueRow) => orderLink(a.orderId) },
@@ -135,6 +159,39 @@ const queueColumns = [
   { label: 'Category', cell: (a: QueueRow) => a.category ?? '—' },
   { label: 'Opened', cell: (a: QueueRow) => h('time', { datetime: a.openedAt, title: dateTime(a.openedAt) }, dateTimeShort(a.openedAt)) },
 ];
+
+const dateOf = (iso: string | null): Node | string => (iso === null ? '—' : h('time', { datetime: iso, title: dateTime(iso) }, iso.slice(0, 10)));
+
+const riskColumns: readonly Column[] = [
+  { label: 'Rank', cell: (a: QueueRow) => int(a.rank), numeric: true },
+  { label: 'Order', cell: (a: QueueRow) => orderLink(a.orderId) },
+  { label: 'P(late)', cell: (a: QueueRow) => (a.probability === null ? '—' : pct(a.probability)), numeric: true },
+  { label: 'Now', cell: (a: QueueRow) => label(RISK_STAGE_LABEL, a.riskStage) },
+  { label: 'Expected', cell: (a: QueueRow) => dateOf(a.expectedDeliveryAt) },
+  { label: 'Estimated day ends', cell: (a: QueueRow) => dateOf(a.deadline) },
+  { label: 'Value', cell: (a: QueueRow) => brl(a.orderValueCents), numeric: true },
+  { label: 'Grade', cell: (a: QueueRow) => gradeBadge(a.grade) },
+  { label: 'Customer', cell: (a: QueueRow) => a.customerState ?? '—' },
+  { label: 'Flagged', cell: (a: QueueRow) => h('time', { datetime: a.openedAt, title: dateTime(a.openedAt) }, dateTimeShort(a.openedAt)) },
+];
+
+const OVERDUE_QUEUE: Queue = {
+  kind: 'overdue',
+  offsetParam: 'offset',
+  columns: overdueColumns,
+  summary: (data) => `${int(data.total)} open alerts, ${brl(data.valueAtRiskCents)} of order value at risk.`,
+  caption: 'Open overdue alerts, highest priority first',
+  empty: 'No open alerts match the filters.',
+};
+
+const RISK_QUEUE: Queue = {
+  kind: 'risk',
+  offsetParam: 'riskOffset',
+  columns: riskColumns,
+  summary: (data) => `${int(data.total)} orders on their way likely to be late, ${brl(data.valueAtRiskCents)} of order value; what can still be saved.`,
+  caption: 'Orders likely to be late, highest value at stake × P(late) first',
+  empty: 'No order on its way is at risk (the risk rule learns from the batch layer: none before its first run).',
+};
 
 async function deliveryPanels(ctx: PageContext, mapBody: HTMLElement, routesBody: HTMLElement): Promise<void> {
   let data: DeliveryPerformance | null = null;

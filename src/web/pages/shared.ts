@@ -21,6 +21,14 @@ export const RULE_LABEL: Readonly<Record<string, string>> = {
   handoff_overdue: 'Handoff overdue',
   delivery_overdue: 'Delivery overdue',
   delivered_late: 'Delivered late',
+  delivery_at_risk: 'Delivery at risk',
+};
+
+/** The stages a `delivery_at_risk` alert names (where the order is now). */
+export const RISK_STAGE_LABEL: Readonly<Record<string, string>> = {
+  approval: 'awaiting approval',
+  carrier_handoff: 'awaiting handoff',
+  transit: 'in transit',
 };
 
 export function label(map: Readonly<Record<string, string>>, key: string | null): string {
