@@ -536,4 +536,71 @@ describe('the dashboard in Chromium', { skip }, () => {
       }
     });
   });
+
+  describe('the at-risk queue', () => {
+    let dir: ReturnType<typeof tempDir> | null = null;
+    after(async () => {
+      await closeAll();
+      dir?.remove();
+    });
+
+    it('fills once the batch layer has norms, beside the overdue queue, with P(late) as the stream computed it', async () => {
+      dir = tempDir();
+      let server: RunningServer | null = null;
+      let watched: OpenedPage | null = null;
+      let failure: Error | null = null;
+      // The history is streamed before its batch run, so the risk rule starts with the live part.
+      const pipeline = new LivePipeline({
+        settings: { ...DEFAULTS, state: dir.path, data: sampleDir },
+        historyUntil: Date.parse('2018-03-01T03:00:00Z'),
+        // Slow enough for the queue to hold still between two answers.
+        pace: { mode: 'day-every', dayEveryMs: 20_000 },
+        batchIntervalMs: 30_000,
+        onFailure: (error) => (failure = error),
+        onHistoryReady: async (_history, runtime) => {
+          server = await serveRuntime(runtime, { port: 0, webRoot, rateLimitPerMinute: null });
+          watched = await open();
+          await watched.page.goto(`${server.url}/monitor`);
+          await settled(watched.page);
+        },
+      });
+      try {
+        await pipeline.start();
+        assert.ok(watched !== null && server !== null);
+        const { page, problems } = watched as OpenedPage;
+        const riskRows = page.locator('#main section:has(h2:text("At-risk queue")) tr[data-alert]');
+        // Waits however long the replay takes to price an order over the threshold.
+        await riskRows.first().waitFor({ timeout: 0 });
+        assert.equal(failure, null);
+        // The queue moves while the replay runs: compare the page with the API between two answers that agree.
+        type RiskAnswer = { alerts: { alertId: string; rule: string; probability: number | null; riskStage: string | null }[] };
+        const top = async (): Promise<RiskAnswer['alerts'][number] | undefined> => (await apiJson<RiskAnswer>(server as RunningServer, '/api/alerts?kind=risk&limit=25')).body.alerts[0];
+        let compared = false;
+        for (let attempt = 0; attempt < 20 && !compared; attempt++) {
+          const before = await top();
+          await page.reload();
+          await settled(page);
+          const shownId = await riskRows.first().getAttribute('data-alert');
+          const shownP = await riskRows.first().locator('td').nth(2).innerText();
+          const afterwards = await top();
+          if (before === undefined || before.alertId !== afterwards?.alertId || before.probability !== afterwards.probability || shownId !== before.alertId) continue;
+          assert.equal(before.rule, 'delivery_at_risk');
+          assert.ok(before.probability !== null && before.probability >= 0.6, `P(late) ${before.probability} reaches the threshold`);
+          assertPercent(shownP, before.probability, 'the queue shows P(late)');
+          const lake = await pipeline.runtime.lake();
+          const versions = await lakeRows(lake, { a: 'gold.alert_events' }, 'SELECT rule, probability FROM a WHERE alert_id = $1 ORDER BY sequence', [before.alertId]);
+          // The table is written at most once a second: when the alert is there, it is the same.
+          if (versions.length > 0) assert.equal(versions.at(-1)?.rule, 'delivery_at_risk');
+          compared = true;
+        }
+        assert.ok(compared, 'the page and the API agreed on the head of the at-risk queue');
+        const overdue = await apiJson<{ alerts: { rule: string }[] }>(server as RunningServer, '/api/alerts?kind=overdue&limit=100');
+        assert.ok(overdue.body.alerts.every((a) => a.rule !== 'delivery_at_risk'), 'the overdue queue holds no at-risk alert');
+        assertClean(problems, 'at-risk queue');
+      } finally {
+        await (server as RunningServer | null)?.close();
+        await pipeline.stop();
+      }
+    });
+  });
 });
