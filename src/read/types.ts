@@ -405,8 +405,51 @@ export const API_ROUTES = [
   '/api/sellers/:sellerId',
   '/api/review-impact',
   '/api/review-causes',
+  '/api/backtest',
   '/api/freshness',
   '/api/pipeline',
   '/api/live',
   '/api/openapi.json',
 ] as const;
+
+// -------------------------------------------------------------------------------------- backtest
+
+/** One alert rule judged on the test period's delivered orders (see `orderpulse backtest`). */
+export interface BacktestRule {
+  readonly rule: string;
+  readonly alerts: number;
+  readonly truePositives: number;
+  readonly falsePositives: number;
+  readonly precision: number | null;
+  readonly recall: number | null;
+  /** Late orders alerted at least `earlyDays` before the end of their estimated day, and their share. */
+  readonly caughtEarly: number;
+  readonly recallEarly: number | null;
+  readonly warningMedianDays: number | null;
+  readonly warningP10Days: number | null;
+}
+
+/**
+ * `/api/backtest`: every alert rule replayed on the served data's history, as `orderpulse backtest`
+ * reports it, trained before `trainUntil`; or why there is none.
+ */
+export type BacktestAnswer =
+  | {
+      readonly available: true;
+      readonly trainUntil: string;
+      readonly testFrom: string;
+      readonly testUntil: string | null;
+      readonly trainingOrders: number;
+      readonly testOrders: number;
+      readonly judgedOrders: number;
+      readonly lateOrders: number;
+      readonly baseLateRate: number | null;
+      readonly earlyDays: number;
+      readonly riskThreshold: number;
+      readonly rules: readonly BacktestRule[];
+      readonly sweep: readonly (BacktestRule & { readonly threshold: number })[];
+      readonly aucAtApproval: number | null;
+      readonly aucAtHandoff: number | null;
+      readonly handoffBaselineAuc: number | null;
+    }
+  | { readonly available: false; readonly reason: string };

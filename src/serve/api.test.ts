@@ -107,6 +107,19 @@ describe('the HTTP API on the sample', () => {
     assert.ok(detail.trend.length > 0);
   });
 
+  it('splits the open alerts into the overdue and the at-risk queue, and refuses another kind', async () => {
+    const all = await get<OpenAlerts>('/api/alerts?limit=1000');
+    const overdue = await get<OpenAlerts>('/api/alerts?kind=overdue&limit=1000');
+    const risk = await get<OpenAlerts>('/api/alerts?kind=risk&limit=1000');
+    const byRule = await get<OpenAlerts>('/api/alerts?rule=delivery_at_risk&limit=1000');
+    assert.equal(overdue.total + risk.total, all.total);
+    assert.ok(overdue.alerts.every((a) => a.rule !== 'delivery_at_risk' && a.probability === null));
+    assert.deepEqual(risk.alerts.map((a) => a.alertId), byRule.alerts.map((a) => a.alertId));
+    const error = await get<{ code: string; message: string }>('/api/alerts?kind=late', 400);
+    assert.equal(error.code, 'OP_BAD_REQUEST');
+    assert.match(error.message, /kind/);
+  });
+
   it('a query parameter made of SQL returns nothing it should not', async () => {
     const q = encodeURIComponent(INJECTION);
     const alerts = await get<OpenAlerts>(`/api/alerts?category=${q}`);

@@ -13,6 +13,8 @@ import { SERVE_ERROR_CODES, ServeError } from './errors.js';
 import type { LiveSource, LiveTiming } from './live.js';
 import { LiveFeed } from './live.js';
 import { registerAlertRoutes } from './routes-alerts.js';
+import type { BacktestSource } from './backtest.js';
+import { registerBacktestRoute } from './backtest.js';
 import { registerDeliveryRoutes } from './routes-delivery.js';
 import { registerOrderRoutes } from './routes-orders.js';
 import { registerOverviewRoutes } from './routes-overview.js';
@@ -40,6 +42,8 @@ export interface ServerOptions {
   readonly version?: string;
   /** The process's metrics, served at `/metrics` (same token rule as the API); absent: no such route. */
   readonly metrics?: MetricsSource;
+  /** The backtest of the served data's history, at `/api/backtest`; absent: it answers that there is none. */
+  readonly backtest?: BacktestSource;
 }
 
 /** Requests carry no body (every route is a GET); anything larger than this is refused before it is read. */
@@ -206,6 +210,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   void app.register((api, _options, done) => {
     registerOverviewRoutes(api, options.read);
     registerAlertRoutes(api, options.read);
+    registerBacktestRoute(api, options.backtest);
     registerOrderRoutes(api, options.read);
     registerSalesRoutes(api, options.read);
     registerDeliveryRoutes(api, options.read);

@@ -17,7 +17,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { Runtime } from '../deploy/index.js';
 import { DEFAULTS, LivePipeline, openRuntime } from '../deploy/index.js';
 import type { Lake, QueryTable } from '../lake/index.js';
-import type { KPIs } from '../read/index.js';
+import type { BacktestAnswer, KPIs } from '../read/index.js';
 import { VIEWPORTS, chromiumPath, consoleErrorsExcept, launchChromium, openPage } from '../testing/browser.js';
 import type { OpenedPage, PageProblems } from '../testing/browser.js';
 import { repoRoot, sampleDir, tempDir } from '../testing/fixtures.js';
@@ -162,7 +162,7 @@ describe('the dashboard in Chromium', { skip }, () => {
       dir = tempDir();
       await writeSampleState(dir.path, await sampleEvents());
       runtime = openRuntime({ ...DEFAULTS, state: dir.path });
-      server = await serveRuntime(runtime, { port: 0, webRoot, rateLimitPerMinute: null });
+      server = await serveRuntime(runtime, { port: 0, webRoot, rateLimitPerMinute: null, backtestData: sampleDir });
       lake = await runtime.lake();
       const [alert] = await lakeRows(lake, { a: 'gold.open_alerts' }, 'SELECT alert_id, order_id FROM a ORDER BY priority DESC, opened_at, alert_id LIMIT 1');
       assert.ok(alert, 'the sample leaves open alerts');
@@ -335,6 +335,34 @@ describe('the dashboard in Chromium', { skip }, () => {
       assert.equal(await other.page.inputValue('#filter-to'), '2017-12');
       assertClean(problems, 'filter');
       assertClean(other.problems, 'filter, reopened');
+    });
+
+    it('shows the backtest of the sample on the monitor: every rule and the threshold sweep as the API reports them', async () => {
+      const { page, problems } = await open();
+      const answer = await apiJson<BacktestAnswer>(server, '/api/backtest');
+      assert.equal(answer.status, 200);
+      const report = answer.body;
+      assert.ok(report.available);
+      await page.goto(`${server.url}/monitor`);
+      await settled(page);
+      const section = page.locator('#main section:has(h2:text("The rules on history"))');
+      const summary = await section.locator('.summary').innerText();
+      assert.match(summary, new RegExp(`^Trained on ${report.trainingOrders.toLocaleString('pt-BR')} orders delivered before 01/03/2018`));
+      const tables = section.locator('table');
+      const ruleRows = tables.nth(0).locator('tbody tr');
+      const rules = report.rules;
+      assert.equal(await ruleRows.count(), rules.length);
+      for (const [i, rule] of rules.entries()) {
+        const cells = await ruleRows.nth(i).locator('td').allInnerTexts();
+        assert.equal(brNumber(cells[1] ?? ''), rule.alerts, `${rule.rule}: alerts`);
+        assertPercent(cells[2] ?? '', rule.precision ?? NaN, `${rule.rule}: precision`);
+        assertPercent(cells[4] ?? '', rule.recallEarly ?? NaN, `${rule.rule}: caught early`);
+      }
+      const sweepRows = tables.nth(1).locator('tbody tr');
+      assert.equal(await sweepRows.count(), report.sweep.length);
+      const chosen = report.sweep.findIndex((r) => r.threshold === report.riskThreshold);
+      assert.equal(await sweepRows.nth(chosen).locator('td strong').count(), 1, 'the threshold the stream runs is marked');
+      assertClean(problems, 'backtest');
     });
 
     it('drills down: an order of the alert queue opens its timeline with its events and three deadlines; the search box opens an order too', async () => {
@@ -594,7 +622,7 @@ describe('the dashboard in Chromium', { skip }, () => {
           compared = true;
         }
         assert.ok(compared, 'the page and the API agreed on the head of the at-risk queue');
-        const overdue = await apiJson<{ alerts: { rule: string }[] }>(server as RunningServer, '/api/alerts?kind=overdue&limit=100');
+        const overdue = await apiJson<{ alerts: { rule: string }[] }>(server, '/api/alerts?kind=overdue&limit=100');
         assert.ok(overdue.body.alerts.every((a) => a.rule !== 'delivery_at_risk'), 'the overdue queue holds no at-risk alert');
         assertClean(problems, 'at-risk queue');
       } finally {

@@ -13,6 +13,8 @@ export { formatCursor, parseCursor } from './cursor.js';
 export type { Cursor } from './cursor.js';
 export { ServeError, SERVE_ERROR_CODES } from './errors.js';
 export { serveRuntime, WEB_ROOT } from './runtime.js';
+export { BACKTEST_TEST_MONTHS, olistBacktest, trainingCut } from './backtest.js';
+export type { BacktestSource } from './backtest.js';
 export type { ServeRuntimeOptions } from './runtime.js';
 export { requestChannel, sseChannel } from './channels.js';
 export type { ServeRequestEvent, ServeSseEvent, MetricsSource } from './channels.js';

@@ -15,7 +15,7 @@ export const CATEGORY_MAX_LENGTH = 100;
 export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 50;
 
-export const RULE_NAMES = ['approval_overdue', 'handoff_overdue', 'delivery_overdue', 'delivered_late'] as const;
+export const RULE_NAMES = ['approval_overdue', 'handoff_overdue', 'delivery_overdue', 'delivered_late', 'delivery_at_risk'] as const;
 export const STAGE_NAMES = ['approval', 'handoff', 'delivery'] as const;
 export const ALERT_STATE_NAMES = ['open', 'escalated', 'resolved', 'stuck'] as const;
 export const GRADE_NAMES = ['A', 'B', 'C', 'D', 'E'] as const;

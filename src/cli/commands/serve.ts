@@ -43,7 +43,14 @@ export function registerServe(program: Command, io: CliIO, setExitCode: SetExitC
       try {
         const envToken = io.env.ORDERPULSE_TOKEN;
         const token = flags.token ?? (envToken === undefined || envToken === '' ? undefined : envToken);
-        const server = await serveRuntime(runtime, { host: flags.host, port: flags.port, approvalHours: settings.approvalHours, metrics, ...(token === undefined ? {} : { token }) });
+        const server = await serveRuntime(runtime, {
+            host: flags.host,
+            port: flags.port,
+            approvalHours: settings.approvalHours,
+            metrics,
+            backtestData: settings.data,
+            ...(token === undefined ? {} : { token }),
+          });
         if (flags.json === true) writeJson(io, { url: server.url, port: server.port, portTaken: server.portTaken, state: runtime.stateDir });
         else {
           if (server.portTaken !== null) io.stdout.write(`port ${server.portTaken} is taken: listening on ${server.port} instead\n`);

@@ -217,7 +217,14 @@ export function registerStart(program: Command, io: CliIO, _setExitCode: SetExit
         onHistoryReady: async (_history: HistoryReport, runtime: Runtime) => {
           // After the history phase, before the live phase: every page has data from its first load.
           const token = flags.token ?? (io.env.ORDERPULSE_TOKEN === '' ? undefined : io.env.ORDERPULSE_TOKEN);
-          const server = await serveRuntime(runtime, { host: flags.host, port: flags.port, approvalHours: settings.approvalHours, metrics, ...(token === undefined ? {} : { token }) });
+          const server = await serveRuntime(runtime, {
+            host: flags.host,
+            port: flags.port,
+            approvalHours: settings.approvalHours,
+            metrics,
+            backtestData: settings.data,
+            ...(token === undefined ? {} : { token }),
+          });
           serving.server = server;
           emit({ step: 'ready', state: liveStateDir(settings.state), url: server.url, portTaken: server.portTaken });
           if (server.portTaken !== null) say(`port ${server.portTaken} is taken: listening on ${server.port} instead`);

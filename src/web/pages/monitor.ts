@@ -3,10 +3,10 @@
  * what is likely to be late (`delivery_at_risk`, by value at stake × P(late)) — the orders waiting
  * per stage, lead times per stage by month, late rate by customer state on the map, the worst routes.
  */
-import type { AlertRow, DeliveryPerformance, LeadTimes, OpenAlerts, OpenOrdersByStage } from '../../read/types.js';
+import type { AlertRow, BacktestAnswer, BacktestRule, DeliveryPerformance, LeadTimes, OpenAlerts, OpenOrdersByStage } from '../../read/types.js';
 import { loadBrazilMap } from '../charts.js';
 import { gradeBadge, h, orderLink, table } from '../dom.js';
-import { brl, daysFromMs, dateTime, dateTimeShort, dec1, tipText, int, pct } from '../format.js';
+import { brl, date, daysFromMs, dateTime, dateTimeShort, dec1, tipText, int, pct } from '../format.js';
 import { appliedNote, withQuery } from '../filters.js';
 import { chartBox, grid, intParam, load, pageHeader, pager, panel } from '../page.js';
 import type { PageContext, PageDef } from '../page.js';
@@ -38,6 +38,7 @@ export const monitorPage: PageDef = {
     const map = panel(top, 'Late deliveries by customer state');
     const lead = panel(top, 'Lead time per stage by month (days)', { wide: true });
     const routes = panel(top, 'Worst routes (seller state → customer state)', { wide: true });
+    const tested = panel(top, 'The rules on history: what each would have caught', { wide: true });
 
     await Promise.all([
       alertQueue(ctx, queue.body, announcer, OVERDUE_QUEUE),
@@ -56,6 +57,7 @@ export const monitorPage: PageDef = {
         );
       }),
       deliveryPanels(ctx, map.body, routes.body),
+      load(ctx, tested.body, async () => backtestPanel(tested.body, await ctx.get<BacktestAnswer>('/api/backtest', {}))),
       load(ctx, lead.body, async () => {
         const data = await ctx.get<LeadTimes>('/api/lead-times', filterParams(ctx.filters));
         const months = [...new Set(data.rows.map((r) => r.month))].sort();
@@ -245,4 +247,50 @@ async function deliveryPanels(ctx: PageContext, mapBody: HTMLElement, routesBody
       );
     }),
   ]);
+}
+
+const RULE_NAME: Readonly<Record<string, string>> = {
+  ...RULE_LABEL,
+  'deadline rules (any)': 'Deadline rules (any)',
+  'baseline: late seller handoff': 'Baseline: late seller handoff',
+};
+const days = (d: number | null): string => (d === null ? '—' : `${dec1(d)} d`);
+const threeDecimals = new Intl.NumberFormat('pt-BR', { minimumFractionDigits: 3, maximumFractionDigits: 3 });
+const auc = (x: number | null): string => (x === null ? '—' : threeDecimals.format(x));
+
+/** The backtest: every rule replayed on the data's history, and the risk rule's threshold sweep. */
+function backtestPanel(body: HTMLElement, data: BacktestAnswer): void {
+  if (!data.available) {
+    body.replaceChildren(h('p', { class: 'empty' }, `No backtest: ${data.reason}.`));
+    return;
+  }
+  const early = `Caught ≥ ${data.earlyDays} d early`;
+  const ruleColumns = [
+    { label: 'Rule', cell: (r: BacktestRule) => RULE_NAME[r.rule] ?? r.rule },
+    { label: 'Alerts', cell: (r: BacktestRule) => int(r.alerts), numeric: true },
+    { label: 'Precision', cell: (r: BacktestRule) => pct(r.precision), numeric: true },
+    { label: 'Recall', cell: (r: BacktestRule) => pct(r.recall), numeric: true },
+    { label: early, cell: (r: BacktestRule) => pct(r.recallEarly), numeric: true },
+    { label: 'Warning p50', cell: (r: BacktestRule) => days(r.warningMedianDays), numeric: true },
+    { label: 'Warning p10', cell: (r: BacktestRule) => days(r.warningP10Days), numeric: true },
+  ];
+  type Swept = BacktestRule & { readonly threshold: number };
+  const sweepColumns = [
+    { label: 'P(late) ≥', cell: (r: Swept) => (r.threshold === data.riskThreshold ? h('strong', null, dec1(r.threshold * 100) + ' %') : `${dec1(r.threshold * 100)} %`), numeric: true },
+    { label: 'Alerts', cell: (r: Swept) => int(r.alerts), numeric: true },
+    { label: 'Precision', cell: (r: Swept) => pct(r.precision), numeric: true },
+    { label: early, cell: (r: Swept) => pct(r.recallEarly), numeric: true },
+    { label: 'Warning p50', cell: (r: Swept) => days(r.warningMedianDays), numeric: true },
+  ];
+  body.replaceChildren(
+    h(
+      'p',
+      { class: 'summary' },
+      `Trained on ${int(data.trainingOrders)} orders delivered before ${date(data.trainUntil)}; tested on the ${int(data.testOrders)} placed from then on: ` +
+        `${int(data.judgedOrders)} delivered, ${int(data.lateOrders)} late (${pct(data.baseLateRate)}).`,
+    ),
+    table(ruleColumns, data.rules, { caption: 'Each rule judged on the delivered orders of the test period', empty: 'No rule to judge.' }),
+    h('p', { class: 'note' }, `ROC AUC of P(late): ${auc(data.aucAtApproval)} at approval, ${auc(data.aucAtHandoff)} at carrier handoff; a late seller handoff as the only predictor: ${auc(data.handoffBaselineAuc)}.`),
+    table(sweepColumns, data.sweep, { caption: 'delivery_at_risk by threshold (the stream runs the one in bold)', empty: 'No threshold swept.' }),
+  );
 }
