@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { API_ROUTES } from '../read/types.js';
 import { repoRoot, tempDir } from '../testing/fixtures.js';
+import type { BacktestAnswer } from '../read/index.js';
 import type { ServerOptions } from './app.js';
 import { createServer } from './app.js';
 import { ANSWERS, FakeReadModel, KNOWN_ORDER, KNOWN_SELLER } from './test-read-model.js';
@@ -61,6 +62,7 @@ describe('the API routes', () => {
     ['/api/alerts', 'openAlerts', [{ limit: 50, offset: 0 }], ANSWERS.openAlerts],
     ['/api/alerts?rule=handoff_overdue&stage=handoff&state=escalated&grade=B&customerState=SP&category=housewares&limit=10&offset=20', 'openAlerts',
       [{ rule: 'handoff_overdue', stage: 'handoff', state: 'escalated', grade: 'B', customerState: 'SP', category: 'housewares', limit: 10, offset: 20 }], ANSWERS.openAlerts],
+    ['/api/alerts?kind=risk&rule=delivery_at_risk', 'openAlerts', [{ kind: 'risk', rule: 'delivery_at_risk', limit: 50, offset: 0 }], ANSWERS.openAlerts],
     ['/api/alerts/changes', 'alertChanges', [{ limit: 50 }], ANSWERS.alertChanges],
     [`/api/alerts/changes?order=${KNOWN_ORDER}&rule=delivered_late&limit=500`, 'alertChanges', [{ orderId: KNOWN_ORDER, rule: 'delivered_late', limit: 500 }], ANSWERS.alertChanges],
     [`/api/orders/${KNOWN_ORDER}`, 'order', [KNOWN_ORDER], ANSWERS.order],
@@ -91,6 +93,37 @@ describe('the API routes', () => {
     });
   }
 
+  it('GET /api/backtest answers the source whole, or says there is none, without a read', async () => {
+    read.calls.length = 0;
+    const none = await app.inject('/api/backtest');
+    assert.equal(none.statusCode, 200);
+    assert.deepEqual(none.json(), { available: false, reason: 'this server was started without Olist files to replay' });
+    const rule = { rule: 'delivery_at_risk', alerts: 9, truePositives: 4, falsePositives: 5, precision: 4 / 9, recall: 1, caughtEarly: 3, recallEarly: 0.75, warningMedianDays: 3.5, warningP10Days: null };
+    const report: BacktestAnswer = {
+      available: true,
+      trainUntil: '2018-03-01T03:00:00.000Z',
+      testFrom: '2018-03-01T03:00:00.000Z',
+      testUntil: null,
+      trainingOrders: 70,
+      testOrders: 60,
+      judgedOrders: 58,
+      lateOrders: 4,
+      baseLateRate: 4 / 58,
+      earlyDays: 2,
+      riskThreshold: 0.6,
+      rules: [rule],
+      sweep: [{ ...rule, threshold: 0.6 }],
+      aucAtApproval: 0.667,
+      aucAtHandoff: null,
+      handoffBaselineAuc: 0.568,
+    };
+    const served = appWith(read, { backtest: { answer: () => Promise.resolve(report) } });
+    const response = await served.inject('/api/backtest');
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(response.json(), report, 'no field dropped by the response schema');
+    assert.deepEqual(read.calls, []);
+  });
+
   it('GET /api/health answers without a read', async () => {
     read.calls.length = 0;
     const response = await app.inject('/api/health');
@@ -100,7 +133,7 @@ describe('the API routes', () => {
   });
 
   it('every route of the contract but the live stream is one of the cases above (the live stream has its own tests)', () => {
-    const tested = new Set([...cases.map(([url]) => url.split('?')[0]!), '/api/health', '/api/openapi.json', '/api/live']);
+    const tested = new Set([...cases.map(([url]) => url.split('?')[0]!), '/api/health', '/api/openapi.json', '/api/live', '/api/backtest']);
     const untested = API_ROUTES.filter((route) => ![...tested].some((url) => url === route || (route.includes(':') && url.startsWith(route.slice(0, route.indexOf(':'))))));
     assert.deepEqual(untested, []);
   });
