@@ -100,3 +100,43 @@ export function quantile(h: DurationHistogram, q: number): number {
   }
   return h.mass.length * h.widthDays;
 }
+
+// A histogram's bins with mass, and its mean, computed once per histogram: the stream prices every
+// open order every few hours, and most of the 360 bins of a stage are empty.
+const occupied = new WeakMap<DurationHistogram, Int32Array>();
+const means = new WeakMap<DurationHistogram, number>();
+
+/** The indexes of the bins with mass, ascending. */
+export function occupiedBins(h: DurationHistogram): Int32Array {
+  let bins = occupied.get(h);
+  if (bins === undefined) {
+    const found: number[] = [];
+    for (let b = 0; b < h.mass.length; b++) if (h.mass[b]! > 0) found.push(b);
+    bins = Int32Array.from(found);
+    occupied.set(h, bins);
+  }
+  return bins;
+}
+
+/** The first position in `bins` (ascending) holding a bin ≥ `from`. */
+export function firstAtOrAfter(bins: Int32Array, from: number): number {
+  let lo = 0;
+  let hi = bins.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (bins[mid]! < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The mean, each bin taken at its midpoint (0 for the point mass at 0). */
+export function meanOf(h: DurationHistogram): number {
+  let m = means.get(h);
+  if (m === undefined) {
+    m = 0;
+    if (h.atZero !== true) for (let b = 0; b < h.mass.length; b++) m += h.mass[b]! * (b + 0.5) * h.widthDays;
+    means.set(h, m);
+  }
+  return m;
+}

@@ -1,6 +1,6 @@
 import type { EpochMillis } from '../data/index.js';
 import type { DurationHistogram } from './histogram.js';
-import { convolve, histogramOf, survival, zeroHistogram } from './histogram.js';
+import { convolve, firstAtOrAfter, histogramOf, meanOf, occupiedBins, survival, zeroHistogram } from './histogram.js';
 
 /**
  * The delay-risk model: for an order still on its way, the probability that it is delivered after
@@ -82,12 +82,6 @@ export interface RiskEstimate {
   readonly expectedRemainingDays: number;
 }
 
-function mean(h: DurationHistogram): number {
-  if (h.atZero === true) return 0;
-  let sum = 0;
-  for (let b = 0; b < h.mass.length; b++) sum += h.mass[b]! * (b + 0.5) * h.widthDays;
-  return sum;
-}
 
 function scopeNorms(scope: string, rows: readonly StageDurations[], o: RiskModelOptions): ScopeNorms {
   const bins = Math.ceil(o.maxDays / o.widthDays);
@@ -169,7 +163,10 @@ function conditionalMeanRemaining(h: DurationHistogram, elapsed: number): number
   const w = h.widthDays;
   let weight = 0;
   let sum = 0;
-  for (let b = Math.floor(elapsed / w); b < h.mass.length; b++) {
+  // Only the bins with mass: an empty one adds nothing.
+  const bins = occupiedBins(h);
+  for (let i = firstAtOrAfter(bins, Math.floor(elapsed / w)); i < bins.length; i++) {
+    const b = bins[i]!;
     const from = Math.max(b * w, elapsed);
     const m = (h.mass[b]! * (b * w + w - from)) / w;
     if (m <= 0) continue;
@@ -186,7 +183,7 @@ export function estimateWith(norms: ScopeNorms, position: OrderPosition): RiskEs
   const rest = norms.after[stage];
   const elapsed = Math.max(0, (position.at - position.stageStartedAt) / DAY_MS);
   const left = (position.deadline - position.at) / DAY_MS;
-  const restMean = mean(rest);
+  const restMean = meanOf(rest);
   if (rest.atZero === true) {
     // The last stage: P(D ≥ elapsed + left | D > elapsed), exact for mass spread evenly over bins.
     const alive = survival(current, elapsed);
@@ -199,7 +196,9 @@ export function estimateWith(norms: ScopeNorms, position: OrderPosition): RiskEs
   let weight = 0;
   let lateWeight = 0;
   let remainingSum = 0;
-  for (let b = Math.floor(elapsed / w); b < current.mass.length; b++) {
+  const bins = occupiedBins(current);
+  for (let i = firstAtOrAfter(bins, Math.floor(elapsed / w)); i < bins.length; i++) {
+    const b = bins[i]!;
     const lo = b * w;
     const hi = lo + w;
     // The part of the bin beyond `elapsed`, with its mass spread evenly over the bin.

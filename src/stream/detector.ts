@@ -505,19 +505,34 @@ export class DelayDetector {
       entry.riskDue = next;
       this.#timers.schedule({ due: next, orderId: state.orderId, kind: TIMER_KINDS.risk, rule: null, level: 0 });
     }
-    const steps = { sellerState: norms.sellerStateOf(state.sellerIds), customerState: state.customerState ?? 'unknown' };
-    const estimate = norms.estimate(positionAt({ ...steps, placedAt, approvedAt: state.approvedAt, handedToCarrierAt: state.handedToCarrierAt, deadline }, at));
+    const estimate = norms.estimate(
+      positionAt(
+        {
+          sellerState: norms.sellerStateOf(state.sellerIds),
+          customerState: state.customerState ?? 'unknown',
+          placedAt,
+          approvedAt: state.approvedAt,
+          handedToCarrierAt: state.handedToCarrierAt,
+          deadline,
+        },
+        at,
+      ),
+    );
     const p = estimate.probability;
-    const risk: AlertRisk = { probability: p, expectedDeliveryAt: Math.round(at + estimate.expectedRemainingDays * DAY_MS), stage: estimate.stage };
     const threshold = this.config.riskThreshold;
+    // Most checks change nothing: the alert's version is made only for a change.
+    const opens = !open && p >= threshold;
+    const resolves = open && p < threshold - RISK_HYSTERESIS;
+    const rises = open && !resolves && p >= (existing.risk?.probability ?? threshold) + RISK_STEP;
+    if (!opens && !resolves && !rises) return;
+    const risk: AlertRisk = { probability: p, expectedDeliveryAt: Math.round(at + estimate.expectedRemainingDays * DAY_MS), stage: estimate.stage };
     const priced = {
       updatedAt: at,
       priority: (state.orderValueCents / 100) * entry.weight * p,
       reason: `P(late) ${p.toFixed(2)} in ${estimate.stage.replace('_', ' ')} (durations of ${estimate.scope}); expected ${formatLocal(risk.expectedDeliveryAt).slice(0, 10)}, estimated ${state.estimatedDeliveryDate ?? '?'}`,
       risk,
     };
-    if (!open) {
-      if (p < threshold) return;
+    if (opens) {
       this.#emit(entry, CHANGE_KINDS.opened, {
         alertId: alertIdOf(state.orderId, rule),
         orderId: state.orderId,
@@ -532,11 +547,9 @@ export class DelayDetector {
         sequence: 0,
         ...priced,
       }, watermark, changes);
-      return;
-    }
-    if (p < threshold - RISK_HYSTERESIS) {
+    } else if (open && resolves) {
       this.#emit(entry, CHANGE_KINDS.resolved, { ...existing, ...priced, state: ALERT_STATES.resolved, reason: `the risk fell: ${priced.reason}` }, watermark, changes);
-    } else if (p >= (existing.risk?.probability ?? threshold) + RISK_STEP) {
+    } else if (open) {
       this.#emit(entry, CHANGE_KINDS.escalated, { ...existing, ...priced, state: ALERT_STATES.escalated, level: existing.level + 1 }, watermark, changes);
     }
   }
