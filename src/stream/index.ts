@@ -37,8 +37,8 @@ export { PRODUCT_GRADES_TABLE, GRADES, GRADE_WEIGHTS, DEFAULT_GRADE_WEIGHT, GRAD
 export type { Grade } from './grades.js';
 export { DelayDetector, alertIdOf, localDaysBetween } from './detector.js';
 export type { DelayDetectorOptions, DetectorStats, LateEvent, RiskSource } from './detector.js';
-export { RISK_CHECK_EVERY_MS, RISK_TRIGGER_TABLE, RiskFollower, readRiskNorms } from './risk-follower.js';
-export type { RiskFollowerOptions } from './risk-follower.js';
+export { RISK_CHECK_EVERY_MS, RISK_NORMS_PROPERTY, RISK_TRIGGER_TABLE, RiskFollower, formatRiskPin, parseRiskPin, readRiskNorms } from './risk-follower.js';
+export type { RiskFollowerOptions, RiskPin } from './risk-follower.js';
 export { RULES, RULE_NAMES, STAGE_RULES, ALERT_STATES, CHANGE_KINDS, DEFAULT_STREAM_CONFIG, RISK_HYSTERESIS, RISK_STEP, streamConfig } from './types.js';
 export type { Alert, AlertChange, AlertRisk, AlertState, ChangeKind, Rule, StageRule, StreamConfig, GradeWeight, OrderFacts } from './types.js';
 export { newOrderState, applyOrderEvent, stageDeadline, stageSatisfiedAt, overdueFrom } from './order-state.js';

@@ -58,7 +58,7 @@ export interface StreamProcessorOptions {
    * followed while the processor runs; null: the rule is off; a source of its own: fixed norms.
    */
   readonly risk?: RiskSource | null;
-  /** How often at most (wall-clock ms) a batch asks whether `gold.product_grades` changed (default 5,000; 0: every batch). */
+  /** How often at most (wall-clock ms) a batch asks whether `gold.product_grades` and `gold.route_norms` changed (default 5,000; 0: every batch). */
   readonly gradesCheckEveryMs?: number;
   /** Wall clock (ingest times, batch timing, idle policy). */
   readonly now?: () => number;
@@ -104,6 +104,13 @@ export interface RecoveryReport {
    * but could not be used.
    */
   readonly checkpoints: Readonly<Record<string, { readonly restoredAt: StreamPosition | null; readonly fallback: string | null }>>;
+  /**
+   * The risk model the replay priced orders with: `recorded` (the one the last bronze commit
+   * named), `newest` (the batch layer's now: none was recorded, or `riskLost` says why it could not
+   * be read), `none` (no norms yet) or `fixed` (given by the options; also when the rule is off).
+   */
+  readonly riskModel: 'recorded' | 'newest' | 'none' | 'fixed';
+  readonly riskLost: string | null;
   /** Per task, the position it resumes at. */
   readonly positions: Readonly<Record<string, StreamPosition>>;
   /** Outputs written on recovery that a crash had kept from being written. */

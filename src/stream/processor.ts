@@ -8,7 +8,7 @@ import { ALERTS_TOPIC } from './alert-codec.js';
 import type { DetectorStats } from './detector.js';
 import type { DetectorSnapshot } from './detector-snapshot.js';
 import { ProductGrades } from './grades.js';
-import { RiskFollower } from './risk-follower.js';
+import { RISK_NORMS_PROPERTY, RiskFollower, formatRiskPin, parseRiskPin } from './risk-follower.js';
 import type { InputRecord } from './merge.js';
 import { EndOffsets, LogMerger, NEED_FETCH } from './merge.js';
 import { batchChannel, rebuildChannel } from './channels.js';
@@ -146,7 +146,7 @@ export class StreamProcessor {
     this.#topics = init.options.topics ?? [TOPICS.orders, TOPICS.reviews];
     this.#checkpointPolicy = checkedPolicy(init.options.checkpoint);
     this.#expiry = init.options.expiry === undefined ? null : { schedule: new ExpirySchedule(init.options.expiry, this.#now), tables: init.tables };
-    this.recovery = { replayed: 0, checkpoints: {}, positions: {}, caughtUp: { alertEvents: 0, lateEvents: 0, published: 0 }, offsets: {}, ms: 0 };
+    this.recovery = { replayed: 0, checkpoints: {}, positions: {}, caughtUp: { alertEvents: 0, lateEvents: 0, published: 0 }, offsets: {}, ms: 0, riskModel: 'fixed', riskLost: null };
   }
 
   /**
@@ -175,7 +175,15 @@ export class StreamProcessor {
         ? await ProductGrades.open(lake, { ...(options.gradesCheckEveryMs === undefined ? {} : { checkEveryMs: options.gradesCheckEveryMs }), now: options.now ?? Date.now })
         : null;
     const gradeWeight = options.gradeWeight ?? (grades as ProductGrades).weight;
-    const riskFollower = options.risk === undefined ? await RiskFollower.open(lake, { ...(options.gradesCheckEveryMs === undefined ? {} : { checkEveryMs: options.gradesCheckEveryMs }), now: options.now ?? Date.now }) : null;
+    // Replayed rows are priced by the model that first priced them: the one the last commit named.
+    const riskFollower =
+      options.risk === undefined
+        ? await RiskFollower.open(lake, {
+            ...(options.gradesCheckEveryMs === undefined ? {} : { checkEveryMs: options.gradesCheckEveryMs }),
+            now: options.now ?? Date.now,
+            pinned: parseRiskPin(bronze.lastSummaryValue(RISK_NORMS_PROPERTY)),
+          })
+        : null;
     const risk = options.risk === undefined ? riskFollower : options.risk;
 
     const publishing = options.alertCodec !== undefined && options.alertCodec !== null;
@@ -199,6 +207,8 @@ export class StreamProcessor {
         }),
       ),
       positions: Object.fromEntries([...tasks.values()].map((t) => [String(t.id), t.committed])),
+      riskModel: riskFollower === null ? 'fixed' : riskFollower.restoredPin ? 'recorded' : riskFollower.norms === null ? 'none' : 'newest',
+      riskLost: riskFollower?.pinLost ?? null,
       caughtUp,
       offsets: Object.assign({}, ...[...tasks.values()].map((t) => t.merger.consumedOffsets())) as Record<string, number>,
       ms: performance.now() - started,
@@ -387,6 +397,8 @@ export class StreamProcessor {
       summary[positionProperty(task.id)] = formatPosition(position);
       if (Number.isFinite(detector.watermark)) summary[watermarkProperty(task.id)] = String(detector.watermark);
     }
+    const pin = this.#riskFollower?.pin ?? null;
+    if (pin !== null) summary[RISK_NORMS_PROPERTY] = formatRiskPin(pin);
     const openAlerts = this.#outputs.openAlertsDue() ? this.#outputs.openAlertsNow() : null;
     const detected = performance.now();
 

@@ -20,6 +20,8 @@ export interface SamplePipeline {
    * until it is idle (the idle policy at once, to the newest event) and ingests the reference events.
    */
   feed(until?: number): Promise<void>;
+  /** The stream processor, once the first `feed` opened it. */
+  readonly processor: StreamProcessor | null;
   close(): Promise<void>;
 }
 
@@ -47,7 +49,15 @@ export async function scaledSampleEvents(scale: number, workDir: string): Promis
  * `orderpulse.db`, the warehouse and the lake's temporary files beside it), so the command line can
  * open the same state. Topics get 3 partitions unless `partitions` says otherwise.
  */
-export async function openSamplePipeline(state: string, events: readonly MarketplaceEvent[], options: { readonly partitions?: number } = {}): Promise<SamplePipeline> {
+export async function openSamplePipeline(
+  state: string,
+  events: readonly MarketplaceEvent[],
+  options: {
+    readonly partitions?: number;
+    /** How often the processor looks for new grades and risk norms, wall-clock ms (default the processor's). */
+    readonly checkEveryMs?: number;
+  } = {},
+): Promise<SamplePipeline> {
   const db = openEmbeddedStore(join(state, 'orderpulse.db'));
   const log = new SqliteEventLog(db);
   const registry = new EmbeddedSchemaRegistry(db);
@@ -58,10 +68,20 @@ export async function openSamplePipeline(state: string, events: readonly Marketp
   return {
     state,
     lake,
+    get processor() {
+      return processor;
+    },
     async feed(until) {
       await replay({ log, codec, events, pacing: { mode: 'max' }, partitions: options.partitions ?? 3, ...(until === undefined ? {} : { until }) });
       // Opened once the topics exist: the first replay creates them.
-      processor ??= await StreamProcessor.open({ log, codec, lake, alertCodec, idle: { afterMs: 0, advanceMs: 0 } });
+      processor ??= await StreamProcessor.open({
+        log,
+        codec,
+        lake,
+        alertCodec,
+        idle: { afterMs: 0, advanceMs: 0 },
+        ...(options.checkEveryMs === undefined ? {} : { gradesCheckEveryMs: options.checkEveryMs }),
+      });
       await processor.run({ untilIdle: true });
       await ingestReference({ log, codec, lake });
     },
