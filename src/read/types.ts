@@ -8,6 +8,8 @@
  * fractions (0.07, not 7 %). A figure the data does not have is null, never 0.
  */
 
+import type { RuleOutcome } from '../backtest/index.js';
+
 /** The alert rules, the alert states and the product grades, as the stream and the batch name them. */
 export type RuleName = 'approval_overdue' | 'handoff_overdue' | 'delivery_overdue' | 'delivered_late' | 'delivery_at_risk';
 export type AlertStateName = 'open' | 'escalated' | 'resolved' | 'stuck';
@@ -415,19 +417,7 @@ export const API_ROUTES = [
 // -------------------------------------------------------------------------------------- backtest
 
 /** One alert rule judged on the test period's delivered orders (see `orderpulse backtest`). */
-export interface BacktestRule {
-  readonly rule: string;
-  readonly alerts: number;
-  readonly truePositives: number;
-  readonly falsePositives: number;
-  readonly precision: number | null;
-  readonly recall: number | null;
-  /** Late orders alerted at least `earlyDays` before the end of their estimated day, and their share. */
-  readonly caughtEarly: number;
-  readonly recallEarly: number | null;
-  readonly warningMedianDays: number | null;
-  readonly warningP10Days: number | null;
-}
+export type BacktestRule = RuleOutcome;
 
 /**
  * `/api/backtest`: every alert rule replayed on the served data's history, as `orderpulse backtest`

@@ -1,5 +1,5 @@
 import type { IcebergTable, Lake } from '../lake/index.js';
-import { parseTableName } from '../lake/index.js';
+import { TableWatch } from './table-watch.js';
 import type { GradeWeight, OrderFacts } from './types.js';
 
 /**
@@ -61,18 +61,16 @@ async function readGrades(table: IcebergTable): Promise<ReadonlyMap<string, stri
 export class ProductGrades {
   /** Weighs an order by the grades last read. */
   readonly weight: GradeWeight = (order) => this.#weight(order);
-  readonly #lake: Lake;
   readonly #checkEveryMs: number;
   readonly #now: () => number;
   #weight: GradeWeight = () => DEFAULT_GRADE_WEIGHT;
-  #metadataLocation: string | null = null;
-  #snapshotId: bigint | null = null;
+  readonly #watch: TableWatch;
   #checkedAt = -Infinity;
 
   private constructor(lake: Lake, options: { readonly checkEveryMs?: number; readonly now?: () => number }) {
-    this.#lake = lake;
     this.#checkEveryMs = options.checkEveryMs ?? GRADES_CHECK_EVERY_MS;
     this.#now = options.now ?? Date.now;
+    this.#watch = new TableWatch(lake, PRODUCT_GRADES_TABLE);
   }
 
   /** Reads the grades the lake has now (none when the table does not exist yet). */
@@ -84,7 +82,7 @@ export class ProductGrades {
 
   /** The snapshot of `gold.product_grades` the weights come from; null: no grades. */
   get snapshotId(): bigint | null {
-    return this.#snapshotId;
+    return this.#watch.snapshotId;
   }
 
   /** When a check is due, reads the grades again if the table changed; true when they did. */
@@ -95,24 +93,10 @@ export class ProductGrades {
 
   async #check(): Promise<boolean> {
     this.#checkedAt = this.#now();
-    // The catalog's pointer moves with every commit: while it stays, nothing was written, and
-    // nothing more is read.
-    const location = await this.#lake.catalog.currentMetadataLocation(parseTableName(PRODUCT_GRADES_TABLE));
-    if (location === this.#metadataLocation) return false;
-    if (location === null) {
-      this.#metadataLocation = null;
-      const had = this.#snapshotId !== null;
-      this.#snapshotId = null;
-      this.#weight = () => DEFAULT_GRADE_WEIGHT;
-      return had;
-    }
-    const table = await this.#lake.table(PRODUCT_GRADES_TABLE);
-    this.#metadataLocation = table.metadataLocation;
-    const snapshotId = table.currentSnapshot()?.['snapshot-id'] ?? null;
-    // A commit that changed no snapshot (a schema change, an expiry) leaves the grades as they are.
-    if (snapshotId === this.#snapshotId) return false;
-    const grades = snapshotId === null ? new Map<string, string>() : await readGrades(table);
-    this.#snapshotId = snapshotId;
+    const change = await this.#watch.changed();
+    if (change === null) return false;
+    // A dropped table, or one without a snapshot, grades nothing: every order weighs the default again.
+    const grades = change === 'dropped' || this.#watch.snapshotId === null ? new Map<string, string>() : await readGrades(change);
     this.#weight = gradeWeightFrom(grades);
     return true;
   }

@@ -1,8 +1,8 @@
 import type { Lake } from '../lake/index.js';
-import { parseTableName } from '../lake/index.js';
 import type { RiskModelOptions, StageDurations } from '../risk/index.js';
 import { RiskModel, RiskNorms } from '../risk/index.js';
 import type { RiskSource } from './detector.js';
+import { TableWatch } from './table-watch.js';
 
 /**
  * The delay-risk model of a running processor, from what the batch layer knows. The batch layer
@@ -115,8 +115,7 @@ export class RiskFollower implements RiskSource {
   readonly #model: Partial<RiskModelOptions>;
   #norms: RiskNorms | null = null;
   #pin: RiskPin | null = null;
-  #metadataLocation: string | null = null;
-  #snapshotId: bigint | null = null;
+  readonly #watch: TableWatch;
   #checkedAt = -Infinity;
 
   private constructor(lake: Lake, options: RiskFollowerOptions) {
@@ -124,6 +123,7 @@ export class RiskFollower implements RiskSource {
     this.#checkEveryMs = options.checkEveryMs ?? RISK_CHECK_EVERY_MS;
     this.#now = options.now ?? Date.now;
     this.#model = options.model ?? {};
+    this.#watch = new TableWatch(lake, RISK_TRIGGER_TABLE);
   }
 
   /**
@@ -168,7 +168,7 @@ export class RiskFollower implements RiskSource {
 
   /** The snapshot of `gold.route_norms` the norms were built at; null: none yet. */
   get snapshotId(): bigint | null {
-    return this.#snapshotId;
+    return this.#watch.snapshotId;
   }
 
   /** When a check is due, builds the norms again if the batch layer wrote new ones; true when it did. */
@@ -179,15 +179,10 @@ export class RiskFollower implements RiskSource {
 
   async #check(): Promise<boolean> {
     this.#checkedAt = this.#now();
-    const location = await this.#lake.catalog.currentMetadataLocation(parseTableName(RISK_TRIGGER_TABLE));
-    if (location === null || location === this.#metadataLocation) return false;
-    const table = await this.#lake.table(RISK_TRIGGER_TABLE);
-    this.#metadataLocation = table.metadataLocation;
-    const snapshotId = table.currentSnapshot()?.['snapshot-id'] ?? null;
-    // A commit that changed no snapshot (a schema change, an expiry) leaves the norms as they are.
-    if (snapshotId === null || snapshotId === this.#snapshotId) return false;
+    // A dropped or empty table leaves the norms in force as they are: old norms beat none.
+    const change = await this.#watch.changed();
+    if (change === null || change === 'dropped' || this.#watch.snapshotId === null) return false;
     const read = await readRiskNorms(this.#lake, this.#model);
-    this.#snapshotId = snapshotId;
     if (read === null) return false;
     this.#norms = read.norms;
     this.#pin = read.pin;
