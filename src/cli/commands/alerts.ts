@@ -118,8 +118,19 @@ export function registerAlerts(program: Command, io: CliIO, setExitCode: SetExit
           `${
             flags.open === true
               ? table(
-                  ['rank', 'priority', 'rule', 'state', 'order', 'value R$', 'overdue', 'since', 'level'],
-                  rows.map((r) => [r.rank ?? 0, Math.round(r.priority), r.rule, r.state, r.orderId, (r.orderValueCents / 100).toFixed(2), `${(r.overdueMs / 86_400_000).toFixed(1)} d`, time(r.openedAt), r.level]),
+                  ['rank', 'priority', 'rule', 'state', 'order', 'value R$', 'overdue or P(late)', 'since', 'level'],
+                  rows.map((r) => [
+                    r.rank ?? 0,
+                    Math.round(r.priority),
+                    r.rule,
+                    r.state,
+                    r.orderId,
+                    (r.orderValueCents / 100).toFixed(2),
+                    // An at-risk order is not overdue: what it has is a probability.
+                    r.probability === null ? `${(r.overdueMs / 86_400_000).toFixed(1)} d` : `P ${r.probability.toFixed(2)}`,
+                    time(r.openedAt),
+                    r.level,
+                  ]),
                 )
               : table(
                   ['at', 'change', 'rule', 'order', 'priority', 'reason'],
