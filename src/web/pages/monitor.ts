@@ -162,7 +162,10 @@ const overdueColumns: readonly Column[] = [
   { label: 'Opened', cell: (a: QueueRow) => h('time', { datetime: a.openedAt, title: dateTime(a.openedAt) }, dateTimeShort(a.openedAt)) },
 ];
 
-const dateOf = (iso: string | null): Node | string => (iso === null ? '—' : h('time', { datetime: iso, title: dateTime(iso) }, iso.slice(0, 10)));
+/** The local (Brazil) day of an instant. */
+const dateOf = (iso: string | null): Node | string => (iso === null ? '—' : h('time', { datetime: iso, title: dateTime(iso) }, date(iso)));
+/** The estimated day itself: the deadline is the first instant after it. */
+const estimatedDay = (deadline: string): Node | string => dateOf(new Date(Date.parse(deadline) - 1).toISOString());
 
 const riskColumns: readonly Column[] = [
   { label: 'Rank', cell: (a: QueueRow) => int(a.rank), numeric: true },
@@ -170,7 +173,7 @@ const riskColumns: readonly Column[] = [
   { label: 'P(late)', cell: (a: QueueRow) => (a.probability === null ? '—' : pct(a.probability)), numeric: true },
   { label: 'Now', cell: (a: QueueRow) => label(RISK_STAGE_LABEL, a.riskStage) },
   { label: 'Expected', cell: (a: QueueRow) => dateOf(a.expectedDeliveryAt) },
-  { label: 'Estimated day ends', cell: (a: QueueRow) => dateOf(a.deadline) },
+  { label: 'Estimated day', cell: (a: QueueRow) => estimatedDay(a.deadline) },
   { label: 'Value', cell: (a: QueueRow) => brl(a.orderValueCents), numeric: true },
   { label: 'Grade', cell: (a: QueueRow) => gradeBadge(a.grade) },
   { label: 'Customer', cell: (a: QueueRow) => a.customerState ?? '—' },
