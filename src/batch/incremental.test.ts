@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MarketplaceEvent } from '../events/index.js';
 import { Lake } from '../lake/index.js';
-import { repoRoot, tempDir } from '../testing/fixtures.js';
+import { repoRoot, seededRandom, tempDir, testSeed } from '../testing/fixtures.js';
 import type { SamplePipeline } from '../testing/sample-pipeline.js';
 import { openSamplePipeline, sampleEvents } from '../testing/sample-pipeline.js';
 import { JOBS, runBatch } from './index.js';
@@ -42,18 +42,6 @@ function assertSameTables(actual: Record<string, string[]>, expected: Record<str
     const missing = rows.filter((r) => !got.includes(r)).slice(0, 3);
     assert.deepEqual(got, rows, `${table} differs; first rows missing: ${missing.join('\n')}`);
   }
-}
-
-/** A seeded generator (mulberry32): the same seed gives the same kill points. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `orderpulse batch run` on `state`, killed with SIGKILL after `killAfterMs` when given. */
@@ -123,9 +111,7 @@ describe('batch layer: incremental runs, reruns and crashes', () => {
   });
 
   it('SIGKILL at random points of a batch run, then a rerun, gives the tables of an uninterrupted run', async () => {
-    const seed = Number(process.env.ORDERPULSE_TEST_SEED ?? Date.now() % 100_000);
-    console.log(`kill points seeded with ${seed} (ORDERPULSE_TEST_SEED=${seed} repeats them)`);
-    const random = seeded(seed);
+    const random = seededRandom(testSeed('kill points'));
     // A copy of the full pipeline's state before any batch table: bronze only.
     const state = join(dir.path, 'killed');
     const source = await openSamplePipeline(join(dir.path, 'bronze-only'), events);

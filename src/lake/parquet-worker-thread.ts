@@ -1,19 +1,27 @@
 /**
- * The Parquet writer thread (see `ParquetWorker`): its own DuckDB instance, which encodes the data
- * files the main thread hands over as columns, and answers with each file's statistics.
+ * The Parquet writer thread (see `ParquetWorker`): encodes the data files the main thread hands
+ * over as columns, and answers with each file's statistics. Files of plain types are encoded in
+ * JavaScript (parquet-encoder.ts); for others the thread starts a DuckDB instance of its own, at
+ * the first such file.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isOrderPulseError } from '../errors.js';
 import { DuckDbEngine } from './duckdb-engine.js';
-import { writeParquetColumns } from './parquet-columns.js';
+import { writeParquetColumns } from './parquet-writer.js';
 import type { ErrorReply, WriterReply, WriterRequest, WriterThreadData } from './parquet-worker-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('parquet-worker-thread runs as a worker thread (ParquetWorker starts it)');
 const data = workerData as WriterThreadData;
-const engine = DuckDbEngine.create({ tempDir: data.tempDir, threads: data.threads });
-// A failed start is answered to each write; it must not also be an unhandled rejection.
-engine.catch(() => undefined);
+let engine: Promise<DuckDbEngine> | null = null;
+function startEngine(): Promise<DuckDbEngine> {
+  if (engine === null) {
+    engine = DuckDbEngine.create({ tempDir: data.tempDir, threads: data.threads });
+    // A failed start is answered to each write; it must not also be an unhandled rejection.
+    engine.catch(() => undefined);
+  }
+  return engine;
+}
 const inFlight = new Set<Promise<void>>();
 
 function errorReply(error: unknown): ErrorReply {
@@ -34,11 +42,10 @@ function errorReply(error: unknown): ErrorReply {
 async function write(request: Extract<WriterRequest, { type: 'write' }>): Promise<void> {
   let reply: WriterReply;
   try {
-    const stats = await writeParquetColumns(await engine, {
+    const stats = await writeParquetColumns(startEngine, {
       schema: request.schema,
       rows: request.rows,
       path: request.path,
-      stagingDir: data.tempDir,
       ...(request.compression === undefined ? {} : { compression: request.compression }),
       ...(request.rowGroupSize === undefined ? {} : { rowGroupSize: request.rowGroupSize }),
     });
@@ -51,7 +58,7 @@ async function write(request: Extract<WriterRequest, { type: 'write' }>): Promis
 
 async function close(): Promise<void> {
   await Promise.allSettled([...inFlight]);
-  const started = await engine.catch(() => null);
+  const started = engine === null ? null : await engine.catch(() => null);
   await started?.close();
   (port as NonNullable<typeof port>).postMessage({ type: 'closed' } satisfies WriterReply);
   (port as NonNullable<typeof port>).close();

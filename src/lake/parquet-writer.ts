@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
   DuckDBBlobValue,
@@ -34,6 +33,10 @@ import {
   type RowValue,
 } from './duckdb-engine.js';
 import { LakeError } from './errors.js';
+import type { EncodedRows } from './parquet-columns.js';
+import { columnLength, columnValues, encodeRows } from './parquet-columns.js';
+import { encodable, encodeDataFile, mismatch, type DirectCompression } from './parquet-encoder.js';
+import { exists, fsyncDir, fsyncFile, publish } from './parquet-files.js';
 import type { NestedField, PrimitiveType, Schema } from './types.js';
 import type { QueryOptions } from './query.js';
 import { prepareQuery } from './query.js';
@@ -91,6 +94,8 @@ export interface ParquetFileStats {
   readonly splitOffsets: readonly number[];
 }
 
+export type Compression = 'zstd' | 'snappy' | 'gzip' | 'uncompressed';
+
 export interface WriteParquetOptions {
   readonly schema: Schema;
   readonly rows: readonly Row[];
@@ -98,8 +103,11 @@ export interface WriteParquetOptions {
   readonly path: string;
   /** Rows per row group (DuckDB's default: 122,880). */
   readonly rowGroupSize?: number;
-  /** zstd (default), snappy, gzip or uncompressed. */
-  readonly compression?: 'zstd' | 'snappy' | 'gzip' | 'uncompressed';
+  /**
+   * Default: snappy where every column's type is encoded in JavaScript (parquet-encoder.ts), zstd
+   * where DuckDB writes the file. zstd always has DuckDB write it.
+   */
+  readonly compression?: Compression;
 }
 
 /** The temporary table a write fills before copying it to Parquet. */
@@ -113,16 +121,106 @@ export async function writeParquet(engine: DuckDbEngine, options: WriteParquetOp
   if (rowGroupSize !== undefined && !(Number.isInteger(rowGroupSize) && rowGroupSize >= 1)) {
     throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `rowGroupSize must be a positive integer, not ${String(rowGroupSize)}`);
   }
-  const compression = options.compression ?? 'zstd';
-  if (!['zstd', 'snappy', 'gzip', 'uncompressed'].includes(compression)) {
+  const compression = options.compression;
+  if (compression !== undefined && !['zstd', 'snappy', 'gzip', 'uncompressed'].includes(compression)) {
     throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `unsupported compression ${String(compression)}`);
   }
   const columns = flatFields(schema).map(planColumn);
-  const stats = await writeStaged(engine, { columns, path, compression, ...(rowGroupSize === undefined ? {} : { rowGroupSize }) }, (connection) =>
+  if (compression !== 'zstd' && encodable(columns)) {
+    checkRowKeys(rows, columns);
+    return writeEncoded(columns, encodeRows(schema, rows), path, { ...(compression === undefined ? {} : { compression }), ...(rowGroupSize === undefined ? {} : { rowGroupSize }) });
+  }
+  const stats = await writeStaged(engine, { columns, path, compression: compression ?? 'zstd', ...(rowGroupSize === undefined ? {} : { rowGroupSize }) }, (connection) =>
     load(connection, columns, rows),
   );
   if (stats === null) throw new Error('unreachable: a staged write without an empty-result check returned nothing');
   return stats;
+}
+
+export interface WriteColumnsOptions {
+  readonly schema: Schema;
+  readonly rows: EncodedRows;
+  /** Local destination; an existing file is refused (OP_LAKE_FILE_EXISTS). */
+  readonly path: string;
+  readonly compression?: Compression;
+  readonly rowGroupSize?: number;
+}
+
+/**
+ * `writeParquet` for rows given as columns (the writer thread's form): the same file, the same
+ * statistics. `engine` is asked for only when DuckDB has to write the file.
+ */
+export async function writeParquetColumns(engine: () => Promise<DuckDbEngine>, options: WriteColumnsOptions): Promise<ParquetFileStats> {
+  const plans = flatFields(options.schema).map(planColumn);
+  const { rows } = options;
+  if (rows.columns.length !== plans.length) {
+    throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `${rows.columns.length} columns given for a schema of ${plans.length}`, { details: { path: options.path } });
+  }
+  for (const column of rows.columns) {
+    if (columnLength(column) !== rows.rowCount) {
+      throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `a column of ${columnLength(column)} values given for ${rows.rowCount} rows`, { details: { path: options.path } });
+    }
+  }
+  const { compression, rowGroupSize } = options;
+  if (compression !== 'zstd' && encodable(plans)) {
+    return writeEncoded(plans, rows, options.path, { ...(compression === undefined ? {} : { compression }), ...(rowGroupSize === undefined ? {} : { rowGroupSize }) });
+  }
+  const stats = await writeStaged(
+    await engine(),
+    { columns: plans, path: options.path, compression: compression ?? 'zstd', ...(rowGroupSize === undefined ? {} : { rowGroupSize }) },
+    (connection) => loadColumns(connection, plans, rows),
+  );
+  if (stats === null) throw new Error('unreachable: a staged write without an empty-result check returned nothing');
+  return stats;
+}
+
+/** Writes a file encoded here (parquet-encoder.ts) next to `path`, fsyncs it and moves it into place. */
+async function writeEncoded(
+  plans: readonly ColumnPlan[],
+  rows: EncodedRows,
+  path: string,
+  options: { readonly compression?: DirectCompression; readonly rowGroupSize?: number },
+): Promise<ParquetFileStats> {
+  const encoded = encodeDataFile(plans, rows, options);
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${randomUUID()}.tmp`);
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (cause) {
+    throw new LakeError('OP_LAKE_IO', `cannot create the directory of ${path}`, { cause, details: { path } });
+  }
+  if (await exists(path)) throw new LakeError('OP_LAKE_FILE_EXISTS', `${path} already exists`, { details: { path } });
+  let published = false;
+  try {
+    await writeFile(tmp, encoded.bytes, { flag: 'wx' });
+    await fsyncFile(tmp);
+    await publish(tmp, path);
+    published = true;
+    await fsyncDir(dir);
+  } catch (cause) {
+    if (!published) await unlink(tmp).catch(() => undefined);
+    if (cause instanceof LakeError) throw cause;
+    throw new LakeError('OP_LAKE_IO', `cannot write ${path}`, { cause, details: { path } });
+  }
+  const columns = new Map<number, ParquetColumnStats>();
+  plans.forEach((plan, i) => columns.set(plan.field.id, encoded.columns[i] as ParquetColumnStats));
+  return { recordCount: encoded.recordCount, fileSizeInBytes: encoded.bytes.length, columns, splitOffsets: encoded.splitOffsets };
+}
+
+/** Refuses a row that is not an object, or a key that is no column (a misspelt column would otherwise be written as null). */
+function checkRowKeys(rows: readonly Row[], columns: readonly ColumnPlan[]): void {
+  const names = new Set(columns.map((c) => c.name));
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    if (row === null || typeof row !== 'object') {
+      throw new LakeError('OP_LAKE_SCHEMA_MISMATCH', `row ${r} is not an object`, { details: { row: r } });
+    }
+    for (const key in row) {
+      if (Object.hasOwn(row, key) && !names.has(key) && row[key] !== undefined) {
+        throw new LakeError('OP_LAKE_SCHEMA_MISMATCH', `row ${r}: ${JSON.stringify(key)} is not a column of the schema`, { details: { row: r, column: key } });
+      }
+    }
+  }
 }
 
 /**
@@ -398,11 +496,6 @@ async function load(connection: DuckDBConnection, columns: readonly ColumnPlan[]
   }
 }
 
-export function mismatch(row: number, column: ColumnPlan, why: string): LakeError {
-  return new LakeError('OP_LAKE_SCHEMA_MISMATCH', `row ${row}, column ${column.name} (${column.icebergType}): ${why}`, {
-    details: { row, column: column.name, type: column.icebergType },
-  });
-}
 
 /** The row's own enumerable keys, counted without allocating. */
 function keyCount(row: Row): number {
@@ -423,8 +516,48 @@ function checkKeys(row: Row, index: number, columns: readonly ColumnPlan[]): voi
   }
 }
 
+/** Fills the staging table a DuckDB data chunk (2,048 rows) at a time, each vector from its column. */
+async function loadColumns(connection: DuckDBConnection, plans: readonly ColumnPlan[], rows: EncodedRows): Promise<void> {
+  if (rows.rowCount === 0) return;
+  const types = plans.map((p) => p.type);
+  const chunkSize = DuckDBVector.standardSize();
+  const columns = rows.columns.map(columnValues);
+  const appender = await connection.createAppender(STAGE);
+  try {
+    for (let offset = 0; offset < rows.rowCount; offset += chunkSize) {
+      const n = Math.min(chunkSize, rows.rowCount - offset);
+      const chunk = DuckDBDataChunk.create(types, n);
+      for (let c = 0; c < plans.length; c++) {
+        const plan = plans[c] as ColumnPlan;
+        const values = columns[c] as ArrayLike<RowValue>;
+        const { convert } = plan;
+        const required = plan.field.required;
+        const vector = chunk.getColumnVector(c);
+        for (let r = 0; r < n; r++) {
+          const value = values[offset + r] ?? null;
+          if (value === null) {
+            if (required) throw mismatch(offset + r, plan, 'is required but null');
+            vector.setItem(r, null);
+            continue;
+          }
+          const converted = convert(value);
+          if (converted === undefined) throw mismatch(offset + r, plan, plan.explain(value));
+          vector.setItem(r, converted);
+        }
+        vector.flush();
+      }
+      appender.appendDataChunk(chunk);
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Statistics and layout
+
+export { mismatch };
 
 export type ColumnStatsNoSize = Omit<ParquetColumnStats, 'compressedSize'>;
 
@@ -502,49 +635,3 @@ async function run(connection: DuckDBConnection, sql: string): Promise<void> {
   await connection.run(sql);
 }
 
-async function fsyncFile(file: string): Promise<void> {
-  const handle = await open(file, fsConstants.O_RDONLY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Best effort: some platforms cannot open or fsync a directory. */
-async function fsyncDir(dir: string): Promise<void> {
-  try {
-    await fsyncFile(dir);
-  } catch {
-    // ignored
-  }
-}
-
-/** Moves the finished file into place without ever replacing an existing one. */
-async function publish(tmp: string, path: string): Promise<void> {
-  try {
-    await link(tmp, path); // atomic create-only
-    await unlink(tmp);
-    return;
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new LakeError('OP_LAKE_FILE_EXISTS', `${path} already exists`, { details: { path } });
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') {
-      throw new LakeError('OP_LAKE_IO', `cannot move ${tmp} to ${path}`, { cause, details: { path } });
-    }
-  }
-  // No hard links here: check, then rename (a race with another writer of the same path is possible).
-  if (await exists(path)) throw new LakeError('OP_LAKE_FILE_EXISTS', `${path} already exists`, { details: { path } });
-  try {
-    await rename(tmp, path);
-  } catch (cause) {
-    throw new LakeError('OP_LAKE_IO', `cannot move ${tmp} to ${path}`, { cause, details: { path } });
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}

@@ -14,3 +14,22 @@ export function tempDir(prefix = 'orderpulse-test-'): { path: string; remove: ()
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
+
+/** A seeded generator (mulberry32), uniform in [0, 1): the same seed gives the same sequence. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The seed of a randomised test: ORDERPULSE_TEST_SEED when set, else a new one; printed so that a failure can be replayed. */
+export function testSeed(what: string): number {
+  const seed = Number(process.env.ORDERPULSE_TEST_SEED ?? Date.now() % 100_000);
+  console.log(`${what} seeded with ${seed} (ORDERPULSE_TEST_SEED=${seed} repeats it)`);
+  return seed;
+}
