@@ -97,8 +97,30 @@ const LONG_TYPE = avro.types.LongType.__with({
   compare: (a: number | bigint, b: number | bigint): number => (a < b ? -1 : a > b ? 1 : 0),
 });
 
-/** An avsc type for a schema, with the long type above. Custom attributes (`field-id`) are ignored. */
-function compileAvroType(schema: AvroJson): Type {
+/**
+ * Compiled types by schema text. Compiling one (avsc generates code for it) costs milliseconds, and
+ * every commit reads and writes manifests of the same few schemas (one per partition spec and
+ * format version); a long-running writer must not grow this, hence the bound.
+ */
+const compiledTypes = new Map<string, Type>();
+const COMPILED_TYPES_KEPT = 64;
+
+/** An avsc type for a schema, with the long type above; `text` is the schema's JSON. Custom attributes (`field-id`) are ignored. */
+function compileAvroType(schema: AvroJson, text: string = JSON.stringify(schema)): Type {
+  const known = compiledTypes.get(text);
+  if (known !== undefined) {
+    // Most recently used last, so that the oldest is the one dropped.
+    compiledTypes.delete(text);
+    compiledTypes.set(text, known);
+    return known;
+  }
+  const type = compileAvroTypeNow(schema);
+  compiledTypes.set(text, type);
+  if (compiledTypes.size > COMPILED_TYPES_KEPT) compiledTypes.delete(compiledTypes.keys().next().value as string);
+  return type;
+}
+
+function compileAvroTypeNow(schema: AvroJson): Type {
   return avro.Type.forSchema(schema as avro.Schema, {
     // Iceberg only uses ["null", X] unions, which never need wrapping.
     wrapUnions: 'never',
@@ -121,13 +143,14 @@ export interface AvroContainerInput {
 
 /** An Avro object container file, built in memory. */
 export function writeAvroContainer(input: AvroContainerInput): Uint8Array {
-  const type = compileAvroType(input.schema);
+  const schemaText = JSON.stringify(input.schema);
+  const type = compileAvroType(input.schema, schemaText);
   const codec = input.codec ?? 'deflate';
   const sync = input.syncMarker ?? new Uint8Array(randomBytes(SYNC_SIZE));
   if (sync.length !== SYNC_SIZE) throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `an Avro sync marker is ${SYNC_SIZE} bytes`);
   const out = new ByteWriter();
   out.raw(MAGIC);
-  const meta: [string, string][] = [['avro.schema', JSON.stringify(input.schema)], ['avro.codec', codec], ...Object.entries(input.metadata)];
+  const meta: [string, string][] = [['avro.schema', schemaText], ['avro.codec', codec], ...Object.entries(input.metadata)];
   out.long(meta.length);
   for (const [key, value] of meta) {
     out.string(key);
@@ -207,7 +230,7 @@ function readContainer(bytes: Uint8Array, location: string): AvroContainer {
   } catch {
     return fail('has an avro.schema header that is not JSON');
   }
-  const type = compileAvroType(schema);
+  const type = compileAvroType(schema, schemaText);
   const codec = metadata.get('avro.codec') ?? 'null';
   const records: unknown[] = [];
   while (!input.atEnd()) {

@@ -449,7 +449,19 @@ function compress(body: Buffer, compression: DirectCompression): Buffer {
 function comparator(column: Prepared): (a: number, b: number) => number {
   if (column.kind === 'string') {
     const { utf8, offsets } = column;
-    return (a, b) => utf8.compare(utf8, offsets[b] as number, offsets[b + 1] as number, offsets[a] as number, offsets[a + 1] as number);
+    return (a, b) => {
+      // Byte by byte here: values mostly differ within their first bytes, sooner than a native call returns.
+      const aStart = offsets[a] as number;
+      const bStart = offsets[b] as number;
+      const aLength = (offsets[a + 1] as number) - aStart;
+      const bLength = (offsets[b + 1] as number) - bStart;
+      const n = Math.min(aLength, bLength);
+      for (let k = 0; k < n; k++) {
+        const d = (utf8[aStart + k] as number) - (utf8[bStart + k] as number);
+        if (d !== 0) return d;
+      }
+      return aLength - bLength;
+    };
   }
   const values = column.values;
   return (a, b) => {
@@ -466,7 +478,7 @@ function comparator(column: Prepared): (a: number, b: number) => number {
 function rowValue(column: Prepared, row: number): RowValue {
   switch (column.kind) {
     case 'string':
-      return column.utf8.toString('utf8', column.offsets[row] as number, column.offsets[row + 1] as number);
+      return column.utf8.toString('utf8', column.offsets[row], column.offsets[row + 1]);
     case 'boolean':
       return column.values[row] === 1;
     case 'date':
@@ -487,7 +499,7 @@ function plainValue(column: Prepared, row: number): Buffer {
   const out = new Bytes(16);
   switch (column.kind) {
     case 'string':
-      return column.utf8.subarray(column.offsets[row] as number, column.offsets[row + 1] as number);
+      return column.utf8.subarray(column.offsets[row], column.offsets[row + 1]);
     case 'boolean':
       out.byte(column.values[row] as number);
       break;

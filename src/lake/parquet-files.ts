@@ -1,5 +1,7 @@
-import { constants as fsConstants } from 'node:fs';
-import { link, open, rename, stat, unlink } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, constants as fsConstants, linkSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { LakeError } from './errors.js';
 
 /**
@@ -52,4 +54,109 @@ export async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** A hidden temporary name next to `path`. */
+export function temporaryName(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`);
+}
+
+/**
+ * Writes `bytes` as a new file at `path`, durably: into a temporary file, fsynced, moved into place
+ * (never replacing a file), and the directory fsynced. Nothing is left under either name on failure.
+ */
+export async function putFile(path: string, bytes: Uint8Array): Promise<void> {
+  const dir = dirname(path);
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (cause) {
+    throw new LakeError('OP_LAKE_IO', `cannot create the directory of ${path}`, { cause, details: { path } });
+  }
+  if (await exists(path)) throw new LakeError('OP_LAKE_FILE_EXISTS', `${path} already exists`, { details: { path } });
+  const tmp = temporaryName(path);
+  let published = false;
+  try {
+    const handle = await open(tmp, 'wx');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await publish(tmp, path);
+    published = true;
+    await fsyncDir(dir);
+  } catch (cause) {
+    if (!published) await unlink(tmp).catch(() => undefined);
+    if (cause instanceof LakeError) throw cause;
+    throw new LakeError('OP_LAKE_IO', `cannot write ${path}`, { cause, details: { path } });
+  }
+}
+
+/**
+ * `putFile` without leaving the calling thread: for the writer thread, where blocking is harmless
+ * and the file system calls need not queue behind others on libuv's shared pool (DuckDB's queries
+ * of the main thread take its slots too).
+ */
+export function putFileSync(path: string, bytes: Uint8Array): void {
+  const dir = dirname(path);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (cause) {
+    throw new LakeError('OP_LAKE_IO', `cannot create the directory of ${path}`, { cause, details: { path } });
+  }
+  if (existsSync(path)) throw new LakeError('OP_LAKE_FILE_EXISTS', `${path} already exists`, { details: { path } });
+  const tmp = temporaryName(path);
+  let published = false;
+  try {
+    const fd = openSync(tmp, 'wx');
+    try {
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    publishSync(tmp, path);
+    published = true;
+    try {
+      const d = openSync(dir, fsConstants.O_RDONLY);
+      try {
+        fsyncSync(d);
+      } finally {
+        closeSync(d);
+      }
+    } catch {
+      // Best effort, as `fsyncDir`.
+    }
+  } catch (cause) {
+    if (!published) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // It was never created.
+      }
+    }
+    if (cause instanceof LakeError) throw cause;
+    throw new LakeError('OP_LAKE_IO', `cannot write ${path}`, { cause, details: { path } });
+  }
+}
+
+function publishSync(tmp: string, path: string): void {
+  try {
+    linkSync(tmp, path);
+    unlinkSync(tmp);
+    return;
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new LakeError('OP_LAKE_FILE_EXISTS', `${path} already exists`, { details: { path } });
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') {
+      throw new LakeError('OP_LAKE_IO', `cannot move ${tmp} to ${path}`, { cause, details: { path } });
+    }
+  }
+  if (existsSync(path)) throw new LakeError('OP_LAKE_FILE_EXISTS', `${path} already exists`, { details: { path } });
+  try {
+    renameSync(tmp, path);
+  } catch (cause) {
+    throw new LakeError('OP_LAKE_IO', `cannot move ${tmp} to ${path}`, { cause, details: { path } });
+  }
 }

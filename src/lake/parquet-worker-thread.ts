@@ -46,6 +46,7 @@ async function write(request: Extract<WriterRequest, { type: 'write' }>): Promis
       schema: request.schema,
       rows: request.rows,
       path: request.path,
+      sync: true,
       ...(request.compression === undefined ? {} : { compression: request.compression }),
       ...(request.rowGroupSize === undefined ? {} : { rowGroupSize: request.rowGroupSize }),
     });

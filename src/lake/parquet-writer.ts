@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
   DuckDBBlobValue,
@@ -36,7 +36,7 @@ import { LakeError } from './errors.js';
 import type { EncodedRows } from './parquet-columns.js';
 import { columnLength, columnValues, encodeRows } from './parquet-columns.js';
 import { encodable, encodeDataFile, mismatch, type DirectCompression } from './parquet-encoder.js';
-import { exists, fsyncDir, fsyncFile, publish } from './parquet-files.js';
+import { exists, fsyncDir, fsyncFile, publish, putFile, putFileSync } from './parquet-files.js';
 import type { NestedField, PrimitiveType, Schema } from './types.js';
 import type { QueryOptions } from './query.js';
 import { prepareQuery } from './query.js';
@@ -144,6 +144,8 @@ export interface WriteColumnsOptions {
   readonly path: string;
   readonly compression?: Compression;
   readonly rowGroupSize?: number;
+  /** Write a file encoded here without leaving the calling thread (for the writer thread). */
+  readonly sync?: boolean;
 }
 
 /**
@@ -163,7 +165,11 @@ export async function writeParquetColumns(engine: () => Promise<DuckDbEngine>, o
   }
   const { compression, rowGroupSize } = options;
   if (compression !== 'zstd' && encodable(plans)) {
-    return writeEncoded(plans, rows, options.path, { ...(compression === undefined ? {} : { compression }), ...(rowGroupSize === undefined ? {} : { rowGroupSize }) });
+    return writeEncoded(plans, rows, options.path, {
+      ...(compression === undefined ? {} : { compression }),
+      ...(rowGroupSize === undefined ? {} : { rowGroupSize }),
+      sync: options.sync === true,
+    });
   }
   const stats = await writeStaged(
     await engine(),
@@ -174,34 +180,19 @@ export async function writeParquetColumns(engine: () => Promise<DuckDbEngine>, o
   return stats;
 }
 
-/** Writes a file encoded here (parquet-encoder.ts) next to `path`, fsyncs it and moves it into place. */
+/**
+ * Writes a file encoded here (parquet-encoder.ts) durably in place. `sync`: without leaving the
+ * calling thread (the writer thread's way; see `putFileSync`).
+ */
 async function writeEncoded(
   plans: readonly ColumnPlan[],
   rows: EncodedRows,
   path: string,
-  options: { readonly compression?: DirectCompression; readonly rowGroupSize?: number },
+  options: { readonly compression?: DirectCompression; readonly rowGroupSize?: number; readonly sync?: boolean },
 ): Promise<ParquetFileStats> {
   const encoded = encodeDataFile(plans, rows, options);
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${randomUUID()}.tmp`);
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (cause) {
-    throw new LakeError('OP_LAKE_IO', `cannot create the directory of ${path}`, { cause, details: { path } });
-  }
-  if (await exists(path)) throw new LakeError('OP_LAKE_FILE_EXISTS', `${path} already exists`, { details: { path } });
-  let published = false;
-  try {
-    await writeFile(tmp, encoded.bytes, { flag: 'wx' });
-    await fsyncFile(tmp);
-    await publish(tmp, path);
-    published = true;
-    await fsyncDir(dir);
-  } catch (cause) {
-    if (!published) await unlink(tmp).catch(() => undefined);
-    if (cause instanceof LakeError) throw cause;
-    throw new LakeError('OP_LAKE_IO', `cannot write ${path}`, { cause, details: { path } });
-  }
+  if (options.sync === true) putFileSync(path, encoded.bytes);
+  else await putFile(path, encoded.bytes);
   const columns = new Map<number, ParquetColumnStats>();
   plans.forEach((plan, i) => columns.set(plan.field.id, encoded.columns[i] as ParquetColumnStats));
   return { recordCount: encoded.recordCount, fileSizeInBytes: encoded.bytes.length, columns, splitOffsets: encoded.splitOffsets };

@@ -24,6 +24,7 @@ export function maxCompressedLength(length: number): number {
 export function snappyCompress(input: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(maxCompressedLength(input.length));
   let at = writeVarint(out, 0, input.length);
+  // Positions of 4-byte sequences, absolute, plus one (0: never seen); one from an earlier block is ignored.
   const table = new Int32Array(1 << HASH_BITS);
   for (let start = 0; start < input.length; start += BLOCK) {
     at = compressBlock(input, start, Math.min(start + BLOCK, input.length), table, out, at);
@@ -49,8 +50,6 @@ function hash(word: number): number {
 }
 
 function compressBlock(input: Uint8Array, start: number, end: number, table: Int32Array, out: Buffer, at: number): number {
-  // Positions are stored relative to the block, plus one, so that a zeroed table means "not seen".
-  table.fill(0);
   let emitted = start;
   let i = start;
   const last = end - MIN_TAIL;
@@ -58,8 +57,8 @@ function compressBlock(input: Uint8Array, start: number, end: number, table: Int
   while (i <= last) {
     const word = read32(input, i);
     const h = hash(word);
-    const candidate = start + (table[h] as number) - 1;
-    table[h] = i - start + 1;
+    const candidate = (table[h] as number) - 1;
+    table[h] = i + 1;
     if (candidate < start || read32(input, candidate) !== word) {
       i += skip++ >> 5;
       continue;
@@ -67,12 +66,13 @@ function compressBlock(input: Uint8Array, start: number, end: number, table: Int
     skip = 32;
     if (emitted < i) at = literal(input, emitted, i, out, at);
     let length = 4;
+    while (i + length + 4 <= end && read32(input, i + length) === read32(input, candidate + length)) length += 4;
     while (i + length < end && input[i + length] === input[candidate + length]) length++;
     at = copy(i - candidate, length, out, at);
     i += length;
     emitted = i;
     // The position just before the next search: cheap, and it finds runs that follow a match.
-    if (i - 1 <= last) table[hash(read32(input, i - 1))] = i - 1 - start + 1;
+    if (i - 1 <= last) table[hash(read32(input, i - 1))] = i;
   }
   if (emitted < end) at = literal(input, emitted, end, out, at);
   return at;

@@ -13,7 +13,7 @@ import { LakeError } from './errors.js';
 import type { FileIO } from './file-io.js';
 import { toLocalPath } from './local-file-io.js';
 import { readManifest, inheritFrom, writeManifest } from './manifest.js';
-import { readManifestList, writeManifestList } from './manifest-list.js';
+import { assignSequenceNumbers, readManifestList, writeManifestList } from './manifest-list.js';
 import { manifestMergeSettings, mergedEntries, planManifestMerge } from './manifest-merge.js';
 import { BoundedCache } from './bounded-cache.js';
 import {
@@ -732,11 +732,15 @@ export class IcebergTable {
         manifests.push(make(content, mergedEntries(snapshotId, parts), specOf(step.specId)));
       }
     }
-    for (const manifest of manifests) {
+    for (const manifest of assignSequenceNumbers({ snapshotId, sequenceNumber, manifests })) {
       const made = pending.get(manifest.manifestPath);
       if (made === undefined) continue;
       await this.ctx.io.write(manifest.manifestPath, made.bytes);
       files.push(manifest.manifestPath);
+      // Kept as read back, under the key a later read would use: a merge of the next commits then
+      // combines what this one wrote without reading and decoding it again. (A manifest of an
+      // attempt that does not land is never asked for, and drops out of the cache.)
+      this.manifestCache.set(`${manifest.manifestPath}@${manifest.sequenceNumber}`, inheritFrom(manifest, made.entries));
     }
 
     const listPath = `${tableLocation}/metadata/snap-${snapshotId}-${attempt}-${randomUUID()}.avro`;
