@@ -151,7 +151,8 @@ async function main(): Promise<void> {
       }
       if ((c + 1) % 500 === 0) {
         const recent = mean(commitMs.slice(-500));
-        process.stderr.write(`soak: ${c + 1}/${commits} commits, mean of the last 500 ${fixed(recent)} ms, rss ${fixed(memory.at(-1)?.rssMiB ?? 0, 0)} MiB, heap ${fixed(memory.at(-1)?.heapMiB ?? 0, 1)} MiB\n`);
+        const m = process.memoryUsage();
+        process.stderr.write(`soak: ${c + 1}/${commits} commits, mean of the last 500 ${fixed(recent)} ms, rss ${fixed(memory.at(-1)?.rssMiB ?? 0, 0)} MiB, heap ${fixed(memory.at(-1)?.heapMiB ?? 0, 1)} MiB, heap total ${fixed(mib(m.heapTotal), 0)} MiB, external ${fixed(mib(m.external), 0)} MiB, array buffers ${fixed(mib(m.arrayBuffers), 0)} MiB\n`);
       }
     }
     const wallSeconds = (performance.now() - started) / 1000;
