@@ -28,8 +28,8 @@ function schemaOf(...fields: NestedField[]): Schema {
   return { type: 'struct', 'schema-id': 0, fields };
 }
 
-/** Columns of the kinds the thread stages as a plain Parquet file. */
-const staged = schemaOf(
+/** Columns of the kinds the thread encodes itself (parquet-encoder.ts). */
+const plain = schemaOf(
   { id: 1, name: 'id', required: true, type: 'long' },
   { id: 2, name: 'name', required: true, type: 'string' },
   { id: 3, name: 'note', required: false, type: 'string' },
@@ -41,7 +41,7 @@ const staged = schemaOf(
 );
 
 /** Hand-made rows: nulls, non-ASCII text, empty strings, extreme integers, instants before 1970 and far ahead. */
-const stagedRows: Row[] = [
+const plainRows: Row[] = [
   { id: 1, name: 'São Paulo 🚚', note: null, qty: -2147483648, delay: 1.5, flag: true, at: -1, local: 0 },
   { id: 2, name: '', note: 'ascii', qty: 2147483647, delay: -0.25, flag: false, at: 1_700_000_000_123, local: null },
   { id: 9007199254740991n, name: 'x'.repeat(5_000), note: 'ç', qty: null, delay: null, flag: null, at: 253_402_300_799_999, local: -62_135_596_800_000 },
@@ -53,8 +53,8 @@ describe('ParquetWorker', () => {
     const worker = new ParquetWorker({ tempDir: join(dir.path, 'w1') });
     try {
       const path = nextPath();
-      const stats = await worker.write({ schema: staged, rows: stagedRows, path });
-      assert.deepEqual(await readRows(engine, [path], staged), stagedRows.map((r) => ({ ...r, id: typeof r.id === 'bigint' && r.id >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(r.id) : r.id })));
+      const stats = await worker.write({ schema: plain, rows: plainRows, path });
+      assert.deepEqual(await readRows(engine, [path], plain), plainRows.map((r) => ({ ...r, id: typeof r.id === 'bigint' && r.id >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(r.id) : r.id })));
       assert.equal(stats.recordCount, 4);
       // Bounds by hand: id spans the two bigints; `at` from -1 ms to 9999-12-31T23:59:59.999Z.
       assert.equal(stats.columns.get(1)?.min, -9223372036854775808n);
@@ -65,7 +65,7 @@ describe('ParquetWorker', () => {
       assert.equal(stats.columns.get(5)?.nanCount, 1);
       assert.equal(stats.columns.get(2)?.min, '');
       // The same statistics as the writer on the calling thread (sizes aside).
-      const inline = await writeParquet(engine, { schema: staged, rows: stagedRows, path: nextPath() });
+      const inline = await writeParquet(engine, { schema: plain, rows: plainRows, path: nextPath() });
       const withoutSizes = (s: typeof stats): unknown => [...s.columns].map(([id, c]) => [id, { ...c, compressedSize: 0 }]);
       assert.deepEqual(withoutSizes(stats), withoutSizes(inline));
       assert.equal(stats.fileSizeInBytes, inline.fileSizeInBytes);
@@ -74,7 +74,7 @@ describe('ParquetWorker', () => {
     }
   });
 
-  it('writes the types it does not stage (dates, decimals, uuids, bytes) value by value, exactly', async () => {
+  it('writes the types it does not encode itself (decimals, uuids, bytes) through DuckDB, exactly', async () => {
     const schema = schemaOf(
       { id: 1, name: 'day', required: true, type: 'date' },
       { id: 2, name: 'price', required: false, type: 'decimal(10, 2)' },
@@ -102,8 +102,8 @@ describe('ParquetWorker', () => {
     const worker = new ParquetWorker({ tempDir: join(dir.path, 'w3') });
     try {
       const path = nextPath();
-      const bad: Row[] = [stagedRows[0] as Row, { ...(stagedRows[1] as Row), qty: 1.5 }];
-      await assert.rejects(worker.write({ schema: staged, rows: bad, path }), (error: unknown) => {
+      const bad: Row[] = [plainRows[0] as Row, { ...(plainRows[1] as Row), qty: 1.5 }];
+      await assert.rejects(worker.write({ schema: plain, rows: bad, path }), (error: unknown) => {
         assert.ok(error instanceof LakeError);
         assert.equal(error.code, 'OP_LAKE_SCHEMA_MISMATCH');
         assert.match(error.message, /row 1, column qty/);
@@ -118,13 +118,13 @@ describe('ParquetWorker', () => {
   it('lets a write in flight finish on close, then refuses writes; the thread is gone', async () => {
     const worker = new ParquetWorker({ tempDir: join(dir.path, 'w4') });
     const path = nextPath();
-    const writing = worker.write({ schema: staged, rows: stagedRows, path });
+    const writing = worker.write({ schema: plain, rows: plainRows, path });
     const closing = worker.close();
     assert.equal((await writing).recordCount, 4);
     await closing;
     assert.equal(existsSync(path), true);
     assert.equal(worker.running, false);
-    await assert.rejects(worker.write({ schema: staged, rows: stagedRows, path: nextPath() }), (error: unknown) => {
+    await assert.rejects(worker.write({ schema: plain, rows: plainRows, path: nextPath() }), (error: unknown) => {
       assert.ok(error instanceof LakeError);
       assert.match(error.message, /closed/);
       return true;
@@ -136,7 +136,7 @@ describe('ParquetWorker', () => {
     worker.start();
     assert.equal(worker.running, true);
     worker.start();
-    assert.equal((await worker.write({ schema: staged, rows: stagedRows, path: nextPath() })).recordCount, 4);
+    assert.equal((await worker.write({ schema: plain, rows: plainRows, path: nextPath() })).recordCount, 4);
     await worker.close();
     assert.equal(worker.running, false);
     assert.throws(() => worker.start(), (error: unknown) => error instanceof LakeError && /closed/.test(error.message));
@@ -155,8 +155,8 @@ describe('ParquetWorker', () => {
   it('fails the writes in flight with OP_LAKE_WRITER_FAILED when its thread dies, and starts a new thread for the next write', async () => {
     const worker = new ParquetWorker({ tempDir: join(dir.path, 'w5') });
     try {
-      const many: Row[] = Array.from({ length: 200_000 }, (_, i) => ({ ...(stagedRows[1] as Row), id: i }));
-      const writing = worker.write({ schema: staged, rows: many, path: nextPath() });
+      const many: Row[] = Array.from({ length: 200_000 }, (_, i) => ({ ...(plainRows[1] as Row), id: i }));
+      const writing = worker.write({ schema: plain, rows: many, path: nextPath() });
       await worker.terminate();
       await assert.rejects(writing, (error: unknown) => {
         assert.ok(error instanceof LakeError);
@@ -166,7 +166,7 @@ describe('ParquetWorker', () => {
       });
       assert.equal(worker.running, false);
       const path = nextPath();
-      assert.equal((await worker.write({ schema: staged, rows: stagedRows, path })).recordCount, 4);
+      assert.equal((await worker.write({ schema: plain, rows: plainRows, path })).recordCount, 4);
     } finally {
       await worker.close();
     }
@@ -174,22 +174,22 @@ describe('ParquetWorker', () => {
 });
 
 describe('Lake with its writer thread', () => {
-  it('appends the same rows as a lake writing on the calling thread, and leaves no staging file behind', async () => {
+  it('appends the same rows as a lake writing on the calling thread, and leaves no temporary file behind', async () => {
     const read: Record<string, unknown>[][] = [];
     for (const writerThread of [true, false]) {
       const root = join(dir.path, `lake-${writerThread}`);
       const lake = await Lake.open({ catalogUri: join(root, 'catalog.db'), warehouse: join(root, 'warehouse'), tempDir: join(root, 'tmp'), writerThread });
       try {
         const table = await lake.createTable('bronze.things', {
-          columns: staged.fields.map((f) => ({ name: f.name, type: f.type, required: f.required })),
+          columns: plain.fields.map((f) => ({ name: f.name, type: f.type, required: f.required })),
           partitionBy: [{ source: 'at', transform: 'month' }],
         });
-        const result = await table.append(stagedRows);
+        const result = await table.append(plainRows);
         assert.equal(result.addedRecords, 4);
         assert.equal(result.addedFiles, 4); // four months
         read.push((await (await table.scan()).query('SELECT * FROM t ORDER BY name')).rows);
-        const staging = readdirSync(join(root, 'tmp'), { recursive: true }).filter((name) => String(name).includes('staging-'));
-        assert.deepEqual(staging, []);
+        const temporary = readdirSync(root, { recursive: true }).filter((name) => String(name).endsWith('.tmp'));
+        assert.deepEqual(temporary, []);
       } finally {
         await lake.close();
       }

@@ -17,11 +17,13 @@ interface Pending {
 }
 
 /**
- * Writes Parquet data files on a thread of its own, so that encoding them (DuckDB's appender takes
- * each value across the native boundary one call at a time) does not hold up the event loop. The
- * rows are taken apart into columns here (`encodeRows`); numeric columns move to the thread without
- * a copy. The thread has its own DuckDB instance. It starts at the first write, or before it with
- * `start`: DuckDB takes about a second to start, which a first append would otherwise wait for.
+ * Writes Parquet data files on a thread of its own, so that encoding them does not hold up the
+ * event loop. The rows are taken apart into columns here (`encodeRows`); numeric columns move to
+ * the thread without a copy, each string column as one joined string. The thread encodes files of
+ * plain types itself (parquet-encoder.ts) and writes them with blocking calls, which keeps them out
+ * of libuv's pool that DuckDB's queries on the main thread also take; for other types it starts a
+ * DuckDB instance of its own at the first such file. `start` starts the thread before the first
+ * write.
  *
  * A thread that dies (an uncaught error, `terminate`) fails every write in flight
  * with `OP_LAKE_WRITER_FAILED`; the next write starts a new thread. `close` lets the writes in
