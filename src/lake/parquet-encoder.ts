@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { formatDate, parseDate, type RowValue } from './duckdb-engine.js';
 import { LakeError } from './errors.js';
 import type { EncodedColumn, EncodedRows } from './parquet-columns.js';
+import { columnValues } from './parquet-columns.js';
 import { Bytes, CompactWriter, Thrift } from './parquet-thrift.js';
 import type { ColumnPlan, ParquetColumnStats } from './parquet-writer.js';
 import { snappyCompress } from './snappy.js';
@@ -153,7 +154,7 @@ function prepare(plan: ColumnPlan, column: EncodedColumn, rowCount: number): Pre
   if (kind === null) throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `column ${plan.name}: ${plan.icebergType} is not encoded here`);
   if (kind === 'string') return prepareStrings(plan, column, rowCount);
   if (column.kind === 'numbers' && kind !== 'boolean' && kind !== 'date') return prepareNumbers(plan, kind, column.values);
-  const source: ArrayLike<RowValue> = column.kind === 'strings' ? stringsOf(column) : column.values;
+  const source: ArrayLike<RowValue> = columnValues(column);
   let nulls: Uint8Array | null = null;
   const values: (number | bigint)[] = new Array<number | bigint>(rowCount);
   for (let r = 0; r < rowCount; r++) {
@@ -204,17 +205,6 @@ function fit(kind: Exclude<DirectKind, 'string'>, v: RowValue): number | bigint 
     case 'timestamptz':
       return typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
   }
-}
-
-function stringsOf(column: Extract<EncodedColumn, { kind: 'strings' }>): string[] {
-  const out = new Array<string>(column.lengths.length);
-  let at = 0;
-  for (let i = 0; i < out.length; i++) {
-    const end = at + (column.lengths[i] as number);
-    out[i] = column.text.slice(at, end);
-    at = end;
-  }
-  return out;
 }
 
 // Printable ASCII and common whitespace are one byte each.
