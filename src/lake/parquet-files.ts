@@ -34,17 +34,25 @@ export async function publish(tmp: string, path: string): Promise<void> {
     await unlink(tmp);
     return;
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new LakeError('OP_LAKE_FILE_EXISTS', `${path} already exists`, { details: { path } });
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') {
-      throw new LakeError('OP_LAKE_IO', `cannot move ${tmp} to ${path}`, { cause, details: { path } });
-    }
+    throwUnlessNoLinks(cause, tmp, path);
   }
   // No hard links here: check, then rename (a race with another writer of the same path is possible).
   if (await exists(path)) throw new LakeError('OP_LAKE_FILE_EXISTS', `${path} already exists`, { details: { path } });
   try {
     await rename(tmp, path);
   } catch (cause) {
+    throw new LakeError('OP_LAKE_IO', `cannot move ${tmp} to ${path}`, { cause, details: { path } });
+  }
+}
+
+/**
+ * After a failed link of `tmp` to `path`: the error to stop with, unless the file system has no
+ * hard links (then the caller falls back to check-then-rename).
+ */
+function throwUnlessNoLinks(cause: unknown, tmp: string, path: string): void {
+  const code = (cause as NodeJS.ErrnoException).code;
+  if (code === 'EEXIST') throw new LakeError('OP_LAKE_FILE_EXISTS', `${path} already exists`, { details: { path } });
+  if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') {
     throw new LakeError('OP_LAKE_IO', `cannot move ${tmp} to ${path}`, { cause, details: { path } });
   }
 }
@@ -147,11 +155,7 @@ function publishSync(tmp: string, path: string): void {
     unlinkSync(tmp);
     return;
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new LakeError('OP_LAKE_FILE_EXISTS', `${path} already exists`, { details: { path } });
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') {
-      throw new LakeError('OP_LAKE_IO', `cannot move ${tmp} to ${path}`, { cause, details: { path } });
-    }
+    throwUnlessNoLinks(cause, tmp, path);
   }
   if (existsSync(path)) throw new LakeError('OP_LAKE_FILE_EXISTS', `${path} already exists`, { details: { path } });
   try {

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { mkdir, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import {
   DuckDBBlobValue,
   DuckDBDataChunk,
@@ -36,7 +35,7 @@ import { LakeError } from './errors.js';
 import type { EncodedRows } from './parquet-columns.js';
 import { columnLength, columnValues, encodeRows } from './parquet-columns.js';
 import { encodable, encodeDataFile, mismatch, type DirectCompression } from './parquet-encoder.js';
-import { exists, fsyncDir, fsyncFile, publish, putFile, putFileSync } from './parquet-files.js';
+import { exists, fsyncDir, fsyncFile, publish, putFile, putFileSync, temporaryName } from './parquet-files.js';
 import type { NestedField, PrimitiveType, Schema } from './types.js';
 import type { QueryOptions } from './query.js';
 import { prepareQuery } from './query.js';
@@ -198,7 +197,7 @@ async function writeEncoded(
   return { recordCount: encoded.recordCount, fileSizeInBytes: encoded.bytes.length, columns, splitOffsets: encoded.splitOffsets };
 }
 
-/** Refuses a row that is not an object, or a key that is no column (a misspelt column would otherwise be written as null). */
+/** Refuses a row that is not an object, or a key that is no column (see `checkKeys`). */
 function checkRowKeys(rows: readonly Row[], columns: readonly ColumnPlan[]): void {
   const names = new Set(columns.map((c) => c.name));
   for (let r = 0; r < rows.length; r++) {
@@ -206,11 +205,7 @@ function checkRowKeys(rows: readonly Row[], columns: readonly ColumnPlan[]): voi
     if (row === null || typeof row !== 'object') {
       throw new LakeError('OP_LAKE_SCHEMA_MISMATCH', `row ${r} is not an object`, { details: { row: r } });
     }
-    for (const key in row) {
-      if (Object.hasOwn(row, key) && !names.has(key) && row[key] !== undefined) {
-        throw new LakeError('OP_LAKE_SCHEMA_MISMATCH', `row ${r}: ${JSON.stringify(key)} is not a column of the schema`, { details: { row: r, column: key } });
-      }
-    }
+    checkKeys(row, r, names);
   }
 }
 
@@ -228,7 +223,7 @@ export async function writeStaged(
 ): Promise<ParquetFileStats | null> {
   const { columns, path, compression, rowGroupSize } = options;
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${randomUUID()}.tmp`);
+  const tmp = temporaryName(path);
   try {
     await mkdir(dir, { recursive: true });
   } catch (cause) {
@@ -441,6 +436,7 @@ export function planColumn(field: NestedField & { readonly type: PrimitiveType }
 async function load(connection: DuckDBConnection, columns: readonly ColumnPlan[], rows: readonly Row[]): Promise<void> {
   if (rows.length === 0) return;
   const types = columns.map((c) => c.type);
+  const names = new Set(columns.map((c) => c.name));
   const chunkSize = DuckDBVector.standardSize();
   const defined = new Int32Array(chunkSize);
   const appender = await connection.createAppender(STAGE);
@@ -477,7 +473,7 @@ async function load(connection: DuckDBConnection, columns: readonly ColumnPlan[]
       }
       for (let r = 0; r < n; r++) {
         const row = rows[offset + r] as Row;
-        if (keyCount(row) > (defined[r] as number)) checkKeys(row, offset + r, columns);
+        if (keyCount(row) > (defined[r] as number)) checkKeys(row, offset + r, names);
       }
       appender.appendDataChunk(chunk);
     }
@@ -496,10 +492,9 @@ function keyCount(row: Row): number {
 }
 
 /** Refuses a key that is no column (a misspelt column would otherwise be written as null). */
-function checkKeys(row: Row, index: number, columns: readonly ColumnPlan[]): void {
-  const names = new Set(columns.map((c) => c.name));
-  for (const key of Object.keys(row)) {
-    if (!names.has(key) && row[key] !== undefined) {
+function checkKeys(row: Row, index: number, names: ReadonlySet<string>): void {
+  for (const key in row) {
+    if (Object.hasOwn(row, key) && !names.has(key) && row[key] !== undefined) {
       throw new LakeError('OP_LAKE_SCHEMA_MISMATCH', `row ${index}: ${JSON.stringify(key)} is not a column of the schema`, {
         details: { row: index, column: key },
       });
@@ -548,7 +543,6 @@ async function loadColumns(connection: DuckDBConnection, plans: readonly ColumnP
 // ---------------------------------------------------------------------------------------------
 // Statistics and layout
 
-export { mismatch };
 
 export type ColumnStatsNoSize = Omit<ParquetColumnStats, 'compressedSize'>;
 
