@@ -534,7 +534,8 @@ async function latency(cluster: Cluster, registry: RestSchemaRegistry): Promise<
   const replayLog = kafkaLog(cluster, 'latency.', 'latency-replay');
   const processorLog = kafkaLog(cluster, 'latency.', 'latency-stream');
   const readerLog = kafkaLog(cluster, 'latency.', 'latency-alerts');
-  const lake = await Lake.open({ catalogUri: join(dir, 'catalog.db'), warehouse: join(dir, 'warehouse'), tempDir: join(dir, 'tmp') });
+  // A local lake with the deployments' default durability (a cluster's lake on S3 flushes nothing either).
+  const lake = await Lake.open({ catalogUri: join(dir, 'catalog.db'), warehouse: join(dir, 'warehouse'), tempDir: join(dir, 'tmp'), durability: 'process' });
   try {
     const replayCodec = await EventCodec.open(registry, { registerSchemas: false });
     const processorCodec = await EventCodec.open(registry, { registerSchemas: false });

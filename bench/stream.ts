@@ -125,7 +125,7 @@ async function readAndDecode(state: string): Promise<{ records: number; seconds:
 /** The runtime's lake as `openRuntime` lays it out, with the writer forced; null for the runtime's own. */
 async function lakeWithWriter(state: string, writer: WriterChoice): Promise<Lake | null> {
   if (writer === 'default') return null;
-  return Lake.open({ catalogUri: join(state, STORE_FILE), warehouse: join(state, 'warehouse'), tempDir: join(state, 'tmp'), writerThread: writer === 'thread' });
+  return Lake.open({ catalogUri: join(state, STORE_FILE), warehouse: join(state, 'warehouse'), tempDir: join(state, 'tmp'), writerThread: writer === 'thread', durability: DEFAULTS.durability });
 }
 
 /** One processor run over a copy of the template log: open on an empty lake, run until idle. */
@@ -254,12 +254,21 @@ function timedLog(log: EventLog, appendedAt: Map<string, number>): EventLog {
 
 const EVENT_TRIGGERED: ReadonlySet<ChangeKind> = new Set<ChangeKind>(['final', 'resolved']);
 
+type PhaseMeans = BatchReport['timings'];
+
+function phaseMeans(reports: readonly BatchReport['timings'][]): PhaseMeans {
+  const mean = (key: keyof PhaseMeans): number => (reports.length === 0 ? 0 : reports.reduce((sum, t) => sum + t[key], 0) / reports.length);
+  return { read: mean('read'), detect: mean('detect'), bronze: mean('bronze'), outputs: mean('outputs'), total: mean('total') };
+}
+
 interface LatencyResult {
   readonly events: number;
   readonly achievedRate: number;
   readonly batches: number;
   readonly meanBatch: number;
   readonly meanBatchMs: number;
+  /** Mean ms per phase of a batch, over the first and the last tenth of the batches (costs that grow with the run show here). */
+  readonly phases: { readonly first: PhaseMeans; readonly last: PhaseMeans };
   readonly eventTriggered: LatencyStats;
   readonly timerTriggered: LatencyStats;
   readonly all: LatencyStats;
@@ -318,6 +327,7 @@ async function latency(writer: WriterChoice): Promise<LatencyResult> {
     let batches = 0;
     let batchRecords = 0;
     let batchMs = 0;
+    const timings: BatchReport['timings'][] = [];
     let idleSeen = false;
     const onAlerts = (changes: readonly EmittedChange[]): void => {
       const now = performance.now();
@@ -339,6 +349,7 @@ async function latency(writer: WriterChoice): Promise<LatencyResult> {
       batches++;
       batchRecords += report.records;
       batchMs += report.timings.total;
+      timings.push(report.timings);
     };
     const processor = await StreamProcessor.open({ log: runtime.log, codec, lake: own ?? (await runtime.lake()), alertCodec, onAlerts, onBatch });
     const controller = new AbortController();
@@ -368,6 +379,7 @@ async function latency(writer: WriterChoice): Promise<LatencyResult> {
       batches,
       meanBatch: batches === 0 ? 0 : batchRecords / batches,
       meanBatchMs: batches === 0 ? 0 : batchMs / batches,
+      phases: { first: phaseMeans(timings.slice(0, Math.ceil(timings.length / 10))), last: phaseMeans(timings.slice(-Math.ceil(timings.length / 10))) },
       eventTriggered: stats(byTrigger.event),
       timerTriggered: stats(byTrigger.timer),
       all: stats(all),
@@ -432,6 +444,7 @@ const NO_LATENCY: LatencyResult = {
   batches: 0,
   meanBatch: 0,
   meanBatchMs: 0,
+  phases: { first: phaseMeans([]), last: phaseMeans([]) },
   eventTriggered: stats([]),
   timerTriggered: stats([]),
   all: stats([]),
@@ -637,6 +650,10 @@ async function main(): Promise<void> {
     console.log(
       `(replay ${k(lat.achievedRate)} ev/s; ${k(lat.batches)} batches of ${lat.meanBatch.toFixed(0)} records, ${lat.meanBatchMs.toFixed(1)} ms each; idle advances: ${k(lat.idleChanges)} changes)`,
     );
+    if (lat.batches > 0) {
+      const phases = (t: PhaseMeans): string => `read ${t.read.toFixed(1)}, detect ${t.detect.toFixed(1)}, bronze ${t.bronze.toFixed(1)}, outputs ${t.outputs.toFixed(1)}`;
+      console.log(`(mean ms per batch, first tenth: ${phases(lat.phases.first)}; last tenth: ${phases(lat.phases.last)})`);
+    }
     console.log(
       JSON.stringify({
         benchmark: 'stream',

@@ -101,6 +101,7 @@ export function openRuntime(settings: Settings, options: RuntimeOptions = {}): R
       catalogUri: settings.catalog === '' ? storePath : settings.catalog,
       warehouse: warehouse.startsWith('s3://') ? warehouse : resolve(warehouse),
       tempDir: join(stateDir, 'tmp'),
+      durability: settings.durability,
       ...(options.now === undefined ? {} : { now: options.now }),
       ...(options.writerThread === true ? { writerThread: true } : {}),
       s3: {

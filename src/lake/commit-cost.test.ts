@@ -113,6 +113,19 @@ describe('constant cost per commit', () => {
     assert.equal((await table.scan()).recordCount, 60);
   });
 
+  it('an append after the table\'s own commit reads nothing: the list it wrote is the next parent', async () => {
+    await lake.createTable('bronze.own_parent', { columns: [...columns] });
+    const { table, io } = await counted('bronze.own_parent');
+    await table.append(rows(0, 10));
+    await table.append(rows(10, 10));
+    await table.append(rows(20, 10));
+    assert.deepEqual(io.reads, [], 'no manifest list or manifest was read back');
+    // What the cache stood in for: the list on disk, as a fresh reader sees it.
+    const fresh = await lake.table('bronze.own_parent');
+    assert.equal((await fresh.scan()).recordCount, 30);
+    assert.equal((await manifestsOf(fresh)).length, 3);
+  });
+
   it('merges small manifests once there are min-count-to-merge, keeping each file\'s snapshot and sequence numbers', async () => {
     const table = await lake.createTable('bronze.merged', {
       columns: [...columns],

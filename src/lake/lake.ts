@@ -9,7 +9,7 @@ import type { FileIO } from './file-io.js';
 import { LocalFileIO } from './local-file-io.js';
 import { metadataFileLocation, newTableMetadata } from './metadata.js';
 import type { NewPartitionField } from './metadata.js';
-import { serializeTableMetadata } from './metadata-json.js';
+import { encodeTableMetadata } from './metadata-json.js';
 import { S3FileIO } from './s3-file-io.js';
 import type { S3FileIOOptions } from './s3-file-io.js';
 import { openSqlCatalog } from './sql-catalog.js';
@@ -41,6 +41,13 @@ export interface LakeOptions {
    * Stream). The thread starts with the lake.
    */
   readonly writerThread?: boolean;
+  /**
+   * What a commit to a local warehouse survives: `power` (the default) flushes every file it
+   * writes to the disk first; `process` leaves them to the page cache, which a killed process does
+   * not lose (the embedded store's WAL promises the same), and spares a commit its half-dozen
+   * fsyncs. Object storage is durable either way.
+   */
+  readonly durability?: 'process' | 'power';
 }
 
 export interface ColumnDefinition {
@@ -80,6 +87,7 @@ export class Lake {
   private readonly retry: CommitRetryPolicy | undefined;
   private readonly now: () => number;
   private readonly parquetWorker: ParquetWorker | undefined;
+  private readonly fsync: boolean;
 
   private constructor(options: {
     catalog: Catalog;
@@ -90,6 +98,7 @@ export class Lake {
     retry?: CommitRetryPolicy;
     now: () => number;
     parquetWorker?: ParquetWorker;
+    fsync: boolean;
   }) {
     this.catalog = options.catalog;
     this.io = options.io;
@@ -99,12 +108,14 @@ export class Lake {
     this.retry = options.retry;
     this.now = options.now;
     this.parquetWorker = options.parquetWorker;
+    this.fsync = options.fsync;
   }
 
   static async open(options: LakeOptions): Promise<Lake> {
     const tempDir = options.tempDir ?? join(tmpdir(), `orderpulse-lake-${process.pid}`);
     const warehouse = options.warehouse.replace(/\/+$/, '');
-    const io: FileIO = warehouse.startsWith('s3://') ? new S3FileIO(options.s3 ?? {}) : new LocalFileIO();
+    const fsync = (options.durability ?? 'power') === 'power';
+    const io: FileIO = warehouse.startsWith('s3://') ? new S3FileIO(options.s3 ?? {}) : new LocalFileIO({ fsync });
     const catalog = await openSqlCatalog({ name: options.catalogName ?? 'orderpulse', uri: options.catalogUri });
     const engine = await DuckDbEngine.create({ tempDir: join(tempDir, 'duckdb') });
     let parquetWorker: ParquetWorker | undefined;
@@ -122,6 +133,7 @@ export class Lake {
       ...(options.retry === undefined ? {} : { retry: options.retry }),
       now: options.now ?? Date.now,
       ...(parquetWorker === undefined ? {} : { parquetWorker }),
+      fsync,
     });
   }
 
@@ -134,6 +146,7 @@ export class Lake {
       now: this.now,
       ...(this.retry === undefined ? {} : { retry: this.retry }),
       ...(this.parquetWorker === undefined ? {} : { parquetWorker: this.parquetWorker }),
+      fsync: this.fsync,
     };
   }
 
@@ -170,7 +183,7 @@ export class Lake {
       nowMs: this.now(),
     });
     const location = metadataFileLocation(meta.location, 0);
-    await this.io.write(location, new TextEncoder().encode(serializeTableMetadata(meta)));
+    await this.io.write(location, encodeTableMetadata(meta));
     try {
       await this.catalog.createTable(id, location);
     } catch (error) {

@@ -3,10 +3,11 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { tempDir } from '../testing/fixtures.js';
+import { seededRandom, tempDir, testSeed } from '../testing/fixtures.js';
 import { LakeError } from './errors.js';
 import { fileIOContract } from './file-io-contract.js';
 import { LOCAL_TEMP_SUFFIX, LocalFileIO, isLocalTempFile, toLocalPath } from './local-file-io.js';
+import { BLOCKING_WRITE_MAX_BYTES } from './parquet-files.js';
 
 fileIOContract('local (file:// URIs)', () => {
   const dir = tempDir('orderpulse-localio-');
@@ -16,6 +17,12 @@ fileIOContract('local (file:// URIs)', () => {
 fileIOContract('local (absolute paths)', () => {
   const dir = tempDir('orderpulse-localio-');
   return Promise.resolve({ io: new LocalFileIO(), base: `${dir.path}/`, cleanup: () => Promise.resolve(dir.remove()) });
+});
+
+// The `process` durability of a deployment: the same contract, files left to the page cache.
+fileIOContract('local, without fsync', () => {
+  const dir = tempDir('orderpulse-localio-');
+  return Promise.resolve({ io: new LocalFileIO({ fsync: false }), base: `${dir.path}/`, cleanup: () => Promise.resolve(dir.remove()) });
 });
 
 function code(error: unknown): string {
@@ -73,6 +80,32 @@ void describe('LocalFileIO crash safety', () => {
       assert.equal(readFileSync(join(dir.path, 'metadata', 'v1.metadata.json'), 'utf8'), '{"whole":true}');
       // A successful write leaves no temporary file of its own behind.
       assert.deepEqual(readdirSync(join(dir.path, 'metadata')).filter(isLocalTempFile), [stray.slice(stray.lastIndexOf('/') + 1)]);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  void it('writes small files on the calling thread and large ones through the pool alike: bytes, refusal, overwrite', async () => {
+    const dir = tempDir('orderpulse-localio-sizes-');
+    const random = seededRandom(testSeed('LocalFileIO sizes'));
+    const bytesOf = (size: number): Uint8Array => Uint8Array.from({ length: size }, () => Math.floor(random() * 256));
+    try {
+      for (const fsync of [true, false]) {
+        const io = new LocalFileIO({ fsync });
+        // Either side of the size up to which a write blocks (parquet-files.ts).
+        for (const size of [BLOCKING_WRITE_MAX_BYTES, BLOCKING_WRITE_MAX_BYTES + 1]) {
+          const location = join(dir.path, `fsync-${fsync}`, `new-dir-${size}`, 'file.bin');
+          const first = bytesOf(size);
+          await io.write(location, first);
+          assert.deepEqual(new Uint8Array(readFileSync(location)), first, `${size} bytes read back`);
+          await assert.rejects(io.write(location, bytesOf(8)), (error) => code(error) === 'OP_LAKE_FILE_EXISTS' && String((error as Error).message).includes(location));
+          assert.deepEqual(new Uint8Array(readFileSync(location)), first, 'a refused write leaves the file as it was');
+          const second = bytesOf(size);
+          await io.write(location, second, { overwrite: true });
+          assert.deepEqual(new Uint8Array(readFileSync(location)), second, 'overwritten');
+          assert.deepEqual(readdirSync(join(dir.path, `fsync-${fsync}`, `new-dir-${size}`)), ['file.bin'], 'no temporary file left');
+        }
+      }
     } finally {
       dir.remove();
     }

@@ -1,25 +1,32 @@
-import { randomBytes } from 'node:crypto';
 import { constants, type Dirent, type Stats } from 'node:fs';
-import { copyFile, link, mkdir, open, opendir, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { copyFile, mkdir, opendir, readFile, stat, unlink } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { LakeError } from './errors.js';
 import type { FileInfo, FileIO } from './file-io.js';
+import { fsyncDir, fsyncFile, isLocalTempFile, publish, temporaryName, writeLocalFile } from './parquet-files.js';
 
 /**
  * Table files on the local disk. Locations are `file:` URIs (`file:///abs/path`, and the `file:/abs`
  * form Hadoop writes; not percent-decoded) or absolute paths; `list` answers in the form it was
  * asked in.
  *
- * Crash safety: a file is first written in full (and fsynced) to a hidden temporary file beside its
- * final name (`.<name>.<random>.op-tmp`), then published under the final name in one atomic step:
- * a hard link for create-only writes (`link` fails with EEXIST when the name is taken, so two writers
- * racing for one name cannot both win, and neither can replace the other), a rename for overwrites.
- * A killed process can therefore leave a stray temporary file but never a half file under the final
- * name. `list` skips temporary files. On a filesystem without hard links the create-only path falls
- * back to an exclusive copy (`COPYFILE_EXCL`), still create-only but no longer atomic.
+ * Crash safety: a file is first written in full to a hidden temporary file beside its final name
+ * (`.<name>.<random>.op-tmp`), then published under the final name in one atomic step: a hard link
+ * for create-only writes (`link` fails with EEXIST when the name is taken, so two writers racing for
+ * one name cannot both win, and neither can replace the other), a rename for overwrites. A killed
+ * process can therefore leave a stray temporary file but never a half file under the final name.
+ * `list` skips temporary files. On a filesystem without hard links the create-only path falls back
+ * to check-then-rename. With `fsync` (the default) the file and its directory entry reach the disk
+ * before a write resolves, which a power loss needs and a killed process does not (see
+ * parquet-files.ts, where these steps live).
  */
 export class LocalFileIO implements FileIO {
   readonly scheme = 'file';
+  readonly #fsync: boolean;
+
+  constructor(options: { readonly fsync?: boolean } = {}) {
+    this.#fsync = options.fsync ?? true;
+  }
 
   async read(location: string): Promise<Uint8Array> {
     const path = toLocalPath(location);
@@ -32,22 +39,11 @@ export class LocalFileIO implements FileIO {
 
   async write(location: string, bytes: Uint8Array, options: { readonly overwrite?: boolean } = {}): Promise<void> {
     const path = toLocalPath(location);
-    const overwrite = options.overwrite ?? false;
-    if (!overwrite && (await this.exists(location))) throw fileExists(location);
-    const temp = await this.prepareTemp(path, location);
     try {
-      const handle = await open(temp, 'wx', 0o644);
-      try {
-        await handle.writeFile(bytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await writeLocalFile(path, bytes, { fsync: this.#fsync, overwrite: options.overwrite ?? false });
     } catch (cause) {
-      await removeQuietly(temp);
-      throw fsError(cause, 'write', location);
+      throw asLocationError(cause, 'write', location);
     }
-    await publish(temp, path, location, overwrite);
   }
 
   async exists(location: string): Promise<boolean> {
@@ -108,44 +104,34 @@ export class LocalFileIO implements FileIO {
     const sourceStats = await statOrNull(localPath, localPath);
     if (sourceStats === null || !sourceStats.isFile()) throw notFound(localPath);
     if (await this.exists(location)) throw fileExists(location);
-    const temp = await this.prepareTemp(path, location);
-    try {
-      await copyFile(localPath, temp, constants.COPYFILE_EXCL);
-      const handle = await open(temp, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    } catch (cause) {
-      await removeQuietly(temp);
-      throw fsError(cause, 'upload', location, localPath);
-    }
-    await publish(temp, path, location, false);
-  }
-
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  /** Creates the parent directories and names a fresh temporary file beside `path`. */
-  private async prepareTemp(path: string, location: string): Promise<string> {
     try {
       await mkdir(dirname(path), { recursive: true });
     } catch (cause) {
       throw fsError(cause, 'mkdir', location);
     }
-    return tempPathFor(path);
+    const temp = temporaryName(path);
+    try {
+      await copyFile(localPath, temp, constants.COPYFILE_EXCL);
+      if (this.#fsync) await fsyncFile(temp);
+    } catch (cause) {
+      await removeQuietly(temp);
+      throw fsError(cause, 'upload', location, localPath);
+    }
+    try {
+      await publish(temp, path);
+    } catch (cause) {
+      await removeQuietly(temp);
+      throw asLocationError(cause, 'upload', location);
+    }
+    if (this.#fsync) await fsyncDir(dirname(path));
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 }
 
-/** Suffix of the temporary files a write goes through; `list` skips them. */
-export const LOCAL_TEMP_SUFFIX = '.op-tmp';
-
-/** True for the name of a temporary file left by an interrupted `LocalFileIO` write. */
-export function isLocalTempFile(name: string): boolean {
-  return name.startsWith('.') && name.endsWith(LOCAL_TEMP_SUFFIX);
-}
+export { LOCAL_TEMP_SUFFIX, isLocalTempFile } from './parquet-files.js';
 
 /**
  * The absolute path a local location names; `OP_LAKE_INVALID_ARGUMENT` for anything else. A `file:`
@@ -182,50 +168,6 @@ export function toLocalPath(location: string): string {
 /** `file:///p` for a path, in the URI form of `like` (`file:///p` or `file:/p`), without encoding. */
 function asFileUri(path: string, like: string): string {
   return like.startsWith('file:///') ? `file://${path}` : like.startsWith('file://localhost/') ? `file://localhost${path}` : `file:${path}`;
-}
-
-function tempPathFor(path: string): string {
-  // Keep the name short enough for NAME_MAX (255 bytes) whatever the final name's length.
-  const stem = basename(path).slice(0, 48);
-  return join(dirname(path), `.${stem}.${randomBytes(6).toString('hex')}${LOCAL_TEMP_SUFFIX}`);
-}
-
-/** Moves a complete temporary file under its final name, atomically; removes the temporary file. */
-async function publish(temp: string, path: string, location: string, overwrite: boolean): Promise<void> {
-  try {
-    if (overwrite) {
-      await rename(temp, path);
-    } else {
-      try {
-        await link(temp, path);
-      } catch (cause) {
-        const code = errnoCode(cause);
-        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS' && code !== 'EXDEV') throw cause;
-        // No hard links here: still create-only, but a crash mid-copy could leave a partial file.
-        await copyFile(temp, path, constants.COPYFILE_EXCL);
-      }
-    }
-  } catch (cause) {
-    await removeQuietly(temp);
-    if (errnoCode(cause) === 'EEXIST') throw fileExists(location);
-    throw fsError(cause, 'write', location);
-  }
-  if (!overwrite) await removeQuietly(temp);
-  await syncDirectory(dirname(path));
-}
-
-/** Makes the new directory entry durable; some filesystems cannot fsync a directory, which is fine. */
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // EINVAL/EISDIR/EPERM on filesystems without directory fsync: the rename or link itself stands.
-  }
 }
 
 async function* walk(dir: string, match: string | null, prefix: string): AsyncIterable<FileInfo> {
@@ -290,6 +232,13 @@ function fileExists(location: string): LakeError {
   return new LakeError('OP_LAKE_FILE_EXISTS', `file already exists (table files are never replaced): ${location}`, {
     details: { location },
   });
+}
+
+/** A failure of the shared write steps (parquet-files.ts), named by the location the caller gave. */
+function asLocationError(cause: unknown, operation: string, location: string): LakeError {
+  if (!(cause instanceof LakeError)) return fsError(cause, operation, location);
+  if (cause.code === 'OP_LAKE_FILE_EXISTS') return fileExists(location);
+  return cause.cause === undefined ? cause : fsError(cause.cause, operation, location);
 }
 
 function fsError(cause: unknown, operation: string, location: string, source?: string): LakeError {

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { LakeError } from './errors.js';
 import { newTableMetadata, withMetadataLog, withSnapshot } from './metadata.js';
 import { parseExactJson } from './exact-json.js';
-import { parseTableMetadata, serializeTableMetadata } from './metadata-json.js';
+import { encodeTableMetadata, parseTableMetadata, serializeTableMetadata } from './metadata-json.js';
 import type { TableMetadata } from './types.js';
 
 const LOCATION = 's3://lake/bronze/orders/metadata/00002-6b9c6d2f-0c8e-4a8e-9a53-3c7e0d6b2f11.metadata.json';
@@ -147,6 +147,24 @@ void describe('parseTableMetadata', () => {
       summary: { operation: 'append', 'orderpulse.note': 'a "quoted" ,"snapshots":[] text' },
     });
     assert.deepEqual(parseTableMetadata(serializeTableMetadata(next), LOCATION), next);
+  });
+
+  void it('encodes the file from remembered snapshot bytes exactly as the UTF-8 of its text', () => {
+    const meta = parseTableMetadata(JSON.stringify(JAVA_V2), LOCATION);
+    const next = withSnapshot(meta, {
+      'snapshot-id': 8799175032378937617n,
+      'parent-snapshot-id': meta['current-snapshot-id'] ?? undefined,
+      'sequence-number': 3,
+      'timestamp-ms': 1602638573999,
+      'manifest-list': 's3://lake/bronze/orders/metadata/snap-8799175032378937617.avro',
+      summary: { operation: 'append', 'orderpulse.note': 'São Paulo → 東京, "quoted" ,"snapshots":[]' },
+    });
+    const noSnapshots = { ...meta, snapshots: [], 'snapshot-log': [], 'current-snapshot-id': null, refs: {} };
+    for (const m of [meta, next, next, noSnapshots]) {
+      const bytes = encodeTableMetadata(m);
+      assert.deepEqual(Buffer.from(bytes), Buffer.from(serializeTableMetadata(m), 'utf8'), 'byte for byte (the second `next` from remembered bytes)');
+      assert.deepEqual(parseTableMetadata(bytes, LOCATION), m);
+    }
   });
 
   void it('writes -1 for no current snapshot (as Java) and reads -1, null or absent as none', () => {

@@ -474,7 +474,15 @@ function checkReferences(r: JsonReader, meta: TableMetadata): TableMetadata {
  */
 export function serializeTableMetadata(meta: TableMetadata, options: { readonly pretty?: boolean } = {}): string {
   const pretty = options.pretty === true;
-  const doc = {
+  const doc = metadataDocument(meta, pretty);
+  if (pretty) return stringifyExactJson(doc, 2);
+  const { before, after } = compactParts(doc);
+  return `${before}[${meta.snapshots.map(snapshotText).join(',')}]${after}`;
+}
+
+/** The metadata as Appendix C's JSON object; `snapshots` is left empty unless `withSnapshots` (see `compactParts`). */
+function metadataDocument(meta: TableMetadata, withSnapshots: boolean): Record<string, unknown> {
+  return {
     'format-version': 2,
     'table-uuid': meta['table-uuid'],
     location: meta.location,
@@ -494,30 +502,62 @@ export function serializeTableMetadata(meta: TableMetadata, options: { readonly 
     properties: { ...meta.properties },
     'current-snapshot-id': meta['current-snapshot-id'] ?? -1n,
     refs: Object.fromEntries(Object.entries(meta.refs).map(([name, ref]) => [name, refJson(ref)])),
-    snapshots: pretty ? meta.snapshots.map(snapshotJson) : [],
+    snapshots: withSnapshots ? meta.snapshots.map(snapshotJson) : [],
     'snapshot-log': meta['snapshot-log'].map((e) => ({ 'timestamp-ms': e['timestamp-ms'], 'snapshot-id': e['snapshot-id'] })),
     'metadata-log': meta['metadata-log'].map((e) => ({ 'timestamp-ms': e['timestamp-ms'], 'metadata-file': e['metadata-file'] })),
   };
-  if (pretty) return stringifyExactJson(doc, 2);
-  // Each commit writes every snapshot again; a snapshot never changes, so its text is made once.
+}
+
+/**
+ * `serializeTableMetadata` as the UTF-8 bytes of the file. Each commit writes every snapshot
+ * again; a snapshot never changes, so its bytes are made once and the file is put together from
+ * them, instead of encoding a text of a thousand snapshots anew at every commit.
+ */
+export function encodeTableMetadata(meta: TableMetadata): Uint8Array {
+  const { before, after } = compactParts(metadataDocument(meta, false));
+  const parts: Uint8Array[] = [utf8.encode(`${before}[`)];
+  meta.snapshots.forEach((s, i) => {
+    if (i > 0) parts.push(COMMA);
+    parts.push(snapshotBytes(s));
+  });
+  parts.push(utf8.encode(`]${after}`));
+  return Buffer.concat(parts);
+}
+
+/** The compact text of a document without snapshots, cut where the `snapshots` array goes. */
+function compactParts(doc: Record<string, unknown>): { before: string; after: string } {
   const text = stringifyExactJson(doc);
   const at = text.indexOf(EMPTY_SNAPSHOTS);
-  if (at === -1 || meta.snapshots.length === 0) return text;
-  const snapshots = meta.snapshots.map((s) => {
-    let json = snapshotText.get(s);
-    if (json === undefined) {
-      json = stringifyExactJson(snapshotJson(s));
-      if (Object.isFrozen(s) && Object.isFrozen(s.summary)) snapshotText.set(s, json);
-    }
-    return json;
-  });
-  return `${text.slice(0, at)},"snapshots":[${snapshots.join(',')}]${text.slice(at + EMPTY_SNAPSHOTS.length)}`;
+  if (at === -1) throw new Error('unreachable: the metadata document has a snapshots member');
+  return { before: `${text.slice(0, at)},"snapshots":`, after: text.slice(at + EMPTY_SNAPSHOTS.length) };
 }
 
 // Quotes inside a string value are escaped, so this text is the top-level member and nothing else.
 const EMPTY_SNAPSHOTS = ',"snapshots":[]';
-/** Snapshots' JSON text, by snapshot (metadata objects are frozen: a snapshot's text never changes). */
-const snapshotText = new WeakMap<Snapshot, string>();
+const utf8 = new TextEncoder();
+const COMMA = utf8.encode(',');
+
+/** A snapshot's JSON text, made once per snapshot (metadata objects are frozen: it never changes). */
+function snapshotText(s: Snapshot): string {
+  let json = snapshotTexts.get(s);
+  if (json === undefined) {
+    json = stringifyExactJson(snapshotJson(s));
+    if (Object.isFrozen(s) && Object.isFrozen(s.summary)) snapshotTexts.set(s, json);
+  }
+  return json;
+}
+const snapshotTexts = new WeakMap<Snapshot, string>();
+
+/** `snapshotText` as UTF-8, made once per snapshot as well. */
+function snapshotBytes(s: Snapshot): Uint8Array {
+  let bytes = snapshotEncodings.get(s);
+  if (bytes === undefined) {
+    bytes = utf8.encode(snapshotText(s));
+    if (Object.isFrozen(s) && Object.isFrozen(s.summary)) snapshotEncodings.set(s, bytes);
+  }
+  return bytes;
+}
+const snapshotEncodings = new WeakMap<Snapshot, Uint8Array>();
 
 /** A schema as Appendix C's JSON object (also the `schema` manifest header). */
 export function schemaJson(schema: Schema): Record<string, unknown> {

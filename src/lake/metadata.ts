@@ -267,19 +267,36 @@ export function snapshotAsOf(
  * missing (expired) or there is none. `OP_LAKE_NO_SUCH_SNAPSHOT` when the first one is unknown.
  */
 export function ancestors(meta: TableMetadata, snapshotId: bigint): readonly Snapshot[] {
-  const byId = new Map(meta.snapshots.map((s) => [s['snapshot-id'], s]));
-  const out: Snapshot[] = [];
+  return [...ancestry(meta, snapshotId)];
+}
+
+/**
+ * `ancestors`, one snapshot at a time: a search that stops at the parent (the newest value of a
+ * summary property, say) does not walk a history of thousands of snapshots.
+ */
+export function* ancestry(meta: TableMetadata, snapshotId: bigint): Generator<Snapshot, void, undefined> {
+  const byId = snapshotIndex(meta);
   let next = byId.get(snapshotId);
   if (!next) throw noSuchSnapshot(`table ${meta['table-uuid']} has no snapshot ${snapshotId}`, { snapshotId: String(snapshotId) });
   const seen = new Set<bigint>();
   while (next && !seen.has(next['snapshot-id'])) {
     seen.add(next['snapshot-id']);
-    out.push(next);
+    yield next;
     const parent: bigint | undefined = next['parent-snapshot-id'];
     next = parent === undefined ? undefined : byId.get(parent);
   }
-  return out;
 }
+
+/** Snapshots by id, made once per snapshot list (metadata is never changed in place, only replaced). */
+function snapshotIndex(meta: TableMetadata): ReadonlyMap<bigint, Snapshot> {
+  let index = snapshotIndexes.get(meta.snapshots);
+  if (index === undefined) {
+    index = new Map(meta.snapshots.map((s) => [s['snapshot-id'], s]));
+    if (Object.isFrozen(meta.snapshots)) snapshotIndexes.set(meta.snapshots, index);
+  }
+  return index;
+}
+const snapshotIndexes = new WeakMap<readonly Snapshot[], ReadonlyMap<bigint, Snapshot>>();
 
 // ---------------------------------------------------------------------------------------------
 // Changes

@@ -19,6 +19,7 @@ export type WriterRequest =
       readonly path: string;
       readonly compression?: 'zstd' | 'snappy' | 'gzip' | 'uncompressed';
       readonly rowGroupSize?: number;
+      readonly fsync?: boolean;
     }
   /** Finish the writes in flight, close DuckDB, end the thread. */
   | { readonly type: 'close' };

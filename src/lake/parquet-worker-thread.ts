@@ -49,6 +49,7 @@ async function write(request: Extract<WriterRequest, { type: 'write' }>): Promis
       sync: true,
       ...(request.compression === undefined ? {} : { compression: request.compression }),
       ...(request.rowGroupSize === undefined ? {} : { rowGroupSize: request.rowGroupSize }),
+      ...(request.fsync === undefined ? {} : { fsync: request.fsync }),
     });
     reply = { type: 'written', id: request.id, stats };
   } catch (error) {

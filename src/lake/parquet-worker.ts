@@ -53,7 +53,7 @@ export class ParquetWorker {
   }
 
   /** `writeParquet` on the thread. The rows must have been checked against the schema (`rowChecker`). */
-  async write(options: Pick<WriteParquetOptions, 'schema' | 'rows' | 'path' | 'compression' | 'rowGroupSize'>): Promise<ParquetFileStats> {
+  async write(options: Pick<WriteParquetOptions, 'schema' | 'rows' | 'path' | 'compression' | 'rowGroupSize' | 'fsync'>): Promise<ParquetFileStats> {
     if (this.#closed) throw new LakeError('OP_LAKE_INVALID_ARGUMENT', 'the Parquet writer thread is closed', { details: { path: options.path } });
     const rows = encodeRows(options.schema, options.rows);
     const worker = this.#start();
@@ -66,6 +66,7 @@ export class ParquetWorker {
       path: options.path,
       ...(options.compression === undefined ? {} : { compression: options.compression }),
       ...(options.rowGroupSize === undefined ? {} : { rowGroupSize: options.rowGroupSize }),
+      ...(options.fsync === undefined ? {} : { fsync: options.fsync }),
     };
     return new Promise<ParquetFileStats>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });

@@ -35,7 +35,7 @@ import { LakeError } from './errors.js';
 import type { EncodedRows } from './parquet-columns.js';
 import { columnLength, columnValues, encodeRows } from './parquet-columns.js';
 import { encodable, encodeDataFile, mismatch, type DirectCompression } from './parquet-encoder.js';
-import { exists, fsyncDir, fsyncFile, publish, putFile, putFileSync, temporaryName } from './parquet-files.js';
+import { exists, fsyncDir, fsyncFile, publish, putFileSync, temporaryName, writeLocalFile } from './parquet-files.js';
 import type { NestedField, PrimitiveType, Schema } from './types.js';
 import type { QueryOptions } from './query.js';
 import { prepareQuery } from './query.js';
@@ -107,6 +107,8 @@ export interface WriteParquetOptions {
    * where DuckDB writes the file. zstd always has DuckDB write it.
    */
   readonly compression?: Compression;
+  /** Flush the file to the disk before resolving (default true; see parquet-files.ts). */
+  readonly fsync?: boolean;
 }
 
 /** The temporary table a write fills before copying it to Parquet. */
@@ -127,9 +129,14 @@ export async function writeParquet(engine: DuckDbEngine, options: WriteParquetOp
   const columns = flatFields(schema).map(planColumn);
   if (compression !== 'zstd' && encodable(columns)) {
     checkRowKeys(rows, columns);
-    return writeEncoded(columns, encodeRows(schema, rows), path, { ...(compression === undefined ? {} : { compression }), ...(rowGroupSize === undefined ? {} : { rowGroupSize }) });
+    return writeEncoded(columns, encodeRows(schema, rows), path, {
+      ...(compression === undefined ? {} : { compression }),
+      ...(rowGroupSize === undefined ? {} : { rowGroupSize }),
+      fsync: options.fsync ?? true,
+    });
   }
-  const stats = await writeStaged(engine, { columns, path, compression: compression ?? 'zstd', ...(rowGroupSize === undefined ? {} : { rowGroupSize }) }, (connection) =>
+  const staged = { columns, path, compression: compression ?? 'zstd', fsync: options.fsync ?? true, ...(rowGroupSize === undefined ? {} : { rowGroupSize }) };
+  const stats = await writeStaged(engine, staged, (connection) =>
     load(connection, columns, rows),
   );
   if (stats === null) throw new Error('unreachable: a staged write without an empty-result check returned nothing');
@@ -145,6 +152,7 @@ export interface WriteColumnsOptions {
   readonly rowGroupSize?: number;
   /** Write a file encoded here without leaving the calling thread (for the writer thread). */
   readonly sync?: boolean;
+  readonly fsync?: boolean;
 }
 
 /**
@@ -168,11 +176,12 @@ export async function writeParquetColumns(engine: () => Promise<DuckDbEngine>, o
       ...(compression === undefined ? {} : { compression }),
       ...(rowGroupSize === undefined ? {} : { rowGroupSize }),
       sync: options.sync === true,
+      fsync: options.fsync ?? true,
     });
   }
   const stats = await writeStaged(
     await engine(),
-    { columns: plans, path: options.path, compression: compression ?? 'zstd', ...(rowGroupSize === undefined ? {} : { rowGroupSize }) },
+    { columns: plans, path: options.path, compression: compression ?? 'zstd', fsync: options.fsync ?? true, ...(rowGroupSize === undefined ? {} : { rowGroupSize }) },
     (connection) => loadColumns(connection, plans, rows),
   );
   if (stats === null) throw new Error('unreachable: a staged write without an empty-result check returned nothing');
@@ -180,18 +189,19 @@ export async function writeParquetColumns(engine: () => Promise<DuckDbEngine>, o
 }
 
 /**
- * Writes a file encoded here (parquet-encoder.ts) durably in place. `sync`: without leaving the
- * calling thread (the writer thread's way; see `putFileSync`).
+ * Writes a file encoded here (parquet-encoder.ts) in place. `sync`: without leaving the calling
+ * thread whatever its size (the writer thread's way; see `putFileSync`); otherwise a small file is
+ * written with blocking calls too (see `writeLocalFile`).
  */
 async function writeEncoded(
   plans: readonly ColumnPlan[],
   rows: EncodedRows,
   path: string,
-  options: { readonly compression?: DirectCompression; readonly rowGroupSize?: number; readonly sync?: boolean },
+  options: { readonly compression?: DirectCompression; readonly rowGroupSize?: number; readonly sync?: boolean; readonly fsync: boolean },
 ): Promise<ParquetFileStats> {
   const encoded = encodeDataFile(plans, rows, options);
-  if (options.sync === true) putFileSync(path, encoded.bytes);
-  else await putFile(path, encoded.bytes);
+  if (options.sync === true) putFileSync(path, encoded.bytes, { fsync: options.fsync });
+  else await writeLocalFile(path, encoded.bytes, { fsync: options.fsync });
   const columns = new Map<number, ParquetColumnStats>();
   plans.forEach((plan, i) => columns.set(plan.field.id, encoded.columns[i] as ParquetColumnStats));
   return { recordCount: encoded.recordCount, fileSizeInBytes: encoded.bytes.length, columns, splitOffsets: encoded.splitOffsets };
@@ -217,7 +227,7 @@ function checkRowKeys(rows: readonly Row[], columns: readonly ColumnPlan[]): voi
  */
 export async function writeStaged(
   engine: DuckDbEngine,
-  options: { readonly columns: readonly ColumnPlan[]; readonly path: string; readonly compression: string; readonly rowGroupSize?: number },
+  options: { readonly columns: readonly ColumnPlan[]; readonly path: string; readonly compression: string; readonly rowGroupSize?: number; readonly fsync: boolean },
   fill: (connection: DuckDBConnection) => Promise<void>,
   check?: (stats: { recordCount: number; columns: ColumnStatsNoSize[] }) => boolean,
 ): Promise<ParquetFileStats | null> {
@@ -250,10 +260,10 @@ export async function writeStaged(
 
       const layout = await fileLayout(connection, tmp, columns.length);
       const fileSizeInBytes = (await stat(tmp)).size;
-      await fsyncFile(tmp);
+      if (options.fsync) await fsyncFile(tmp);
       await publish(tmp, path);
       published = true;
-      await fsyncDir(dir);
+      if (options.fsync) await fsyncDir(dir);
 
       const out = new Map<number, ParquetColumnStats>();
       columns.forEach((c, i) => out.set(c.field.id, { ...(stats.columns[i] as ColumnStatsNoSize), compressedSize: layout.columnSizes[i] ?? 0 }));
@@ -274,6 +284,8 @@ export interface WriteQueryOptions {
   readonly params?: QueryOptions['params'];
   readonly path: string;
   readonly compression?: 'zstd' | 'snappy' | 'gzip' | 'uncompressed';
+  /** Flush the file to the disk before resolving (default true). */
+  readonly fsync?: boolean;
 }
 
 /**
@@ -306,7 +318,7 @@ export async function writeParquetFromQuery(engine: DuckDbEngine, options: Write
     });
     return stats.recordCount > 0;
   };
-  return writeStaged(engine, { columns, path: options.path, compression: options.compression ?? 'zstd' }, fill, check);
+  return writeStaged(engine, { columns, path: options.path, compression: options.compression ?? 'zstd', fsync: options.fsync ?? true }, fill, check);
 }
 
 // ---------------------------------------------------------------------------------------------

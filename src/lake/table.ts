@@ -18,6 +18,7 @@ import { manifestMergeSettings, mergedEntries, planManifestMerge } from './manif
 import { BoundedCache } from './bounded-cache.js';
 import {
   ancestors,
+  ancestry,
   currentSchema,
   currentSnapshot,
   defaultSpec,
@@ -30,7 +31,7 @@ import {
   withSnapshot,
   withoutSnapshots,
 } from './metadata.js';
-import { parseTableMetadata, serializeTableMetadata, writeRefusal } from './metadata-json.js';
+import { parseTableMetadata, encodeTableMetadata, writeRefusal } from './metadata-json.js';
 import type { ParquetFileStats } from './parquet-writer.js';
 import type { ParquetWorker } from './parquet-worker.js';
 import { writeParquet, writeParquetFromQuery } from './parquet-writer.js';
@@ -64,6 +65,8 @@ export interface TableContext {
   readonly retry?: CommitRetryPolicy;
   /** Where data files of rows are encoded: a thread of their own, or (absent) DuckDB on this thread. */
   readonly parquetWorker?: ParquetWorker;
+  /** Flush data files written to a local warehouse to the disk (default true; see `LakeOptions.durability`). */
+  readonly fsync?: boolean;
 }
 
 /** Extra snapshot summary properties (the stream processor records its source offsets here). */
@@ -744,7 +747,8 @@ export class IcebergTable {
     // first, only all of them before the metadata file that names the list, and each write waits
     // for its own fsyncs (about 1.5 ms each here), which in turn would add up.
     const writes: Promise<void>[] = [];
-    for (const manifest of assignSequenceNumbers({ snapshotId, sequenceNumber, manifests })) {
+    const listed = assignSequenceNumbers({ snapshotId, sequenceNumber, manifests });
+    for (const manifest of listed) {
       const made = pending.get(manifest.manifestPath);
       if (made === undefined) continue;
       writes.push(this.ctx.io.write(manifest.manifestPath, made.bytes));
@@ -757,6 +761,8 @@ export class IcebergTable {
     const listPath = `${tableLocation}/metadata/snap-${snapshotId}-${attempt}-${randomUUID()}.avro`;
     writes.push(this.ctx.io.write(listPath, writeManifestList({ snapshotId, parentSnapshotId: parent?.['snapshot-id'] ?? null, sequenceNumber, manifests })));
     files.push(listPath);
+    // The list as a read of it gives it: the next commit's parent, which then needs no read.
+    this.manifestListCache.set(listPath, listed);
     // Every write settles before a failure is thrown, so the clean-up of `files` never races a write in flight.
     const failed = (await Promise.allSettled(writes)).find((w): w is PromiseRejectedResult => w.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
@@ -833,7 +839,7 @@ export class IcebergTable {
     const version = (metadataFileVersion(baseLocation) ?? 0) + 1;
     const withLog = withMetadataLog(next, baseLocation, base['last-updated-ms']);
     const location = metadataFileLocation(base.location, version);
-    await this.ctx.io.write(location, new TextEncoder().encode(serializeTableMetadata(withLog)));
+    await this.ctx.io.write(location, encodeTableMetadata(withLog));
     return {
       result,
       files: { locations: [location] },
@@ -849,6 +855,11 @@ export class IcebergTable {
         }
       },
     };
+  }
+
+  /** A data file is flushed where it stays: in a local warehouse; one on its way to object storage is not. */
+  private fsyncDataFiles(): boolean {
+    return this.ctx.io.scheme === 'file' && (this.ctx.fsync ?? true);
   }
 
   // Bounded: a processor appending every second for weeks reads ever new lists and manifests.
@@ -1015,7 +1026,7 @@ export class IcebergTable {
     const location = `${this.location}/${dir}/${randomUUID()}.parquet`;
     const local = this.ctx.io.scheme === 'file' ? toLocalPath(location) : join(this.ctx.tempDir, `${randomUUID()}.parquet`);
     mkdirSync(this.ctx.tempDir, { recursive: true });
-    const stats = await writeParquetFromQuery(this.ctx.engine, { schema, ...source, path: local });
+    const stats = await writeParquetFromQuery(this.ctx.engine, { schema, ...source, path: local, fsync: this.fsyncDataFiles() });
     if (stats === null) return null;
     if (this.ctx.io.scheme !== 'file') {
       try {
@@ -1063,8 +1074,8 @@ export class IcebergTable {
         const worker = partitionRows.length >= WRITER_THREAD_MIN_ROWS ? this.ctx.parquetWorker : undefined;
         const stats =
           worker === undefined
-            ? await writeParquet(this.ctx.engine, { schema, rows: partitionRows, path: local })
-            : await worker.write({ schema, rows: partitionRows, path: local });
+            ? await writeParquet(this.ctx.engine, { schema, rows: partitionRows, path: local, fsync: this.fsyncDataFiles() })
+            : await worker.write({ schema, rows: partitionRows, path: local, fsync: this.fsyncDataFiles() });
         if (this.ctx.io.scheme !== 'file') {
           try {
             await this.ctx.io.upload(local, location);
@@ -1166,7 +1177,7 @@ function losesApplicationSummary(before: TableMetadata, after: TableMetadata): b
 }
 
 function summaryValueAlong(meta: TableMetadata, snapshotId: bigint, key: string): string | null {
-  for (const snapshot of ancestors(meta, snapshotId)) {
+  for (const snapshot of ancestry(meta, snapshotId)) {
     const value = snapshot.summary[key];
     if (value !== undefined) return value;
   }
