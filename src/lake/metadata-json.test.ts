@@ -133,32 +133,29 @@ void describe('parseTableMetadata', () => {
     assert.deepEqual(parseTableMetadata(serializeTableMetadata(meta, { pretty: true }), LOCATION), meta);
   });
 
+  /** The Java table with one more append, whose summary holds `note`. */
+  const withNotedSnapshot = (meta: TableMetadata, note: string): TableMetadata =>
+    withSnapshot(meta, {
+      'snapshot-id': 8799175032378937617n,
+      'parent-snapshot-id': meta['current-snapshot-id'] ?? undefined,
+      'sequence-number': 3,
+      'timestamp-ms': 1602638573999,
+      'manifest-list': 's3://lake/bronze/orders/metadata/snap-8799175032378937617.avro',
+      summary: { operation: 'append', 'orderpulse.note': note },
+    });
+
   void it('writes each snapshot as before when its text is reused by later commits', () => {
     const meta = parseTableMetadata(JSON.stringify(JAVA_V2), LOCATION);
     const first = serializeTableMetadata(meta);
     assert.equal(serializeTableMetadata(meta), first, 'the second write, from remembered snapshot texts, is the same');
     assert.deepEqual(parseExactJson(first), parseExactJson(serializeTableMetadata(meta, { pretty: true })), 'the same document as written whole');
-    const next = withSnapshot(meta, {
-      'snapshot-id': 8799175032378937617n,
-      'parent-snapshot-id': meta['current-snapshot-id'] ?? undefined,
-      'sequence-number': 3,
-      'timestamp-ms': 1602638573999,
-      'manifest-list': 's3://lake/bronze/orders/metadata/snap-8799175032378937617.avro',
-      summary: { operation: 'append', 'orderpulse.note': 'a "quoted" ,"snapshots":[] text' },
-    });
+    const next = withNotedSnapshot(meta, 'a "quoted" ,"snapshots":[] text');
     assert.deepEqual(parseTableMetadata(serializeTableMetadata(next), LOCATION), next);
   });
 
   void it('encodes the file from remembered snapshot bytes exactly as the UTF-8 of its text', () => {
     const meta = parseTableMetadata(JSON.stringify(JAVA_V2), LOCATION);
-    const next = withSnapshot(meta, {
-      'snapshot-id': 8799175032378937617n,
-      'parent-snapshot-id': meta['current-snapshot-id'] ?? undefined,
-      'sequence-number': 3,
-      'timestamp-ms': 1602638573999,
-      'manifest-list': 's3://lake/bronze/orders/metadata/snap-8799175032378937617.avro',
-      summary: { operation: 'append', 'orderpulse.note': 'São Paulo → 東京, "quoted" ,"snapshots":[]' },
-    });
+    const next = withNotedSnapshot(meta, 'São Paulo → 東京, "quoted" ,"snapshots":[]');
     const noSnapshots = { ...meta, snapshots: [], 'snapshot-log': [], 'current-snapshot-id': null, refs: {} };
     for (const m of [meta, next, next, noSnapshots]) {
       const bytes = encodeTableMetadata(m);
