@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { TOPICS } from '../events/index.js';
 import type { IcebergTable, Row } from '../lake/index.js';
 import { LakeError } from '../lake/index.js';
@@ -304,6 +304,10 @@ export class StreamProcessor {
     // live end it does not run ahead at all: the batch waits for the commit in flight and takes
     // everything that arrived during it, so a record waits for one commit before its own, not two.
     await (this.#behind ? this.#beforeNewest : this.#inFlight);
+    // One turn of the event loop per batch. An embedded processor's log reads and small table
+    // writes all complete without it, so a catch-up run would otherwise go on in promise callbacks
+    // alone, and timers, sockets and thread-pool work (a checkpoint's gzip) would wait for its end.
+    await nextTurn();
     this.#endOffsets.forget();
     const started = performance.now();
     const maxEvents = this.#options.maxBatchEvents ?? 10_000;
