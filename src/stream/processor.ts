@@ -304,10 +304,6 @@ export class StreamProcessor {
     // live end it does not run ahead at all: the batch waits for the commit in flight and takes
     // everything that arrived during it, so a record waits for one commit before its own, not two.
     await (this.#behind ? this.#beforeNewest : this.#inFlight);
-    // One turn of the event loop per batch. An embedded processor's log reads and small table
-    // writes all complete without it, so a catch-up run would otherwise go on in promise callbacks
-    // alone, and timers, sockets and thread-pool work (a checkpoint's gzip) would wait for its end.
-    await nextTurn();
     this.#endOffsets.forget();
     const started = performance.now();
     const maxEvents = this.#options.maxBatchEvents ?? 10_000;
@@ -320,6 +316,11 @@ export class StreamProcessor {
     for (const task of tasks) task.merger.newRound();
     // Every task's partitions in one read of the log; a task reads on by itself from there.
     await LogMerger.fetchTogether(tasks.map((t) => t.merger));
+    // One turn of the event loop per batch, after the read (so that a batch behind is still read
+    // while the commit before it runs). An embedded processor's log reads and small table writes
+    // all complete without a turn, so a catch-up run would otherwise go on in promise callbacks
+    // alone, and timers, sockets and thread-pool work (a checkpoint's gzip) would wait for its end.
+    await nextTurn();
     for (const task of tasks) {
       const taken: InputRecord[] = [];
       for (;;) {
