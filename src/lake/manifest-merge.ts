@@ -139,7 +139,8 @@ export function mergedEntries(snapshotId: bigint, manifests: readonly (readonly 
           details: { filePath: e.dataFile.filePath },
         });
       }
-      out.push({ ...e, status: MANIFEST_ENTRY_STATUS.existing });
+      // An entry already EXISTING is carried as it is (and so is its encoding, see writeManifest).
+      out.push(e.status === MANIFEST_ENTRY_STATUS.existing ? e : Object.freeze({ ...e, status: MANIFEST_ENTRY_STATUS.existing }));
     }
   }
   return out;

@@ -318,6 +318,28 @@ void describe('writeManifest / readManifest', () => {
     assert.deepEqual(write().bytes, write().bytes);
   });
 
+  void it('writes EXISTING entries it encoded before (a merge carries them on) with the bytes it would make afresh', () => {
+    // Frozen EXISTING entries are the ones whose encoding is kept; the same entries unfrozen are encoded anew.
+    const existing = (path: string, row: Record<string, unknown>, rows: number, seq: number): ManifestEntry =>
+      Object.freeze({ ...added(path, row, rows), status: 0 as const, snapshotId: BigInt(40 + seq), sequenceNumber: seq, fileSequenceNumber: seq + 1 });
+    const kept = [existing('s3://lake/t/data/e1.parquet', ROW_A, 4, 1), existing('s3://lake/t/data/e2.parquet', ROW_B, 9, 2), existing('s3://lake/t/data/e3.parquet', ROW_A, 2, 3)];
+    const afresh = (entries: readonly ManifestEntry[]): Uint8Array => write(entries.map((e) => ({ ...e }))).bytes;
+    const first = write([...kept, ENTRIES[0]!]);
+    assert.deepEqual(first.bytes, afresh([...kept, ENTRIES[0]!]));
+    // Again, in another order and with other entries beside them: each entry's own bytes, in place.
+    const again = write([kept[2]!, ENTRIES[1]!, kept[0]!, kept[1]!]);
+    assert.deepEqual(again.bytes, afresh([kept[2]!, ENTRIES[1]!, kept[0]!, kept[1]!]));
+    assert.deepEqual(
+      readManifest(again.bytes, LOCATION).map((e) => [e.dataFile.filePath, e.status, e.snapshotId, e.sequenceNumber, e.fileSequenceNumber, e.dataFile.recordCount]),
+      [
+        ['s3://lake/t/data/e3.parquet', 0, 43n, 3, 4, 2],
+        ['s3://lake/t/data/b.parquet', 1, 99n, null, null, 5],
+        ['s3://lake/t/data/e1.parquet', 0, 41n, 1, 2, 4],
+        ['s3://lake/t/data/e2.parquet', 0, 42n, 2, 3, 9],
+      ],
+    );
+  });
+
   void it('writes an unpartitioned manifest with an empty r102 and no summaries', () => {
     const spec: PartitionSpec = { 'spec-id': 0, fields: [] };
     const entry: ManifestEntry = { status: 1, snapshotId: null, sequenceNumber: null, fileSequenceNumber: null, dataFile: dataFile('s3://x/a.parquet', {}) };
