@@ -8,6 +8,8 @@ import {
   compareValues,
   deserializeValue,
   serializeValue,
+  truncatedLowerBound,
+  truncatedUpperBound,
   unscaledToBytes,
   unscaledToFixed,
 } from './bounds.js';
@@ -150,5 +152,44 @@ void describe('comparison', () => {
     // A long column still holding a 4-byte (int) bound.
     assert.equal(compareToBound('long', 7, serializeValue('int', 7)), 0);
     assert.ok(compareSerialized('int', serializeValue('int', -1), serializeValue('int', 1)) < 0);
+  });
+});
+
+describe('truncated string bounds', () => {
+  it('keep 16 characters, raising the last one for the upper bound, and carry past U+10FFFF', () => {
+    const alphabet = 'abcdefghijklmnopqrstuvwxyz';
+    assert.equal(truncatedLowerBound('abc'), 'abc');
+    assert.equal(truncatedUpperBound('abc'), 'abc');
+    assert.equal(truncatedUpperBound(alphabet.slice(0, 16)), alphabet.slice(0, 16));
+    assert.equal(truncatedLowerBound(alphabet), 'abcdefghijklmnop');
+    assert.equal(truncatedUpperBound(alphabet), 'abcdefghijklmnoq');
+    // Characters, not UTF-16 units: an emoji is one character of two units.
+    assert.equal(truncatedLowerBound('😀'.repeat(20)), '😀'.repeat(16));
+    assert.equal(truncatedUpperBound('😀'.repeat(20)), `${'😀'.repeat(15)}😁`);
+    assert.equal(truncatedUpperBound(`a${'\u{10FFFF}'.repeat(15)}zz`), 'b');
+    assert.equal(truncatedUpperBound(`${'x'.repeat(15)}\uD7FFyy`), `${'x'.repeat(15)}\uE000`);
+    assert.equal(truncatedUpperBound('\u{10FFFF}'.repeat(17)), null);
+  });
+
+  it('bound every string they were made from, in the order UTF-8 bytes sort (seeded)', () => {
+    const seed = 20261205;
+    let state = seed;
+    const random = (): number => {
+      state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+      return state / 2 ** 32;
+    };
+    const characters = ['a', 'z', '~', 'é', '\uD7FF', '\uE000', '\uFFFF', '😀', '\u{10FFFF}'];
+    const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
+    for (let i = 0; i < 2_000; i++) {
+      const text = Array.from({ length: Math.floor(random() * 24) }, () => characters[Math.floor(random() * characters.length)]).join('');
+      const lower = truncatedLowerBound(text);
+      const upper = truncatedUpperBound(text);
+      assert.ok(Buffer.compare(utf8(lower), utf8(text)) <= 0, `seed ${seed}: lower bound of ${JSON.stringify(text)}`);
+      if (upper !== null) {
+        assert.ok(Buffer.compare(utf8(upper), utf8(text)) >= 0, `seed ${seed}: upper bound of ${JSON.stringify(text)}`);
+        // Every string that begins as the text does sorts below the upper bound too.
+        assert.ok(Buffer.compare(utf8(upper), utf8(`${Array.from(text).slice(0, 16).join('')}\u{10FFFF}`)) >= 0 || Array.from(text).length <= 16, `seed ${seed}: ${JSON.stringify(text)}`);
+      }
+    }
   });
 });

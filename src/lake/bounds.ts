@@ -344,6 +344,38 @@ function compareNumbers(a: number, b: number): number {
   return nanA === nanB ? 0 : nanA ? 1 : -1;
 }
 
+/**
+ * How many characters (code points) a data file's string bounds keep: Iceberg's default metrics
+ * mode, `truncate(16)`. A bound of the whole value would put every long text (a JSON payload, say)
+ * twice into each manifest entry, to be written, merged, cached and read again at every commit.
+ */
+export const STRING_BOUND_CHARACTERS = 16;
+
+/** A lower bound of strings whose least is `min`: its first characters, a prefix, which sorts at or before it. */
+export function truncatedLowerBound(min: string, characters = STRING_BOUND_CHARACTERS): string {
+  const points = Array.from(min);
+  return points.length <= characters ? min : points.slice(0, characters).join('');
+}
+
+/**
+ * An upper bound of strings whose greatest is `max`: `max` itself when short enough, else its first
+ * characters with the last one raised by one code point (so it sorts after every string it
+ * begins), carrying to the character before when that one is already U+10FFFF. Null when no such
+ * bound exists (every character kept is U+10FFFF): the file then has no upper bound, as in Java.
+ */
+export function truncatedUpperBound(max: string, characters = STRING_BOUND_CHARACTERS): string | null {
+  const points = Array.from(max);
+  if (points.length <= characters) return max;
+  const kept = points.slice(0, characters);
+  for (let i = kept.length - 1; i >= 0; i--) {
+    let next = (kept[i] as string).codePointAt(0)! + 1;
+    // Surrogate code points are not characters: the next one after U+D7FF is U+E000.
+    if (next >= 0xd800 && next <= 0xdfff) next = 0xe000;
+    if (next <= 0x10ffff) return kept.slice(0, i).join('') + String.fromCodePoint(next);
+  }
+  return null;
+}
+
 /** Code point order (the same as comparing UTF-8 bytes). */
 export function compareStrings(a: string, b: string): number {
   if (a === b) return 0;

@@ -6,6 +6,7 @@ import { tempDir } from '../testing/fixtures.js';
 import type { Row } from './index.js';
 import type { Catalog } from './index.js';
 import { IcebergTable, Lake, LakeError } from './index.js';
+import { deserializeValue } from './bounds.js';
 
 const columns = [
   { name: 'event_id', type: 'long', required: true },
@@ -175,6 +176,32 @@ describe('Iceberg tables on the local filesystem with the SQLite catalog', () =>
     assert.equal((await table.scan({ filter: [{ column: 'event_id', op: '=', value: 150 }] })).files.length, 1);
     assert.equal((await table.scan({ filter: [{ column: 'event_id', op: '<', value: 0 }] })).files.length, 0);
     assert.equal((await table.scan({ filter: [{ column: 'order_id', op: '=', value: 'order-1' }] })).files.length, 3);
+  });
+
+  it('keeps string bounds to 16 characters (Iceberg\'s truncate(16)) and still prunes by them', async () => {
+    const table = await lake.createTable('silver.texts', { columns: [{ name: 'text', type: 'string', required: true }, { name: 'n', type: 'long', required: true }] });
+    const long = (head: string, i: number): string => `${head}-${'x'.repeat(40)}-${i}`;
+    await table.append([0, 1, 2].map((i) => ({ text: long('alpha', i), n: i })));
+    await table.append([0, 1, 2].map((i) => ({ text: long('omega', i), n: i })));
+    await table.append([{ text: 'short', n: 9 }]);
+    const textId = table.schema.fields.find((f) => f.name === 'text')!.id;
+    const bounds = (await table.scan()).files
+      .map((f) => [deserializeValue('string', f.lowerBounds.get(textId)!), deserializeValue('string', f.upperBounds.get(textId)!)])
+      .sort();
+    // The first 16 characters, and those with the last one raised; a short value is its own bound.
+    assert.deepEqual(bounds, [
+      ['alpha-xxxxxxxxxx', 'alpha-xxxxxxxxxy'],
+      ['omega-xxxxxxxxxx', 'omega-xxxxxxxxxy'],
+      ['short', 'short'],
+    ]);
+    const files = async (op: '=' | '>' | '<', value: string): Promise<number> => (await table.scan({ filter: [{ column: 'text', op, value }] })).files.length;
+    assert.equal(await files('=', long('omega', 2)), 1);
+    const omega = await table.scan({ filter: [{ column: 'text', op: '=', value: long('omega', 2) }] });
+    const read = (await omega.query('SELECT text, n FROM t ORDER BY n')).rows;
+    assert.deepEqual(read.map((r) => [r.text, Number(r.n)]), [0, 1, 2].map((i) => [long('omega', i), i]));
+    assert.equal(await files('>', 'alpha-xxxxxxxxxy'), 2);
+    assert.equal(await files('<', 'alpha-xxxxxxxxxx'), 0);
+    assert.equal(await files('=', 'beta'), 0);
   });
 
   it('a crash at the catalog swap leaves the table at its previous snapshot; the new files are orphans that maintenance removes', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareToBound, serializeValue } from './bounds.js';
+import { compareToBound, serializeValue, truncatedLowerBound, truncatedUpperBound } from './bounds.js';
 import type { Catalog, TableIdentifier } from './catalog.js';
 import type { CommitAttempt, CommitRetryPolicy, FileWrittenEvent } from './commit.js';
 import { commitWithRetry, fileWrittenChannel } from './commit.js';
@@ -1219,8 +1219,11 @@ function dataFileOf(schema: Schema, location: string, partition: PartitionValues
     if (column.nanCount !== null) nanValueCounts.set(id, column.nanCount);
     const type = types.get(id);
     if (type === undefined) continue;
-    if (column.min !== null) lowerBounds.set(id, serializeValue(type, column.min));
-    if (column.max !== null) upperBounds.set(id, serializeValue(type, column.max));
+    // Strings keep Iceberg's default truncate(16) bounds; every other type its exact ones.
+    const min = typeof column.min === 'string' && type === 'string' ? truncatedLowerBound(column.min) : column.min;
+    const max = typeof column.max === 'string' && type === 'string' ? truncatedUpperBound(column.max) : column.max;
+    if (min !== null) lowerBounds.set(id, serializeValue(type, min));
+    if (max !== null) upperBounds.set(id, serializeValue(type, max));
   }
   return {
     content: 0,
