@@ -169,7 +169,9 @@ function containerOf(input: Omit<AvroContainerInput, 'records'>, schemaText: str
   const flush = (): void => {
     if (block.length === 0) return;
     const data = Buffer.concat(block);
-    const body = codec === 'deflate' ? zlib.deflateRawSync(data) : data;
+    // zlib's fastest level: a merge of a thousand manifest entries compresses in a third of the
+    // time of the default level (6), for files about a fifth larger, on the commit path.
+    const body = codec === 'deflate' ? zlib.deflateRawSync(data, { level: 1 }) : data;
     out.long(block.length);
     out.long(body.length);
     out.raw(body);
