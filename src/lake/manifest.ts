@@ -806,12 +806,12 @@ export function writeManifest(input: WriteManifestInput): WrittenManifest {
     {
       schema: entrySchema,
       metadata: {
-      schema: JSON.stringify(schemaJson(schema)),
-      'schema-id': String(schema['schema-id']),
-      'partition-spec': JSON.stringify(spec.fields.map(partitionFieldJson)),
-      'partition-spec-id': String(spec['spec-id']),
-      'format-version': '2',
-      content,
+        schema: JSON.stringify(schemaJson(schema)),
+        'schema-id': String(schema['schema-id']),
+        'partition-spec': JSON.stringify(spec.fields.map(partitionFieldJson)),
+        'partition-spec-id': String(spec['spec-id']),
+        'format-version': '2',
+        content,
       },
       ...(input.codec === undefined ? {} : { codec: input.codec }),
       ...(input.syncMarker === undefined ? {} : { syncMarker: input.syncMarker }),
@@ -839,8 +839,9 @@ export function writeManifest(input: WriteManifestInput): WrittenManifest {
 }
 
 /**
- * The Avro bytes of EXISTING entries, by entry (frozen ones only, so the bytes cannot go stale) and
- * for the compiled type they were encoded with. Merge-append rewrites every live entry of the
+ * The Avro bytes of EXISTING entries, by entry and for the compiled type they were encoded with.
+ * Frozen entries only: those the lake itself reads, merges and inherits, which it never changes; an
+ * entry object of a caller's that might still change is encoded afresh. Merge-append rewrites every live entry of the
  * manifests it combines each time it runs; encoding them took about 50 µs an entry, which a
  * long-running table with a thousand live files paid on the commit path every hundredth commit.
  * Weak: an entry's bytes go with the entry, which the bounded manifest cache holds.
