@@ -153,8 +153,8 @@ const MANIFEST_LIST_CACHE_ENTRIES = 64;
  * manifests: about 9 KB each in memory with the column statistics of a dozen columns (measured on
  * bronze's), so some 18 MB. A writer needs few of them (an append reads no manifest, a merge reads
  * its bin once, expiry reads only manifests that count deleted files); planning a scan of a larger
- * table decodes its manifests again. A merged manifest of more entries is not kept at all, which is
- * one reason the stream tables merge into small manifests (see `STREAM_TABLE_PROPERTIES`).
+ * table decodes its manifests again. A merged manifest of more entries is not kept at all: a table
+ * committed to every second keeps its merges cheap with a small `commit.manifest.target-size-bytes`.
  */
 const MANIFEST_CACHE_FILE_ENTRIES = 2_000;
 
