@@ -173,7 +173,8 @@ function exactFigures(read: ReadFigures, schema: ReadFigures['schema']): Record<
 
 /**
  * The statistics a snapshot's manifests must hold, given what its rows hold: OrderPulse writes exact
- * statistics for every column, so the counts add up to the rows and the bounds are the min and max.
+ * statistics for every column, so the counts add up to the rows and the bounds are the min and max,
+ * strings' by Iceberg's default metrics mode, truncate(16).
  */
 function expectedStats(op: ReadFigures): Record<string, ColumnStats> {
   return Object.fromEntries(
@@ -181,13 +182,29 @@ function expectedStats(op: ReadFigures): Record<string, ColumnStats> {
       const c = op.columns[f.name];
       assert.ok(c !== undefined);
       const trues = Number(c.trues);
+      const text = (value: unknown, bound: 'lower' | 'upper'): string | null => (typeof value === 'string' ? truncated16(value, bound) : null);
       const bounds: Pick<ColumnStats, 'lower' | 'upper'> =
         f.type === 'boolean'
           ? { lower: c.nonNull === 0 ? null : trues === c.nonNull, upper: c.nonNull === 0 ? null : trues > 0 }
-          : { lower: c.min ?? null, upper: c.max ?? null };
+          : f.type === 'string'
+            ? { lower: text(c.min, 'lower'), upper: text(c.max, 'upper') }
+            : { lower: c.min ?? null, upper: c.max ?? null };
       return [f.name, { values: op.rows, nulls: op.rows - c.nonNull, ...bounds }];
     }),
   );
+}
+
+/**
+ * A string bound under truncate(16): the first 16 characters, and for the upper bound those with the
+ * 16th raised by one code point. The tables' text holds no U+10FFFF or U+D7FF, so no carry is needed.
+ */
+function truncated16(value: string, bound: 'lower' | 'upper'): string {
+  const characters = Array.from(value);
+  if (characters.length <= 16) return value;
+  if (bound === 'lower') return characters.slice(0, 16).join('');
+  const last = (characters[15] as string).codePointAt(0) as number;
+  assert.ok(last !== 0x10ffff && last !== 0xd7ff, `a bound needing a carry: ${JSON.stringify(value)}`);
+  return characters.slice(0, 15).join('') + String.fromCodePoint(last + 1);
 }
 
 /** The table's snapshots as OrderPulse reads its metadata, in PyIceberg's terms. */
