@@ -537,18 +537,15 @@ const EMPTY_SNAPSHOTS = ',"snapshots":[]';
 const utf8 = new TextEncoder();
 const COMMA = utf8.encode(',');
 
-/** A snapshot's JSON text, made once per snapshot (metadata objects are frozen: it never changes). */
+/** A snapshot's JSON text. */
 function snapshotText(s: Snapshot): string {
-  let json = snapshotTexts.get(s);
-  if (json === undefined) {
-    json = stringifyExactJson(snapshotJson(s));
-    if (Object.isFrozen(s) && Object.isFrozen(s.summary)) snapshotTexts.set(s, json);
-  }
-  return json;
+  return stringifyExactJson(snapshotJson(s));
 }
-const snapshotTexts = new WeakMap<Snapshot, string>();
 
-/** `snapshotText` as UTF-8, made once per snapshot as well. */
+/**
+ * `snapshotText` as UTF-8, made once per snapshot (metadata objects are frozen: it never changes).
+ * Only the bytes are kept: commits write them, and the text is wanted only off that path.
+ */
 function snapshotBytes(s: Snapshot): Uint8Array {
   let bytes = snapshotEncodings.get(s);
   if (bytes === undefined) {
