@@ -23,3 +23,4 @@ export type { ReplayRun, ReplayRunOptions, ReplaySource } from './replay.js';
 export { LIVE_DEFAULTS, LIVE_DIR, LivePipeline, livePacing, liveStateDir } from './live.js';
 export type { HistoryReport, LiveOptions, LivePace, LivePhase, LiveStatus, LiveStep } from './live.js';
 export { openMetrics } from './metrics.js';
+export { boundHeapGrowth, PROCESSOR_HEAP_GROWING_PERCENT } from './heap.js';

@@ -8,6 +8,7 @@ import { ReferenceIngest } from '../stream/index.js';
 import { StreamBatch } from './batch-schedule.js';
 import type { Runtime } from './deployment.js';
 import { openRuntime } from './deployment.js';
+import { boundHeapGrowth } from './heap.js';
 import { ConfigError } from './errors.js';
 import { openProcessor } from './processor.js';
 import type { ReplaySource } from './replay.js';
@@ -276,6 +277,7 @@ export class LivePipeline {
     this.#phase = 'history';
     if (options.resume !== true) rmSync(this.stateDir, { recursive: true, force: true });
     mkdirSync(this.stateDir, { recursive: true });
+    boundHeapGrowth();
     const runtime = openRuntime(this.#settings, { writerThread: true });
     this.#runtime = runtime;
     const notStarted: HistoryReport = { stopped: true, replay: null, processed: 0, batch: null };

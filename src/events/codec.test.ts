@@ -107,6 +107,37 @@ describe('EventCodec', () => {
     await assert.rejects(codec.decode(Buffer.from([0, 0]), { topic: 'orders' }), { code: 'OP_EVENTS_BAD_WIRE_FORMAT' });
   });
 
+  it('decodeKnown decodes at once when the writer schema is known, and gives undefined until it is', async () => {
+    const review = events.find((e) => e.type === 'ReviewAnswered') as ReviewAnswered;
+    const current = codec.encode(review).value;
+    // A plain Uint8Array over a larger buffer, as a log may hand out: read in place, not from byte 0 of the buffer.
+    const padded = new Uint8Array(current.length + 10);
+    padded.set(current, 4);
+    assert.deepEqual(codec.decodeKnown(padded.subarray(4, 4 + current.length), { topic: 'reviews' }), review);
+
+    // The same event under a schema id this codec has not read with yet: the registry has it (the
+    // same fields, another doc, so another id).
+    const schema = JSON.parse(readFileSync(join(SCHEMA_DIR, 'reviews-v1.avsc'), 'utf8')) as { doc?: string };
+    schema.doc = 'the same reviews, registered later by another producer';
+    const otherId = await registry.register('reviews-known-later-value', JSON.stringify(schema));
+    assert.notEqual(otherId, codec.schemaIds().get('reviews'));
+    const other = Buffer.from(current);
+    other.writeUInt32BE(otherId, 1);
+    assert.equal(codec.decodeKnown(other, { topic: 'reviews' }), undefined);
+    assert.deepEqual(await codec.decode(other, { topic: 'reviews' }), review);
+    assert.deepEqual(codec.decodeKnown(other, { topic: 'reviews' }), review, 'known once decode has read its schema');
+
+    // Faults are thrown at once, as decode rejects with them.
+    assert.throws(() => codec.decodeKnown(current.subarray(0, current.length - 3), { topic: 'reviews', offset: 9 }), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'OP_EVENTS_CORRUPT_VALUE');
+      assert.match(e.message, /offset 9: value does not decode with schema id \d+: truncated buffer/);
+      return true;
+    });
+    assert.throws(() => codec.decodeKnown(Buffer.concat([current, Buffer.from([0])]), { topic: 'reviews' }), /trailing data/);
+    assert.throws(() => codec.decodeKnown(Buffer.from([1, 0, 0, 0, 1, 2]), { topic: 'reviews' }), { code: 'OP_EVENTS_BAD_WIRE_FORMAT' });
+    assert.throws(() => codec.decodeKnown(current, { topic: 'payments' }), { code: 'OP_EVENTS_UNKNOWN_TOPIC' });
+  });
+
   it('in lookup-only mode, refuses to start when a schema is not registered', async () => {
     const other = tempDir();
     const empty = new EmbeddedSchemaRegistry(openEmbeddedStore(join(other.path, 'store.db')));

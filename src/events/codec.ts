@@ -6,7 +6,7 @@ import { TOPIC_NAMES, TOPIC_OF, eventKey } from './model.js';
 import type { SchemaRegistry } from './registry-types.js';
 import type { TopicSchema } from './schemas.js';
 import { currentTopicSchemas } from './schemas.js';
-import { decodeWireFormat } from './wire-format.js';
+import { WIRE_HEADER_SIZE, decodeWireFormat, wireSchemaId } from './wire-format.js';
 import { createReadResolver } from './compatibility.js';
 
 /** An event ready for the log: bytes in the Confluent wire format, keyed for its partition. */
@@ -46,6 +46,17 @@ interface ReadPath {
   readonly resolver: avro.Resolver;
 }
 
+/** The topic a value came from, as one OrderPulse has a schema for; `OP_EVENTS_UNKNOWN_TOPIC` otherwise. */
+function topicOf(location: ValueLocation): TopicName {
+  const topic = TOPIC_NAMES.find((t) => t === location.topic);
+  if (topic === undefined) {
+    throw new EventsError('OP_EVENTS_UNKNOWN_TOPIC', `${where(location)}: OrderPulse has no schema for this topic`, {
+      details: { ...location },
+    });
+  }
+  return topic;
+}
+
 function where(location: ValueLocation): string {
   const partition = location.partition === undefined ? '' : ` partition ${location.partition}`;
   const offset = location.offset === undefined ? '' : ` offset ${location.offset}`;
@@ -63,7 +74,8 @@ const parse = (text: string): avro.Type => avro.Type.forSchema(JSON.parse(text) 
 export class EventCodec {
   private readonly writers: ReadonlyMap<TopicName, WriterSchema>;
   private readonly readers: ReadonlyMap<TopicName, avro.Type>;
-  private readonly readPaths = new Map<string, ReadPath>();
+  /** Per topic, per writer schema id: how to read its values as this code's schema. */
+  private readonly readPaths = new Map<TopicName, Map<number, ReadPath>>();
   private readonly registry: SchemaRegistry;
   private scratch = Buffer.allocUnsafe(64 * 1024);
 
@@ -74,9 +86,7 @@ export class EventCodec {
     this.registry = registry;
     this.writers = writers;
     this.readers = new Map([...writers].map(([topic, w]) => [topic, w.type]));
-    for (const [topic, w] of writers) {
-      this.readPaths.set(`${topic}:${w.id}`, { reader: w.type, resolver: w.type.createResolver(w.type) });
-    }
+    for (const [topic, w] of writers) this.#remember(topic, w.id, { reader: w.type, resolver: w.type.createResolver(w.type) });
   }
 
   static async open(registry: SchemaRegistry, options: EventCodecOptions): Promise<EventCodec> {
@@ -127,24 +137,39 @@ export class EventCodec {
 
   /**
    * Decodes one value. Resolves asynchronously only the first time a schema id is seen (it asks
-   * the registry for the writer's schema); after that decoding is synchronous work.
+   * the registry for the writer's schema); after that `decodeKnown` does the work synchronously.
    */
   async decode(value: Uint8Array, location: ValueLocation): Promise<MarketplaceEvent> {
-    const topic = TOPIC_NAMES.find((t) => t === location.topic);
-    if (topic === undefined) {
-      throw new EventsError('OP_EVENTS_UNKNOWN_TOPIC', `${where(location)}: OrderPulse has no schema for this topic`, {
-        details: { ...location },
-      });
-    }
-    const { schemaId, body } = this.unframe(value, location);
-    const path = this.readPaths.get(`${topic}:${schemaId}`) ?? (await this.readPathFor(topic, schemaId, location));
+    const known = this.decodeKnown(value, location);
+    if (known !== undefined) return known;
+    const topic = topicOf(location);
+    const { schemaId } = this.unframe(value, location);
+    await this.readPathFor(topic, schemaId, location);
+    return this.decodeKnown(value, location) as MarketplaceEvent;
+  }
+
+  /**
+   * `decode` without waiting: the event, or undefined when the value's writer schema has not been
+   * seen yet (then `decode` asks the registry for it). A consumer's hot path: it reads the body in
+   * place, with no view of it and no promise per value. Throws what `decode` throws.
+   */
+  decodeKnown(value: Uint8Array, location: ValueLocation): MarketplaceEvent | undefined {
+    const topic = topicOf(location);
+    const schemaId = wireSchemaId(value);
+    if (schemaId === null) this.unframe(value, location); // throws the header's fault
+    const path = this.readPaths.get(topic)?.get(schemaId as number);
+    if (path === undefined) return undefined;
+    const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
     let record: unknown;
     try {
-      record = path.reader.fromBuffer(Buffer.from(body.buffer, body.byteOffset, body.byteLength), path.resolver);
+      const read = path.reader.decode(bytes, WIRE_HEADER_SIZE, path.resolver);
+      if (read.offset < 0) throw new Error('truncated buffer');
+      if (read.offset < bytes.length) throw new Error('trailing data');
+      record = read.value;
     } catch (cause) {
       throw new EventsError(
         'OP_EVENTS_CORRUPT_VALUE',
-        `${where(location)}: value does not decode with schema id ${schemaId}: ${(cause as Error).message}`,
+        `${where(location)}: value does not decode with schema id ${String(schemaId)}: ${(cause as Error).message}`,
         { details: { ...location, schemaId }, cause },
       );
     }
@@ -168,6 +193,12 @@ export class EventCodec {
         cause,
       });
     }
+  }
+
+  #remember(topic: TopicName, schemaId: number, path: ReadPath): void {
+    let paths = this.readPaths.get(topic);
+    if (paths === undefined) this.readPaths.set(topic, (paths = new Map<number, ReadPath>()));
+    paths.set(schemaId, path);
   }
 
   private async readPathFor(topic: TopicName, schemaId: number, location: ValueLocation): Promise<ReadPath> {
@@ -197,7 +228,7 @@ export class EventCodec {
       );
     }
     const path = { reader, resolver };
-    this.readPaths.set(`${topic}:${schemaId}`, path);
+    this.#remember(topic, schemaId, path);
     return path;
   }
 }

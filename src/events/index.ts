@@ -11,4 +11,4 @@ export { EmbeddedSchemaRegistry } from './embedded-registry.js';
 export { RestSchemaRegistry } from './rest-registry.js';
 export type { RestSchemaRegistryOptions } from './rest-registry.js';
 export { checkCompatibility, createReadResolver } from './compatibility.js';
-export { encodeWireFormat, decodeWireFormat, encodeAvroWireFormat, decodeAvroBody } from './wire-format.js';
+export { encodeWireFormat, decodeWireFormat, encodeAvroWireFormat, decodeAvroBody, wireSchemaId } from './wire-format.js';

@@ -90,6 +90,15 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/**
+ * The schema id of a wire-format value, read in place; null when the value is too short for the
+ * header or does not start with the magic byte (`decodeWireFormat` says which).
+ */
+export function wireSchemaId(bytes: Uint8Array): number | null {
+  if (bytes.length < WIRE_HEADER_SIZE || bytes[0] !== WIRE_MAGIC_BYTE) return null;
+  return (((bytes[1] as number) << 24) | ((bytes[2] as number) << 16) | ((bytes[3] as number) << 8) | (bytes[4] as number)) >>> 0;
+}
+
 /** Splits a wire-format value; `OP_EVENTS_BAD_WIRE_FORMAT` when it is too short or not magic byte 0. */
 export function decodeWireFormat(bytes: Uint8Array): WireFormatValue {
   if (!(bytes instanceof Uint8Array)) {

@@ -4,6 +4,7 @@ export type { LakeOptions, ColumnDefinition, CreateTableOptions } from './lake.j
 export { IcebergTable } from './table.js';
 export type { CommitResult, RowFilter, ColumnPredicate, ScanOptions, TableScan, SummaryProperties, SummaryExpectation } from './table.js';
 export type { Row, RowValue } from './duckdb-engine.js';
+export type { ColumnRows } from './column-rows.js';
 export type { QueryResult, QueryTable, QueryParam } from './query.js';
 export type { DisplayOptions } from './display.js';
 export type { Catalog, TableIdentifier } from './catalog.js';

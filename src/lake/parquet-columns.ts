@@ -1,5 +1,7 @@
 import { flatFields, type Row, type RowValue } from './duckdb-engine.js';
 import type { Schema } from './types.js';
+import type { ColumnRows } from './column-rows.js';
+import { isColumnRows } from './column-rows.js';
 
 /**
  * Rows as columns, in the form they cross to the Parquet writer's thread: a column whose every
@@ -38,37 +40,45 @@ export interface EncodedRows {
   readonly columns: readonly EncodedColumn[];
 }
 
-/** The schema's columns of `rows` (rows already checked against the schema: `rowChecker`). */
-export function encodeRows(schema: Schema, rows: readonly Row[]): EncodedRows {
-  return { rowCount: rows.length, columns: flatFields(schema).map((field) => encodeColumn(rows, field.name)) };
+/**
+ * The schema's columns of `rows`, row objects or columns (already checked against the schema:
+ * `rowChecker`, `checkColumnRows`).
+ */
+export function encodeRows(schema: Schema, rows: readonly Row[] | ColumnRows): EncodedRows {
+  const fields = flatFields(schema);
+  if (!isColumnRows(rows)) return { rowCount: rows.length, columns: fields.map((field) => encodeColumn(columnOf(rows, field.name))) };
+  const missing: RowValue[] = new Array<RowValue>(rows.rowCount).fill(null);
+  return { rowCount: rows.rowCount, columns: fields.map((field) => encodeColumn(rows.columns[field.name] ?? missing)) };
 }
 
-function encodeColumn(rows: readonly Row[], name: string): EncodedColumn {
-  const n = rows.length;
+function columnOf(rows: readonly Row[], name: string): RowValue[] {
+  const values = new Array<RowValue>(rows.length);
+  for (let i = 0; i < rows.length; i++) values[i] = (rows[i] as Row)[name] ?? null;
+  return values;
+}
+
+function encodeColumn(values: readonly RowValue[]): EncodedColumn {
+  const n = values.length;
   // Most columns hold only numbers or only strings: try the typed form first, give up at the first other value.
   const numbers = new Float64Array(n);
   let r = 0;
   for (; r < n; r++) {
-    const value = (rows[r] as Row)[name];
+    const value = values[r];
     if (typeof value !== 'number') break;
     numbers[r] = value;
   }
   if (r === n) return { kind: 'numbers', values: numbers };
   if (r === 0) {
     const lengths = new Int32Array(n);
-    const strings = new Array<string>(n);
     let s = 0;
     for (; s < n; s++) {
-      const value = (rows[s] as Row)[name];
+      const value = values[s];
       if (typeof value !== 'string') break;
-      strings[s] = value;
       lengths[s] = value.length;
     }
-    if (s === n) return { kind: 'strings', text: strings.join(''), lengths };
+    if (s === n) return { kind: 'strings', text: (values as readonly string[]).join(''), lengths };
   }
-  const values = new Array<RowValue>(n);
-  for (let i = 0; i < n; i++) values[i] = (rows[i] as Row)[name] ?? null;
-  return { kind: 'values', values };
+  return { kind: 'values', values: values.map((v) => v ?? null) };
 }
 
 /** The buffers of `encoded` that can be moved to another thread instead of copied. */

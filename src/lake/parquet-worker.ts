@@ -3,6 +3,8 @@ import { LakeError } from './errors.js';
 import { encodeRows, transferables } from './parquet-columns.js';
 import type { WriterReply, WriterRequest, WriterThreadData } from './parquet-worker-protocol.js';
 import type { ParquetFileStats, WriteParquetOptions } from './parquet-writer.js';
+import type { ColumnRows } from './column-rows.js';
+import type { Row } from './duckdb-engine.js';
 
 export interface ParquetWorkerOptions {
   /** DuckDB's spill directory for the thread's own instance. */
@@ -52,8 +54,13 @@ export class ParquetWorker {
     this.#start();
   }
 
-  /** `writeParquet` on the thread. The rows must have been checked against the schema (`rowChecker`). */
-  async write(options: Pick<WriteParquetOptions, 'schema' | 'rows' | 'path' | 'compression' | 'rowGroupSize' | 'fsync'>): Promise<ParquetFileStats> {
+  /**
+   * `writeParquet` on the thread, for row objects or columns. The rows must have been checked
+   * against the schema (`rowChecker`, `checkColumnRows`).
+   */
+  async write(
+    options: Pick<WriteParquetOptions, 'schema' | 'path' | 'compression' | 'rowGroupSize' | 'fsync'> & { readonly rows: readonly Row[] | ColumnRows },
+  ): Promise<ParquetFileStats> {
     if (this.#closed) throw new LakeError('OP_LAKE_INVALID_ARGUMENT', 'the Parquet writer thread is closed', { details: { path: options.path } });
     const rows = encodeRows(options.schema, options.rows);
     const worker = this.#start();

@@ -22,6 +22,7 @@
  *
  * `null` and `undefined` both mean "no value" and are refused for required columns.
  */
+import type { ColumnRows } from './column-rows.js';
 import { LakeError } from './errors.js';
 import type { IcebergType, ListType, MapType, NestedField, PrimitiveType, Schema, StructType } from './types.js';
 
@@ -519,6 +520,58 @@ export function rowChecker(schema: Schema): (row: unknown, rowIndex: number) => 
   };
   checkCache.set(schema, checker);
   return checker;
+}
+
+/**
+ * Checks rows given as columns (`ColumnRows`) as `rowChecker` checks row objects, with the same
+ * errors: every column the schema's, every array `rowCount` long (`OP_LAKE_INVALID_ARGUMENT`
+ * otherwise), and the first value that does not fit, by row and column, `OP_LAKE_SCHEMA_MISMATCH`.
+ * Column by column, so each check runs over one array of one type.
+ */
+export function checkColumnRows(schema: Schema, rows: ColumnRows): void {
+  const { rowCount, columns } = rows;
+  if (!Number.isSafeInteger(rowCount) || rowCount < 0) {
+    throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `rowCount must be a non-negative integer, got ${String(rowCount)}`);
+  }
+  if (typeof columns !== 'object' || columns === null) throw new LakeError('OP_LAKE_INVALID_ARGUMENT', 'columns must be an object keyed by column name');
+  const known = new Set(schema.fields.map((f) => f.name));
+  for (const name of Object.keys(columns)) {
+    const values: unknown = columns[name];
+    if (!known.has(name)) {
+      throw mismatch(0, name, Array.isArray(values) ? values[0] : values, `unknown column (schema ${schema['schema-id']} has no such column)`);
+    }
+    if (!Array.isArray(values) || values.length !== rowCount) {
+      const given = Array.isArray(values) ? `${values.length} values` : describeValue(values);
+      throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `column '${name}' has ${given} for ${rowCount} rows`, { details: { column: name, rowCount } });
+    }
+  }
+  for (const field of schema.fields) {
+    const values = columns[field.name];
+    if (values === undefined) {
+      if (field.required && rowCount > 0) throw mismatch(0, field.name, undefined, `required column (${typeName(field.type)}) has no value`);
+      continue;
+    }
+    const check = compiledCheck(field.type);
+    for (let i = 0; i < rowCount; i++) {
+      const value = values[i];
+      if (value === null || value === undefined) {
+        if (field.required) throw mismatch(i, field.name, value, `required column (${typeName(field.type)}) has no value`);
+        continue;
+      }
+      const problem = check(value);
+      if (problem !== null) throw mismatch(i, field.name, value, `column is ${typeName(field.type)}: ${problem}`);
+    }
+  }
+}
+
+const checksByType = new Map<string, ValueCheck>();
+
+/** `compileCheck`, kept per primitive type (nested types are compiled each time: no table writes them column by column). */
+function compiledCheck(type: IcebergType): ValueCheck {
+  if (typeof type !== 'string') return compileCheck(type);
+  let check = checksByType.get(type);
+  if (check === undefined) checksByType.set(type, (check = compileCheck(type)));
+  return check;
 }
 
 /** Checks one row (see `rowChecker`). */

@@ -5,7 +5,9 @@ import { compareToBound, serializeValue, truncatedLowerBound, truncatedUpperBoun
 import type { Catalog, TableIdentifier } from './catalog.js';
 import type { CommitAttempt, CommitRetryPolicy, FileWrittenEvent } from './commit.js';
 import { commitWithRetry, fileWrittenChannel } from './commit.js';
-import type { DuckDbEngine, Row } from './duckdb-engine.js';
+import type { ColumnRows } from './column-rows.js';
+import { isColumnRows, rowCountOf, selectColumnRows } from './column-rows.js';
+import type { DuckDbEngine, Row, RowValue } from './duckdb-engine.js';
 import { flatFields } from './duckdb-engine.js';
 import type { PlannedFile } from './deletes.js';
 import { DeleteIndex, partitionKey } from './deletes.js';
@@ -34,10 +36,11 @@ import {
 import { parseTableMetadata, encodeTableMetadata, writeRefusal } from './metadata-json.js';
 import type { ParquetFileStats } from './parquet-writer.js';
 import type { ParquetWorker } from './parquet-worker.js';
-import { writeParquet, writeParquetFromQuery } from './parquet-writer.js';
+import { encodeRows } from './parquet-columns.js';
+import { writeParquet, writeParquetColumns, writeParquetFromQuery } from './parquet-writer.js';
 import type { DataFileWithDeletes, QueryOptions, QueryParam, QueryResult, QueryTable } from './query.js';
 import { queryParquet } from './query.js';
-import { addColumn, rowChecker } from './schema.js';
+import { addColumn, checkColumnRows, requireFieldById, rowChecker } from './schema.js';
 import { parseTransform, partitionPath, partitioner } from './transforms.js';
 import type {
   DataFile,
@@ -243,9 +246,10 @@ export class IcebergTable {
   /**
    * Appends rows as new data files (a fast append: existing manifests are kept as they are). With
    * `expect`, the commit lands only while each named summary property still has the given value
-   * (see `SummaryExpectation`).
+   * (see `SummaryExpectation`). Rows come as objects or, from a writer that builds many of one
+   * shape, as columns (`ColumnRows`): the same checks, the same files.
    */
-  async append(rows: readonly Row[], options: { readonly summary?: SummaryProperties; readonly expect?: SummaryExpectation } = {}): Promise<CommitResult> {
+  async append(rows: readonly Row[] | ColumnRows, options: { readonly summary?: SummaryProperties; readonly expect?: SummaryExpectation } = {}): Promise<CommitResult> {
     await this.refresh();
     const added = await this.writeDataFiles(rows);
     return this.commit('append', {
@@ -1049,21 +1053,11 @@ export class IcebergTable {
   }
 
   /** Splits rows by partition and writes one Parquet file per partition, with its statistics. */
-  private async writeDataFiles(rows: readonly Row[]): Promise<DataFile[]> {
-    if (rows.length === 0) return [];
+  private async writeDataFiles(rows: readonly Row[] | ColumnRows): Promise<DataFile[]> {
+    if (rowCountOf(rows) === 0) return [];
     const schema = this.schema;
     const spec = this.spec;
-    const check = rowChecker(schema);
-    rows.forEach((row, i) => check(row, i));
-    const partitionOf = partitioner(spec, schema);
-    const groups = new Map<string, { values: PartitionValues; rows: Row[] }>();
-    for (const row of rows) {
-      const values = partitionOf(row);
-      const key = partitionKey(values);
-      let group = groups.get(key);
-      if (group === undefined) groups.set(key, (group = { values, rows: [] }));
-      group.rows.push(row);
-    }
+    const groups = isColumnRows(rows) ? this.columnPartitions(rows) : this.rowPartitions(rows);
     // Every partition's file at once: with a writer thread, one hand-over for all of them instead
     // of a round trip through this (busy) event loop between one file and the next.
     const settled = await Promise.allSettled(
@@ -1072,11 +1066,13 @@ export class IcebergTable {
         const location = `${this.location}/${dir}/${randomUUID()}.parquet`;
         const local = this.ctx.io.scheme === 'file' ? toLocalPath(location) : join(this.ctx.tempDir, `${randomUUID()}.parquet`);
         mkdirSync(this.ctx.tempDir, { recursive: true });
-        const worker = partitionRows.length >= WRITER_THREAD_MIN_ROWS ? this.ctx.parquetWorker : undefined;
-        const stats =
-          worker === undefined
-            ? await writeParquet(this.ctx.engine, { schema, rows: partitionRows, path: local, fsync: this.fsyncDataFiles() })
-            : await worker.write({ schema, rows: partitionRows, path: local, fsync: this.fsyncDataFiles() });
+        const worker = rowCountOf(partitionRows) >= WRITER_THREAD_MIN_ROWS ? this.ctx.parquetWorker : undefined;
+        const fsync = this.fsyncDataFiles();
+        let stats: ParquetFileStats;
+        if (worker !== undefined) stats = await worker.write({ schema, rows: partitionRows, path: local, fsync });
+        else if (isColumnRows(partitionRows)) {
+          stats = await writeParquetColumns(() => Promise.resolve(this.ctx.engine), { schema, rows: encodeRows(schema, partitionRows), path: local, fsync });
+        } else stats = await writeParquet(this.ctx.engine, { schema, rows: partitionRows, path: local, fsync });
         if (this.ctx.io.scheme !== 'file') {
           try {
             await this.ctx.io.upload(local, location);
@@ -1094,6 +1090,45 @@ export class IcebergTable {
       throw failed.reason;
     }
     return written;
+  }
+
+  /** Row objects checked and grouped by partition. */
+  private rowPartitions(rows: readonly Row[]): Map<string, { values: PartitionValues; rows: readonly Row[] }> {
+    const check = rowChecker(this.schema);
+    rows.forEach((row, i) => check(row, i));
+    const partitionOf = partitioner(this.spec, this.schema);
+    const groups = new Map<string, { values: PartitionValues; rows: Row[] }>();
+    for (const row of rows) {
+      const values = partitionOf(row);
+      const key = partitionKey(values);
+      let group = groups.get(key);
+      if (group === undefined) groups.set(key, (group = { values, rows: [] }));
+      group.rows.push(row);
+    }
+    return groups;
+  }
+
+  /**
+   * Columns checked and grouped by partition: each row's partition is computed from its source
+   * columns alone; rows of one partition (a stream batch's usual case) stay the columns given.
+   */
+  private columnPartitions(rows: ColumnRows): Map<string, { values: PartitionValues; rows: ColumnRows }> {
+    checkColumnRows(this.schema, rows);
+    const partitionOf = partitioner(this.spec, this.schema);
+    const sources = [...new Set(this.spec.fields.map((f) => requireFieldById(this.schema, f['source-id']).name))];
+    const probe: Record<string, RowValue> = {};
+    const groups = new Map<string, { values: PartitionValues; indexes: number[] }>();
+    for (let i = 0; i < rows.rowCount; i++) {
+      for (const name of sources) probe[name] = rows.columns[name]?.[i] ?? null;
+      const values = partitionOf(probe);
+      const key = partitionKey(values);
+      let group = groups.get(key);
+      if (group === undefined) groups.set(key, (group = { values, indexes: [] }));
+      group.indexes.push(i);
+    }
+    const out = new Map<string, { values: PartitionValues; rows: ColumnRows }>();
+    for (const [key, { values, indexes }] of groups) out.set(key, { values, rows: groups.size === 1 ? rows : selectColumnRows(rows, indexes) });
+    return out;
   }
 
   /**

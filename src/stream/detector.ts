@@ -50,6 +50,9 @@ import type { DetectorSnapshot, OrderSnapshot } from './detector-snapshot.js';
  *   the order). It may open again later. Its priority: value at stake × grade weight × P(late).
  */
 
+/** What `drainLate` hands back when no late event was seen: one frozen array, not a new one per call. */
+const NO_LATE_EVENTS: readonly LateEvent[] = Object.freeze([]);
+
 const LIFECYCLE_TYPES: ReadonlySet<string> = new Set([
   'OrderPlaced',
   'PaymentApproved',
@@ -336,7 +339,9 @@ export class DelayDetector {
   }
 
   /** Hands back (and forgets) the late events seen since the last call. */
-  drainLate(): LateEvent[] {
+  drainLate(): readonly LateEvent[] {
+    // Asked after every event: with none seen (nearly always), no new array.
+    if (this.#late.length === 0) return NO_LATE_EVENTS;
     const late = this.#late;
     this.#late = [];
     return late;

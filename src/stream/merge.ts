@@ -1,5 +1,5 @@
 import type { EventCodec, MarketplaceEvent } from '../events/index.js';
-import { decodeWireFormat, isEventsError } from '../events/index.js';
+import { isEventsError, wireSchemaId } from '../events/index.js';
 import type { EventLog, FetchRequest, LogRecord, PartitionRead } from '../log/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StreamError } from './errors.js';
@@ -238,7 +238,7 @@ export class LogMerger {
     const { records } = read;
     if (records.length === 0) return;
     const fetchedAt = this.#now();
-    for (const record of records) c.buffer.push(await this.#decode(record, fetchedAt));
+    for (const record of records) c.buffer.push(this.#decode(record, fetchedAt) ?? (await this.#decodeFetching(record, fetchedAt)));
     c.fetchOffset = (records[records.length - 1]?.offset ?? c.fetchOffset) + 1;
   }
 
@@ -251,21 +251,37 @@ export class LogMerger {
     return Object.fromEntries(this.#cursors.map((c) => [c.key, c.consumedOffset]));
   }
 
-  async #decode(record: LogRecord, fetchedAt: number): Promise<InputRecord> {
-    let schemaId = -1;
+  /**
+   * The input record of `record`: decoded at once when its writer schema is known (nearly always:
+   * no promise per record), null when the codec must ask the registry first (`#decodeFetching`).
+   */
+  #decode(record: LogRecord, fetchedAt: number): InputRecord | null {
+    const schemaId = wireSchemaId(record.value) ?? -1;
     try {
-      schemaId = decodeWireFormat(record.value).schemaId;
-    } catch {
-      // Reported by the codec below, with the record's place in the log.
+      const event = this.#codec.decodeKnown(record.value, record);
+      return event === undefined ? null : { record, event, eventTime: event.eventTime, schemaId, error: null, fetchedAt };
+    } catch (error) {
+      return undecodable(record, schemaId, error, fetchedAt);
     }
+  }
+
+  async #decodeFetching(record: LogRecord, fetchedAt: number): Promise<InputRecord> {
+    const schemaId = wireSchemaId(record.value) ?? -1;
     try {
       const event = await this.#codec.decode(record.value, record);
       return { record, event, eventTime: event.eventTime, schemaId, error: null, fetchedAt };
     } catch (error) {
-      // A value that cannot be read is the record's fault and is set aside with the reason; a
-      // registry that cannot be reached is not, and stops the batch (it is retried as a whole).
-      if (!isEventsError(error) || error.retryable || error.code === 'OP_EVENTS_REGISTRY_UNAVAILABLE') throw error;
-      return { record, event: null, eventTime: record.timestamp, schemaId, error: error.message, fetchedAt };
+      return undecodable(record, schemaId, error, fetchedAt);
     }
   }
+}
+
+/**
+ * A record whose value cannot be read is the record's fault: it is set aside with the reason. A
+ * registry that cannot be reached is not, and stops the batch (it is retried as a whole): that
+ * error, and any other, is thrown again.
+ */
+function undecodable(record: LogRecord, schemaId: number, error: unknown, fetchedAt: number): InputRecord {
+  if (!isEventsError(error) || error.retryable || error.code === 'OP_EVENTS_REGISTRY_UNAVAILABLE') throw error;
+  return { record, event: null, eventTime: record.timestamp, schemaId, error: error.message, fetchedAt };
 }

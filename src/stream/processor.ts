@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { TOPICS } from '../events/index.js';
-import type { IcebergTable, Row } from '../lake/index.js';
+import type { IcebergTable } from '../lake/index.js';
 import { LakeError } from '../lake/index.js';
 import type { EventLog } from '../log/index.js';
 import { partitionFor } from '../log/index.js';
@@ -39,7 +39,7 @@ import {
   offsetsProperty,
   positionProperty,
   watermarkProperty,
-  bronzeEventRow,
+  BronzeRows,
   ensureColumns,
   RISK_COLUMNS,
 } from './tables.js';
@@ -363,7 +363,7 @@ export class StreamProcessor {
     await this.#riskFollower?.refresh();
 
     const ingestTime = this.#now();
-    const rows: Row[] = [];
+    const rows = new BronzeRows();
     const changes: EmittedChange[] = [];
     const late: PositionedLateEvent[] = [];
     const summary: Record<string, string> = {};
@@ -378,21 +378,23 @@ export class StreamProcessor {
       let seq = task.detected.seq;
       for (const input of taken) {
         seq++;
-        const position: StreamPosition = { seq, floor };
         const record = input.record;
         perTopic.set(record.topic, (perTopic.get(record.topic) ?? 0) + 1);
+        rows.add(input, ingestTime, task.id, seq, floor);
         const event = input.event;
         if (event === null) {
           undecodable++;
-          rows.push(bronzeEventRow(input, ingestTime, task.id, position));
           continue;
         }
-        for (const change of detector.process(event)) {
+        const found = detector.process(event);
+        const lateEvents = detector.drainLate();
+        if (found.length === 0 && lateEvents.length === 0) continue;
+        const position: StreamPosition = { seq, floor };
+        for (const change of found) {
           changes.push({ change, task: task.id, position, cause: { topic: record.topic, partition: record.partition, offset: record.offset } });
           fetchedAt.push(input.fetchedAt);
         }
-        for (const lateEvent of detector.drainLate()) late.push({ late: lateEvent, task: task.id, position });
-        rows.push(bronzeEventRow(input, ingestTime, task.id, position));
+        for (const lateEvent of lateEvents) late.push({ late: lateEvent, task: task.id, position });
       }
       const position: StreamPosition = { seq, floor };
       task.detected = position;
@@ -411,7 +413,7 @@ export class StreamProcessor {
     this.#chain(async () => {
       const committing = performance.now();
       const checkpoints = this.#recordableCheckpoints(taskIds, summary);
-      const commit = await this.#outputs.fenced('bronze', taskIds, summary, (expect) => this.#bronze.append(rows, { summary, expect }));
+      const commit = await this.#outputs.fenced('bronze', taskIds, summary, (expect) => this.#bronze.append(rows.columns(), { summary, expect }));
       for (const [id, position] of positions) (this.#tasks.get(id) as StreamTask).committed = position;
       this.#checkpointsRecorded(checkpoints);
       if (this.#expiry?.schedule.committed() === true) this.#outputs.background(() => this.#expire());

@@ -281,7 +281,9 @@ describe('ingestReference on a small log', () => {
     const codec = await store.codec();
     await store.log.createTopic({ name: TOPICS.customers, partitions: 1 });
     await store.log.append([codec.encode(customer('c1', T0))]);
+    // A value whose writer schema the codec has not read yet, with the registry down.
     const unreachable = Object.assign(Object.create(codec) as EventCodec, {
+      decodeKnown: (): undefined => undefined,
       decode: (): Promise<MarketplaceEvent> =>
         Promise.reject(new EventsError('OP_EVENTS_REGISTRY_UNAVAILABLE', 'the schema registry does not answer', { retryable: true })),
     });

@@ -1,5 +1,5 @@
 import { eventKey } from '../events/index.js';
-import type { CreateTableOptions, IcebergTable, Row } from '../lake/index.js';
+import type { ColumnRows, CreateTableOptions, IcebergTable, Row } from '../lake/index.js';
 import type { Alert, AlertChange } from './types.js';
 import type { LateEvent } from './detector.js';
 import { StreamError } from './errors.js';
@@ -87,28 +87,79 @@ export function recordColumns(input: InputRecord, ingestTime: number): Row {
 }
 
 /**
- * A row of `bronze.order_events`: `recordColumns` and the processing position, built as one object
- * of one shape (no spread of an intermediate row: a batch builds tens of thousands of them).
+ * A batch's rows of `bronze.order_events`, built column by column: `recordColumns` and the
+ * processing position of each input record, appended to one array per column (a batch holds tens
+ * of thousands of rows; as columns they need no object per row, and the lake checks and encodes
+ * each column in one pass).
  */
-export function bronzeEventRow(input: InputRecord, ingestTime: number, task: TaskId, position: StreamPosition): Row {
-  const record = input.record;
-  const event = input.event;
-  if (event === null) return { ...recordColumns(input, ingestTime), task, processed_seq: position.seq, watermark_floor: position.floor };
-  return {
-    topic: record.topic,
-    log_partition: record.partition,
-    log_offset: record.offset,
-    event_id: event.eventId,
-    event_type: event.type,
-    key: eventKey(event),
-    event_time: event.eventTime,
-    ingest_time: ingestTime,
-    schema_id: input.schemaId,
-    payload: JSON.stringify(event),
-    task,
-    processed_seq: position.seq,
-    watermark_floor: position.floor,
-  };
+export class BronzeRows {
+  readonly #topic: string[] = [];
+  readonly #logPartition: number[] = [];
+  readonly #logOffset: number[] = [];
+  readonly #eventId: string[] = [];
+  readonly #eventType: string[] = [];
+  readonly #key: string[] = [];
+  readonly #eventTime: number[] = [];
+  readonly #ingestTime: number[] = [];
+  readonly #schemaId: number[] = [];
+  readonly #payload: string[] = [];
+  readonly #task: number[] = [];
+  readonly #processedSeq: number[] = [];
+  readonly #watermarkFloor: (number | null)[] = [];
+
+  get rowCount(): number {
+    return this.#topic.length;
+  }
+
+  /** The row of `input`, processed by `task` at `seq` under watermark floor `floor`. */
+  add(input: InputRecord, ingestTime: number, task: TaskId, seq: number, floor: number | null): void {
+    const record = input.record;
+    const event = input.event;
+    this.#topic.push(record.topic);
+    this.#logPartition.push(record.partition);
+    this.#logOffset.push(record.offset);
+    this.#ingestTime.push(ingestTime);
+    this.#schemaId.push(input.schemaId);
+    this.#task.push(task);
+    this.#processedSeq.push(seq);
+    this.#watermarkFloor.push(floor);
+    if (event === null) {
+      const row = recordColumns(input, ingestTime);
+      this.#eventId.push(row.event_id as string);
+      this.#eventType.push(row.event_type as string);
+      this.#key.push(row.key as string);
+      this.#eventTime.push(row.event_time as number);
+      this.#payload.push(row.payload as string);
+      return;
+    }
+    this.#eventId.push(event.eventId);
+    this.#eventType.push(event.type);
+    this.#key.push(eventKey(event));
+    this.#eventTime.push(event.eventTime);
+    this.#payload.push(JSON.stringify(event));
+  }
+
+  /** The rows as the lake takes them. */
+  columns(): ColumnRows {
+    return {
+      rowCount: this.rowCount,
+      columns: {
+        topic: this.#topic,
+        log_partition: this.#logPartition,
+        log_offset: this.#logOffset,
+        event_id: this.#eventId,
+        event_type: this.#eventType,
+        key: this.#key,
+        event_time: this.#eventTime,
+        ingest_time: this.#ingestTime,
+        schema_id: this.#schemaId,
+        payload: this.#payload,
+        task: this.#task,
+        processed_seq: this.#processedSeq,
+        watermark_floor: this.#watermarkFloor,
+      },
+    };
+  }
 }
 
 const POSITION_COLUMNS = [

@@ -6,7 +6,7 @@ import { ALERT_EVENTS_TABLE, ALERT_STATES, OPEN_ALERTS_TABLE, REFERENCE_EVENTS_T
 import type { CliIO } from '../output.js';
 import { table, writeJson } from '../output.js';
 import type { ProcessorHooks } from '../../deploy/index.js';
-import { StreamBatch, openProcessor, openRuntime, processorOptions } from '../../deploy/index.js';
+import { StreamBatch, boundHeapGrowth, openProcessor, openRuntime, processorOptions } from '../../deploy/index.js';
 import type { SetExitCode } from './index.js';
 import { METRICS_PORT_HELP, formatMs, parseMetricsPort, settingsFor, withMetricsPort } from './common.js';
 import type { StreamBatchSummary } from './batch-schedule.js';
@@ -165,6 +165,7 @@ export function registerStream(program: Command, io: CliIO, setExitCode: SetExit
         batchInterval: typeof flags.batchEvery === 'string' ? flags.batchEvery : undefined,
       });
       await withMetricsPort(settings, 'stream', flags.metricsPort, async () => {
+        boundHeapGrowth();
         const runtime = openRuntime(settings, { env: io.env, writerThread: true });
         const abort = new AbortController();
         const onSignal = (): void => {
