@@ -7,7 +7,7 @@ import { isLogError } from '../log/index.js';
 import { StreamError } from './errors.js';
 import type { InputRecord } from './merge.js';
 import { LogMerger, NEED_FETCH, partitionKey } from './merge.js';
-import { recordColumnDefinitions, recordColumns } from './tables.js';
+import { RecordRows, recordColumnDefinitions } from './tables.js';
 
 /**
  * Reference data into bronze: every record of the `customers`, `sellers` and `products` topics
@@ -36,7 +36,7 @@ export const REFERENCE_TOPICS: readonly string[] = [TOPICS.customers, TOPICS.sel
 export const REFERENCE_OFFSETS_PROPERTY = 'orderpulse.log-offsets.reference';
 
 // The columns `bronze.order_events` has before its processing columns, filled the same way
-// (`recordColumns`), so the batch layer reads both tables alike. The tables are small (one row per
+// (`RecordRows`), so the batch layer reads both tables alike. The tables are small (one row per
 // customer, seller and product sent): unpartitioned.
 export const REFERENCE_EVENTS: CreateTableOptions = {
   columns: recordColumnDefinitions('The partitioning key: customer_id, seller_id or product_id'),
@@ -116,9 +116,10 @@ export async function ingestReference(options: ReferenceIngestOptions): Promise<
       const offsetsText = JSON.stringify(offsets);
       const summary = { [REFERENCE_OFFSETS_PROPERTY]: offsetsText };
       const ingestTime = Date.now();
-      const rows = inputs.map((input) => recordColumns(input, ingestTime));
+      const rows = new RecordRows();
+      for (const input of inputs) rows.add(input, ingestTime);
       try {
-        const commit = await table.append(rows, { summary, expect: { [REFERENCE_OFFSETS_PROPERTY]: recordedText } });
+        const commit = await table.append(rows.columns(), { summary, expect: { [REFERENCE_OFFSETS_PROPERTY]: recordedText } });
         snapshotId = commit.snapshotId;
       } catch (error) {
         if (!(error instanceof LakeError && error.code === 'OP_LAKE_PRECONDITION_FAILED')) throw error;
@@ -126,7 +127,7 @@ export async function ingestReference(options: ReferenceIngestOptions): Promise<
         lost = true;
         break;
       }
-      appended += rows.length;
+      appended += rows.rowCount;
       recordedText = offsetsText;
       recorded = offsets;
       if ([...ends].every(([key, end]) => (recorded[key] ?? 0) >= end)) return report();

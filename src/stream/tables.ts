@@ -49,50 +49,15 @@ export function positionProperty(task: TaskId): string {
 export const UNDECODABLE_EVENT_TYPE = 'Undecodable';
 
 /**
- * A log record as bronze keeps it: where it was in the log, the event's id, type, key and time, and
- * the event itself as JSON (camelCase, as the event model has it). A record that did not decode
- * gets an id made of its place in the log, its log timestamp as event time, and as payload the
- * error and its bytes in base64, so nothing is lost. `bronze.order_events` adds its processing
- * columns to these; `bronze.reference_events` has these alone.
+ * Log records as bronze keeps them, built column by column: where each was in the log, the
+ * event's id, type, key and time, and the event itself as JSON (camelCase, as the event model has
+ * it). A record that did not decode gets an id made of its place in the log, its log timestamp as
+ * event time, and as payload the error and its bytes in base64, so nothing is lost.
+ * `bronze.reference_events` has these columns alone; `bronze.order_events` adds its processing
+ * columns (`BronzeRows`). Columns, not an object per row: a batch holds tens of thousands of rows,
+ * and the lake checks and encodes each column in one pass.
  */
-export function recordColumns(input: InputRecord, ingestTime: number): Row {
-  const record = input.record;
-  const event = input.event;
-  if (event === null) {
-    return {
-      topic: record.topic,
-      log_partition: record.partition,
-      log_offset: record.offset,
-      event_id: `undecodable:${record.topic}/${record.partition}/${record.offset}`,
-      event_type: UNDECODABLE_EVENT_TYPE,
-      key: record.key === null ? '' : Buffer.from(record.key).toString('utf8'),
-      event_time: record.timestamp,
-      ingest_time: ingestTime,
-      schema_id: input.schemaId,
-      payload: JSON.stringify({ error: input.error, value: Buffer.from(record.value).toString('base64') }),
-    };
-  }
-  return {
-    topic: record.topic,
-    log_partition: record.partition,
-    log_offset: record.offset,
-    event_id: event.eventId,
-    event_type: event.type,
-    key: eventKey(event),
-    event_time: event.eventTime,
-    ingest_time: ingestTime,
-    schema_id: input.schemaId,
-    payload: JSON.stringify(event),
-  };
-}
-
-/**
- * A batch's rows of `bronze.order_events`, built column by column: `recordColumns` and the
- * processing position of each input record, appended to one array per column (a batch holds tens
- * of thousands of rows; as columns they need no object per row, and the lake checks and encodes
- * each column in one pass).
- */
-export class BronzeRows {
+export class RecordRows {
   readonly #topic: string[] = [];
   readonly #logPartition: number[] = [];
   readonly #logOffset: number[] = [];
@@ -103,16 +68,13 @@ export class BronzeRows {
   readonly #ingestTime: number[] = [];
   readonly #schemaId: number[] = [];
   readonly #payload: string[] = [];
-  readonly #task: number[] = [];
-  readonly #processedSeq: number[] = [];
-  readonly #watermarkFloor: (number | null)[] = [];
 
   get rowCount(): number {
     return this.#topic.length;
   }
 
-  /** The row of `input`, processed by `task` at `seq` under watermark floor `floor`. */
-  add(input: InputRecord, ingestTime: number, task: TaskId, seq: number, floor: number | null): void {
+  /** The row of `input`, taken in at `ingestTime`. */
+  add(input: InputRecord, ingestTime: number): void {
     const record = input.record;
     const event = input.event;
     this.#topic.push(record.topic);
@@ -120,16 +82,12 @@ export class BronzeRows {
     this.#logOffset.push(record.offset);
     this.#ingestTime.push(ingestTime);
     this.#schemaId.push(input.schemaId);
-    this.#task.push(task);
-    this.#processedSeq.push(seq);
-    this.#watermarkFloor.push(floor);
     if (event === null) {
-      const row = recordColumns(input, ingestTime);
-      this.#eventId.push(row.event_id as string);
-      this.#eventType.push(row.event_type as string);
-      this.#key.push(row.key as string);
-      this.#eventTime.push(row.event_time as number);
-      this.#payload.push(row.payload as string);
+      this.#eventId.push(`undecodable:${record.topic}/${record.partition}/${record.offset}`);
+      this.#eventType.push(UNDECODABLE_EVENT_TYPE);
+      this.#key.push(record.key === null ? '' : Buffer.from(record.key).toString('utf8'));
+      this.#eventTime.push(record.timestamp);
+      this.#payload.push(JSON.stringify({ error: input.error, value: Buffer.from(record.value).toString('base64') }));
       return;
     }
     this.#eventId.push(event.eventId);
@@ -154,10 +112,36 @@ export class BronzeRows {
         ingest_time: this.#ingestTime,
         schema_id: this.#schemaId,
         payload: this.#payload,
-        task: this.#task,
-        processed_seq: this.#processedSeq,
-        watermark_floor: this.#watermarkFloor,
       },
+    };
+  }
+}
+
+/** A batch's rows of `bronze.order_events`: `RecordRows` and each record's processing position. */
+export class BronzeRows {
+  readonly #records = new RecordRows();
+  readonly #task: number[] = [];
+  readonly #processedSeq: number[] = [];
+  readonly #watermarkFloor: (number | null)[] = [];
+
+  get rowCount(): number {
+    return this.#records.rowCount;
+  }
+
+  /** The row of `input`, processed by `task` at `seq` under watermark floor `floor`. */
+  add(input: InputRecord, ingestTime: number, task: TaskId, seq: number, floor: number | null): void {
+    this.#records.add(input, ingestTime);
+    this.#task.push(task);
+    this.#processedSeq.push(seq);
+    this.#watermarkFloor.push(floor);
+  }
+
+  /** The rows as the lake takes them. */
+  columns(): ColumnRows {
+    const records = this.#records.columns();
+    return {
+      rowCount: records.rowCount,
+      columns: { ...records.columns, task: this.#task, processed_seq: this.#processedSeq, watermark_floor: this.#watermarkFloor },
     };
   }
 }
@@ -168,7 +152,7 @@ const POSITION_COLUMNS = [
   { name: 'watermark_floor', type: 'timestamptz', doc: 'Watermark imposed by the idle policy when it was processed' },
 ] as const;
 
-/** The columns of a log record in bronze (filled by `recordColumns`); `keyDoc` says what its key is. */
+/** The columns of a log record in bronze (filled by `RecordRows`); `keyDoc` says what its key is. */
 export function recordColumnDefinitions(keyDoc: string): CreateTableOptions['columns'] {
   return [
     { name: 'topic', type: 'string', required: true },
