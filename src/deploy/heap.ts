@@ -8,7 +8,8 @@ import { setFlagsFromString } from 'node:v8';
  * its live heap is 60–90 MiB at scale 10, most of what it allocates (batches, rows, JSON payloads)
  * dies young, so the old space was let grow to 370 MiB between full collections and the process
  * peaked at 660 MiB. With growth capped at 2× the old space stays under about 230 MiB and the
- * process peaks at about 460 MiB, for the same throughput (docs/benchmarks.md, "Stream").
+ * process peaks at about 460 MiB, for 10–25% more CPU in a catch-up, spent on more full collections
+ * (docs/benchmarks.md, "Stream").
  */
 export const PROCESSOR_HEAP_GROWING_PERCENT = 100;
 

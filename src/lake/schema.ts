@@ -485,6 +485,40 @@ export function describeValue(value: unknown): string {
 /** Returns null when the value fits, else why not ("expected …"). Never called with null. */
 export type ValueCheck = (value: unknown) => string | null;
 
+/** A column of a schema with its value check resolved: what `rowChecker` and `checkColumnRows` check each value against. */
+interface CheckedColumn {
+  readonly name: string;
+  readonly required: boolean;
+  readonly type: IcebergType;
+  readonly check: ValueCheck;
+}
+
+const checkedColumnsCache = new WeakMap<Schema, readonly CheckedColumn[]>();
+
+/** The schema's columns with their checks, compiled once per schema. */
+function checkedColumns(schema: Schema): readonly CheckedColumn[] {
+  let columns = checkedColumnsCache.get(schema);
+  if (columns === undefined) {
+    columns = schema.fields.map((f) => ({ name: f.name, required: f.required, type: f.type, check: compileCheck(f.type) }));
+    checkedColumnsCache.set(schema, columns);
+  }
+  return columns;
+}
+
+/** Throws `OP_LAKE_SCHEMA_MISMATCH` when `value` does not fit `column` (row `rowIndex`): missing while required, or of the wrong type or range. */
+function checkValue(column: CheckedColumn, value: unknown, rowIndex: number): void {
+  if (value === null || value === undefined) {
+    if (column.required) throw mismatch(rowIndex, column.name, value, `required column (${typeName(column.type)}) has no value`);
+    return;
+  }
+  const problem = column.check(value);
+  if (problem !== null) throw mismatch(rowIndex, column.name, value, `column is ${typeName(column.type)}: ${problem}`);
+}
+
+function unknownColumn(schema: Schema, rowIndex: number, name: string, value: unknown): LakeError {
+  return mismatch(rowIndex, name, value, `unknown column (schema ${schema['schema-id']} has no such column)`);
+}
+
 const checkCache = new WeakMap<Schema, (row: unknown, rowIndex: number) => void>();
 
 /**
@@ -496,26 +530,16 @@ const checkCache = new WeakMap<Schema, (row: unknown, rowIndex: number) => void>
 export function rowChecker(schema: Schema): (row: unknown, rowIndex: number) => void {
   const cached = checkCache.get(schema);
   if (cached) return cached;
-  const columns = schema.fields.map((f) => ({ name: f.name, required: f.required, type: f.type, check: compileCheck(f.type) }));
+  const columns = checkedColumns(schema);
   const known = new Set(columns.map((c) => c.name));
   const checker = (row: unknown, rowIndex: number): void => {
     if (typeof row !== 'object' || row === null || Array.isArray(row)) {
       throw mismatch(rowIndex, null, row, 'a row must be a plain object keyed by column name');
     }
     const record = row as Readonly<Record<string, unknown>>;
-    for (const column of columns) {
-      const value = record[column.name];
-      if (value === null || value === undefined) {
-        if (column.required) throw mismatch(rowIndex, column.name, value, `required column (${typeName(column.type)}) has no value`);
-        continue;
-      }
-      const problem = column.check(value);
-      if (problem !== null) throw mismatch(rowIndex, column.name, value, `column is ${typeName(column.type)}: ${problem}`);
-    }
+    for (const column of columns) checkValue(column, record[column.name], rowIndex);
     for (const key in record) {
-      if (!known.has(key) && Object.prototype.hasOwnProperty.call(record, key)) {
-        throw mismatch(rowIndex, key, record[key], `unknown column (schema ${schema['schema-id']} has no such column)`);
-      }
+      if (!known.has(key) && Object.prototype.hasOwnProperty.call(record, key)) throw unknownColumn(schema, rowIndex, key, record[key]);
     }
   };
   checkCache.set(schema, checker);
@@ -534,44 +558,23 @@ export function checkColumnRows(schema: Schema, rows: ColumnRows): void {
     throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `rowCount must be a non-negative integer, got ${String(rowCount)}`);
   }
   if (typeof columns !== 'object' || columns === null) throw new LakeError('OP_LAKE_INVALID_ARGUMENT', 'columns must be an object keyed by column name');
-  const known = new Set(schema.fields.map((f) => f.name));
+  const checked = checkedColumns(schema);
   for (const name of Object.keys(columns)) {
     const values: unknown = columns[name];
-    if (!known.has(name)) {
-      throw mismatch(0, name, Array.isArray(values) ? values[0] : values, `unknown column (schema ${schema['schema-id']} has no such column)`);
-    }
+    if (!checked.some((c) => c.name === name)) throw unknownColumn(schema, 0, name, Array.isArray(values) ? values[0] : values);
     if (!Array.isArray(values) || values.length !== rowCount) {
       const given = Array.isArray(values) ? `${values.length} values` : describeValue(values);
       throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `column '${name}' has ${given} for ${rowCount} rows`, { details: { column: name, rowCount } });
     }
   }
-  for (const field of schema.fields) {
-    const values = columns[field.name];
+  for (const column of checked) {
+    const values = columns[column.name];
     if (values === undefined) {
-      if (field.required && rowCount > 0) throw mismatch(0, field.name, undefined, `required column (${typeName(field.type)}) has no value`);
+      if (rowCount > 0) checkValue(column, undefined, 0);
       continue;
     }
-    const check = compiledCheck(field.type);
-    for (let i = 0; i < rowCount; i++) {
-      const value = values[i];
-      if (value === null || value === undefined) {
-        if (field.required) throw mismatch(i, field.name, value, `required column (${typeName(field.type)}) has no value`);
-        continue;
-      }
-      const problem = check(value);
-      if (problem !== null) throw mismatch(i, field.name, value, `column is ${typeName(field.type)}: ${problem}`);
-    }
+    for (let i = 0; i < rowCount; i++) checkValue(column, values[i], i);
   }
-}
-
-const checksByType = new Map<string, ValueCheck>();
-
-/** `compileCheck`, kept per primitive type (nested types are compiled each time: no table writes them column by column). */
-function compiledCheck(type: IcebergType): ValueCheck {
-  if (typeof type !== 'string') return compileCheck(type);
-  let check = checksByType.get(type);
-  if (check === undefined) checksByType.set(type, (check = compileCheck(type)));
-  return check;
 }
 
 /** Checks one row (see `rowChecker`). */

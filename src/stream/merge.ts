@@ -259,7 +259,7 @@ export class LogMerger {
     const schemaId = wireSchemaId(record.value) ?? -1;
     try {
       const event = this.#codec.decodeKnown(record.value, record);
-      return event === undefined ? null : { record, event, eventTime: event.eventTime, schemaId, error: null, fetchedAt };
+      return event === undefined ? null : decoded(record, event, schemaId, fetchedAt);
     } catch (error) {
       return undecodable(record, schemaId, error, fetchedAt);
     }
@@ -268,12 +268,15 @@ export class LogMerger {
   async #decodeFetching(record: LogRecord, fetchedAt: number): Promise<InputRecord> {
     const schemaId = wireSchemaId(record.value) ?? -1;
     try {
-      const event = await this.#codec.decode(record.value, record);
-      return { record, event, eventTime: event.eventTime, schemaId, error: null, fetchedAt };
+      return decoded(record, await this.#codec.decode(record.value, record), schemaId, fetchedAt);
     } catch (error) {
       return undecodable(record, schemaId, error, fetchedAt);
     }
   }
+}
+
+function decoded(record: LogRecord, event: MarketplaceEvent, schemaId: number, fetchedAt: number): InputRecord {
+  return { record, event, eventTime: event.eventTime, schemaId, error: null, fetchedAt };
 }
 
 /**
