@@ -37,16 +37,22 @@
  *     and read back − the time the causing record's append was called (the produce included).
  *   `final`/`resolved` changes are caused by an event itself, `opened`/`escalated` by a deadline
  *   timer fired when an event moved the watermark; changes of the idle policy (no cause) are only
- *   counted. The processor's fetchPartitions, fetch and describeTopics calls are counted and timed. The floor, in
+ *   counted. Each read-back latency is split in three legs: the causing record fetched by the
+ *   processor − acked, the change acked − the record fetched (the batch), read back − the change
+ *   acked; the mean legs of the slowest 1% say what the p99 is made of. The process's garbage
+ *   collection pauses and event loop delay are recorded over the run. The processor's
+ *   fetchPartitions, fetch and describeTopics calls are counted and timed. The floor, in
  *   the same run: single records sent by the client's Producer (acks=all) at PING_RATE a second
  *   and received by its Consumer stream; an alert crosses the cluster at least twice that way.
- * Goal (the issue): alert latency p99 < 500 ms with acks=all.
+ * Goal (the issue): alert latency p99 < 500 ms with acks=all. `--part latency` runs the latency part
+ * and its floor alone (about a minute and a half); the default, `--part all`, runs every part.
  * Prints three tables, then one JSON line with every figure; progress goes to stderr.
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin, Consumer as RawConsumer, ProduceAcks, Producer } from '@platformatic/kafka';
 import type { MessageToProduce } from '@platformatic/kafka';
@@ -55,7 +61,7 @@ import { loadOlist, writeOlist } from '../src/data/index.js';
 import type { EncodedEvent, MarketplaceEvent, ValueLocation } from '../src/events/index.js';
 import { EventCodec, RestSchemaRegistry, TOPIC_NAMES, olistEvents } from '../src/events/index.js';
 import { Lake } from '../src/lake/index.js';
-import type { EventLog, ProducerRecord, RecordPosition } from '../src/log/index.js';
+import type { EventLog, LogRecord, ProducerRecord, RecordPosition } from '../src/log/index.js';
 import { KafkaEventLog, partitionFor, withTopicPrefix } from '../src/log/index.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_PARTITIONS, replay, scaleDataset } from '../src/replay/index.js';
 import type { BatchReport, ChangeKind, EmittedChange, PositionedChange } from '../src/stream/index.js';
@@ -163,6 +169,17 @@ async function produceByReplay(cluster: Cluster, codec: EventCodec, events: read
   const log = kafkaLog(cluster, 'replay.', 'replay');
   try {
     for (const topic of TOPIC_NAMES) await log.createTopic({ name: topic, partitions: DEFAULT_PARTITIONS });
+    const gc = { pauses: 0, ms: 0, maxMs: 0 };
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        gc.pauses++;
+        gc.ms += entry.duration;
+        gc.maxMs = Math.max(gc.maxMs, entry.duration);
+      }
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const t0 = process.hrtime.bigint();
     const summary = await replay({ log, codec, events, pacing: { mode: 'max' } });
     const wall = seconds(t0);
@@ -453,12 +470,23 @@ interface CallCounts {
   describeTopics: { calls: number; ms: number };
 }
 
-/** The log, except that its fetch, fetchPartitions and describeTopics calls are counted and timed (the processor's reads). */
-function countedLog(log: EventLog, counts: CallCounts): EventLog {
+/**
+ * The log, except that its fetch, fetchPartitions and describeTopics calls are counted and timed
+ * (the processor's reads), and the time each record was first handed to the processor is noted.
+ */
+function countedLog(log: EventLog, counts: CallCounts, fetchedAt: Map<string, number>): EventLog {
+  const noteFetched = (records: readonly LogRecord[]): void => {
+    const now = performance.now();
+    for (const r of records) {
+      const key = positionKey(r);
+      if (!fetchedAt.has(key)) fetchedAt.set(key, now);
+    }
+  };
   return withOverrides(log, {
     fetchPartitions: async (requests) => {
       const t = performance.now();
       const reads = await log.fetchPartitions(requests);
+      for (const read of reads) noteFetched(read.records);
       counts.fetchPartitions.calls++;
       counts.fetchPartitions.partitions += reads.length;
       counts.fetchPartitions.empty += reads.filter((r) => r.records.length === 0).length;
@@ -477,6 +505,7 @@ function countedLog(log: EventLog, counts: CallCounts): EventLog {
     fetch: async (request) => {
       const t = performance.now();
       const records = await log.fetch(request);
+      noteFetched(records);
       counts.fetch.calls++;
       if (records.length === 0) counts.fetch.empty++;
       counts.fetch.ms += performance.now() - t;
@@ -517,6 +546,21 @@ interface LatencyResult {
   readonly readBack: { readonly eventTriggered: LatencyStats; readonly timerTriggered: LatencyStats; readonly all: LatencyStats };
   /** Alert change read back − the causing record's append called (the produce included). */
   readonly readBackFromCall: LatencyStats;
+  /**
+   * The read-back latency of every change with a cause, in three legs: the causing record fetched
+   * by the processor − acknowledged (negative when the fetch saw it before the producer's ack came
+   * back); the change acknowledged on the alerts topic − the record fetched (the batch: detection,
+   * the bronze commit, the alerts' append); the change read back − acknowledged. `slowest`: the mean
+   * of each leg over the slowest 1% of changes (what the p99 is made of).
+   */
+  readonly legs: {
+    readonly fetched: LatencyStats;
+    readonly processed: LatencyStats;
+    readonly delivered: LatencyStats;
+    readonly slowest: { readonly count: number; readonly fetchedMs: number; readonly processedMs: number; readonly deliveredMs: number };
+  };
+  /** The bench process during the run: garbage collection pauses and event loop delay (ms). */
+  readonly runtime: { readonly gcPauses: number; readonly gcMs: number; readonly gcMaxMs: number; readonly loopDelayP99Ms: number; readonly loopDelayMaxMs: number };
   /** How long the replay's appends took to be acknowledged (per append call). */
   readonly appendMs: LatencyStats;
   readonly published: number;
@@ -546,6 +590,7 @@ async function latency(cluster: Cluster, registry: RestSchemaRegistry): Promise<
 
     const calledAt = new Map<string, number>();
     const appendedAt = new Map<string, number>();
+    const fetchedAt = new Map<string, number>();
     const appendDurations: number[] = [];
     const emitted = new Map<string, { at: number; cause: RecordPosition; kind: ChangeKind }>();
     let idleChanges = 0;
@@ -580,7 +625,7 @@ async function latency(cluster: Cluster, registry: RestSchemaRegistry): Promise<
       fetchPartitions: { calls: 0, partitions: 0, empty: 0, ms: 0 },
       describeTopics: { calls: 0, ms: 0 },
     };
-    const processor = await StreamProcessor.open({ log: countedLog(processorLog, reads), codec: processorCodec, lake, alertCodec, onAlerts, onBatch });
+    const processor = await StreamProcessor.open({ log: countedLog(processorLog, reads, fetchedAt), codec: processorCodec, lake, alertCodec, onAlerts, onBatch });
 
     // The alerts reader: a group member of its own log; records are timed on arrival, decoded at the end.
     const reader = await readerLog.consumer({ group: 'bench-alerts', topics: [ALERTS_TOPIC], startFrom: 'earliest', maxRecords: FETCH_SIZE });
@@ -603,6 +648,17 @@ async function latency(cluster: Cluster, registry: RestSchemaRegistry): Promise<
     const readerFailed = readLoop.catch((error: unknown) => {
       outcome.failed ??= error instanceof Error ? error : new Error(String(error));
     });
+    const gc = { pauses: 0, ms: 0, maxMs: 0 };
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        gc.pauses++;
+        gc.ms += entry.duration;
+        gc.maxMs = Math.max(gc.maxMs, entry.duration);
+      }
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const t0 = process.hrtime.bigint();
     const summary = await replay({
       log: timedLog(replayLog, calledAt, appendedAt, appendDurations),
@@ -618,6 +674,8 @@ async function latency(cluster: Cluster, registry: RestSchemaRegistry): Promise<
     for (let waited = 0; outcome.failed === null && !idleSeen && waited < 5_000; waited += 10) await sleep(10);
     for (let waited = 0; outcome.failed === null && arrived.length < published && waited < 10_000; waited += 10) await sleep(10);
     controller.abort();
+    gcObserver.disconnect();
+    loopDelay.disable();
     await running;
     reading = false;
     await readerFailed;
@@ -627,6 +685,7 @@ async function latency(cluster: Cluster, registry: RestSchemaRegistry): Promise<
     const emittedMs = { event: [] as number[], timer: [] as number[] };
     const readMs = { event: [] as number[], timer: [] as number[] };
     const readFromCallMs: number[] = [];
+    const legs: { total: number; fetched: number; processed: number; delivered: number }[] = [];
     let unmatched = 0;
     for (const [, e] of emitted) {
       const at = appendedAt.get(positionKey(e.cause));
@@ -648,7 +707,11 @@ async function latency(cluster: Cluster, registry: RestSchemaRegistry): Promise<
       }
       (EVENT_TRIGGERED.has(e.kind) ? readMs.event : readMs.timer).push(a.at - at);
       readFromCallMs.push(a.at - called);
+      const fetched = fetchedAt.get(positionKey(e.cause));
+      if (fetched !== undefined) legs.push({ total: a.at - at, fetched: fetched - at, processed: e.at - fetched, delivered: a.at - e.at });
     }
+    const slowest = [...legs].sort((x, y) => y.total - x.total).slice(0, Math.max(1, Math.ceil(legs.length / 100)));
+    const meanOf = (leg: 'fetched' | 'processed' | 'delivered'): number => slowest.reduce((n, l) => n + l[leg], 0) / Math.max(1, slowest.length);
     say(`latency: ${summary.appended} events at ${Math.round(summary.appended / replaySeconds)}/s, ${emitted.size} alert changes with a cause, ${arrived.length} read back`);
     return {
       rate: LATENCY_RATE,
@@ -663,6 +726,13 @@ async function latency(cluster: Cluster, registry: RestSchemaRegistry): Promise<
       emitted: { eventTriggered: stats(emittedMs.event), timerTriggered: stats(emittedMs.timer), all: stats([...emittedMs.event, ...emittedMs.timer]) },
       readBack: { eventTriggered: stats(readMs.event), timerTriggered: stats(readMs.timer), all: stats([...readMs.event, ...readMs.timer]) },
       readBackFromCall: stats(readFromCallMs),
+      legs: {
+        fetched: stats(legs.map((l) => l.fetched)),
+        processed: stats(legs.map((l) => l.processed)),
+        delivered: stats(legs.map((l) => l.delivered)),
+        slowest: { count: slowest.length, fetchedMs: meanOf('fetched'), processedMs: meanOf('processed'), deliveredMs: meanOf('delivered') },
+      },
+      runtime: { gcPauses: gc.pauses, gcMs: gc.ms, gcMaxMs: gc.maxMs, loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6 },
       appendMs: stats(appendDurations),
       published,
       readBackCount: arrived.length,
@@ -733,7 +803,59 @@ async function dropRun(admin: Admin, cluster: Cluster): Promise<number> {
 }
 
 
+interface Throughput {
+  readonly events: number;
+  readonly bytes: number;
+  readonly encodeSeconds: number;
+  readonly byReplay: Rate;
+  readonly byAppend: Rate;
+  readonly raw: Rate & { readonly requests: number };
+  readonly byFetch: Rate;
+  readonly byGroup: Rate;
+  readonly rawFetch: Rate;
+  readonly rawStream: Rate;
+  readonly rounds: { readonly fetch: Rate[]; readonly group: Rate[]; readonly rawFetch: Rate[]; readonly rawStream: Rate[] };
+}
+
+/** The produce and consume parts: the sample at scale 10 through the log, against the client alone. */
+async function throughput(cluster: Cluster, admin: Admin, registry: RestSchemaRegistry): Promise<Throughput> {
+  const codec = await EventCodec.open(registry, { registerSchemas: false });
+  const events = await scaledEvents();
+  const tEncode = process.hrtime.bigint();
+  const encoded = events.map((e) => codec.encode(e));
+  const encodeSeconds = seconds(tEncode);
+  const bytes = encoded.reduce((n, r) => n + recordBytes(r), 0);
+  say(`scale 10: ${events.length} events, ${(bytes / 1e6).toFixed(1)} MB of keys and values, encoded in ${encodeSeconds.toFixed(1)} s`);
+
+  const byReplay = await produceByReplay(cluster, codec, events, bytes);
+  const byAppend = await produceByAppend(cluster, encoded, bytes);
+  const raw = await produceRaw(cluster, admin, encoded, bytes);
+  // Reading takes seconds, so each way reads CONSUME_ROUNDS times, the ways taking turns; the
+  // median round counts (the machine's noise moves single reads by a factor of two).
+  const rounds = { fetch: [] as Rate[], group: [] as Rate[], rawFetch: [] as Rate[], rawStream: [] as Rate[] };
+  for (let round = 0; round < CONSUME_ROUNDS; round++) {
+    rounds.fetch.push(await consumeByFetch(cluster));
+    rounds.group.push(await consumeByGroup(cluster, events.length, round));
+    rounds.rawFetch.push(await consumeRawFetch(cluster, admin));
+    rounds.rawStream.push(await consumeRaw(cluster, events.length, round));
+  }
+  const byFetch = median(rounds.fetch);
+  const byGroup = median(rounds.group);
+  const rawFetch = median(rounds.rawFetch);
+  const rawStream = median(rounds.rawStream);
+  return { events: events.length, bytes, encodeSeconds, byReplay, byAppend, raw, byFetch, byGroup, rawFetch, rawStream, rounds };
+}
+
+/** `--part latency` runs the latency part alone (with its floor); the default, `--part all`, runs every part. */
+function parsePart(args: readonly string[]): 'all' | 'latency' {
+  if (args.length === 0) return 'all';
+  const [flag, value] = args;
+  if (args.length === 2 && flag === '--part' && (value === 'all' || value === 'latency')) return value;
+  throw new Error(`bench:kafka: unknown or malformed options '${args.join(' ')}' (options: --part all|latency)`);
+}
+
 async function main(): Promise<void> {
+  const part = parsePart(process.argv.slice(2));
   const cluster = clusterFromEnvironment();
   rmSync(work, { recursive: true, force: true });
   const admin = new Admin({ clientId: 'orderpulse-bench-admin', bootstrapBrokers: [...cluster.brokers] });
@@ -742,30 +864,7 @@ async function main(): Promise<void> {
   try {
     // As `orderpulse schemas register`: idempotent; the writers below only look the schemas up.
     await registerTopicSchemas(registry, schemasToRegister());
-    const codec = await EventCodec.open(registry, { registerSchemas: false });
-    const events = await scaledEvents();
-    const tEncode = process.hrtime.bigint();
-    const encoded = events.map((e) => codec.encode(e));
-    const encodeSeconds = seconds(tEncode);
-    const bytes = encoded.reduce((n, r) => n + recordBytes(r), 0);
-    say(`scale 10: ${events.length} events, ${(bytes / 1e6).toFixed(1)} MB of keys and values, encoded in ${encodeSeconds.toFixed(1)} s`);
-
-    const byReplay = await produceByReplay(cluster, codec, events, bytes);
-    const byAppend = await produceByAppend(cluster, encoded, bytes);
-    const raw = await produceRaw(cluster, admin, encoded, bytes);
-    // Reading takes seconds, so each way reads CONSUME_ROUNDS times, the ways taking turns; the
-    // median round counts (the machine's noise moves single reads by a factor of two).
-    const rounds = { fetch: [] as Rate[], group: [] as Rate[], rawFetch: [] as Rate[], rawStream: [] as Rate[] };
-    for (let round = 0; round < CONSUME_ROUNDS; round++) {
-      rounds.fetch.push(await consumeByFetch(cluster));
-      rounds.group.push(await consumeByGroup(cluster, events.length, round));
-      rounds.rawFetch.push(await consumeRawFetch(cluster, admin));
-      rounds.rawStream.push(await consumeRaw(cluster, events.length, round));
-    }
-    const byFetch = median(rounds.fetch);
-    const byGroup = median(rounds.group);
-    const rawFetch = median(rounds.rawFetch);
-    const rawStream = median(rounds.rawStream);
+    const through = part === 'latency' ? null : await throughput(cluster, admin, registry);
     const floor = await rawRoundTrip(cluster, admin);
     const lat = await latency(cluster, registry);
 
@@ -774,18 +873,21 @@ async function main(): Promise<void> {
     const ms = (n: number | null): string => (n === null ? '-' : n.toFixed(1));
     const ratio = (a: Rate, b: Rate): string => (a.eventsPerSecond / b.eventsPerSecond).toFixed(3);
     const rateRow = (label: string, r: Rate, ceiling: Rate | null): string[] => [label, k(r.eventsPerSecond), mb(r.mbPerSecond), r.seconds.toFixed(1), ceiling === null ? '-' : ratio(r, ceiling)];
-    printTable([
-      [`throughput, scale 10 (${k(events.length)} events, ${mb(bytes / 1e6)} MB)`, 'ev/s', 'MB/s', 'seconds', '/ceiling'],
-      rateRow('produce: replay --max (encode + append)', byReplay, raw),
-      rateRow('produce: log.append, encoded beforehand', byAppend, raw),
-      rateRow(`produce ceiling: raw Producer, same ${k(raw.requests)} requests`, raw, raw),
-      rateRow(`consume: log.fetch, partition by partition (median of ${CONSUME_ROUNDS})`, byFetch, rawFetch),
-      rateRow('consume: log.consumer (group member, join included)', byGroup, rawFetch),
-      rateRow('consume ceiling: raw fetch requests, partition by partition', rawFetch, rawFetch),
-      rateRow('(raw Consumer stream, join included)', rawStream, rawFetch),
-      rateRow('(encode only)', rate(events.length, bytes, encodeSeconds), null),
-    ]);
-    console.log('');
+    if (through !== null) {
+      const { events, bytes, byReplay, byAppend, raw, byFetch, byGroup, rawFetch, rawStream } = through;
+      printTable([
+        [`throughput, scale 10 (${k(events)} events, ${mb(bytes / 1e6)} MB)`, 'ev/s', 'MB/s', 'seconds', '/ceiling'],
+        rateRow('produce: replay --max (encode + append)', byReplay, raw),
+        rateRow('produce: log.append, encoded beforehand', byAppend, raw),
+        rateRow(`produce ceiling: raw Producer, same ${k(raw.requests)} requests`, raw, raw),
+        rateRow(`consume: log.fetch, partition by partition (median of ${CONSUME_ROUNDS})`, byFetch, rawFetch),
+        rateRow('consume: log.consumer (group member, join included)', byGroup, rawFetch),
+        rateRow('consume ceiling: raw fetch requests, partition by partition', rawFetch, rawFetch),
+        rateRow('(raw Consumer stream, join included)', rawStream, rawFetch),
+        rateRow('(encode only)', rate(events, bytes, through.encodeSeconds), null),
+      ]);
+      console.log('');
+    }
     const row = (label: string, s: LatencyStats, base: LatencyStats | null = null): string[] => [
       label,
       k(s.count),
@@ -801,6 +903,9 @@ async function main(): Promise<void> {
       row('read back − cause acked: timer-triggered', lat.readBack.timerTriggered, floor.fromCall),
       row('emitted (alert acked) − cause acked: all', lat.emitted.all, floor.fromCall),
       row('read back − cause append called: all', lat.readBackFromCall, floor.fromCall),
+      row('  leg 1: cause fetched by the processor − acked', lat.legs.fetched),
+      row('  leg 2: alert acked − cause fetched (the batch)', lat.legs.processed),
+      row('  leg 3: read back − alert acked', lat.legs.delivered),
       row('replay appends: call → ack', lat.appendMs),
       row(`floor: raw send called → received, ${PING_RATE}/s`, floor.fromCall),
       row('floor: raw send acked → received', floor.fromAck),
@@ -816,6 +921,11 @@ async function main(): Promise<void> {
       `(replay ${k(lat.achievedRate)} ev/s; ${k(lat.batches)} batches of ${lat.meanBatch.toFixed(0)} records (largest ${k(lat.largestBatch)}), ${lat.meanBatchMs.toFixed(1)} ms each; ` +
         `phase sums: read ${k(lat.phasesMs.read)}, detect ${k(lat.phasesMs.detect)}, bronze ${k(lat.phasesMs.bronze)}, outputs ${k(lat.phasesMs.outputs)} ms)`,
     );
+    const slow = lat.legs.slowest;
+    console.log(
+      `(the slowest 1% (${k(slow.count)} changes), mean legs: fetched ${ms(slow.fetchedMs)}, batch ${ms(slow.processedMs)}, read back ${ms(slow.deliveredMs)} ms; ` +
+        `this process: ${k(lat.runtime.gcPauses)} GC pauses, ${k(lat.runtime.gcMs)} ms, longest ${ms(lat.runtime.gcMaxMs)} ms; event loop delay p99 ${ms(lat.runtime.loopDelayP99Ms)}, max ${ms(lat.runtime.loopDelayMaxMs)} ms)`,
+    );
     console.log(
       `(the processor's reads: ${k(reads.fetchPartitions.calls)} fetchPartitions of ${k(reads.fetchPartitions.partitions)} partitions, ` +
         `${k(reads.fetchPartitions.empty)} of them empty, ${k(reads.fetchPartitions.ms)} ms; ` +
@@ -829,21 +939,28 @@ async function main(): Promise<void> {
         node: process.version,
         goals: GOALS,
         cluster: { brokers: cluster.brokers.length, replicationFactor: REPLICATION_FACTOR, minInsyncReplicas: MIN_INSYNC_REPLICAS, partitions: DEFAULT_PARTITIONS, compression: 'lz4', acks: 'all' },
-        produce: {
-          events: events.length,
-          bytes,
-          encodeOnly: rate(events.length, bytes, encodeSeconds),
-          replay: { ...byReplay, ceilingRatio: byReplay.eventsPerSecond / raw.eventsPerSecond },
-          append: { ...byAppend, ceilingRatio: byAppend.eventsPerSecond / raw.eventsPerSecond },
-          ceiling: raw,
-        },
-        consume: {
-          fetch: { ...byFetch, ceilingRatio: byFetch.eventsPerSecond / rawFetch.eventsPerSecond },
-          group: { ...byGroup, ceilingRatio: byGroup.eventsPerSecond / rawFetch.eventsPerSecond },
-          ceiling: rawFetch,
-          rawStream: { ...rawStream, ceilingRatio: rawStream.eventsPerSecond / rawFetch.eventsPerSecond },
-          rounds: Object.fromEntries(Object.entries(rounds).map(([way, runs]) => [way, runs.map((r) => Math.round(r.eventsPerSecond))])),
-        },
+        part,
+        produce:
+          through === null
+            ? null
+            : {
+                events: through.events,
+                bytes: through.bytes,
+                encodeOnly: rate(through.events, through.bytes, through.encodeSeconds),
+                replay: { ...through.byReplay, ceilingRatio: through.byReplay.eventsPerSecond / through.raw.eventsPerSecond },
+                append: { ...through.byAppend, ceilingRatio: through.byAppend.eventsPerSecond / through.raw.eventsPerSecond },
+                ceiling: through.raw,
+              },
+        consume:
+          through === null
+            ? null
+            : {
+                fetch: { ...through.byFetch, ceilingRatio: through.byFetch.eventsPerSecond / through.rawFetch.eventsPerSecond },
+                group: { ...through.byGroup, ceilingRatio: through.byGroup.eventsPerSecond / through.rawFetch.eventsPerSecond },
+                ceiling: through.rawFetch,
+                rawStream: { ...through.rawStream, ceilingRatio: through.rawStream.eventsPerSecond / through.rawFetch.eventsPerSecond },
+                rounds: Object.fromEntries(Object.entries(through.rounds).map(([way, runs]) => [way, runs.map((r) => Math.round(r.eventsPerSecond))])),
+              },
         latency: {
           ...lat,
           floor: { rate: PING_RATE, count: PING_COUNT, ...floor },

@@ -1,7 +1,7 @@
 import type { Consumer as KafkaClient } from '@platformatic/kafka';
 import { LogError } from './errors.js';
 import type { KafkaEventLog } from './kafka-log.js';
-import type { PartitionFetch, TopicMeta } from './kafka-support.js';
+import type { TopicMeta } from './kafka-support.js';
 import { MAX_FETCH_WAIT_MS, byTopicThenPartition, closeWithoutLeaving, coordinatorMoved, delay, isUnreachable, kafkaErrorIds, partitionKey } from './kafka-support.js';
 import type { CommittedOffset, Consumer, LogRecord } from './types.js';
 import { checkOffset, checkPollTimeout } from './validation.js';
@@ -45,6 +45,13 @@ export class KafkaGroupMember implements Consumer {
   private backgroundFailure: unknown = undefined;
   /** When fetches began to fail for want of an answering broker (a failover), or undefined. */
   private unansweredSince: number | undefined;
+  /** Fetches under way (at most one per leader), and the partitions they ask for. */
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly fetching = new Set<string>();
+  /** A fetch's failure, thrown (or, for a failover, waited out) by the next poll. */
+  private fetchFailure: Error | undefined = undefined;
+  /** A fetch found a partition's leader moved: the metadata is refreshed before the next. */
+  private stale = false;
 
   constructor(
     private readonly log: KafkaEventLog,
@@ -158,56 +165,111 @@ export class KafkaGroupMember implements Consumer {
     }
   }
 
-  /** Fetches for every assigned partition with nothing buffered; waits `maxWaitMs` at most for records. */
+  /**
+   * Fetches, from its leader, every assigned partition with nothing buffered and no fetch under way,
+   * and waits until one fetch under way settles or `maxWaitMs` passes. Each leader is asked on its
+   * own: a broker with nothing to send holds its answer for the whole wait, and the records another
+   * broker sent meanwhile must not wait for it. A fetch outlives the poll that began it; its records
+   * are buffered when it answers, for this poll or the next.
+   */
   private async fetchAssigned(maxWaitMs: number): Promise<void> {
-    const wanted = [...this.partitions.values()].filter((p) => p.buffered.length === 0);
-    if (wanted.length === 0) {
+    await this.settleFetchFailure(maxWaitMs);
+    await this.refreshIfStale();
+    const byLeader = new Map<number, MemberPartition[]>();
+    for (const [key, state] of this.partitions) {
+      if (state.buffered.length > 0 || this.fetching.has(key)) continue;
+      const leader = state.topic.leaders[state.partition] ?? -1;
+      byLeader.set(leader, [...(byLeader.get(leader) ?? []), state]);
+    }
+    for (const states of byLeader.values()) this.startFetch(states, maxWaitMs);
+    if (this.inFlight.size === 0) {
       // Nothing assigned (more members than partitions): wait as a fetch would.
       if (this.partitions.size === 0 && maxWaitMs > 0) await delay(maxWaitMs);
       return;
     }
-    const asked = wanted.map((p) => ({ state: p, epoch: p.epoch, offset: p.position }));
-    let answers: Map<string, PartitionFetch>;
-    try {
-      answers = await this.log.fetchFrom(
+    if (maxWaitMs === 0) {
+      // Not waiting: every leader's answer to a fetch that does not wait.
+      await Promise.all(this.inFlight);
+    } else {
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, maxWaitMs)));
+      try {
+        await Promise.race([...this.inFlight, waited]);
+      } finally {
+        clearTimeout(timer);
+      }
+      // More than a poll returns: a backlog. Then every leader's answer is waited for, so that the
+      // partitions are shared fairly; a leader with records answers at once.
+      if (this.bufferedRecords() > this.maxRecords) await Promise.all(this.inFlight);
+    }
+    await this.settleFetchFailure(maxWaitMs);
+    await this.refreshIfStale();
+  }
+
+  /** After a fetch found a leader moved, or a broker did not answer: the metadata the next fetch routes by. */
+  private async refreshIfStale(): Promise<void> {
+    if (!this.stale) return;
+    this.stale = false;
+    await this.refreshMetadata();
+  }
+
+  private bufferedRecords(): number {
+    let n = 0;
+    for (const state of this.partitions.values()) n += state.buffered.length;
+    return n;
+  }
+
+  /** One fetch request to the leader of `states`; it never rejects (a failure is kept for the next poll). */
+  private startFetch(states: readonly MemberPartition[], maxWaitMs: number): void {
+    const asked = states.map((state) => ({ state, key: partitionKey(state.topic.name, state.partition), epoch: state.epoch, offset: state.position }));
+    for (const { key } of asked) this.fetching.add(key);
+    const fetch = (async () => {
+      const answers = await this.log.fetchFrom(
         this.log.readerClient,
         asked.map(({ state, offset }) => ({ topic: state.topic, partition: state.partition, offset })),
         maxWaitMs,
       );
-    } catch (error) {
-      // A broker that does not answer: a failover, for as long as the log's failover window.
-      if (!(error instanceof LogError) || !error.retryable) throw error;
-      this.unansweredSince ??= Date.now();
-      if (Date.now() - this.unansweredSince >= this.log.failoverWindowMs) throw error;
-      await delay(Math.min(maxWaitMs, MAX_FETCH_WAIT_MS));
-      await this.refreshMetadata();
-      return;
-    }
-    this.unansweredSince = undefined;
-    let stale = false;
-    for (const { state, epoch, offset } of asked) {
-      const answer = answers.get(partitionKey(state.topic.name, state.partition));
-      // Dropped: seeked meanwhile, or no longer assigned.
-      if (
-        answer === undefined ||
-        state.epoch !== epoch ||
-        this.partitions.get(partitionKey(state.topic.name, state.partition)) !== state
-      )
-        continue;
-      if (answer.error === 'OFFSET_OUT_OF_RANGE') {
-        // As Kafka's auto.offset.reset: a position outside the log moves to the start or the end.
-        const range = (await this.log.offsetsOf([state.topic])).get(state.topic.name)!;
-        state.position = this.startFrom === 'earliest' ? range.beginning[state.partition]! : range.end[state.partition]!;
-        continue;
+      this.unansweredSince = undefined;
+      for (const { state, key, epoch, offset } of asked) {
+        const answer = answers.get(key);
+        // Dropped: seeked meanwhile, no longer assigned, or closed.
+        if (answer === undefined || state.epoch !== epoch || this.partitions.get(key) !== state || this.closed) continue;
+        if (answer.error === 'OFFSET_OUT_OF_RANGE') {
+          // As Kafka's auto.offset.reset: a position outside the log moves to the start or the end.
+          const range = (await this.log.offsetsOf([state.topic])).get(state.topic.name)!;
+          if (state.epoch === epoch) state.position = this.startFrom === 'earliest' ? range.beginning[state.partition]! : range.end[state.partition]!;
+          continue;
+        }
+        if (answer.error !== null) {
+          this.stale = true;
+          continue;
+        }
+        state.buffered = answer.records.filter((r) => r.offset >= offset);
       }
-      if (answer.error !== null) {
-        stale = true;
-        continue;
-      }
-      state.buffered = answer.records.filter((r) => r.offset >= offset);
-    }
-    // A leader moved: refresh the metadata the next fetch routes by.
-    if (stale) await this.refreshMetadata();
+    })()
+      .catch((error: unknown) => {
+        if (!this.closed) this.fetchFailure ??= error instanceof Error ? error : new Error(String(error));
+      })
+      .finally(() => {
+        for (const { key } of asked) this.fetching.delete(key);
+        this.inFlight.delete(fetch);
+      });
+    this.inFlight.add(fetch);
+  }
+
+  /**
+   * Throws a failed fetch's error, except a broker that does not answer (a failover) for as long as
+   * the log's failover window: then, after a pause, the next fetch is routed by fresh metadata.
+   */
+  private async settleFetchFailure(maxWaitMs: number): Promise<void> {
+    const error = this.fetchFailure;
+    if (error === undefined) return;
+    this.fetchFailure = undefined;
+    if (!(error instanceof LogError) || !error.retryable) throw error;
+    this.unansweredSince ??= Date.now();
+    if (Date.now() - this.unansweredSince >= this.log.failoverWindowMs) throw error;
+    await delay(Math.min(maxWaitMs, MAX_FETCH_WAIT_MS));
+    this.stale = true;
   }
 
   /** Routes the next fetch of every assigned partition by fresh metadata. */
