@@ -566,6 +566,12 @@ interface LatencyResult {
   readonly published: number;
   readonly readBackCount: number;
   readonly idleChanges: number;
+  /**
+   * Events the detectors took after the watermark had passed them (the batch reports' sum). Kafka
+   * makes each partition's records visible on their own, so a task may read one topic's records
+   * before the other's earlier ones arrive: the alerts then differ from a replay read whole.
+   */
+  readonly lateEvents: number;
   /** Changes whose cause had no recorded append, or read back without an emission (should be 0). */
   readonly unmatched: number;
 }
@@ -599,6 +605,7 @@ async function latency(cluster: Cluster, registry: RestSchemaRegistry): Promise<
     let batchRecords = 0;
     let batchMs = 0;
     let largestBatch = 0;
+    let lateEvents = 0;
     const phases: Phases = { read: 0, detect: 0, bronze: 0, outputs: 0, total: 0 };
     let idleSeen = false;
     const onAlerts = (changes: readonly EmittedChange[]): void => {
@@ -618,6 +625,7 @@ async function latency(cluster: Cluster, registry: RestSchemaRegistry): Promise<
       batchRecords += report.records;
       batchMs += report.timings.total;
       largestBatch = Math.max(largestBatch, report.records);
+      lateEvents += report.lateEvents;
       for (const phase of Object.keys(phases) as (keyof Phases)[]) phases[phase] += report.timings[phase];
     };
     const reads: CallCounts = {
@@ -737,6 +745,7 @@ async function latency(cluster: Cluster, registry: RestSchemaRegistry): Promise<
       published,
       readBackCount: arrived.length,
       idleChanges,
+      lateEvents,
       unmatched,
     };
   } finally {
@@ -931,7 +940,7 @@ async function main(): Promise<void> {
         `${k(reads.fetchPartitions.empty)} of them empty, ${k(reads.fetchPartitions.ms)} ms; ` +
         `${k(reads.fetch.calls)} fetches, ${k(reads.fetch.empty)} of them empty, ${k(reads.fetch.ms)} ms; ` +
         `${k(reads.describeTopics.calls)} describeTopics, ${k(reads.describeTopics.ms)} ms; ` +
-        `${k(lat.published)} changes published, ${k(lat.readBackCount)} read back; idle advances: ${k(lat.idleChanges)} changes; unmatched: ${k(lat.unmatched)})`,
+        `${k(lat.published)} changes published, ${k(lat.readBackCount)} read back; idle advances: ${k(lat.idleChanges)} changes; late events: ${k(lat.lateEvents)}; unmatched: ${k(lat.unmatched)})`,
     );
     console.log(
       JSON.stringify({
