@@ -188,7 +188,8 @@ export class KafkaGroupMember implements Consumer {
       return;
     }
     if (maxWaitMs === 0) {
-      // Not waiting: every leader's answer to a fetch that does not wait.
+      // Not waiting: the fetches made now do not wait, so this is one answer from each leader (a
+      // fetch an earlier poll left under way may still hold its answer, up to its own wait).
       await Promise.all(this.inFlight);
     } else {
       let timer: NodeJS.Timeout | undefined;
