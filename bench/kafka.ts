@@ -169,17 +169,6 @@ async function produceByReplay(cluster: Cluster, codec: EventCodec, events: read
   const log = kafkaLog(cluster, 'replay.', 'replay');
   try {
     for (const topic of TOPIC_NAMES) await log.createTopic({ name: topic, partitions: DEFAULT_PARTITIONS });
-    const gc = { pauses: 0, ms: 0, maxMs: 0 };
-    const gcObserver = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) {
-        gc.pauses++;
-        gc.ms += entry.duration;
-        gc.maxMs = Math.max(gc.maxMs, entry.duration);
-      }
-    });
-    gcObserver.observe({ entryTypes: ['gc'] });
-    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-    loopDelay.enable();
     const t0 = process.hrtime.bigint();
     const summary = await replay({ log, codec, events, pacing: { mode: 'max' } });
     const wall = seconds(t0);
@@ -559,8 +548,7 @@ interface LatencyResult {
     readonly delivered: LatencyStats;
     readonly slowest: { readonly count: number; readonly fetchedMs: number; readonly processedMs: number; readonly deliveredMs: number };
   };
-  /** The bench process during the run: garbage collection pauses and event loop delay (ms). */
-  readonly runtime: { readonly gcPauses: number; readonly gcMs: number; readonly gcMaxMs: number; readonly loopDelayP99Ms: number; readonly loopDelayMaxMs: number };
+  readonly runtime: RuntimeFigures;
   /** How long the replay's appends took to be acknowledged (per append call). */
   readonly appendMs: LatencyStats;
   readonly published: number;
@@ -574,6 +562,37 @@ interface LatencyResult {
   readonly lateEvents: number;
   /** Changes whose cause had no recorded append, or read back without an emission (should be 0). */
   readonly unmatched: number;
+}
+
+/** The bench process over a run: garbage collection pauses and event loop delay (ms). */
+interface RuntimeFigures {
+  readonly gcPauses: number;
+  readonly gcMs: number;
+  readonly gcMaxMs: number;
+  readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
+}
+
+/** Starts observing this process's garbage collection and event loop delay; `stop` gives the figures. */
+function observeRuntime(): { stop: () => RuntimeFigures } {
+  const gc = { pauses: 0, ms: 0, maxMs: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.pauses++;
+      gc.ms += entry.duration;
+      gc.maxMs = Math.max(gc.maxMs, entry.duration);
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  return {
+    stop: () => {
+      gcObserver.disconnect();
+      loopDelay.disable();
+      return { gcPauses: gc.pauses, gcMs: gc.ms, gcMaxMs: gc.maxMs, loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6 };
+    },
+  };
 }
 
 /** The sample replayed at a fixed rate into Kafka while a processor reads it; latency of every alert change. */
@@ -656,17 +675,7 @@ async function latency(cluster: Cluster, registry: RestSchemaRegistry): Promise<
     const readerFailed = readLoop.catch((error: unknown) => {
       outcome.failed ??= error instanceof Error ? error : new Error(String(error));
     });
-    const gc = { pauses: 0, ms: 0, maxMs: 0 };
-    const gcObserver = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) {
-        gc.pauses++;
-        gc.ms += entry.duration;
-        gc.maxMs = Math.max(gc.maxMs, entry.duration);
-      }
-    });
-    gcObserver.observe({ entryTypes: ['gc'] });
-    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-    loopDelay.enable();
+    const runtime = observeRuntime();
     const t0 = process.hrtime.bigint();
     const summary = await replay({
       log: timedLog(replayLog, calledAt, appendedAt, appendDurations),
@@ -682,8 +691,7 @@ async function latency(cluster: Cluster, registry: RestSchemaRegistry): Promise<
     for (let waited = 0; outcome.failed === null && !idleSeen && waited < 5_000; waited += 10) await sleep(10);
     for (let waited = 0; outcome.failed === null && arrived.length < published && waited < 10_000; waited += 10) await sleep(10);
     controller.abort();
-    gcObserver.disconnect();
-    loopDelay.disable();
+    const runtimeFigures = runtime.stop();
     await running;
     reading = false;
     await readerFailed;
@@ -740,7 +748,7 @@ async function latency(cluster: Cluster, registry: RestSchemaRegistry): Promise<
         delivered: stats(legs.map((l) => l.delivered)),
         slowest: { count: slowest.length, fetchedMs: meanOf('fetched'), processedMs: meanOf('processed'), deliveredMs: meanOf('delivered') },
       },
-      runtime: { gcPauses: gc.pauses, gcMs: gc.ms, gcMaxMs: gc.maxMs, loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6 },
+      runtime: runtimeFigures,
       appendMs: stats(appendDurations),
       published,
       readBackCount: arrived.length,
