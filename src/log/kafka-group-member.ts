@@ -179,7 +179,9 @@ export class KafkaGroupMember implements Consumer {
     for (const [key, state] of this.partitions) {
       if (state.buffered.length > 0 || this.fetching.has(key)) continue;
       const leader = state.topic.leaders[state.partition] ?? -1;
-      byLeader.set(leader, [...(byLeader.get(leader) ?? []), state]);
+      const states = byLeader.get(leader);
+      if (states === undefined) byLeader.set(leader, [state]);
+      else states.push(state);
     }
     for (const states of byLeader.values()) this.startFetch(states, maxWaitMs);
     if (this.inFlight.size === 0) {
