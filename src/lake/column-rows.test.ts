@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../testing/fixtures.js';
-import type { ColumnRows } from './column-rows.js';
+import type { ColumnRows, Utf8Column } from './column-rows.js';
+import { Utf8ColumnBuilder, columnArray, selectColumnRows } from './column-rows.js';
 import type { Row, RowValue } from './duckdb-engine.js';
 import { LakeError } from './errors.js';
 import { Lake } from './lake.js';
@@ -25,7 +26,8 @@ const columns = [
 function sampleRows(): Row[] {
   return Array.from({ length: 4_500 }, (_, i) => ({
     id: i,
-    order_id: `order-${(i * 7919) % 613}`,
+    // Some ids are not ASCII, so that bytes and UTF-16 lengths differ.
+    order_id: `${i % 5 === 0 ? 'pedido-ç' : i % 13 === 0 ? 'order-😀' : 'order'}-${(i * 7919) % 613}`,
     at: Date.UTC(2018, i < 3_000 ? 0 : i < 4_000 ? 1 : 2, 1 + (i % 28), i % 24),
     price: i % 7 === 0 ? null : (i % 97) * 1.25,
     note: i % 3 === 0 ? null : `nota ${i % 11} ç`,
@@ -37,6 +39,16 @@ function asColumns(rows: readonly Row[]): ColumnRows {
   const out: Record<string, RowValue[]> = {};
   for (const name of ['id', 'order_id', 'at', 'price', 'note']) out[name] = rows.map((r) => r[name] ?? null);
   return { rowCount: rows.length, columns: out };
+}
+
+/** The same columns, with the required string column as UTF-8 bytes, encoded here one value at a time. */
+function withUtf8OrderIds(rows: readonly Row[]): ColumnRows {
+  const columns = asColumns(rows);
+  const parts = rows.map((r) => Buffer.from(r.order_id as string, 'utf8'));
+  const offsets = new Int32Array(parts.length + 1);
+  parts.forEach((p, i) => (offsets[i + 1] = (offsets[i] as number) + p.length));
+  const utf8: Utf8Column = { kind: 'utf8', bytes: Buffer.concat(parts), offsets };
+  return { rowCount: columns.rowCount, columns: { ...columns.columns, order_id: utf8 } };
 }
 
 /** What a data file says about its rows, by partition: counts and bounds (file names and sizes differ between two writes). */
@@ -63,16 +75,25 @@ describe('appending rows given as columns', () => {
         const options = { columns: [...columns], partitionBy: [{ source: 'at', transform: 'month' }] };
         const byRows = await lake.createTable('bronze.by_rows', options);
         const byColumns = await lake.createTable('bronze.by_columns', options);
+        const byUtf8 = await lake.createTable('bronze.by_utf8', options);
         await byRows.append(rows);
         const result = await byColumns.append(asColumns(rows));
         assert.equal(result.addedRecords, 4_500);
         assert.equal(result.addedFiles, 3);
+        assert.equal((await byUtf8.append(withUtf8OrderIds(rows))).addedFiles, 3);
         const scanRows = await byRows.scan();
         const scanColumns = await byColumns.scan();
+        const scanUtf8 = await byUtf8.scan();
         assert.deepEqual(describeFiles(scanColumns.files), describeFiles(scanRows.files));
+        assert.deepEqual(describeFiles(scanUtf8.files), describeFiles(scanRows.files));
         const read = async (scan: typeof scanRows): Promise<unknown[]> => (await scan.query('SELECT * FROM t ORDER BY id')).rows;
         const readBack = await read(scanColumns);
         assert.deepEqual(readBack, await read(scanRows));
+        assert.deepEqual(await read(scanUtf8), readBack);
+        assert.deepEqual(
+          readBack.map((r) => (r as Record<string, unknown>).order_id),
+          rows.map((r) => r.order_id),
+        );
         // And against the input itself: every value, the left-out column null.
         assert.deepEqual(
           readBack.map((r) => (r as Record<string, unknown>).qty),
@@ -105,6 +126,12 @@ describe('appending rows given as columns', () => {
         [withColumn('price', [1, 2, 3]), 'OP_LAKE_INVALID_ARGUMENT', /column 'price' has 3 values for 5 rows/],
         [withColumn('price', 7), 'OP_LAKE_INVALID_ARGUMENT', /column 'price' has 7 for 5 rows/],
         [{ rowCount: -1, columns: {} }, 'OP_LAKE_INVALID_ARGUMENT', /rowCount must be a non-negative integer/],
+        [withColumn('qty', utf8Of(['1', '2', '3', '4', '5'])), 'OP_LAKE_SCHEMA_MISMATCH', /^row 0, column 'qty': column is int: given as UTF-8 strings/],
+        [withColumn('order_id', utf8Of(['a', 'b', 'c', 'd'])), 'OP_LAKE_INVALID_ARGUMENT', /column 'order_id' has 4 values for 5 rows/],
+        [withColumn('order_id', { kind: 'utf8', bytes: Buffer.from('abcde'), offsets: Int32Array.of(0, 1, 3, 2, 4, 5) }), 'OP_LAKE_INVALID_ARGUMENT', /column 'order_id': the UTF-8 offsets of row 2 are out of order/],
+        [withColumn('order_id', { kind: 'utf8', bytes: Buffer.from('abcde'), offsets: Int32Array.of(0, 1, 2, 3, 4, 9) }), 'OP_LAKE_INVALID_ARGUMENT', /column 'order_id': the UTF-8 offsets of row 4 are out of order or past the bytes/],
+        [withColumn('order_id', { kind: 'utf8', bytes: Buffer.from([0x61, 0x62, 0xc3, 0x64, 0x65]), offsets: Int32Array.of(0, 1, 2, 3, 4, 5) }), 'OP_LAKE_INVALID_ARGUMENT', /column 'order_id': its bytes are not valid UTF-8/],
+        [withColumn('order_id', { kind: 'utf8', bytes: 'abcde', offsets: [0, 1, 2, 3, 4, 5] }), 'OP_LAKE_INVALID_ARGUMENT', /column 'order_id': a UTF-8 column needs its bytes as a Uint8Array/],
       ];
       for (const [rows, code, message] of refusals) {
         await assert.rejects(table.append(rows), (e: LakeError) => {
@@ -125,5 +152,71 @@ describe('appending rows given as columns', () => {
       await lake.close();
       dir.remove();
     }
+  });
+});
+
+/** A UTF-8 column of `values`, encoded here one at a time. */
+function utf8Of(values: readonly string[]): Utf8Column {
+  const parts = values.map((v) => Buffer.from(v, 'utf8'));
+  const offsets = new Int32Array(parts.length + 1);
+  parts.forEach((p, i) => (offsets[i + 1] = (offsets[i] as number) + p.length));
+  return { kind: 'utf8', bytes: Buffer.concat(parts), offsets };
+}
+
+/** A small seeded generator (mulberry32), so that a failure can be replayed from the printed seed. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('Utf8ColumnBuilder', () => {
+  it('holds each string as its own UTF-8 bytes, across flushes and growth, ASCII or not', () => {
+    const seed = Number(process.env.OP_TEST_SEED ?? Date.now() % 1_000_000);
+    console.log(`# Utf8ColumnBuilder seed ${seed} (OP_TEST_SEED=${seed} replays it)`);
+    const random = seeded(seed);
+    const pieces = ['a', '{"orderId":"', 'são paulo', 'ç', '😀', '', '\t', 'x'.repeat(700), '"}', '\ud800', '\udc00', '€'];
+    const values = Array.from({ length: 3_000 }, () => {
+      let s = '';
+      const n = Math.floor(random() * 6);
+      for (let k = 0; k < n; k++) s += pieces[Math.floor(random() * pieces.length)] as string;
+      return s;
+    });
+    // A lone high surrogate ending one value and a lone low one starting the next: joined, they would pair.
+    values.splice(100, 0, 'end \ud83d', '\ude00 start');
+    const builder = new Utf8ColumnBuilder(64, 4);
+    values.forEach((v, i) => {
+      builder.push(v);
+      assert.equal(builder.length, i + 1);
+    });
+    const column = builder.build();
+    const expected = values.map((v) => Buffer.from(v, 'utf8'));
+    assert.equal(column.offsets.length, values.length + 1);
+    assert.equal(column.offsets[0], 0);
+    for (let i = 0; i < values.length; i++) {
+      const got = Buffer.from(column.bytes.subarray(column.offsets[i], column.offsets[i + 1]));
+      assert.ok(got.equals(expected[i] as Buffer), `value ${i}: ${JSON.stringify(values[i])}`);
+    }
+    assert.equal(column.bytes.length, expected.reduce((n, b) => n + b.length, 0));
+  });
+
+  it('builds views that later pushes leave alone, and decodes and selects rows', () => {
+    const builder = new Utf8ColumnBuilder();
+    builder.push('één');
+    builder.push('');
+    const first = builder.build();
+    builder.push('drie');
+    assert.deepEqual(columnArray(first), ['één', '']);
+    const second = builder.build();
+    assert.deepEqual(columnArray(second), ['één', '', 'drie']);
+    const picked = selectColumnRows({ rowCount: 3, columns: { s: second, n: [1, 2, 3] } }, [2, 0]);
+    assert.equal(picked.rowCount, 2);
+    assert.deepEqual(columnArray(picked.columns.s as Utf8Column), ['drie', 'één']);
+    assert.deepEqual(picked.columns.n, [3, 1]);
   });
 });

@@ -4,7 +4,8 @@ export type { LakeOptions, ColumnDefinition, CreateTableOptions } from './lake.j
 export { IcebergTable } from './table.js';
 export type { CommitResult, RowFilter, ColumnPredicate, ScanOptions, TableScan, SummaryProperties, SummaryExpectation } from './table.js';
 export type { Row, RowValue } from './duckdb-engine.js';
-export type { ColumnRows } from './column-rows.js';
+export type { ColumnRows, ColumnValues, Utf8Column } from './column-rows.js';
+export { Utf8ColumnBuilder } from './column-rows.js';
 export type { QueryResult, QueryTable, QueryParam } from './query.js';
 export type { DisplayOptions } from './display.js';
 export type { Catalog, TableIdentifier } from './catalog.js';

@@ -1,7 +1,7 @@
 import { flatFields, type Row, type RowValue } from './duckdb-engine.js';
 import type { Schema } from './types.js';
-import type { ColumnRows } from './column-rows.js';
-import { isColumnRows } from './column-rows.js';
+import type { ColumnRows, Utf8Column } from './column-rows.js';
+import { columnArray, isColumnRows, isUtf8Column } from './column-rows.js';
 
 /**
  * Rows as columns, in the form they cross to the Parquet writer's thread: a column whose every
@@ -14,15 +14,19 @@ export type EncodedColumn =
   | { readonly kind: 'numbers'; readonly values: Float64Array }
   /** Every value a string: all of them joined, and each one's length (UTF-16 units). One string clones in one copy; many cost one each. */
   | { readonly kind: 'strings'; readonly text: string; readonly lengths: Int32Array }
-  | { readonly kind: 'values'; readonly values: readonly RowValue[] };
+  | { readonly kind: 'values'; readonly values: readonly RowValue[] }
+  /** Strings given as UTF-8 bytes (`Utf8Column`): moved to the thread, and written as they are. */
+  | { readonly kind: 'utf8'; readonly bytes: Uint8Array; readonly offsets: Int32Array };
 
 /** The number of values of an encoded column. */
 export function columnLength(column: EncodedColumn): number {
+  if (column.kind === 'utf8') return column.offsets.length - 1;
   return column.kind === 'strings' ? column.lengths.length : column.values.length;
 }
 
 /** The column's values as an array (strings cut out of their joined text). */
 export function columnValues(column: EncodedColumn): ArrayLike<RowValue> {
+  if (column.kind === 'utf8') return columnArray(column);
   if (column.kind !== 'strings') return column.values;
   const out = new Array<string>(column.lengths.length);
   let at = 0;
@@ -48,7 +52,19 @@ export function encodeRows(schema: Schema, rows: readonly Row[] | ColumnRows): E
   const fields = flatFields(schema);
   if (!isColumnRows(rows)) return { rowCount: rows.length, columns: fields.map((field) => encodeColumn(columnOf(rows, field.name))) };
   const missing: RowValue[] = new Array<RowValue>(rows.rowCount).fill(null);
-  return { rowCount: rows.rowCount, columns: fields.map((field) => encodeColumn(rows.columns[field.name] ?? missing)) };
+  return {
+    rowCount: rows.rowCount,
+    columns: fields.map((field) => {
+      const values = rows.columns[field.name] ?? missing;
+      return isUtf8Column(values) ? encodeUtf8(values) : encodeColumn(values);
+    }),
+  };
+}
+
+/** The column's bytes and offsets in buffers of their own, exactly their size, to be moved to the thread. */
+function encodeUtf8(column: Utf8Column): EncodedColumn {
+  const end = column.offsets[column.offsets.length - 1] ?? 0;
+  return { kind: 'utf8', bytes: column.bytes.slice(0, end), offsets: column.offsets.slice() };
 }
 
 function columnOf(rows: readonly Row[], name: string): RowValue[] {
@@ -87,6 +103,10 @@ export function transferables(encoded: EncodedRows): ArrayBuffer[] {
   for (const column of encoded.columns) {
     if (column.kind === 'numbers' && column.values.buffer instanceof ArrayBuffer) out.push(column.values.buffer);
     if (column.kind === 'strings' && column.lengths.buffer instanceof ArrayBuffer) out.push(column.lengths.buffer);
+    if (column.kind === 'utf8') {
+      if (column.bytes.buffer instanceof ArrayBuffer) out.push(column.bytes.buffer);
+      if (column.offsets.buffer instanceof ArrayBuffer) out.push(column.offsets.buffer);
+    }
   }
   return out;
 }

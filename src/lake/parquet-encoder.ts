@@ -211,6 +211,10 @@ function fit(kind: Exclude<DirectKind, 'string'>, v: RowValue): number | bigint 
 const NON_ASCII = /[^ -~\t\n\r]/;
 
 function prepareStrings(plan: ColumnPlan, column: EncodedColumn, rowCount: number): Prepared {
+  if (column.kind === 'utf8') {
+    // Already the bytes and offsets a page is cut from (checked when the table took them).
+    return { kind: 'string', nulls: null, utf8: Buffer.from(column.bytes.buffer, column.bytes.byteOffset, column.bytes.length), offsets: column.offsets };
+  }
   let text: string;
   let lengths: Int32Array;
   let nulls: Uint8Array | null = null;

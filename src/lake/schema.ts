@@ -22,7 +22,9 @@
  *
  * `null` and `undefined` both mean "no value" and are refused for required columns.
  */
-import type { ColumnRows } from './column-rows.js';
+import { isUtf8 } from 'node:buffer';
+import type { ColumnRows, Utf8Column } from './column-rows.js';
+import { columnValueAt, isUtf8Column } from './column-rows.js';
 import { LakeError } from './errors.js';
 import type { IcebergType, ListType, MapType, NestedField, PrimitiveType, Schema, StructType } from './types.js';
 
@@ -561,7 +563,12 @@ export function checkColumnRows(schema: Schema, rows: ColumnRows): void {
   const checked = checkedColumns(schema);
   for (const name of Object.keys(columns)) {
     const values: unknown = columns[name];
-    if (!checked.some((c) => c.name === name)) throw unknownColumn(schema, 0, name, Array.isArray(values) ? values[0] : values);
+    const column = checked.find((c) => c.name === name);
+    if (column === undefined) throw unknownColumn(schema, 0, name, Array.isArray(values) ? values[0] : isUtf8Column(values) ? columnValueAt(values, 0) : values);
+    if (isUtf8Column(values)) {
+      checkUtf8Column(column, values, rowCount);
+      continue;
+    }
     if (!Array.isArray(values) || values.length !== rowCount) {
       const given = Array.isArray(values) ? `${values.length} values` : describeValue(values);
       throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `column '${name}' has ${given} for ${rowCount} rows`, { details: { column: name, rowCount } });
@@ -573,8 +580,42 @@ export function checkColumnRows(schema: Schema, rows: ColumnRows): void {
       if (rowCount > 0) checkValue(column, undefined, 0);
       continue;
     }
+    if (isUtf8Column(values)) continue;
     for (let i = 0; i < rowCount; i++) checkValue(column, values[i], i);
   }
+}
+
+/**
+ * A column given as UTF-8 bytes holds strings and no null: it fits a string column whose offsets
+ * stay within its bytes, in order. Its values are not decoded to be checked.
+ */
+function checkUtf8Column(column: CheckedColumn, values: Utf8Column, rowCount: number): void {
+  const { bytes, offsets } = values;
+  if (!(bytes instanceof Uint8Array) || !(offsets instanceof Int32Array)) {
+    throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `column '${column.name}': a UTF-8 column needs its bytes as a Uint8Array and its offsets as an Int32Array`, {
+      details: { column: column.name },
+    });
+  }
+  if (offsets.length !== rowCount + 1) {
+    throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `column '${column.name}' has ${Math.max(0, offsets.length - 1)} values for ${rowCount} rows`, {
+      details: { column: column.name, rowCount },
+    });
+  }
+  if (column.type !== 'string') {
+    throw mismatch(0, column.name, rowCount > 0 ? columnValueAt(values, 0) : '', `column is ${typeName(column.type)}: given as UTF-8 strings`);
+  }
+  if (offsets[0] !== 0) throw badOffsets(column.name, 0);
+  for (let i = 0; i < rowCount; i++) {
+    const end = offsets[i + 1] as number;
+    if (end < (offsets[i] as number) || end > bytes.length) throw badOffsets(column.name, i);
+  }
+  if (!isUtf8(bytes.subarray(0, offsets[rowCount]))) {
+    throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `column '${column.name}': its bytes are not valid UTF-8`, { details: { column: column.name } });
+  }
+}
+
+function badOffsets(name: string, row: number): LakeError {
+  return new LakeError('OP_LAKE_INVALID_ARGUMENT', `column '${name}': the UTF-8 offsets of row ${row} are out of order or past the bytes`, { details: { column: name, row } });
 }
 
 /** Checks one row (see `rowChecker`). */

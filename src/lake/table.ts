@@ -6,7 +6,7 @@ import type { Catalog, TableIdentifier } from './catalog.js';
 import type { CommitAttempt, CommitRetryPolicy, FileWrittenEvent } from './commit.js';
 import { commitWithRetry, fileWrittenChannel } from './commit.js';
 import type { ColumnRows } from './column-rows.js';
-import { isColumnRows, rowCountOf, selectColumnRows } from './column-rows.js';
+import { columnValueAt, isColumnRows, rowCountOf, selectColumnRows } from './column-rows.js';
 import type { DuckDbEngine, Row, RowValue } from './duckdb-engine.js';
 import { flatFields } from './duckdb-engine.js';
 import type { PlannedFile } from './deletes.js';
@@ -41,7 +41,8 @@ import { writeParquet, writeParquetColumns, writeParquetFromQuery } from './parq
 import type { DataFileWithDeletes, QueryOptions, QueryParam, QueryResult, QueryTable } from './query.js';
 import { queryParquet } from './query.js';
 import { addColumn, checkColumnRows, requireFieldById, rowChecker } from './schema.js';
-import { parseTransform, partitionPath, partitioner } from './transforms.js';
+import { parseTransform, partitionFieldTransforms, partitionPath, partitioner } from './transforms.js';
+import type { PartitionFieldTransform, PartitionValue } from './transforms.js';
 import type {
   DataFile,
   IcebergType,
@@ -1114,21 +1115,49 @@ export class IcebergTable {
    */
   private columnPartitions(rows: ColumnRows): Map<string, { values: PartitionValues; rows: ColumnRows }> {
     checkColumnRows(this.schema, rows);
+    const groups = this.columnPartitionIndexes(rows);
+    const out = new Map<string, { values: PartitionValues; rows: ColumnRows }>();
+    for (const [key, { values, indexes }] of groups) out.set(key, { values, rows: groups.size === 1 ? rows : selectColumnRows(rows, indexes) });
+    return out;
+  }
+
+  /** The rows of each partition, by partition key. */
+  private columnPartitionIndexes(rows: ColumnRows): Map<string, { values: PartitionValues; indexes: number[] }> {
+    const fields = partitionFieldTransforms(this.spec, this.schema);
+    const groups = new Map<string, { values: PartitionValues; indexes: number[] }>();
+    const only = fields.length === 1 ? (fields[0] as PartitionFieldTransform) : null;
+    if (only !== null && only.path.length === 1) {
+      // One field on a top-level column (a month of event time): rows are grouped by the
+      // transformed value itself, and the partition tuple is built once per group, not per row.
+      const source = rows.columns[only.path[0] as string];
+      const byValue = new Map<PartitionValue, number[]>();
+      for (let i = 0; i < rows.rowCount; i++) {
+        const value = only.apply(source === undefined ? null : columnValueAt(source, i));
+        let indexes = byValue.get(value);
+        if (indexes === undefined) byValue.set(value, (indexes = []));
+        indexes.push(i);
+      }
+      for (const [value, indexes] of byValue) {
+        const values = Object.freeze({ [only.name]: value });
+        groups.set(partitionKey(values), { values, indexes });
+      }
+      return groups;
+    }
     const partitionOf = partitioner(this.spec, this.schema);
     const sources = [...new Set(this.spec.fields.map((f) => requireFieldById(this.schema, f['source-id']).name))];
     const probe: Record<string, RowValue> = {};
-    const groups = new Map<string, { values: PartitionValues; indexes: number[] }>();
     for (let i = 0; i < rows.rowCount; i++) {
-      for (const name of sources) probe[name] = rows.columns[name]?.[i] ?? null;
+      for (const name of sources) {
+        const values = rows.columns[name];
+        probe[name] = values === undefined ? null : columnValueAt(values, i);
+      }
       const values = partitionOf(probe);
       const key = partitionKey(values);
       let group = groups.get(key);
       if (group === undefined) groups.set(key, (group = { values, indexes: [] }));
       group.indexes.push(i);
     }
-    const out = new Map<string, { values: PartitionValues; rows: ColumnRows }>();
-    for (const [key, { values, indexes }] of groups) out.set(key, { values, rows: groups.size === 1 ? rows : selectColumnRows(rows, indexes) });
-    return out;
+    return groups;
   }
 
   /**

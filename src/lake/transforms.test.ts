@@ -100,6 +100,34 @@ void describe('truncate (spec examples)', () => {
 });
 
 void describe('time transforms', () => {
+  void it('finds the month of a timestamp as Date does, on month edges and at random', () => {
+    const seed = Number(process.env.OP_TEST_SEED ?? Date.now() % 1_000_000);
+    console.log(`# month transform seed ${seed} (OP_TEST_SEED=${seed} replays it)`);
+    let a = seed >>> 0;
+    const random = (): number => {
+      a = (Math.imul(a, 1_664_525) + 1_013_904_223) >>> 0;
+      return a / 4294967296;
+    };
+    const byDate = (ms: number): number => {
+      const d = new Date(ms);
+      return (d.getUTCFullYear() - 1970) * 12 + d.getUTCMonth();
+    };
+    const cases: number[] = [0, -1, 1, 8.64e15, -8.64e15, 8.64e15 + 1, -8.64e15 - 1];
+    for (let year = 1599; year <= 2401; year += year < 1605 || (year > 1895 && year < 1905) || (year > 1995 && year < 2105) || year > 2395 ? 1 : 50) {
+      for (let month = 0; month < 12; month++) {
+        const start = Date.UTC(year, month, 1);
+        cases.push(start, start - 1, start + 1, Date.UTC(year, month, 29, 12));
+      }
+    }
+    for (let i = 0; i < 20_000; i++) cases.push(Math.round((random() * 2 - 1) * 8.64e15));
+    for (const ms of cases) {
+      const expected = byDate(ms);
+      const got = applyTransform('month', 'timestamptz', ms);
+      if (Number.isNaN(expected)) assert.ok(Number.isNaN(got), `${ms}`);
+      else assert.equal(got, expected, `${ms} (${new Date(ms).toISOString()})`);
+    }
+  });
+
   void it('counts years, months, days and hours from the epoch, flooring before it', () => {
     assert.equal(applyTransform('year', 'date', '2017-11-16'), 47);
     assert.equal(applyTransform('month', 'date', '2017-11-16'), 47 * 12 + 10);

@@ -202,9 +202,16 @@ export function partitionValues(spec: PartitionSpec, schema: Schema, row: Readon
   return partitioner(spec, schema)(row);
 }
 
-/** A compiled `partitionValues` for many rows of one spec and schema. */
-export function partitioner(spec: PartitionSpec, schema: Schema): (row: Readonly<Record<string, unknown>>) => PartitionValues {
-  const fields = bindPartitionSpec(spec, schema).map((b) => {
+/** A partition field of a spec, compiled: its name, the path of its source column, and its transform. */
+export interface PartitionFieldTransform {
+  readonly name: string;
+  readonly path: readonly string[];
+  readonly apply: (sourceValue: unknown) => PartitionValue;
+}
+
+/** The fields of `spec` compiled against `schema` (what `partitioner` applies to each row). */
+export function partitionFieldTransforms(spec: PartitionSpec, schema: Schema): readonly PartitionFieldTransform[] {
+  return bindPartitionSpec(spec, schema).map((b) => {
     const path = columnPath(schema, b.field['source-id']);
     const source = requirePrimitive(b.sourceType, `partition field ${b.field.name}`);
     if (b.transform.kind === 'unknown') {
@@ -214,6 +221,11 @@ export function partitioner(spec: PartitionSpec, schema: Schema): (row: Readonly
     }
     return { name: b.field.name, path, apply: (v: unknown) => applyParsed(b.transform, b.sourceType, source, v) };
   });
+}
+
+/** A compiled `partitionValues` for many rows of one spec and schema. */
+export function partitioner(spec: PartitionSpec, schema: Schema): (row: Readonly<Record<string, unknown>>) => PartitionValues {
+  const fields = partitionFieldTransforms(spec, schema);
   return (row) => {
     const tuple: Record<string, PartitionValue> = {};
     for (const f of fields) {
@@ -320,6 +332,30 @@ function epochMs(source: PrimitiveInfo, value: unknown): number {
   return value;
 }
 
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * Whole months from 1970-01 to the month of `ms` (UTC), by the proleptic Gregorian calendar, with
+ * integer arithmetic (H. Hinnant's days-to-civil): a stream batch takes the month of every row, and
+ * a `Date` per row was most of that cost. Outside `Date`'s range the answer is `Date`'s (NaN).
+ */
+export function monthsFromEpoch(ms: number): number {
+  if (!(Math.abs(ms) <= MAX_DATE_MS)) {
+    const d = new Date(ms);
+    return (d.getUTCFullYear() - 1970) * 12 + d.getUTCMonth();
+  }
+  const z = Math.floor(ms / MS_PER_DAY) + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1_460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  // mp counts months from March; January and February belong to the next year.
+  const month = mp < 10 ? mp + 2 : mp - 10;
+  const year = yoe + era * 400 + (month < 2 ? 1 : 0);
+  return (year - 1970) * 12 + month;
+}
+
 function timeUnit(unit: 'year' | 'month' | 'day' | 'hour', source: PrimitiveInfo, value: unknown): number {
   const ms = epochMs(source, value);
   switch (unit) {
@@ -327,10 +363,8 @@ function timeUnit(unit: 'year' | 'month' | 'day' | 'hour', source: PrimitiveInfo
       return Math.floor(ms / MS_PER_HOUR);
     case 'day':
       return Math.floor(ms / MS_PER_DAY);
-    case 'month': {
-      const d = new Date(ms);
-      return (d.getUTCFullYear() - 1970) * 12 + d.getUTCMonth();
-    }
+    case 'month':
+      return monthsFromEpoch(ms);
     case 'year':
       return new Date(ms).getUTCFullYear() - 1970;
   }

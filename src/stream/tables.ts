@@ -1,4 +1,5 @@
 import { eventKey } from '../events/index.js';
+import { Utf8ColumnBuilder } from '../lake/index.js';
 import type { ColumnRows, CreateTableOptions, IcebergTable, Row } from '../lake/index.js';
 import type { Alert, AlertChange } from './types.js';
 import type { LateEvent } from './detector.js';
@@ -61,13 +62,16 @@ export class RecordRows {
   readonly #topic: string[] = [];
   readonly #logPartition: number[] = [];
   readonly #logOffset: number[] = [];
-  readonly #eventId: string[] = [];
+  // The strings of each row (and only of it) leave the heap at once as UTF-8 bytes: a batch keeps
+  // its rows until its commit, long enough for strings to be copied by every young collection on
+  // the way, then joined, copied to the writer thread and encoded there.
+  readonly #eventId = new Utf8ColumnBuilder();
   readonly #eventType: string[] = [];
-  readonly #key: string[] = [];
+  readonly #key = new Utf8ColumnBuilder();
   readonly #eventTime: number[] = [];
   readonly #ingestTime: number[] = [];
   readonly #schemaId: number[] = [];
-  readonly #payload: string[] = [];
+  readonly #payload = new Utf8ColumnBuilder(1 << 20);
 
   get rowCount(): number {
     return this.#topic.length;
@@ -105,13 +109,13 @@ export class RecordRows {
         topic: this.#topic,
         log_partition: this.#logPartition,
         log_offset: this.#logOffset,
-        event_id: this.#eventId,
+        event_id: this.#eventId.build(),
         event_type: this.#eventType,
-        key: this.#key,
+        key: this.#key.build(),
         event_time: this.#eventTime,
         ingest_time: this.#ingestTime,
         schema_id: this.#schemaId,
-        payload: this.#payload,
+        payload: this.#payload.build(),
       },
     };
   }
