@@ -89,6 +89,11 @@ interface ThroughputRun {
   /** A restart after the run: rows of bronze replayed to rebuild the state, and how long opening took. */
   readonly restart: { readonly replayed: number; readonly ms: number; readonly rowsPerSecond: number } | null;
   readonly seconds: number;
+  /**
+   * CPU time of the process (every thread, user and system) over open and run, per record: the
+   * work a record costs, steadier than wall time on a shared host.
+   */
+  readonly cpuMicrosPerEvent: number;
   readonly eventsPerSecond: number;
   readonly ceilingRatio: number;
   /** Sums over the batch reports, ms. */
@@ -98,11 +103,12 @@ interface ThroughputRun {
 
 /** The scale-10 dataset's events, as `bench:ingest` builds them: written as Olist files, then loaded. */
 /** The ceiling: every record of the input topics fetched and decoded, nothing else. */
-async function readAndDecode(state: string): Promise<{ records: number; seconds: number }> {
+async function readAndDecode(state: string): Promise<{ records: number; seconds: number; cpuMicrosPerEvent: number }> {
   const runtime = runtimeAt(state);
   try {
     const codec = await runtime.codec();
     const t0 = process.hrtime.bigint();
+    const cpu0 = process.cpuUsage();
     let records = 0;
     for (const topic of await runtime.log.describeTopics(INPUT_TOPICS)) {
       for (let partition = 0; partition < topic.partitions; partition++) {
@@ -116,7 +122,8 @@ async function readAndDecode(state: string): Promise<{ records: number; seconds:
         }
       }
     }
-    return { records, seconds: seconds(t0) };
+    const cpu = process.cpuUsage(cpu0);
+    return { records, seconds: seconds(t0), cpuMicrosPerEvent: records === 0 ? 0 : (cpu.user + cpu.system) / records };
   } finally {
     await runtime.close();
   }
@@ -145,6 +152,7 @@ async function processAll(template: string, maxBatchEvents: number | undefined, 
       largestBatch = Math.max(largestBatch, report.records);
     };
     const t0 = process.hrtime.bigint();
+    const cpu0 = process.cpuUsage();
     const processor = await StreamProcessor.open({
       log: runtime.log,
       codec,
@@ -157,6 +165,7 @@ async function processAll(template: string, maxBatchEvents: number | undefined, 
     const openMs = seconds(t0) * 1000;
     const run = await processor.run({ untilIdle: true });
     const wall = seconds(t0);
+    const cpu = process.cpuUsage(cpu0);
     let restart: ThroughputRun['restart'] = null;
     if (maxBatchEvents === undefined) {
       const reopened = await StreamProcessor.open({ log: runtime.log, codec, lake, alertCodec });
@@ -178,6 +187,7 @@ async function processAll(template: string, maxBatchEvents: number | undefined, 
       openMs,
       restart,
       seconds: wall,
+      cpuMicrosPerEvent: run.records === 0 ? 0 : (cpu.user + cpu.system) / run.records,
       eventsPerSecond,
       ceilingRatio: eventsPerSecond / ceiling,
       phasesMs: phases,
@@ -575,7 +585,7 @@ async function main(): Promise<void> {
   try {
     const throughput = options.parts.has('throughput');
     const appended = throughput ? await fillLog(template, await scaledSampleEvents(options.scale, work)) : 0;
-    const ceilingRun = throughput ? await readAndDecode(template) : { records: 0, seconds: 0 };
+    const ceilingRun = throughput ? await readAndDecode(template) : { records: 0, seconds: 0, cpuMicrosPerEvent: 0 };
     const ceiling = ceilingRun.seconds === 0 ? 0 : ceilingRun.records / ceilingRun.seconds;
     if (throughput) process.stderr.write(`scale ${options.scale}: ${appended} events in the log, ${ceilingRun.records} of them orders and reviews\n`);
     const runs: ThroughputRun[] = [];
@@ -596,13 +606,14 @@ async function main(): Promise<void> {
     const met = (ok: boolean): string => (ok ? 'yes' : 'NO');
     const first: ThroughputRun = runs[0] ?? {
       maxBatchEvents: null, writer: 'default', records: 0, batches: 0, largestBatch: 0, meanBatch: 0, alertChanges: 0, openMs: 0, restart: null,
-      seconds: 0, eventsPerSecond: 0, ceilingRatio: 0, phasesMs: { read: 0, detect: 0, bronze: 0, outputs: 0, total: 0 },
+      seconds: 0, cpuMicrosPerEvent: 0, eventsPerSecond: 0, ceilingRatio: 0, phasesMs: { read: 0, detect: 0, bronze: 0, outputs: 0, total: 0 },
     };
     const floorRatio = lat.all.p99Ms === null || lat.logAppendToFetch.p99Ms === null || lat.logAppendToFetch.p99Ms === 0 ? null : lat.all.p99Ms / lat.logAppendToFetch.p99Ms;
     printTable([
       ['measure', 'value', 'goal', 'met'],
       [`end to end, default batch (largest ${k(first.largestBatch)}) (ev/s)`, k(first.eventsPerSecond), `>= ${k(GOALS.eventsPerSecond)}`, met(first.eventsPerSecond >= GOALS.eventsPerSecond)],
       ['ceiling: fetch + decode only (ev/s)', k(ceiling), '-', '-'],
+      ['CPU per event (all threads), ceiling / default batch (µs)', `${ceilingRun.cpuMicrosPerEvent.toFixed(1)} / ${first.cpuMicrosPerEvent.toFixed(1)}`, '-', '-'],
       ['the stream command in its own process (ev/s)', k(single.eventsPerSecond), '-', '-'],
       ['its peak RSS (MiB)', k(single.peakRssMiB[0] ?? null), `< ${GOALS.peakRssMiB}`, met(single.peakRssMiB.length > 0 && (single.peakRssMiB[0] ?? 0) < GOALS.peakRssMiB)],
       [`two processes sharing the ${DEFAULT_PARTITIONS} tasks (ev/s)`, k(parallel.eventsPerSecond), `>= ${k(GOALS.eventsPerSecond)}`, met(parallel.eventsPerSecond >= GOALS.eventsPerSecond)],
@@ -618,7 +629,7 @@ async function main(): Promise<void> {
     ]);
     console.log('');
     printTable([
-      ['maxBatchEvents', 'writer', 'records', 'batches', 'mean batch', 'seconds', 'ev/s', '/ceiling', 'open ms', 'read ms', 'detect ms', 'bronze ms', 'outputs ms', 'alert changes'],
+      ['maxBatchEvents', 'writer', 'records', 'batches', 'mean batch', 'seconds', 'ev/s', '/ceiling', 'CPU µs/ev', 'open ms', 'read ms', 'detect ms', 'bronze ms', 'outputs ms', 'alert changes'],
       ...runs.map((r) => [
         r.maxBatchEvents === null ? 'default' : k(r.maxBatchEvents),
         r.writer,
@@ -628,6 +639,7 @@ async function main(): Promise<void> {
         r.seconds.toFixed(1),
         k(r.eventsPerSecond),
         r.ceilingRatio.toFixed(3),
+        r.cpuMicrosPerEvent.toFixed(1),
         k(r.openMs),
         k(r.phasesMs.read),
         k(r.phasesMs.detect),
@@ -661,7 +673,7 @@ async function main(): Promise<void> {
         parts: [...options.parts],
         node: process.version,
         goals: GOALS,
-        throughput: { events: ceilingRun.records, logEvents: appended, ceilingEventsPerSecond: ceiling, ceilingSeconds: ceilingRun.seconds, runs, oneProcess: single, twoProcesses: parallel },
+        throughput: { events: ceilingRun.records, logEvents: appended, ceilingEventsPerSecond: ceiling, ceilingSeconds: ceilingRun.seconds, ceilingCpuMicrosPerEvent: ceilingRun.cpuMicrosPerEvent, runs, oneProcess: single, twoProcesses: parallel },
         latency: { rate: LATENCY_RATE, ...lat },
       }),
     );
