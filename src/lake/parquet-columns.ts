@@ -61,10 +61,14 @@ export function encodeRows(schema: Schema, rows: readonly Row[] | ColumnRows): E
   };
 }
 
-/** The column's bytes and offsets in buffers of their own, exactly their size, to be moved to the thread. */
+/**
+ * The column's bytes and offsets copied into buffers of their own, exactly their size, to be moved
+ * to the thread: moving the caller's would take them from it (a retried write gives them again).
+ */
 function encodeUtf8(column: Utf8Column): EncodedColumn {
   const end = column.offsets[column.offsets.length - 1] ?? 0;
-  return { kind: 'utf8', bytes: column.bytes.slice(0, end), offsets: column.offsets.slice() };
+  // A Uint8Array built from a view copies it (a Buffer's `slice` would not).
+  return { kind: 'utf8', bytes: new Uint8Array(column.bytes.subarray(0, end)), offsets: new Int32Array(column.offsets) };
 }
 
 function columnOf(rows: readonly Row[], name: string): RowValue[] {
