@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { tempDir } from '../testing/fixtures.js';
+import { seededRandom, tempDir, testSeed } from '../testing/fixtures.js';
 import type { ColumnRows, Utf8Column } from './column-rows.js';
 import { Utf8ColumnBuilder, columnArray, selectColumnRows } from './column-rows.js';
 import type { Row, RowValue } from './duckdb-engine.js';
@@ -169,23 +169,9 @@ function utf8Of(values: readonly string[]): Utf8Column {
   return { kind: 'utf8', bytes: Buffer.concat(parts), offsets };
 }
 
-/** A small seeded generator (mulberry32), so that a failure can be replayed from the printed seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('Utf8ColumnBuilder', () => {
   it('holds each string as its own UTF-8 bytes, across flushes and growth, ASCII or not', () => {
-    const seed = Number(process.env.OP_TEST_SEED ?? Date.now() % 1_000_000);
-    console.log(`# Utf8ColumnBuilder seed ${seed} (OP_TEST_SEED=${seed} replays it)`);
-    const random = seeded(seed);
+    const random = seededRandom(testSeed('Utf8ColumnBuilder strings'));
     const pieces = ['a', '{"orderId":"', 'são paulo', 'ç', '😀', '', '\t', 'x'.repeat(700), '"}', '\ud800', '\udc00', '€'];
     const values = Array.from({ length: 3_000 }, () => {
       let s = '';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { seededRandom, testSeed } from '../testing/fixtures.js';
 import { LakeError } from './errors.js';
 import {
   applyTransform,
@@ -101,13 +102,7 @@ void describe('truncate (spec examples)', () => {
 
 void describe('time transforms', () => {
   void it('finds the month of a timestamp as Date does, on month edges and at random', () => {
-    const seed = Number(process.env.OP_TEST_SEED ?? Date.now() % 1_000_000);
-    console.log(`# month transform seed ${seed} (OP_TEST_SEED=${seed} replays it)`);
-    let a = seed >>> 0;
-    const random = (): number => {
-      a = (Math.imul(a, 1_664_525) + 1_013_904_223) >>> 0;
-      return a / 4294967296;
-    };
+    const random = seededRandom(testSeed('month transform instants'));
     const byDate = (ms: number): number => {
       const d = new Date(ms);
       return (d.getUTCFullYear() - 1970) * 12 + d.getUTCMonth();
