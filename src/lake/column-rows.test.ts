@@ -129,6 +129,7 @@ describe('appending rows given as columns', () => {
         [withColumn('order_id', ['a', 'b', null, 'd', 'e']), 'OP_LAKE_SCHEMA_MISMATCH', /^row 2, column 'order_id': required column \(string\) has no value/],
         [{ rowCount: 5, columns: { id: good.columns.id ?? [], at: good.columns.at ?? [] } }, 'OP_LAKE_SCHEMA_MISMATCH', /column 'order_id': required column/],
         [withColumn('colour', [1, 2, 3, 4, 5]), 'OP_LAKE_SCHEMA_MISMATCH', /column 'colour': unknown column/],
+        [withColumn('colour', { kind: 'utf8', bytes: Buffer.from('ab'), offsets: Int32Array.of(0, 9) }), 'OP_LAKE_SCHEMA_MISMATCH', /column 'colour': unknown column/],
         [withColumn('price', [1, 2, 3]), 'OP_LAKE_INVALID_ARGUMENT', /column 'price' has 3 values for 5 rows/],
         [withColumn('price', 7), 'OP_LAKE_INVALID_ARGUMENT', /column 'price' has 7 for 5 rows/],
         [{ rowCount: -1, columns: {} }, 'OP_LAKE_INVALID_ARGUMENT', /rowCount must be a non-negative integer/],

@@ -564,7 +564,7 @@ export function checkColumnRows(schema: Schema, rows: ColumnRows): void {
   for (const name of Object.keys(columns)) {
     const values: unknown = columns[name];
     const column = checked.find((c) => c.name === name);
-    if (column === undefined) throw unknownColumn(schema, 0, name, Array.isArray(values) ? values[0] : isUtf8Column(values) ? columnValueAt(values, 0) : values);
+    if (column === undefined) throw unknownColumn(schema, 0, name, Array.isArray(values) ? values[0] : isUtf8Column(values) ? 'UTF-8 bytes' : values);
     if (isUtf8Column(values)) {
       checkUtf8Column(column, values, rowCount);
       continue;
@@ -601,9 +601,6 @@ function checkUtf8Column(column: CheckedColumn, values: Utf8Column, rowCount: nu
       details: { column: column.name, rowCount },
     });
   }
-  if (column.type !== 'string') {
-    throw mismatch(0, column.name, rowCount > 0 ? columnValueAt(values, 0) : '', `column is ${typeName(column.type)}: given as UTF-8 strings`);
-  }
   if (offsets[0] !== 0) throw badOffsets(column.name, 0);
   for (let i = 0; i < rowCount; i++) {
     const end = offsets[i + 1] as number;
@@ -611,6 +608,9 @@ function checkUtf8Column(column: CheckedColumn, values: Utf8Column, rowCount: nu
   }
   if (!isUtf8(bytes.subarray(0, offsets[rowCount]))) {
     throw new LakeError('OP_LAKE_INVALID_ARGUMENT', `column '${column.name}': its bytes are not valid UTF-8`, { details: { column: column.name } });
+  }
+  if (column.type !== 'string') {
+    throw mismatch(0, column.name, rowCount > 0 ? columnValueAt(values, 0) : '', `column is ${typeName(column.type)}: given as UTF-8 strings`);
   }
 }
 

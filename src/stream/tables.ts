@@ -62,16 +62,16 @@ export class RecordRows {
   readonly #topic: string[] = [];
   readonly #logPartition: number[] = [];
   readonly #logOffset: number[] = [];
-  // The strings of each row (and only of it) leave the heap at once as UTF-8 bytes: a batch keeps
-  // its rows until its commit, long enough for strings to be copied by every young collection on
-  // the way, then joined, copied to the writer thread and encoded there.
+  // A row's event id, key and payload go into UTF-8 buffers as they come (a few hundred at a time).
+  // A batch keeps its rows until its commit: kept as strings, they were copied by each young
+  // collection on the way, promoted, then joined, copied to the writer thread and encoded there.
   readonly #eventId = new Utf8ColumnBuilder();
   readonly #eventType: string[] = [];
   readonly #key = new Utf8ColumnBuilder();
   readonly #eventTime: number[] = [];
   readonly #ingestTime: number[] = [];
   readonly #schemaId: number[] = [];
-  readonly #payload = new Utf8ColumnBuilder(1 << 20);
+  readonly #payload = new Utf8ColumnBuilder(1 << 18);
 
   get rowCount(): number {
     return this.#topic.length;
