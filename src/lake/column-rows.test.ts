@@ -116,6 +116,37 @@ describe('appending rows given as columns', () => {
     });
   }
 
+  for (const writerThread of [true, false]) {
+    it(`writes a UTF-8 column beside a type DuckDB writes (${writerThread ? 'with' : 'without'} the writer thread)`, async () => {
+      const dir = tempDir();
+      const lake = await Lake.open({ catalogUri: join(dir.path, 'catalog.db'), warehouse: join(dir.path, 'warehouse'), tempDir: join(dir.path, 'tmp'), writerThread });
+      try {
+        const table = await lake.createTable('gold.priced', {
+          columns: [
+            { name: 'id', type: 'long', required: true },
+            { name: 'name', type: 'string', required: true },
+            { name: 'price', type: 'decimal(10, 2)' },
+          ],
+        });
+        const names = Array.from({ length: 2_500 }, (_, i) => (i % 4 === 0 ? `café ${i}` : i % 9 === 0 ? '' : `item ${i}`));
+        const prices = names.map((_, i) => (i % 5 === 0 ? null : `${i}.${String(i % 100).padStart(2, '0')}`));
+        await table.append({ rowCount: names.length, columns: { id: names.map((_, i) => i), name: utf8Of(names), price: prices } });
+        const read = (await (await table.scan()).query('SELECT id, name, CAST(price AS VARCHAR) AS price FROM t ORDER BY id')).rows as { name: string; price: string | null }[];
+        assert.deepEqual(
+          read.map((r) => r.name),
+          names,
+        );
+        assert.deepEqual(
+          read.map((r) => r.price),
+          prices,
+        );
+      } finally {
+        await lake.close();
+        dir.remove();
+      }
+    });
+  }
+
   it('refuses columns that do not fit the schema, naming the row and column, and commits nothing', async () => {
     const dir = tempDir();
     const lake = await Lake.open({ catalogUri: join(dir.path, 'catalog.db'), warehouse: join(dir.path, 'warehouse'), tempDir: join(dir.path, 'tmp') });
