@@ -108,73 +108,33 @@ export async function ingestReference(options: ReferenceIngestOptions): Promise<
         Array.from({ length: topic.partitions }, (_, partition) => ({ topic: topic.name, partition, offset: startOf(partitionKey(topic.name, partition)) })),
       ),
     });
-    // One commit in flight while the next rows are read, decoded and built: the data file of a
-    // commit is written on the lake's writer thread, and waiting for it left this thread idle. The
-    // next commit starts once the one in flight has landed, expecting the offsets it recorded.
-    let inFlight: InFlightCommit | null = null;
     let lost = false;
-    // Settles the commit in flight: false when another ingestor had committed first.
-    const settle = async (commit: InFlightCommit): Promise<boolean> => {
-      const outcome = await commit.outcome;
-      if ('error' in outcome) {
-        const error = outcome.error;
+    while (!stopped()) {
+      const inputs = await take(merger, maxRecords);
+      if (inputs.length === 0) return report();
+      const offsets = sortedOffsets({ ...recorded, ...merger.consumedOffsets() });
+      const offsetsText = JSON.stringify(offsets);
+      const summary = { [REFERENCE_OFFSETS_PROPERTY]: offsetsText };
+      const ingestTime = Date.now();
+      const rows = new RecordRows();
+      for (const input of inputs) rows.add(input, ingestTime);
+      try {
+        const commit = await table.append(rows.columns(), { summary, expect: { [REFERENCE_OFFSETS_PROPERTY]: recordedText } });
+        snapshotId = commit.snapshotId;
+      } catch (error) {
         if (!(error instanceof LakeError && error.code === 'OP_LAKE_PRECONDITION_FAILED')) throw error;
         // Another ingestor committed records of this range first (nothing of this commit landed).
-        return false;
+        lost = true;
+        break;
       }
-      snapshotId = outcome.snapshotId;
-      appended += commit.rows;
-      recordedText = commit.offsetsText;
-      recorded = commit.offsets;
-      return true;
-    };
-    const reachedEnds = (): boolean => [...ends].every(([key, end]) => (recorded[key] ?? 0) >= end);
-    try {
-      while (!stopped()) {
-        const inputs = await take(merger, maxRecords);
-        const ingestTime = Date.now();
-        const rows = new RecordRows();
-        for (const input of inputs) rows.add(input, ingestTime);
-        if (inFlight !== null) {
-          const landed = await settle(inFlight);
-          inFlight = null;
-          if (!landed) {
-            lost = true;
-            break;
-          }
-          // What was read past the end the pass began with is the next pass's.
-          if (reachedEnds() || stopped()) return report();
-        }
-        if (inputs.length === 0) return report();
-        const offsets = sortedOffsets({ ...recorded, ...merger.consumedOffsets() });
-        const offsetsText = JSON.stringify(offsets);
-        const summary = { [REFERENCE_OFFSETS_PROPERTY]: offsetsText };
-        const outcome = table.append(rows.columns(), { summary, expect: { [REFERENCE_OFFSETS_PROPERTY]: recordedText } }).then(
-          (commit) => ({ snapshotId: commit.snapshotId }),
-          (error: unknown) => ({ error }),
-        );
-        inFlight = { outcome, rows: rows.rowCount, offsets, offsetsText };
-      }
-    } catch (error) {
-      // Failed while reading: the commit in flight still ends before the pass does (the lake must
-      // not close under it); whether it landed, the table's offsets say.
-      if (inFlight !== null) await inFlight.outcome;
-      throw error;
+      appended += rows.rowCount;
+      recordedText = offsetsText;
+      recorded = offsets;
+      if ([...ends].every(([key, end]) => (recorded[key] ?? 0) >= end)) return report();
     }
-    // Stopped: the pass ends after the commit in flight.
-    if (inFlight !== null && !(await settle(inFlight))) lost = true;
     if (!lost) break;
   }
   return report();
-}
-
-/** A commit of the pass under way: what it will record once it lands. */
-interface InFlightCommit {
-  /** Never rejects: the commit's snapshot, or its error. */
-  readonly outcome: Promise<{ readonly snapshotId: bigint } | { readonly error: unknown }>;
-  readonly rows: number;
-  readonly offsets: Record<string, number>;
-  readonly offsetsText: string;
 }
 
 /** Up to `max` records of the merged reference partitions; fewer at the end of the log. */
