@@ -43,11 +43,6 @@ export function rowCountOf(rows: readonly Row[] | ColumnRows): number {
   return isColumnRows(rows) ? rows.rowCount : rows.length;
 }
 
-/** The number of values of a column. */
-export function columnSize(values: ColumnValues): number {
-  return isUtf8Column(values) ? values.offsets.length - 1 : values.length;
-}
-
 /** Value `i` of a column (null past its end). */
 export function columnValueAt(values: ColumnValues, i: number): RowValue {
   if (!isUtf8Column(values)) return values[i] ?? null;
@@ -106,6 +101,11 @@ const FLUSH_EVERY = 256;
 // Any UTF-16 unit past ASCII takes more than one byte.
 const NON_ASCII = /[\u0080-\uffff]/;
 
+/** The UTF-8 length of `value`: its length when it is ASCII, found without a native call. */
+export function utf8ByteLength(value: string): number {
+  return NON_ASCII.test(value) ? Buffer.byteLength(value, 'utf8') : value.length;
+}
+
 /**
  * Builds a `Utf8Column` one string at a time. The strings are encoded a few hundred at once, into
  * a buffer that grows by doubling, so that each string can be dropped soon after it is pushed.
@@ -160,7 +160,7 @@ export class Utf8ColumnBuilder {
     let at = start;
     let n = this.#count;
     for (const value of pending) {
-      at += ascii || !NON_ASCII.test(value) ? value.length : Buffer.byteLength(value, 'utf8');
+      at += ascii ? value.length : utf8ByteLength(value);
       offsets[++n] = at;
     }
     if (at !== start + written) {

@@ -3,6 +3,7 @@ import { formatDate, parseDate, type RowValue } from './duckdb-engine.js';
 import { LakeError } from './errors.js';
 import type { EncodedColumn, EncodedRows } from './parquet-columns.js';
 import { columnValues } from './parquet-columns.js';
+import { utf8ByteLength } from './column-rows.js';
 import { Bytes, CompactWriter, Thrift } from './parquet-thrift.js';
 import type { ColumnPlan, ParquetColumnStats } from './parquet-writer.js';
 import { snappyCompress } from './snappy.js';
@@ -207,9 +208,6 @@ function fit(kind: Exclude<DirectKind, 'string'>, v: RowValue): number | bigint 
   }
 }
 
-// Printable ASCII and common whitespace are one byte each.
-const NON_ASCII = /[^ -~\t\n\r]/;
-
 function prepareStrings(plan: ColumnPlan, column: EncodedColumn, rowCount: number): Prepared {
   if (column.kind === 'utf8') {
     // Already the bytes and offsets a page is cut from (checked when the table took them).
@@ -250,7 +248,7 @@ function prepareStrings(plan: ColumnPlan, column: EncodedColumn, rowCount: numbe
       const length = lengths[r] as number;
       const piece = text.slice(unit, unit + length);
       unit += length;
-      offsets[r + 1] = (offsets[r] as number) + (NON_ASCII.test(piece) ? Buffer.byteLength(piece, 'utf8') : length);
+      offsets[r + 1] = (offsets[r] as number) + utf8ByteLength(piece);
     }
   }
   return { kind: 'string', nulls, utf8, offsets };

@@ -339,7 +339,7 @@ const MAX_DATE_MS = 8.64e15;
  * integer arithmetic (H. Hinnant's days-to-civil): a stream batch takes the month of every row, and
  * a `Date` per row was most of that cost. Outside `Date`'s range the answer is `Date`'s (NaN).
  */
-export function monthsFromEpoch(ms: number): number {
+function monthsFromEpoch(ms: number): number {
   if (!(Math.abs(ms) <= MAX_DATE_MS)) {
     const d = new Date(ms);
     return (d.getUTCFullYear() - 1970) * 12 + d.getUTCMonth();
