@@ -71,6 +71,8 @@ describe('snappyCompress', () => {
   it('gives what a Snappy decoder turns back into the input: empty, tiny, repetitive, random and long inputs', () => {
     const random = seededRandom(testSeed('snappy inputs'));
     const inputs: Buffer[] = [Buffer.alloc(0), Buffer.from('a'), Buffer.from('abcd'), Buffer.alloc(100_000, 7), Buffer.from('{"orderId":"abc","type":"OrderPlaced"}'.repeat(5_000))];
+    // Block edges and short tails: a match that ends within the last 4 bytes of a block, or at its end.
+    for (const size of [5, 8, 9, 65_535, 65_536, 65_537, 65_540, 131_075]) inputs.push(Buffer.from(Array.from({ length: size }, (_, i) => (i % 13 < 9 ? 65 + (i % 5) : 200 + (i % 7)))));
     for (let k = 0; k < 20; k++) {
       const size = Math.floor(random() * 200_000);
       const alphabet = 1 + Math.floor(random() * 255);

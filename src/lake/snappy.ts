@@ -42,7 +42,7 @@ function writeVarint(out: Uint8Array, at: number, n: number): number {
 }
 
 function read32(b: Uint8Array, i: number): number {
-  return ((b[i] as number) | ((b[i + 1] as number) << 8) | ((b[i + 2] as number) << 16) | ((b[i + 3] as number) << 24)) >>> 0;
+  return (b[i] as number) | ((b[i + 1] as number) << 8) | ((b[i + 2] as number) << 16) | ((b[i + 3] as number) << 24);
 }
 
 function hash(word: number): number {
@@ -54,25 +54,33 @@ function compressBlock(input: Uint8Array, start: number, end: number, table: Int
   let i = start;
   const last = end - MIN_TAIL;
   let skip = 32;
-  while (i <= last) {
-    const word = read32(input, i);
+  if (i > last) return literal(input, emitted, end, out, at);
+  // The 4 bytes at i, as a signed 32-bit word. Moving one byte on shifts the next byte in rather
+  // than reading four again: most positions of a page (ids, hashes) match nothing.
+  let word = read32(input, i);
+  for (;;) {
     const h = hash(word);
     const candidate = (table[h] as number) - 1;
     table[h] = i + 1;
     if (candidate < start || read32(input, candidate) !== word) {
-      i += skip++ >> 5;
+      const step = skip++ >> 5;
+      i += step;
+      if (i > last) break;
+      word = step === 1 ? (word >>> 8) | ((input[i + 3] as number) << 24) : read32(input, i);
       continue;
     }
     skip = 32;
     if (emitted < i) at = literal(input, emitted, i, out, at);
     let length = 4;
-    while (i + length + 4 <= end && read32(input, i + length) === read32(input, candidate + length)) length += 4;
     while (i + length < end && input[i + length] === input[candidate + length]) length++;
     at = copy(i - candidate, length, out, at);
     i += length;
     emitted = i;
+    if (i > last) break;
     // The position just before the next search: cheap, and it finds runs that follow a match.
-    if (i - 1 <= last) table[hash(read32(input, i - 1))] = i;
+    const before = read32(input, i - 1);
+    table[hash(before)] = i;
+    word = (before >>> 8) | ((input[i + 3] as number) << 24);
   }
   if (emitted < end) at = literal(input, emitted, end, out, at);
   return at;
@@ -99,6 +107,12 @@ function literal(input: Uint8Array, from: number, to: number, out: Buffer, at: n
     out[at++] = (n >>> 8) & 0xff;
     out[at++] = (n >>> 16) & 0xff;
     out[at++] = n >>> 24;
+  }
+  // A short literal (most of them: the bytes between two matches) is copied byte by byte, cheaper
+  // than a view and a native copy.
+  if (to - from < 64) {
+    for (let k = from; k < to; k++) out[at++] = input[k] as number;
+    return at;
   }
   out.set(input.subarray(from, to), at);
   return at + (to - from);
