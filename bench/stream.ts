@@ -22,7 +22,8 @@
  * at scale N instead of 10; `--batches default` runs the throughput part with the default batch size
  * only (and no two-process run); `--compare-writers N` runs the default batch N times each with the
  * lake's writer thread and without it, alternately (for a figure within one run's load); `--writer
- * thread|inline` forces the lake's writer in every other run, latency included. Without options:
+ * inline` encodes the data files on the main thread in every other run, latency included (the lake's
+ * writer thread, which the stream command and `start` use, is the default). Without options:
  * everything, at scale 10, as docs/benchmarks.md describes.
  * Goals: end to end ≥ 150,000 events/s and ≥ 0.4 of the ceiling; p99 latency < 100 ms and < 3× the
  * log's own append-to-fetch p99. Beside the ratio it prints the CPU per event (all threads) at which
@@ -75,7 +76,7 @@ interface Phases {
 }
 
 /** Where the lake encodes appended rows: the runtime's default, or forced to one side for a comparison. */
-type WriterChoice = 'default' | 'thread' | 'inline';
+type WriterChoice = 'thread' | 'inline';
 
 interface ThroughputRun {
   /** null: the processor's default. */
@@ -130,21 +131,19 @@ async function readAndDecode(state: string): Promise<{ records: number; seconds:
   }
 }
 
-/** The runtime's lake as `openRuntime` lays it out, with the writer forced; null for the runtime's own. */
-async function lakeWithWriter(state: string, writer: WriterChoice): Promise<Lake | null> {
-  if (writer === 'default') return null;
+/** The runtime's lake as `openRuntime` lays it out, with the writer chosen. */
+async function lakeWithWriter(state: string, writer: WriterChoice): Promise<Lake> {
   return Lake.open({ catalogUri: join(state, STORE_FILE), warehouse: join(state, 'warehouse'), tempDir: join(state, 'tmp'), writerThread: writer === 'thread', durability: DEFAULTS.durability });
 }
 
 /** One processor run over a copy of the template log: open on an empty lake, run until idle. */
-async function processAll(template: string, maxBatchEvents: number | undefined, ceiling: number, writer: WriterChoice = 'default'): Promise<ThroughputRun> {
+async function processAll(template: string, maxBatchEvents: number | undefined, ceiling: number, writer: WriterChoice): Promise<ThroughputRun> {
   const state = join(work, `throughput-${maxBatchEvents ?? 'default'}-${writer}`);
   copyStore(template, state);
   const runtime = runtimeAt(state);
-  const own = await lakeWithWriter(state, writer);
+  const lake = await lakeWithWriter(state, writer);
   try {
     const codec = await runtime.codec();
-    const lake = own ?? (await runtime.lake());
     const alertCodec = await AlertCodec.open(runtime.registry, { registerSchemas: true });
     const phases: Phases = { read: 0, detect: 0, bronze: 0, outputs: 0, total: 0 };
     let largestBatch = 0;
@@ -194,7 +193,7 @@ async function processAll(template: string, maxBatchEvents: number | undefined, 
       phasesMs: phases,
     };
   } finally {
-    await own?.close();
+    await lake.close();
     await runtime.close();
     rmSync(state, { recursive: true, force: true });
   }
@@ -325,7 +324,7 @@ async function latency(writer: WriterChoice): Promise<LatencyResult> {
   const state = join(work, 'latency');
   const events = olistEvents(await loadOlist(sampleDir));
   const runtime = runtimeAt(state);
-  const own = await lakeWithWriter(state, writer);
+  const lake = await lakeWithWriter(state, writer);
   try {
     const codec = await runtime.codec();
     // The processor needs its topics before the replay creates them.
@@ -362,7 +361,7 @@ async function latency(writer: WriterChoice): Promise<LatencyResult> {
       batchMs += report.timings.total;
       timings.push(report.timings);
     };
-    const processor = await StreamProcessor.open({ log: runtime.log, codec, lake: own ?? (await runtime.lake()), alertCodec, onAlerts, onBatch });
+    const processor = await StreamProcessor.open({ log: runtime.log, codec, lake, alertCodec, onAlerts, onBatch });
     const controller = new AbortController();
     const outcome: { failed: Error | null } = { failed: null };
     const running = processor.run({ signal: controller.signal }).catch((error: unknown) => {
@@ -399,7 +398,7 @@ async function latency(writer: WriterChoice): Promise<LatencyResult> {
       logAppendToFetch: stats(floor),
     };
   } finally {
-    await own?.close();
+    await lake.close();
     await runtime.close();
   }
 }
@@ -412,7 +411,7 @@ interface BenchOptions {
   readonly defaultBatchOnly: boolean;
   /** Rounds of the writer comparison (0: none). */
   readonly compareWriters: number;
-  /** The lake's writer in every run but the comparison's (`default`: the runtime's). */
+  /** The lake's writer in every run but the comparison's (`thread` unless told: the stream command and `start` run it so). */
   readonly writer: WriterChoice;
 }
 
@@ -421,7 +420,7 @@ function parseOptions(argv: readonly string[]): BenchOptions {
   let scale = 10;
   let defaultBatchOnly = false;
   let compareWriters = 0;
-  let writer: WriterChoice = 'default';
+  let writer: WriterChoice = 'thread';
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -606,7 +605,7 @@ async function main(): Promise<void> {
     const ms = (n: number | null): string => (n === null ? '-' : n.toFixed(1));
     const met = (ok: boolean): string => (ok ? 'yes' : 'NO');
     const first: ThroughputRun = runs[0] ?? {
-      maxBatchEvents: null, writer: 'default', records: 0, batches: 0, largestBatch: 0, meanBatch: 0, alertChanges: 0, openMs: 0, restart: null,
+      maxBatchEvents: null, writer: options.writer, records: 0, batches: 0, largestBatch: 0, meanBatch: 0, alertChanges: 0, openMs: 0, restart: null,
       seconds: 0, cpuMicrosPerEvent: 0, eventsPerSecond: 0, ceilingRatio: 0, phasesMs: { read: 0, detect: 0, bronze: 0, outputs: 0, total: 0 },
     };
     // The CPU per event at which the ratio goal is within reach at all: the run can use at most every
