@@ -25,7 +25,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULTS, STREAM_SNAPSHOT_EXPIRY, openRuntime } from '../src/deploy/index.js';
+import { DEFAULTS, openRuntime, streamSnapshotExpiry } from '../src/deploy/index.js';
 import type { Row } from '../src/lake/index.js';
 import { BRONZE_EVENTS, BRONZE_EVENTS_TABLE, ExpirySchedule, offsetsProperty, positionProperty, watermarkProperty } from '../src/stream/index.js';
 import { printTable, stats } from './report.js';
@@ -34,7 +34,9 @@ const GOALS = { lastToFirstCommitRatio: 1.2, lastToFirstRssRatio: 1.2 } as const
 const TASKS = DEFAULTS.partitions;
 const SIMULATED_PACE_MS = 1_000;
 /** The deployed schedule is once a minute; at one commit per simulated second that is every 60 commits. */
-const EXPIRE_EVERY_COMMITS = Math.round((STREAM_SNAPSHOT_EXPIRY.everyMs ?? 60_000) / SIMULATED_PACE_MS);
+// The deployed processor's expiry, for the default batch interval.
+const STREAM_EXPIRY = streamSnapshotExpiry(DEFAULTS.batchInterval);
+const EXPIRE_EVERY_COMMITS = Math.round((STREAM_EXPIRY.everyMs ?? 60_000) / SIMULATED_PACE_MS);
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
   try {
     const lake = await runtime.lake();
     const table = await lake.ensureTable(BRONZE_EVENTS_TABLE, BRONZE_EVENTS);
-    const schedule = new ExpirySchedule({ retainLast: STREAM_SNAPSHOT_EXPIRY.retainLast, olderThanMs: STREAM_SNAPSHOT_EXPIRY.olderThanMs, everyCommits: EXPIRE_EVERY_COMMITS }, () => simulatedNow);
+    const schedule = new ExpirySchedule({ retainLast: STREAM_EXPIRY.retainLast, olderThanMs: STREAM_EXPIRY.olderThanMs, everyCommits: EXPIRE_EVERY_COMMITS }, () => simulatedNow);
     const commitMs: number[] = [];
     const expiries: { commit: number; ms: number; expired: number; deletedFiles: number }[] = [];
     const compactions: { commit: number; ms: number }[] = [];

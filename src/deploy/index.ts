@@ -14,7 +14,7 @@ export { KAFKA_CLIENT_ID, STORE_FILE, openRuntime } from './deployment.js';
 export type { Runtime, RuntimeOptions } from './deployment.js';
 export { registerTopicSchemas, schemasToRegister } from './schemas.js';
 export type { RegisteredSubject, SchemaToRegister } from './schemas.js';
-export { openProcessor, processorOptions, STREAM_SNAPSHOT_EXPIRY } from './processor.js';
+export { openProcessor, processorOptions, streamSnapshotExpiry } from './processor.js';
 export type { ProcessorHooks } from './processor.js';
 export { StreamBatch } from './batch-schedule.js';
 export type { StreamBatchOptions } from './batch-schedule.js';

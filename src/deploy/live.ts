@@ -166,7 +166,9 @@ export class LivePipeline {
     this.#options = options;
     this.#pacing = livePacing(options.pace);
     this.stateDir = liveStateDir(options.settings.state);
-    this.#settings = { ...options.settings, state: this.stateDir, kafka: [], registry: '', warehouse: '', catalog: '' };
+    // The batch interval of the live phase is the settings' too: the processor keeps its tables'
+    // snapshots for twice the interval the batch layer reads them at (`streamSnapshotExpiry`).
+    this.#settings = { ...options.settings, batchInterval: options.batchIntervalMs, state: this.stateDir, kafka: [], registry: '', warehouse: '', catalog: '' };
     let resolveCaughtUp = (): void => undefined;
     const caughtUp = new Promise<void>((done) => (resolveCaughtUp = done));
     this.#caughtUp = { promise: caughtUp, resolve: resolveCaughtUp };

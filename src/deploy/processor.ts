@@ -11,13 +11,23 @@ export interface ProcessorHooks {
 }
 
 /**
- * Expiry while the processor runs: once a minute, snapshots older than ten minutes go, the newest
- * hundred of each table stay. Bronze commits about twice a second, so its metadata holds some
- * 1,200 snapshots at most instead of growing for as long as the processor runs; ten minutes is
- * twice the batch layer's default interval, so its incremental reads find the snapshot they start
- * from (`orderpulse maintain` expires further back with its own retention).
+ * Expiry while the processor runs: snapshots older than twice the batch interval go, the newest
+ * hundred of each table stay; it runs every quarter of that age, at least every minute.
+ *
+ * The age is what the batch layer needs: an incremental run starts from the snapshot the run before
+ * consumed, one interval ago, and reads everything again when that snapshot is gone. Any shorter and
+ * the batch runs in full; any longer and the metadata only grows. For it grows with the rate of
+ * commits, not of events: a live processor commits as soon as its last commit is done, whatever
+ * arrived meanwhile, 15–20 times a second on the sample's live pace, and every commit rewrites a
+ * metadata file that holds every snapshot kept (about 1 KB each). Kept ten minutes there, bronze held
+ * over 5,000 snapshots and a commit took twice as long as at the start (docs/benchmarks.md, Soak).
+ * The 5-minute default keeps ten minutes, as before; `start`, which batches every 30 seconds, one.
+ * (`orderpulse maintain` expires further back with its own retention.)
  */
-export const STREAM_SNAPSHOT_EXPIRY: SnapshotExpiryPolicy = { everyMs: 60_000, retainLast: 100, olderThanMs: 10 * 60_000 };
+export function streamSnapshotExpiry(batchIntervalMs: number): SnapshotExpiryPolicy {
+  const olderThanMs = 2 * batchIntervalMs;
+  return { everyMs: Math.min(60_000, Math.max(1_000, olderThanMs / 4)), retainLast: 100, olderThanMs };
+}
 
 /**
  * The stream processor's options from a runtime (its log, codec, lake and registry) and the
@@ -42,7 +52,7 @@ export async function processorOptions(runtime: Runtime, settings: Settings, hoo
     maxBatchEvents: settings.maxBatch,
     idle: { afterMs: settings.idleAfter, advanceMs: settings.idleAdvance },
     checkpoint: { ...DEFAULT_CHECKPOINT_POLICY, everyRecords: settings.checkpointEvery },
-    expiry: STREAM_SNAPSHOT_EXPIRY,
+    expiry: streamSnapshotExpiry(settings.batchInterval),
     ...(hooks.onAlerts === undefined ? {} : { onAlerts: hooks.onAlerts }),
     ...(hooks.onBatch === undefined ? {} : { onBatch: hooks.onBatch }),
     ...(hooks.tasks === undefined ? {} : { tasks: hooks.tasks }),
