@@ -75,7 +75,7 @@ interface Phases {
   total: number;
 }
 
-/** Where the lake encodes appended rows: the runtime's default, or forced to one side for a comparison. */
+/** Where the lake encodes appended rows: on its writer thread (as the stream command and `start` do), or on the main thread. */
 type WriterChoice = 'thread' | 'inline';
 
 interface ThroughputRun {
