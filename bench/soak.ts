@@ -20,7 +20,9 @@
  *
  * Options: --commits N (default 5,000), --rows N per commit (default 24), --compact-every N: compact
  * the table every N commits (as `orderpulse maintain` on a schedule would; off by default), timed
- * apart like expiry.
+ * apart like expiry; --pace-ms N: simulated ms between two commits (default 1,000; a live processor
+ * at the sample's pace commits every 50-70 ms); --batch-every-ms N: the batch interval the expiry
+ * follows (`streamSnapshotExpiry`: kept twice as long; default the settings' 5 minutes).
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,11 +34,6 @@ import { printTable, stats } from './report.js';
 
 const GOALS = { lastToFirstCommitRatio: 1.2, lastToFirstRssRatio: 1.2 } as const;
 const TASKS = DEFAULTS.partitions;
-const SIMULATED_PACE_MS = 1_000;
-/** The deployed schedule is once a minute; at one commit per simulated second that is every 60 commits. */
-// The deployed processor's expiry, for the default batch interval.
-const STREAM_EXPIRY = streamSnapshotExpiry(DEFAULTS.batchInterval);
-const EXPIRE_EVERY_COMMITS = Math.round((STREAM_EXPIRY.everyMs ?? 60_000) / SIMULATED_PACE_MS);
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -94,6 +91,13 @@ async function main(): Promise<void> {
   const commits = option('commits', 5_000);
   const rowsPerCommit = option('rows', 24);
   const compactEvery = process.argv.includes('--compact-every') ? option('compact-every', 1) : null;
+  // Simulated time between two commits: a second by default; a live processor commits every 50-70 ms.
+  const paceMs = option('pace-ms', 1_000);
+  // The deployed processor's expiry for this batch interval (by default the settings' default, 5 minutes:
+  // ten minutes kept, a run every simulated minute), run every that many commits.
+  const batchIntervalMs = option('batch-every-ms', DEFAULTS.batchInterval);
+  const expiry = streamSnapshotExpiry(batchIntervalMs);
+  const expireEveryCommits = Math.max(1, Math.round((expiry.everyMs ?? 60_000) / paceMs));
   const state = mkdtempSync(join(tmpdir(), 'orderpulse-bench-soak-'));
   const collect = (globalThis as { gc?: () => void }).gc;
   // Simulated time: the lake stamps snapshots with this clock, and expiry measures age by it.
@@ -103,7 +107,7 @@ async function main(): Promise<void> {
   try {
     const lake = await runtime.lake();
     const table = await lake.ensureTable(BRONZE_EVENTS_TABLE, BRONZE_EVENTS);
-    const schedule = new ExpirySchedule({ retainLast: STREAM_EXPIRY.retainLast, olderThanMs: STREAM_EXPIRY.olderThanMs, everyCommits: EXPIRE_EVERY_COMMITS }, () => simulatedNow);
+    const schedule = new ExpirySchedule({ retainLast: expiry.retainLast, olderThanMs: expiry.olderThanMs, everyCommits: expireEveryCommits }, () => simulatedNow);
     const commitMs: number[] = [];
     const expiries: { commit: number; ms: number; expired: number; deletedFiles: number }[] = [];
     const compactions: { commit: number; ms: number }[] = [];
@@ -115,7 +119,7 @@ async function main(): Promise<void> {
     const snapshotsAt: number[] = [];
 
     for (let c = 0; c < commits; c++) {
-      simulatedNow += SIMULATED_PACE_MS;
+      simulatedNow += paceMs;
       const rows: Row[] = [];
       const summary: Record<string, string> = {};
       const expect: Record<string, string | null> = {};
@@ -202,7 +206,10 @@ async function main(): Promise<void> {
     const figures = {
       commits,
       rowsPerCommit,
-      simulatedMinutes: (commits * SIMULATED_PACE_MS) / 60_000,
+      paceMs,
+      batchIntervalMs,
+      retainedMs: expiry.olderThanMs,
+      simulatedMinutes: (commits * paceMs) / 60_000,
       wallSeconds,
       firstCommitMeanMs: mean(first),
       firstCommitP50Ms: firstStats.p50Ms,
