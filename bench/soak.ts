@@ -7,8 +7,8 @@
  * as the processor creates it. Each commit appends `--rows` bronze-like rows spread over the six
  * tasks, with the processor's summary properties (each task's log offsets, position, watermark)
  * and its fencing condition on each task's position. Time is SIMULATED: the lake's clock moves on
- * one second per commit by default (`--pace-ms`), so `--commits 5000` stands for 83 minutes of a processor's life. Snapshot
- * expiry runs on the deployed processor's schedule in commits (once a simulated minute: every 60
+ * one second per commit by default (`--pace-ms`), so `--commits 5000` stands for 83 minutes of a
+ * processor's life. Snapshot expiry runs on the deployed processor's schedule in commits (once a simulated minute: every 60
  * commits), with its retention (keep the newest 100, expire what is over ten minutes old), and
  * manifests merge by the table's defaults (at 100 manifests).
  *
