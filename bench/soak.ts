@@ -10,7 +10,8 @@
  * one second per commit by default (`--pace-ms`), so `--commits 5000` stands for 83 minutes of a
  * processor's life. Snapshot expiry runs on the deployed processor's schedule in commits (by default
  * once a simulated minute: every 60 commits), with its retention (keep the newest 100, expire what
- * is over twice the batch interval old: ten minutes by default), and manifests merge by the table's defaults (at 100 manifests).
+ * is over twice the batch interval old: ten minutes by default), and manifests merge by the
+ * table's defaults (at 100 manifests).
  *
  * Figures: the wall time of each append (refresh, Parquet file, manifest, manifest list, metadata
  * file, catalog swap), the first 10% of commits against the last 10% (goal: within 20%); the
